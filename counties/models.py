@@ -1,0 +1,559 @@
+"""The registry's data model.
+
+Three ideas carry the domain (see DESIGN.md in the shared brief):
+
+* A `Unit` is one county-level division *code* (GB/T 2260) as it existed; a retired code stays a
+  unit of its own, linked to what replaced it by `UnitSuccession`. A designation is recorded
+  against the unit as it was when designated and still counts for the same place after a code
+  change, through `Unit.current` and the `UnitLineage` closure.
+* Batch entries (`Designation` rows) and distinct counties are different numbers.
+* Every designation, funding record and figure carries its provenance (`Provenance`).
+
+Integrity lives in the database as CHECK and UNIQUE constraints that hold on SQLite and
+PostgreSQL alike, not only in forms.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+# Official GB/T 2260 codes are six digits. Units that never had an official code (the Qinghai
+# 行委) get a registry key of "X" and six digits, which can never clash with an official code.
+CODE_REGEX = r"^[0-9]{6}$"
+REGISTRY_KEY_REGEX = r"^(?:[0-9]{6}|X[0-9]{6})$"
+REGISTRY_KEY_PREFIX = "X"
+
+# The programme began in 2014; division codes in the reference data reach back to 1949.
+FIRST_PROGRAMME_YEAR = 2014
+LAST_PLAUSIBLE_YEAR = 2100
+FIRST_DIVISION_YEAR = 1949
+
+
+class SourceKind(models.TextChoices):
+    """How far a record can be trusted."""
+
+    OFFICIAL = "official", _("official")
+    SECONDARY = "secondary", _("secondary")
+    UNVERIFIED = "unverified", _("unverified")
+    ILLUSTRATIVE = "illustrative", _("illustrative")
+
+
+class Region(models.TextChoices):
+    EAST = "east", _("east")
+    CENTRAL = "central", _("central")
+    WEST = "west", _("west")
+
+
+class UnitType(models.TextChoices):
+    COUNTY = "county", _("county")
+    DISTRICT = "district", _("district")
+    COUNTY_LEVEL_CITY = "county-level city", _("county-level city")
+    AUTONOMOUS_COUNTY = "autonomous county", _("autonomous county")
+    BANNER = "banner", _("banner")
+    AUTONOMOUS_BANNER = "autonomous banner", _("autonomous banner")
+    SPECIAL_DISTRICT = "special district", _("special district")
+    FORESTRY_DISTRICT = "forestry district", _("forestry district")
+    ADMINISTRATIVE_COMMITTEE = "administrative committee", _("administrative committee")
+
+
+class ParentType(models.TextChoices):
+    PREFECTURE = "prefecture", _("prefecture")
+    MUNICIPALITY = "municipality", _("municipality")
+    PROVINCE_ADMINISTERED = "province-administered", _("province-administered")
+
+
+def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+
+
+def _year_check(field: str, name: str, low: int = FIRST_PROGRAMME_YEAR, nullable: bool = False) -> models.CheckConstraint:
+    in_range = Q(**{f"{field}__gte": low, f"{field}__lte": LAST_PLAUSIBLE_YEAR})
+    return models.CheckConstraint(condition=(in_range | Q(**{f"{field}__isnull": True})) if nullable else in_range, name=name)
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class Provenance(models.Model):
+    """Where a record comes from and how far it can be trusted."""
+
+    source = models.TextField(_("source"), help_text=_("Document number or URL of the source; several separated by ' ; '."))
+    source_kind = models.CharField(
+        _("source kind"),
+        max_length=16,
+        choices=SourceKind.choices,
+        help_text=_("Illustrative records are invented to match published totals and are never official."),
+    )
+    source_note = models.TextField(_("source note"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_illustrative(self) -> bool:
+        return self.source_kind == SourceKind.ILLUSTRATIVE
+
+
+def provenance_constraints(prefix: str) -> list[models.CheckConstraint]:
+    return [
+        _choices_check("source_kind", SourceKind, f"{prefix}_source_kind_valid"),
+        models.CheckConstraint(condition=~Q(source=""), name=f"{prefix}_source_not_empty"),
+    ]
+
+
+class Province(TimeStamped):
+    code = models.CharField(_("code"), max_length=6, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=32)
+    name_pinyin = models.CharField(_("pinyin"), max_length=64)
+    name_en = models.CharField(_("English name"), max_length=96)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[1-9][0-9]0000$"), name="province_code_format"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} ({self.code})"
+
+
+class Prefecture(TimeStamped):
+    code = models.CharField(_("code"), max_length=6, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=64)
+    name_pinyin = models.CharField(_("pinyin"), max_length=128)
+    name_en = models.CharField(_("English name"), max_length=160)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="prefectures", verbose_name=_("province"))
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("prefecture")
+        verbose_name_plural = _("prefectures")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[1-9][0-9]{3}00$"), name="prefecture_code_format"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} ({self.code})"
+
+
+class UnitQuerySet(models.QuerySet["Unit"]):
+    def in_use_at(self, year: int) -> UnitQuerySet:
+        """Units whose code was in use at the end of `year`."""
+        return self.filter(Q(first_year__lte=year) | Q(first_year__isnull=True)).filter(
+            Q(last_year__gte=year) | Q(last_year__isnull=True)
+        )
+
+    def in_use(self) -> UnitQuerySet:
+        return self.filter(last_year__isnull=True)
+
+    def resolve(self, code: str) -> Unit | None:
+        """The unit a code names today: the unit itself, or the unit that replaced a retired code.
+
+        Accepts official codes and registry keys. Returns None for a code the registry never held.
+        """
+        unit = self.select_related("current").filter(key=code).first()
+        if unit is None:
+            return None
+        return unit.current or unit
+
+
+class Unit(TimeStamped):
+    """A county-level division code (or, for units that had none, a registry key)."""
+
+    key = models.CharField(
+        _("registry key"),
+        max_length=7,
+        unique=True,
+        help_text=_("The official code, or X + six digits for a unit that never had an official code."),
+    )
+    code = models.CharField(_("official code"), max_length=6, unique=True, null=True, blank=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=64, db_index=True)
+    other_names = models.CharField(
+        _("other names"), max_length=200, blank=True, help_text=_("Earlier names used under the same code, separated by ';'.")
+    )
+    name_pinyin = models.CharField(_("pinyin"), max_length=128, db_index=True)
+    name_en = models.CharField(_("English name"), max_length=160)
+    name_en_generated = models.BooleanField(
+        _("English name generated"),
+        default=True,
+        help_text=_(
+            "Generated from the pinyin by the loader. Clear this when a person has checked or corrected "
+            "the name; the loader then leaves it alone."
+        ),
+    )
+    unit_type = models.CharField(_("type"), max_length=32, choices=UnitType.choices)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="units", verbose_name=_("province"))
+    prefecture = models.ForeignKey(
+        Prefecture, on_delete=models.PROTECT, related_name="units", null=True, blank=True, verbose_name=_("prefecture")
+    )
+    parent_type = models.CharField(_("parent type"), max_length=32, choices=ParentType.choices)
+    first_year = models.PositiveSmallIntegerField(
+        _("first year in use"), null=True, blank=True, help_text=_("First year-end at which the code was in use.")
+    )
+    last_year = models.PositiveSmallIntegerField(
+        _("last year in use"),
+        null=True,
+        blank=True,
+        help_text=_("Last year-end at which the code was in use; empty while in use."),
+    )
+    current = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("current unit"),
+        help_text=_("The unit this one has become, following primary successors (itself while in use). Derived."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("county-level unit")
+        verbose_name_plural = _("county-level units")
+        constraints = [
+            models.CheckConstraint(condition=Q(key__regex=REGISTRY_KEY_REGEX), name="unit_key_format"),
+            models.CheckConstraint(condition=Q(code__isnull=True) | Q(code__regex=CODE_REGEX), name="unit_code_format"),
+            # An official unit's key is its code; only a code-less unit may carry an X key.
+            models.CheckConstraint(
+                condition=(Q(code__isnull=False) & Q(key=F("code")))
+                | (Q(code__isnull=True) & Q(key__startswith=REGISTRY_KEY_PREFIX)),
+                name="unit_key_matches_code",
+            ),
+            _choices_check("unit_type", UnitType, "unit_type_valid"),
+            _choices_check("parent_type", ParentType, "unit_parent_type_valid"),
+            _year_check("first_year", "unit_first_year_plausible", low=FIRST_DIVISION_YEAR, nullable=True),
+            _year_check("last_year", "unit_last_year_plausible", low=FIRST_DIVISION_YEAR, nullable=True),
+            models.CheckConstraint(
+                condition=Q(first_year__isnull=True) | Q(last_year__isnull=True) | Q(last_year__gte=F("first_year")),
+                name="unit_years_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} ({self.key})"
+
+    @property
+    def is_in_use(self) -> bool:
+        return self.last_year is None
+
+    @property
+    def has_official_code(self) -> bool:
+        return self.code is not None
+
+
+class SuccessionKind(models.TextChoices):
+    REPLACED = "replaced", _("code replaced (all or part of the area)")
+    AREA_TRANSFER = "area_transfer", _("area transferred in another year")
+
+
+class UnitSuccession(TimeStamped):
+    """One edge of the code history: part or all of `predecessor` went to `successor_code`.
+
+    The primary edge (at most one per predecessor) says which unit a retired code *became*; it is
+    what lookups and statistics follow. The successor may lie outside the registry's reference
+    window (codes created after 2020), in which case only its code is known.
+    """
+
+    predecessor = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="successions", verbose_name=_("predecessor"))
+    successor = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="predecessions", verbose_name=_("successor")
+    )
+    successor_code = models.CharField(_("successor code"), max_length=7)
+    year = models.PositiveSmallIntegerField(_("year"))
+    kind = models.CharField(_("kind"), max_length=16, choices=SuccessionKind.choices)
+    is_primary = models.BooleanField(
+        _("primary successor"), default=False, help_text=_("The unit the predecessor became; lookups by the old code go there.")
+    )
+
+    class Meta:
+        ordering = ["predecessor__key", "year", "successor_code", "pk"]
+        verbose_name = _("code succession")
+        verbose_name_plural = _("code successions")
+        constraints = [
+            models.UniqueConstraint(fields=["predecessor", "successor_code", "year"], name="succession_unique"),
+            models.UniqueConstraint(fields=["predecessor"], condition=Q(is_primary=True), name="succession_one_primary"),
+            models.CheckConstraint(condition=Q(successor_code__regex=REGISTRY_KEY_REGEX), name="succession_code_format"),
+            models.CheckConstraint(condition=~Q(successor=F("predecessor")), name="succession_not_self"),
+            _choices_check("kind", SuccessionKind, "succession_kind_valid"),
+            _year_check("year", "succession_year_plausible", low=FIRST_DIVISION_YEAR),
+            models.CheckConstraint(
+                condition=Q(is_primary=False) | Q(kind=SuccessionKind.REPLACED), name="succession_primary_is_replacement"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor.key} → {self.successor_code} ({self.year})"
+
+
+class UnitLineage(models.Model):
+    """Closure of the primary successions: `ancestor` became `descendant` after `depth` steps.
+
+    Every unit is its own ancestor at depth 0. Derived from `UnitSuccession` by
+    `counties.services.rebuild_lineage`; never edited by hand. It lets one query ask "is this
+    designation for the same place as that poverty county?" across code changes, without
+    treating two merged units as one place before their merger.
+    """
+
+    ancestor = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="lineage_descendants")
+    descendant = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="lineage_ancestors")
+    depth = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["ancestor", "depth", "descendant"]
+        verbose_name = _("unit lineage")
+        verbose_name_plural = _("unit lineage")
+        constraints = [
+            models.UniqueConstraint(fields=["ancestor", "descendant"], name="lineage_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ancestor_id} → {self.descendant_id} ({self.depth})"
+
+
+class PovertyStatus(Provenance, TimeStamped):
+    """Membership of the 832 national poverty-relief counties (国家级贫困县).
+
+    Held on the unit as it was listed (the end-2014 code, or a registry key for the Qinghai 行委).
+    The 2012 category flags are three-valued: True, False, or None for "not determined".
+    """
+
+    unit = models.OneToOneField(Unit, on_delete=models.PROTECT, related_name="poverty_status", verbose_name=_("unit"))
+    region = models.CharField(_("region"), max_length=8, choices=Region.choices)
+    exit_year = models.PositiveSmallIntegerField(
+        _("exit year"), null=True, blank=True, help_text=_("Year the county exited poverty (脱贫摘帽).")
+    )
+    exit_year_note = models.TextField(_("exit year note"), blank=True)
+    is_key_county_2012 = models.BooleanField(
+        _("key county (2012 list)"), null=True, blank=True, help_text=_("国家扶贫开发工作重点县. Empty: not determined.")
+    )
+    is_contiguous_area_county = models.BooleanField(
+        _("contiguous-area county"), null=True, blank=True, help_text=_("集中连片特殊困难地区县. Empty: not determined.")
+    )
+    contiguous_area = models.CharField(
+        _("contiguous area"), max_length=64, blank=True, help_text=_("Name of the area; empty when not determined.")
+    )
+    category_source = models.TextField(_("category source"), blank=True)
+    listed_name = models.CharField(_("name as listed"), max_length=64)
+
+    class Meta:
+        ordering = ["unit__key"]
+        verbose_name = _("poverty-county status")
+        verbose_name_plural = _("poverty-county statuses")
+        constraints = [
+            _choices_check("region", Region, "poverty_region_valid"),
+            _year_check("exit_year", "poverty_exit_year_plausible", nullable=True),
+            models.CheckConstraint(
+                condition=Q(contiguous_area="") | Q(is_contiguous_area_county=True), name="poverty_area_needs_flag"
+            ),
+            *provenance_constraints("poverty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} — {self.get_region_display()}"
+
+
+class Batch(Provenance, TimeStamped):
+    """One batch of demonstration counties (a year may have more than one, e.g. 2021's first)."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    sequence = models.PositiveSmallIntegerField(_("batch of the year"), default=1)
+    title_zh = models.CharField(_("Chinese title"), max_length=200)
+    title_en = models.CharField(_("English title"), max_length=200)
+    document_number = models.CharField(_("document number"), max_length=100, blank=True)
+    document_date = models.DateField(_("document date"), null=True, blank=True)
+    document_url = models.URLField(_("document URL"), max_length=500, blank=True)
+    planned_size = models.PositiveIntegerField(_("published size"), null=True, blank=True)
+    provinces_count = models.PositiveSmallIntegerField(_("provinces in batch"), null=True, blank=True)
+    central_funds_total = models.DecimalField(
+        _("central funds, total (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    central_funds_per_county = models.DecimalField(
+        _("central funds per county (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    min_poverty_share_pct = models.DecimalField(
+        _("minimum poverty-county share (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("The rule that applied to this batch, if any (at least 50% from 2016)."),
+    )
+    published_poverty_counties = models.PositiveIntegerField(_("published poverty counties in batch"), null=True, blank=True)
+    published_old_base_counties = models.PositiveIntegerField(
+        _("published old revolutionary base counties"), null=True, blank=True
+    )
+    published_poverty_share_pct = models.DecimalField(
+        _("published poverty share (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    roster_complete = models.BooleanField(
+        _("roster complete"),
+        default=False,
+        help_text=_("Whether every designation of this batch is recorded from a real source."),
+    )
+
+    class Meta:
+        ordering = ["year", "sequence"]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="batch_unique_year_sequence"),
+            _year_check("year", "batch_year_plausible"),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="batch_sequence_positive"),
+            models.CheckConstraint(
+                condition=Q(central_funds_total__isnull=True) | Q(central_funds_total__gte=0),
+                name="batch_funds_total_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(central_funds_per_county__isnull=True) | Q(central_funds_per_county__gte=0),
+                name="batch_funds_per_county_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_poverty_share_pct__isnull=True) | Q(min_poverty_share_pct__gte=0, min_poverty_share_pct__lte=100),
+                name="batch_min_share_is_percentage",
+            ),
+            models.CheckConstraint(
+                condition=Q(published_poverty_share_pct__isnull=True)
+                | Q(published_poverty_share_pct__gte=0, published_poverty_share_pct__lte=100),
+                name="batch_published_share_is_percentage",
+            ),
+            *provenance_constraints("batch"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title_zh
+
+
+class DesignationStatus(models.TextChoices):
+    DESIGNATED = "designated", _("designated")
+    ACCEPTED = "accepted", _("passed acceptance")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class DesignationQuerySet(models.QuerySet["Designation"]):
+    def counted(self) -> DesignationQuerySet:
+        """Designations that count as batch entries: all but withdrawn ones."""
+        return self.exclude(status=DesignationStatus.WITHDRAWN)
+
+
+class Designation(Provenance, TimeStamped):
+    """A unit designated as a demonstration county in a batch: one batch entry."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="designations", verbose_name=_("unit"))
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="designations", verbose_name=_("batch"))
+    status = models.CharField(_("status"), max_length=16, choices=DesignationStatus.choices, default=DesignationStatus.DESIGNATED)
+    is_old_revolutionary_base = models.BooleanField(
+        _("old revolutionary base county"),
+        null=True,
+        blank=True,
+        help_text=_("Selected as an old revolutionary base county. Empty: not recorded."),
+    )
+    name_as_reported = models.CharField(_("name as reported"), max_length=100, blank=True)
+
+    objects = DesignationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["batch__year", "batch__sequence", "unit__key", "pk"]
+        verbose_name = _("designation")
+        verbose_name_plural = _("designations")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "batch"], name="designation_once_per_batch"),
+            _choices_check("status", DesignationStatus, "designation_status_valid"),
+            *provenance_constraints("designation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} — {self.batch}"
+
+
+class FundingLevel(models.TextChoices):
+    CENTRAL = "central", _("central")
+    PROVINCIAL = "provincial", _("provincial")
+    COUNTY = "county", _("county")
+
+
+class FundingAllocation(Provenance, TimeStamped):
+    """Money allocated to a unit, in yuan (a Decimal, never a float)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="funding", verbose_name=_("unit"))
+    designation = models.ForeignKey(
+        Designation, on_delete=models.PROTECT, null=True, blank=True, related_name="funding", verbose_name=_("designation")
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    level = models.CharField(_("level"), max_length=16, choices=FundingLevel.choices)
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=16, decimal_places=2)
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    document_number = models.CharField(_("document number"), max_length=100, blank=True)
+    document_url = models.URLField(_("document URL"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["fiscal_year", "unit__key", "level", "pk"]
+        verbose_name = _("funding allocation")
+        verbose_name_plural = _("funding allocations")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="funding_amount_non_negative"),
+            _year_check("fiscal_year", "funding_fiscal_year_plausible"),
+            _choices_check("level", FundingLevel, "funding_level_valid"),
+            *provenance_constraints("funding"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.fiscal_year} {self.get_level_display()}: {self.amount}"
+
+
+class ProgrammeFact(Provenance, TimeStamped):
+    """A published programme-level figure (batch sizes, coverage, funding, retail), with its source."""
+
+    fact_id = models.SlugField(_("identifier"), max_length=40, unique=True)
+    period = models.CharField(_("period"), max_length=20)
+    metric = models.CharField(_("metric"), max_length=200)
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
+    value_text = models.CharField(_("value as published"), max_length=200)
+    value_unit = models.CharField(_("unit"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["period", "fact_id"]
+        verbose_name = _("programme figure")
+        verbose_name_plural = _("programme figures")
+        constraints = [*provenance_constraints("fact")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.metric}: {self.value_text} {self.value_unit}".strip()
+
+
+class PublishedProvinceCount(Provenance, TimeStamped):
+    """How many counties a province received in a year's batch, as one source states it.
+
+    Several sources may state a figure for the same province and year; they mostly agree, and
+    where one counts only part of a province (Xinjiang without the Production and Construction
+    Corps) the note says so.
+    """
+
+    year = models.PositiveSmallIntegerField(_("batch year"))
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="published_counts", verbose_name=_("province"))
+    count = models.PositiveIntegerField(_("counties stated"))
+
+    class Meta:
+        ordering = ["year", "province__code"]
+        verbose_name = _("published province count")
+        verbose_name_plural = _("published province counts")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "province", "source"], name="published_count_unique"),
+            _year_check("year", "published_count_year_plausible"),
+            *provenance_constraints("published_count"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.province.name_zh}: {self.count}"
