@@ -1,0 +1,761 @@
+"""Load the reference data in `data/` into the registry, idempotently.
+
+Every file is read and validated before anything is written; a missing file, a missing column or
+a bad value stops the load with a message naming the file and line, and nothing is written. The
+writes then run in one transaction and touch only rows whose values differ, so a second run
+changes nothing and says so. Rows the files do not mention (records staff added) are left alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+
+from . import naming
+from .models import (
+    Batch,
+    Designation,
+    PovertyStatus,
+    Prefecture,
+    ProgrammeFact,
+    Province,
+    PublishedProvinceCount,
+    SourceKind,
+    SuccessionKind,
+    Unit,
+    UnitSuccession,
+)
+from .services import rebuild_lineage
+
+FILES = {
+    "units": "counties_2014_2020.csv",
+    "history": "admin_divisions_history_1981_2024.csv",
+    "registry_units": "registry_units.csv",
+    "poverty": "poverty_counties_832.csv",
+    "categories": "poverty_county_categories.csv",
+    "batches": "batches.csv",
+    "designations": "demo_counties_found.csv",
+    "facts": "programme_facts.csv",
+    "province_counts": "demo_counties_province_counts.csv",
+}
+
+WINDOW_FIRST, WINDOW_LAST = 2014, 2020
+
+# Where a retired code split among several successors, which one it *became*. The loader picks
+# the successor with the same name stem (宣化县 → 宣化区), else the one created that year; these
+# are the cases that rule gets wrong.
+PRIMARY_SUCCESSOR_OVERRIDES = {"140211": "140214"}  # 大同 南郊区 became 云冈区, not 平城区
+
+POVERTY_SOURCE = (
+    "State Council Leading Group Office of Poverty Alleviation and Development announcements; "
+    "compiled in Clebeech/ds_project data/archive/全国832个国家级贫困县名单.xlsx (see data/PROVENANCE.md §2)"
+)
+FACT_STATUS = {"found": SourceKind.SECONDARY, "secondary": SourceKind.SECONDARY, "not_verified": SourceKind.UNVERIFIED}
+
+_CODE = re.compile(r"^[0-9]{6}$")
+_SUCCESSOR_TOKEN = re.compile(r"^([0-9]{6})(?:\[([0-9]{4})\])?$")
+
+
+class ReferenceDataError(Exception):
+    """A reference file is missing or malformed; the message names the file and line."""
+
+
+@dataclass
+class Row:
+    file: str
+    line: int
+    values: dict[str, str]
+
+    def error(self, message: str) -> ReferenceDataError:
+        return ReferenceDataError(f"{self.file}, line {self.line}: {message}")
+
+    def __getitem__(self, column: str) -> str:
+        return self.values[column]
+
+    def code(self, column: str, *, blank: bool = False) -> str:
+        value = self[column]
+        if blank and value == "":
+            return ""
+        if not _CODE.match(value):
+            raise self.error(f"column {column!r} must be a 6-digit code, got {value!r}")
+        return value
+
+    def year(self, column: str, *, blank: bool = False, low: int = 1949, high: int = 2100) -> int | None:
+        value = self[column]
+        if blank and value == "":
+            return None
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise self.error(f"column {column!r} must be a year between {low} and {high}, got {value!r}")
+        return int(value)
+
+    def integer(self, column: str) -> int | None:
+        value = self[column]
+        if value == "":
+            return None
+        if not value.isdigit():
+            raise self.error(f"column {column!r} must be a whole number, got {value!r}")
+        return int(value)
+
+    def decimal(self, column: str) -> Decimal | None:
+        value = self[column]
+        if value == "":
+            return None
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise self.error(f"column {column!r} must be a number, got {value!r}") from None
+        if not number.is_finite() or number < 0:
+            raise self.error(f"column {column!r} must be a non-negative number, got {value!r}")
+        return number
+
+    def choice(self, column: str, allowed: set[str]) -> str:
+        value = self[column]
+        if value not in allowed:
+            raise self.error(f"column {column!r} must be one of {', '.join(sorted(allowed))}; got {value!r}")
+        return value
+
+    def required(self, column: str) -> str:
+        value = self[column]
+        if not value:
+            raise self.error(f"column {column!r} is empty")
+        return value
+
+
+def read_csv(directory: Path, name: str, columns: list[str]) -> list[Row]:
+    path = directory / name
+    if not path.is_file():
+        raise ReferenceDataError(f"{name}: file not found in {directory}")
+    rows = []
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            missing = [c for c in columns if c not in header]
+            if missing:
+                raise ReferenceDataError(f"{name}, line 1: missing column(s) {', '.join(missing)}")
+            for values in reader:
+                row = Row(name, reader.line_num, values)
+                if None in values:
+                    raise row.error(f"more fields than the header's {len(header)}")
+                if any(v is None for v in values.values()):
+                    raise row.error(f"fewer fields than the header's {len(header)}")
+                row.values = {k: v.strip() for k, v in values.items()}
+                rows.append(row)
+    except UnicodeDecodeError as exc:
+        raise ReferenceDataError(f"{name}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise ReferenceDataError(f"{name}: not a readable CSV file ({exc})") from None
+    if not rows:
+        raise ReferenceDataError(f"{name}: no data rows")
+    return rows
+
+
+@dataclass
+class ModelCount:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class LoadReport:
+    counts: dict[str, ModelCount] = field(default_factory=dict)
+    lineage_rows_written: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.lineage_rows_written > 0 or any(c.created or c.updated for c in self.counts.values())
+
+    def lines(self) -> Iterator[str]:
+        for label, count in self.counts.items():
+            yield f"{label}: {count.created} created, {count.updated} updated, {count.unchanged} unchanged"
+        if not self.changed:
+            yield "Nothing changed: the database already matches the reference data."
+
+
+def _sync(
+    model: type[models.Model], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None
+) -> tuple[ModelCount, dict[tuple, int]]:
+    """Create or update `rows` (dicts of field values, FKs as *_id) matched on `key`.
+
+    `keep(existing_values, row)` may drop fields that must not be overwritten. Returns the counts
+    and a map from key to primary key for every row.
+    """
+    fields = list(rows[0].keys())
+    existing = {tuple(v[k] for k in key): v for v in model.objects.values("pk", *fields)}
+    count = ModelCount()
+    to_create, to_update, changed_fields = [], [], set()
+    for row in rows:
+        row_key = tuple(row[k] for k in key)
+        current = existing.get(row_key)
+        if current is None:
+            to_create.append(model(**row))
+            continue
+        wanted = keep(current, row) if keep else row
+        diff = {f: v for f, v in wanted.items() if current[f] != v}
+        if diff:
+            to_update.append(model(pk=current["pk"], **diff))
+            changed_fields.update(diff)
+            count.updated += 1
+        else:
+            count.unchanged += 1
+    model.objects.bulk_create(to_create, batch_size=500)
+    if to_update:
+        model.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
+    count.created = len(to_create)
+    ids = {tuple(v[k] for k in key): v["pk"] for v in model.objects.values("pk", *key)}
+    return count, ids
+
+
+def _keep_checked_names(current: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """The loader regenerates romanised names only while they are still marked generated."""
+    if current.get("name_en_generated") is False:
+        return {k: v for k, v in row.items() if k not in {"name_en", "name_pinyin", "name_en_generated"}}
+    return row
+
+
+class Loader:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    # -- reading and validating -------------------------------------------------------------
+
+    def read(self) -> None:
+        d = self.directory
+        self.unit_rows = read_csv(
+            d,
+            FILES["units"],
+            [
+                "code",
+                "name",
+                "other_names_2014_2020",
+                "county_type",
+                "parent_type",
+                "prefecture_code",
+                "prefecture_name",
+                "province_code",
+                "province_name",
+                "first_year_in_window",
+                "last_year_in_window",
+                "code_retired_year",
+                "successor_codes",
+                *[f"in_{y}" for y in range(WINDOW_FIRST, WINDOW_LAST + 1)],
+            ],
+        )
+        self.history_rows = read_csv(d, FILES["history"], ["code", "level", "start_year", "end_year"])
+        self.registry_rows = read_csv(
+            d,
+            FILES["registry_units"],
+            [
+                "key",
+                "name_zh",
+                "unit_type",
+                "province_code",
+                "prefecture_code",
+                "first_year",
+                "last_year",
+                "successor_code",
+                "successor_year",
+                "listed_name",
+                "note",
+            ],
+        )
+        self.poverty_rows = read_csv(
+            d,
+            FILES["poverty"],
+            [
+                "code_2014",
+                "code_2020",
+                "province_code",
+                "region_en",
+                "exit_year",
+                "exit_year_source_list",
+                "exit_year_notice",
+                "source_name",
+                "notes",
+            ],
+        )
+        self.category_rows = read_csv(
+            d,
+            FILES["categories"],
+            [
+                "code_2014",
+                "name",
+                "province_name",
+                "is_key_county_2012",
+                "contiguous_area_name",
+                "source_url",
+                "confidence",
+                "note",
+            ],
+        )
+        self.batch_rows = read_csv(
+            d,
+            FILES["batches"],
+            [
+                "year",
+                "sequence",
+                "title_zh",
+                "title_en",
+                "planned_size",
+                "provinces_count",
+                "central_funds_total_yuan",
+                "central_funds_per_county_yuan",
+                "min_poverty_share_pct",
+                "published_poverty_counties",
+                "published_old_base_counties",
+                "published_poverty_share_pct",
+                "document_url",
+                "document_date",
+                "source",
+                "source_kind",
+                "source_note",
+            ],
+        )
+        self.designation_rows = read_csv(
+            d,
+            FILES["designations"],
+            [
+                "batch_year",
+                "province_name",
+                "name_as_reported",
+                "code_2014",
+                "name_matched",
+                "source_url",
+                "source_note",
+                "confidence",
+            ],
+        )
+        self.fact_rows = read_csv(d, FILES["facts"], ["fact_id", "period", "metric", "value", "unit", "note", "source", "status"])
+        self.province_count_rows = read_csv(
+            d, FILES["province_counts"], ["batch_year", "province_name", "counties_stated", "source_url", "note"]
+        )
+
+    def build(self) -> None:
+        """Turn the rows into field values, validating as it goes (no database access)."""
+        self._build_units()
+        self._build_successions()
+        self._build_poverty()
+        self._build_batches()
+        self._build_designations()
+        self._build_facts()
+        self._build_province_counts()
+
+    def _build_units(self) -> None:
+        unit_types = {c for c, _ in Unit._meta.get_field("unit_type").choices}
+        parent_types = {c for c, _ in Unit._meta.get_field("parent_type").choices}
+        history: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+        for row in self.history_rows:
+            if row["level"] == "county":
+                history[row.code("code")].append((row.year("start_year"), row.year("end_year", blank=True)))
+
+        self.provinces: dict[str, str] = {}
+        self.prefectures: dict[str, tuple[str, str]] = {}
+        self.units: dict[str, dict[str, Any]] = {}
+        for row in self.unit_rows:
+            code = row.code("code")
+            if code in self.units:
+                raise row.error(f"code {code} appears twice")
+            province = row.code("province_code")
+            if province not in naming.PROVINCE_NAMES_EN:
+                raise row.error(f"unknown province code {province}")
+            self.provinces[province] = row.required("province_name")
+            prefecture = row.code("prefecture_code", blank=True)
+            if prefecture:
+                self.prefectures[prefecture] = (row.required("prefecture_name"), province)
+            flags = [row.choice(f"in_{y}", {"0", "1"}) == "1" for y in range(WINDOW_FIRST, WINDOW_LAST + 1)]
+            first = row.year("first_year_in_window", low=WINDOW_FIRST, high=WINDOW_LAST)
+            last = row.year("last_year_in_window", low=WINDOW_FIRST, high=WINDOW_LAST)
+            expected = [first <= y <= last for y in range(WINDOW_FIRST, WINDOW_LAST + 1)]
+            if flags != expected:
+                raise row.error("in_YYYY flags disagree with first_year_in_window/last_year_in_window")
+            retired = row.year("code_retired_year", blank=True)
+            # A code still in use at end-2020 was either retired later (its successor lies outside
+            # the window) or renamed in place (its "successor" is itself).
+            in_use_2020 = last == WINDOW_LAST
+            last_year = last if not in_use_2020 else (retired - 1 if retired and retired > WINDOW_LAST else None)
+            name = row.required("name")
+            self.units[code] = {
+                "key": code,
+                "code": code,
+                "name_zh": name,
+                "other_names": row["other_names_2014_2020"],
+                "name_pinyin": naming.pinyin_name(name),
+                "name_en": naming.english_name(name),
+                "name_en_generated": True,
+                "unit_type": row.choice("county_type", unit_types),
+                "province": province,
+                "prefecture": prefecture or None,
+                "parent_type": row.choice("parent_type", parent_types),
+                "first_year": _first_year(history.get(code, []), first),
+                "last_year": last_year,
+                "notes": "",
+            }
+
+        for row in self.registry_rows:
+            key = row.required("key")
+            if not re.match(r"^X[0-9]{6}$", key):
+                raise row.error(f"registry key must be X and six digits, got {key!r}")
+            province = row.code("province_code")
+            prefecture = row.code("prefecture_code", blank=True)
+            if province not in self.provinces or (prefecture and prefecture not in self.prefectures):
+                raise row.error("unknown province or prefecture code")
+            name = row.required("name_zh")
+            self.units[key] = {
+                "key": key,
+                "code": None,
+                "name_zh": name,
+                "other_names": "",
+                "name_pinyin": naming.pinyin_name(name),
+                "name_en": naming.english_name(name),
+                "name_en_generated": True,
+                "unit_type": row.choice("unit_type", unit_types),
+                "province": province,
+                "prefecture": prefecture or None,
+                "parent_type": "prefecture" if prefecture else "province-administered",
+                "first_year": row.year("first_year", blank=True),
+                "last_year": row.year("last_year", blank=True),
+                "notes": row["note"],
+            }
+
+    def _build_successions(self) -> None:
+        # (predecessor key, successor code, year) -> kind, primary
+        self.successions: dict[tuple[str, str, int], dict[str, Any]] = {}
+        for row in self.unit_rows:
+            code = row["code"]
+            tokens = [t for t in row["successor_codes"].split(";") if t.strip()]
+            if not tokens:
+                continue
+            retired = row.year("code_retired_year", blank=True)
+            if retired is None:
+                raise row.error("successor_codes given without code_retired_year")
+            parsed = []
+            for token in tokens:
+                match = _SUCCESSOR_TOKEN.match(token.strip())
+                if not match:
+                    raise row.error(f"malformed successor {token!r} (expected a 6-digit code, optionally followed by [YYYY])")
+                parsed.append((match[1], int(match[2]) if match[2] else None))
+            continues = any(succ == code and year is None for succ, year in parsed)
+            replacements = []
+            for succ, year in parsed:
+                if succ == code:
+                    continue  # renamed in place: the same unit carries on
+                kind = SuccessionKind.AREA_TRANSFER if (year is not None or continues) else SuccessionKind.REPLACED
+                if kind == SuccessionKind.REPLACED:
+                    replacements.append(succ)
+                self.successions[(code, succ, year or retired)] = {"kind": kind, "is_primary": False}
+            if replacements and self.units[code]["last_year"] is not None:
+                primary = self._choose_primary(code, replacements, retired)
+                self.successions[(code, primary, retired)]["is_primary"] = True
+        for row in self.registry_rows:
+            successor = row.code("successor_code", blank=True)
+            if successor:
+                if successor not in self.units:
+                    raise row.error(f"successor {successor} is not a known code")
+                year = row.year("successor_year")
+                self.successions[(row["key"], successor, year)] = {"kind": SuccessionKind.REPLACED, "is_primary": True}
+
+    def _choose_primary(self, code: str, candidates: list[str], retired: int) -> str:
+        if code in PRIMARY_SUCCESSOR_OVERRIDES:
+            return PRIMARY_SUCCESSOR_OVERRIDES[code]
+        stem = naming.split_suffix(self.units[code]["name_zh"])[0]
+        for candidate in candidates:
+            if candidate in self.units and naming.split_suffix(self.units[candidate]["name_zh"])[0] == stem:
+                return candidate
+        for candidate in candidates:
+            if candidate in self.units and self.units[candidate]["first_year"] == retired:
+                return candidate
+        return candidates[0]
+
+    def _build_poverty(self) -> None:
+        registry_by_name = {r["listed_name"]: r["key"] for r in self.registry_rows}
+        categories: dict[str, Row] = {}
+        for row in self.category_rows:
+            key = row.code("code_2014", blank=True) or registry_by_name.get(row["name"])
+            if not key:
+                raise row.error(f"{row['name']!r} has no code and is not a registry unit")
+            if key in categories:
+                raise row.error(f"{key} appears twice")
+            categories[key] = row
+
+        regions = {"east", "central", "west"}
+        self.poverty: dict[str, dict[str, Any]] = {}
+        for row in self.poverty_rows:
+            key = row.code("code_2014", blank=True) or registry_by_name.get(row["source_name"])
+            if not key or key not in self.units:
+                raise row.error(f"no unit for poverty county {row['source_name']!r} (code_2014 {row['code_2014']!r})")
+            if key in self.poverty:
+                raise row.error(f"poverty county {key} appears twice")
+            notes = [row["notes"]] if row["notes"] else []
+            if row["exit_year_source_list"] != row["exit_year_notice"]:
+                listed, notice = row["exit_year_source_list"], row["exit_year_notice"]
+                notes.append(f"The source list gives {listed}, the exit notice {notice}; the notice is used.")
+            values: dict[str, Any] = {
+                "unit": key,
+                "region": row.choice("region_en", regions),
+                "exit_year": row.year("exit_year", blank=True, low=2014),
+                "exit_year_note": " ".join(notes),
+                "listed_name": row.required("source_name"),
+                "is_key_county_2012": None,
+                "is_contiguous_area_county": None,
+                "contiguous_area": "",
+                "category_source": "",
+                "source": POVERTY_SOURCE,
+                "source_kind": SourceKind.SECONDARY,
+                "source_note": "",
+            }
+            category = categories.pop(key, None)
+            if category is not None:
+                values.update(_categories(category))
+            self.poverty[key] = values
+        if categories:
+            stray = next(iter(categories.values()))
+            raise stray.error(f"{stray['name']} is not one of the 832 poverty counties")
+
+    def _build_batches(self) -> None:
+        kinds = set(SourceKind.values) - {SourceKind.ILLUSTRATIVE}
+        self.batches: dict[tuple[int, int], dict[str, Any]] = {}
+        for row in self.batch_rows:
+            year = row.year("year", low=2014)
+            sequence = row.integer("sequence") or 1
+            document_date = row["document_date"]
+            try:
+                parsed_date = date.fromisoformat(document_date) if document_date else None
+            except ValueError:
+                raise row.error(f"column 'document_date' must be a date YYYY-MM-DD, got {document_date!r}") from None
+            for pct in ("min_poverty_share_pct", "published_poverty_share_pct"):
+                if (row.decimal(pct) or 0) > 100:
+                    raise row.error(f"column {pct!r} is a percentage, got {row[pct]!r}")
+            self.batches[(year, sequence)] = {
+                "year": year,
+                "sequence": sequence,
+                "title_zh": row.required("title_zh"),
+                "title_en": row.required("title_en"),
+                "planned_size": row.integer("planned_size"),
+                "provinces_count": row.integer("provinces_count"),
+                "central_funds_total": row.decimal("central_funds_total_yuan"),
+                "central_funds_per_county": row.decimal("central_funds_per_county_yuan"),
+                "min_poverty_share_pct": row.decimal("min_poverty_share_pct"),
+                "published_poverty_counties": row.integer("published_poverty_counties"),
+                "published_old_base_counties": row.integer("published_old_base_counties"),
+                "published_poverty_share_pct": row.decimal("published_poverty_share_pct"),
+                "document_number": "",
+                "document_date": parsed_date,
+                "document_url": row["document_url"],
+                "source": row.required("source"),
+                "source_kind": row.choice("source_kind", kinds),
+                "source_note": row["source_note"],
+            }
+
+    def _build_designations(self) -> None:
+        self.designations: dict[tuple[str, tuple[int, int]], dict[str, Any]] = {}
+        primary = {pred: succ for (pred, succ, _), v in self.successions.items() if v["is_primary"]}
+        for row in self.designation_rows:
+            year = row.year("batch_year", low=2014)
+            batch_key = (year, 1)
+            if batch_key not in self.batches:
+                raise row.error(f"no batch for year {year} in {FILES['batches']}")
+            code = row.code("code_2014")
+            if code not in self.units:
+                raise row.error(f"unknown code {code}")
+            if self.units[code]["name_zh"] != row["name_matched"] and row["name_matched"] not in self.units[code]["other_names"]:
+                raise row.error(f"code {code} is {self.units[code]['name_zh']}, not {row['name_matched']}")
+            # Record the designation against the unit as it was in the batch year.
+            key = code
+            while not _in_use(self.units[key], year) and primary.get(key) in self.units:
+                key = primary[key]
+            if (key, batch_key) in self.designations:
+                raise row.error(f"{key} is designated twice in the {year} batch")
+            self.designations[(key, batch_key)] = {
+                "unit": key,
+                "batch": batch_key,
+                "status": "designated",
+                "is_old_revolutionary_base": None,
+                "name_as_reported": row["name_as_reported"],
+                "source": row.required("source_url"),
+                "source_kind": SourceKind.SECONDARY,
+                "source_note": f"{row['source_note']} (confidence: {row.required('confidence')})",
+            }
+
+    def _build_facts(self) -> None:
+        self.facts: dict[str, dict[str, Any]] = {}
+        for row in self.fact_rows:
+            fact_id = row.required("fact_id")
+            if not re.match(r"^[-a-zA-Z0-9_]+$", fact_id) or fact_id in self.facts:
+                raise row.error(f"fact_id {fact_id!r} is not a unique identifier")
+            try:
+                value = Decimal(row["value"])
+            except InvalidOperation:
+                value = None  # published as text, e.g. "full coverage" or "20 / 20"
+            self.facts[fact_id] = {
+                "fact_id": fact_id,
+                "period": row.required("period"),
+                "metric": row.required("metric"),
+                "value": value,
+                "value_text": row["value"] or "—",
+                "value_unit": row["unit"],
+                "source": row.required("source"),
+                "source_kind": FACT_STATUS.get(row["status"]) or row.choice("status", set(FACT_STATUS)),
+                "source_note": row["note"],
+            }
+
+    def _build_province_counts(self) -> None:
+        by_name = {name: code for code, name in self.provinces.items()}
+        self.province_counts: dict[tuple[int, str, str], dict[str, Any]] = {}
+        for row in self.province_count_rows:
+            year = row.year("batch_year", low=2014)
+            province = by_name.get(row["province_name"])
+            if province is None:
+                raise row.error(f"unknown province {row['province_name']!r}")
+            count = row.integer("counties_stated")
+            if count is None:
+                raise row.error("column 'counties_stated' is empty")
+            source = row.required("source_url")
+            if (year, province, source) in self.province_counts:
+                raise row.error(f"{row['province_name']} {year} appears twice with the same source")
+            self.province_counts[(year, province, source)] = {
+                "year": year,
+                "province": province,
+                "count": count,
+                "source": source,
+                "source_kind": SourceKind.SECONDARY,
+                "source_note": row["note"],
+            }
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def write(self) -> LoadReport:
+        report = LoadReport()
+        report.counts["provinces"], province_ids = _sync(
+            Province,
+            ("code",),
+            [
+                {
+                    "code": c,
+                    "name_zh": n,
+                    "name_pinyin": naming.pinyin_word(naming.split_suffix(n)[0]),
+                    "name_en": naming.PROVINCE_NAMES_EN[c],
+                }
+                for c, n in sorted(self.provinces.items())
+            ],
+        )
+        report.counts["prefectures"], prefecture_ids = _sync(
+            Prefecture,
+            ("code",),
+            [
+                {
+                    "code": c,
+                    "name_zh": n,
+                    "name_pinyin": naming.pinyin_name(n),
+                    "name_en": naming.english_name(n),
+                    "province_id": province_ids[(p,)],
+                }
+                for c, (n, p) in sorted(self.prefectures.items())
+            ],
+        )
+        unit_rows = []
+        for values in self.units.values():
+            row = dict(values)
+            row["province_id"] = province_ids[(row.pop("province"),)]
+            prefecture = row.pop("prefecture")
+            row["prefecture_id"] = prefecture_ids[(prefecture,)] if prefecture else None
+            unit_rows.append(row)
+        report.counts["county-level units"], unit_ids = _sync(Unit, ("key",), unit_rows, keep=_keep_checked_names)
+        uid = {key[0]: pk for key, pk in unit_ids.items()}
+
+        report.counts["code successions"], _ = _sync(
+            UnitSuccession,
+            ("predecessor_id", "successor_code", "year"),
+            [
+                {"predecessor_id": uid[pred], "successor_code": succ, "year": year, "successor_id": uid.get(succ), **v}
+                for (pred, succ, year), v in sorted(self.successions.items())
+            ],
+        )
+        report.lineage_rows_written = rebuild_lineage()
+
+        report.counts["poverty-county statuses"], _ = _sync(
+            PovertyStatus, ("unit_id",), [_with_ids(v, unit_id=uid[v["unit"]]) for v in self.poverty.values()]
+        )
+        report.counts["batches"], batch_ids = _sync(Batch, ("year", "sequence"), list(self.batches.values()))
+        report.counts["designations"], _ = _sync(
+            Designation,
+            ("unit_id", "batch_id"),
+            [_with_ids(v, unit_id=uid[v["unit"]], batch_id=batch_ids[v["batch"]]) for v in self.designations.values()],
+        )
+        report.counts["programme figures"], _ = _sync(ProgrammeFact, ("fact_id",), list(self.facts.values()))
+        report.counts["published province counts"], _ = _sync(
+            PublishedProvinceCount,
+            ("year", "province_id", "source"),
+            [_with_ids(v, province_id=province_ids[(v["province"],)]) for v in self.province_counts.values()],
+        )
+        return report
+
+
+def _with_ids(values: dict[str, Any], **ids: int) -> dict[str, Any]:
+    """Replace the natural-key references ("unit", "batch") by the *_id values given."""
+    names = {name.removesuffix("_id") for name in ids}
+    return {k: v for k, v in values.items() if k not in names} | ids
+
+
+def _first_year(spans: list[tuple[int, int | None]], first_in_window: int) -> int:
+    """The first year of the unbroken run of use that covers `first_in_window`.
+
+    The history keys records by (code, start year); a rename ends one record and starts the next
+    in the same year, so walk back through records that join up.
+    """
+    spans = sorted(spans)
+    start = None
+    for begin, end in spans:
+        if begin <= first_in_window and (end is None or end > first_in_window):
+            start = begin
+    if start is None:
+        return first_in_window
+    joined = True
+    while joined:
+        joined = False
+        for begin, end in spans:
+            if end == start and begin < start:
+                start, joined = begin, True
+    return start
+
+
+def _in_use(unit: dict[str, Any], year: int) -> bool:
+    return (unit["first_year"] is None or unit["first_year"] <= year) and (unit["last_year"] is None or unit["last_year"] >= year)
+
+
+def _categories(row: Row) -> dict[str, Any]:
+    key = row.choice("is_key_county_2012", {"", "0", "1"})
+    area = row["contiguous_area_name"]
+    if area in {"", "UNKNOWN"}:
+        in_area, area_name = None, ""
+    elif area == "UNSPECIFIED_AREA":
+        in_area, area_name = True, ""
+    else:
+        in_area, area_name = True, area
+    note = "; ".join(p for p in (row["note"], f"confidence: {row['confidence']}" if row["confidence"] else "") if p)
+    return {
+        "is_key_county_2012": None if key == "" else key == "1",
+        "is_contiguous_area_county": in_area,
+        "contiguous_area": area_name,
+        "category_source": " — ".join(p for p in (row["source_url"], note) if p),
+    }
+
+
+def load_reference_data(directory: Path) -> LoadReport:
+    loader = Loader(directory)
+    loader.read()
+    loader.build()
+    try:
+        with transaction.atomic():
+            return loader.write()
+    except IntegrityError as exc:
+        raise ReferenceDataError(f"the database refused the reference data: {exc}") from exc
