@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from counties.roster import RosterError, load_illustrative_roster, remove_illustrative_roster
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the illustrative roster: invented designations, marked illustrative, that reproduce the "
+        "published batch figures around the designations known from real sources. Deterministic and "
+        "idempotent. --remove deletes every illustrative record again."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--remove", action="store_true", help="Delete the illustrative roster instead of building it.")
+
+    def handle(self, *args: object, remove: bool = False, **options: object) -> None:
+        if remove:
+            removed = remove_illustrative_roster()
+            self.stdout.write(f"Removed {removed} illustrative designations and their illustrative funding records.")
+            return
+        try:
+            report = load_illustrative_roster()
+        except RosterError as exc:
+            raise CommandError(f"Illustrative roster not loaded, nothing was written. {exc}") from exc
+        if report.changed:
+            self.stdout.write(
+                f"Illustrative roster: {report.created} designations created ({report.removed} older illustrative ones replaced)."
+            )
+        else:
+            self.stdout.write("Nothing changed: the illustrative roster is already in place.")

@@ -1,0 +1,511 @@
+"""The illustrative roster: invented designations that reproduce the published figures.
+
+No official county-by-county roster of designations is available (data/PROVENANCE.md §5), yet
+the statistics, pages and API need a full programme to be meaningful. This module builds one,
+deterministically, around the designations recorded from real sources (which it never touches),
+and marks every record it creates as illustrative. It reproduces:
+
+* the batch sizes 2014-2019 (56, 200, 240, 260, 260, 215: 1,231 batch entries);
+* the poverty counties per batch where published: 66% of 2016 (158 of 240), 237 in 2017, 238 in
+  2018, 138 in 2019;
+* 1,016 distinct counties and 737 covered poverty counties (88.6%) at end-2018, with no repeat
+  designation before 2019 (1,016 is both the entries and the distinct counties);
+* 1,180 distinct counties and all 832 poverty counties covered at end-2019, so 51 of 2019's 215
+  entries are repeat designations;
+* the published number of counties per province and batch (2014-2016 in full; single provinces
+  in 2017 and 2018). The 2015 and 2016 tables fall short of the batch by the units of the Xinjiang
+  Production and Construction Corps (兵团: 2 and 4), which go to the Corps' cities (6590xx).
+
+Where published figures disagree by one: 261 poverty counties in the 2014-2016 batches (reported
+mid-2017) + 237 + 238 = 736, against the headline 737 at end-2018. The headline wins, so the
+2014-2016 batches hold 262 poverty counties here, and the mid-2017 figure of 261 is the one that
+gave way.
+
+The roster is generated with the lowest-numbered choices under a fixed hash order, so two runs
+on the same data give the same roster. `remove_illustrative_roster()` deletes it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count
+
+from .models import (
+    Batch,
+    Designation,
+    DesignationStatus,
+    FundingAllocation,
+    FundingLevel,
+    PovertyStatus,
+    PublishedProvinceCount,
+    SourceKind,
+    Unit,
+    UnitLineage,
+    UnitSuccession,
+    UnitType,
+)
+from .statistics import batch_composition, coverage
+
+ROSTER_SOURCE = "Illustrative roster (manage.py load_illustrative_roster); not an official record"
+ROSTER_NOTE = "Invented to reproduce the published batch figures; no official roster was available."
+FUNDING_NOTE = "Illustrative: the batch's published central funds per county, applied to each county of the batch."
+
+BATCH_SIZES = {2014: 56, 2015: 200, 2016: 240, 2017: 260, 2018: 260, 2019: 215}
+# Poverty counties per batch where published (2016: 66% of 240 rounds from 158).
+POVERTY_PER_BATCH = {2016: 158, 2017: 237, 2018: 238, 2019: 138}
+# Headline cumulative figures: year -> (distinct demonstration counties, poverty counties covered).
+CUMULATIVE = {2018: (1016, 737), 2019: (1180, 832)}
+# 2014 and 2015 have no published poverty count; together they hold what the headline leaves.
+POVERTY_2014_2015 = CUMULATIVE[2018][1] - POVERTY_PER_BATCH[2017] - POVERTY_PER_BATCH[2018] - POVERTY_PER_BATCH[2016]
+XINJIANG = "650000"
+CORPS_PREFIX = "6590"
+# Units a demonstration county is normally drawn from (urban districts rarely were).
+COUNTY_TYPES = {
+    UnitType.COUNTY,
+    UnitType.COUNTY_LEVEL_CITY,
+    UnitType.AUTONOMOUS_COUNTY,
+    UnitType.BANNER,
+    UnitType.AUTONOMOUS_BANNER,
+}
+# Repeat designations in 2019 that follow a code change, so the roster exercises that trap.
+CODE_CHANGE_REPEATS = 3
+
+
+class RosterError(Exception):
+    """The roster cannot be built consistently with the published figures."""
+
+
+def _order(year: int, key: str) -> str:
+    return hashlib.sha256(f"{year}|{key}".encode()).hexdigest()
+
+
+@dataclass
+class UnitInfo:
+    pk: int
+    key: str
+    province: str
+    unit_type: str
+    parent_type: str
+    first_year: int | None
+    last_year: int | None
+    current: int
+
+    def in_use(self, year: int) -> bool:
+        return (self.first_year is None or self.first_year <= year) and (self.last_year is None or self.last_year >= year)
+
+    @property
+    def is_corps(self) -> bool:
+        return self.key.startswith(CORPS_PREFIX)
+
+
+@dataclass
+class Slot:
+    """The counties a province (or the Corps, or "anywhere else") must receive in a batch."""
+
+    name: str
+    provinces: set[str] | None  # None: any province not given a slot of its own
+    corps: bool | None  # True: Corps units only; False: no Corps units; None: either
+    need: int
+    poverty: int = 0
+
+
+@dataclass
+class Plan:
+    # (unit pk, batch year) -> old revolutionary base flag
+    designations: dict[tuple[int, int], bool | None] = field(default_factory=dict)
+
+
+class RosterBuilder:
+    def __init__(self) -> None:
+        self.units = {
+            u.pk: u
+            for u in (
+                UnitInfo(pk, key, province, unit_type, parent_type, first, last, current)
+                for pk, key, province, unit_type, parent_type, first, last, current in Unit.objects.values_list(
+                    "pk", "key", "province__code", "unit_type", "parent_type", "first_year", "last_year", "current_id"
+                )
+            )
+        }
+        self.primary = dict(
+            UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id")
+        )
+        self.places = set(PovertyStatus.objects.values_list("unit_id", flat=True))
+        # For every unit, the poverty counties it is the same place as (following code changes).
+        self.places_of: dict[int, set[int]] = defaultdict(set)
+        for ancestor, descendant in UnitLineage.objects.values_list("ancestor_id", "descendant_id"):
+            if ancestor in self.places:
+                self.places_of[descendant].add(ancestor)
+            if descendant in self.places:
+                self.places_of[ancestor].add(descendant)
+        self.batches = {b.year: b for b in Batch.objects.filter(year__in=BATCH_SIZES, sequence=1)}
+        missing = sorted(set(BATCH_SIZES) - set(self.batches))
+        if missing:
+            raise RosterError(f"no batch for {', '.join(map(str, missing))}: run load_reference_data first")
+        self.fixed = list(
+            Designation.objects.counted()
+            .exclude(source_kind=SourceKind.ILLUSTRATIVE)
+            .filter(batch__in=self.batches.values())
+            .values_list("unit_id", "batch__year")
+        )
+        # year -> province -> every count stated for it
+        self.published: dict[int, dict[str, list[int]]] = defaultdict(dict)
+        for (year, province), counts in published_province_counts().items():
+            self.published[year][province] = counts
+
+        self.plan = Plan()
+        # Units recorded from real sources in 2014-2018 are kept for their own batch: no earlier
+        # batch may take them (or the poverty counties they cover), or they would become repeats.
+        self.reserved_currents = {self.units[pk].current for pk, year in self.fixed if year <= 2018}
+        self.reserved_places = set().union(*(self.places_of[pk] for pk, year in self.fixed if year <= 2018))
+        self.used_currents: set[int] = set()
+        self.covered: set[int] = set()
+        self.designated: list[tuple[int, int]] = []  # (unit, year), in order
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def unit_at(self, pk: int, year: int) -> UnitInfo | None:
+        """The unit a place was in `year`, following primary successors."""
+        seen = set()
+        while not self.units[pk].in_use(year) and pk in self.primary and pk not in seen:
+            seen.add(pk)
+            pk = self.primary[pk]
+        unit = self.units[pk]
+        return unit if unit.in_use(year) else None
+
+    def add(self, unit: UnitInfo, year: int, old_base: bool | None = None, fixed: bool = False) -> None:
+        if not fixed:
+            self.plan.designations[(unit.pk, year)] = old_base
+        self.used_currents.add(unit.current)
+        self.covered |= self.places_of[unit.pk]
+        self.designated.append((unit.pk, year))
+
+    def in_slot(self, unit: UnitInfo, slot: Slot, claimed: set[str]) -> bool:
+        if slot.corps is not None and unit.is_corps != slot.corps:
+            return False
+        return unit.province in slot.provinces if slot.provinces is not None else unit.province not in claimed
+
+    def fresh(self, unit: UnitInfo | None, year: int) -> bool:
+        return (
+            unit is not None
+            and unit.in_use(year)
+            and unit.current not in self.used_currents
+            and unit.current not in self.reserved_currents
+        )
+
+    def poverty_candidates(self, year: int, slot: Slot, claimed: set[str]) -> list[UnitInfo]:
+        """Units that would newly cover exactly one poverty county, in roster order."""
+        found = []
+        for place in self.places - self.covered - self.reserved_places:
+            unit = self.unit_at(place, year)
+            if self.fresh(unit, year) and self.in_slot(unit, slot, claimed) and self.places_of[unit.pk] == {place}:
+                found.append(unit)
+        return sorted(found, key=lambda u: _order(year, u.key))
+
+    def other_candidates(self, year: int, slot: Slot, claimed: set[str]) -> list[UnitInfo]:
+        """Units that are no poverty county, before or after a code change, in roster order:
+        counties, banners and county-level cities first, districts only where those run out
+        (Chongqing's demonstration counties were largely districts)."""
+        found = [
+            u for u in self.units.values() if not self.places_of[u.pk] and self.fresh(u, year) and self.in_slot(u, slot, claimed)
+        ]
+        return sorted(found, key=lambda u: (not (u.is_corps or u.unit_type in COUNTY_TYPES), _order(year, u.key)))
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def slots(self, year: int) -> list[Slot]:
+        """One slot per province with a published count, and one for the rest of the batch.
+
+        Xinjiang's published figure includes the Corps' units; where the autonomous region's own
+        notice states a smaller number, the difference goes to a slot of Corps units.
+        """
+        fixed_here = self.fixed_for(year)
+        statements = self.published[year]
+        claimed = set(statements)
+        slots = []
+        for province, counts in sorted(statements.items()):
+            in_province = [u for u in fixed_here if u.province == province]
+            if province == XINJIANG and min(counts) < max(counts):
+                slots.append(Slot(province, {province}, False, min(counts) - sum(not u.is_corps for u in in_province)))
+                slots.append(Slot("corps", {province}, True, max(counts) - min(counts) - sum(u.is_corps for u in in_province)))
+            else:
+                slots.append(Slot(province, {province}, None, max(counts) - len(in_province)))
+        rest = BATCH_SIZES[year] - sum(max(c) for c in statements.values())
+        slots.append(Slot("elsewhere", None, None, rest - sum(1 for u in fixed_here if u.province not in claimed)))
+        for slot in slots:
+            if slot.need < 0:
+                raise RosterError(f"{year}: more designations recorded for {slot.name} than published")
+        return slots
+
+    def allocate_poverty(self, year_slots: list[tuple[int, Slot]], total: int) -> None:
+        """Share `total` poverty designations among slots in proportion to each slot's poverty
+        density (uncovered poverty counties per candidate unit), by largest remainder."""
+        weights, caps = [], []
+        for year, slot in year_slots:
+            claimed = set(self.published[year])
+            stock = len(self.poverty_candidates(year, slot, claimed))
+            others = len(self.other_candidates(year, slot, claimed))
+            caps.append(min(slot.need, stock))
+            weights.append(slot.need * stock / (stock + others) if stock + others else 0)
+        shares = [0] * len(year_slots)
+        remaining = total
+        while remaining > 0:
+            open_slots = [i for i in range(len(shares)) if shares[i] < caps[i] and weights[i] > 0]
+            if not open_slots:
+                raise RosterError(f"not enough poverty counties to place {remaining} more in {[y for y, _ in year_slots]}")
+            weight = sum(weights[i] for i in open_slots)
+            exact = {i: remaining * weights[i] / weight for i in open_slots}
+            given = {i: min(int(exact[i]), caps[i] - shares[i]) for i in open_slots}
+            if not any(given.values()):
+                best = max(open_slots, key=lambda i: (exact[i] - int(exact[i]), -i))
+                given = {best: 1}
+            for i, n in given.items():
+                shares[i] += n
+                remaining -= n
+        for (_, slot), share in zip(year_slots, shares, strict=True):
+            slot.poverty = share
+
+    def fill(self, year: int, slots: list[Slot], old_base: bool | None) -> None:
+        claimed = set(self.published[year])
+        for slot in slots:
+            poverty = self.poverty_candidates(year, slot, claimed)[: slot.poverty]
+            others = self.other_candidates(year, slot, claimed)[: slot.need - slot.poverty]
+            if len(poverty) + len(others) < slot.need:
+                raise RosterError(f"{year} {slot.name}: only {len(poverty) + len(others)} of {slot.need} counties available")
+            for unit in poverty:
+                self.add(unit, year)
+            for unit in others:
+                self.add(unit, year, old_base=old_base)
+
+    def fixed_for(self, year: int) -> list[UnitInfo]:
+        return [self.units[pk] for pk, y in self.fixed if y == year]
+
+    def build(self) -> Plan:
+        slots = {year: self.slots(year) for year in (2014, 2015, 2016, 2017, 2018)}
+        for year in (2014, 2015):
+            for unit in self.fixed_for(year):
+                self.add(unit, year, fixed=True)
+        fixed_poverty_early = sum(1 for pk, y in self.fixed if y in (2014, 2015) and self.places_of[pk])
+        self.allocate_poverty([(y, s) for y in (2014, 2015) for s in slots[y]], POVERTY_2014_2015 - fixed_poverty_early)
+        for year in (2014, 2015):
+            self.fill(year, slots[year], old_base=None)
+        for year in (2016, 2017, 2018):
+            fixed = self.fixed_for(year)
+            for unit in fixed:
+                self.add(unit, year, fixed=True)
+            self.allocate_poverty(
+                [(year, s) for s in slots[year]], POVERTY_PER_BATCH[year] - sum(1 for u in fixed if self.places_of[u.pk])
+            )
+            # The non-poverty counties of 2017 and 2018 were old revolutionary base counties.
+            self.fill(year, slots[year], old_base=True if year >= 2017 else None)
+        self.build_2019()
+        return self.plan
+
+    def build_2019(self) -> None:
+        """Cover every remaining poverty county, then repeat designations up to the published totals."""
+        year = 2019
+        earlier = list(self.designated)
+        fixed = self.fixed_for(year)
+        entries_2019: set[int] = set()
+        new_currents = 0
+        for unit in fixed:
+            new_currents += unit.current not in self.used_currents
+            self.add(unit, year, fixed=True)
+            entries_2019.add(unit.pk)
+        for place in sorted(self.places - self.covered, key=lambda pk: _order(year, self.units[pk].key)):
+            if place in self.covered:
+                continue  # covered by a unit placed earlier in this loop (a merged place)
+            unit = self.unit_at(place, year)
+            if unit is None:
+                raise RosterError(f"poverty county {self.units[place].key} has no unit in use in {year}")
+            new_currents += unit.current not in self.used_currents
+            self.add(unit, year)
+            entries_2019.add(unit.pk)
+
+        poverty_entries = sum(1 for pk in entries_2019 if self.places_of[pk])
+        distinct_target, _ = CUMULATIVE[2019]
+        distinct_2018, _ = CUMULATIVE[2018]
+        poverty_repeats = POVERTY_PER_BATCH[year] - poverty_entries
+        new_others = (distinct_target - distinct_2018) - new_currents
+        other_repeats = (
+            BATCH_SIZES[year] - POVERTY_PER_BATCH[year] - new_others - sum(1 for pk in entries_2019 if not self.places_of[pk])
+        )
+        if min(poverty_repeats, new_others, other_repeats) < 0:
+            raise RosterError(
+                f"{year}: the published figures cannot be met (repeats {poverty_repeats}/{other_repeats}, new {new_others})"
+            )
+
+        for unit in self.other_candidates(year, Slot("elsewhere", None, None, new_others), set())[:new_others]:
+            self.add(unit, year)
+            entries_2019.add(unit.pk)
+
+        def repeats(poverty: bool, count: int) -> None:
+            candidates = []
+            for pk, _ in earlier:
+                unit = self.unit_at(pk, year)
+                if unit is not None and unit.pk not in entries_2019 and bool(self.places_of[pk]) == poverty:
+                    candidates.append((unit.pk == pk, _order(year, unit.key), unit))
+            # A few repeats that follow a code change first, then the rest in roster order.
+            changed = sorted(c for c in candidates if not c[0])[:CODE_CHANGE_REPEATS]
+            chosen = changed + sorted(c for c in candidates if c not in changed)
+            placed = 0
+            for _, _, unit in chosen:
+                if placed == count:
+                    break
+                if unit.pk not in entries_2019:
+                    self.add(unit, year)
+                    entries_2019.add(unit.pk)
+                    placed += 1
+            if placed < count:
+                raise RosterError(f"{year}: only {placed} of {count} repeat designations could be placed")
+
+        repeats(poverty=True, count=poverty_repeats)
+        repeats(poverty=False, count=other_repeats)
+
+
+def _check(expected: dict[str, object], actual: dict[str, object]) -> None:
+    wrong = [f"{k}: expected {v}, got {actual[k]}" for k, v in expected.items() if actual[k] != v]
+    if wrong:
+        raise RosterError("the roster does not reproduce the published figures: " + "; ".join(wrong))
+
+
+def verify_roster() -> None:
+    """Check the registry's numbers against every published figure the roster promises."""
+    expected: dict[str, object] = {}
+    actual: dict[str, object] = {}
+    for year, (distinct, covered) in CUMULATIVE.items():
+        c = coverage(year)
+        entries = sum(size for y, size in BATCH_SIZES.items() if y <= year)
+        for label, want, got in (
+            ("batch entries", entries, c.batch_entries),
+            ("distinct counties", distinct, c.demonstration_counties),
+            ("covered poverty counties", covered, c.poverty_counties_covered),
+        ):
+            expected[f"{label} {year}"] = want
+            actual[f"{label} {year}"] = got
+    for row in batch_composition():
+        if row.year in BATCH_SIZES and row.sequence == 1:
+            actual[f"size {row.year}"] = row.size
+            expected[f"size {row.year}"] = BATCH_SIZES[row.year]
+            if row.year in POVERTY_PER_BATCH:
+                actual[f"poverty {row.year}"] = row.poverty_counties
+                expected[f"poverty {row.year}"] = POVERTY_PER_BATCH[row.year]
+    counts = province_counts()
+    for (year, province), stated in published_province_counts().items():
+        actual[f"{year} {province}"] = counts.get((year, province), 0)
+        expected[f"{year} {province}"] = max(stated)
+    _check(expected, actual)
+
+
+def province_counts() -> dict[tuple[int, str], int]:
+    """(batch year, province code) -> counted designations, for the first batch of each year."""
+    return {
+        (row["batch__year"], row["unit__province__code"]): row["n"]
+        for row in Designation.objects.counted()
+        .filter(batch__sequence=1)
+        .values("batch__year", "unit__province__code")
+        .annotate(n=Count("pk"))
+    }
+
+
+def published_province_counts() -> dict[tuple[int, str], list[int]]:
+    """(year, province code) -> every count stated for it, for the roster's years."""
+    stated: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for year, province, count in PublishedProvinceCount.objects.filter(year__in=BATCH_SIZES).values_list(
+        "year", "province__code", "count"
+    ):
+        stated[(year, province)].append(count)
+    return stated
+
+
+@dataclass
+class RosterReport:
+    created: int
+    removed: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.removed)
+
+
+def _wanted_funding(designations: list[Designation]) -> list[FundingAllocation]:
+    funding = []
+    for d in designations:
+        per_county = d.batch.central_funds_per_county
+        if per_county is not None:
+            funding.append(
+                FundingAllocation(
+                    unit_id=d.unit_id,
+                    designation=d,
+                    fiscal_year=d.batch.year,
+                    level=FundingLevel.CENTRAL,
+                    amount=Decimal(per_county),
+                    purpose="中央财政示范县专项资金 / central funds for the demonstration county",
+                    source=ROSTER_SOURCE,
+                    source_kind=SourceKind.ILLUSTRATIVE,
+                    source_note=FUNDING_NOTE,
+                )
+            )
+    return funding
+
+
+@transaction.atomic
+def load_illustrative_roster() -> RosterReport:
+    """Build the roster and store it, replacing an older one; a no-op when nothing would change."""
+    plan = RosterBuilder().build()
+    existing = {
+        (unit, year): old_base
+        for unit, year, old_base in Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).values_list(
+            "unit_id", "batch__year", "is_old_revolutionary_base"
+        )
+    }
+    if existing == plan.designations and _funding_in_place():
+        verify_roster()
+        return RosterReport(created=0, removed=0)
+    removed = remove_illustrative_roster()
+    batches = {b.year: b for b in Batch.objects.filter(year__in=BATCH_SIZES, sequence=1)}
+    designations = Designation.objects.bulk_create(
+        [
+            Designation(
+                unit_id=unit,
+                batch=batches[year],
+                status=DesignationStatus.DESIGNATED,
+                is_old_revolutionary_base=old_base,
+                source=ROSTER_SOURCE,
+                source_kind=SourceKind.ILLUSTRATIVE,
+                source_note=ROSTER_NOTE,
+            )
+            for (unit, year), old_base in sorted(plan.designations.items(), key=lambda item: (item[0][1], item[0][0]))
+        ],
+        batch_size=500,
+    )
+    # Funding for every designation of a batch with a published per-county amount, where none is recorded.
+    funded = set(FundingAllocation.objects.filter(level=FundingLevel.CENTRAL).values_list("designation_id", flat=True))
+    all_designations = list(
+        Designation.objects.counted().filter(batch__central_funds_per_county__isnull=False).select_related("batch")
+    )
+    FundingAllocation.objects.bulk_create(_wanted_funding([d for d in all_designations if d.pk not in funded]), batch_size=500)
+    verify_roster()
+    return RosterReport(created=len(designations), removed=removed)
+
+
+def _funding_in_place() -> bool:
+    """Every designation of a batch with a published per-county amount has its central funding."""
+    return not (
+        Designation.objects.counted()
+        .filter(batch__central_funds_per_county__isnull=False)
+        .exclude(funding__level=FundingLevel.CENTRAL)
+        .exists()
+    )
+
+
+@transaction.atomic
+def remove_illustrative_roster() -> int:
+    """Delete every illustrative designation and funding record; returns the designations removed."""
+    FundingAllocation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).delete()
+    removed, _ = Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).delete()
+    return removed
