@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CountiesConfig(AppConfig):
     name = "counties"
     verbose_name = _("Demonstration counties")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

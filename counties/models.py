@@ -355,8 +355,11 @@ class PovertyStatus(Provenance, TimeStamped):
         constraints = [
             _choices_check("region", Region, "poverty_region_valid"),
             _year_check("exit_year", "poverty_exit_year_plausible", nullable=True),
+            # Spelled out with IS NOT NULL: a CHECK that evaluates to NULL passes.
             models.CheckConstraint(
-                condition=Q(contiguous_area="") | Q(is_contiguous_area_county=True), name="poverty_area_needs_flag"
+                condition=Q(contiguous_area="")
+                | (Q(is_contiguous_area_county__isnull=False) & Q(is_contiguous_area_county=True)),
+                name="poverty_area_needs_flag",
             ),
             *provenance_constraints("poverty"),
         ]
