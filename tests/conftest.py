@@ -1,0 +1,25 @@
+"""Shared fixtures.
+
+The reference data and the illustrative roster are loaded once per test session, right after the
+test database is created; each test then runs in a transaction that is rolled back, so tests may
+change anything without affecting each other.
+"""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_reference_data", stdout=StringIO())
+        call_command("load_illustrative_roster", stdout=StringIO())
+
+
+def run_command(name: str, *args: str) -> str:
+    """Run a management command and return what it printed."""
+    out = StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()

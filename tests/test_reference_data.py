@@ -1,0 +1,206 @@
+"""load_reference_data: what it loads, that a second run changes nothing, and that a bad file
+is refused with its name and line before anything is written."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError
+from django.db.models import Max
+
+from counties import models
+
+from .conftest import run_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_counts_after_loading():
+    coded = models.Unit.objects.filter(code__isnull=False)
+    assert coded.count() == 3052
+    assert coded.in_use_at(2020).count() == 2844
+    # The MCA year-end totals, reproduced from the first/last years in use.
+    assert [coded.in_use_at(y).count() for y in range(2014, 2021)] == [2854, 2850, 2851, 2851, 2851, 2846, 2844]
+    assert models.Unit.objects.filter(code__isnull=True).count() == 3  # the Qinghai 行委
+    assert models.Province.objects.count() == 31
+    assert models.PovertyStatus.objects.count() == 832
+    assert list(models.Batch.objects.values_list("year", flat=True)) == [2014, 2015, 2016, 2017, 2018, 2019, 2021]
+    assert models.Designation.objects.filter(source_kind=models.SourceKind.SECONDARY).count() == 114
+    assert models.ProgrammeFact.objects.count() == 30
+
+
+def test_poverty_counties_by_province_and_exit_year():
+    statuses = models.PovertyStatus.objects
+    assert statuses.filter(unit__province__name_zh="云南省").count() == 88
+    assert statuses.filter(unit__province__name_zh="西藏自治区").count() == 74
+    assert statuses.filter(unit__province__name_zh="海南省").count() == 5
+    assert {y: statuses.filter(exit_year=y).count() for y in range(2016, 2021)} == {
+        2016: 28,
+        2017: 125,
+        2018: 283,
+        2019: 344,
+        2020: 52,
+    }
+    assert {r: statuses.filter(region=r).count() for r in ("west", "central", "east")} == {
+        "west": 568,
+        "central": 214,
+        "east": 50,
+    }
+    shuangbai = statuses.get(unit__code="532322")
+    assert shuangbai.exit_year == 2018  # the exit notice wins over the source list's 2019
+    assert "2019" in shuangbai.exit_year_note
+
+
+def test_category_flags_blank_means_not_determined():
+    statuses = models.PovertyStatus.objects
+    assert statuses.filter(is_key_county_2012=True).count() == 122
+    assert statuses.filter(is_key_county_2012=False).count() == 7
+    assert statuses.filter(is_key_county_2012__isnull=True).count() == 832 - 129
+    xingtang = statuses.get(unit__code="130125")
+    assert xingtang.is_key_county_2012 is True
+    assert xingtang.is_contiguous_area_county is None  # UNKNOWN in the file: not "no"
+    tibet = statuses.get(unit__code="540121")  # 林周县
+    assert tibet.is_key_county_2012 is None
+    assert (tibet.is_contiguous_area_county, tibet.contiguous_area) == (True, "西藏区")
+    unspecified = statuses.filter(is_contiguous_area_county=True, contiguous_area="")
+    assert unspecified.count() == 7
+
+
+def test_qinghai_units_without_codes_are_all_held():
+    lenghu = models.Unit.objects.get(name_zh="冷湖行委")
+    mangya = models.Unit.objects.get(name_zh="茫崖行委")
+    dachaidan = models.Unit.objects.get(name_zh="大柴旦行委")
+    for unit in (lenghu, mangya, dachaidan):
+        assert unit.code is None
+        assert unit.key.startswith("X")
+        assert unit.poverty_status.region == "west"
+    # The 2018 merger into 茫崖市 keeps both predecessors, each pointing at it.
+    assert lenghu.current.code == "632803"
+    assert mangya.current.code == "632803"
+    assert models.Unit.objects.resolve(lenghu.key).name_zh == "茫崖市"
+    assert dachaidan.current == dachaidan
+    assert lenghu.last_year == 2017 and dachaidan.last_year is None
+
+
+def test_years_and_succession_of_a_code():
+    xuanhua_county = models.Unit.objects.get(code="130721")
+    assert (xuanhua_county.name_zh, xuanhua_county.last_year) == ("宣化县", 2015)
+    assert [s.successor_code for s in xuanhua_county.successions.all()] == ["130702", "130703", "130705"]
+    assert xuanhua_county.successions.get(is_primary=True).successor.name_zh == "宣化区"
+    renamed = models.Unit.objects.get(code="360402")  # 庐山区 renamed 濂溪区 in 2016, same code
+    assert (renamed.name_zh, renamed.other_names, renamed.first_year, renamed.last_year) == ("濂溪区", "庐山区", 1983, None)
+    qianxi = models.Unit.objects.get(code="520522")  # retired in 2021, successor outside the window
+    assert qianxi.last_year == 2020
+    assert qianxi.successions.get().successor is None
+    assert qianxi.successions.get().successor_code == "520581"
+
+
+def test_generated_names():
+    unit = models.Unit.objects.get(code="130705")
+    assert (unit.name_pinyin, unit.name_en, unit.name_en_generated) == ("Xuanhua Qu", "Xuanhua District", True)
+    assert models.Province.objects.get(code="610000").name_en == "Shaanxi Province"
+
+
+def test_second_run_changes_nothing():
+    before = models.Unit.objects.aggregate(Max("updated_at"))
+    output = run_command("load_reference_data")
+    assert "Nothing changed" in output
+    assert "county-level units: 0 created, 0 updated, 3055 unchanged" in output
+    assert models.Unit.objects.aggregate(Max("updated_at")) == before
+
+
+def test_reload_keeps_a_checked_english_name():
+    unit = models.Unit.objects.get(code="422828")  # 鹤峰县
+    unit.name_en, unit.name_en_generated = "Hefeng County (checked)", False
+    unit.save()
+    run_command("load_reference_data")
+    unit.refresh_from_db()
+    assert unit.name_en == "Hefeng County (checked)"
+
+
+def test_reload_restores_a_changed_reference_value():
+    models.Unit.objects.filter(code="130705").update(name_zh="改错了")
+    output = run_command("load_reference_data")
+    assert "county-level units: 0 created, 1 updated" in output
+    assert models.Unit.objects.get(code="130705").name_zh == "宣化区"
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    directory = tmp_path / "data"
+    shutil.copytree(settings.REFERENCE_DATA_DIR, directory)
+    return directory
+
+
+def rewrite_line(path: Path, line: int, change) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[line - 1] = change(lines[line - 1])
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+MALFORMED = {
+    # name: (file, line to break, how, expected message)
+    "bad code": (
+        "counties_2014_2020.csv",
+        7,
+        lambda s: "12345X" + s[6:],
+        "counties_2014_2020.csv, line 7: column 'code' must be a 6-digit code",
+    ),
+    "extra field": (
+        "poverty_counties_832.csv",
+        100,
+        lambda s: s.rstrip("\n") + ",surplus\n",
+        "poverty_counties_832.csv, line 100: more fields",
+    ),
+    "missing fields": ("programme_facts.csv", 12, lambda s: "X,2016\n", "programme_facts.csv, line 12: fewer fields"),
+    "bad region": (
+        "poverty_counties_832.csv",
+        50,
+        lambda s: s.replace(",west,", ",north,").replace(",central,", ",north,").replace(",east,", ",north,"),
+        "poverty_counties_832.csv, line 50: column 'region_en' must be one of",
+    ),
+    "unknown designation code": (
+        "demo_counties_found.csv",
+        5,
+        lambda s: s.replace(",220282,", ",999999,", 1),
+        "demo_counties_found.csv, line 5: unknown code 999999",
+    ),
+    "bad batch amount": (
+        "batches.csv",
+        3,
+        lambda s: s.replace("3700000000.00", "-5", 1),
+        "batches.csv, line 3: column 'central_funds_total_yuan' must be a non-negative number",
+    ),
+    "missing column": (
+        "batches.csv",
+        1,
+        lambda s: s.replace("planned_size", "size"),
+        "batches.csv, line 1: missing column(s) planned_size",
+    ),
+}
+
+
+@pytest.mark.parametrize(("file", "line", "change", "message"), MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_file_is_refused_and_nothing_is_written(data_copy, file, line, change, message):
+    # A valid change early in the load, which must not be written either.
+    rewrite_line(data_copy / "counties_2014_2020.csv", 2, lambda s: s.replace("东城区", "东城新区"))
+    rewrite_line(data_copy / file, line, change)
+    with pytest.raises(CommandError) as error:
+        run_command("load_reference_data", "--data-dir", str(data_copy))
+    assert message in str(error.value)
+    assert "nothing was written" in str(error.value)
+    assert models.Unit.objects.get(code="110101").name_zh == "东城区"
+
+
+def test_missing_file_is_named(data_copy):
+    (data_copy / "programme_facts.csv").unlink()
+    with pytest.raises(CommandError, match=r"programme_facts\.csv: file not found"):
+        run_command("load_reference_data", "--data-dir", str(data_copy))
+
+
+def test_valid_change_in_a_copy_is_loaded(data_copy):
+    """The control for the tests above: the same early change, with no broken file, is written."""
+    rewrite_line(data_copy / "counties_2014_2020.csv", 2, lambda s: s.replace("东城区", "东城新区"))
+    run_command("load_reference_data", "--data-dir", str(data_copy))
+    assert models.Unit.objects.get(code="110101").name_zh == "东城新区"

@@ -1,0 +1,154 @@
+"""The illustrative roster reproduces every published figure it promises, leaves the real
+designations alone, and can be removed and rebuilt identically."""
+
+import csv
+from collections import defaultdict
+
+import pytest
+from django.conf import settings
+
+from counties import models
+from counties.roster import CORPS_PREFIX, ROSTER_SOURCE
+from counties.statistics import batch_composition, coverage
+
+from .conftest import run_command
+
+pytestmark = pytest.mark.django_db
+
+
+def batch(year):
+    return next(b for b in batch_composition() if b.year == year and b.sequence == 1)
+
+
+def test_end_2018_figures():
+    c = coverage(2018)
+    assert (c.batch_entries, c.demonstration_counties, c.poverty_counties_covered) == (1016, 1016, 737)
+    assert str(c.poverty_coverage_pct) == "88.6"
+    assert c.includes_illustrative is True
+
+
+def test_end_2019_figures():
+    c = coverage(2019)
+    assert (c.batch_entries, c.demonstration_counties, c.repeat_designations) == (1231, 1180, 51)
+    assert (c.poverty_counties_covered, str(c.poverty_coverage_pct)) == (832, "100.0")
+
+
+def test_batch_sizes_and_poverty_counts():
+    sizes = {b.year: b.size for b in batch_composition() if b.sequence == 1}
+    assert sizes == {2014: 56, 2015: 200, 2016: 240, 2017: 260, 2018: 260, 2019: 215, 2021: 29}
+    assert [batch(y).poverty_counties for y in (2017, 2018, 2019)] == [237, 238, 138]
+    b2016 = batch(2016)
+    assert b2016.poverty_counties == 158
+    assert round(b2016.poverty_share_pct) == 66
+    assert (b2016.min_poverty_share_pct, b2016.meets_rule) == (50, True)
+    # 2014-2016 hold 262 poverty counties: the headline 737 wins over the mid-2017 report of 261.
+    assert coverage(2016).poverty_counties_covered == 262
+    assert [batch(y).old_revolutionary_base_counties for y in (2017, 2018)] == [12, 22]
+
+
+def published_table():
+    """The 2014-2016 province table, read straight from the reference file."""
+    counts = {}
+    autonomous_region_only = {}
+    with (settings.REFERENCE_DATA_DIR / "demo_counties_province_counts.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            year = int(row["batch_year"])
+            if year > 2016:
+                continue
+            if "autonomous region only" in row["note"]:
+                autonomous_region_only[(year, row["province_name"])] = int(row["counties_stated"])
+            elif "table" in row["note"]:
+                counts[(year, row["province_name"])] = int(row["counties_stated"])
+    return counts, autonomous_region_only
+
+
+def test_2014_2016_batches_match_the_published_province_table():
+    table, autonomous_region_only = published_table()
+    assert len(table) == 3 * 26
+    recorded = defaultdict(int)
+    outside_corps = defaultdict(int)
+    for year, province, key in (
+        models.Designation.objects.counted()
+        .filter(batch__year__lte=2016)
+        .values_list("batch__year", "unit__province__name_zh", "unit__key")
+    ):
+        recorded[(year, province)] += 1
+        outside_corps[(year, province)] += not key.startswith(CORPS_PREFIX)
+    assert {k: recorded[k] for k in table} == table
+    assert sum(recorded.values()) == 56 + 200 + 240
+    # Xinjiang's figure includes the Corps; the autonomous region's own notices name 7 and 19.
+    assert autonomous_region_only == {(2015, "新疆维吾尔自治区"): 7, (2016, "新疆维吾尔自治区"): 19}
+    assert {k: outside_corps[k] for k in autonomous_region_only} == autonomous_region_only
+
+
+def test_real_designations_are_kept_and_every_other_one_is_illustrative():
+    designations = models.Designation.objects.filter(batch__year__lte=2019)
+    real = designations.exclude(source_kind=models.SourceKind.ILLUSTRATIVE)
+    assert real.count() == 85  # the 114 found, less the 29 of 2021
+    assert set(real.values_list("source_kind", flat=True)) == {models.SourceKind.SECONDARY}
+    illustrative = designations.filter(source_kind=models.SourceKind.ILLUSTRATIVE)
+    assert illustrative.count() == 1231 - 85
+    assert set(illustrative.values_list("source", flat=True)) == {ROSTER_SOURCE}
+    assert models.Designation.objects.get(unit__code="220822", batch__year=2015).source_kind == models.SourceKind.SECONDARY
+
+
+def test_2021_batch_has_no_illustrative_fill():
+    b2021 = models.Batch.objects.get(year=2021)
+    assert b2021.designations.count() == 29
+    assert not b2021.designations.filter(source_kind=models.SourceKind.ILLUSTRATIVE).exists()
+    assert b2021.planned_size == 148 and b2021.roster_complete is False
+    assert batch(2021).includes_illustrative is False
+
+
+def test_repeats_follow_code_changes():
+    """Some 2019 repeats are recorded under a code that replaced the one first designated."""
+    xuanhua = models.Designation.objects.filter(unit__current__code="130705").order_by("batch__year")
+    assert [(d.unit.code, d.batch.year) for d in xuanhua] == [("130721", 2015), ("130705", 2019)]
+
+
+def test_illustrative_funding_matches_the_published_total():
+    funding = models.FundingAllocation.objects.filter(fiscal_year=2015, level="central")
+    assert funding.count() == 200
+    assert {f.amount for f in funding} == {18_500_000}
+    assert sum(f.amount for f in funding) == models.Batch.objects.get(year=2015).central_funds_total
+    assert set(funding.values_list("source_kind", flat=True)) == {models.SourceKind.ILLUSTRATIVE}
+
+
+def test_second_run_changes_nothing():
+    before = set(models.Designation.objects.values_list("pk", flat=True))
+    assert "Nothing changed" in run_command("load_illustrative_roster")
+    assert set(models.Designation.objects.values_list("pk", flat=True)) == before
+
+
+def test_remove_and_rebuild_gives_the_same_roster():
+    roster = set(
+        models.Designation.objects.filter(source_kind="illustrative").values_list(
+            "unit__key", "batch__year", "is_old_revolutionary_base"
+        )
+    )
+    output = run_command("load_illustrative_roster", "--remove")
+    assert "Removed 1146 illustrative designations" in output
+    assert not models.Designation.objects.filter(source_kind="illustrative").exists()
+    assert not models.FundingAllocation.objects.filter(source_kind="illustrative").exists()
+    assert models.Designation.objects.count() == 114
+    assert coverage(2019).includes_illustrative is False
+
+    assert "1146 designations created" in run_command("load_illustrative_roster")
+    rebuilt = set(
+        models.Designation.objects.filter(source_kind="illustrative").values_list(
+            "unit__key", "batch__year", "is_old_revolutionary_base"
+        )
+    )
+    assert rebuilt == roster
+
+
+def test_roster_fills_around_a_newly_recorded_official_designation():
+    """An official record added by staff stays; the roster still meets every figure around it."""
+    run_command("load_illustrative_roster", "--remove")
+    unit = models.Unit.objects.get(code="621123")  # 渭源县, a poverty county in Gansu
+    models.Designation.objects.create(
+        unit=unit, batch=models.Batch.objects.get(year=2017), source="test document", source_kind=models.SourceKind.OFFICIAL
+    )
+    run_command("load_illustrative_roster")
+    assert unit.designations.get().source_kind == models.SourceKind.OFFICIAL
+    assert (coverage(2018).poverty_counties_covered, coverage(2019).demonstration_counties) == (737, 1180)

@@ -1,0 +1,73 @@
+"""Settings come from the environment and are validated; production refuses unsafe values."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-private-production-key-that-is-long-enough-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c",
+    "ALLOWED_HOSTS": "registry.example.cn",
+    "DATABASE_URL": "sqlite:///unused.sqlite3",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # Drop every variable the settings read (the test settings set some of them in this process).
+    read = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CSRF_TRUSTED_ORIGINS"}
+    clean = {k: v for k, v in os.environ.items() if k not in read and not k.startswith(("SECURE_", "SESSION_", "CSRF_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean | {"DJANGO_SETTINGS_MODULE": "registry.settings"} | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_reports_no_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_refuses_to_start_with_the_development_key():
+    result = manage("check", **(PRODUCTION_ENV | {"SECRET_KEY": settings.DEVELOPMENT_SECRET_KEY}))
+    assert result.returncode != 0
+    assert "SECRET_KEY is the public development key" in result.stderr
+
+
+def test_development_runs_without_a_key():
+    result = manage("check", DEBUG="1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_bad_boolean_names_the_variable():
+    result = manage("check", **(PRODUCTION_ENV | {"DEBUG": "perhaps"}))
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_other_databases_are_refused():
+    result = manage("check", **(PRODUCTION_ENV | {"DATABASE_URL": "mysql://root@127.0.0.1/test"}))
+    assert result.returncode != 0
+    assert "DATABASE_URL must point to SQLite or PostgreSQL" in result.stderr
+
+
+def test_locale_and_time_zone():
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert [code for code, _ in settings.LANGUAGES] == ["zh-hans", "en"]
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert settings.USE_TZ is True

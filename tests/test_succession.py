@@ -1,0 +1,88 @@
+"""Code changes: an old code finds the unit that replaced it, and a designation made under an old
+code counts for the same place, once, without merging places that were separate."""
+
+import pytest
+
+from counties import models
+from counties.services import rebuild_lineage
+from counties.statistics import coverage
+
+from .factories import BatchFactory, PovertyStatusFactory, UnitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_designations():
+    models.FundingAllocation.objects.all().delete()
+    models.Designation.objects.all().delete()
+
+
+def designate(code_or_key, year):
+    return models.Designation.objects.create(
+        unit=models.Unit.objects.get(key=code_or_key),
+        batch=models.Batch.objects.get(year=year),
+        source="test",
+        source_kind=models.SourceKind.OFFICIAL,
+    )
+
+
+def test_lookup_by_old_code_finds_the_successor():
+    assert models.Unit.objects.resolve("130721").code == "130705"
+    assert models.Unit.objects.resolve("130705").code == "130705"
+    assert models.Unit.objects.resolve("130223").name_zh == "滦州市"  # 滦县 → 滦州市 in 2018
+    assert models.Unit.objects.resolve("999999") is None
+
+
+def test_designation_under_old_code_counts_for_the_new_unit(no_designations):
+    designate("130721", 2015)  # 宣化县, a poverty county, designated before it became 宣化区
+    c = coverage(2015)
+    assert (c.batch_entries, c.demonstration_counties, c.poverty_counties_covered) == (1, 1, 1)
+    designate("130705", 2019)  # the same place, under its new code
+    c = coverage(2019)
+    assert (c.batch_entries, c.demonstration_counties, c.poverty_counties_covered) == (2, 1, 1)
+    assert c.repeat_designations == 1
+
+
+def test_designation_under_new_code_covers_the_poverty_county_listed_under_the_old(no_designations):
+    assert models.PovertyStatus.objects.get(unit__code="130721")  # listed as 宣化县
+    designate("130705", 2019)
+    assert coverage(2019).poverty_counties_covered == 1
+    assert coverage(2018).poverty_counties_covered == 0  # as-of: the 2019 batch does not count yet
+
+
+def test_merger_does_not_merge_places_before_it(no_designations):
+    designate("X632802", 2016)  # 茫崖行委, before its 2018 merger with 冷湖 into 茫崖市
+    c = coverage(2016)
+    assert (c.demonstration_counties, c.poverty_counties_covered) == (1, 1)  # 冷湖 is not covered
+    designate("632803", 2019)  # 茫崖市 is both places
+    c = coverage(2019)
+    assert (c.demonstration_counties, c.poverty_counties_covered) == (1, 2)
+
+
+def test_split_off_districts_are_not_the_same_place(no_designations):
+    designate("130702", 2016)  # 桥东区 received part of 宣化县 but did not become it
+    assert coverage(2016).poverty_counties_covered == 0
+
+
+def test_lineage_follows_a_succession_recorded_through_the_orm():
+    old, new = UnitFactory(last_year=2025), UnitFactory(first_year=2026)
+    PovertyStatusFactory(unit=old)
+    old.refresh_from_db()
+    assert old.current == old  # a new unit is its own current unit straight away
+    succession = models.UnitSuccession.objects.create(
+        predecessor=old, successor=new, successor_code=new.key, year=2026, kind="replaced", is_primary=True
+    )
+    old.refresh_from_db()
+    assert old.current == new
+    assert models.Unit.objects.resolve(old.key) == new
+    assert models.UnitLineage.objects.filter(ancestor=old, descendant=new, depth=1).exists()
+    assert rebuild_lineage() == 0  # nothing left to do: the signal kept it up to date
+    batch = BatchFactory(year=2030)
+    models.Designation.objects.create(unit=new, batch=batch, source="test", source_kind="official")
+    assert coverage(2030).poverty_counties_covered == 833  # the 832, and the test county through its successor
+
+    succession.delete()
+    old.refresh_from_db()
+    assert old.current == old
+    assert coverage(2030).poverty_counties_covered == 832
