@@ -1,10 +1,11 @@
 from django.db import DatabaseError, connection
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .models import Batch, Designation, PovertyStatus, SourceKind, Unit
+from .models import Batch, Designation, DesignationStatus, PovertyStatus, SourceKind, Unit
 
 
 @never_cache
@@ -25,7 +26,10 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "unit_count": Unit.objects.count(),
         "poverty_count": PovertyStatus.objects.count(),
-        "batches": Batch.objects.all(),
+        "batches": Batch.objects.annotate(
+            recorded=Count("designations", filter=~Q(designations__status=DesignationStatus.WITHDRAWN)),
+            illustrative=Count("designations", filter=Q(designations__source_kind=SourceKind.ILLUSTRATIVE)),
+        ),
         "designation_count": Designation.objects.count(),
         "illustrative_count": Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).count(),
     }
