@@ -560,3 +560,23 @@ class PublishedProvinceCount(Provenance, TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.year} {self.province.name_zh}: {self.count}"
+
+
+class DataVersion(models.Model):
+    """One row whose token changes whenever a record the statistics read changes.
+
+    Cached statistics are keyed by the token, so an edit made in any process is seen by every
+    other process at its next read, whatever cache backend each uses. A random token (not a
+    counter) also stays correct when a transaction that changed it is rolled back.
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data version")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="data_version_single_row")]
+
+    def __str__(self) -> str:
+        return self.token

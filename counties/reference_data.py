@@ -34,7 +34,7 @@ from .models import (
     Unit,
     UnitSuccession,
 )
-from .services import rebuild_lineage
+from .services import mark_data_changed, rebuild_lineage
 
 FILES = {
     "units": "counties_2014_2020.csv",
@@ -756,6 +756,9 @@ def load_reference_data(directory: Path) -> LoadReport:
     loader.build()
     try:
         with transaction.atomic():
-            return loader.write()
+            report = loader.write()
+            if report.changed:
+                mark_data_changed()  # bulk writes send no signals
+            return report
     except IntegrityError as exc:
         raise ReferenceDataError(f"the database refused the reference data: {exc}") from exc

@@ -49,6 +49,7 @@ from .models import (
     UnitSuccession,
     UnitType,
 )
+from .services import mark_data_changed
 from .statistics import batch_composition, coverage
 
 ROSTER_SOURCE = "Illustrative roster (manage.py load_illustrative_roster); not an official record"
@@ -489,6 +490,7 @@ def load_illustrative_roster() -> RosterReport:
         Designation.objects.counted().filter(batch__central_funds_per_county__isnull=False).select_related("batch")
     )
     FundingAllocation.objects.bulk_create(_wanted_funding([d for d in all_designations if d.pk not in funded]), batch_size=500)
+    mark_data_changed()  # bulk writes send no signals
     verify_roster()
     return RosterReport(created=len(designations), removed=removed)
 
@@ -508,4 +510,6 @@ def remove_illustrative_roster() -> int:
     """Delete every illustrative designation and funding record; returns the designations removed."""
     FundingAllocation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).delete()
     removed, _ = Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).delete()
+    if removed:
+        mark_data_changed()
     return removed

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+import uuid
 
-from .models import Unit, UnitLineage, UnitSuccession
+from django.db import transaction
+from django.utils import timezone
+
+from .models import DataVersion, Unit, UnitLineage, UnitSuccession
+
+
+def data_version() -> str:
+    """The current data token (see DataVersion); "initial" before any change was recorded."""
+    return DataVersion.objects.filter(pk=1).values_list("token", flat=True).first() or "initial"
+
+
+def mark_data_changed() -> None:
+    """Invalidate every cached statistic, in this and every other process."""
+    token = uuid.uuid4().hex
+    # One UPDATE: this runs for every saved or deleted record.
+    if not DataVersion.objects.filter(pk=1).update(token=token, changed_at=timezone.now()):
+        DataVersion.objects.create(pk=1, token=token)
 
 
 class SuccessionCycleError(ValueError):
@@ -50,4 +66,7 @@ def rebuild_lineage() -> int:
         if (a, d) not in existing or existing[(a, d)][1] != depth
     ]
     UnitLineage.objects.bulk_create(fresh, batch_size=1000)
-    return len(changed_units) + len(stale) + len(fresh)
+    written = len(changed_units) + len(stale) + len(fresh)
+    if written:
+        mark_data_changed()
+    return written

@@ -112,6 +112,11 @@ if _engine == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = _env_int("DATABASE_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# Cached statistics are keyed by a data token kept in the database, so a per-process cache stays
+# correct with several workers; a shared cache (e.g. dbcache://registry_cache after
+# `manage.py createcachetable`) only saves recomputation.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://registry")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,6 +8,7 @@ change anything without affecting each other.
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 
@@ -16,6 +17,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_reference_data", stdout=StringIO())
         call_command("load_illustrative_roster", stdout=StringIO())
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: the database rolls back between tests, the cache does not."""
+    cache.clear()
 
 
 def run_command(name: str, *args: str) -> str:

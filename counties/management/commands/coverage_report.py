@@ -1,0 +1,92 @@
+import csv
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from counties import statistics
+
+SECTIONS = ("coverage", "batches", "provinces", "funding", "exits")
+
+
+def _plain(value: Any) -> Any:
+    """Decimals as exact strings in JSON (never floats), None as null."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def report_rows(section: str, as_of: int) -> list[dict[str, Any]]:
+    """One section of the report as a list of flat rows (the same numbers in every format)."""
+    if section == "coverage":
+        return [statistics.coverage(as_of).as_dict()]
+    if section == "batches":
+        return [b.as_dict() for b in statistics.batch_composition()]
+    if section == "provinces":
+        return [p.as_dict() for p in statistics.province_table(as_of)]
+    if section == "funding":
+        totals = statistics.funding_totals()
+        return [
+            {"group": group, **row.as_dict()}
+            for group, rows in (
+                ("fiscal_year", totals.by_year),
+                ("province", totals.by_province),
+                ("level", totals.by_level),
+                ("source_kind", totals.by_source_kind),
+            )
+            for row in rows
+        ]
+    return [e.as_dict() for e in statistics.exits()]
+
+
+class Command(BaseCommand):
+    help = "Print the coverage statistics: the same numbers as the statistics pages and the API."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--as-of", type=int, help="Year-end to report (default: the latest year with a batch).")
+        parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+        parser.add_argument(
+            "--section", choices=(*SECTIONS, "all"), default="all", help="Which statistic (csv needs a single one; default: all)."
+        )
+
+    def handle(self, *args: object, **options: Any) -> None:
+        as_of, output, section = options["as_of"], options["format"], options["section"]
+        latest = statistics.latest_batch_year()
+        if as_of is None:
+            as_of = latest
+        elif not statistics.FIRST_YEAR <= as_of <= latest:
+            raise CommandError(f"--as-of must be a year from {statistics.FIRST_YEAR} to {latest}, got {as_of}")
+        sections = SECTIONS if section == "all" else (section,)
+        if output == "csv" and len(sections) > 1:
+            raise CommandError("--format csv prints one table: choose it with --section " + "|".join(SECTIONS))
+
+        report = {name: report_rows(name, as_of) for name in sections}
+        if output == "json":
+            payload = {"as_of": as_of, **{name: rows[0] if name == "coverage" else rows for name, rows in report.items()}}
+            self.stdout.write(json.dumps(_plain(payload), ensure_ascii=False, indent=2))
+        elif output == "csv":
+            rows = report[sections[0]]
+            if rows:
+                writer = csv.DictWriter(self.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(_plain(rows))
+        else:
+            for name, rows in report.items():
+                self.stdout.write(f"\n{name} (as of {as_of})" if name in {"coverage", "provinces"} else f"\n{name}")
+                self._table(rows)
+
+    def _table(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            self.stdout.write("  (none)")
+            return
+        columns = list(rows[0])
+        cells = [[("—" if row[c] is None else str(row[c])) for c in columns] for row in rows]
+        widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+        self.stdout.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+        for r in cells:
+            self.stdout.write("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))

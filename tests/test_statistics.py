@@ -1,0 +1,335 @@
+"""The statistics engine: hand-built fixtures with values worked out by hand, the published figures
+on the reference data, the cache, and query counts that do not grow with the data."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from counties import models, statistics
+from counties.statistics import batch_composition, coverage, exits, funding_totals, province_table
+
+from .conftest import run_command
+from .factories import FundingAllocationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def unit(code, name, *, province="990000", first_year=1983, last_year=None):
+    province_obj, _ = models.Province.objects.get_or_create(
+        code=province, defaults={"name_zh": f"测试省{province[:2]}", "name_pinyin": "Ceshi", "name_en": "Test Province"}
+    )
+    return models.Unit.objects.create(
+        key=code,
+        code=code,
+        name_zh=name,
+        name_pinyin=name,
+        name_en=name,
+        unit_type="county",
+        province=province_obj,
+        parent_type="province-administered",
+        first_year=first_year,
+        last_year=last_year,
+    )
+
+
+def succeed(old, new, year):
+    models.UnitSuccession.objects.create(
+        predecessor=old, successor=new, successor_code=new.key, year=year, kind="replaced", is_primary=True
+    )
+
+
+def poor(u, exit_year):
+    return models.PovertyStatus.objects.create(
+        unit=u, region="west", exit_year=exit_year, listed_name=u.name_zh, source="test", source_kind="official"
+    )
+
+
+def designate(u, year, **fields):
+    batch = models.Batch.objects.get(year=year)
+    return models.Designation.objects.create(unit=u, batch=batch, source="test", source_kind="official", **fields)
+
+
+@pytest.fixture
+def world():
+    """A programme small enough to work out by hand.
+
+    Province 99:
+      甲县 U1  poverty (exit 2016), designated 2015 and again 2019 (a repeat)
+      乙县 U2  poverty (exit 2015), retired 2016 → 乙区 U3; designated as U2 in 2015, as U3 in 2019
+      丙县 U4  poverty (exit 2018) } merged in 2018 into 丙市 U6;
+      丁县 U5  poverty (exit 2018) } U4 designated 2016, U6 designated 2019 (covers U5 too)
+      戊县 U7, 己县 U9: not poverty, designated 2016 (U9 as an old revolutionary base county)
+    Province 98 (no designations):
+      庚县 U8  poverty (exit 2019)
+    The 2016 batch is 1 poverty county of 3 (33.3%), below its 50% rule.
+    """
+    models.FundingAllocation.objects.all().delete()
+    models.Designation.objects.all().delete()
+    models.PovertyStatus.objects.all().delete()
+    u = {
+        1: unit("990101", "甲县"),
+        2: unit("990102", "乙县", last_year=2015),
+        3: unit("990103", "乙区", first_year=2016),
+        4: unit("990104", "丙县", last_year=2017),
+        5: unit("990105", "丁县", last_year=2017),
+        6: unit("990106", "丙市", first_year=2018),
+        7: unit("990107", "戊县"),
+        8: unit("980101", "庚县", province="980000"),
+        9: unit("990109", "己县"),
+    }
+    succeed(u[2], u[3], 2016)
+    succeed(u[4], u[6], 2018)
+    succeed(u[5], u[6], 2018)
+    for n, exit_year in ((1, 2016), (2, 2015), (4, 2018), (5, 2018), (8, 2019)):
+        poor(u[n], exit_year)
+    d1 = designate(u[1], 2015)
+    designate(u[2], 2015)
+    designate(u[4], 2016)
+    designate(u[7], 2016)
+    designate(u[9], 2016, is_old_revolutionary_base=True)
+    designate(u[1], 2019)
+    designate(u[3], 2019)
+    designate(u[6], 2019)
+    FundingAllocationFactory(unit=u[1], designation=d1, fiscal_year=2015, level="central", amount=Decimal("1000000.00"))
+    FundingAllocationFactory(unit=u[1], fiscal_year=2016, level="provincial", amount=Decimal("250000.50"))
+    FundingAllocationFactory(unit=u[8], fiscal_year=2019, level="county", amount=Decimal("100.00"))
+    return u
+
+
+def fields(c):
+    return (
+        c.batch_entries,
+        c.demonstration_counties,
+        c.new_entries,
+        c.repeat_designations,
+        c.poverty_counties_covered,
+        str(c.poverty_coverage_pct),
+    )
+
+
+def test_coverage_by_hand(world):
+    assert fields(coverage(2014)) == (0, 0, 0, 0, 0, "0.0")  # as of a year before any batch
+    assert fields(coverage(2015)) == (2, 2, 2, 0, 2, "40.0")
+    # 丙县 is covered, 丁县 is not: they were separate places until 2018.
+    assert fields(coverage(2016)) == (5, 5, 3, 0, 3, "60.0")
+    assert fields(coverage(2018)) == (5, 5, 0, 0, 3, "60.0")
+    # Three repeats: 甲县 again, 乙县 under its new code, 丙县 as 丙市 (which also covers 丁县).
+    assert fields(coverage(2019)) == (8, 5, 3, 3, 4, "80.0")
+    assert coverage(2019).poverty_counties_total == 5
+    assert coverage(2019).includes_illustrative is False
+    assert coverage().as_of == 2021  # default: the latest year with a batch
+
+
+def test_batches_by_hand(world):
+    rows = {b.year: b for b in batch_composition()}
+    assert (rows[2015].size, rows[2015].poverty_counties, str(rows[2015].poverty_share_pct), rows[2015].meets_rule) == (
+        2,
+        2,
+        "100.0",
+        None,
+    )
+    b2016 = rows[2016]
+    assert (b2016.size, b2016.poverty_counties, str(b2016.poverty_share_pct)) == (3, 1, "33.3")
+    assert (b2016.min_poverty_share_pct, b2016.meets_rule) == (Decimal("50.00"), False)
+    assert b2016.old_revolutionary_base_counties == 1
+    assert (rows[2019].size, rows[2019].poverty_counties, rows[2019].meets_rule) == (3, 3, True)
+    assert (rows[2017].size, rows[2017].poverty_share_pct, rows[2017].meets_rule) == (0, None, None)
+    assert rows[2015].central_funds_allocated_yuan == Decimal("1000000.00")
+    assert (rows[2015].central_funds_total_yuan, rows[2015].central_funds_per_county_yuan) == (
+        Decimal("3700000000.00"),
+        Decimal("18500000.00"),
+    )
+    assert rows[2016].central_funds_per_county_yuan == Decimal("15000000.00")  # 3.6 bn over the published 240
+    assert rows[2016].provinces == 1
+
+
+def test_provinces_by_hand(world):
+    rows = {p.code: p for p in province_table(2019)}
+    a, b = rows["990000"], rows["980000"]
+    assert (a.county_level_units, a.poverty_counties, a.batch_entries, a.demonstration_counties, a.poverty_counties_covered) == (
+        5,
+        4,
+        8,
+        5,
+        4,
+    )
+    assert (str(a.poverty_coverage_pct), a.funds_yuan) == ("100.0", Decimal("1250000.50"))
+    assert (b.county_level_units, b.poverty_counties, b.demonstration_counties, b.poverty_counties_covered) == (1, 1, 0, 0)
+    assert (str(b.poverty_coverage_pct), b.funds_yuan) == ("0.0", Decimal("100.00"))
+    assert rows["110000"].poverty_coverage_pct is None  # Beijing: no poverty counties, no percentage
+    early = {p.code: p for p in province_table(2015)}["990000"]
+    assert (early.county_level_units, early.poverty_counties_covered, early.funds_yuan) == (6, 2, Decimal("1000000.00"))
+
+
+def test_funding_by_hand(world):
+    totals = funding_totals()
+    assert totals.total_yuan == Decimal("1250100.50")
+    assert [(t.key, t.total_yuan) for t in totals.by_year] == [
+        ("2015", Decimal("1000000.00")),
+        ("2016", Decimal("250000.50")),
+        ("2019", Decimal("100.00")),
+    ]
+    assert [(t.key, t.total_yuan) for t in totals.by_province] == [
+        ("980000", Decimal("100.00")),
+        ("990000", Decimal("1250000.50")),
+    ]
+    assert {t.key: t.total_yuan for t in totals.by_level} == {
+        "central": Decimal("1000000.00"),
+        "county": Decimal("100.00"),
+        "provincial": Decimal("250000.50"),
+    }
+    assert totals.includes_illustrative is False
+
+
+def test_exits_by_hand(world):
+    # 乙县 exited in 2015, the year it was designated; 丁县 was covered only by 丙市's 2019 batch.
+    assert [(e.exit_year, e.poverty_counties, e.designated_before_exit) for e in exits()] == [
+        (2015, 1, 1),
+        (2016, 1, 1),
+        (2018, 2, 1),
+        (2019, 1, 0),
+    ]
+
+
+def test_withdrawn_designation_does_not_count(world):
+    models.Designation.objects.filter(unit__code="990107").update(status="withdrawn")
+    models.DataVersion.objects.update(token="after-withdrawal")  # .update() sends no signal
+    assert fields(coverage(2016)) == (4, 4, 2, 0, 3, "60.0")
+
+
+# -- on the reference data and the illustrative roster ------------------------------------------
+
+
+def test_published_figures_on_the_reference_data():
+    assert fields(coverage(2018)) == (1016, 1016, 260, 0, 737, "88.6")
+    assert fields(coverage(2019)) == (1231, 1180, 215, 51, 832, "100.0")
+    b2016 = next(b for b in batch_composition() if b.year == 2016)
+    assert (b2016.size, round(b2016.poverty_share_pct), b2016.meets_rule) == (240, 66, True)
+    assert [c.as_of for c in statistics.coverage_series()] == list(range(2014, 2022))
+    assert sum(p.demonstration_counties for p in province_table(2018)) == 1016
+
+
+def test_coverage_report_prints_the_same_numbers():
+    payload = json.loads(run_command("coverage_report", "--as-of", "2018", "--format", "json"))
+    assert payload["coverage"]["demonstration_counties"] == 1016
+    assert payload["coverage"]["poverty_counties_covered"] == 737
+    assert payload["coverage"]["poverty_coverage_pct"] == "88.6"
+    b2016 = next(b for b in payload["batches"] if b["year"] == 2016)
+    assert (b2016["size"], b2016["poverty_counties"], b2016["meets_rule"]) == (240, 158, True)
+    csv_text = run_command("coverage_report", "--as-of", "2018", "--section", "coverage", "--format", "csv")
+    header, values = csv_text.strip().splitlines()
+    row = dict(zip(header.split(","), values.split(","), strict=True))
+    assert (row["batch_entries"], row["poverty_counties_covered"], row["poverty_coverage_pct"]) == ("1016", "737", "88.6")
+    table = run_command("coverage_report", "--as-of", "2018", "--section", "coverage")
+    assert "1016" in table and "88.6" in table
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--as-of", "2013"), "--as-of must be a year from 2014 to 2021, got 2013"),
+        (("--format", "csv"), "--format csv prints one table"),
+    ],
+)
+def test_coverage_report_refuses_bad_options(args, message):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match=message.replace("-", r"\-")):
+        run_command("coverage_report", *args)
+
+
+# -- the cache --------------------------------------------------------------------------------
+
+
+def test_cached_statistic_costs_one_query(django_assert_num_queries):
+    coverage(2019)
+    with django_assert_num_queries(1):  # the data token
+        assert coverage(2019).batch_entries == 1231
+
+
+def test_orm_edit_changes_the_next_answer():
+    assert coverage(2019).batch_entries == 1231
+    designate(models.Unit.objects.get(code="110101"), 2019)
+    assert coverage(2019).batch_entries == 1232
+    models.Designation.objects.get(unit__code="110101").delete()
+    assert coverage(2019).batch_entries == 1231
+
+
+def test_admin_edit_changes_the_next_answer(client):
+    admin = get_user_model().objects.create_superuser("staff", "staff@example.cn", "correct-horse-battery")
+    client.force_login(admin)
+    before = coverage(2019)
+    response = client.post(
+        "/admin/counties/designation/add/",
+        {
+            "unit": models.Unit.objects.get(code="110101").pk,
+            "batch": models.Batch.objects.get(year=2019).pk,
+            "status": "designated",
+            "is_old_revolutionary_base": "unknown",
+            "name_as_reported": "东城",
+            "source": "test notice",
+            "source_kind": "official",
+            "source_note": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    after = coverage(2019)
+    assert (after.batch_entries, after.demonstration_counties) == (before.batch_entries + 1, before.demonstration_counties + 1)
+
+
+def test_reference_reload_changes_the_next_answer(tmp_path, settings):
+    import shutil
+
+    assert [e.poverty_counties for e in exits()][-1] == 52
+    data = tmp_path / "data"
+    shutil.copytree(settings.REFERENCE_DATA_DIR, data)
+    path = data / "poverty_counties_832.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "130125,行唐县,130100,石家庄市,130125,行唐县,130100,石家庄市,130000,河北省,东部,east,2018",
+            "130125,行唐县,130100,石家庄市,130125,行唐县,130100,石家庄市,130000,河北省,东部,east,2020",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    run_command("load_reference_data", "--data-dir", str(data))
+    assert [e.poverty_counties for e in exits()][-1] == 53
+
+
+# -- query counts do not grow with the data -----------------------------------------------------
+
+
+def count_queries(function, *args):
+    statistics.cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        function(*args)
+    return len(queries)
+
+
+STATISTICS = [
+    (coverage, (2019,)),
+    (batch_composition, ()),
+    (province_table, (2019,)),
+    (funding_totals, ()),
+    (exits, ()),
+    (statistics.coverage_series, ()),
+]
+
+
+def test_query_counts_stay_the_same_when_the_data_grows_tenfold(world):
+    small = [count_queries(f, *args) for f, args in STATISTICS]
+    # Ten times the units, poverty counties, designations and funding of the hand-built world.
+    for n in range(10, 100):
+        u = unit(f"9902{n:02d}", f"扩{n}县")
+        if n % 2:
+            poor(u, 2016 + n % 5)
+        designate(u, 2016 if n % 3 else 2019)
+        FundingAllocationFactory(unit=u, fiscal_year=2016, amount=Decimal(n))
+    large = [count_queries(f, *args) for f, args in STATISTICS]
+    assert large == small
+    assert coverage(2019).batch_entries == 8 + 90  # the data did grow
