@@ -10,7 +10,7 @@ STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint data serve clean
+.PHONY: run test lint data schema clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Regenerate the committed OpenAPI schema after changing the API (a test fails until you do).
+schema: export DJANGO_SETTINGS_MODULE = registry.settings_test
+schema: $(STAMP)
+	$(BIN)/python manage.py spectacular --file openapi/v1.yaml --validate --fail-on-warn
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -8,3 +8,4 @@ class CountiesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the receivers)
+        from .api import schema  # noqa: F401  (registers the OpenAPI extensions)

@@ -15,9 +15,15 @@ PostgreSQL alike, not only in forms.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 # Official GB/T 2260 codes are six digits. Units that never had an official code (the Qinghai
 # 行委) get a registry key of "X" and six digits, which can never clash with an official code.
@@ -148,9 +154,7 @@ class Prefecture(TimeStamped):
 class UnitQuerySet(models.QuerySet["Unit"]):
     def in_use_at(self, year: int) -> UnitQuerySet:
         """Units whose code was in use at the end of `year`."""
-        return self.filter(Q(first_year__lte=year) | Q(first_year__isnull=True)).filter(
-            Q(last_year__gte=year) | Q(last_year__isnull=True)
-        )
+        return self.filter(Q(first_year__lte=year) | Q(first_year__isnull=True)).filter(Q(last_year__gte=year) | Q(last_year__isnull=True))
 
     def in_use(self) -> UnitQuerySet:
         return self.filter(last_year__isnull=True)
@@ -218,6 +222,7 @@ class Unit(TimeStamped):
     notes = models.TextField(_("notes"), blank=True)
 
     objects = UnitQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["key"]
@@ -228,8 +233,7 @@ class Unit(TimeStamped):
             models.CheckConstraint(condition=Q(code__isnull=True) | Q(code__regex=CODE_REGEX), name="unit_code_format"),
             # An official unit's key is its code; only a code-less unit may carry an X key.
             models.CheckConstraint(
-                condition=(Q(code__isnull=False) & Q(key=F("code")))
-                | (Q(code__isnull=True) & Q(key__startswith=REGISTRY_KEY_PREFIX)),
+                condition=(Q(code__isnull=False) & Q(key=F("code"))) | (Q(code__isnull=True) & Q(key__startswith=REGISTRY_KEY_PREFIX)),
                 name="unit_key_matches_code",
             ),
             _choices_check("unit_type", UnitType, "unit_type_valid"),
@@ -277,6 +281,8 @@ class UnitSuccession(TimeStamped):
     is_primary = models.BooleanField(
         _("primary successor"), default=False, help_text=_("The unit the predecessor became; lookups by the old code go there.")
     )
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["predecessor__key", "year", "successor_code", "pk"]
@@ -348,6 +354,8 @@ class PovertyStatus(Provenance, TimeStamped):
     category_source = models.TextField(_("category source"), blank=True)
     listed_name = models.CharField(_("name as listed"), max_length=64)
 
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
     class Meta:
         ordering = ["unit__key"]
         verbose_name = _("poverty-county status")
@@ -357,8 +365,7 @@ class PovertyStatus(Provenance, TimeStamped):
             _year_check("exit_year", "poverty_exit_year_plausible", nullable=True),
             # Spelled out with IS NOT NULL: a CHECK that evaluates to NULL passes.
             models.CheckConstraint(
-                condition=Q(contiguous_area="")
-                | (Q(is_contiguous_area_county__isnull=False) & Q(is_contiguous_area_county=True)),
+                condition=Q(contiguous_area="") | (Q(is_contiguous_area_county__isnull=False) & Q(is_contiguous_area_county=True)),
                 name="poverty_area_needs_flag",
             ),
             *provenance_constraints("poverty"),
@@ -380,9 +387,7 @@ class Batch(Provenance, TimeStamped):
     document_url = models.URLField(_("document URL"), max_length=500, blank=True)
     planned_size = models.PositiveIntegerField(_("published size"), null=True, blank=True)
     provinces_count = models.PositiveSmallIntegerField(_("provinces in batch"), null=True, blank=True)
-    central_funds_total = models.DecimalField(
-        _("central funds, total (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True
-    )
+    central_funds_total = models.DecimalField(_("central funds, total (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True)
     central_funds_per_county = models.DecimalField(
         _("central funds per county (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
     )
@@ -395,9 +400,7 @@ class Batch(Provenance, TimeStamped):
         help_text=_("The rule that applied to this batch, if any (at least 50% from 2016)."),
     )
     published_poverty_counties = models.PositiveIntegerField(_("published poverty counties in batch"), null=True, blank=True)
-    published_old_base_counties = models.PositiveIntegerField(
-        _("published old revolutionary base counties"), null=True, blank=True
-    )
+    published_old_base_counties = models.PositiveIntegerField(_("published old revolutionary base counties"), null=True, blank=True)
     published_poverty_share_pct = models.DecimalField(
         _("published poverty share (%)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
@@ -406,6 +409,8 @@ class Batch(Provenance, TimeStamped):
         default=False,
         help_text=_("Whether every designation of this batch is recorded from a real source."),
     )
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["year", "sequence"]
@@ -466,6 +471,7 @@ class Designation(Provenance, TimeStamped):
     name_as_reported = models.CharField(_("name as reported"), max_length=100, blank=True)
 
     objects = DesignationQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["batch__year", "batch__sequence", "unit__key", "pk"]
@@ -500,6 +506,8 @@ class FundingAllocation(Provenance, TimeStamped):
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     document_number = models.CharField(_("document number"), max_length=100, blank=True)
     document_url = models.URLField(_("document URL"), max_length=500, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["fiscal_year", "unit__key", "level", "pk"]
@@ -580,3 +588,72 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class StaffProfile(models.Model):
+    """What a staff account may touch beyond its permissions: a provincial editor's province."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_profile")
+    province = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("province"),
+        help_text=_("A provincial editor changes only records of this province (everything stays visible)."),
+    )
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.province or _('all provinces')})"
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+
+
+class ApiToken(models.Model):
+    """A partner's API token. Only its SHA-256 hash is stored; the key is shown once, when issued."""
+
+    KEY_PREFIX = "dcr_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100, help_text=_("Who or what the token is for."))
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(_("key starts with"), max_length=12, editable=False)
+    can_write = models.BooleanField(
+        _("may write"), default=False, help_text=_("Read-only unless set; writes also need the user's permissions.")
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @classmethod
+    def issue(cls, user: models.Model, name: str, **fields: object) -> tuple[ApiToken, str]:
+        """Create a token; returns it with the plain key, which is not stored anywhere."""
+        key = cls.KEY_PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, key_hash=hash_token(key), key_prefix=key[:8], **fields)
+        return token, key
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())

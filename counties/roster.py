@@ -192,10 +192,7 @@ class RosterBuilder:
 
     def fresh(self, unit: UnitInfo | None, year: int) -> bool:
         return (
-            unit is not None
-            and unit.in_use(year)
-            and unit.current not in self.used_currents
-            and unit.current not in self.reserved_currents
+            unit is not None and unit.in_use(year) and unit.current not in self.used_currents and unit.current not in self.reserved_currents
         )
 
     def poverty_candidates(self, year: int, slot: Slot, claimed: set[str]) -> list[UnitInfo]:
@@ -211,9 +208,7 @@ class RosterBuilder:
         """Units that are no poverty county, before or after a code change, in roster order:
         counties, banners and county-level cities first, districts only where those run out
         (Chongqing's demonstration counties were largely districts)."""
-        found = [
-            u for u in self.units.values() if not self.places_of[u.pk] and self.fresh(u, year) and self.in_slot(u, slot, claimed)
-        ]
+        found = [u for u in self.units.values() if not self.places_of[u.pk] and self.fresh(u, year) and self.in_slot(u, slot, claimed)]
         return sorted(found, key=lambda u: (not (u.is_corps or u.unit_type in COUNTY_TYPES), _order(year, u.key)))
 
     # -- planning ---------------------------------------------------------------------------
@@ -298,9 +293,7 @@ class RosterBuilder:
             fixed = self.fixed_for(year)
             for unit in fixed:
                 self.add(unit, year, fixed=True)
-            self.allocate_poverty(
-                [(year, s) for s in slots[year]], POVERTY_PER_BATCH[year] - sum(1 for u in fixed if self.places_of[u.pk])
-            )
+            self.allocate_poverty([(year, s) for s in slots[year]], POVERTY_PER_BATCH[year] - sum(1 for u in fixed if self.places_of[u.pk]))
             # The non-poverty counties of 2017 and 2018 were old revolutionary base counties.
             self.fill(year, slots[year], old_base=True if year >= 2017 else None)
         self.build_2019()
@@ -332,13 +325,9 @@ class RosterBuilder:
         distinct_2018, _ = CUMULATIVE[2018]
         poverty_repeats = POVERTY_PER_BATCH[year] - poverty_entries
         new_others = (distinct_target - distinct_2018) - new_currents
-        other_repeats = (
-            BATCH_SIZES[year] - POVERTY_PER_BATCH[year] - new_others - sum(1 for pk in entries_2019 if not self.places_of[pk])
-        )
+        other_repeats = BATCH_SIZES[year] - POVERTY_PER_BATCH[year] - new_others - sum(1 for pk in entries_2019 if not self.places_of[pk])
         if min(poverty_repeats, new_others, other_repeats) < 0:
-            raise RosterError(
-                f"{year}: the published figures cannot be met (repeats {poverty_repeats}/{other_repeats}, new {new_others})"
-            )
+            raise RosterError(f"{year}: the published figures cannot be met (repeats {poverty_repeats}/{other_repeats}, new {new_others})")
 
         for unit in self.other_candidates(year, Slot("elsewhere", None, None, new_others), set())[:new_others]:
             self.add(unit, year)
@@ -416,9 +405,7 @@ def province_counts() -> dict[tuple[int, str], int]:
 def published_province_counts() -> dict[tuple[int, str], list[int]]:
     """(year, province code) -> every count stated for it, for the roster's years."""
     stated: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for year, province, count in PublishedProvinceCount.objects.filter(year__in=BATCH_SIZES).values_list(
-        "year", "province__code", "count"
-    ):
+    for year, province, count in PublishedProvinceCount.objects.filter(year__in=BATCH_SIZES).values_list("year", "province__code", "count"):
         stated[(year, province)].append(count)
     return stated
 
@@ -486,9 +473,7 @@ def load_illustrative_roster() -> RosterReport:
     )
     # Funding for every designation of a batch with a published per-county amount, where none is recorded.
     funded = set(FundingAllocation.objects.filter(level=FundingLevel.CENTRAL).values_list("designation_id", flat=True))
-    all_designations = list(
-        Designation.objects.counted().filter(batch__central_funds_per_county__isnull=False).select_related("batch")
-    )
+    all_designations = list(Designation.objects.counted().filter(batch__central_funds_per_county__isnull=False).select_related("batch"))
     FundingAllocation.objects.bulk_create(_wanted_funding([d for d in all_designations if d.pk not in funded]), batch_size=500)
     mark_data_changed()  # bulk writes send no signals
     verify_roster()

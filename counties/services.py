@@ -34,9 +34,7 @@ def rebuild_lineage() -> int:
     Touches only rows that differ, so a second call changes nothing. Returns the number of rows
     written (current pointers changed + lineage rows added or removed).
     """
-    primary = dict(
-        UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id")
-    )
+    primary = dict(UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id"))
     units = dict(Unit.objects.values_list("pk", "current_id"))
 
     wanted_pairs: dict[tuple[int, int], int] = {}
@@ -55,9 +53,7 @@ def rebuild_lineage() -> int:
     changed_units = [Unit(pk=pk, current_id=wanted_current[pk]) for pk, current in units.items() if current != wanted_current[pk]]
     Unit.objects.bulk_update(changed_units, ["current"], batch_size=500)
 
-    existing = {
-        (a, d): (pk, depth) for pk, a, d, depth in UnitLineage.objects.values_list("pk", "ancestor_id", "descendant_id", "depth")
-    }
+    existing = {(a, d): (pk, depth) for pk, a, d, depth in UnitLineage.objects.values_list("pk", "ancestor_id", "descendant_id", "depth")}
     stale = [pk for pair, (pk, depth) in existing.items() if wanted_pairs.get(pair) != depth]
     UnitLineage.objects.filter(pk__in=stale).delete()
     fresh = [

@@ -69,19 +69,13 @@ def second_primary():
 
 def make_batch(**overrides):
     return models.Batch.objects.create(
-        **(
-            {"year": 2030, "sequence": 1, "title_zh": "测试", "title_en": "test", "source": "test", "source_kind": "official"}
-            | overrides
-        )
+        **({"year": 2030, "sequence": 1, "title_zh": "测试", "title_en": "test", "source": "test", "source_kind": "official"} | overrides)
     )
 
 
 def make_fact(**overrides):
     return models.ProgrammeFact.objects.create(
-        **(
-            {"fact_id": "T1", "period": "2030", "metric": "m", "value_text": "1", "source": "test", "source_kind": "official"}
-            | overrides
-        )
+        **({"fact_id": "T1", "period": "2030", "metric": "m", "value_text": "1", "source": "test", "source_kind": "official"} | overrides)
     )
 
 
@@ -118,9 +112,7 @@ BAD_ROWS = {
     "unknown parent type": lambda: make_unit(parent_type="county"),
     "last year before first year": lambda: make_unit(first_year=2016, last_year=2015),
     "implausible first year": lambda: make_unit(first_year=1066),
-    "province code not ending in 0000": lambda: models.Province.objects.create(
-        code="990100", name_zh="x", name_pinyin="x", name_en="x"
-    ),
+    "province code not ending in 0000": lambda: models.Province.objects.create(code="990100", name_zh="x", name_pinyin="x", name_en="x"),
     "prefecture code not ending in 00": lambda: models.Prefecture.objects.create(
         code="990101", name_zh="x", name_pinyin="x", name_en="x", province=ProvinceFactory()
     ),
@@ -146,9 +138,7 @@ BAD_ROWS = {
     "funding without a source": lambda: FundingAllocationFactory(source=""),
     "poverty status with unknown region": lambda: PovertyStatusFactory(region="north"),
     "poverty exit year implausible": lambda: PovertyStatusFactory(exit_year=1999),
-    "contiguous area named without the flag": lambda: PovertyStatusFactory(
-        contiguous_area="武陵山区", is_contiguous_area_county=None
-    ),
+    "contiguous area named without the flag": lambda: PovertyStatusFactory(contiguous_area="武陵山区", is_contiguous_area_county=None),
     "two poverty statuses for one unit": duplicate_poverty_status,
     "figure without a source": lambda: make_fact(source=""),
     "figure with unknown source kind": lambda: make_fact(source_kind="rumour"),

@@ -122,9 +122,7 @@ def test_second_run_changes_nothing():
 
 def test_remove_and_rebuild_gives_the_same_roster():
     roster = set(
-        models.Designation.objects.filter(source_kind="illustrative").values_list(
-            "unit__key", "batch__year", "is_old_revolutionary_base"
-        )
+        models.Designation.objects.filter(source_kind="illustrative").values_list("unit__key", "batch__year", "is_old_revolutionary_base")
     )
     output = run_command("load_illustrative_roster", "--remove")
     assert "Removed 1146 illustrative designations" in output
@@ -135,9 +133,7 @@ def test_remove_and_rebuild_gives_the_same_roster():
 
     assert "1146 designations created" in run_command("load_illustrative_roster")
     rebuilt = set(
-        models.Designation.objects.filter(source_kind="illustrative").values_list(
-            "unit__key", "batch__year", "is_old_revolutionary_base"
-        )
+        models.Designation.objects.filter(source_kind="illustrative").values_list("unit__key", "batch__year", "is_old_revolutionary_base")
     )
     assert rebuilt == roster
 

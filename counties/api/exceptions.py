@@ -1,0 +1,45 @@
+"""Every API error is JSON: {"error": {"code", "message", "fields"?}}."""
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict) and set(detail) == {"detail"}:
+        return _first_message(detail["detail"])
+    if isinstance(detail, dict):
+        for field, value in detail.items():
+            return f"{field}: {_first_message(value)}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        if isinstance(codes, str):
+            code = codes
+    elif isinstance(exc, Http404):
+        code = "not_found"
+    body: dict[str, Any] = {"code": code, "message": _first_message(response.data)}
+    if isinstance(exc, exceptions.ValidationError) or response.status_code == status.HTTP_400_BAD_REQUEST:
+        body["code"] = "invalid"
+        body["fields"] = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+    response.data = {"error": body}
+    return response
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": "not_found", "message": _("No such API endpoint: %(path)s") % {"path": request.path}}}, status=404
+    )

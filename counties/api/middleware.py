@@ -1,0 +1,37 @@
+"""Conditional GET for the API: ETag and Last-Modified from the data token, 304 before any work."""
+
+import hashlib
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+
+from counties.models import DataVersion
+
+API_PREFIX = "/api/v1/"
+# The schema and docs change with the code, not with the data.
+EXCLUDED = ("/api/v1/schema/", "/api/v1/docs/")
+
+
+class ApiConditionalGetMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or not request.path.startswith(API_PREFIX) or request.path.startswith(EXCLUDED):
+            return self.get_response(request)
+        version = DataVersion.objects.filter(pk=1).values_list("token", "changed_at").first() or ("initial", None)
+        token, changed_at = version
+        variant = "|".join((token, request.get_full_path(), request.headers.get("Accept", ""), request.headers.get("Accept-Language", "")))
+        etag = f'"{hashlib.sha256(variant.encode()).hexdigest()[:32]}"'
+        last_modified = int(changed_at.timestamp()) if changed_at else None  # HTTP dates have whole seconds
+        cached = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if cached is not None:
+            return cached
+        response = self.get_response(request)
+        if response.status_code == 200:
+            response["ETag"] = etag
+            if last_modified is not None:
+                response["Last-Modified"] = http_date(last_modified)
+        return response

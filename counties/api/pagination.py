@@ -1,0 +1,41 @@
+from typing import Any
+
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+ILLUSTRATIVE_NOTICE = (
+    "This page includes illustrative records (source_kind 'illustrative'): invented to match published totals "
+    "because no official roster is available. They are not official."
+)
+
+
+def has_illustrative(data: Any) -> bool:
+    if isinstance(data, dict):
+        return data.get("source_kind") == "illustrative" or any(has_illustrative(v) for v in data.values())
+    if isinstance(data, list):
+        return any(has_illustrative(v) for v in data)
+    return False
+
+
+class RegistryPagination(PageNumberPagination):
+    """50 a page by default, up to 1,000 with ?page_size=; the count and next/previous links come along,
+    and a page that includes illustrative records says so."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        illustrative = has_illustrative(data)
+        response.data["includes_illustrative"] = illustrative
+        if illustrative:
+            response.data["notice"] = ILLUSTRATIVE_NOTICE
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["includes_illustrative"] = {"type": "boolean"}
+        schema["properties"]["notice"] = {"type": "string", "description": "Present when the page includes illustrative records."}
+        schema["required"] = [*schema.get("required", []), "includes_illustrative"]
+        return schema

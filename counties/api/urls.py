@@ -1,0 +1,29 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from . import views
+from .exceptions import not_found
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("counties", views.UnitViewSet, basename="county")
+router.register("provinces", views.ProvinceViewSet, basename="province")
+router.register("batches", views.BatchViewSet, basename="batch")
+router.register("designations", views.DesignationViewSet, basename="designation")
+router.register("funding-allocations", views.FundingAllocationViewSet, basename="funding-allocation")
+router.register("poverty-statuses", views.PovertyStatusViewSet, basename="poverty-status")
+
+urlpatterns = [
+    path("stats/coverage/", views.CoverageView.as_view(), name="stats-coverage"),
+    path("stats/coverage/series/", views.CoverageSeriesView.as_view(), name="stats-coverage-series"),
+    path("stats/batches/", views.BatchStatisticsView.as_view(), name="stats-batches"),
+    path("stats/provinces/", views.ProvinceStatisticsView.as_view(), name="stats-provinces"),
+    path("stats/funding/", views.FundingStatisticsView.as_view(), name="stats-funding"),
+    path("stats/exits/", views.ExitStatisticsView.as_view(), name="stats-exits"),
+    path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+    re_path(r"^.*$", not_found),
+]

@@ -1,0 +1,248 @@
+"""One FilterSet per listable model, shared by the public pages, the API and the exports.
+
+Every parameter is validated: an unknown choice, a malformed year or a code that is not six
+digits is a form error naming the parameter, which the API turns into a 400 and the pages into a
+message. Orderings come from a whitelist and always end with the primary key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Lower, Replace
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Batch,
+    Designation,
+    DesignationStatus,
+    FundingAllocation,
+    FundingLevel,
+    PovertyStatus,
+    Prefecture,
+    Province,
+    Region,
+    SourceKind,
+    Unit,
+    UnitType,
+)
+
+YEAR_MIN, YEAR_MAX = 1949, 2100
+CODE_VALIDATOR = RegexValidator(r"^(?:[0-9]{6}|X[0-9]{6})$", _("Enter a 6-digit code (or a registry key such as X632801)."))
+
+
+class YearsField(forms.CharField):
+    """'2016', '2015,2017' or '2015-2017' → a sorted list of years."""
+
+    default_error_messages = {
+        "invalid": _("Enter a year, years separated by commas, or a range such as 2015-2017."),
+        "range": _("Years must lie between %(low)s and %(high)s."),
+    }
+
+    def to_python(self, value: Any) -> list[int] | None:
+        value = super().to_python(value)
+        if not value:
+            return None
+        years: set[int] = set()
+        for part in value.split(","):
+            part = part.strip()
+            match = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", part)
+            if not match:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            low, high = int(match[1]), int(match[2] or match[1])
+            if low > high:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            if low < YEAR_MIN or high > YEAR_MAX:
+                raise ValidationError(self.error_messages["range"], code="range", params={"low": YEAR_MIN, "high": YEAR_MAX})
+            years.update(range(low, high + 1))
+        return sorted(years)
+
+
+class YearsFilter(django_filters.Filter):
+    field_class = YearsField
+
+    def filter(self, qs: QuerySet, value: list[int] | None) -> QuerySet:
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false/1/0/yes/no; anything else is an error, not silently ignored."""
+
+    TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+    widget = forms.TextInput  # NullBooleanSelect would turn an unknown value into "no filter"
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValidationError(_("Enter true or false."), code="invalid")
+
+    def validate(self, value: bool | None) -> None:
+        pass
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class YearField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=YEAR_MIN, max_value=YEAR_MAX, **kwargs)
+
+
+class YearFilter(django_filters.NumberFilter):
+    field_class = YearField
+
+
+def code_filter_field() -> dict[str, Any]:
+    return {"validators": [CODE_VALIDATOR], "max_length": 7}
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """A whitelisted ordering that always ends with the primary key, so pages never overlap."""
+
+    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
+        ordered = super().filter(qs, value)
+        ordering = list(ordered.query.order_by) or list(qs.model._meta.ordering)
+        return ordered.order_by(*ordering, "pk")
+
+
+def counted_designations_for(years: list[int] | None = None) -> QuerySet[Designation]:
+    designations = Designation.objects.counted().filter(unit=OuterRef("pk"))
+    if years:
+        designations = designations.filter(batch__year__in=years)
+    return designations
+
+
+class UnitFilterSet(django_filters.FilterSet):
+    province = django_filters.ModelChoiceFilter(queryset=Province.objects.all(), to_field_name="code", label=_("province (code)"))
+    prefecture = django_filters.ModelChoiceFilter(queryset=Prefecture.objects.all(), to_field_name="code", label=_("prefecture (code)"))
+    type = django_filters.ChoiceFilter(field_name="unit_type", choices=UnitType.choices, label=_("type"))
+    poverty = BooleanFilter(method="filter_poverty", label=_("one of the 832 poverty counties"))
+    exit_year = YearFilter(field_name="poverty_status__exit_year", label=_("poverty exit year"))
+    batch_year = YearsFilter(method="filter_batch_year", label=_("designated in batch year(s): 2016, 2015,2017 or 2015-2017"))
+    designated = BooleanFilter(method="filter_designated", label=_("designated in any batch"))
+    in_use = BooleanFilter(method="filter_in_use", label=_("code in use today"))
+    code = django_filters.CharFilter(method="filter_code", label=_("code; an old code also finds its successor"), **code_filter_field())
+    q = django_filters.CharFilter(method="filter_q", label=_("code, Chinese name or pinyin"), max_length=50)
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("updated since"))
+    ordering = OrderingFilter(
+        fields=(
+            ("key", "code"),
+            ("name_pinyin", "pinyin"),
+            ("province__code", "province"),
+            ("first_year", "first_year"),
+            ("updated_at", "updated_at"),
+        ),
+    )
+
+    class Meta:
+        model = Unit
+        fields: list[str] = []
+
+    def filter_poverty(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
+        return qs if value is None else qs.filter(poverty_status__isnull=not value)
+
+    def filter_batch_year(self, qs: QuerySet[Unit], name: str, value: list[int] | None) -> QuerySet[Unit]:
+        return qs.filter(Exists(counted_designations_for(value))) if value else qs
+
+    def filter_designated(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
+        if value is None:
+            return qs
+        exists = Exists(counted_designations_for())
+        return qs.filter(exists if value else ~exists)
+
+    def filter_in_use(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
+        return qs if value is None else qs.filter(last_year__isnull=value)
+
+    def filter_code(self, qs: QuerySet[Unit], name: str, value: str) -> QuerySet[Unit]:
+        if not value:
+            return qs
+        # The unit that holds the code, and the unit it has become.
+        current = Unit.objects.filter(key=value).values("current")
+        return qs.filter(Q(key=value) | Q(pk__in=current))
+
+    def filter_q(self, qs: QuerySet[Unit], name: str, value: str) -> QuerySet[Unit]:
+        value = value.strip()
+        if not value:
+            return qs
+        if value.isdigit():
+            current = Unit.objects.filter(key=value).values("current")
+            return qs.filter(Q(key__startswith=value) | Q(pk__in=current))
+        squeezed = value.replace(" ", "").replace("'", "").lower()
+        qs = qs.annotate(_pinyin=Replace(Replace(Lower("name_pinyin"), Value(" "), Value("")), Value("'"), Value("")))
+        return qs.filter(Q(name_zh__contains=value) | Q(other_names__contains=value) | Q(_pinyin__contains=squeezed))
+
+
+class BatchFilterSet(django_filters.FilterSet):
+    year = YearsFilter(field_name="year", label=_("year(s)"))
+    source_kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    ordering = OrderingFilter(fields=(("year", "year"), ("sequence", "sequence")))
+
+    class Meta:
+        model = Batch
+        fields: list[str] = []
+
+
+class RecordFilterSet(django_filters.FilterSet):
+    """Filters shared by the records that hang off a unit."""
+
+    province = django_filters.ModelChoiceFilter(
+        field_name="unit__province", queryset=Province.objects.all(), to_field_name="code", label=_("province (code)")
+    )
+    code = django_filters.CharFilter(
+        method="filter_code", label=_("unit code; an old code also finds its successor's records"), **code_filter_field()
+    )
+    source_kind = django_filters.ChoiceFilter(choices=SourceKind.choices, label=_("source kind"))
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("updated since"))
+
+    def filter_code(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        if not value:
+            return qs
+        current = Unit.objects.filter(key=value).values("current")
+        return qs.filter(Q(unit__key=value) | Q(unit__in=current))
+
+
+class DesignationFilterSet(RecordFilterSet):
+    batch_year = YearsFilter(field_name="batch__year", label=_("batch year(s)"))
+    status = django_filters.ChoiceFilter(choices=DesignationStatus.choices)
+    ordering = OrderingFilter(fields=(("batch__year", "batch_year"), ("unit__key", "code"), ("updated_at", "updated_at")))
+
+    class Meta:
+        model = Designation
+        fields: list[str] = []
+
+
+class FundingAllocationFilterSet(RecordFilterSet):
+    fiscal_year = YearsFilter(field_name="fiscal_year", label=_("fiscal year(s)"))
+    level = django_filters.ChoiceFilter(choices=FundingLevel.choices)
+    ordering = OrderingFilter(fields=(("fiscal_year", "fiscal_year"), ("amount", "amount"), ("unit__key", "code")))
+
+    class Meta:
+        model = FundingAllocation
+        fields: list[str] = []
+
+
+class PovertyStatusFilterSet(RecordFilterSet):
+    exit_year = YearsFilter(field_name="exit_year", label=_("exit year(s)"))
+    region = django_filters.ChoiceFilter(choices=Region.choices)
+    key_county = BooleanFilter(field_name="is_key_county_2012")
+    contiguous_area_county = BooleanFilter(field_name="is_contiguous_area_county")
+    ordering = OrderingFilter(fields=(("unit__key", "code"), ("exit_year", "exit_year")))
+
+    class Meta:
+        model = PovertyStatus
+        fields: list[str] = []

@@ -1,0 +1,501 @@
+"""REST API v1: endpoints, filters, pagination, formats, conditional GET, tokens, throttling, CORS."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.utils import timezone
+
+from counties import models, statistics
+
+from .conftest import run_command
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1"
+
+
+def get(client, path, **environ):
+    return client.get(f"{API}/{path}", **environ)
+
+
+# -- endpoints ---------------------------------------------------------------------------------
+
+LISTS = ["counties/", "provinces/", "batches/", "designations/", "funding-allocations/", "poverty-statuses/"]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_every_list_answers_with_a_page(client, path):
+    response = get(client, path)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) >= {"count", "next", "previous", "results", "includes_illustrative"}
+    assert body["count"] > 0
+
+
+def test_details(client):
+    assert get(client, "counties/130705/").json()["name_zh"] == "宣化区"
+    assert get(client, "provinces/130000/").json()["name_en"] == "Hebei Province"
+    batch = models.Batch.objects.get(year=2016)
+    assert get(client, f"batches/{batch.pk}/").json()["planned_size"] == 240
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    assert get(client, f"designations/{designation.pk}/").json()["source_kind"] == "secondary"
+
+
+def test_old_code_detail_finds_the_retired_unit_and_what_it_became(client):
+    body = get(client, "counties/130721/").json()
+    assert (body["name_zh"], body["in_use"], body["current"]) == ("宣化县", False, "130705")
+    assert [s["successor_code"] for s in body["successors"] if s["is_primary"]] == ["130705"]
+
+
+@pytest.mark.parametrize("path", ["counties/999999/", "counties/abc/", "no-such-thing/", "designations/999999999/"])
+def test_unknown_is_a_json_404(client, path):
+    response = get(client, path)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_illustrative_pages_say_so(client):
+    body = get(client, "designations/?batch_year=2017&page_size=5").json()
+    assert body["includes_illustrative"] is True
+    assert "not official" in body["notice"]
+    real = get(client, "designations/?source_kind=secondary").json()
+    assert real["includes_illustrative"] is False and "notice" not in real
+
+
+# -- filters -----------------------------------------------------------------------------------
+
+
+def keys(client, query):
+    response = get(client, f"counties/?page_size=1000&{query}")
+    assert response.status_code == 200, response.json()
+    return [row["key"] for row in response.json()["results"]]
+
+
+def count(client, path):
+    response = get(client, path)
+    assert response.status_code == 200, response.json()
+    return response.json()["count"]
+
+
+def test_poverty_lists_the_832_once_each_retired_ones_included(client):
+    listed = keys(client, "poverty=true")
+    assert len(listed) == len(set(listed)) == 832
+    assert {"X632801", "X632802", "X632803", "130721"} <= set(listed)
+    assert count(client, "counties/?poverty=false") == 3055 - 832
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("province=640000", 22),  # Ningxia: every unit in use at any year-end 2014-2020
+        ("prefecture=130700&in_use=true", 16),
+        ("type=banner&province=150000", 49),
+        ("exit_year=2016", 28),
+        # 208 codes retired 2015-2020, 20 more retired since (e.g. 黔西县 in 2021), the two merged 行委
+        ("in_use=false", 230),
+    ],
+)
+def test_unit_filters(client, query, expected):
+    assert count(client, f"counties/?{query}") == expected
+
+
+def test_batch_year_one_several_or_a_range(client):
+    one = count(client, "counties/?batch_year=2014")
+    assert one == 56
+    several = count(client, "counties/?batch_year=2014,2016")
+    assert several == 56 + 240
+    ranged = count(client, "counties/?batch_year=2014-2016")
+    assert ranged == 56 + 200 + 240
+    designated = models.Unit.objects.filter(designations__isnull=False).distinct().count()
+    assert designated > 1180  # more units than counties: some were designated under two codes
+    assert count(client, "counties/?designated=true") == designated
+    assert count(client, "counties/?designated=false") == 3055 - designated
+
+
+def test_code_filter_returns_the_unit_and_its_successor(client):
+    assert set(keys(client, "code=130721")) == {"130721", "130705"}
+    assert keys(client, "code=130705") == ["130705"]
+    assert set(keys(client, "code=X632801")) == {"X632801", "632803"}
+
+
+@pytest.mark.parametrize("q", ["xuanhua", "Xuanhua Qu", "宣化", "130705"])
+def test_search_by_pinyin_chinese_or_code(client, q):
+    assert "130705" in keys(client, f"q={q}")
+
+
+def test_search_by_old_code_finds_the_successor(client):
+    assert set(keys(client, "q=130721")) >= {"130721", "130705"}
+
+
+def test_updated_since(client):
+    models.Unit.objects.filter(code="130705").update(updated_at=timezone.now() + timedelta(days=1))
+    since = (timezone.now() + timedelta(hours=12)).isoformat()
+    response = client.get(f"{API}/counties/", {"updated_since": since})
+    assert [r["key"] for r in response.json()["results"]] == ["130705"]
+
+
+def test_record_filters(client):
+    assert count(client, "designations/?batch_year=2016&province=650000") == 23
+    assert count(client, "designations/?code=130721") == 2  # 宣化县 2015 and 宣化区 2019
+    assert count(client, "funding-allocations/?fiscal_year=2015&level=central") == 200
+    assert count(client, "poverty-statuses/?exit_year=2019-2020&region=east") > 0
+    assert count(client, "batches/?year=2014-2016") == 3
+
+
+BAD_VALUES = [
+    ("counties/?province=999999", "province"),
+    ("counties/?province=abc", "province"),
+    ("counties/?type=village", "type"),
+    ("counties/?poverty=maybe", "poverty"),
+    ("counties/?exit_year=20x6", "exit_year"),
+    ("counties/?exit_year=99999", "exit_year"),
+    ("counties/?batch_year=2016-2014", "batch_year"),
+    ("counties/?batch_year=soon", "batch_year"),
+    ("counties/?batch_year=1000", "batch_year"),
+    ("counties/?code=13072", "code"),
+    ("counties/?code=1307211", "code"),
+    ("counties/?in_use=perhaps", "in_use"),
+    ("counties/?designated=2", "designated"),
+    ("counties/?updated_since=yesterday", "updated_since"),
+    ("counties/?ordering=secret", "ordering"),
+    ("designations/?status=rumoured", "status"),
+    ("designations/?source_kind=hearsay", "source_kind"),
+    ("funding-allocations/?level=township", "level"),
+    ("poverty-statuses/?region=north", "region"),
+    ("stats/coverage/?as_of=2013", "as_of"),
+    ("stats/coverage/?as_of=2999", "as_of"),
+    ("stats/provinces/?as_of=last", "as_of"),
+]
+
+
+@pytest.mark.parametrize(("path", "parameter"), BAD_VALUES)
+def test_bad_value_is_a_400_that_names_the_parameter(client, path, parameter):
+    response = get(client, path)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert parameter in error["fields"]
+    assert error["message"].startswith(parameter)
+
+
+def test_ordering_is_whitelisted_and_stable(client):
+    rows = get(client, "counties/?ordering=-first_year&page_size=5").json()["results"]
+    assert [r["first_year"] for r in rows] == sorted((r["first_year"] for r in rows), reverse=True)
+    page1 = get(client, "counties/?ordering=province&page_size=100").json()["results"]
+    page2 = get(client, "counties/?ordering=province&page_size=100&page=2").json()["results"]
+    assert not {r["key"] for r in page1} & {r["key"] for r in page2}
+
+
+# -- pagination and query counts ---------------------------------------------------------------
+
+
+def test_page_size_default_and_maximum(client):
+    assert len(get(client, "counties/").json()["results"]) == 50
+    assert len(get(client, "counties/?page_size=5000").json()["results"]) == 1000
+    body = get(client, "counties/?page_size=10&page=2").json()
+    assert "page=3" in body["next"] and "page_size=10" in body["previous"]
+
+
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        # conditional-GET token, count, rows, then one query per prefetch (successions, designations)
+        ("counties/", 5),
+        ("designations/", 3),
+        ("funding-allocations/", 3),
+        ("poverty-statuses/", 3),
+        ("batches/", 3),
+    ],
+)
+def test_query_count_does_not_depend_on_page_size(client, django_assert_num_queries, path, queries):
+    for size in (1, 50, 1000):
+        with django_assert_num_queries(queries):
+            assert get(client, f"{path}?page_size={size}").status_code == 200
+
+
+# -- statistics --------------------------------------------------------------------------------
+
+
+def test_statistics_match_the_engine_and_the_command(client):
+    import json
+
+    coverage = get(client, "stats/coverage/?as_of=2018").json()
+    assert coverage == {
+        "as_of": 2018,
+        "batch_entries": 1016,
+        "demonstration_counties": 1016,
+        "new_entries": 260,
+        "repeat_designations": 0,
+        "poverty_counties_total": 832,
+        "poverty_counties_covered": 737,
+        "poverty_coverage_pct": "88.6",
+        "includes_illustrative": True,
+    }
+    report = json.loads(run_command("coverage_report", "--as-of", "2018", "--format", "json"))
+    assert {k: report["coverage"][k] for k in coverage} == coverage
+    batches = get(client, "stats/batches/").json()
+    b2016 = next(b for b in batches if b["year"] == 2016)
+    assert (b2016["size"], b2016["poverty_counties"], b2016["poverty_share_pct"], b2016["meets_rule"]) == (240, 158, "65.8", True)
+    assert b2016["min_poverty_share_pct"] == "50.00"
+    assert [b["size"] for b in batches] == [b["size"] for b in report["batches"]]
+    provinces = get(client, "stats/provinces/?as_of=2018").json()
+    assert sum(p["demonstration_counties"] for p in provinces) == 1016
+    funding = get(client, "stats/funding/").json()
+    assert funding["total_yuan"] == str(statistics.funding_totals().total_yuan) == "3700000000.00"
+    assert get(client, "stats/coverage/").json()["as_of"] == 2021
+    assert len(get(client, "stats/coverage/series/").json()) == 8
+    assert [e["poverty_counties"] for e in get(client, "stats/exits/").json()] == [28, 125, 283, 344, 52]
+
+
+# -- formats -----------------------------------------------------------------------------------
+
+
+def read_csv(response):
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+
+
+def test_csv_for_lists_and_statistics(client):
+    response = get(client, "counties/?code=130721&format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = read_csv(response)
+    assert [(r["key"], r["province.code"], r["in_use"]) for r in rows] == [("130705", "130000", "true"), ("130721", "130000", "false")]
+    coverage = read_csv(get(client, "stats/coverage/?as_of=2018&format=csv"))
+    assert (coverage[0]["demonstration_counties"], coverage[0]["poverty_coverage_pct"]) == ("1016", "88.6")
+    funding = read_csv(get(client, "stats/funding/?format=csv"))
+    assert {
+        "group": "by_year",
+        "key": "2015",
+        "total_yuan": "3700000000.00",
+        "allocations": "200",
+        "includes_illustrative": "true",
+    } in funding
+    assert len(read_csv(get(client, "stats/batches/?format=csv"))) == 7
+
+
+# -- conditional GET ---------------------------------------------------------------------------
+
+
+def test_conditional_get(client):
+    first = get(client, "stats/coverage/?as_of=2018")
+    etag, modified = first["ETag"], first["Last-Modified"]
+    assert etag and modified
+    assert get(client, "stats/coverage/?as_of=2018", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert get(client, "counties/130705/", HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    assert get(client, "stats/coverage/?as_of=2019", HTTP_IF_NONE_MATCH=etag).status_code == 200  # another resource
+    models.Designation.objects.create(
+        unit=models.Unit.objects.get(code="110101"), batch=models.Batch.objects.get(year=2018), source="t", source_kind="official"
+    )
+    after = get(client, "stats/coverage/?as_of=2018", HTTP_IF_NONE_MATCH=etag)
+    assert after.status_code == 200
+    assert after["ETag"] != etag
+    assert after.json()["batch_entries"] == 1017
+
+
+# -- tokens and writes -------------------------------------------------------------------------
+
+
+def user_with(*codenames, province=None):
+    user = User.objects.create_user(f"partner{User.objects.count()}", password="x")
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="counties", codename__in=codenames))
+    if province:
+        models.StaffProfile.objects.create(user=user, province=models.Province.objects.get(code=province))
+    return user
+
+
+EDITOR_PERMS = [
+    f"{action}_{model}" for action in ("add", "change", "delete") for model in ("designation", "fundingallocation", "povertystatus")
+]
+
+
+def auth(key):
+    return {"HTTP_AUTHORIZATION": f"Token {key}"}
+
+
+def designation_payload(code="110101", year=2018):
+    return {
+        "unit": code,
+        "batch": models.Batch.objects.get(year=year).pk,
+        "status": "designated",
+        "source": "商建函〔2018〕1号",
+        "source_kind": "official",
+    }
+
+
+def write_routes():
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    funding = models.FundingAllocation.objects.first()
+    status = models.PovertyStatus.objects.first()
+    return [
+        ("post", f"{API}/designations/", designation_payload()),
+        ("patch", f"{API}/designations/{designation.pk}/", {"status": "accepted"}),
+        ("put", f"{API}/designations/{designation.pk}/", designation_payload(designation.unit.key, designation.batch.year)),
+        ("delete", f"{API}/designations/{designation.pk}/?reason=test", None),
+        (
+            "post",
+            f"{API}/funding-allocations/",
+            {"unit": "110101", "fiscal_year": 2018, "level": "central", "amount": "1.00", "source": "s", "source_kind": "official"},
+        ),
+        ("patch", f"{API}/funding-allocations/{funding.pk}/", {"amount": "2.00"}),
+        ("delete", f"{API}/funding-allocations/{funding.pk}/?reason=test", None),
+        ("patch", f"{API}/poverty-statuses/{status.pk}/", {"exit_year": 2020}),
+        ("delete", f"{API}/poverty-statuses/{status.pk}/?reason=test", None),
+    ]
+
+
+def call(client, method, url, data, **extra):
+    return getattr(client, method)(url, data=data, content_type="application/json", **extra)
+
+
+def test_anonymous_clients_cannot_write(client):
+    for method, url, data in write_routes():
+        response = call(client, method, url, data)
+        assert response.status_code in (401, 403), (method, url)
+        assert "error" in response.json()
+
+
+def test_read_only_token_is_refused_on_every_write_route(client):
+    _, key = models.ApiToken.issue(user_with(*EDITOR_PERMS), "read only")
+    for method, url, data in write_routes():
+        response = call(client, method, url, data, **auth(key))
+        assert response.status_code == 403, (method, url)
+        assert response.json()["error"]["message"] == "This API token is read-only."
+    assert get(client, "counties/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+
+
+def test_write_token_without_model_permission_is_refused(client):
+    _, key = models.ApiToken.issue(user_with(), "no perms", can_write=True)
+    response = call(client, "post", f"{API}/designations/", designation_payload(), **auth(key))
+    assert response.status_code == 403
+
+
+def test_write_token_creates_changes_and_deletes_with_history(client):
+    user = user_with(*EDITOR_PERMS)
+    _, key = models.ApiToken.issue(user, "editor", can_write=True)
+    before = statistics.coverage(2018).batch_entries
+    response = call(client, "post", f"{API}/designations/?reason=notice received", designation_payload(), **auth(key))
+    assert response.status_code == 201, response.json()
+    created = models.Designation.objects.get(pk=response.json()["id"])
+    assert statistics.coverage(2018).batch_entries == before + 1  # the cache followed the API edit
+    response = call(
+        client, "patch", f"{API}/designations/{created.pk}/", {"status": "accepted"}, **auth(key), HTTP_X_CHANGE_REASON="evaluated"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    assert call(client, "delete", f"{API}/designations/{created.pk}/", None, **auth(key)).status_code == 400  # no reason
+    assert call(client, "delete", f"{API}/designations/{created.pk}/?reason=entered twice", None, **auth(key)).status_code == 204
+    history = list(models.Designation.history.filter(id=created.pk).order_by("history_date"))
+    assert [(h.history_type, h.history_user, h.history_change_reason) for h in history] == [
+        ("+", user, "notice received"),
+        ("~", user, "evaluated"),
+        ("-", user, "entered twice"),
+    ]
+    assert models.ApiToken.objects.get(user=user).last_used_at is not None
+
+
+def test_api_writes_get_the_same_validation(client):
+    _, key = models.ApiToken.issue(user_with(*EDITOR_PERMS), "editor", can_write=True)
+    existing = models.Designation.objects.filter(source_kind="secondary").first()
+    duplicate = designation_payload(existing.unit.key, existing.batch.year)
+    response = call(client, "post", f"{API}/designations/", duplicate, **auth(key))
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()["error"]["fields"]
+    negative = {"unit": "110101", "fiscal_year": 2018, "level": "central", "amount": "-5", "source": "s", "source_kind": "official"}
+    response = call(client, "post", f"{API}/funding-allocations/", negative, **auth(key))
+    assert response.status_code == 400
+    unknown = call(client, "post", f"{API}/designations/", designation_payload(code="999999"), **auth(key))
+    assert unknown.status_code == 400 and "unit" in unknown.json()["error"]["fields"]
+
+
+def test_provincial_token_is_refused_outside_its_province(client):
+    _, key = models.ApiToken.issue(user_with(*EDITOR_PERMS, province="130000"), "Hebei", can_write=True)
+    outside = call(client, "post", f"{API}/designations/", designation_payload("110101"), **auth(key))
+    assert outside.status_code == 403
+    assert "own province" in outside.json()["error"]["message"]
+    beijing = models.Designation.objects.filter(unit__province__code="110000").first() or models.Designation.objects.create(
+        unit=models.Unit.objects.get(code="110101"), batch=models.Batch.objects.get(year=2016), source="t", source_kind="official"
+    )
+    assert call(client, "patch", f"{API}/designations/{beijing.pk}/", {"status": "accepted"}, **auth(key)).status_code == 403
+    inside = call(client, "post", f"{API}/designations/", designation_payload("130705"), **auth(key))
+    assert inside.status_code == 201, inside.json()
+
+
+@pytest.mark.parametrize("state", ["revoked", "expired", "unknown"])
+def test_unusable_tokens_are_refused(client, state):
+    token, key = models.ApiToken.issue(user_with(*EDITOR_PERMS), "t", can_write=True)
+    if state == "revoked":
+        token.revoked_at = timezone.now()
+    elif state == "expired":
+        token.expires_at = timezone.now() - timedelta(minutes=1)
+    else:
+        key = key + "x"
+    token.save()
+    response = get(client, "counties/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_tokens_are_stored_hashed():
+    token, key = models.ApiToken.issue(user_with(), "t")
+    assert key not in (token.key_hash, token.key_prefix)
+    assert token.key_hash == models.hash_token(key)
+    assert not models.ApiToken.objects.filter(key_hash=key).exists()
+
+
+def test_admin_issues_a_token_and_shows_the_key_once(admin_client):
+    user = user_with()
+    response = admin_client.post(
+        "/admin/counties/apitoken/add/",
+        {"user": user.pk, "name": "Provincial system", "can_write": "", "expires_at": "", "revoked_at": ""},
+        follow=True,
+    )
+    assert response.status_code == 200
+    import re
+
+    shown = " ".join(str(m) for m in response.context["messages"])
+    key = re.search(r"dcr_[A-Za-z0-9_-]+", shown)[0]
+    assert models.ApiToken.objects.get(name="Provincial system").key_hash == models.hash_token(key)
+
+
+# -- throttling and CORS -----------------------------------------------------------------------
+
+
+def test_anonymous_clients_are_throttled_with_retry_after(client, settings):
+    settings.API_THROTTLE_RATES = {"anon": "3/minute", "token": "5/minute"}
+    statuses = [get(client, f"counties/?page={n}").status_code for n in range(1, 5)]
+    assert statuses == [200, 200, 200, 429]
+    response = get(client, "counties/?page=5")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["error"]["code"] == "throttled"
+    _, key = models.ApiToken.issue(user_with(), "t")
+    assert get(client, "counties/?page=6", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200  # tokens have their own limit
+
+
+def test_cors_allows_reading_not_writing(client):
+    preflight = client.options(f"{API}/counties/", HTTP_ORIGIN="https://dashboard.example.org", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    assert preflight["Access-Control-Allow-Origin"] == "*"
+    assert "POST" not in preflight["Access-Control-Allow-Methods"]
+    response = get(client, "counties/?page_size=1", HTTP_ORIGIN="https://dashboard.example.org")
+    assert response["Access-Control-Allow-Origin"] == "*"
+
+
+# -- OpenAPI -----------------------------------------------------------------------------------
+
+
+def test_schema_and_docs_are_served_locally(client):
+    schema = client.get(f"{API}/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/stats/coverage/" in schema.content
+    docs = client.get(f"{API}/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn" not in html.lower()
+
+
+def test_committed_schema_matches_the_code(tmp_path, settings):
+    generated = tmp_path / "v1.yaml"
+    run_command("spectacular", "--file", str(generated), "--validate")
+    committed = settings.BASE_DIR / "openapi" / "v1.yaml"
+    assert generated.read_text() == committed.read_text(), "The API changed: run `make schema` and commit openapi/v1.yaml"
