@@ -397,7 +397,7 @@ class Batch(Provenance, TimeStamped):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text=_("The rule that applied to this batch, if any (at least 50% from 2016)."),
+        help_text=_("The rule that applied to this batch, if any (from 2016: at least half of the batch)."),
     )
     published_poverty_counties = models.PositiveIntegerField(_("published poverty counties in batch"), null=True, blank=True)
     published_old_base_counties = models.PositiveIntegerField(_("published old revolutionary base counties"), null=True, blank=True)

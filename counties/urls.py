@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -6,4 +6,12 @@ app_name = "counties"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("counties/", views.county_list, name="county-list"),
+    re_path(r"^counties/export\.(?P<file_format>csv|xlsx)$", views.county_export, name="county-export"),
+    re_path(r"^counties/(?P<key>[0-9X][0-9]{5,6})/$", views.county_detail, name="county"),
+    path("provinces/", views.province_list, name="province-list"),
+    re_path(r"^provinces/(?P<code>[0-9]{6})/$", views.province_detail, name="province"),
+    path("batches/", views.batch_list, name="batch-list"),
+    path("batches/<int:year>/", views.batch_detail, name="batch"),
+    path("statistics/", views.statistics_page, name="statistics"),
 ]

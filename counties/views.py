@@ -1,11 +1,26 @@
+"""The public pages: thin views over the selectors, the shared filtersets and the statistics engine."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .models import Batch, Designation, DesignationStatus, PovertyStatus, SourceKind, Unit
+from . import charts, selectors, statistics
+from .filtersets import UnitFilterSet
+from .models import Batch, Designation, DesignationStatus, Province, SourceKind, Unit
+
+PAGE_SIZES = (25, 50, 100, 200)
 
 
 @never_cache
@@ -23,14 +38,231 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
+    coverage = statistics.coverage()
+    batches = Batch.objects.annotate(
+        recorded=Count("designations", filter=~Q(designations__status=DesignationStatus.WITHDRAWN)),
+        illustrative=Count("designations", filter=Q(designations__source_kind=SourceKind.ILLUSTRATIVE)),
+    )
     context = {
+        "coverage": coverage,
+        "coverage_2018": statistics.coverage(2018),
         "unit_count": Unit.objects.count(),
-        "poverty_count": PovertyStatus.objects.count(),
-        "batches": Batch.objects.annotate(
-            recorded=Count("designations", filter=~Q(designations__status=DesignationStatus.WITHDRAWN)),
-            illustrative=Count("designations", filter=Q(designations__source_kind=SourceKind.ILLUSTRATIVE)),
-        ),
-        "designation_count": Designation.objects.count(),
+        "batches": batches,
         "illustrative_count": Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).count(),
     }
     return render(request, "counties/home.html", context)
+
+
+def _list_context(request: HttpRequest) -> tuple[Any, str, UnitFilterSet]:
+    scope = request.GET.get("scope", "demonstration")
+    if scope not in selectors.SCOPES:
+        scope = "demonstration"
+    filterset = UnitFilterSet(request.GET, queryset=selectors.unit_list(scope))
+    return filterset.qs if filterset.is_valid() else Unit.objects.none(), scope, filterset
+
+
+@require_safe
+def county_list(request: HttpRequest) -> HttpResponse:
+    units, scope, filterset = _list_context(request)
+    try:
+        page_size = int(request.GET.get("page_size", 50))
+    except ValueError:
+        page_size = 50
+    page_size = page_size if page_size in PAGE_SIZES else 50
+    page = Paginator(units, page_size).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "scope": scope,
+        "filterset": filterset,
+        "errors": filterset.errors if filterset.is_bound and not filterset.is_valid() else {},
+        "facets": selectors.unit_facets(units) if not filterset.errors else {},
+        "query": query.urlencode(),
+        "page_size": page_size,
+        "page_sizes": PAGE_SIZES,
+        "includes_illustrative": any(d.is_illustrative for u in page.object_list for d in u.designations.all()),
+        "provinces": Province.objects.order_by("code"),
+    }
+    status = 400 if context["errors"] else 200
+    return render(request, "counties/county_list.html", context, status=status)
+
+
+@require_safe
+def county_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    units, scope, filterset = _list_context(request)
+    if filterset.errors:
+        return HttpResponse("; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()), status=400, content_type="text/plain")
+    header, rows = selectors.export_rows(units)
+    filename = f"counties-{scope}"
+    if file_format == "csv":
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # a BOM, so that Excel reads the Chinese names as UTF-8
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("counties")
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        output = io.BytesIO()
+        workbook.save(output)
+        response = HttpResponse(output.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{file_format}"'
+    return response
+
+
+@require_safe
+def county_detail(request: HttpRequest, key: str) -> HttpResponse:
+    unit = Unit.objects.select_related("province", "prefecture", "current").filter(key=key).first()
+    if unit is None:
+        raise Http404(_("No county-level unit has the code %(code)s.") % {"code": key})
+    if unit.current_id and unit.current_id != unit.pk:
+        # An old code's page is its successor's: the place is the same.
+        return HttpResponsePermanentRedirect(reverse("counties:county", args=[unit.current.key]))
+    return render(request, "counties/county_detail.html", {"unit": unit, "place": selectors.place(unit)})
+
+
+@require_safe
+def province_detail(request: HttpRequest, code: str) -> HttpResponse:
+    province = get_object_or_404(Province, code=code)
+    as_of = statistics.latest_batch_year()
+    row = next(p for p in statistics.province_table(as_of) if p.code == code)
+    designations = (
+        Designation.objects.counted()
+        .filter(unit__province=province)
+        .select_related("unit", "batch", "unit__poverty_status")
+        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
+    )
+    return render(
+        request,
+        "counties/province_detail.html",
+        {
+            "province": province,
+            "row": row,
+            "as_of": as_of,
+            "designations": designations,
+            "includes_illustrative": row.includes_illustrative,
+        },
+    )
+
+
+@require_safe
+def province_list(request: HttpRequest) -> HttpResponse:
+    as_of = statistics.latest_batch_year()
+    rows = statistics.province_table(as_of)
+    return render(
+        request,
+        "counties/province_list.html",
+        {"rows": rows, "as_of": as_of, "includes_illustrative": any(r.includes_illustrative for r in rows)},
+    )
+
+
+@require_safe
+def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
+    batches = list(Batch.objects.filter(year=year).order_by("sequence"))
+    if not batches:
+        raise Http404(_("No batch in %(year)s.") % {"year": year})
+    compositions = {(b.year, b.sequence): b for b in statistics.batch_composition()}
+    designations = (
+        Designation.objects.counted()
+        .filter(batch__year=year)
+        .select_related("unit__province", "unit__current", "batch")
+        .order_by("batch__sequence", "unit__province__code", "unit__key", "pk")
+    )
+    poverty_units = set(
+        Designation.objects.counted().filter(batch__year=year).filter(statistics.is_poverty_designation()).values_list("pk", flat=True)
+    )
+    items = [(b, compositions[(b.year, b.sequence)]) for b in batches]
+    return render(
+        request,
+        "counties/batch_detail.html",
+        {
+            "year": year,
+            "items": items,
+            "designations": designations,
+            "poverty_designations": poverty_units,
+            "includes_illustrative": any(c.includes_illustrative for _, c in items),
+        },
+    )
+
+
+@require_safe
+def batch_list(request: HttpRequest) -> HttpResponse:
+    rows = statistics.batch_composition()
+    return render(request, "counties/batch_list.html", {"rows": rows, "includes_illustrative": any(r.includes_illustrative for r in rows)})
+
+
+@require_safe
+def statistics_page(request: HttpRequest) -> HttpResponse:
+    latest = statistics.latest_batch_year()
+    try:
+        as_of = int(request.GET.get("as_of", latest))
+    except ValueError:
+        as_of = latest
+    if not statistics.FIRST_YEAR <= as_of <= latest:
+        as_of = latest
+    series = statistics.coverage_series()
+    batches = statistics.batch_composition()
+    provinces = [p for p in statistics.province_table(as_of) if p.poverty_counties or p.demonstration_counties]
+    funding = statistics.funding_totals()
+    years = [str(c.as_of) for c in series]
+    context = {
+        "as_of": as_of,
+        "years_available": range(statistics.FIRST_YEAR, latest + 1),
+        "coverage": statistics.coverage(as_of),
+        "series": series,
+        "batches": batches,
+        "provinces": provinces,
+        "funding": funding,
+        "exits": statistics.exits(),
+        "includes_illustrative": any(c.includes_illustrative for c in series),
+        "coverage_chart": charts.line_chart(
+            _("Coverage over time"),
+            _("Cumulative demonstration counties and the share of the 832 poverty counties covered, by year-end."),
+            years,
+            [
+                charts.Series(_("Poverty counties covered (%)"), [c.poverty_coverage_pct for c in series], charts.PALETTE[1]),
+            ],
+            percent=True,
+        ),
+        "counties_chart": charts.bar_chart(
+            _("Demonstration counties by year-end"),
+            _("Distinct demonstration counties at the end of each year."),
+            years,
+            [charts.Series(_("Demonstration counties"), [c.demonstration_counties for c in series])],
+        ),
+        "batch_chart": charts.bar_chart(
+            _("Poverty share of each batch"),
+            _("The share of each batch that were national poverty counties, against the rule, from 2016, that at least half be."),
+            [f"{b.year}" + (f"-{b.sequence}" if b.sequence > 1 else "") for b in batches],
+            [charts.Series(_("Poverty share (%)"), [b.poverty_share_pct for b in batches])],
+            percent=True,
+            rule=50,
+            rule_label=_("Rule: at least half"),
+        ),
+        "province_chart": charts.bar_chart(
+            _("Poverty coverage by province"),
+            _("Share of each province's poverty counties covered by a designation, as of the year chosen."),
+            [p.name_zh.removesuffix("省").removesuffix("自治区").removesuffix("市")[:3] for p in provinces if p.poverty_counties],
+            [charts.Series(_("Covered (%)"), [p.poverty_coverage_pct for p in provinces if p.poverty_counties])],
+            percent=True,
+        ),
+        "funding_chart": charts.bar_chart(
+            _("Funding by fiscal year"),
+            _("Funding allocations recorded, in yuan, by fiscal year."),
+            [t.key for t in funding.by_year],
+            [charts.Series(_("Yuan"), [t.total_yuan for t in funding.by_year])],
+        ),
+    }
+    return render(request, "counties/statistics.html", context)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = str(exception.args[0]) if exception and exception.args and isinstance(exception.args[0], str) else ""
+    return render(request, "404.html", {"message": message}, status=404)

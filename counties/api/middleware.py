@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
@@ -35,3 +36,21 @@ class ApiConditionalGetMiddleware:
             if last_modified is not None:
                 response["Last-Modified"] = http_date(last_modified)
         return response
+
+
+class ApiLanguageMiddleware:
+    """API clients choose their language with Accept-Language.
+
+    LocaleMiddleware gives every unprefixed path the default language (Chinese), because the
+    site's pages put English under /en/; the API has no prefix, so it honours the header instead.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API_PREFIX):
+            language = translation.get_language_from_request(request, check_path=False)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)

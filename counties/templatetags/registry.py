@@ -1,0 +1,93 @@
+"""Display helpers: money in 万元/亿元, percentages, bilingual unit names, provenance badges."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+YI = Decimal(100_000_000)
+WAN = Decimal(10_000)
+
+
+def _chinese() -> bool:
+    return (get_language() or "zh-hans").startswith("zh")
+
+
+@register.filter
+def yuan(value: Decimal | int | None) -> str:
+    """3700000000 → '37.00 亿元' (zh) or '3.70 billion yuan' (en); 18500000 → '1,850.00 万元' / '18.50 million yuan'."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    if _chinese():
+        if abs(amount) >= YI:
+            return f"{amount / YI:,.2f} 亿元"
+        if abs(amount) >= WAN:
+            return f"{amount / WAN:,.2f} 万元"
+        return f"{amount:,.2f} 元"
+    if abs(amount) >= 1_000_000_000:
+        return f"{amount / 1_000_000_000:,.2f} billion yuan"
+    if abs(amount) >= 1_000_000:
+        return f"{amount / 1_000_000:,.2f} million yuan"
+    return f"{amount:,.2f} yuan"
+
+
+@register.filter
+def pct(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+@register.filter
+def unit_name(unit: object) -> SafeString:
+    """The Chinese name, with the romanised name beside it in English mode."""
+    name_zh = getattr(unit, "name_zh", "")
+    if _chinese():
+        return format_html("{}", name_zh)
+    return format_html('{} <span class="romanised" lang="en">{}</span>', name_zh, getattr(unit, "name_en", ""))
+
+
+@register.filter
+def place_name(obj: object) -> SafeString:
+    """For objects carrying name_zh/name_en (provinces, statistics rows)."""
+    return unit_name(obj)
+
+
+@register.simple_tag
+def source_badge(kind: str) -> SafeString:
+    labels = {
+        "official": _("official"),
+        "secondary": _("secondary"),
+        "unverified": _("unverified"),
+        "illustrative": _("illustrative"),
+    }
+    return format_html('<span class="badge badge-{}">{}</span>', kind, labels.get(kind, kind))
+
+
+@register.filter
+def yes_no(value: bool | None) -> str:
+    if value is None:
+        return _("not determined")
+    return _("yes") if value else _("no")
+
+
+@register.filter
+def get_item(mapping: object, key: str) -> object:
+    """request.GET|get_item:name — the current value of a query parameter."""
+    getter = getattr(mapping, "get", None)
+    return getter(key) if getter else None
+
+
+@register.simple_tag(takes_context=True)
+def with_param(context: dict, name: str, value: object) -> str:
+    """The current query string with `name` set to `value` and the page reset (for facet links)."""
+    query = context["request"].GET.copy()
+    query[name] = str(value)
+    query.pop("page", None)
+    return "?" + query.urlencode()

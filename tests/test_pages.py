@@ -1,0 +1,192 @@
+"""The public pages: each page and filter, old codes, errors, language, downloads, sitemap, query counts."""
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from counties import models
+
+pytestmark = pytest.mark.django_db
+
+
+def html(response):
+    return response.content.decode()
+
+
+def test_home_shows_headline_figures_and_flags_illustrative_data(client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        response = client.get("/")
+    assert response.status_code == 200
+    page = html(response)
+    assert '<html lang="zh-hans">' in page
+    assert "电子商务进农村综合示范" in page
+    assert "1146" in page  # the illustrative designations are announced with their number
+    assert "737" in page and "88.6" in page  # end-2018 headline
+    assert "2021 年批次仅部分已知" in page  # the latest batch is incomplete and says so
+
+
+def test_english_version(client):
+    page = html(client.get("/en/"))
+    assert '<html lang="en">' in page
+    assert "E-commerce in Rural Areas Comprehensive Demonstration" in page
+    assert 'hreflang="zh-hans"' in page and 'hreflang="en"' in page
+
+
+def test_language_switch_sets_the_language(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/statistics/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/en/statistics/"
+
+
+def test_county_list_defaults_to_demonstration_counties(client):
+    response = client.get("/counties/")
+    assert response.status_code == 200
+    designated = models.Unit.objects.filter(designations__isnull=False).distinct().count()
+    assert f"{designated} 个单位" in html(response)
+    assert "示范县" in html(response)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("scope=all", "3055 个单位"),
+        ("scope=all&poverty=true", "832 个单位"),
+        ("province=650000&batch_year=2016", "23 个单位"),
+        ("scope=all&q=xuanhua", "宣化区"),
+        ("scope=all&q=宣化", "宣化区"),
+        ("scope=all&q=130705", "宣化区"),
+        ("scope=all&q=130721", "宣化区"),  # an old code finds its successor
+        ("scope=all&type=banner&province=150000", "49 个单位"),
+        ("scope=all&exit_year=2016", "28 个单位"),
+    ],
+)
+def test_county_list_filters(client, query, expected):
+    response = client.get(f"/counties/?{query}")
+    assert response.status_code == 200
+    assert expected in html(response)
+
+
+def test_county_list_facets_have_counts(client):
+    page = html(client.get("/counties/?scope=all&province=130000"))
+    hebei = models.Unit.objects.filter(province__code="130000").count()
+    assert f'<span class="count">{hebei}</span>' in page
+    assert 'href="?scope=all&amp;province=130000&amp;poverty=true"' in page
+
+
+def test_bad_filter_value_is_reported_not_a_500(client):
+    response = client.get("/counties/?province=999999&batch_year=soon")
+    assert response.status_code == 400
+    page = html(response)
+    assert "province" in page and "batch_year" in page
+
+
+@pytest.mark.parametrize(
+    "query", ["", "province=130000", "scope=all&q=xuanhua&ordering=-first_year", "scope=all&poverty=true&batch_year=2016-2018"]
+)
+def test_county_list_query_count_does_not_depend_on_page_size(client, django_assert_num_queries, query):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (25, 200):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/counties/?{query}&page_size={size}").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 12
+
+
+def test_csv_export_of_the_filtered_list(client):
+    response = client.get("/counties/export.csv?province=650000&batch_year=2016")
+    assert response["Content-Disposition"] == 'attachment; filename="counties-demonstration.csv"'
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")  # BOM for Excel
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert len(rows) == 23
+    assert {r["province_code"] for r in rows} == {"650000"}
+
+
+def test_xlsx_export_of_the_filtered_list(client):
+    response = client.get("/counties/export.xlsx?scope=all&poverty=true&province=640000")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "code"
+    assert len(rows) - 1 == 8  # Ningxia's poverty counties
+    assert client.get("/counties/export.csv?type=village").status_code == 400
+
+
+def test_county_page(client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        response = client.get("/counties/130705/")
+    page = html(response)
+    assert "宣化区" in page and "Xuanhua District" in page
+    assert "宣化县 (130721)" in page  # designated under its old code, shown on the place's page
+    assert "名单所列名称：宣化县" in page  # the poverty status listed under the old unit
+    assert "示意数据" in page
+
+
+def test_old_code_redirects_to_the_unit_page(client):
+    response = client.get("/counties/130721/")
+    assert response.status_code == 301
+    assert response["Location"] == "/counties/130705/"
+    assert client.get("/en/counties/X632801/")["Location"] == "/en/counties/632803/"
+
+
+def test_unknown_code_is_a_404_page(client):
+    response = client.get("/counties/999999/")
+    assert response.status_code == 404
+    assert "999999" in html(response)
+    assert "<html" in html(response)
+
+
+def test_province_pages(client):
+    assert client.get("/provinces/").status_code == 200
+    page = html(client.get("/provinces/650000/"))
+    assert "新疆维吾尔自治区" in page
+    assert client.get("/provinces/990000/").status_code == 404
+
+
+def test_batch_pages(client):
+    page = html(client.get("/batches/2016/"))
+    assert "158" in page and "65.8%" in page and "达标" in page
+    assert "36.00 亿元" in page  # 3.6 bn yuan in 亿元
+    page2021 = html(client.get("/batches/2021/"))
+    assert "名单不完整" in page2021 and "148" in page2021
+    assert client.get("/batches/2020/").status_code == 404
+    assert "1,850.00 万元" in html(client.get("/batches/"))  # 18.5 m yuan per county in 万元
+
+
+def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
+    page = html(client.get("/statistics/?as_of=2018"))
+    assert page.count("<svg") == 5
+    assert "<table" in page and "/api/v1/stats/coverage/series/?format=csv" in page
+    assert "88.6%" in page and "737" in page
+    assert "定义" in page
+    assert "cdn" not in page.lower()
+    english = html(client.get("/en/statistics/?as_of=2019"))
+    assert "Coverage statistics" in english and "100.0%" in english
+
+
+def test_statistics_page_ignores_a_bad_year(client):
+    assert client.get("/statistics/?as_of=abc").status_code == 200
+    assert client.get("/statistics/?as_of=1900").status_code == 200
+
+
+def test_pages_are_findable(client):
+    page = html(client.get("/counties/130705/"))
+    assert '<link rel="canonical" href="http://testserver/counties/130705/">' in page
+    assert "<title>宣化区 (130705)" in page
+    assert '<meta name="description" content="' in page
+    sitemap = html(client.get("/sitemap.xml"))
+    for path in ("/counties/130705/", "/provinces/130000/", "/batches/2016/", "/statistics/"):
+        assert f"http://testserver{path}</loc>" in sitemap
+    assert "/counties/130721/</loc>" not in sitemap  # old codes redirect; only the place's page is listed
+
+
+def test_page_labels_and_landmarks(client):
+    page = html(client.get("/counties/"))
+    assert 'href="#main"' in page and '<main id="main"' in page
+    assert '<label for="q">' in page and '<label for="province">' in page and '<label for="language">' in page
+    assert '<nav aria-label="' in page
