@@ -8,13 +8,14 @@ message. Orderings come from a whitelist and always end with the primary key.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
@@ -97,6 +98,28 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC before it reaches the database (PostgreSQL refuses
+    unusual offsets such as +23:57 that ISO 8601 allows)."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed
+        except (OverflowError, ValueError):
+            raise ValidationError(_("Enter a date and time between the years 1 and 9999."), code="invalid") from None
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("updated since"))
+        super().__init__(field_name="updated_at", lookup_expr="gte", **kwargs)
+
+
 class YearField(forms.IntegerField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(min_value=YEAR_MIN, max_value=YEAR_MAX, **kwargs)
@@ -116,7 +139,12 @@ class OrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
         ordered = super().filter(qs, value)
         ordering = list(ordered.query.order_by) or list(qs.model._meta.ordering)
-        return ordered.order_by(*ordering, "pk")
+        # Empty values last whichever the direction, on SQLite and PostgreSQL alike.
+        expressions = [
+            (F(name[1:]).desc(nulls_last=True) if name.startswith("-") else F(name).asc(nulls_last=True)) if isinstance(name, str) else name
+            for name in ordering
+        ]
+        return ordered.order_by(*expressions, "pk")
 
 
 def counted_designations_for(years: list[int] | None = None) -> QuerySet[Designation]:
@@ -137,7 +165,7 @@ class UnitFilterSet(django_filters.FilterSet):
     in_use = BooleanFilter(method="filter_in_use", label=_("code in use today"))
     code = django_filters.CharFilter(method="filter_code", label=_("code; an old code also finds its successor"), **code_filter_field())
     q = django_filters.CharFilter(method="filter_q", label=_("code, Chinese name or pinyin"), max_length=50)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("updated since"))
+    updated_since = UpdatedSinceFilter()
     ordering = OrderingFilter(
         fields=(
             ("key", "code"),
@@ -189,7 +217,7 @@ class UnitFilterSet(django_filters.FilterSet):
 class BatchFilterSet(django_filters.FilterSet):
     year = YearsFilter(field_name="year", label=_("year(s)"))
     source_kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UpdatedSinceFilter()
     ordering = OrderingFilter(fields=(("year", "year"), ("sequence", "sequence")))
 
     class Meta:
@@ -207,7 +235,7 @@ class RecordFilterSet(django_filters.FilterSet):
         method="filter_code", label=_("unit code; an old code also finds its successor's records"), **code_filter_field()
     )
     source_kind = django_filters.ChoiceFilter(choices=SourceKind.choices, label=_("source kind"))
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", label=_("updated since"))
+    updated_since = UpdatedSinceFilter()
 
     def filter_code(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         if not value:

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -18,6 +20,17 @@ schema.app = get_wsgi_application()
 @pytest.fixture(autouse=True)
 def generous_rate_limits(settings):
     settings.API_THROTTLE_RATES = {"anon": "100000/minute", "token": "100000/minute"}
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Called directly, the WSGI app closes the database connection after each request, which
+    would end the test's transaction; Django's test client avoids this the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
