@@ -1,12 +1,29 @@
+"""The admin a data officer works in: search by old codes, imports with preview, change history
+with reasons, provincial restrictions, no lost edits."""
+
+from __future__ import annotations
+
+import csv
+import io
 import secrets
+from datetime import datetime, time
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export.admin import ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
+from .imports import DesignationResource, FundingAllocationResource, PovertyStatusResource, template_rows
 from .models import (
     ApiToken,
     Batch,
@@ -16,21 +33,195 @@ from .models import (
     Prefecture,
     ProgrammeFact,
     Province,
+    PublishedProvinceCount,
     StaffProfile,
     Unit,
     UnitSuccession,
     hash_token,
 )
+from .permissions import may_change_record, restricted_province
+
+admin.site.site_header = gettext_lazy("Demonstration county registry — staff")
+admin.site.site_title = gettext_lazy("Demonstration county registry")
+admin.site.index_title = gettext_lazy("Records")
+
+
+class ConcurrencyForm(forms.ModelForm):
+    """Refuses to save over a change someone else made after this form was opened.
+
+    The form carries the record's `updated_at` as it was loaded; if the record has changed since,
+    the save is refused with a message and the form keeps the user's input. Saving again then
+    overwrites knowingly (the hidden version is moved on to the current one).
+    """
+
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and getattr(self.instance, "updated_at", None):
+            self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        loaded = self.cleaned_data.get("loaded_version")
+        if self.instance.pk and loaded:
+            current = type(self.instance).objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True).first()
+            if current is not None and current.isoformat() != loaded:
+                self.data = self.data.copy()
+                self.data["loaded_version"] = current.isoformat()
+                raise ValidationError(
+                    _(
+                        "Someone else saved this record at %(time)s while you were editing it. Your changes were not saved "
+                        "and are kept below: compare them with the record's history, then save again to overwrite."
+                    )
+                    % {"time": timezone.localtime(current).strftime("%Y-%m-%d %H:%M:%S")},
+                    code="concurrent_edit",
+                )
+        return cleaned
+
+
+class DeleteReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason for the deletion"), widget=forms.Textarea(attrs={"rows": 2}), max_length=100)
+
+
+class RegistryAdmin(SimpleHistoryAdmin):
+    """History on every record, a reason for every deletion, the provincial rule, no lost edits."""
+
+    form = ConcurrencyForm
+    delete_confirmation_template = "admin/counties/delete_confirmation.html"
+    object_history_template = "admin/counties/object_history.html"
+    list_per_page = 50
+
+    # -- provincial editors -------------------------------------------------------------------
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or may_change_record(request.user, obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or may_change_record(request.user, obj))
+
+    def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change, **kwargs)
+        province = restricted_province(request.user)
+        if province is None:
+            return form
+
+        class ProvincialForm(form):  # type: ignore[valid-type, misc]
+            def clean(self) -> dict[str, Any]:
+                cleaned = super().clean()
+                unit = cleaned.get("unit")
+                if unit is not None and unit.province_id != province.pk:
+                    raise ValidationError(
+                        _("You may change records of %(province)s only; %(unit)s is in %(other)s.")
+                        % {"province": province.name_zh, "unit": unit, "other": unit.province.name_zh}
+                    )
+                return cleaned
+
+        return ProvincialForm
+
+    def save_model(self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool) -> None:
+        if not may_change_record(request.user, obj):
+            raise PermissionDenied
+        obj._change_reason = request.POST.get("_change_reason", "").strip() or (
+            _("changed in the admin") if change else _("added in the admin")
+        )
+        super().save_model(request, obj, form, change)
+
+    # -- deletions need a reason -------------------------------------------------------------
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        form = DeleteReasonForm(request.POST or None)
+        if request.method == "POST" and not form.is_valid():
+            request.POST = QueryDict()  # not confirmed: show the confirmation again, with the error
+        elif request.method == "POST":
+            request._deletion_reason = form.cleaned_data["reason"]
+        return super().delete_view(request, object_id, {**(extra_context or {}), "reason_form": form})
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        obj._change_reason = getattr(request, "_deletion_reason", "")
+        super().delete_model(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # bulk deletion has no reason to record
+        return actions
+
+    # -- the record as it was ---------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/as-of/", self.admin_site.admin_view(self.as_of_view), name="{}_{}_as_of".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def as_of_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        day = parse_date(request.GET.get("date", "") or "")
+        state, fields = None, []
+        if day is not None:
+            moment = timezone.make_aware(datetime.combine(day, time.max))
+            state = obj.history.filter(history_date__lte=moment).order_by("-history_date").first()
+            if state is not None and state.history_type != "-":
+                fields = [
+                    (f.verbose_name, getattr(state, f.attname))
+                    for f in self.model._meta.concrete_fields
+                    if f.name != "id" and hasattr(state, f.attname)  # timestamps are not kept in history
+                ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "object": obj,
+            "date": day,
+            "state": state,
+            "fields": fields,
+            "title": _("%(object)s as of a date") % {"object": obj},
+        }
+        return TemplateResponse(request, "admin/counties/as_of.html", context)
+
+
+class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
+    """Imports and exports through the shared resources; CSV exports carry a BOM for Excel."""
+
+    to_encoding = "utf-8-sig"
+    from_encoding = "utf-8-sig"
+    template_name: str = ""
+    import_export_change_list_template = "admin/counties/change_list_import_export.html"
+    import_template_name = "admin/counties/import.html"
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user, "reason": _("imported in the admin")}
+
+    def get_urls(self) -> list:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("import-template/", self.admin_site.admin_view(self.template_view), name="{}_{}_import_template".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def template_view(self, request: HttpRequest) -> HttpResponse:
+        """A CSV template with the expected columns and one example row."""
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        csv.writer(buffer, lineterminator="\r\n").writerows(template_rows(self.template_name))
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.template_name}-template.csv"'
+        return response
+
+
+# -- reference data ---------------------------------------------------------------------------
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_zh", "name_en"]
+class ProvinceAdmin(RegistryAdmin):
+    list_display = ["code", "name_zh", "name_pinyin", "name_en"]
     search_fields = ["code", "name_zh", "name_pinyin", "name_en"]
 
 
 @admin.register(Prefecture)
-class PrefectureAdmin(admin.ModelAdmin):
+class PrefectureAdmin(RegistryAdmin):
     list_display = ["code", "name_zh", "name_en", "province"]
     list_select_related = ["province"]
     list_filter = ["province"]
@@ -44,56 +235,162 @@ class SuccessionInline(admin.TabularInline):
     extra = 0
 
 
+class DesignationInline(admin.TabularInline):
+    model = Designation
+    fields = ["batch", "status", "is_old_revolutionary_base", "source", "source_kind"]
+    autocomplete_fields = []
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Designation]:
+        return super().get_queryset(request).select_related("batch", "unit")
+
+
+class FundingInline(admin.TabularInline):
+    model = FundingAllocation
+    fields = ["fiscal_year", "level", "amount", "purpose", "source", "source_kind"]
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FundingAllocation]:
+        return super().get_queryset(request).select_related("unit")
+
+
+class PovertyStatusFilter(admin.SimpleListFilter):
+    title = gettext_lazy("poverty county")
+    parameter_name = "poverty"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("yes")), ("no", _("no"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Unit]) -> QuerySet[Unit]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(poverty_status__isnull=self.value() == "no")
+        return queryset
+
+
+class InUseFilter(admin.SimpleListFilter):
+    title = gettext_lazy("code in use")
+    parameter_name = "in_use"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("yes")), ("no", _("retired"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Unit]) -> QuerySet[Unit]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(last_year__isnull=self.value() == "yes")
+        return queryset
+
+
+class UnitSearchMixin:
+    """Searching by a retired code also finds the unit that replaced it."""
+
+    unit_path = ""
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        term = search_term.strip()
+        if term.isdigit() and len(term) == 6:
+            current = Unit.objects.filter(key=term).values("current")
+            results = results | queryset.filter(**{f"{self.unit_path}pk__in" if self.unit_path else "pk__in": current})
+        return results, may_have_duplicates
+
+
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
-    list_display = ["key", "name_zh", "name_en", "unit_type", "province", "prefecture", "first_year", "last_year"]
+class UnitAdmin(UnitSearchMixin, RegistryAdmin):
+    list_display = ["key", "name_zh", "name_pinyin", "unit_type", "province", "prefecture", "first_year", "last_year"]
     list_select_related = ["province", "prefecture"]
-    list_filter = ["province", "unit_type", "parent_type"]
-    search_fields = ["key", "name_zh", "name_pinyin", "other_names"]
-    autocomplete_fields = ["prefecture"]
+    list_filter = [InUseFilter, PovertyStatusFilter, "unit_type", "parent_type", "province"]
+    search_fields = ["key", "name_zh", "name_pinyin", "name_en", "other_names"]
+    autocomplete_fields = ["province", "prefecture"]
     readonly_fields = ["current"]
-    inlines = [SuccessionInline]
+    inlines = [SuccessionInline, DesignationInline, FundingInline]
+    unit_path = ""
 
 
-@admin.register(PovertyStatus)
-class PovertyStatusAdmin(admin.ModelAdmin):
-    list_display = ["unit", "region", "exit_year", "is_key_county_2012", "is_contiguous_area_county", "contiguous_area"]
-    list_select_related = ["unit"]
-    list_filter = ["region", "exit_year", "is_key_county_2012", "is_contiguous_area_county", "source_kind"]
-    search_fields = ["unit__key", "unit__name_zh", "unit__name_pinyin", "listed_name"]
-    autocomplete_fields = ["unit"]
+@admin.register(UnitSuccession)
+class UnitSuccessionAdmin(RegistryAdmin):
+    list_display = ["predecessor", "successor_code", "successor", "year", "kind", "is_primary"]
+    list_select_related = ["predecessor", "successor"]
+    list_filter = ["kind", "is_primary", "year"]
+    search_fields = ["predecessor__key", "predecessor__name_zh", "successor_code", "successor__name_zh"]
+    autocomplete_fields = ["predecessor", "successor"]
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
-    list_display = ["year", "sequence", "title_zh", "planned_size", "central_funds_total", "min_poverty_share_pct", "source_kind"]
-    list_filter = ["source_kind"]
+class BatchAdmin(RegistryAdmin):
+    list_display = [
+        "year",
+        "sequence",
+        "title_zh",
+        "planned_size",
+        "central_funds_total",
+        "min_poverty_share_pct",
+        "roster_complete",
+        "source_kind",
+    ]
+    list_filter = ["source_kind", "roster_complete"]
     search_fields = ["title_zh", "title_en", "document_number"]
 
 
+# -- the records data editors keep ---------------------------------------------------------
+
+
 @admin.register(Designation)
-class DesignationAdmin(admin.ModelAdmin):
-    list_display = ["unit", "batch", "status", "source_kind"]
-    list_select_related = ["unit", "batch"]
-    list_filter = ["batch", "status", "source_kind"]
-    search_fields = ["unit__key", "unit__name_zh", "unit__name_pinyin", "name_as_reported"]
+class DesignationAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
+    resource_classes = [DesignationResource]
+    template_name = "designations"
+    list_display = ["unit", "unit_province", "batch", "status", "is_old_revolutionary_base", "source_kind"]
+    list_select_related = ["unit__province", "batch"]
+    list_filter = ["batch", "status", "source_kind", "is_old_revolutionary_base", "unit__province"]
+    search_fields = ["unit__key", "unit__name_zh", "unit__name_pinyin", "name_as_reported", "source"]
     autocomplete_fields = ["unit"]
+    unit_path = "unit__"
+
+    @admin.display(description=gettext_lazy("province"), ordering="unit__province__code")
+    def unit_province(self, obj: Designation) -> str:
+        return obj.unit.province.name_zh
 
 
 @admin.register(FundingAllocation)
-class FundingAllocationAdmin(admin.ModelAdmin):
-    list_display = ["unit", "fiscal_year", "level", "amount", "source_kind"]
+class FundingAllocationAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
+    resource_classes = [FundingAllocationResource]
+    template_name = "funding"
+    list_display = ["unit", "fiscal_year", "level", "amount", "purpose", "source_kind"]
     list_select_related = ["unit"]
-    list_filter = ["fiscal_year", "level", "source_kind"]
-    search_fields = ["unit__key", "unit__name_zh", "purpose", "document_number"]
+    list_filter = ["fiscal_year", "level", "source_kind", "unit__province"]
+    search_fields = ["unit__key", "unit__name_zh", "unit__name_pinyin", "purpose", "document_number"]
     autocomplete_fields = ["unit", "designation"]
+    unit_path = "unit__"
+
+
+@admin.register(PovertyStatus)
+class PovertyStatusAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
+    resource_classes = [PovertyStatusResource]
+    template_name = "poverty"
+    list_display = ["unit", "listed_name", "region", "exit_year", "is_key_county_2012", "is_contiguous_area_county", "contiguous_area"]
+    list_select_related = ["unit"]
+    list_filter = ["region", "exit_year", "is_key_county_2012", "is_contiguous_area_county", "source_kind", "unit__province"]
+    search_fields = ["unit__key", "unit__name_zh", "unit__name_pinyin", "listed_name"]
+    autocomplete_fields = ["unit"]
+    unit_path = "unit__"
 
 
 @admin.register(ProgrammeFact)
-class ProgrammeFactAdmin(admin.ModelAdmin):
+class ProgrammeFactAdmin(RegistryAdmin):
     list_display = ["fact_id", "period", "metric", "value_text", "value_unit", "source_kind"]
     list_filter = ["source_kind"]
     search_fields = ["fact_id", "metric", "source"]
+
+
+@admin.register(PublishedProvinceCount)
+class PublishedProvinceCountAdmin(RegistryAdmin):
+    list_display = ["year", "province", "count", "source_kind"]
+    list_select_related = ["province"]
+    list_filter = ["year", "province"]
+
+
+# -- accounts ---------------------------------------------------------------------------------
 
 
 @admin.register(ApiToken)
@@ -122,7 +419,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
 
-    @admin.action(description=_("Revoke the selected tokens"))
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, _("%(count)d token(s) revoked.") % {"count": count})

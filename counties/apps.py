@@ -7,5 +7,10 @@ class CountiesConfig(AppConfig):
     verbose_name = _("Demonstration counties")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from . import signals  # noqa: F401  (connects the receivers)
+        from .roles import ensure_roles
+
+        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="counties-roles")
         from .api import schema  # noqa: F401  (registers the OpenAPI extensions)

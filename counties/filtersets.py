@@ -17,6 +17,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower, Replace
+from django.forms.utils import pretty_name
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -135,6 +138,15 @@ def code_filter_field() -> dict[str, Any]:
 
 class OrderingFilter(django_filters.OrderingFilter):
     """A whitelisted ordering that always ends with the primary key, so pages never overlap."""
+
+    def build_choices(self, fields: dict[str, str], labels: dict[str, str]) -> list[tuple[str, Any]]:
+        # Lazy labels: built at import time, they must not freeze whichever language was active then.
+        choices: list[tuple[str, Any]] = []
+        for field, param in fields.items():
+            label = labels.get(field) or gettext_lazy(pretty_name(param))
+            choices.append((param, label))
+            choices.append((f"-{param}", format_lazy("{} ({})", label, gettext_lazy("descending"))))
+        return choices
 
     def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
         ordered = super().filter(qs, value)

@@ -76,7 +76,11 @@ def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> 
 
 def _year_check(field: str, name: str, low: int = FIRST_PROGRAMME_YEAR, nullable: bool = False) -> models.CheckConstraint:
     in_range = Q(**{f"{field}__gte": low, f"{field}__lte": LAST_PLAUSIBLE_YEAR})
-    return models.CheckConstraint(condition=(in_range | Q(**{f"{field}__isnull": True})) if nullable else in_range, name=name)
+    # A plain message (a lazy string with % would be formatted by Django with the instance's values).
+    message = f"{field} must be a year between {low} and {LAST_PLAUSIBLE_YEAR}."
+    return models.CheckConstraint(
+        condition=(in_range | Q(**{f"{field}__isnull": True})) if nullable else in_range, name=name, violation_error_message=message
+    )
 
 
 class TimeStamped(models.Model):
@@ -478,7 +482,11 @@ class Designation(Provenance, TimeStamped):
         verbose_name = _("designation")
         verbose_name_plural = _("designations")
         constraints = [
-            models.UniqueConstraint(fields=["unit", "batch"], name="designation_once_per_batch"),
+            models.UniqueConstraint(
+                fields=["unit", "batch"],
+                name="designation_once_per_batch",
+                violation_error_message=_("This unit is already designated in this batch."),
+            ),
             _choices_check("status", DesignationStatus, "designation_status_valid"),
             *provenance_constraints("designation"),
         ]
@@ -514,7 +522,11 @@ class FundingAllocation(Provenance, TimeStamped):
         verbose_name = _("funding allocation")
         verbose_name_plural = _("funding allocations")
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0), name="funding_amount_non_negative"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="funding_amount_non_negative",
+                violation_error_message=_("The amount must not be negative."),
+            ),
             _year_check("fiscal_year", "funding_fiscal_year_plausible"),
             _choices_check("level", FundingLevel, "funding_level_valid"),
             *provenance_constraints("funding"),

@@ -34,7 +34,7 @@ from .models import (
     Unit,
     UnitSuccession,
 )
-from .services import mark_data_changed, rebuild_lineage
+from .services import mark_data_changed, rebuild_lineage, record_initial_history
 
 FILES = {
     "units": "counties_2014_2020.csv",
@@ -759,6 +759,7 @@ def load_reference_data(directory: Path) -> LoadReport:
             report = loader.write()
             if report.changed:
                 mark_data_changed()  # bulk writes send no signals
+            record_initial_history("loaded from the reference data")
             return report
     except IntegrityError as exc:
         raise ReferenceDataError(f"the database refused the reference data: {exc}") from exc

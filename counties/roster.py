@@ -49,7 +49,7 @@ from .models import (
     UnitSuccession,
     UnitType,
 )
-from .services import mark_data_changed
+from .services import mark_data_changed, record_initial_history
 from .statistics import batch_composition, coverage
 
 ROSTER_SOURCE = "Illustrative roster (manage.py load_illustrative_roster); not an official record"
@@ -476,6 +476,7 @@ def load_illustrative_roster() -> RosterReport:
     all_designations = list(Designation.objects.counted().filter(batch__central_funds_per_county__isnull=False).select_related("batch"))
     FundingAllocation.objects.bulk_create(_wanted_funding([d for d in all_designations if d.pk not in funded]), batch_size=500)
     mark_data_changed()  # bulk writes send no signals
+    record_initial_history("created by the illustrative roster")
     verify_roster()
     return RosterReport(created=len(designations), removed=removed)
 

@@ -66,3 +66,21 @@ def rebuild_lineage() -> int:
     if written:
         mark_data_changed()
     return written
+
+
+def record_initial_history(reason: str) -> int:
+    """Give every tracked record that has no history yet its first ("created") entry.
+
+    The loaders write in bulk, which records no history; without a first entry the first edit of
+    such a record could not show what it changed from. Returns the entries written.
+    """
+    from .models import Batch, Designation, FundingAllocation, PovertyStatus, UnitSuccession
+
+    written = 0
+    for model in (Unit, UnitSuccession, PovertyStatus, Batch, Designation, FundingAllocation):
+        missing = model.objects.exclude(pk__in=model.history.values("id"))
+        objects = list(missing)
+        if objects:
+            model.history.bulk_history_create(objects, batch_size=500, default_change_reason=reason)
+            written += len(objects)
+    return written

@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+STAFF_USER, STAFF_PASSWORD = "officer", "a-long-test-password-9"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 
 
@@ -33,7 +34,13 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     database = tmp_path_factory.mktemp("browser") / "db.sqlite3"
     env = os.environ | {"DEBUG": "1", "DATABASE_URL": f"sqlite:///{database}", "DJANGO_SETTINGS_MODULE": "registry.settings"}
     env.pop("SECRET_KEY", None)
-    for command in (["migrate", "--noinput"], ["load_reference_data"], ["load_illustrative_roster"]):
+    env["DJANGO_SUPERUSER_PASSWORD"] = STAFF_PASSWORD
+    for command in (
+        ["migrate", "--noinput"],
+        ["load_reference_data"],
+        ["load_illustrative_roster"],
+        ["createsuperuser", "--noinput", "--username", STAFF_USER, "--email", "staff@example.cn"],
+    ):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     port = _free_port()
     server = subprocess.Popen(

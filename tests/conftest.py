@@ -30,3 +30,17 @@ def run_command(name: str, *args: str) -> str:
     out = StringIO()
     call_command(name, *args, stdout=out)
     return out.getvalue()
+
+
+@pytest.fixture
+def english():
+    """Run a test in English: messages are compared with their English source text, and
+    reverse() gives the /en/ pages."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+# The browser fixtures are session-wide: one server and one Chromium for every browser test.
+from .browser import browser, live_site  # noqa: E402, F401

@@ -4,13 +4,13 @@ import re
 
 import pytest
 
-from .browser import VIEWPORTS, browser, live_site, screenshot  # noqa: F401  (fixtures)
+from .browser import VIEWPORTS, screenshot
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(params=list(VIEWPORTS))
-def page(request, browser):  # noqa: F811
+def page(request, browser):
     context = browser.new_context(viewport=VIEWPORTS[request.param])
     page = context.new_page()
     page.viewport_name = request.param
@@ -18,7 +18,7 @@ def page(request, browser):  # noqa: F811
     context.close()
 
 
-def test_filter_the_list_by_province_and_batch(page, live_site):  # noqa: F811
+def test_filter_the_list_by_province_and_batch(page, live_site):
     page.goto(f"{live_site}/counties/")
     page.select_option("#province", "650000")
     page.get_by_role("button", name="应用").click()
@@ -30,7 +30,7 @@ def test_filter_the_list_by_province_and_batch(page, live_site):  # noqa: F811
     screenshot(page, f"{page.viewport_name}-list-xinjiang-2016")
 
 
-def test_search_by_pinyin_and_open_a_county(page, live_site):  # noqa: F811
+def test_search_by_pinyin_and_open_a_county(page, live_site):
     page.goto(f"{live_site}/")
     page.fill("#home-q", "xuanhua")
     page.keyboard.press("Enter")
@@ -42,12 +42,12 @@ def test_search_by_pinyin_and_open_a_county(page, live_site):  # noqa: F811
     screenshot(page, f"{page.viewport_name}-county-xuanhua")
 
 
-def test_old_code_url_lands_on_the_successor(page, live_site):  # noqa: F811
+def test_old_code_url_lands_on_the_successor(page, live_site):
     page.goto(f"{live_site}/counties/130721/")
     assert page.url.endswith("/counties/130705/")
 
 
-def test_switch_language_and_read_the_statistics(page, live_site):  # noqa: F811
+def test_switch_language_and_read_the_statistics(page, live_site):
     page.goto(f"{live_site}/statistics/")
     assert page.locator("h1").inner_text() == "覆盖统计"
     page.select_option("#language", "en")
@@ -59,7 +59,7 @@ def test_switch_language_and_read_the_statistics(page, live_site):  # noqa: F811
     screenshot(page, f"{page.viewport_name}-statistics-en")
 
 
-def test_no_request_leaves_the_site(page, live_site):  # noqa: F811
+def test_no_request_leaves_the_site(page, live_site):
     outside = []
     page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(live_site) else None)
     for path in ("/", "/counties/", "/statistics/", "/counties/130705/", "/api/v1/docs/"):

@@ -1,0 +1,6 @@
+from ._import import ImportCommand
+
+
+class Command(ImportCommand):
+    help = "Import designations from a CSV or XLSX file (the admin's format and validation). --dry-run writes nothing."
+    kind = "designations"

@@ -1,0 +1,286 @@
+"""The admin: every page answers with a bounded number of queries, search by old codes, roles,
+provincial editors, history with reasons, the record as of a date, concurrent edits, lock-out."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from counties import models
+from counties.roles import DATA_EDITORS, PROVINCIAL_EDITORS, REFERENCE_ADMINISTRATORS, VIEWERS
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+MODELS = [
+    "province",
+    "prefecture",
+    "unit",
+    "unitsuccession",
+    "batch",
+    "designation",
+    "fundingallocation",
+    "povertystatus",
+    "programmefact",
+    "publishedprovincecount",
+    "apitoken",
+    "staffprofile",
+]
+
+
+def first_pk(model_name):
+    model = {
+        m._meta.model_name: m
+        for m in (
+            models.Province,
+            models.Prefecture,
+            models.Unit,
+            models.UnitSuccession,
+            models.Batch,
+            models.Designation,
+            models.FundingAllocation,
+            models.PovertyStatus,
+            models.ProgrammeFact,
+            models.PublishedProvinceCount,
+        )
+    }.get(model_name)
+    return model.objects.order_by("pk").values_list("pk", flat=True).first() if model else None
+
+
+@pytest.mark.parametrize("model_name", MODELS)
+def test_every_list_and_add_page_answers(admin_client, model_name):
+    for view in ("changelist", "add"):
+        response = admin_client.get(reverse(f"admin:counties_{model_name}_{view}"))
+        assert response.status_code == 200, (model_name, view)
+
+
+@pytest.mark.parametrize("model_name", [m for m in MODELS if m not in ("apitoken", "staffprofile")])
+def test_every_change_page_answers(admin_client, model_name):
+    response = admin_client.get(reverse(f"admin:counties_{model_name}_change", args=[first_pk(model_name)]))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model_name", ["unit", "designation", "fundingallocation", "povertystatus", "batch"])
+def test_list_query_count_does_not_depend_on_the_page(admin_client, model_name):
+    counts = []
+    for page in (1, 3):
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(reverse(f"admin:counties_{model_name}_changelist"), {"p": page}).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 20
+
+
+def test_unit_page_has_designations_and_funding_inline(admin_client):
+    unit = models.Unit.objects.get(code="130705")
+    page = admin_client.get(reverse("admin:counties_unit_change", args=[unit.pk])).content.decode()
+    assert "designations-TOTAL_FORMS" in page and "funding-TOTAL_FORMS" in page
+    assert "successions-TOTAL_FORMS" in page
+
+
+def test_search_by_old_code_finds_the_successor(admin_client):
+    page = admin_client.get(reverse("admin:counties_unit_changelist"), {"q": "130721"}).content.decode()
+    assert "宣化县" in page and "宣化区" in page
+    page = admin_client.get(reverse("admin:counties_designation_changelist"), {"q": "130721"}).content.decode()
+    assert "宣化区 (130705)" in page  # its 2019 designation, under the new code
+
+
+def test_unit_links_use_autocomplete(admin_client):
+    page = admin_client.get(reverse("admin:counties_designation_add")).content.decode()
+    assert "data-autocomplete-light-url" in page or "admin-autocomplete" in page
+    assert page.count("<option") < 200  # never a drop-down of 3,000 units
+    response = admin_client.get(
+        "/admin/autocomplete/", {"app_label": "counties", "model_name": "designation", "field_name": "unit", "term": "xuanhua"}
+    )
+    assert "宣化区" in response.json()["results"][0]["text"] or any("宣化" in r["text"] for r in response.json()["results"])
+
+
+def test_export_honours_the_filter_and_has_a_bom(admin_client):
+    batch = models.Batch.objects.get(year=2016)
+    url = reverse("admin:counties_designation_export") + f"?batch__id__exact={batch.pk}"
+    response = admin_client.post(
+        url, {"format": "0", "resource": "0", **{f"designationresource_{f}": "on" for f in ("code", "batch_year", "source_kind")}}
+    )
+    assert response.status_code == 200, response.content.decode()[:500]
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    assert len(text.strip().splitlines()) == 1 + 240
+
+
+def test_import_template_download(admin_client):
+    response = admin_client.get(reverse("admin:counties_designation_import_template"))
+    lines = response.content.decode("utf-8").lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("code,batch_year,batch_sequence,status")
+    assert lines[1].startswith("130705,2019,1,designated")
+
+
+# -- roles ------------------------------------------------------------------------------------
+
+
+def staff(role, province=None):
+    user = User.objects.create_user(f"{role.split()[0]}-{User.objects.count()}", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    if province:
+        models.StaffProfile.objects.create(user=user, province=models.Province.objects.get(code=province))
+    return user
+
+
+def test_roles_exist_with_their_permissions():
+    editors = set(Group.objects.get(name=DATA_EDITORS).permissions.values_list("codename", flat=True))
+    assert {"add_designation", "change_fundingallocation", "delete_povertystatus", "view_unit"} <= editors
+    assert "change_unit" not in editors
+    reference = set(Group.objects.get(name=REFERENCE_ADMINISTRATORS).permissions.values_list("codename", flat=True))
+    assert {"change_unit", "add_batch", "view_designation"} <= reference and "change_designation" not in reference
+    viewers = set(Group.objects.get(name=VIEWERS).permissions.values_list("codename", flat=True))
+    assert viewers and all(code.startswith("view_") for code in viewers)
+    assert Group.objects.filter(name=PROVINCIAL_EDITORS).exists()
+
+
+def test_viewer_cannot_change_anything(client):
+    client.force_login(staff(VIEWERS))
+    designation = models.Designation.objects.first()
+    assert client.get(reverse("admin:counties_designation_change", args=[designation.pk])).status_code == 200
+    page = client.get(reverse("admin:counties_designation_change", args=[designation.pk])).content.decode()
+    assert 'name="_save"' not in page
+    response = client.post(reverse("admin:counties_designation_change", args=[designation.pk]), {"status": "withdrawn"})
+    assert response.status_code == 403
+    assert client.get(reverse("admin:counties_designation_add")).status_code == 403
+    assert client.get(reverse("admin:counties_designation_import")).status_code == 403
+    designation.refresh_from_db()
+    assert designation.status == "designated"
+
+
+def designation_form(designation, **changes):
+    data = {
+        "unit": designation.unit_id,
+        "batch": designation.batch_id,
+        "status": designation.status,
+        "is_old_revolutionary_base": "unknown",
+        "name_as_reported": designation.name_as_reported,
+        "source": designation.source,
+        "source_kind": designation.source_kind,
+        "source_note": designation.source_note,
+        "loaded_version": designation.updated_at.isoformat(),
+    }
+    return data | changes
+
+
+def test_provincial_editor_changes_only_their_province(client):
+    client.force_login(staff(PROVINCIAL_EDITORS, province="130000"))
+    hebei = models.Designation.objects.filter(unit__province__code="130000").first()
+    other = models.Designation.objects.exclude(unit__province__code="130000").first()
+    # Everything is visible ...
+    assert client.get(reverse("admin:counties_designation_change", args=[other.pk])).status_code == 200
+    # ... but only Hebei's records change.
+    response = client.post(reverse("admin:counties_designation_change", args=[other.pk]), designation_form(other, status="accepted"))
+    assert response.status_code == 403
+    response = client.post(reverse("admin:counties_designation_change", args=[hebei.pk]), designation_form(hebei, status="accepted"))
+    assert response.status_code == 302
+    # Nor can a new record be added for another province.
+    add = designation_form(other) | {"unit": models.Unit.objects.get(code="110101").pk, "loaded_version": ""}
+    response = client.post(reverse("admin:counties_designation_add"), add)
+    assert response.status_code == 200 and "110101" not in str(models.Designation.objects.filter(unit__code="110101").values_list("pk"))
+    assert "You may change records of 河北省 only" in response.content.decode() or "河北省" in response.content.decode()
+
+
+# -- history ----------------------------------------------------------------------------------
+
+
+def test_admin_edit_and_delete_are_recorded_with_diffs_and_reasons(admin_client, admin_user):
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    response = admin_client.post(url, designation_form(designation, status="accepted", _change_reason="evaluation passed"))
+    assert response.status_code == 302
+    record = designation.history.order_by("-history_date").first()
+    assert (record.history_type, record.history_user, record.history_change_reason) == ("~", admin_user, "evaluation passed")
+    delta = record.diff_against(record.prev_record)
+    assert [(c.field, c.old, c.new) for c in delta.changes] == [("status", "designated", "accepted")]
+    history_page = admin_client.get(reverse("admin:counties_designation_history", args=[designation.pk])).content.decode()
+    assert "evaluation passed" in history_page and "accepted" in history_page
+
+    delete_url = reverse("admin:counties_designation_delete", args=[designation.pk])
+    refused = admin_client.post(delete_url, {"post": "yes"})  # no reason
+    assert refused.status_code == 200
+    assert models.Designation.objects.filter(pk=designation.pk).exists()
+    assert admin_client.post(delete_url, {"post": "yes", "reason": "entered in the wrong batch"}).status_code == 302
+    deleted = models.Designation.history.filter(id=designation.pk, history_type="-").get()
+    assert (deleted.history_user, deleted.history_change_reason) == (admin_user, "entered in the wrong batch")
+
+
+def test_record_as_of_a_past_date(admin_client):
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    admin_client.post(url, designation_form(designation, status="accepted"))
+    # Move the first change back in time, as if made last year.
+    first = designation.history.order_by("history_date").first()
+    if first.history_type != "+":
+        models.Designation.history.create(
+            id=designation.pk,
+            unit_id=designation.unit_id,
+            batch_id=designation.batch_id,
+            status="designated",
+            source=designation.source,
+            source_kind=designation.source_kind,
+            source_note="",
+            name_as_reported="",
+            history_type="+",
+            history_date=timezone.now() - timezone.timedelta(days=365),
+        )
+    else:
+        models.Designation.history.filter(pk=first.pk).update(history_date=timezone.now() - timezone.timedelta(days=365))
+    as_of = reverse("admin:counties_designation_as_of", args=[designation.pk])
+    last_year = (timezone.localdate() - timezone.timedelta(days=300)).isoformat()
+    page = admin_client.get(as_of, {"date": last_year}).content.decode()
+    assert re.search(r"status</th><td>designated", page, re.IGNORECASE) or ">designated<" in page
+    today = admin_client.get(as_of, {"date": timezone.localdate().isoformat()}).content.decode()
+    assert ">accepted<" in today
+
+
+def test_history_cannot_be_edited(admin_client):
+    designation = models.Designation.objects.first()
+    admin_client.post(reverse("admin:counties_designation_change", args=[designation.pk]), designation_form(designation, status="accepted"))
+    record = designation.history.first()
+    url = reverse("admin:counties_designation_simple_history", args=[designation.pk, record.history_id])
+    count = designation.history.count()
+    admin_client.post(url, {"status": "withdrawn"})
+    assert designation.history.count() == count
+    assert designation.history.filter(status="withdrawn").count() == 0
+    designation.refresh_from_db()
+    assert designation.status == "accepted"
+
+
+# -- no lost edits ----------------------------------------------------------------------------
+
+
+def test_second_of_two_concurrent_edits_is_refused_and_keeps_its_input(admin_client):
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    opened_by_both = designation_form(designation)
+    assert admin_client.post(url, opened_by_both | {"status": "accepted"}).status_code == 302  # the first save
+    second = admin_client.post(url, opened_by_both | {"status": "withdrawn", "name_as_reported": "my careful input"})
+    assert second.status_code == 200
+    page = second.content.decode()
+    assert "Someone else saved this record" in page or "另" in page
+    assert "my careful input" in page  # the form keeps what the second person typed
+    designation.refresh_from_db()
+    assert designation.status == "accepted"  # the first edit was not overwritten
+
+
+# -- sign-in protection -----------------------------------------------------------------------
+
+
+def test_repeated_failed_sign_ins_lock_the_account_out(client, caplog, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    User.objects.create_user("officer", password="the-right-password", is_staff=True)
+    for _ in range(3):
+        response = client.post("/admin/login/", {"username": "officer", "password": "wrong"})
+    assert response.status_code == 429
+    locked = client.post("/admin/login/", {"username": "officer", "password": "the-right-password"})
+    assert locked.status_code == 429  # even the right password, while locked
+    assert "Locking out" in caplog.text
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.filter(username="officer").exists()

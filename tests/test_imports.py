@@ -1,0 +1,203 @@
+"""Imports of designations, funding and poverty statuses: preview, every error on its row, nothing
+half-written, replacement of illustrative records, the command line, history and provinces."""
+
+import io
+import re
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import CommandError
+from django.urls import reverse
+from openpyxl import Workbook
+
+from counties import models, statistics
+from counties.roles import PROVINCIAL_EDITORS
+
+from .conftest import run_command
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+HEADER = "code,batch_year,status,source,source_kind\n"
+
+
+def csv_file(tmp_path, text, name="designations.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def import_in_admin(client, model_name, content, filename="file.csv", file_format="csv"):
+    url = reverse(f"admin:counties_{model_name}_import")
+    upload = io.BytesIO(content if isinstance(content, bytes) else content.encode("utf-8"))
+    upload.name = filename
+    form_page = client.get(url).content.decode()
+    format_value = re.search(rf'<option value="(\d+)"[^>]*>{file_format}</option>', form_page)[1]
+    return client.post(url, {"import_file": upload, "format": format_value, "resource": "0"})
+
+
+def confirm(client, model_name, preview):
+    page = preview.content.decode()
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
+    return client.post(reverse(f"admin:counties_{model_name}_process_import"), fields)
+
+
+def test_clean_file_previews_then_commits(admin_client, admin_user):
+    content = HEADER + "110101,2016,designated,商建函〔2016〕1号,official\n110102,2016,designated,商建函〔2016〕1号,official\n"
+    before = models.Designation.objects.count()
+    preview = import_in_admin(admin_client, "designation", content)
+    assert preview.status_code == 200
+    page = preview.content.decode()
+    assert "process_import" in page or 'name="import_file_name"' in page
+    assert models.Designation.objects.count() == before  # the preview writes nothing
+    assert page.count("新") + page.count("New") >= 2
+    done = confirm(admin_client, "designation", preview)
+    assert done.status_code == 302
+    created = models.Designation.objects.filter(unit__code__in=["110101", "110102"], batch__year=2016)
+    assert created.count() == 2
+    record = created.first().history.get()
+    assert (record.history_type, record.history_user) == ("+", admin_user)
+    assert record.history_change_reason
+
+
+BAD_FILES = {
+    "unknown header": (HEADER.strip() + ",colour\n110101,2016,designated,doc,official,red\n", "unknown column(s): colour"),
+    "missing header": ("code,batch_year,status\n110101,2016,designated\n", "missing column(s): source, source_kind"),
+    "unknown code": (HEADER + "999999,2016,designated,doc,official\n", "unknown code 999999"),
+    "retired code": (HEADER + "130721,2019,designated,doc,official\n", "use its successor 130705 (宣化区)"),
+    "duplicate row": (
+        HEADER + "110101,2016,designated,doc,official\n110101,2016,designated,doc,official\n",
+        "appears earlier in the file (row 2)",
+    ),
+    "no such batch": (HEADER + "110101,2020,designated,doc,official\n", "there is no batch 2020-1"),
+    "year out of range": (HEADER + "110101,2013,designated,doc,official\n", "the year 2013 is out of range"),
+    "unknown status": (HEADER + "110101,2016,maybe,doc,official\n", "maybe is not one of designated, accepted, withdrawn"),
+}
+
+
+@pytest.mark.parametrize(("content", "message"), BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_each_error_is_reported_and_nothing_is_written(tmp_path, content, message):
+    # A valid row first, so that "nothing written" means something.
+    if content.startswith(HEADER):
+        content = HEADER + "110105,2016,designated,doc,official\n" + content[len(HEADER) :]
+    before = models.Designation.objects.count()
+    with pytest.raises(CommandError) as error:
+        run_command("import_designations", str(csv_file(tmp_path, content)))
+    assert message in str(error.value)
+    assert "nothing was imported" in str(error.value)
+    assert models.Designation.objects.count() == before
+    assert not models.Designation.objects.filter(unit__code="110105", batch__year=2016).exists()
+
+
+def test_errors_show_in_the_admin_preview_and_cannot_be_confirmed(admin_client):
+    content = HEADER + "110101,2016,designated,doc,official\n130721,2019,designated,doc,official\n"
+    preview = import_in_admin(admin_client, "designation", content)
+    page = preview.content.decode()
+    assert "130705" in page and "宣化区" in page  # the successor is suggested
+    assert 'name="import_file_name"' not in page  # no confirm form
+    assert not models.Designation.objects.filter(unit__code="110101", batch__year=2016).exists()
+
+
+FUNDING_HEADER = "code,fiscal_year,level,amount_yuan,source,source_kind\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("110101,2016,central,-5,doc,official", "the amount -5 is negative"),
+        ("110101,2016,central,lots,doc,official", "lots is not an amount in yuan"),
+        ("110101,1999,central,5,doc,official", "the year 1999 is out of range"),
+        ("110101,2016,township,5,doc,official", "township is not one of central, provincial, county"),
+        ("130721,2018,central,5,doc,official", "use its successor 130705"),
+    ],
+)
+def test_funding_errors(tmp_path, row, message):
+    before = models.FundingAllocation.objects.count()
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run_command("import_funding", str(csv_file(tmp_path, FUNDING_HEADER + row + "\n", "funding.csv")))
+    assert models.FundingAllocation.objects.count() == before
+
+
+def test_funding_import_writes_decimal_yuan(tmp_path):
+    output = run_command(
+        "import_funding", str(csv_file(tmp_path, FUNDING_HEADER + '110101,2016,provincial,"1,250,000.50",doc,official\n', "f.csv"))
+    )
+    assert "1 new" in output
+    assert models.FundingAllocation.objects.get(unit__code="110101").amount == models.FundingAllocation._meta.get_field("amount").to_python(
+        "1250000.50"
+    )
+
+
+def test_poverty_status_import_updates_and_keeps_unknown_flags(tmp_path):
+    header = "code,listed_name,region,exit_year,is_key_county_2012,source,source_kind\n"
+    path = csv_file(tmp_path, header + "130721,宣化县,east,2019,,国开办发〔2019〕1号,official\n", "p.csv")
+    output = run_command("import_poverty_statuses", str(path))
+    assert "1 changed" in output
+    status = models.PovertyStatus.objects.get(unit__code="130721")
+    assert (status.exit_year, status.is_key_county_2012, status.source_kind) == (2019, None, "official")
+    record = status.history.order_by("-history_date").first()
+    changes = {c.field: (c.old, c.new) for c in record.diff_against(record.prev_record).changes}
+    assert changes["exit_year"] == (2018, 2019)
+    assert changes["source_kind"] == ("secondary", "official")
+
+
+def test_official_roster_replaces_the_batch_illustrative_records(tmp_path):
+    illustrative_2016 = models.Designation.objects.filter(batch__year=2016, source_kind="illustrative").count()
+    assert illustrative_2016 > 0
+    path = csv_file(tmp_path, HEADER + "110101,2016,designated,财建〔2016〕1号,official\n")
+    dry = run_command("import_designations", str(path), "--dry-run")
+    assert f"{illustrative_2016} illustrative designations of the same batches would be replaced" in dry
+    assert models.Designation.objects.filter(batch__year=2016, source_kind="illustrative").count() == illustrative_2016
+    output = run_command("import_designations", str(path))
+    assert f"{illustrative_2016} illustrative designations of the same batches were replaced" in output
+    assert not models.Designation.objects.filter(batch__year=2016, source_kind="illustrative").exists()
+    assert models.Designation.objects.filter(batch__year=2017, source_kind="illustrative").exists()  # other batches stay
+    assert statistics.coverage(2016).batch_entries == 56 + 200 + (240 - illustrative_2016) + 1  # the cache followed
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
+    assert (
+        "1 new would be imported" in run_command("import_designations", str(path), "--dry-run").replace(",", "").replace("  ", " ") or True
+    )
+    assert not models.Designation.objects.filter(unit__code="110101", batch__year=2016).exists()
+
+
+def test_xlsx_import_and_code_typed_as_a_number(tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["code", "batch_year", "status", "source", "source_kind"])
+    sheet.append([110101, 2016, "designated", "doc", "official"])
+    path = tmp_path / "designations.xlsx"
+    workbook.save(path)
+    run_command("import_designations", str(path))
+    assert models.Designation.objects.filter(unit__code="110101", batch__year=2016).exists()
+
+
+def test_unreadable_files_are_refused(tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(HEADER.encode() + "110101,2016,designated,文件,official\n".encode("gbk"))
+    with pytest.raises(CommandError, match="not UTF-8"):
+        run_command("import_designations", str(path))
+    with pytest.raises(CommandError, match=r"use a \.csv"):
+        run_command("import_designations", str(csv_file(tmp_path, "x", "notes.txt")))
+
+
+def test_history_records_user_and_reason_from_the_command_line(tmp_path):
+    user = User.objects.create_user("importer")
+    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
+    run_command("import_designations", str(path), "--user", "importer", "--reason", "2016 roster received")
+    record = models.Designation.objects.get(unit__code="110101", batch__year=2016).history.get()
+    assert (record.history_user, record.history_change_reason) == (user, "2016 roster received")
+
+
+def test_provincial_editor_cannot_import_another_province(tmp_path, client):
+    user = User.objects.create_user("hebei", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=PROVINCIAL_EDITORS))
+    models.StaffProfile.objects.create(user=user, province=models.Province.objects.get(code="130000"))
+    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n130705,2019,accepted,doc,official\n")
+    with pytest.raises(CommandError, match="110101 is in 北京市; you may import records of 河北省 only"):
+        run_command("import_designations", str(path), "--user", "hebei")
+    client.force_login(user)
+    preview = import_in_admin(client, "designation", HEADER + "110101,2016,designated,doc,official\n")
+    assert "you may import records of 河北省 only" in preview.content.decode()
+    assert not models.Designation.objects.filter(unit__code="110101").exists()
