@@ -235,22 +235,32 @@ class SuccessionInline(admin.TabularInline):
     extra = 0
 
 
-class DesignationInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Shown on the unit's page; changed on the record's own page, where history, reasons and the
+    concurrent-edit check apply (and a unit with many records costs no more queries)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        return list(self.fields)
+
+
+class DesignationInline(ReadOnlyInline):
     model = Designation
     fields = ["batch", "status", "is_old_revolutionary_base", "source", "source_kind"]
-    autocomplete_fields = []
-    extra = 0
-    show_change_link = True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Designation]:
         return super().get_queryset(request).select_related("batch", "unit")
 
 
-class FundingInline(admin.TabularInline):
+class FundingInline(ReadOnlyInline):
     model = FundingAllocation
     fields = ["fiscal_year", "level", "amount", "purpose", "source", "source_kind"]
-    extra = 0
-    show_change_link = True
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FundingAllocation]:
         return super().get_queryset(request).select_related("unit")
