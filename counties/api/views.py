@@ -41,6 +41,12 @@ REASON = OpenApiParameter(
 )
 
 
+def record_schema(summary: str) -> Any:
+    """OpenAPI for a writable record: its list summary, and the change reason on every write."""
+    writes = {action: extend_schema(parameters=[REASON]) for action in ("create", "update", "partial_update", "destroy")}
+    return extend_schema_view(list=extend_schema(summary=summary), **writes)
+
+
 class RecordViewSet(viewsets.ModelViewSet):
     """A writable record: same validation, history and provincial rule as the admin."""
 
@@ -113,39 +119,21 @@ class BatchViewSet(viewsets.ReadOnlyModelViewSet):
     ).order_by("year", "sequence", "pk")
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Designations (batch entries)"),
-    destroy=extend_schema(parameters=[REASON]),
-    update=extend_schema(parameters=[REASON]),
-    partial_update=extend_schema(parameters=[REASON]),
-    create=extend_schema(parameters=[REASON]),
-)
+@record_schema("Designations (batch entries)")
 class DesignationViewSet(RecordViewSet):
     serializer_class = s.DesignationSerializer
     filterset_class = DesignationFilterSet
     queryset = Designation.objects.select_related("unit__province", "batch").order_by("batch__year", "batch__sequence", "unit__key", "pk")
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Funding allocations (yuan)"),
-    destroy=extend_schema(parameters=[REASON]),
-    update=extend_schema(parameters=[REASON]),
-    partial_update=extend_schema(parameters=[REASON]),
-    create=extend_schema(parameters=[REASON]),
-)
+@record_schema("Funding allocations (yuan)")
 class FundingAllocationViewSet(RecordViewSet):
     serializer_class = s.FundingAllocationSerializer
     filterset_class = FundingAllocationFilterSet
     queryset = FundingAllocation.objects.select_related("unit__province").order_by("fiscal_year", "unit__key", "level", "pk")
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Poverty-county statuses (the 832)"),
-    destroy=extend_schema(parameters=[REASON]),
-    update=extend_schema(parameters=[REASON]),
-    partial_update=extend_schema(parameters=[REASON]),
-    create=extend_schema(parameters=[REASON]),
-)
+@record_schema("Poverty-county statuses (the 832)")
 class PovertyStatusViewSet(RecordViewSet):
     serializer_class = s.PovertyStatusSerializer
     filterset_class = PovertyStatusFilterSet
