@@ -112,8 +112,29 @@ SUFFIXES_EN = [
 _VOWEL_INITIALS = ("a", "e", "o")
 
 
+# Place names read some characters in ways pypinyin's general dictionary does not: 长 is cháng at
+# the start of a place name (长治, 长沙, 长阳), except in 长子; and a few names have their own reading.
+PLACE_READINGS = {
+    "长子": ["zhang", "zi"],
+    "单县": ["shan", "xian"],
+    "朝阳": ["chao", "yang"],
+    "洪洞": ["hong", "tong"],
+    "浚县": ["xun", "xian"],
+    "郫都": ["pi", "du"],
+    "繁峙": ["fan", "shi"],
+}
+
+
 def _syllables(chinese: str) -> list[str]:
-    return lazy_pinyin(chinese, style=Style.NORMAL, v_to_u=True)
+    syllables = lazy_pinyin(chinese, style=Style.NORMAL, v_to_u=True)
+    if len(syllables) != len(chinese):
+        return syllables
+    for prefix, reading in PLACE_READINGS.items():
+        if chinese.startswith(prefix):
+            return reading + syllables[len(prefix) :]
+    if chinese.startswith("长"):
+        syllables[0] = "chang"
+    return syllables
 
 
 def _word(syllables: list[str]) -> str:

@@ -14,6 +14,11 @@ from counties.naming import english_name, pinyin_name
         ("冷湖行委", "Lenghu Administrative Committee", "Lenghu Xingwei"),
         ("神农架林区", "Shennongjia Forestry District", None),
         ("六枝特区", "Liuzhi Special District", None),
+        ("长阳土家族自治县", "Changyang Tujia Autonomous County", None),
+        ("长治县", "Changzhi County", None),
+        ("长子县", "Zhangzi County", None),
+        ("单县", "Shan County", "Shan Xian"),
+        ("朝阳县", "Chaoyang County", None),
     ],
 )
 def test_generated_names(chinese, english, pinyin):
