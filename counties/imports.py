@@ -122,6 +122,14 @@ class RegistryResource(resources.ModelResource):
     user: AbstractBaseUser | None = None
     reason: str = ""
 
+    class Meta:
+        # Inherited by every resource: report unchanged rows, run the model's own validation,
+        # and import each file in one transaction.
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+
     def __init__(self, user: AbstractBaseUser | None = None, reason: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.user = user
@@ -248,10 +256,6 @@ class DesignationResource(RegistryResource):
             "source_note",
         )
         export_order = fields
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        use_transactions = True
 
     def allowed_headers(self) -> set[str]:
         return super().allowed_headers() | {"batch_sequence"}
@@ -321,10 +325,6 @@ class FundingAllocationResource(RegistryResource):
             "source_note",
         )
         export_order = fields
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        use_transactions = True
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         # `id` is only needed to change an existing allocation; a file of new ones may leave it out.
@@ -374,10 +374,6 @@ class PovertyStatusResource(RegistryResource):
             "source_note",
         )
         export_order = fields
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        use_transactions = True
 
     def get_instance(self, instance_loader: Any, row: dict) -> PovertyStatus | None:
         try:
