@@ -10,7 +10,7 @@ STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint data messages schema clean
+.PHONY: run test lint data messages browser schema clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,21 @@ data: $(STAMP) messages
 	$(BIN)/python manage.py load_illustrative_roster
 
 test: export DJANGO_SETTINGS_MODULE = registry.settings_test
-test: $(STAMP) lint messages
+test: $(STAMP) lint messages browser
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (never a downloaded browser). As root on Debian it is
+# installed here; anywhere else this stops with the command to run.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk \
+	      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; }; \
+	  else \
+	    echo "The browser tests need Debian's Chromium at /usr/bin/chromium: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; \
+	  fi; \
+	fi
 
 # Compile the translations (.po → .mo) with Babel, so no system gettext is needed.
 messages: $(STAMP)
