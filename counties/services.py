@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import DataVersion, Unit, UnitLineage, UnitSuccession
+from .models import DataVersion, Designation, FundingAllocation, PovertyStatus, Unit, UnitLineage, UnitSuccession
 
 
 def data_version() -> str:
@@ -84,3 +87,67 @@ def record_initial_history(reason: str) -> int:
             model.history.bulk_history_create(objects, batch_size=500, default_change_reason=reason)
             written += len(objects)
     return written
+
+
+# -- writes to one record -----------------------------------------------------------------------
+
+
+def locked(queryset: models.QuerySet) -> models.QuerySet:
+    """`queryset`, read under a row lock held until the surrounding transaction ends.
+
+    Every door that saves over an existing record reads it this way and checks the version its
+    user saw against the locked row: a second writer of the same record then waits for the first
+    to commit and sees its result, so "has someone else changed it?" and the save are one step.
+    (PostgreSQL locks the row; SQLite has no row locks and serialises writers on the whole file.)
+    """
+    return queryset.select_for_update(of=("self",))
+
+
+def save_fields(record: models.Model, changes: Mapping[str, Any], *, reason: str) -> list[str]:
+    """Apply `changes` to `record` and write those fields only (and `updated_at`), with history.
+
+    Writing only what the caller changed means two writers of different fields of the same
+    record both keep their change. Returns the fields written.
+    """
+    for name, value in changes.items():
+        setattr(record, name, value)
+    fields = list(changes)
+    if fields and any(f.name == "updated_at" for f in record._meta.concrete_fields):
+        fields.append("updated_at")
+    record._change_reason = reason
+    record.save(update_fields=fields or None)
+    return fields
+
+
+class UnitInUse(ValueError):
+    """A unit that records point at cannot be deleted; the message names them."""
+
+
+@transaction.atomic
+def delete_unit(unit: Unit, *, reason: str) -> None:
+    """Delete a unit and its code successions, each with a history entry giving `reason`, then
+    rebuild the lineage once.
+
+    Refused (UnitInUse) while a designation, funding allocation or poverty status points at it:
+    those are records of a real place, and deleting the unit would leave them pointing nowhere.
+    A succession that names the unit as successor keeps its successor code (as for a successor
+    outside the registry), so the predecessor's code history stays true.
+    """
+    blockers = [
+        (Designation._meta.verbose_name_plural, Designation.objects.filter(unit=unit).count()),
+        (FundingAllocation._meta.verbose_name_plural, FundingAllocation.objects.filter(unit=unit).count()),
+        (PovertyStatus._meta.verbose_name_plural, PovertyStatus.objects.filter(unit=unit).count()),
+    ]
+    named = [f"{label}: {count}" for label, count in blockers if count]
+    if named:
+        message = _("%(unit)s cannot be deleted while records point at it (%(records)s). Delete or move them first.")
+        raise UnitInUse(message % {"unit": unit, "records": ", ".join(named)})
+    # One at a time so that each change is in history with the reason (a unit has a handful).
+    for succession in UnitSuccession.objects.filter(successor=unit).select_related("predecessor"):
+        save_fields(succession, {"successor": None}, reason=reason)
+    for succession in UnitSuccession.objects.filter(predecessor=unit):
+        succession._change_reason = reason
+        succession.delete()
+    unit._change_reason = reason
+    unit.delete()  # its lineage rows go with it; other units' current pointers are rebuilt next
+    rebuild_lineage()

@@ -32,7 +32,8 @@ class ApiConditionalGetMiddleware:
             return cached
         response = self.get_response(request)
         if response.status_code == 200:
-            response["ETag"] = etag
+            if not response.has_header("ETag"):  # a record's own ETag (counties.api.preconditions) stands
+                response["ETag"] = etag
             if last_modified is not None:
                 response["Last-Modified"] = http_date(last_modified)
         return response
