@@ -77,10 +77,21 @@ def record_initial_history(reason: str) -> int:
     The loaders write in bulk, which records no history; without a first entry the first edit of
     such a record could not show what it changed from. Returns the entries written.
     """
-    from .models import Batch, Designation, FundingAllocation, PovertyStatus, UnitSuccession
+    from .models import Batch, Prefecture, ProgrammeFact, Province, PublishedProvinceCount
 
     written = 0
-    for model in (Unit, UnitSuccession, PovertyStatus, Batch, Designation, FundingAllocation):
+    for model in (
+        Province,
+        Prefecture,
+        Unit,
+        UnitSuccession,
+        PovertyStatus,
+        Batch,
+        Designation,
+        FundingAllocation,
+        ProgrammeFact,
+        PublishedProvinceCount,
+    ):
         missing = model.objects.exclude(pk__in=model.history.values("id"))
         objects = list(missing)
         if objects:

@@ -60,6 +60,26 @@ def empty_cache():
     cache.clear()
 
 
+def admin_form_data(response, **changes):
+    """The POST data of an admin change page as it was opened (its inlines included), with `changes`."""
+    data = {}
+
+    def add(form):
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            if value is None or value is False:
+                continue
+            data[form.add_prefix(name)] = "on" if value is True else value
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data |= {formset.management_form.add_prefix(k): v for k, v in formset.management_form.initial.items()}
+        for form in formset.initial_forms:
+            add(form)
+    return data | changes
+
+
 def run_command(name: str, *args: str) -> str:
     """Run a management command and return what it printed."""
     out = StringIO()
