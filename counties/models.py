@@ -230,7 +230,9 @@ class Unit(TimeStamped):
     notes = models.TextField(_("notes"), blank=True)
 
     objects = UnitQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    # `current` is derived from the successions (services.rebuild_lineage rewrites it in bulk, with
+    # no history): history records what people and loaders recorded, so it stays true.
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "current"])
 
     class Meta:
         ordering = ["key"]
