@@ -253,7 +253,7 @@ def test_statistics_match_the_engine_and_the_command(client):
 
 
 def read_csv(response):
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_csv_for_lists_and_statistics(client):
