@@ -131,7 +131,7 @@ if _engine == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 
-def _env_cache(name: str, default: str) -> dict:
+def cache_from_url(url: str, name: str = "CACHE_URL") -> dict:
     """The default cache from a URL: redis:// (production), locmemcache:// or dbcache://.
 
     The API's throttle counters live in this cache, so with several workers only a shared cache
@@ -139,16 +139,16 @@ def _env_cache(name: str, default: str) -> dict:
     Cached statistics are keyed by a data token kept in the database, so they stay correct in
     any cache; a shared one only saves recomputation.
     """
-    url = env.str(name, default=default)
     parts = urlsplit(url)
     if parts.scheme in ("redis", "rediss"):
         database = parts.path.lstrip("/")
         if not parts.hostname or (database and not database.isdigit()):
-            raise ImproperlyConfigured(f"{name} must look like redis://host:6379/0, got {url!r}")
+            # The URL itself is not repeated: it may carry a password.
+            raise ImproperlyConfigured(f"{name} must look like redis://host:6379/0 (a host, and a database number if any)")
         try:
             parts.port  # noqa: B018 (parsing it raises ValueError on a bad port)
         except ValueError:
-            raise ImproperlyConfigured(f"{name} has a bad port: {url!r}") from None
+            raise ImproperlyConfigured(f"{name} has a port that is not a number") from None
         return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": url,
@@ -158,10 +158,12 @@ def _env_cache(name: str, default: str) -> dict:
         }
     if parts.scheme in ("locmemcache", "dbcache"):
         return env.cache_url_config(url)
-    raise ImproperlyConfigured(f"{name} must be redis://host:port/db (or rediss://), locmemcache://name or dbcache://table, got {url!r}")
+    raise ImproperlyConfigured(
+        f"{name} must be redis://host:port/db (or rediss://), locmemcache://name or dbcache://table, got a {parts.scheme or 'bare'!r} URL"
+    )
 
 
-CACHES = {"default": _env_cache("CACHE_URL", "locmemcache://registry")}
+CACHES = {"default": cache_from_url(env.str("CACHE_URL", default="locmemcache://registry"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # URL fields in forms assume https:// when typed without a scheme (Django 6's default).
