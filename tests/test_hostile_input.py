@@ -138,6 +138,14 @@ def test_missing_file_and_a_folder_are_command_errors(tmp_path):
         run_command("import_designations", str(folder))
 
 
+def test_bad_import_options_are_command_errors(tmp_path):
+    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
+    with pytest.raises(CommandError, match="--reason is 101 characters long; the history keeps at most 100"):
+        run_command("import_designations", str(path), "--reason", "x" * 101)
+    with pytest.raises(CommandError, match="--user contains a NUL character"):
+        run_command("import_designations", str(path), "--user", "a\x00b")
+
+
 def test_bad_arguments_are_command_errors():
     with pytest.raises(CommandError, match="invalid int value"):
         run_command("coverage_report", "--as-of", "last-year")

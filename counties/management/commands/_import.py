@@ -55,6 +55,10 @@ def describe_errors(result: Any) -> list[str]:
     return lines
 
 
+# django-simple-history's change-reason column (the admin's deletion reason has the same limit).
+REASON_MAX_LENGTH = 100
+
+
 class ImportCommand(BaseCommand):
     kind = ""
 
@@ -65,6 +69,11 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--reason", default="", help="Reason recorded in the change history.")
 
     def handle(self, *args: object, **options: Any) -> None:
+        for option in ("user", "reason"):
+            if "\x00" in (options[option] or ""):
+                raise CommandError(f"--{option} contains a NUL character")
+        if len(options["reason"]) > REASON_MAX_LENGTH:
+            raise CommandError(f"--reason is {len(options['reason'])} characters long; the history keeps at most {REASON_MAX_LENGTH}")
         dataset = load_dataset(options["file"])
         user = None
         if options["user"]:
