@@ -30,7 +30,7 @@ from counties.models import (
     SourceKind,
     Unit,
 )
-from counties.permissions import may_change_record
+from counties.services import OutOfScope, delete_record, save_record
 
 from . import serializers as s
 
@@ -53,29 +53,29 @@ class RecordViewSet(viewsets.ModelViewSet):
     def change_reason(self) -> str:
         return (self.request.query_params.get("reason") or self.request.headers.get("X-Change-Reason") or "").strip()
 
-    def check_province(self, record: Model) -> None:
-        if not may_change_record(self.request.user, record):
-            raise exceptions.PermissionDenied(_("Your account may change records of its own province only."))
-
     def perform_create(self, serializer: BaseSerializer) -> None:
-        self.check_province(serializer.Meta.model(**{"unit": serializer.validated_data["unit"]}))
         instance = serializer.Meta.model(**serializer.validated_data)
-        instance._change_reason = self.change_reason() or "created through the API"
-        instance.save()
+        self.write(save_record, instance, self.change_reason() or "created through the API")
         serializer.instance = instance
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        if "unit" in serializer.validated_data:
-            self.check_province(serializer.Meta.model(**{"unit": serializer.validated_data["unit"]}))
-        serializer.instance._change_reason = self.change_reason() or "changed through the API"
-        serializer.save()
+        instance = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(instance, name, value)
+        self.write(save_record, instance, self.change_reason() or "changed through the API")
 
     def perform_destroy(self, instance: Model) -> None:
         reason = self.change_reason()
         if not reason:
             raise exceptions.ValidationError({"reason": [_("Give a reason for the deletion (?reason=…).")]})
-        instance._change_reason = reason
-        instance.delete()
+        self.write(delete_record, instance, reason)
+
+    def write(self, service: Any, instance: Model, reason: str) -> None:
+        """The same service as the admin and the imports: scope (stored and new), history, data version."""
+        try:
+            service(instance, user=self.request.user, reason=reason)
+        except OutOfScope as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
 
 
 @extend_schema_view(
