@@ -234,6 +234,7 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
             "user": request.user,
             "reason": reason,
             "max_rows": ADMIN_MAX_ROWS,
+            "html_diff": True,  # the preview shows each row's changes
         }
 
     def add_success_message(self, result: Any, request: HttpRequest) -> None:

@@ -24,6 +24,7 @@ admin's preview, stop after validation and report what the write would create, c
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -166,10 +167,18 @@ class RegistryResource(resources.ModelResource):
         use_transactions = True
         use_bulk = True
         store_instance = False
-        skip_html_diff = False
 
-    def __init__(self, user: AbstractBaseUser | None = None, reason: str = "", max_rows: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, user: AbstractBaseUser | None = None, reason: str = "", max_rows: int | None = None, html_diff: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
+        # This import's own options (a copy: changing the class's would change every later import).
+        self._meta = copy.copy(type(self)._meta)
+        # Only the admin's preview shows each row's changes; elsewhere the per-row copy and diff
+        # would be most of an import's time. Unchanged rows are recognised without them (skip_row).
+        self._meta.skip_html_diff = self._meta.skip_diff = not html_diff
+        self._tracked = [self._meta.model._meta.get_field(name).attname for name in self.update_fields]
+        self._before: dict[str, Any] | None = None
         self.user = user
         self.reason = reason
         self.max_rows = max_rows
@@ -284,13 +293,19 @@ class RegistryResource(resources.ModelResource):
         # The province of the record as stored, before the row changes it: moving another
         # province's record into one's own is a change of that other province's record.
         self._stored_province = None if new else record_province_id(instance)
+        self._before = None if new else {name: getattr(instance, name) for name in self._tracked}
 
     def import_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
         super().import_instance(instance, row, lookups=self.lookups, **kwargs)
 
     def skip_row(self, instance: Any, original: Any, row: Any, import_validation_errors: dict | None = None) -> bool:
-        # A repeated record must be reported, even when it would change nothing.
-        skip = self._duplicate_of is None and super().skip_row(instance, original, row, import_validation_errors)
+        """An existing record the row leaves as it is (a repeated record is reported, never skipped)."""
+        skip = (
+            self._duplicate_of is None
+            and not import_validation_errors
+            and self._before is not None
+            and all(getattr(instance, name) == value for name, value in self._before.items())
+        )
         if skip:
             self.validate_instance(instance, import_validation_errors)  # unchanged, but still in scope
             self.valid.append(instance)
@@ -320,8 +335,10 @@ class RegistryResource(resources.ModelResource):
         # tied to an illustrative one). Uniqueness and CHECK constraints are not queried per row:
         # the record's key is looked up above, repeats are caught, and the database enforces both
         # when the file is written.
+        # The unit and batch come from the lookups, so they exist: no query per row to check them.
+        exclude = [*errors, "unit", "batch"]
         try:
-            instance.full_clean(exclude=list(errors), validate_unique=False, validate_constraints=False)
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         if errors:
