@@ -49,7 +49,7 @@ from .models import (
     UnitSuccession,
     UnitType,
 )
-from .services import blocking_links, describe_blockers, record_initial_history, remove_designations, remove_funding, write_records
+from .services import ReplacementBlocked, record_initial_history, remove_designations, remove_funding, write_records
 from .statistics import batch_composition, coverage
 
 ROSTER_SOURCE = "Illustrative roster (manage.py load_illustrative_roster); not an official record"
@@ -478,15 +478,6 @@ def _wanted_funding(designations: list[Designation]) -> list[FundingAllocation]:
     return funding
 
 
-def _refuse_blocking_links() -> None:
-    """A real funding record tied to an illustrative designation would be removed with it (or stop
-    the removal half-way): name such records and stop before anything is written."""
-    ids = list(Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).values_list("pk", flat=True))
-    blockers = blocking_links(ids)
-    if blockers:
-        raise RosterError(describe_blockers(blockers))
-
-
 @transaction.atomic
 def load_illustrative_roster() -> RosterReport:
     """Build the roster and store it, replacing an older one; a no-op when nothing would change.
@@ -494,7 +485,6 @@ def load_illustrative_roster() -> RosterReport:
     Written through the same service as the imports (services.write_records), which refuses an
     illustrative record in a batch and province that holds official records.
     """
-    _refuse_blocking_links()
     plan = RosterBuilder().build()
     existing = {
         (unit, year): old_base
@@ -542,7 +532,12 @@ def _funding_in_place() -> bool:
 
 
 def _remove(reason: str) -> int:
-    removal = remove_designations(Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE), user=None, reason=reason)
+    # A real funding record tied to an illustrative designation stops the removal before anything
+    # is written, with the records named (ReplacementBlocked); the whole command then writes nothing.
+    try:
+        removal = remove_designations(Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE), user=None, reason=reason)
+    except ReplacementBlocked as exc:
+        raise RosterError(str(exc)) from exc
     # Illustrative funding of real designations (the roster funds those of a batch with a published
     # per-county amount) goes too.
     remove_funding(FundingAllocation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE), user=None, reason=reason)
@@ -553,5 +548,4 @@ def _remove(reason: str) -> int:
 def remove_illustrative_roster(reason: str = REMOVE_REASON) -> int:
     """Delete every illustrative designation and funding record, in a handful of queries, each with
     a history entry carrying `reason`; returns the designations removed."""
-    _refuse_blocking_links()
     return _remove(reason)
