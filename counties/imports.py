@@ -314,15 +314,15 @@ class RegistryResource(resources.ModelResource):
     def validate_instance(self, instance: Any, import_validation_errors: dict | None = None, validate_unique: bool = True) -> None:
         errors = dict(import_validation_errors or {})
         if not self.scope.unrestricted:
-            new_province = record_province_id(instance) if getattr(instance, "unit_id", None) else None
-            for province_id in (new_province, self._stored_province):
+            unit = instance.unit if getattr(instance, "unit_id", None) else None
+            for province_id in (unit.province_id if unit else None, self._stored_province):
                 if province_id is not None and not self.scope.allows(province_id):
-                    other = next((u.province.name_zh for u in [instance.unit] if u.province_id == province_id), None)
+                    named = unit is not None and unit.province_id == province_id  # else: the record as stored
                     errors.setdefault("code", []).append(
                         _("%(code)s is in %(other)s; you may import records of %(own)s only")
                         % {
-                            "code": instance.unit.key if other else f"id {instance.pk}",
-                            "other": other or _("another province"),
+                            "code": unit.key if named else f"id {instance.pk}",
+                            "other": unit.province.name_zh if named else _("another province"),
                             "own": self.scope.province.name_zh,
                         }
                     )
@@ -334,8 +334,8 @@ class RegistryResource(resources.ModelResource):
         # Field checks and the model's own rules (a code in use in the record's year, no real record
         # tied to an illustrative one). Uniqueness and CHECK constraints are not queried per row:
         # the record's key is looked up above, repeats are caught, and the database enforces both
-        # when the file is written.
-        # The unit and batch come from the lookups, so they exist: no query per row to check them.
+        # when the file is written. The unit and batch come from the lookups, so they exist: no
+        # query per row to check them either.
         exclude = [*errors, "unit", "batch"]
         try:
             instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
