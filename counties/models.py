@@ -308,7 +308,7 @@ def code_not_in_use_error(unit: Unit, year: int) -> str | None:
         suggestion = _("in %(year)s use its predecessor %(codes)s")
     right = unit.units_in_use_in(year)
     if right:
-        codes = str(_(" or ")).join(f"{u.key} ({u.name_zh})" for u in right)
+        codes = str(_(" or ")).join(str(_("%(code)s (%(name)s)") % {"code": u.key, "name": u.name_zh}) for u in right)
         message += "; " + str(suggestion % {"codes": codes, "year": year})
     return message
 
