@@ -10,7 +10,7 @@ STAMP := $(VENV)/.requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint data messages browser schema clean
+.PHONY: run test lint data messages browser schema clean bench-import
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,3 +60,8 @@ schema: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+
+# Time a 20,000-row designation and funding import (validate, then commit) and print peak memory.
+# Uses a throwaway SQLite database unless DATABASE_URL names one it may fill.
+bench-import: $(STAMP)
+	$(BIN)/python bench/import_bench.py

@@ -20,10 +20,11 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ConfirmImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services, tables, uploads
-from .imports import DesignationResource, FundingAllocationResource, PovertyStatusResource, template_rows
+from .imports import ADMIN_MAX_ROWS, DesignationResource, FundingAllocationResource, PovertyStatusResource, template_rows
 from .models import (
     ApiToken,
     Batch,
@@ -40,7 +41,8 @@ from .models import (
     hash_token,
     no_control_characters,
 )
-from .permissions import may_change_record, restricted_province
+from .permissions import may_change_record, record_province_id, write_scope
+from .services import delete_record, save_record
 
 admin.site.site_header = gettext_lazy("Demonstration county registry — staff")
 admin.site.site_title = gettext_lazy("Demonstration county registry")
@@ -97,6 +99,17 @@ class RegistryForm(forms.ModelForm):
         return cleaned
 
 
+class ReasonConfirmImportForm(ConfirmImportForm):
+    """The import's confirmation: the reason goes into the history of every record it writes or removes."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the import"),
+        help_text=gettext_lazy("Recorded in the history of every record created, changed or removed, e.g. the notice's number."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=100,
+    )
+
+
 class DeleteReasonForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason for the deletion"), widget=forms.Textarea(attrs={"rows": 2}), max_length=100)
 
@@ -111,28 +124,36 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
     # -- provincial editors -------------------------------------------------------------------
 
+    # The rule is counties.permissions.write_scope; it fails closed (a provincial editor without a
+    # province changes nothing) and is checked on the record as stored and as submitted.
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not write_scope(request.user).writes_nothing
+
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_change_permission(request, obj) and (obj is None or may_change_record(request.user, obj))
+        allowed = super().has_change_permission(request, obj) and not write_scope(request.user).writes_nothing
+        return allowed and (obj is None or may_change_record(request.user, obj, check_stored=False))
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and (obj is None or may_change_record(request.user, obj))
+        allowed = super().has_delete_permission(request, obj) and not write_scope(request.user).writes_nothing
+        return allowed and (obj is None or may_change_record(request.user, obj, check_stored=False))
 
     def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any) -> type[forms.ModelForm]:
         form = super().get_form(request, obj, change, **kwargs)
-        province = restricted_province(request.user)
-        if province is None:
+        scope = write_scope(request.user)
+        if scope.unrestricted:
             return form
 
         class ProvincialForm(form):  # type: ignore[valid-type, misc]
-            def clean(self) -> dict[str, Any]:
-                cleaned = super().clean()
-                unit = cleaned.get("unit")
-                if unit is not None and unit.province_id != province.pk:
-                    raise ValidationError(
-                        _("You may change records of %(province)s only; %(unit)s is in %(other)s.")
-                        % {"province": province.name_zh, "unit": unit, "other": unit.province.name_zh}
+            def _post_clean(self) -> None:
+                super()._post_clean()  # builds self.instance from the submitted values
+                if not self.errors and not scope.allows(record_province_id(self.instance)):
+                    province = scope.province.name_zh if scope.province else _("no province")
+                    self.add_error(
+                        None,
+                        _("You may change records of %(province)s only; %(record)s is not one of them.")
+                        % {"province": province, "record": self.instance},
                     )
-                return cleaned
 
         return ProvincialForm
 
@@ -154,20 +175,15 @@ class RegistryAdmin(SimpleHistoryAdmin):
         return form.cleaned_data.get("change_reason", "").strip() or (_("changed in the admin") if change else _("added in the admin"))
 
     def save_model(self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool) -> None:
-        if not may_change_record(request.user, obj):
-            raise PermissionDenied
-        obj._change_reason = self.history_reason(form, change)
-        super().save_model(request, obj, form, change)
+        save_record(obj, user=request.user, reason=self.history_reason(form, change))
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
-        """Records edited inline (a unit's successions) get the same reason in their history."""
+        # Inline rows (a unit's successions) go through the same service, with the record's reason.
         reason = self.history_reason(form, change)
         for obj in formset.save(commit=False):
-            obj._change_reason = reason
-            obj.save()
+            save_record(obj, user=request.user, reason=reason)
         for obj in formset.deleted_objects:
-            obj._change_reason = reason
-            obj.delete()
+            delete_record(obj, user=request.user, reason=reason)
         formset.save_m2m()
 
     # -- deletions need a reason -------------------------------------------------------------
@@ -181,8 +197,7 @@ class RegistryAdmin(SimpleHistoryAdmin):
         return super().delete_view(request, object_id, {**(extra_context or {}), "reason_form": form})
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
-        obj._change_reason = getattr(request, "_deletion_reason", "")
-        super().delete_model(request, obj)
+        delete_record(obj, user=request.user, reason=getattr(request, "_deletion_reason", ""))
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -243,8 +258,56 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
     import_export_change_list_template = "admin/counties/change_list_import_export.html"
     import_template_name = "admin/counties/import.html"
 
+    confirm_form_class = ReasonConfirmImportForm
+    # Every record an import writes, changes or removes has a history entry with the user and the
+    # reason; import-export's own log entries would need the records kept in memory per row.
+    skip_admin_log = True
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return super().has_import_permission(request) and not write_scope(request.user).writes_nothing
+
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user, "reason": _("imported in the admin")}
+        form = kwargs.get("form")
+        reason = form.cleaned_data.get("reason", "") if form is not None and hasattr(form, "cleaned_data") else ""
+        return {
+            **super().get_import_resource_kwargs(request, **kwargs),
+            "user": request.user,
+            "reason": reason,
+            "max_rows": ADMIN_MAX_ROWS,
+            "html_diff": True,  # the preview shows each row's changes
+        }
+
+    def add_success_message(self, result: Any, request: HttpRequest) -> None:
+        """The counts of what was written, removals included (not the rows the file held)."""
+        summary = result.summary
+        messages.success(
+            request,
+            _(
+                "Import finished: %(created)s created, %(changed)s changed, %(unchanged)s unchanged, %(removed)s illustrative "
+                "designations removed (%(funding)s funding records with them)."
+            )
+            % {
+                "created": summary.created,
+                "changed": summary.changed,
+                "unchanged": summary.unchanged,
+                "removed": summary.removed,
+                "funding": summary.removed_funding,
+            },
+        )
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        if result.has_errors() or result.has_validation_errors():
+            # The write was refused (a race with another writer, a link that blocks a removal):
+            # nothing was written, and the page says why instead of reporting success.
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Import"),
+                "opts": self.model._meta,
+                "result": result,
+                "import_error_display": self.import_error_display,
+            }
+            return TemplateResponse(request, [self.import_template_name], context)
+        return super().process_result(result, request)
 
     def add_data_read_fail_error_to_form(self, form: forms.Form, e: Exception) -> None:
         if isinstance(e, uploads.UploadRejected):
@@ -269,7 +332,7 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
         ]
 
     def template_view(self, request: HttpRequest) -> HttpResponse:
-        """A CSV template with the expected columns and one example row."""
+        """A CSV template: the expected columns and an instruction row that no import accepts."""
         header, *rows = template_rows(self.template_name)
         return tables.download("csv", f"{self.template_name}-template", header, rows)
 
@@ -384,7 +447,7 @@ class UnitAdmin(UnitSearchMixin, RegistryAdmin):
         # The delete page has already refused a unit that records point at (they are PROTECTed
         # and listed there); the service refuses again if one was added since.
         try:
-            services.delete_unit(obj, reason=getattr(request, "_deletion_reason", ""))
+            services.delete_unit(obj, user=request.user, reason=getattr(request, "_deletion_reason", ""))
         except services.UnitInUse as exc:
             raise PermissionDenied(str(exc)) from exc
 

@@ -9,20 +9,31 @@ a file with any error writes nothing. The checks, each reported on its row:
 * the same record twice in the file;
 * a batch that does not exist;
 * a malformed or negative amount, a year out of range, an unknown choice;
-* a record of another province, for a provincial editor.
+* a code not in use in the record's year (the rule of `models.code_not_in_use_error`), with the
+  right code suggested;
+* a record of another province (as stored or as imported), for a provincial editor; a provincial
+  editor without a province imports nothing;
+* the template's instruction row, left in the file.
 
-Importing official designations of a batch replaces that batch's illustrative records.
+Validation writes nothing: the rows are checked against lookups loaded once per import, and the
+valid records are then written in bulk by `services.write_records`, which applies the replacement
+rule (official designations of a batch and province replace that cell's illustrative records) and
+records every creation, change and removal in history with the import's reason. A dry run, and the
+admin's preview, stop after validation and report what the write would create, change and remove.
 """
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
+from import_export.results import Error
 
 from .models import (
     Batch,
@@ -32,8 +43,29 @@ from .models import (
     SourceKind,
     Unit,
 )
-from .permissions import restricted_province
-from .services import mark_data_changed
+from .permissions import record_province_id, write_scope
+from .services import ReplacementBlocked, WriteSummary, preview_write, write_records
+
+# The most rows the admin imports in one request: its preview and its commit each finish in a few
+# seconds at this size (see bench/import_bench.py), well inside the server's 60 s request timeout.
+# Larger files go through the import_* commands, which have no limit.
+ADMIN_MAX_ROWS = 5000
+
+# The template's instruction row starts with this; a file that still holds it is refused.
+INSTRUCTION_MARK = "#"
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be imported (its columns, its size, the account); nothing was written."""
+
+
+class Lookups:
+    """What a file's rows refer to, loaded once per import (and never kept between imports, so one
+    import cannot see another's state): units by key, batches by (year, sequence)."""
+
+    def __init__(self) -> None:
+        self.units = {u.key: u for u in Unit.objects.select_related("province", "current")}
+        self.batches = {(b.year, b.sequence): b for b in Batch.objects.all()}
 
 
 class UnitCodeWidget(widgets.ForeignKeyWidget):
@@ -42,13 +74,16 @@ class UnitCodeWidget(widgets.ForeignKeyWidget):
     def __init__(self) -> None:
         super().__init__(Unit, field="key")
 
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Unit:
+    def clean(self, value: Any, row: dict | None = None, lookups: Lookups | None = None, **kwargs: Any) -> Unit:
         code = str(value or "").strip()
         if code.endswith(".0"):  # a code typed into a spreadsheet number cell
             code = code[:-2]
         if not code:
             raise ValueError(_("the code is empty"))
-        unit = Unit.objects.select_related("current", "province").filter(key=code).first()
+        if lookups is not None:
+            unit = lookups.units.get(code)
+        else:
+            unit = Unit.objects.select_related("current", "province").filter(key=code).first()
         if unit is None:
             raise ValueError(_("unknown code %(code)s") % {"code": code})
         return unit
@@ -116,31 +151,109 @@ class OptionalBooleanWidget(widgets.BooleanWidget):
 
 
 class RegistryResource(resources.ModelResource):
-    """Shared behaviour: strict headers, duplicates, provincial restriction, change reasons."""
+    """Shared behaviour: strict headers, duplicates, scope, codes in their year, bulk writing."""
 
     required_headers: tuple[str, ...] = ()
-    user: AbstractBaseUser | None = None
-    reason: str = ""
+    duplicate_columns: tuple[str, ...] = ("code",)
+    # Fields written when an existing record changes (everything the file can set).
+    update_fields: tuple[str, ...] = ()
 
     class Meta:
-        # Inherited by every resource: report unchanged rows, run the model's own validation,
-        # and import each file in one transaction.
+        # Inherited by every resource: report unchanged rows, one transaction per file. use_bulk
+        # keeps import-export from opening a savepoint per row; no row is saved by it anyway
+        # (save_instance collects, services.write_records writes).
         skip_unchanged = True
         report_skipped = True
-        clean_model_instances = True
         use_transactions = True
+        use_bulk = True
+        store_instance = False
 
-    def __init__(self, user: AbstractBaseUser | None = None, reason: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, user: AbstractBaseUser | None = None, reason: str = "", max_rows: int | None = None, html_diff: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
+        # This import's own options (a copy: changing the class's would change every later import).
+        self._meta = copy.copy(type(self)._meta)
+        # Only the admin's preview shows each row's changes; elsewhere the per-row copy and diff
+        # would be most of an import's time. Unchanged rows are recognised without them (skip_row).
+        self._meta.skip_html_diff = self._meta.skip_diff = not html_diff
+        self._tracked = [self._meta.model._meta.get_field(name).attname for name in self.update_fields]
+        self._before: dict[str, Any] | None = None
         self.user = user
         self.reason = reason
+        self.max_rows = max_rows
+        self.scope = write_scope(user)
         self._seen: dict[tuple, int] = {}
         self._duplicate_of: int | None = None
+        self._stored_province: int | None = None
+        self.lookups: Lookups | None = None
+        self.created: list[Any] = []
+        self.changed: list[Any] = []
+        self.valid: list[Any] = []
+        self.summary: WriteSummary | None = None
 
     def allowed_headers(self) -> set[str]:
         return {f.column_name for f in self.get_import_fields()}
 
-    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+    # -- the whole file -----------------------------------------------------------------------
+
+    def import_data(self, dataset: Any, dry_run: bool = False, raise_errors: bool = False, **kwargs: Any) -> Any:
+        """Validate every row (writing nothing), then, unless this is a dry run, write them all.
+
+        `result.summary` says what is (or would be) created, changed and removed, per batch or
+        year and province. A write that the database refuses is reported as an error of the
+        result and nothing is written: no import reports success for rows it rolled back.
+        """
+        kwargs.pop("retain_instance_in_row_result", None)  # would set a class-wide option (process state)
+        kwargs.pop("use_transactions", None)
+        try:
+            self.check_file(dataset)
+        except ImportRefused as exc:
+            if raise_errors:
+                raise
+            result = self.get_result_class()()
+            result.total_rows = len(dataset)
+            result.append_base_error(Error(exc))
+            result.summary = None
+            return result
+        result = super().import_data(dataset, dry_run=True, raise_errors=raise_errors, use_transactions=True, **kwargs)
+        if result.has_errors() or result.has_validation_errors():
+            return result
+        unchanged = result.totals["skip"]
+        try:
+            if dry_run:
+                self.summary = preview_write(self._meta.model, self.created, self.changed, self.valid, unchanged)
+            else:
+                self.summary = write_records(
+                    self._meta.model,
+                    self.created,
+                    self.changed,
+                    official=self.valid,
+                    fields=self.update_fields,
+                    user=self.user,
+                    reason=self.reason or _("imported"),
+                    unchanged=unchanged,
+                )
+        except (ReplacementBlocked, PermissionDenied, DatabaseError) as exc:
+            if raise_errors:
+                raise
+            result.append_base_error(Error(ImportRefused(_("Nothing was imported: %(problem)s") % {"problem": exc})))
+            self.summary = None
+        result.summary = self.summary
+        return result
+
+    def check_file(self, dataset: Any) -> None:
+        """Refuse the file as a whole (ImportRefused) before any row is read."""
+        if self.scope.writes_nothing:
+            raise ImportRefused(_("Your account is a provincial editor without a province: it may not import records."))
+        if self.max_rows is not None and len(dataset) > self.max_rows:
+            raise ImportRefused(
+                _(
+                    "The file has %(rows)s rows; the admin imports at most %(max)s in one request. Import it with the "
+                    "command line instead: manage.py %(command)s FILE --user USERNAME --reason REASON (add --dry-run first)."
+                )
+                % {"rows": len(dataset), "max": self.max_rows, "command": self.command_name}
+            )
         headers = [str(h or "").strip() for h in (dataset.headers or [])]
         unknown = [h for h in headers if h and h not in self.allowed_headers()]
         missing = [h for h in self.required_headers if h not in headers]
@@ -151,68 +264,106 @@ class RegistryResource(resources.ModelResource):
             problems.append(_("missing column(s): %(columns)s") % {"columns": ", ".join(missing)})
         if problems:
             allowed = ", ".join(sorted(self.allowed_headers()))
-            raise ValidationError("; ".join(problems) + ". " + _("Expected columns: %(columns)s.") % {"columns": allowed})
-        self._seen = {}
+            raise ImportRefused("; ".join(problems) + ". " + _("Expected columns: %(columns)s.") % {"columns": allowed})
 
-    duplicate_columns: tuple[str, ...] = ("code",)
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        self._seen = {}
+        self.lookups = Lookups()
+        self.created, self.changed, self.valid = [], [], []
+        self.load_existing(dataset)
+
+    command_name = ""
+
+    def load_existing(self, dataset: Any) -> None:
+        """Load the records the file may change, in a few queries (not one per row)."""
+
+    # -- each row -------------------------------------------------------------------------------
 
     def before_import_row(self, row: Any, row_number: int | None = None, **kwargs: Any) -> None:
         """Remember each record's key as written in the file, to report a repeated record."""
+        first = str(next(iter(row.values()), "") or "").strip()
+        if first.startswith(INSTRUCTION_MARK):
+            raise ValidationError(_("this is the template's instruction row: delete it and enter your records below the header row"))
         key = tuple(str(row.get(column) or "").strip().removesuffix(".0") for column in self.duplicate_columns)
         self._duplicate_of = self._seen.get(key)
         if self._duplicate_of is None:
             self._seen[key] = row_number or len(self._seen) + 1
 
+    def after_init_instance(self, instance: Any, new: bool, row: Any, **kwargs: Any) -> None:
+        # The province of the record as stored, before the row changes it: moving another
+        # province's record into one's own is a change of that other province's record.
+        self._stored_province = None if new else record_province_id(instance)
+        self._before = None if new else {name: getattr(instance, name) for name in self._tracked}
+
+    def import_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
+        super().import_instance(instance, row, lookups=self.lookups, **kwargs)
+
     def skip_row(self, instance: Any, original: Any, row: Any, import_validation_errors: dict | None = None) -> bool:
-        # A repeated record must be reported, even when it would change nothing.
-        return self._duplicate_of is None and super().skip_row(instance, original, row, import_validation_errors)
-
-    def record_year(self, instance: Any) -> int | None:
-        return None
-
-    def before_save_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
-        instance._change_reason = self.reason or _("imported")
-        if self.user is not None:
-            instance._history_user = self.user  # the command line has no request to take it from
+        """An existing record the row leaves as it is (a repeated record is reported, never skipped)."""
+        skip = (
+            self._duplicate_of is None
+            and not import_validation_errors
+            and self._before is not None
+            and all(getattr(instance, name) == value for name, value in self._before.items())
+        )
+        if skip:
+            self.validate_instance(instance, import_validation_errors)  # unchanged, but still in scope
+            self.valid.append(instance)
+        return skip
 
     def validate_instance(self, instance: Any, import_validation_errors: dict | None = None, validate_unique: bool = True) -> None:
         errors = dict(import_validation_errors or {})
-        unit = instance.unit if getattr(instance, "unit_id", None) else None
-        year = self.record_year(instance)
-        if unit is not None and year is not None and unit.last_year is not None and unit.last_year < year:
-            successor = unit.current if unit.current_id and unit.current_id != unit.pk else None
-            message = _("code %(code)s (%(name)s) was retired after %(last)s") % {
-                "code": unit.key,
-                "name": unit.name_zh,
-                "last": unit.last_year,
-            }
-            if successor is not None:
-                message += "; " + _("use its successor %(code)s (%(name)s)") % {"code": successor.key, "name": successor.name_zh}
-            errors.setdefault("code", []).append(message)
-        province = restricted_province(self.user) if self.user is not None else None
-        if unit is not None and province is not None and unit.province_id != province.pk:
-            errors.setdefault("code", []).append(
-                _("%(code)s is in %(other)s; you may import records of %(own)s only")
-                % {"code": unit.key, "other": unit.province.name_zh, "own": province.name_zh}
-            )
+        if not self.scope.unrestricted:
+            unit = instance.unit if getattr(instance, "unit_id", None) else None
+            for province_id in (unit.province_id if unit else None, self._stored_province):
+                if province_id is not None and not self.scope.allows(province_id):
+                    named = unit is not None and unit.province_id == province_id  # else: the record as stored
+                    errors.setdefault("code", []).append(
+                        _("%(code)s is in %(other)s; you may import records of %(own)s only")
+                        % {
+                            "code": unit.key if named else f"id {instance.pk}",
+                            "other": unit.province.name_zh if named else _("another province"),
+                            "own": self.scope.province.name_zh,
+                        }
+                    )
+                    break
         if self._duplicate_of is not None:
             errors.setdefault("code", []).append(
                 _("the same record appears earlier in the file (row %(row)s)") % {"row": self._duplicate_of}
             )
-        super().validate_instance(instance, errors, validate_unique)
+        # Field checks and the model's own rules (a code in use in the record's year, no real record
+        # tied to an illustrative one). Uniqueness and CHECK constraints are not queried per row:
+        # the record's key is looked up above, repeats are caught, and the database enforces both
+        # when the file is written. The unit and batch come from the lookups, so they exist: no
+        # query per row to check them either.
+        exclude = [*errors, "unit", "batch"]
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def save_instance(self, instance: Any, is_create: bool, row: Any, **kwargs: Any) -> None:
+        """Collect the valid record; `services.write_records` writes them all once every row is valid."""
+        (self.created if is_create else self.changed).append(instance)
+        self.valid.append(instance)
 
 
 class BatchField(fields.Field):
     """The batch, given as `batch_year` and an optional `batch_sequence` (1 by default)."""
 
-    def clean(self, row: dict, **kwargs: Any) -> Batch:
+    def clean(self, row: dict, lookups: Lookups | None = None, **kwargs: Any) -> Batch:
         year = YearWidget().clean(row.get("batch_year"))
         if year is None:
             raise ValueError(_("batch_year is empty"))
         sequence_text = str(row.get("batch_sequence") or "1").strip().removesuffix(".0")
         if not sequence_text.isdigit():
             raise ValueError(_("%(value)s is not a batch number") % {"value": sequence_text})
-        batch = Batch.objects.filter(year=year, sequence=int(sequence_text)).first()
+        if lookups is not None:
+            batch = lookups.batches.get((year, int(sequence_text)))
+        else:
+            batch = Batch.objects.filter(year=year, sequence=int(sequence_text)).first()
         if batch is None:
             raise ValueError(_("there is no batch %(year)s-%(sequence)s") % {"year": year, "sequence": sequence_text})
         return batch
@@ -263,33 +414,19 @@ class DesignationResource(RegistryResource):
     def dehydrate_batch_sequence(self, instance: Designation) -> int | str:
         return instance.batch.sequence if instance.batch_id else ""
 
+    update_fields = ("status", "is_old_revolutionary_base", "name_as_reported", "source", "source_kind", "source_note")
+    command_name = "import_designations"
+
+    def load_existing(self, dataset: Any) -> None:
+        self.existing = {(d.unit_id, d.batch_id): d for d in Designation.objects.select_related("unit__province", "unit__current", "batch")}
+
     def get_instance(self, instance_loader: Any, row: dict) -> Designation | None:
         try:
-            unit = UnitCodeWidget().clean(row.get("code"))
-            batch = BatchField().clean(row)
+            unit = UnitCodeWidget().clean(row.get("code"), lookups=self.lookups)
+            batch = BatchField().clean(row, lookups=self.lookups)
         except ValueError:
             return None  # reported when the row's fields are imported
-        return Designation.objects.filter(unit=unit, batch=batch).first()
-
-    def record_year(self, instance: Designation) -> int | None:
-        return instance.batch.year if instance.batch_id else None
-
-    def after_import(self, dataset: Any, result: Any, **kwargs: Any) -> None:
-        """Official designations of a batch replace that batch's illustrative records."""
-        super().after_import(dataset, result, **kwargs)
-        if result.has_errors() or result.has_validation_errors():
-            return
-        batches = {
-            row.instance.batch_id
-            for row in result.rows
-            if row.instance is not None and getattr(row.instance, "source_kind", None) == SourceKind.OFFICIAL
-        }
-        if batches:
-            replaced = Designation.objects.filter(batch__in=batches, source_kind=SourceKind.ILLUSTRATIVE)
-            FundingAllocation.objects.filter(designation__in=replaced, source_kind=SourceKind.ILLUSTRATIVE).delete()
-            count, _deleted = replaced.delete()
-            result.replaced_illustrative = count
-            mark_data_changed()
+        return self.existing.get((unit.pk, batch.pk))
 
 
 class FundingAllocationResource(RegistryResource):
@@ -326,18 +463,37 @@ class FundingAllocationResource(RegistryResource):
         )
         export_order = fields
 
-    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+    def check_file(self, dataset: Any) -> None:
         # `id` is only needed to change an existing allocation; a file of new ones may leave it out.
         if dataset.headers and "id" not in dataset.headers:
             dataset.append_col([""] * len(dataset), header="id")
-        super().before_import(dataset, **kwargs)
+        super().check_file(dataset)
+
+    update_fields = (
+        "unit",
+        "fiscal_year",
+        "level",
+        "amount",
+        "purpose",
+        "document_number",
+        "document_url",
+        "source",
+        "source_kind",
+        "source_note",
+    )
+    command_name = "import_funding"
+
+    def load_existing(self, dataset: Any) -> None:
+        ids = {int(i) for i in (str(v or "").strip().removesuffix(".0") for v in dataset["id"]) if i.isdigit()}
+        self.existing = {f.pk: f for f in FundingAllocation.objects.filter(pk__in=ids).select_related("unit__province", "designation")}
 
     def get_instance(self, instance_loader: Any, row: dict) -> FundingAllocation | None:
         identifier = str(row.get("id") or "").strip().removesuffix(".0")
-        return FundingAllocation.objects.filter(pk=int(identifier)).first() if identifier.isdigit() else None
-
-    def record_year(self, instance: FundingAllocation) -> int | None:
-        return instance.fiscal_year
+        if not identifier:
+            return None
+        if not identifier.isdigit() or int(identifier) not in self.existing:
+            raise ValidationError({"id": _("there is no funding record with id %(id)s") % {"id": identifier}})
+        return self.existing[int(identifier)]
 
 
 class PovertyStatusResource(RegistryResource):
@@ -375,12 +531,29 @@ class PovertyStatusResource(RegistryResource):
         )
         export_order = fields
 
+    update_fields = (
+        "listed_name",
+        "region",
+        "exit_year",
+        "exit_year_note",
+        "is_key_county_2012",
+        "is_contiguous_area_county",
+        "contiguous_area",
+        "source",
+        "source_kind",
+        "source_note",
+    )
+    command_name = "import_poverty_statuses"
+
+    def load_existing(self, dataset: Any) -> None:
+        self.existing = {p.unit_id: p for p in PovertyStatus.objects.select_related("unit__province")}
+
     def get_instance(self, instance_loader: Any, row: dict) -> PovertyStatus | None:
         try:
-            unit = UnitCodeWidget().clean(row.get("code"))
+            unit = UnitCodeWidget().clean(row.get("code"), lookups=self.lookups)
         except ValueError:
             return None
-        return PovertyStatus.objects.filter(unit=unit).first()
+        return self.existing.get(unit.pk)
 
 
 RESOURCES = {
@@ -389,22 +562,33 @@ RESOURCES = {
     "poverty": PovertyStatusResource,
 }
 
-EXAMPLES = {
-    "designations": {"code": "130705", "batch_year": "2019", "batch_sequence": "1", "status": "designated", "name_as_reported": "宣化区"},
-    "funding": {
-        "code": "130705",
-        "fiscal_year": "2019",
-        "level": "central",
-        "amount_yuan": "20000000.00",
-        "purpose": "县级电子商务公共服务中心",
-    },
-    "poverty": {"code": "130721", "listed_name": "宣化县", "region": "east", "exit_year": "2018", "is_key_county_2012": "0"},
+# What goes in each column, shown in the template's instruction row (which never passes validation:
+# it starts with INSTRUCTION_MARK, and its cells are descriptions, not values).
+INSTRUCTIONS = {
+    "id": "empty for a new record; the id of an existing record to change it",
+    "code": "# INSTRUCTIONS - delete this row. code: the 6-digit code in use in the record's year (e.g. 130705)",
+    "batch_year": "year of the batch (e.g. 2019)",
+    "batch_sequence": "batch of the year: 1 unless the year had several",
+    "fiscal_year": "fiscal year (e.g. 2019)",
+    "status": "designated | accepted | withdrawn",
+    "level": "central | provincial | county",
+    "amount_yuan": "amount in yuan (e.g. 20000000.00)",
+    "listed_name": "name as listed among the 832",
+    "region": "east | central | west",
+    "exit_year": "year the county exited poverty, or empty",
+    "is_old_revolutionary_base": "1 | 0 | empty (not recorded)",
+    "is_key_county_2012": "1 | 0 | empty (not determined)",
+    "is_contiguous_area_county": "1 | 0 | empty (not determined)",
+    "source": "document number or URL of the source",
+    "source_kind": "official | secondary | unverified | illustrative (official records replace the illustrative ones of their cell)",
 }
-COMMON_EXAMPLE = {"source": "商建函〔2019〕000号", "source_kind": "official"}
 
 
 def template_rows(kind: str) -> list[list[str]]:
-    """The header row of an import file, and one example row."""
+    """The header row of an import file and one instruction row, which no import accepts: the
+    template imported unchanged writes nothing."""
     header = [field.column_name for field in RESOURCES[kind]().get_export_fields()]
-    example = EXAMPLES[kind] | COMMON_EXAMPLE
-    return [header, [example.get(column, "") for column in header]]
+    instructions = [INSTRUCTIONS.get(column, "") for column in header]
+    if header[0] != "code":
+        instructions[0] = INSTRUCTION_MARK + " INSTRUCTIONS - delete this row. " + instructions[0]
+    return [header, instructions]

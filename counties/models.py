@@ -291,6 +291,56 @@ class Unit(TimeStamped):
     def has_official_code(self) -> bool:
         return self.code is not None
 
+    def in_use_in(self, year: int) -> bool:
+        """Whether the code was in use at the end of `year` (the single-unit form of `in_use_at`)."""
+        return (self.first_year is None or self.first_year <= year) and (self.last_year is None or self.last_year >= year)
+
+    def units_in_use_in(self, year: int) -> list[Unit]:
+        """The unit(s) this code stood for in `year`: its primary successor (followed forward) for a
+        retired code, its primary predecessors (followed back) for a code created later."""
+        found, frontier, seen = [], [self], {self.pk}
+        forward = self.last_year is not None and self.last_year < year
+        while frontier:
+            step = []
+            for unit in frontier:
+                if unit.in_use_in(year):
+                    found.append(unit)
+                    continue
+                edges = (
+                    UnitSuccession.objects.filter(predecessor=unit, is_primary=True, successor__isnull=False).select_related("successor")
+                    if forward
+                    else UnitSuccession.objects.filter(successor=unit, is_primary=True).select_related("predecessor")
+                )
+                for edge in edges:
+                    nxt = edge.successor if forward else edge.predecessor
+                    if nxt.pk not in seen:
+                        seen.add(nxt.pk)
+                        step.append(nxt)
+            frontier = step
+        return sorted(found, key=lambda u: u.key)
+
+
+def code_not_in_use_error(unit: Unit, year: int) -> str | None:
+    """The rule for every door: a record names a unit by the code in use in the record's year
+    (a designation: the batch year; funding: the fiscal year). Returns the message, with the
+    right code(s) suggested, or None when the code was in use."""
+    if unit.in_use_in(year):
+        return None
+    names = {"code": unit.key, "name": unit.name_zh, "year": year}
+    if unit.last_year is not None and unit.last_year < year:
+        message = str(_("code %(code)s (%(name)s) was retired after %(last)s") % {**names, "last": unit.last_year})
+        suggestion = _("use its successor %(codes)s")
+    else:
+        message = str(
+            _("code %(code)s (%(name)s) was not in use in %(year)s; it was created in %(first)s") % {**names, "first": unit.first_year}
+        )
+        suggestion = _("in %(year)s use its predecessor %(codes)s")
+    right = unit.units_in_use_in(year)
+    if right:
+        codes = str(_(" or ")).join(str(_("%(code)s (%(name)s)") % {"code": u.key, "name": u.name_zh}) for u in right)
+        message += "; " + str(suggestion % {"codes": codes, "year": year})
+    return message
+
 
 class SuccessionKind(models.TextChoices):
     REPLACED = "replaced", _("code replaced (all or part of the area)")
@@ -528,6 +578,12 @@ class Designation(Provenance, TimeStamped):
     def __str__(self) -> str:
         return f"{self.unit} — {self.batch}"
 
+    def clean(self) -> None:
+        if self.unit_id is not None and self.batch_id is not None:
+            error = code_not_in_use_error(self.unit, self.batch.year)
+            if error:
+                raise ValidationError({"unit": error})
+
 
 class FundingLevel(models.TextChoices):
     CENTRAL = "central", _("central")
@@ -568,6 +624,22 @@ class FundingAllocation(Provenance, TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.fiscal_year} {self.get_level_display()}: {self.amount}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.unit_id is not None and self.fiscal_year is not None:
+            error = code_not_in_use_error(self.unit, self.fiscal_year)
+            if error:
+                errors["unit"] = error
+        # An illustrative designation is replaced wholesale when official records of its batch and
+        # province arrive; a real record tied to it would block that (or vanish with it).
+        if self.designation_id is not None and self.source_kind != SourceKind.ILLUSTRATIVE and self.designation.is_illustrative:
+            errors["designation"] = _("%(designation)s is illustrative; a funding record of kind %(kind)s cannot point at it") % {
+                "designation": self.designation,
+                "kind": self.get_source_kind_display(),
+            }
+        if errors:
+            raise ValidationError(errors)
 
 
 class ProgrammeFact(Provenance, TimeStamped):

@@ -1,29 +1,90 @@
-"""Who may change which record: one rule, used by the admin, the imports and the API."""
+"""Who may change which record: one rule, used by the admin, the imports, the API and the services.
+
+A provincial editor writes only records of the province in their staff profile. The rule fails
+closed: a member of *provincial editors* whose profile names no province writes nothing, and a
+record that belongs to no province (a batch, a programme figure) is out of a restricted account's
+reach. A change is checked against the record's province as stored *and* as it would be after
+the change, so a record cannot be moved into, or out of, someone's province by naming a new unit.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 
-from .models import Province, Unit
+from .models import Prefecture, Province, PublishedProvinceCount, Unit, UnitSuccession
+from .roles import PROVINCIAL_EDITORS
+
+
+@dataclass(frozen=True)
+class WriteScope:
+    """The provinces an account may write records of: every province, one, or none."""
+
+    unrestricted: bool
+    province: Province | None = None
+
+    def allows(self, province_id: int | None) -> bool:
+        """The one predicate every door uses: may this account write a record of this province?"""
+        if self.unrestricted:
+            return True
+        return self.province is not None and province_id is not None and province_id == self.province.pk
+
+    @property
+    def writes_nothing(self) -> bool:
+        return not self.unrestricted and self.province is None
+
+
+EVERYWHERE = WriteScope(unrestricted=True)
+NOWHERE = WriteScope(unrestricted=False)
+
+
+def write_scope(user: AbstractBaseUser | AnonymousUser | None) -> WriteScope:
+    """The scope of an account. `None` is the command line run without --user: unrestricted."""
+    if user is None or (user.is_authenticated and user.is_superuser):
+        return EVERYWHERE
+    if not user.is_authenticated:
+        return NOWHERE
+    profile = getattr(user, "registry_profile", None)
+    if profile is not None and profile.province_id is not None:
+        return WriteScope(unrestricted=False, province=profile.province)
+    if user.groups.filter(name=PROVINCIAL_EDITORS).exists():
+        return NOWHERE  # a provincial editor whose province was never set: fail closed
+    return EVERYWHERE
 
 
 def restricted_province(user: AbstractBaseUser | AnonymousUser) -> Province | None:
     """The one province a provincial editor may change records of; None for everyone else."""
-    if not user.is_authenticated or user.is_superuser:
-        return None
-    profile = getattr(user, "registry_profile", None)
-    return profile.province if profile is not None else None
+    return write_scope(user).province
 
 
 def record_province_id(record: models.Model) -> int | None:
-    if isinstance(record, Unit):
+    """The province a record belongs to, or None for a record of no province."""
+    if isinstance(record, Province):
+        return record.pk
+    if isinstance(record, Unit | Prefecture | PublishedProvinceCount):
         return record.province_id
-    unit = getattr(record, "unit", None)
-    return unit.province_id if unit is not None else None
+    if isinstance(record, UnitSuccession):
+        return record.predecessor.province_id if record.predecessor_id else None
+    if getattr(record, "unit_id", None) is not None:
+        return record.unit.province_id
+    return None
 
 
-def may_change_record(user: AbstractBaseUser | AnonymousUser, record: models.Model) -> bool:
-    """Provincial editors change only their province's records (everyone may read everything)."""
-    province = restricted_province(user)
-    return province is None or record_province_id(record) == province.pk
+def stored_province_id(record: models.Model) -> int | None:
+    """The province of the record as it is in the database (None for a record not saved yet)."""
+    if record.pk is None:
+        return None
+    stored = type(record)._default_manager.filter(pk=record.pk).first()
+    return record_province_id(stored) if stored is not None else None
+
+
+def may_change_record(user: AbstractBaseUser | AnonymousUser | None, record: models.Model, *, check_stored: bool = True) -> bool:
+    """May `user` save `record` as it now is (and, if it exists, change it as it is stored)?"""
+    scope = write_scope(user)
+    if scope.unrestricted:
+        return True
+    if not scope.allows(record_province_id(record)):
+        return False
+    return not (check_stored and record.pk is not None and not scope.allows(stored_province_id(record)))

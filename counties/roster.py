@@ -49,7 +49,7 @@ from .models import (
     UnitSuccession,
     UnitType,
 )
-from .services import mark_data_changed, record_initial_history
+from .services import ReplacementBlocked, record_initial_history, remove_designations, remove_funding, write_records
 from .statistics import batch_composition, coverage
 
 ROSTER_SOURCE = "Illustrative roster (manage.py load_illustrative_roster); not an official record"
@@ -153,6 +153,15 @@ class RosterBuilder:
             .filter(batch__in=self.batches.values())
             .values_list("unit_id", "batch__year")
         )
+        # Official records of a batch and province replace that cell's illustrative ones, so the
+        # roster never fills such a cell (services.replaced_by_official is the rule).
+        self.official: dict[int, set[str]] = defaultdict(set)
+        for year, province in (
+            Designation.objects.filter(source_kind=SourceKind.OFFICIAL, batch__in=self.batches.values())
+            .values_list("batch__year", "unit__province__code")
+            .distinct()
+        ):
+            self.official[year].add(province)
         # year -> province -> every count stated for it
         self.published: dict[int, dict[str, list[int]]] = defaultdict(dict)
         for (year, province), counts in published_province_counts().items():
@@ -184,6 +193,11 @@ class RosterBuilder:
         self.used_currents.add(unit.current)
         self.covered |= self.places_of[unit.pk]
         self.designated.append((unit.pk, year))
+
+    def claimed(self, year: int) -> set[str]:
+        """Provinces the "elsewhere" slot may not draw from: those with a slot of their own, and
+        those whose cell holds official records."""
+        return set(self.published[year]) | self.official[year]
 
     def in_slot(self, unit: UnitInfo, slot: Slot, claimed: set[str]) -> bool:
         if slot.corps is not None and unit.is_corps != slot.corps:
@@ -221,9 +235,11 @@ class RosterBuilder:
         """
         fixed_here = self.fixed_for(year)
         statements = self.published[year]
-        claimed = set(statements)
+        claimed = self.claimed(year)
         slots = []
         for province, counts in sorted(statements.items()):
+            if province in self.official[year]:
+                continue  # an official cell: not the roster's to fill
             in_province = [u for u in fixed_here if u.province == province]
             if province == XINJIANG and min(counts) < max(counts):
                 slots.append(Slot(province, {province}, False, min(counts) - sum(not u.is_corps for u in in_province)))
@@ -242,7 +258,7 @@ class RosterBuilder:
         density (uncovered poverty counties per candidate unit), by largest remainder."""
         weights, caps = [], []
         for year, slot in year_slots:
-            claimed = set(self.published[year])
+            claimed = self.claimed(year)
             stock = len(self.poverty_candidates(year, slot, claimed))
             others = len(self.other_candidates(year, slot, claimed))
             caps.append(min(slot.need, stock))
@@ -266,7 +282,7 @@ class RosterBuilder:
             slot.poverty = share
 
     def fill(self, year: int, slots: list[Slot], old_base: bool | None) -> None:
-        claimed = set(self.published[year])
+        claimed = self.claimed(year)
         for slot in slots:
             poverty = self.poverty_candidates(year, slot, claimed)[: slot.poverty]
             others = self.other_candidates(year, slot, claimed)[: slot.need - slot.poverty]
@@ -316,6 +332,8 @@ class RosterBuilder:
             unit = self.unit_at(place, year)
             if unit is None:
                 raise RosterError(f"poverty county {self.units[place].key} has no unit in use in {year}")
+            if unit.province in self.official[year]:
+                continue  # an official cell: what it holds is the record, full coverage or not
             new_currents += unit.current not in self.used_currents
             self.add(unit, year)
             entries_2019.add(unit.pk)
@@ -326,10 +344,13 @@ class RosterBuilder:
         poverty_repeats = POVERTY_PER_BATCH[year] - poverty_entries
         new_others = (distinct_target - distinct_2018) - new_currents
         other_repeats = BATCH_SIZES[year] - POVERTY_PER_BATCH[year] - new_others - sum(1 for pk in entries_2019 if not self.places_of[pk])
+        if self.official[year]:
+            # Official cells hold what they hold; the roster fills the rest as far as it goes.
+            poverty_repeats, new_others, other_repeats = (max(0, n) for n in (poverty_repeats, new_others, other_repeats))
         if min(poverty_repeats, new_others, other_repeats) < 0:
             raise RosterError(f"{year}: the published figures cannot be met (repeats {poverty_repeats}/{other_repeats}, new {new_others})")
 
-        for unit in self.other_candidates(year, Slot("elsewhere", None, None, new_others), set())[:new_others]:
+        for unit in self.other_candidates(year, Slot("elsewhere", None, None, new_others), self.official[year])[:new_others]:
             self.add(unit, year)
             entries_2019.add(unit.pk)
 
@@ -337,7 +358,12 @@ class RosterBuilder:
             candidates = []
             for pk, _ in earlier:
                 unit = self.unit_at(pk, year)
-                if unit is not None and unit.pk not in entries_2019 and bool(self.places_of[pk]) == poverty:
+                if (
+                    unit is not None
+                    and unit.pk not in entries_2019
+                    and bool(self.places_of[pk]) == poverty
+                    and unit.province not in self.official[year]
+                ):
                     candidates.append((unit.pk == pk, _order(year, unit.key), unit))
             # A few repeats that follow a code change first, then the rest in roster order.
             changed = sorted(c for c in candidates if not c[0])[:CODE_CHANGE_REPEATS]
@@ -350,21 +376,23 @@ class RosterBuilder:
                     self.add(unit, year)
                     entries_2019.add(unit.pk)
                     placed += 1
-            if placed < count:
+            if placed < count and not self.official[year]:
                 raise RosterError(f"{year}: only {placed} of {count} repeat designations could be placed")
 
         repeats(poverty=True, count=poverty_repeats)
         repeats(poverty=False, count=other_repeats)
 
 
-def _check(expected: dict[str, object], actual: dict[str, object]) -> None:
-    wrong = [f"{k}: expected {v}, got {actual[k]}" for k, v in expected.items() if actual[k] != v]
-    if wrong:
-        raise RosterError("the roster does not reproduce the published figures: " + "; ".join(wrong))
+def _check(expected: dict[str, object], actual: dict[str, object]) -> list[str]:
+    return [f"{k}: expected {v}, got {actual[k]}" for k, v in expected.items() if actual[k] != v]
 
 
-def verify_roster() -> None:
-    """Check the registry's numbers against every published figure the roster promises."""
+def verify_roster() -> list[str]:
+    """Check the registry's numbers against every published figure the roster promises.
+
+    Raises RosterError when a figure is missed and no official record explains it; returns the
+    figures missed because official records of a batch and province replace the roster there.
+    """
     expected: dict[str, object] = {}
     actual: dict[str, object] = {}
     for year, (distinct, covered) in CUMULATIVE.items():
@@ -388,7 +416,10 @@ def verify_roster() -> None:
     for (year, province), stated in published_province_counts().items():
         actual[f"{year} {province}"] = counts.get((year, province), 0)
         expected[f"{year} {province}"] = max(stated)
-    _check(expected, actual)
+    wrong = _check(expected, actual)
+    if wrong and not Designation.objects.filter(source_kind=SourceKind.OFFICIAL, batch__year__in=BATCH_SIZES).exists():
+        raise RosterError("the roster does not reproduce the published figures: " + "; ".join(wrong))
+    return wrong
 
 
 def province_counts() -> dict[tuple[int, str], int]:
@@ -414,10 +445,16 @@ def published_province_counts() -> dict[tuple[int, str], list[int]]:
 class RosterReport:
     created: int
     removed: int
+    # Published figures the registry no longer matches because official records replace the roster.
+    departures: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.created or self.removed)
+
+
+LOAD_REASON = "illustrative roster (load_illustrative_roster)"
+REMOVE_REASON = "illustrative roster removed (load_illustrative_roster --remove)"
 
 
 def _wanted_funding(designations: list[Designation]) -> list[FundingAllocation]:
@@ -427,7 +464,7 @@ def _wanted_funding(designations: list[Designation]) -> list[FundingAllocation]:
         if per_county is not None:
             funding.append(
                 FundingAllocation(
-                    unit_id=d.unit_id,
+                    unit=d.unit,
                     designation=d,
                     fiscal_year=d.batch.year,
                     level=FundingLevel.CENTRAL,
@@ -443,7 +480,11 @@ def _wanted_funding(designations: list[Designation]) -> list[FundingAllocation]:
 
 @transaction.atomic
 def load_illustrative_roster() -> RosterReport:
-    """Build the roster and store it, replacing an older one; a no-op when nothing would change."""
+    """Build the roster and store it, replacing an older one; a no-op when nothing would change.
+
+    Written through the same service as the imports (services.write_records), which refuses an
+    illustrative record in a batch and province that holds official records.
+    """
     plan = RosterBuilder().build()
     existing = {
         (unit, year): old_base
@@ -452,33 +493,32 @@ def load_illustrative_roster() -> RosterReport:
         )
     }
     if existing == plan.designations and _funding_in_place():
-        verify_roster()
-        return RosterReport(created=0, removed=0)
-    removed = remove_illustrative_roster()
+        return RosterReport(created=0, removed=0, departures=verify_roster())
+    removed = _remove(LOAD_REASON)
     batches = {b.year: b for b in Batch.objects.filter(year__in=BATCH_SIZES, sequence=1)}
-    designations = Designation.objects.bulk_create(
-        [
-            Designation(
-                unit_id=unit,
-                batch=batches[year],
-                status=DesignationStatus.DESIGNATED,
-                is_old_revolutionary_base=old_base,
-                source=ROSTER_SOURCE,
-                source_kind=SourceKind.ILLUSTRATIVE,
-                source_note=ROSTER_NOTE,
-            )
-            for (unit, year), old_base in sorted(plan.designations.items(), key=lambda item: (item[0][1], item[0][0]))
-        ],
-        batch_size=500,
-    )
+    units = Unit.objects.select_related("province").in_bulk([unit for unit, _year in plan.designations])
+    designations = [
+        Designation(
+            unit=units[unit],
+            batch=batches[year],
+            status=DesignationStatus.DESIGNATED,
+            is_old_revolutionary_base=old_base,
+            source=ROSTER_SOURCE,
+            source_kind=SourceKind.ILLUSTRATIVE,
+            source_note=ROSTER_NOTE,
+        )
+        for (unit, year), old_base in sorted(plan.designations.items(), key=lambda item: (item[0][1], item[0][0]))
+    ]
+    write_records(Designation, designations, [], fields=[], user=None, reason=LOAD_REASON)
     # Funding for every designation of a batch with a published per-county amount, where none is recorded.
     funded = set(FundingAllocation.objects.filter(level=FundingLevel.CENTRAL).values_list("designation_id", flat=True))
-    all_designations = list(Designation.objects.counted().filter(batch__central_funds_per_county__isnull=False).select_related("batch"))
-    FundingAllocation.objects.bulk_create(_wanted_funding([d for d in all_designations if d.pk not in funded]), batch_size=500)
-    mark_data_changed()  # bulk writes send no signals
-    record_initial_history("created by the illustrative roster")
-    verify_roster()
-    return RosterReport(created=len(designations), removed=removed)
+    all_designations = list(
+        Designation.objects.counted().filter(batch__central_funds_per_county__isnull=False).select_related("batch", "unit__province")
+    )
+    funding = _wanted_funding([d for d in all_designations if d.pk not in funded])
+    write_records(FundingAllocation, funding, [], fields=[], user=None, reason=LOAD_REASON)
+    record_initial_history("loaded with the illustrative roster")  # records loaded before any history
+    return RosterReport(created=len(designations), removed=removed, departures=verify_roster())
 
 
 def _funding_in_place() -> bool:
@@ -491,11 +531,21 @@ def _funding_in_place() -> bool:
     )
 
 
+def _remove(reason: str) -> int:
+    # A real funding record tied to an illustrative designation stops the removal before anything
+    # is written, with the records named (ReplacementBlocked); the whole command then writes nothing.
+    try:
+        removal = remove_designations(Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE), user=None, reason=reason)
+    except ReplacementBlocked as exc:
+        raise RosterError(str(exc)) from exc
+    # Illustrative funding of real designations (the roster funds those of a batch with a published
+    # per-county amount) goes too.
+    remove_funding(FundingAllocation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE), user=None, reason=reason)
+    return len(removal.designations)
+
+
 @transaction.atomic
-def remove_illustrative_roster() -> int:
-    """Delete every illustrative designation and funding record; returns the designations removed."""
-    FundingAllocation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).delete()
-    removed, _ = Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).delete()
-    if removed:
-        mark_data_changed()
-    return removed
+def remove_illustrative_roster(reason: str = REMOVE_REASON) -> int:
+    """Delete every illustrative designation and funding record, in a handful of queries, each with
+    a history entry carrying `reason`; returns the designations removed."""
+    return _remove(reason)

@@ -43,7 +43,7 @@ from .models import (
     SourceKind,
     Unit,
 )
-from .services import data_version
+from .services import data_change_pending, data_version
 
 CACHE_SECONDS = 24 * 60 * 60
 FIRST_YEAR = 2014
@@ -57,6 +57,8 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(function)
     def wrapper(*args: Any) -> T:
+        if data_change_pending():
+            return function(*args)  # inside a write that is not committed yet: never cached
         key = f"statistics:{data_version()}:{function.__name__}:{':'.join(map(str, args))}"
         value = cache.get(key)
         if value is None:

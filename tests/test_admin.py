@@ -125,7 +125,8 @@ def test_import_template_download(admin_client):
     response = admin_client.get(reverse("admin:counties_designation_import_template"))
     lines = response.content.decode("utf-8").lstrip("\ufeff").splitlines()
     assert lines[0].startswith("code,batch_year,batch_sequence,status")
-    assert lines[1].startswith("130705,2019,1,designated")
+    assert lines[1].startswith("# INSTRUCTIONS - delete this row. code: the 6-digit code")  # headers and instructions, no record
+    assert len(lines) == 2
 
 
 # -- roles ------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ def test_import_with_a_mistake_then_fixed(browser, live_site, tmp_path):
     page.wait_for_load_state()
     assert page.locator("input[name=import_file_name]").count() == 1
     screenshot(page, "desktop-admin-import-preview")
+    page.fill("textarea[name=reason]", "商建函〔2021〕1号")  # the confirmation asks why
     page.locator("form input[type=submit]").last.click()
     page.wait_for_url(re.compile(r"/admin/counties/designation/"))
     page.goto(f"{live_site}/admin/counties/designation/?q=110105")

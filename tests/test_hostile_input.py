@@ -223,3 +223,18 @@ def test_admin_import_refuses_other_formats(admin_client):
     )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_api_delete_of_a_record_others_refer_to_is_a_409(client):
+    """Found by the fuzz run on PostgreSQL: a designation with funding answered 500 on DELETE."""
+    user = User.objects.create_superuser("deleter", "d@example.org", "x")
+    _, key = models.ApiToken.issue(user, "t", can_write=True)
+    funding = models.FundingAllocation.objects.filter(designation__isnull=False).select_related("designation").first()
+    response = client.delete(
+        f"/api/v1/designations/{funding.designation.pk}/?reason=test", HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "conflict"
+    assert error["message"].startswith("This record cannot be deleted while other records refer to it: ")
+    assert models.Designation.objects.filter(pk=funding.designation.pk).exists()

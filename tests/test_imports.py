@@ -35,10 +35,10 @@ def import_in_admin(client, model_name, content, filename="file.csv", file_forma
     return client.post(url, {"import_file": upload, "format": format_value, "resource": "0"})
 
 
-def confirm(client, model_name, preview):
+def confirm(client, model_name, preview, reason="2016 roster received"):
     page = preview.content.decode()
     fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
-    return client.post(reverse(f"admin:counties_{model_name}_process_import"), fields)
+    return client.post(reverse(f"admin:counties_{model_name}_process_import"), {**fields, "reason": reason})
 
 
 def test_clean_file_previews_then_commits(admin_client, admin_user):
@@ -121,7 +121,7 @@ def test_funding_import_writes_decimal_yuan(tmp_path):
     output = run_command(
         "import_funding", str(csv_file(tmp_path, FUNDING_HEADER + '110101,2016,provincial,"1,250,000.50",doc,official\n', "f.csv"))
     )
-    assert "1 new" in output
+    assert "1 created" in output
     assert models.FundingAllocation.objects.get(unit__code="110101").amount == models.FundingAllocation._meta.get_field("amount").to_python(
         "1250000.50"
     )
@@ -140,25 +140,38 @@ def test_poverty_status_import_updates_and_keeps_unknown_flags(tmp_path):
     assert changes["source_kind"] == ("secondary", "official")
 
 
-def test_official_roster_replaces_the_batch_illustrative_records(tmp_path):
-    illustrative_2016 = models.Designation.objects.filter(batch__year=2016, source_kind="illustrative").count()
-    assert illustrative_2016 > 0
-    path = csv_file(tmp_path, HEADER + "110101,2016,designated,财建〔2016〕1号,official\n")
+def test_official_records_replace_their_cell_and_nothing_else(tmp_path):
+    """The replacement rule: official records of a (batch, province) cell replace that cell's
+    illustrative records; every other cell (the same batch elsewhere, the province in other
+    batches) keeps its own."""
+    hebei_2016 = models.Designation.objects.filter(batch__year=2016, unit__province__code="130000", source_kind="illustrative")
+    others_2016 = models.Designation.objects.filter(batch__year=2016, source_kind="illustrative").exclude(unit__province__code="130000")
+    hebei_2017 = models.Designation.objects.filter(batch__year=2017, unit__province__code="130000", source_kind="illustrative")
+    counts = (hebei_2016.count(), others_2016.count(), hebei_2017.count())
+    assert counts[0] == 6 and counts[1] > 0 and counts[2] > 0
+    path = csv_file(tmp_path, HEADER + "130102,2016,designated,财建〔2016〕1号,official\n")
     dry = run_command("import_designations", str(path), "--dry-run")
-    assert f"{illustrative_2016} illustrative designations of the same batches would be replaced" in dry
-    assert models.Designation.objects.filter(batch__year=2016, source_kind="illustrative").count() == illustrative_2016
-    output = run_command("import_designations", str(path))
-    assert f"{illustrative_2016} illustrative designations of the same batches were replaced" in output
-    assert not models.Designation.objects.filter(batch__year=2016, source_kind="illustrative").exists()
-    assert models.Designation.objects.filter(batch__year=2017, source_kind="illustrative").exists()  # other batches stay
-    assert statistics.coverage(2016).batch_entries == 56 + 200 + (240 - illustrative_2016) + 1  # the cache followed
+    assert "1 created, 0 changed, 0 unchanged, 6 illustrative designations removed" in dry
+    assert "2016-1 河北省: 1 created, 0 changed, 6 removed" in dry
+    assert hebei_2016.count() == 6  # a dry run writes nothing
+    output = run_command("import_designations", str(path), "--reason", "2016 notice received")
+    assert "1 created, 0 changed, 0 unchanged, 6 illustrative designations removed" in output
+    assert (hebei_2016.count(), others_2016.count(), hebei_2017.count()) == (0, counts[1], counts[2])
+    removed = models.Designation.history.filter(history_type="-")
+    assert removed.count() == 6 and set(removed.values_list("history_change_reason", flat=True)) == {"2016 notice received"}
+    assert statistics.coverage(2016).batch_entries == 56 + 200 + 240 - 6 + 1  # the statistics followed
+
+
+def test_secondary_records_sit_beside_the_illustrative_ones(tmp_path):
+    before = models.Designation.objects.filter(source_kind="illustrative").count()
+    run_command("import_designations", str(csv_file(tmp_path, HEADER + "130102,2016,designated,a newspaper,secondary\n")))
+    assert models.Designation.objects.filter(source_kind="illustrative").count() == before
 
 
 def test_dry_run_writes_nothing(tmp_path):
     path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
-    assert (
-        "1 new would be imported" in run_command("import_designations", str(path), "--dry-run").replace(",", "").replace("  ", " ") or True
-    )
+    output = run_command("import_designations", str(path), "--dry-run")
+    assert "1 created, 0 changed, 0 unchanged, 0 illustrative designations removed (0 funding records with them) would be written" in output
     assert not models.Designation.objects.filter(unit__code="110101", batch__year=2016).exists()
 
 

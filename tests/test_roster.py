@@ -138,13 +138,27 @@ def test_remove_and_rebuild_gives_the_same_roster():
     assert rebuilt == roster
 
 
-def test_roster_fills_around_a_newly_recorded_official_designation():
-    """An official record added by staff stays; the roster still meets every figure around it."""
+def test_roster_fills_around_a_newly_recorded_secondary_designation():
+    """A secondary record added by staff stays; the roster still meets every figure around it."""
     run_command("load_illustrative_roster", "--remove")
     unit = models.Unit.objects.get(code="621123")  # 渭源县, a poverty county in Gansu
     models.Designation.objects.create(
-        unit=unit, batch=models.Batch.objects.get(year=2017), source="test document", source_kind=models.SourceKind.OFFICIAL
+        unit=unit, batch=models.Batch.objects.get(year=2017), source="test document", source_kind=models.SourceKind.SECONDARY
     )
     run_command("load_illustrative_roster")
-    assert unit.designations.get().source_kind == models.SourceKind.OFFICIAL
+    assert unit.designations.get().source_kind == models.SourceKind.SECONDARY
     assert (coverage(2018).poverty_counties_covered, coverage(2019).demonstration_counties) == (737, 1180)
+
+
+def test_roster_never_refills_a_cell_that_has_official_records():
+    run_command("load_illustrative_roster", "--remove")
+    unit = models.Unit.objects.get(code="621123")  # 渭源县, Gansu
+    models.Designation.objects.create(
+        unit=unit, batch=models.Batch.objects.get(year=2017), source="test document", source_kind=models.SourceKind.OFFICIAL
+    )
+    output = run_command("load_illustrative_roster")
+    gansu_2017 = models.Designation.objects.filter(batch__year=2017, unit__province__code="620000")
+    assert list(gansu_2017.values_list("unit__code", "source_kind")) == [("621123", "official")]
+    assert models.Designation.objects.filter(batch__year=2018, unit__province__code="620000", source_kind="illustrative").exists()
+    assert "no longer reproduced" in output  # says which published figures the official cell changes
+    assert "Nothing changed" in run_command("load_illustrative_roster")

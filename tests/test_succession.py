@@ -6,10 +6,10 @@ from django.db import connection
 from django.urls import reverse
 
 from counties import models
-from counties.services import UnitInUse, delete_unit, rebuild_lineage
+from counties.services import UnitInUse, delete_record, delete_unit, rebuild_lineage, save_record
 from counties.statistics import coverage
 
-from .factories import BatchFactory, PovertyStatusFactory, UnitFactory
+from .factories import BatchFactory, PovertyStatusFactory, PrefectureFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,24 +67,26 @@ def test_split_off_districts_are_not_the_same_place(no_designations):
     assert coverage(2016).poverty_counties_covered == 0
 
 
-def test_lineage_follows_a_succession_recorded_through_the_orm():
-    old, new = UnitFactory(last_year=2025), UnitFactory(first_year=2026)
+def test_lineage_follows_units_and_successions_written_through_the_services():
+    prefecture = PrefectureFactory()
+    old, new = UnitFactory.build(last_year=2025, prefecture=prefecture), UnitFactory.build(first_year=2026, prefecture=prefecture)
+    for unit in (old, new):
+        save_record(unit, user=None, reason="test")
     PovertyStatusFactory(unit=old)
     old.refresh_from_db()
     assert old.current == old  # a new unit is its own current unit straight away
-    succession = models.UnitSuccession.objects.create(
-        predecessor=old, successor=new, successor_code=new.key, year=2026, kind="replaced", is_primary=True
-    )
+    succession = models.UnitSuccession(predecessor=old, successor=new, successor_code=new.key, year=2026, kind="replaced", is_primary=True)
+    save_record(succession, user=None, reason="test")
     old.refresh_from_db()
     assert old.current == new
     assert models.Unit.objects.resolve(old.key) == new
     assert models.UnitLineage.objects.filter(ancestor=old, descendant=new, depth=1).exists()
-    assert rebuild_lineage() == 0  # nothing left to do: the signal kept it up to date
+    assert rebuild_lineage() == 0  # nothing left to do: the service kept it up to date
     batch = BatchFactory(year=2030)
     models.Designation.objects.create(unit=new, batch=batch, source="test", source_kind="official")
     assert coverage(2030).poverty_counties_covered == 833  # the 832, and the test county through its successor
 
-    succession.delete()
+    delete_record(succession, user=None, reason="entered by mistake")
     old.refresh_from_db()
     assert old.current == old
     assert coverage(2030).poverty_counties_covered == 832
@@ -101,6 +103,7 @@ def chain():
         models.UnitSuccession.objects.create(
             predecessor=predecessor, successor=successor, successor_code=successor.key, year=year, kind="replaced", is_primary=True
         )
+    rebuild_lineage()
     old.refresh_from_db()
     assert old.current == new
     return old, middle, new
@@ -154,7 +157,13 @@ def test_a_unit_that_records_point_at_is_refused_with_the_reason(admin_client, c
     assert "designation" in page.content.decode().lower()
     assert models.Unit.objects.filter(pk=middle.pk).exists()
     with pytest.raises(UnitInUse, match=r"cannot be deleted while records point at it \(designations: 1\)"):
-        delete_unit(middle, reason="test")
+        delete_unit(middle, user=None, reason="test")
     connection.check_constraints()
     old.refresh_from_db()
     assert models.Unit.objects.resolve(old.key) == _new  # nothing changed
+
+
+def test_a_plain_orm_save_does_no_hidden_work():
+    """No signals: lineage and the data version are the services' work, visible at each door."""
+    unit = UnitFactory()
+    assert unit.current_id is None and not models.UnitLineage.objects.filter(ancestor=unit).exists()

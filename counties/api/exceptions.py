@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -22,7 +23,21 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ProtectedError | RestrictedError):
+        # Deleting a record other records still point to (a designation with funding): the
+        # database refuses it, and the client can fix that, so it is a 409 that names them.
+        blocking = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        names = "; ".join(str(record) for record in list(blocking)[:5])
+        exc = Conflict(
+            _("This record cannot be deleted while other records refer to it: %(records)s. Change or delete those first.")
+            % {"records": names}
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

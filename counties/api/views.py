@@ -32,7 +32,7 @@ from counties.models import (
     SourceKind,
     Unit,
 )
-from counties.permissions import may_change_record
+from counties.services import OutOfScope, delete_record, save_record
 
 from . import serializers as s
 from .preconditions import check_if_match, representation_etag
@@ -96,10 +96,6 @@ class RecordViewSet(viewsets.ModelViewSet):
     def change_reason(self) -> str:
         return (self.request.query_params.get("reason") or self.request.headers.get("X-Change-Reason") or "").strip()
 
-    def check_province(self, record: Model) -> None:
-        if not may_change_record(self.request.user, record):
-            raise exceptions.PermissionDenied(_("Your account may change records of its own province only."))
-
     def get_queryset(self) -> QuerySet:
         queryset = super().get_queryset()
         return services.locked(queryset) if self.action in WRITES else queryset
@@ -128,23 +124,29 @@ class RecordViewSet(viewsets.ModelViewSet):
         return response
 
     def perform_create(self, serializer: BaseSerializer) -> None:
-        self.check_province(serializer.Meta.model(**{"unit": serializer.validated_data["unit"]}))
         instance = serializer.Meta.model(**serializer.validated_data)
-        instance._change_reason = self.change_reason() or "created through the API"
-        instance.save()
+        self.write(save_record, instance, self.change_reason() or "created through the API")
         serializer.instance = instance
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        if "unit" in serializer.validated_data:
-            self.check_province(serializer.Meta.model(**{"unit": serializer.validated_data["unit"]}))
-        services.save_fields(serializer.instance, serializer.validated_data, reason=self.change_reason() or "changed through the API")
+        instance = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(instance, name, value)
+        # Only the fields sent: a concurrent PATCH of other fields keeps its change.
+        self.write(save_record, instance, self.change_reason() or "changed through the API", fields=list(serializer.validated_data))
 
     def perform_destroy(self, instance: Model) -> None:
         reason = self.change_reason()
         if not reason:
             raise exceptions.ValidationError({"reason": [_("Give a reason for the deletion (?reason=…).")]})
-        instance._change_reason = reason
-        instance.delete()
+        self.write(delete_record, instance, reason)
+
+    def write(self, service: Any, instance: Model, reason: str, **options: Any) -> None:
+        """The same service as the admin and the imports: scope (stored and new), history, data version."""
+        try:
+            service(instance, user=self.request.user, reason=reason, **options)
+        except OutOfScope as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
 
 
 @extend_schema_view(

@@ -12,6 +12,7 @@ from django.db.models import Model
 
 from counties import uploads
 from counties.imports import RESOURCES
+from counties.services import WriteSummary
 
 
 def load_dataset(path: Path) -> tablib.Dataset:
@@ -55,6 +56,19 @@ def describe_errors(result: Any) -> list[str]:
     return lines
 
 
+def describe_summary(summary: WriteSummary, dry_run: bool) -> list[str]:
+    """What was (or would be) created, changed and removed, per batch or year and province."""
+    verb = "would be" if dry_run else "were"
+    lines = [
+        f"{summary.created} created, {summary.changed} changed, {summary.unchanged} unchanged, "
+        f"{summary.removed} illustrative designations removed ({summary.removed_funding} funding records with them) {verb} written."
+    ]
+    if summary.cells:
+        lines.append("Per batch (or fiscal year) and province:")
+        lines += summary.lines()
+    return lines
+
+
 # django-simple-history's change-reason column (the admin's deletion reason has the same limit).
 REASON_MAX_LENGTH = 100
 
@@ -64,9 +78,9 @@ class ImportCommand(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="A .csv (UTF-8) or .xlsx file in the documented format.")
-        parser.add_argument("--dry-run", action="store_true", help="Validate and report, write nothing.")
+        parser.add_argument("--dry-run", action="store_true", help="Validate and report what would change; write nothing.")
         parser.add_argument("--user", help="Username recorded in the change history (and held to its province, if any).")
-        parser.add_argument("--reason", default="", help="Reason recorded in the change history.")
+        parser.add_argument("--reason", default="", help="Reason recorded in the change history (default: the file's name).")
 
     def handle(self, *args: object, **options: Any) -> None:
         for option in ("user", "reason"):
@@ -81,21 +95,13 @@ class ImportCommand(BaseCommand):
             if user is None:
                 raise CommandError(f"no user {options['user']!r}")
             check_user_may_import(user, RESOURCES[self.kind]._meta.model)
-        reason = options["reason"] or f"imported from {options['file'].name}"
+        reason = options["reason"] or f"imported from {options['file'].name}"[:REASON_MAX_LENGTH]
+        # The same resource and service as the admin: every row is validated first (nothing is
+        # written), then the whole file is written in one transaction, unless this is a dry run.
         resource = RESOURCES[self.kind](user=user, reason=reason)
-        # Validate everything first (nothing is written), then import for real in one transaction.
-        result = resource.import_data(dataset, dry_run=True, raise_errors=False, use_transactions=True)
+        result = resource.import_data(dataset, dry_run=options["dry_run"], raise_errors=False)
         if result.has_errors() or result.has_validation_errors():
-            lines = describe_errors(result)
-            raise CommandError("nothing was imported:\n" + "\n".join(lines))
-        if not options["dry_run"]:
-            resource = RESOURCES[self.kind](user=user, reason=reason)
-            result = resource.import_data(dataset, dry_run=False, raise_errors=True, use_transactions=True)
-        totals = result.totals
-        verb = "would be" if options["dry_run"] else "were"
-        self.stdout.write(
-            f"{len(dataset)} rows: {totals['new']} new, {totals['update']} changed, {totals['skip']} unchanged {verb} imported."
-        )
-        replaced = getattr(result, "replaced_illustrative", 0)
-        if replaced:
-            self.stdout.write(f"{replaced} illustrative designations of the same batches {verb} replaced.")
+            raise CommandError("nothing was imported:\n" + "\n".join(describe_errors(result)))
+        self.stdout.write(f"{len(dataset)} rows read.")
+        for line in describe_summary(result.summary, options["dry_run"]):
+            self.stdout.write(line)

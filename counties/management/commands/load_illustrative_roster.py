@@ -7,7 +7,8 @@ class Command(BaseCommand):
     help = (
         "Build the illustrative roster: invented designations, marked illustrative, that reproduce the "
         "published batch figures around the designations known from real sources. Deterministic and "
-        "idempotent. --remove deletes every illustrative record again."
+        "idempotent; never fills a batch and province that holds official records. --remove deletes "
+        "every illustrative record again (with a history entry for each)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -15,7 +16,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, remove: bool = False, **options: object) -> None:
         if remove:
-            removed = remove_illustrative_roster()
+            try:
+                removed = remove_illustrative_roster()
+            except RosterError as exc:
+                raise CommandError(f"Illustrative roster not removed, nothing was written. {exc}") from exc
             self.stdout.write(f"Removed {removed} illustrative designations and their illustrative funding records.")
             return
         try:
@@ -28,3 +32,8 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("Nothing changed: the illustrative roster is already in place.")
+        if report.departures:
+            self.stdout.write(
+                "Official records replace the roster in some batches and provinces, so these published figures are no longer "
+                "reproduced: " + "; ".join(report.departures)
+            )
