@@ -21,6 +21,8 @@ from counties.filtersets import (
     UnitFilterSet,
 )
 from counties.models import (
+    CHANGE_REASON_MAX_LENGTH,
+    CONTROL_CHARACTERS,
     Batch,
     Designation,
     DesignationStatus,
@@ -51,7 +53,12 @@ class RecordViewSet(viewsets.ModelViewSet):
     """A writable record: same validation, history and provincial rule as the admin."""
 
     def change_reason(self) -> str:
-        return (self.request.query_params.get("reason") or self.request.headers.get("X-Change-Reason") or "").strip()
+        reason = (self.request.query_params.get("reason") or self.request.headers.get("X-Change-Reason") or "").strip()
+        # The history keeps 100 characters; longer (or a NUL) would be a database error on PostgreSQL.
+        if len(reason) > CHANGE_REASON_MAX_LENGTH or CONTROL_CHARACTERS.search(reason):
+            message = _("A reason is at most %(limit)s characters, without control characters.") % {"limit": CHANGE_REASON_MAX_LENGTH}
+            raise exceptions.ValidationError({"reason": [message]})
+        return reason
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         instance = serializer.Meta.model(**serializer.validated_data)
