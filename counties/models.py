@@ -45,6 +45,10 @@ FIRST_DIVISION_YEAR = 1949
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# django-simple-history keeps a change's reason in a column of 100 characters (every door checks it).
+CHANGE_REASON_MAX_LENGTH = 100
+
+
 def no_control_characters(value: object) -> None:
     """Field validator on every free-text field: run by forms, API serializers and imports alike."""
     if isinstance(value, str) and (found := CONTROL_CHARACTERS.search(value)):

@@ -238,3 +238,15 @@ def test_api_delete_of_a_record_others_refer_to_is_a_409(client):
     assert error["code"] == "conflict"
     assert error["message"].startswith("This record cannot be deleted while other records refer to it: ")
     assert models.Designation.objects.filter(pk=funding.designation.pk).exists()
+
+
+@pytest.mark.parametrize("reason", ["x" * 101, "why\x00not"])
+def test_api_reason_too_long_or_with_control_characters_is_a_400(client, reason):
+    """Found by the fuzz run on PostgreSQL: the history's 100-character column made a long reason a 500."""
+    user = User.objects.create_superuser("reasoner", "r@example.org", "x")
+    _, key = models.ApiToken.issue(user, "t", can_write=True)
+    designation = models.Designation.objects.filter(funding__isnull=True).first()
+    response = client.delete(f"/api/v1/designations/{designation.pk}/", HTTP_X_CHANGE_REASON=reason, HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 400
+    assert "reason" in response.json()["error"]["fields"]
+    assert models.Designation.objects.filter(pk=designation.pk).exists()

@@ -23,6 +23,8 @@ from counties.filtersets import (
     UnitFilterSet,
 )
 from counties.models import (
+    CHANGE_REASON_MAX_LENGTH,
+    CONTROL_CHARACTERS,
     Batch,
     Designation,
     DesignationStatus,
@@ -94,7 +96,12 @@ class RecordViewSet(viewsets.ModelViewSet):
     # transaction, then writes only the fields the request sends.
 
     def change_reason(self) -> str:
-        return (self.request.query_params.get("reason") or self.request.headers.get("X-Change-Reason") or "").strip()
+        reason = (self.request.query_params.get("reason") or self.request.headers.get("X-Change-Reason") or "").strip()
+        # The history keeps 100 characters; longer (or a NUL) would be a database error on PostgreSQL.
+        if len(reason) > CHANGE_REASON_MAX_LENGTH or CONTROL_CHARACTERS.search(reason):
+            message = _("A reason is at most %(limit)s characters, without control characters.") % {"limit": CHANGE_REASON_MAX_LENGTH}
+            raise exceptions.ValidationError({"reason": [message]})
+        return reason
 
     def get_queryset(self) -> QuerySet:
         queryset = super().get_queryset()

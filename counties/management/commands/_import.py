@@ -12,6 +12,7 @@ from django.db.models import Model
 
 from counties import uploads
 from counties.imports import RESOURCES
+from counties.models import CHANGE_REASON_MAX_LENGTH
 from counties.services import WriteSummary
 
 
@@ -69,8 +70,7 @@ def describe_summary(summary: WriteSummary, dry_run: bool) -> list[str]:
     return lines
 
 
-# django-simple-history's change-reason column (the admin's deletion reason has the same limit).
-REASON_MAX_LENGTH = 100
+REASON_MAX_LENGTH = CHANGE_REASON_MAX_LENGTH  # the history's change-reason column
 
 
 class ImportCommand(BaseCommand):
