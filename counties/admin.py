@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from datetime import datetime, time
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -23,8 +24,10 @@ from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import statistics
 from .imports import DesignationResource, FundingAllocationResource, PovertyStatusResource, template_rows
 from .models import (
+    KEY_PATTERN,
     ApiToken,
     Batch,
     Designation,
@@ -37,6 +40,7 @@ from .models import (
     StaffProfile,
     Unit,
     UnitSuccession,
+    code_matches,
     hash_token,
 )
 from .permissions import may_change_record, restricted_province
@@ -275,7 +279,9 @@ class PovertyStatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Unit]) -> QuerySet[Unit]:
         if self.value() in ("yes", "no"):
-            return queryset.filter(poverty_status__isnull=self.value() == "no")
+            # The place rule, as on the public list: 宣化区 is the poverty county 宣化县 became.
+            poverty = Q(pk__in=statistics.list_index().poverty_exits.keys())
+            return queryset.filter(poverty if self.value() == "yes" else ~poverty)
         return queryset
 
 
@@ -300,9 +306,8 @@ class UnitSearchMixin:
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
         term = search_term.strip()
-        if term.isdigit() and len(term) == 6:
-            current = Unit.objects.filter(key=term).values("current")
-            results = results | queryset.filter(**{f"{self.unit_path}pk__in" if self.unit_path else "pk__in": current})
+        if re.fullmatch(KEY_PATTERN, term):
+            results = results | queryset.filter(code_matches(term, path=self.unit_path))
         return results, may_have_duplicates
 
 

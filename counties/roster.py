@@ -49,8 +49,8 @@ from .models import (
     UnitSuccession,
     UnitType,
 )
-from .services import mark_data_changed, record_initial_history
 from .places import place_resolver
+from .services import mark_data_changed, record_initial_history
 from .statistics import batch_composition, coverage
 
 ROSTER_SOURCE = "Illustrative roster (manage.py load_illustrative_roster); not an official record"

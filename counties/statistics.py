@@ -238,22 +238,50 @@ def coverage_series() -> list[Coverage]:
     return [_coverage_of(programme, year) for year in range(FIRST_YEAR, latest_batch_year() + 1)]
 
 
-@cached
-def designated_place_ids(as_of: int) -> frozenset[int]:
-    """The demonstration counties as of the end of `as_of`: the pks of the places (the list's
-    "demonstration counties" scope and the API's `designated=true`)."""
-    return frozenset(Programme.load().places(as_of))
+@dataclass(frozen=True)
+class ListIndex:
+    """What the county list, its facets and the API's filters need to apply the place rule, as
+    of the latest batch year (the year the home page's headline figures describe)."""
+
+    as_of: int
+    places: frozenset[int]  # the demonstration counties: designated places
+    designated_units: frozenset[int]  # units designated under their own code, retired codes included
+    places_by_year: dict[int, frozenset[int]]  # batch year -> places with an entry in it
+    units_by_year: dict[int, frozenset[int]]  # batch year -> units with an entry in it under their own code
+    poverty_exits: dict[int, frozenset[int | None]]  # a poverty county, or a unit it became -> exit year(s)
+
+    def in_years(self, years: Iterable[int]) -> set[int]:
+        """Places, or units under their own code, with an entry in one of `years`."""
+        found: set[int] = set()
+        for year in years:
+            found |= self.places_by_year.get(year, frozenset()) | self.units_by_year.get(year, frozenset())
+        return found
+
+    def exited_in(self, year: int) -> set[int]:
+        return {unit for unit, exits in self.poverty_exits.items() if year in exits}
 
 
 @cached
-def poverty_unit_ids() -> frozenset[int]:
-    """Units that are, or became, one of the listed poverty counties: a place keeps its poverty
-    status through code changes (宣化区 130705 is the poverty county 宣化县 130721)."""
-    resolver = place_resolver()
-    found: set[int] = set()
-    for unit in PovertyStatus.objects.values_list("unit_id", flat=True):
-        found.update(resolver.chain(unit))
-    return frozenset(found)
+def list_index() -> ListIndex:
+    programme = Programme.load()
+    as_of = latest_batch_year()
+    places_by_year: dict[int, set[int]] = defaultdict(set)
+    units_by_year: dict[int, set[int]] = defaultdict(set)
+    for entry in programme.entries_until(as_of):
+        places_by_year[entry.year].add(programme.resolver.place(entry.unit, as_of))
+        units_by_year[entry.year].add(entry.unit)
+    exits: dict[int, set[int | None]] = defaultdict(set)
+    for county in programme.poverty:
+        for unit in programme.resolver.chain(county.unit):
+            exits[unit].add(county.exit_year)
+    return ListIndex(
+        as_of=as_of,
+        places=frozenset(programme.places(as_of)),
+        designated_units=frozenset(e.unit for e in programme.entries_until(as_of)),
+        places_by_year={year: frozenset(found) for year, found in places_by_year.items()},
+        units_by_year={year: frozenset(found) for year, found in units_by_year.items()},
+        poverty_exits={unit: frozenset(found) for unit, found in exits.items()},
+    )
 
 
 # -- batches ------------------------------------------------------------------------------------
