@@ -179,11 +179,25 @@ def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
     page = html(client.get("/statistics/?as_of=2018"))
     assert page.count("<svg") == 5
     assert "<table" in page and "/api/v1/stats/coverage/series/?format=csv" in page
-    assert "88.6%" in page and "737" in page
-    assert "定义" in page
     assert "cdn" not in page.lower()
-    english = html(client.get("/en/statistics/?as_of=2019"))
-    assert "Coverage statistics" in english and "100.0%" in english
+    assert '<h2 id="h-definitions">定义</h2>' in page
+    english = html(client.get("/en/statistics/?as_of=2018"))
+    # The figures themselves, where they are shown (the definitions text holds no figure).
+    for label, value in (
+        ("Batch entries", "1016"),
+        ("Designated units (codes)", "1016"),
+        ("Demonstration counties (places)", "1016"),
+        ("Poverty counties covered, of 832", "737"),
+        ("Poverty coverage", "88.6%"),
+    ):
+        assert f"<div><dt>{label}</dt><dd>{value}</dd></div>" in english
+    # The series table's rows: year, entries, new entries, places, covered, coverage.
+    for row in ((2018, 1016, 260, 1016, 737, "88.6%"), (2019, 1231, 215, 1180, 832, "100.0%")):
+        cells = "".join(f'<td class="num">{n}</td>' for n in row[1:])
+        assert f'<th scope="row">{row[0]}</th>{cells}</tr>' in english
+    definitions = english[english.index('id="h-definitions"') :]
+    assert "the unit in use at the end of that year that a designated unit had become by then" in definitions.lower()
+    assert "长岛县 (2017) and 蓬莱市 (2018) are two places at the end of 2018 and one from the end of 2020" in definitions
 
 
 def test_statistics_page_ignores_a_bad_year(client):
