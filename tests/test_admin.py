@@ -1,7 +1,6 @@
 """The admin: every page answers with a bounded number of queries, search by old codes, roles,
 provincial editors, history with reasons, the record as of a date, concurrent edits, lock-out."""
 
-
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection

@@ -58,6 +58,7 @@ def csv_rows(body):
 
 def test_every_door_gives_the_same_numbers(client, english, withdrawn):
     # -- how many demonstration counties (places), designated units and batch entries?
+    assert api(client, "counties/?designated=true")["count"] == 4  # main counted the 6 designated units
     home = text(client.get("/en/"))
     assert figure(home, "Demonstration counties (places)") == "4"
     assert figure(home, "Designated units (codes)") == "6"
@@ -86,7 +87,7 @@ def test_every_door_gives_the_same_numbers(client, english, withdrawn):
     provinces = text(client.get("/en/provinces/"))
     # units in use, poverty counties, demonstration counties (places), batch entries, covered, coverage
     cells = "".join(f'<td class="num">{n}</td>' for n in (5, 4, 4, 7, 4, "100.0%"))
-    assert f'Test Province</span></a></th>{cells}</tr>' in provinces
+    assert f"Test Province</span></a></th>{cells}</tr>" in provinces
     row = next(p for p in api(client, "stats/provinces/") if p["code"] == "990000")
     assert (row["demonstration_counties"], row["batch_entries"], row["poverty_counties_covered"]) == (4, 7, 4)
 
@@ -114,3 +115,35 @@ def test_every_door_gives_the_same_numbers(client, english, withdrawn):
     assert by_code["990103"]["designations"] == "2015:990102:official; 2019:990103:official"
     assert by_code["990106"]["poverty_listed_as"] == "990104; 990105"
     assert [(r["code"], r["designations"]) for r in page_csv] == [(r["code"], r["designations"]) for r in api_csv]
+
+
+def test_home_list_provinces_and_api_agree_on_the_reference_data(client):
+    """The issue's numbers: main's home said 1199, the list 1218 units, the API 1218, /provinces/
+    河北 70 and the list's facet 河北省 74. Now each door shows the places, and says so."""
+    places = api(client, "stats/coverage/")["demonstration_counties"]
+    assert api(client, "counties/?designated=true")["count"] == places  # main: 1218 against 1199
+    assert figure(text(client.get("/")), "示范县（按地方计）") == str(places)
+    assert f"{places} 个示范县（按地方计）</h2>" in text(client.get("/counties/"))
+    assert sum(p["demonstration_counties"] for p in api(client, "stats/provinces/")) == places
+    hebei = next(p for p in api(client, "stats/provinces/") if p["code"] == "130000")["demonstration_counties"]
+    assert f'<span class="count">{hebei}</span>' in text(client.get("/counties/?province=130000"))
+    assert re.search(rf'province=130000"[^>]*>河北省</a> <span class="count">{hebei}</span>', text(client.get("/counties/")))
+    assert api(client, "counties/?designated=true&province=130000")["count"] == hebei
+
+
+def test_batch_counts_agree_after_a_withdrawal(client):
+    entry = models.Designation.objects.filter(batch__year=2016, source_kind="illustrative").order_by("pk").first()
+    entry.status = models.DesignationStatus.WITHDRAWN
+    entry._change_reason = "test: withdrawn"
+    entry.save()
+    # 240 entries less the withdrawn one; all but the real ones illustrative: the same at every door.
+    real = models.Designation.objects.filter(batch__year=2016).exclude(source_kind="illustrative").count()
+    size, illustrative = 239, 239 - real
+    home = text(client.get("/"))
+    assert re.search(rf'batches/2016/">2016</a></td>\s*<td>[^<]*</td>\s*<td class="num">240</td><td class="num">{size}</td>', home)
+    assert f"{illustrative} 条示意记录" in home
+    assert figure(text(client.get("/batches/2016/")), "已记录的批次条目") == str(size)
+    b2016 = next(b for b in api(client, "batches/?year=2016")["results"])
+    assert (b2016["recorded_designations"], b2016["illustrative_designations"]) == (size, illustrative)
+    s2016 = next(b for b in api(client, "stats/batches/") if b["year"] == 2016)
+    assert (s2016["size"], s2016["illustrative_entries"], s2016["poverty_counties"]) == (size, illustrative, b2016["poverty_counties"])

@@ -56,6 +56,7 @@ def test_lenghu_and_mangya_designated_2016_are_counted_alike(no_designations):
     designate(unit("X632801"), 2016)
     designate(unit("X632802"), 2016)
     # End-2016: two places, two poverty counties covered (main counted 1 county but 2 covered).
+    assert (coverage(2016).demonstration_counties, coverage(2016).poverty_counties_covered) == (2, 2)
     assert counts(coverage(2016)) == (2, 2, 2, 2)
     assert province("630000", 2016) == (2, 2, 2)
     # End-2018: one place, 茫崖市; both poverty counties are covered through it.
@@ -70,7 +71,8 @@ def test_changdao_and_penglai_are_two_places_until_they_merge(no_designations):
     # 长岛县 and 蓬莱市 merged into 蓬莱区 370614 in 2020.
     designate(unit("370634"), 2017)
     designate(unit("370684"), 2018)
-    assert counts(coverage(2018)) == (2, 2, 2, 0)  # main said 1 county at end-2018
+    assert coverage(2018).demonstration_counties == 2  # main said 1 county at end-2018
+    assert counts(coverage(2018)) == (2, 2, 2, 0)
     assert province("370000", 2018) == (2, 2, 0)
     assert counts(coverage(2020)) == (2, 2, 1, 0)
     assert province("370000", 2020) == (2, 1, 0)
