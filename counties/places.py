@@ -15,7 +15,6 @@ from the units' first years. Every statistic therefore runs the same code for th
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -64,16 +63,6 @@ class PlaceResolver:
                     found.add(earlier)
                     todo.append(earlier)
         return found
-
-    def members(self, places: Iterable[int], units: Iterable[int], as_of: int | None = None) -> dict[int, set[int]]:
-        """place pk -> which of `units` belong to it as of `as_of`."""
-        wanted = set(places)
-        result: dict[int, set[int]] = defaultdict(set)
-        for unit in units:
-            place = self.place(unit, as_of)
-            if place in wanted:
-                result[place].add(unit)
-        return result
 
 
 def place_resolver() -> PlaceResolver:

@@ -48,6 +48,7 @@ from .models import (
     Unit,
     UnitSuccession,
     UnitType,
+    code_in_use,
 )
 from .places import place_resolver
 from .services import mark_data_changed, record_initial_history
@@ -148,7 +149,7 @@ class UnitInfo:
     current: int
 
     def in_use(self, year: int) -> bool:
-        return (self.first_year is None or self.first_year <= year) and (self.last_year is None or self.last_year >= year)
+        return code_in_use(self.first_year, self.last_year, year)
 
     @property
     def is_corps(self) -> bool:

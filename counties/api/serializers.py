@@ -9,6 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from counties.models import (
+    FIRST_PROGRAMME_YEAR,
+    LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
     FundingAllocation,
@@ -291,9 +293,11 @@ YUAN = {"max_digits": 18, "decimal_places": 2}
 
 
 class AsOfSerializer(serializers.Serializer):
-    as_of = serializers.IntegerField(required=False, min_value=2014, help_text="Year-end (default: the latest year with a batch).")
+    as_of = serializers.IntegerField(
+        required=False, min_value=FIRST_PROGRAMME_YEAR, help_text="Year-end (default: the latest year with a batch)."
+    )
 
-    def __init__(self, *args: Any, latest: int = 2100, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, latest: int = LAST_PLAUSIBLE_YEAR, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.latest = latest
 
