@@ -1,5 +1,5 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -23,7 +23,8 @@ urlpatterns = [
     path("stats/funding/", views.FundingStatisticsView.as_view(), name="stats-funding"),
     path("stats/exits/", views.ExitStatisticsView.as_view(), name="stats-exits"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's set-up script as a file (?script=), not inline: see the CSP.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"), name="docs"),
     *router.urls,
     re_path(r"^.*$", not_found),
 ]
