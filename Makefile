@@ -6,16 +6,24 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Running needs only requirements.txt; testing adds requirements-dev.txt. Both are pinned with
+# hashes (pip refuses a file whose hash differs), compiled from the .in files by `make requirements`.
 STAMP := $(VENV)/.requirements-installed
+DEV_STAMP := $(VENV)/.dev-requirements-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint data messages browser schema clean bench-import
+.PHONY: run test lint data messages browser schema requirements clean bench-import
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 # `make run` is for a developer's machine: DEBUG on, the public development key, SQLite by default.
 run: export DEBUG ?= 1
@@ -29,7 +37,7 @@ data: $(STAMP) messages
 	$(BIN)/python manage.py load_illustrative_roster
 
 test: export DJANGO_SETTINGS_MODULE = registry.settings_test
-test: $(STAMP) lint messages browser
+test: $(DEV_STAMP) lint messages browser
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -49,14 +57,20 @@ browser:
 messages: $(STAMP)
 	$(BIN)/pybabel -q compile -d locale -D django
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # Regenerate the committed OpenAPI schema after changing the API (a test fails until you do).
 schema: export DJANGO_SETTINGS_MODULE = registry.settings_test
-schema: $(STAMP)
+schema: $(DEV_STAMP)
 	$(BIN)/python manage.py spectacular --file openapi/v1.yaml --validate --fail-on-warn --lang en
+
+# Recompile the pinned, hashed requirements after editing requirements.in or requirements-dev.in
+# (existing pins are kept; `make requirements UPGRADE=--upgrade` moves them to the latest releases).
+requirements: $(DEV_STAMP)
+	$(PIP_COMPILE) $(UPGRADE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) $(UPGRADE) --output-file requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

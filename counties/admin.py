@@ -3,6 +3,7 @@ with reasons, provincial restrictions, no lost edits."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, time
 from typing import Any
@@ -11,7 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -23,9 +24,10 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ConfirmImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services, tables, uploads
+from . import services, statistics, tables, uploads
 from .imports import ADMIN_MAX_ROWS, DesignationResource, FundingAllocationResource, PovertyStatusResource, template_rows
 from .models import (
+    KEY_PATTERN,
     ApiToken,
     Batch,
     Designation,
@@ -38,6 +40,7 @@ from .models import (
     StaffProfile,
     Unit,
     UnitSuccession,
+    code_matches,
     hash_token,
     no_control_characters,
 )
@@ -401,7 +404,9 @@ class PovertyStatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Unit]) -> QuerySet[Unit]:
         if self.value() in ("yes", "no"):
-            return queryset.filter(poverty_status__isnull=self.value() == "no")
+            # The place rule, as on the public list: 宣化区 is the poverty county 宣化县 became.
+            poverty = Q(pk__in=statistics.list_index().poverty_exits.keys())
+            return queryset.filter(poverty if self.value() == "yes" else ~poverty)
         return queryset
 
 
@@ -426,9 +431,8 @@ class UnitSearchMixin:
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
         term = search_term.strip()
-        if term.isdigit() and len(term) == 6:
-            current = Unit.objects.filter(key=term).values("current")
-            results = results | queryset.filter(**{f"{self.unit_path}pk__in" if self.unit_path else "pk__in": current})
+        if re.fullmatch(KEY_PATTERN, term):
+            results = results | queryset.filter(code_matches(term, path=self.unit_path))
         return results, may_have_duplicates
 
 

@@ -15,14 +15,18 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Lower, Replace
 from django.forms.utils import pretty_name
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from . import statistics
 from .models import (
+    FIRST_DIVISION_YEAR,
+    KEY_PATTERN,
+    LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
     DesignationStatus,
@@ -35,10 +39,11 @@ from .models import (
     SourceKind,
     Unit,
     UnitType,
+    code_matches,
 )
 
-YEAR_MIN, YEAR_MAX = 1949, 2100
-CODE_VALIDATOR = RegexValidator(r"^(?:[0-9]{6}|X[0-9]{6})$", _("Enter a 6-digit code (or a registry key such as X632801)."))
+YEAR_MIN, YEAR_MAX = FIRST_DIVISION_YEAR, LAST_PLAUSIBLE_YEAR
+CODE_VALIDATOR = RegexValidator(rf"^{KEY_PATTERN}$", _("Enter a 6-digit code (or a registry key such as X632801)."))
 
 
 class YearsField(forms.CharField):
@@ -159,21 +164,23 @@ class OrderingFilter(django_filters.OrderingFilter):
         return ordered.order_by(*expressions, "pk")
 
 
-def counted_designations_for(years: list[int] | None = None) -> QuerySet[Designation]:
-    designations = Designation.objects.counted().filter(unit=OuterRef("pk"))
-    if years:
-        designations = designations.filter(batch__year__in=years)
-    return designations
-
-
 class UnitFilterSet(django_filters.FilterSet):
     province = django_filters.ModelChoiceFilter(queryset=Province.objects.all(), to_field_name="code", label=_("province (code)"))
     prefecture = django_filters.ModelChoiceFilter(queryset=Prefecture.objects.all(), to_field_name="code", label=_("prefecture (code)"))
     type = django_filters.ChoiceFilter(field_name="unit_type", choices=UnitType.choices, label=_("type"))
-    poverty = BooleanFilter(method="filter_poverty", label=_("one of the 832 poverty counties"))
-    exit_year = YearFilter(field_name="poverty_status__exit_year", label=_("poverty exit year"))
-    batch_year = YearsFilter(method="filter_batch_year", label=_("designated in batch year(s): 2016, 2015,2017 or 2015-2017"))
-    designated = BooleanFilter(method="filter_designated", label=_("designated in any batch"))
+    poverty = BooleanFilter(method="filter_poverty", label=_("one of the 832 poverty counties, or the unit it became"))
+    exit_year = YearFilter(method="filter_exit_year", label=_("poverty exit year (of the poverty county this unit is or became)"))
+    batch_year = YearsFilter(
+        method="filter_batch_year",
+        label=_("designated in batch year(s), 2016, 2015,2017 or 2015-2017: units designated then, and the places they have become"),
+    )
+    designated = BooleanFilter(
+        method="filter_designated",
+        label=_("a demonstration county: a place (unit in use) designated in any batch, under this or an earlier code"),
+    )
+    designated_unit = BooleanFilter(
+        method="filter_designated_unit", label=_("a unit designated under its own code in any batch (retired codes included)")
+    )
     in_use = BooleanFilter(method="filter_in_use", label=_("code in use today"))
     code = django_filters.CharFilter(method="filter_code", label=_("code; an old code also finds its successor"), **code_filter_field())
     q = django_filters.CharFilter(method="filter_q", label=_("code, Chinese name or pinyin"), max_length=50)
@@ -193,16 +200,31 @@ class UnitFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_poverty(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
-        return qs if value is None else qs.filter(poverty_status__isnull=not value)
+        if value is None:
+            return qs
+        poverty = Q(pk__in=statistics.list_index().poverty_exits.keys())
+        return qs.filter(poverty if value else ~poverty)
 
     def filter_batch_year(self, qs: QuerySet[Unit], name: str, value: list[int] | None) -> QuerySet[Unit]:
-        return qs.filter(Exists(counted_designations_for(value))) if value else qs
+        if not value:
+            return qs
+        # A place designated in those years under any of its codes, or a unit under its own.
+        return qs.filter(pk__in=statistics.list_index().in_years(value))
 
     def filter_designated(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        exists = Exists(counted_designations_for())
-        return qs.filter(exists if value else ~exists)
+        places = Q(pk__in=statistics.list_index().places)
+        return qs.filter(places if value else ~places)
+
+    def filter_designated_unit(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
+        if value is None:
+            return qs
+        units = Q(pk__in=statistics.list_index().designated_units)
+        return qs.filter(units if value else ~units)
+
+    def filter_exit_year(self, qs: QuerySet[Unit], name: str, value: int | None) -> QuerySet[Unit]:
+        return qs if value is None else qs.filter(pk__in=statistics.list_index().exited_in(value))
 
     def filter_in_use(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         return qs if value is None else qs.filter(last_year__isnull=value)
@@ -210,17 +232,14 @@ class UnitFilterSet(django_filters.FilterSet):
     def filter_code(self, qs: QuerySet[Unit], name: str, value: str) -> QuerySet[Unit]:
         if not value:
             return qs
-        # The unit that holds the code, and the unit it has become.
-        current = Unit.objects.filter(key=value).values("current")
-        return qs.filter(Q(key=value) | Q(pk__in=current))
+        return qs.filter(code_matches(value))
 
     def filter_q(self, qs: QuerySet[Unit], name: str, value: str) -> QuerySet[Unit]:
         value = value.strip()
         if not value:
             return qs
         if value.isdigit():
-            current = Unit.objects.filter(key=value).values("current")
-            return qs.filter(Q(key__startswith=value) | Q(pk__in=current))
+            return qs.filter(code_matches(value, prefix=True))
         squeezed = value.replace(" ", "").replace("'", "").lower()
         qs = qs.annotate(_pinyin=Replace(Replace(Lower("name_pinyin"), Value(" "), Value("")), Value("'"), Value("")))
         return qs.filter(Q(name_zh__contains=value) | Q(other_names__contains=value) | Q(_pinyin__contains=squeezed))
@@ -252,8 +271,7 @@ class RecordFilterSet(django_filters.FilterSet):
     def filter_code(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         if not value:
             return qs
-        current = Unit.objects.filter(key=value).values("current")
-        return qs.filter(Q(unit__key=value) | Q(unit__in=current))
+        return qs.filter(code_matches(value, path="unit__"))
 
 
 class DesignationFilterSet(RecordFilterSet):

@@ -29,14 +29,36 @@ from simple_history.models import HistoricalRecords
 
 # Official GB/T 2260 codes are six digits. Units that never had an official code (the Qinghai
 # 行委) get a registry key of "X" and six digits, which can never clash with an official code.
+# KEY_PATTERN is unanchored so that URL patterns, filters and constraints share it.
 CODE_REGEX = r"^[0-9]{6}$"
-REGISTRY_KEY_REGEX = r"^(?:[0-9]{6}|X[0-9]{6})$"
+KEY_PATTERN = r"(?:[0-9]{6}|X[0-9]{6})"
+REGISTRY_KEY_REGEX = rf"^{KEY_PATTERN}$"
 REGISTRY_KEY_PREFIX = "X"
 
 # The programme began in 2014; division codes in the reference data reach back to 1949.
 FIRST_PROGRAMME_YEAR = 2014
 LAST_PLAUSIBLE_YEAR = 2100
 FIRST_DIVISION_YEAR = 1949
+
+
+def code_in_use(first_year: int | None, last_year: int | None, year: int) -> bool:
+    """Whether a code with these years in use was in use at the end of `year` (empty: open-ended)."""
+    return (first_year is None or first_year <= year) and (last_year is None or last_year >= year)
+
+
+def in_use_at_q(year: int, prefix: str = "") -> Q:
+    """The same rule as `code_in_use`, as a filter on a unit (`prefix` reaches it, e.g. "unit__")."""
+    return (Q(**{f"{prefix}first_year__lte": year}) | Q(**{f"{prefix}first_year__isnull": True})) & (
+        Q(**{f"{prefix}last_year__gte": year}) | Q(**{f"{prefix}last_year__isnull": True})
+    )
+
+
+def code_matches(value: str, path: str = "", prefix: bool = False) -> Q:
+    """A unit (reached through `path`, e.g. "unit__") named by `value`: the unit holding the code,
+    and the unit that code has become, so an old code also finds its successor. With `prefix`,
+    codes starting with `value` match too (the successor still only for an exact code)."""
+    held = Q(**{f"{path}key__startswith" if prefix else f"{path}key": value})
+    return held | Q(**{f"{path}pk__in": Unit.objects.filter(key=value).values("current")})
 
 
 # Characters no registry text may hold: C0 controls other than tab, newline and carriage return,
@@ -186,7 +208,7 @@ class Prefecture(TimeStamped):
 class UnitQuerySet(models.QuerySet["Unit"]):
     def in_use_at(self, year: int) -> UnitQuerySet:
         """Units whose code was in use at the end of `year`."""
-        return self.filter(Q(first_year__lte=year) | Q(first_year__isnull=True)).filter(Q(last_year__gte=year) | Q(last_year__isnull=True))
+        return self.filter(in_use_at_q(year))
 
     def in_use(self) -> UnitQuerySet:
         return self.filter(last_year__isnull=True)
@@ -196,10 +218,9 @@ class UnitQuerySet(models.QuerySet["Unit"]):
 
         Accepts official codes and registry keys. Returns None for a code the registry never held.
         """
-        unit = self.select_related("current").filter(key=code).first()
-        if unit is None:
-            return None
-        return unit.current or unit
+        # The code matcher gives the unit and what it became; the place is the one that is its own current.
+        found = list(self.filter(code_matches(code)))
+        return next((u for u in found if u.current_id == u.pk), None) or next((u for u in found if u.key == code), None)
 
 
 class Unit(TimeStamped):
@@ -290,6 +311,9 @@ class Unit(TimeStamped):
     @property
     def is_in_use(self) -> bool:
         return self.last_year is None
+
+    def is_in_use_at(self, year: int) -> bool:
+        return code_in_use(self.first_year, self.last_year, year)
 
     @property
     def has_official_code(self) -> bool:

@@ -29,6 +29,9 @@ from django.utils import timezone
 
 from . import naming
 from .models import (
+    FIRST_DIVISION_YEAR,
+    FIRST_PROGRAMME_YEAR,
+    LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
     PovertyStatus,
@@ -41,6 +44,7 @@ from .models import (
     SuccessionKind,
     Unit,
     UnitSuccession,
+    code_in_use,
 )
 from .services import mark_data_changed, rebuild_lineage, record_initial_history
 
@@ -97,7 +101,7 @@ class Row:
             raise self.error(f"column {column!r} must be a 6-digit code, got {value!r}")
         return value
 
-    def year(self, column: str, *, blank: bool = False, low: int = 1949, high: int = 2100) -> int | None:
+    def year(self, column: str, *, blank: bool = False, low: int = FIRST_DIVISION_YEAR, high: int = LAST_PLAUSIBLE_YEAR) -> int | None:
         value = self[column]
         if blank and value == "":
             return None
@@ -596,7 +600,7 @@ class Loader:
             values: dict[str, Any] = {
                 "unit": key,
                 "region": row.choice("region_en", regions),
-                "exit_year": row.year("exit_year", blank=True, low=2014),
+                "exit_year": row.year("exit_year", blank=True, low=FIRST_PROGRAMME_YEAR),
                 "exit_year_note": " ".join(notes),
                 "listed_name": row.required("source_name"),
                 "is_key_county_2012": None,
@@ -619,7 +623,7 @@ class Loader:
         kinds = set(SourceKind.values) - {SourceKind.ILLUSTRATIVE}
         self.batches: dict[tuple[int, int], dict[str, Any]] = {}
         for row in self.batch_rows:
-            year = row.year("year", low=2014)
+            year = row.year("year", low=FIRST_PROGRAMME_YEAR)
             sequence = row.integer("sequence") or 1
             document_date = row["document_date"]
             try:
@@ -654,7 +658,7 @@ class Loader:
         self.designations: dict[tuple[str, tuple[int, int]], dict[str, Any]] = {}
         primary = {pred: succ for (pred, succ, _), v in self.successions.items() if v["is_primary"]}
         for row in self.designation_rows:
-            year = row.year("batch_year", low=2014)
+            year = row.year("batch_year", low=FIRST_PROGRAMME_YEAR)
             batch_key = (year, 1)
             if batch_key not in self.batches:
                 raise row.error(f"no batch for year {year} in {FILES['batches']}")
@@ -706,7 +710,7 @@ class Loader:
         by_name = {name: code for code, name in self.provinces.items()}
         self.province_counts: dict[tuple[int, str, str], dict[str, Any]] = {}
         for row in self.province_count_rows:
-            year = row.year("batch_year", low=2014)
+            year = row.year("batch_year", low=FIRST_PROGRAMME_YEAR)
             province = by_name.get(row["province_name"])
             if province is None:
                 raise row.error(f"unknown province {row['province_name']!r}")
@@ -834,7 +838,7 @@ def _first_year(spans: list[tuple[int, int | None]], first_in_window: int) -> in
 
 
 def _in_use(unit: dict[str, Any], year: int) -> bool:
-    return (unit["first_year"] is None or unit["first_year"] <= year) and (unit["last_year"] is None or unit["last_year"] >= year)
+    return code_in_use(unit["first_year"], unit["last_year"], year)
 
 
 def _categories(row: Row) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Count
@@ -42,13 +42,15 @@ from .models import (
     FundingAllocation,
     FundingLevel,
     PovertyStatus,
+    ProgrammeFact,
     PublishedProvinceCount,
     SourceKind,
     Unit,
-    UnitLineage,
     UnitSuccession,
     UnitType,
+    code_in_use,
 )
+from .places import place_resolver
 from .services import ReplacementBlocked, record_initial_history, remove_designations, remove_funding, write_records
 from .statistics import batch_composition, coverage
 
@@ -56,13 +58,10 @@ ROSTER_SOURCE = "Illustrative roster (manage.py load_illustrative_roster); not a
 ROSTER_NOTE = "Invented to reproduce the published batch figures; no official roster was available."
 FUNDING_NOTE = "Illustrative: the batch's published central funds per county, applied to each county of the batch."
 
-BATCH_SIZES = {2014: 56, 2015: 200, 2016: 240, 2017: 260, 2018: 260, 2019: 215}
-# Poverty counties per batch where published (2016: 66% of 240 rounds from 158).
-POVERTY_PER_BATCH = {2016: 158, 2017: 237, 2018: 238, 2019: 138}
-# Headline cumulative figures: year -> (distinct demonstration counties, poverty counties covered).
-CUMULATIVE = {2018: (1016, 737), 2019: (1180, 832)}
-# 2014 and 2015 have no published poverty count; together they hold what the headline leaves.
-POVERTY_2014_2015 = CUMULATIVE[2018][1] - POVERTY_PER_BATCH[2017] - POVERTY_PER_BATCH[2018] - POVERTY_PER_BATCH[2016]
+# The published cumulative figures the roster reproduces, by the year-end they describe:
+# (distinct demonstration counties, poverty counties covered), as ProgrammeFact identifiers. The
+# May-2020 figures describe the programme after the 2019 batch (there was no 2020 batch by then).
+CUMULATIVE_FACTS = {2018: ("C2018_n", "C2018_pov"), 2019: ("C2020_n", "C2020_cov")}
 XINJIANG = "650000"
 CORPS_PREFIX = "6590"
 # Units a demonstration county is normally drawn from (urban districts rarely were).
@@ -81,6 +80,59 @@ class RosterError(Exception):
     """The roster cannot be built consistently with the published figures."""
 
 
+@dataclass(frozen=True)
+class RosterTargets:
+    """The published figures the roster must reproduce, read from the database (the batches'
+    published sizes and poverty counts, and the published cumulative figures), never retyped here."""
+
+    batch_sizes: dict[int, int]
+    poverty_per_batch: dict[int, int]
+    cumulative: dict[int, tuple[int, int]]
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(self.batch_sizes)
+
+    @property
+    def last_year(self) -> int:
+        return max(self.cumulative)
+
+    @property
+    def poverty_before_first_published(self) -> int:
+        """Poverty counties the batches without a published count hold together: what the earliest
+        cumulative figure leaves after the batches that have one."""
+        year = min(self.cumulative)
+        return self.cumulative[year][1] - sum(n for y, n in self.poverty_per_batch.items() if y <= year)
+
+    @property
+    def years_without_poverty_count(self) -> list[int]:
+        return [y for y in self.years if y not in self.poverty_per_batch]
+
+
+def roster_targets() -> RosterTargets:
+    """Read the targets: every first batch up to the last cumulative figure, with its published
+    size; its poverty count as published, or else its published share of its size (2016: 66% of
+    240 → 158)."""
+    facts = dict(
+        ProgrammeFact.objects.filter(fact_id__in=[f for pair in CUMULATIVE_FACTS.values() for f in pair]).values_list("fact_id", "value")
+    )
+    missing = sorted(f for pair in CUMULATIVE_FACTS.values() for f in pair if facts.get(f) is None)
+    if missing:
+        raise RosterError(f"published figures {', '.join(missing)} are missing: run load_reference_data first")
+    cumulative = {year: (int(facts[distinct]), int(facts[covered])) for year, (distinct, covered) in CUMULATIVE_FACTS.items()}
+    sizes: dict[int, int] = {}
+    poverty: dict[int, int] = {}
+    for batch in Batch.objects.filter(sequence=1, year__lte=max(cumulative), planned_size__isnull=False).order_by("year"):
+        sizes[batch.year] = batch.planned_size
+        if batch.published_poverty_counties is not None:
+            poverty[batch.year] = batch.published_poverty_counties
+        elif batch.published_poverty_share_pct is not None:
+            poverty[batch.year] = int((batch.published_poverty_share_pct * batch.planned_size / 100).to_integral_value(ROUND_HALF_UP))
+    if not sizes:
+        raise RosterError("no batch with a published size: run load_reference_data first")
+    return RosterTargets(sizes, poverty, cumulative)
+
+
 def _order(year: int, key: str) -> str:
     return hashlib.sha256(f"{year}|{key}".encode()).hexdigest()
 
@@ -97,7 +149,7 @@ class UnitInfo:
     current: int
 
     def in_use(self, year: int) -> bool:
-        return (self.first_year is None or self.first_year <= year) and (self.last_year is None or self.last_year >= year)
+        return code_in_use(self.first_year, self.last_year, year)
 
     @property
     def is_corps(self) -> bool:
@@ -135,16 +187,25 @@ class RosterBuilder:
         self.primary = dict(
             UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id")
         )
+        self.targets = roster_targets()
         self.places = set(PovertyStatus.objects.values_list("unit_id", flat=True))
-        # For every unit, the poverty counties it is the same place as (following code changes).
+        # The statistics' place rule (counties.places), at the year-ends the published figures
+        # describe: a unit's place at the last of them stands for its `current` (two units merged
+        # only later still count twice), and a unit is "the same place" as a poverty county when
+        # they share a place at any of them (places only merge over time, so this holds for every
+        # earlier batch year too).
+        resolver = place_resolver()
+        for unit in self.units.values():
+            unit.current = resolver.place(unit.pk, self.targets.last_year)
         self.places_of: dict[int, set[int]] = defaultdict(set)
-        for ancestor, descendant in UnitLineage.objects.values_list("ancestor_id", "descendant_id"):
-            if ancestor in self.places:
-                self.places_of[descendant].add(ancestor)
-            if descendant in self.places:
-                self.places_of[ancestor].add(descendant)
-        self.batches = {b.year: b for b in Batch.objects.filter(year__in=BATCH_SIZES, sequence=1)}
-        missing = sorted(set(BATCH_SIZES) - set(self.batches))
+        for year in self.targets.cumulative:
+            poverty_at: dict[int, set[int]] = defaultdict(set)
+            for pk in self.places:
+                poverty_at[resolver.place(pk, year)].add(pk)
+            for pk in self.units:
+                self.places_of[pk] |= poverty_at.get(resolver.place(pk, year), set())
+        self.batches = {b.year: b for b in Batch.objects.filter(year__in=self.targets.years, sequence=1)}
+        missing = sorted(set(self.targets.years) - set(self.batches))
         if missing:
             raise RosterError(f"no batch for {', '.join(map(str, missing))}: run load_reference_data first")
         self.fixed = list(
@@ -164,14 +225,14 @@ class RosterBuilder:
             self.official[year].add(province)
         # year -> province -> every count stated for it
         self.published: dict[int, dict[str, list[int]]] = defaultdict(dict)
-        for (year, province), counts in published_province_counts().items():
+        for (year, province), counts in published_province_counts(self.targets.years).items():
             self.published[year][province] = counts
 
         self.plan = Plan()
         # Units recorded from real sources in 2014-2018 are kept for their own batch: no earlier
         # batch may take them (or the poverty counties they cover), or they would become repeats.
-        self.reserved_currents = {self.units[pk].current for pk, year in self.fixed if year <= 2018}
-        self.reserved_places = set().union(*(self.places_of[pk] for pk, year in self.fixed if year <= 2018))
+        self.reserved_currents = {self.units[pk].current for pk, year in self.fixed if year < self.targets.last_year}
+        self.reserved_places = set().union(*(self.places_of[pk] for pk, year in self.fixed if year < self.targets.last_year))
         self.used_currents: set[int] = set()
         self.covered: set[int] = set()
         self.designated: list[tuple[int, int]] = []  # (unit, year), in order
@@ -246,7 +307,7 @@ class RosterBuilder:
                 slots.append(Slot("corps", {province}, True, max(counts) - min(counts) - sum(u.is_corps for u in in_province)))
             else:
                 slots.append(Slot(province, {province}, None, max(counts) - len(in_province)))
-        rest = BATCH_SIZES[year] - sum(max(c) for c in statements.values())
+        rest = self.targets.batch_sizes[year] - sum(max(c) for c in statements.values())
         slots.append(Slot("elsewhere", None, None, rest - sum(1 for u in fixed_here if u.province not in claimed)))
         for slot in slots:
             if slot.need < 0:
@@ -297,19 +358,24 @@ class RosterBuilder:
         return [self.units[pk] for pk, y in self.fixed if y == year]
 
     def build(self) -> Plan:
-        slots = {year: self.slots(year) for year in (2014, 2015, 2016, 2017, 2018)}
-        for year in (2014, 2015):
+        targets = self.targets
+        early = targets.years_without_poverty_count
+        later = [y for y in targets.years if y in targets.poverty_per_batch and y < targets.last_year]
+        slots = {year: self.slots(year) for year in early + later}
+        for year in early:
             for unit in self.fixed_for(year):
                 self.add(unit, year, fixed=True)
-        fixed_poverty_early = sum(1 for pk, y in self.fixed if y in (2014, 2015) and self.places_of[pk])
-        self.allocate_poverty([(y, s) for y in (2014, 2015) for s in slots[y]], POVERTY_2014_2015 - fixed_poverty_early)
-        for year in (2014, 2015):
+        fixed_poverty_early = sum(1 for pk, y in self.fixed if y in early and self.places_of[pk])
+        self.allocate_poverty([(y, s) for y in early for s in slots[y]], targets.poverty_before_first_published - fixed_poverty_early)
+        for year in early:
             self.fill(year, slots[year], old_base=None)
-        for year in (2016, 2017, 2018):
+        for year in later:
             fixed = self.fixed_for(year)
             for unit in fixed:
                 self.add(unit, year, fixed=True)
-            self.allocate_poverty([(year, s) for s in slots[year]], POVERTY_PER_BATCH[year] - sum(1 for u in fixed if self.places_of[u.pk]))
+            self.allocate_poverty(
+                [(year, s) for s in slots[year]], targets.poverty_per_batch[year] - sum(1 for u in fixed if self.places_of[u.pk])
+            )
             # The non-poverty counties of 2017 and 2018 were old revolutionary base counties.
             self.fill(year, slots[year], old_base=True if year >= 2017 else None)
         self.build_2019()
@@ -317,7 +383,7 @@ class RosterBuilder:
 
     def build_2019(self) -> None:
         """Cover every remaining poverty county, then repeat designations up to the published totals."""
-        year = 2019
+        year = self.targets.last_year
         earlier = list(self.designated)
         fixed = self.fixed_for(year)
         entries_2019: set[int] = set()
@@ -339,11 +405,17 @@ class RosterBuilder:
             entries_2019.add(unit.pk)
 
         poverty_entries = sum(1 for pk in entries_2019 if self.places_of[pk])
-        distinct_target, _ = CUMULATIVE[2019]
-        distinct_2018, _ = CUMULATIVE[2018]
-        poverty_repeats = POVERTY_PER_BATCH[year] - poverty_entries
-        new_others = (distinct_target - distinct_2018) - new_currents
-        other_repeats = BATCH_SIZES[year] - POVERTY_PER_BATCH[year] - new_others - sum(1 for pk in entries_2019 if not self.places_of[pk])
+        targets = self.targets
+        distinct_target, _ = targets.cumulative[year]
+        distinct_before, _ = targets.cumulative[max(y for y in targets.cumulative if y < year)]
+        poverty_repeats = targets.poverty_per_batch[year] - poverty_entries
+        new_others = (distinct_target - distinct_before) - new_currents
+        other_repeats = (
+            targets.batch_sizes[year]
+            - targets.poverty_per_batch[year]
+            - new_others
+            - sum(1 for pk in entries_2019 if not self.places_of[pk])
+        )
         if self.official[year]:
             # Official cells hold what they hold; the roster fills the rest as far as it goes.
             poverty_repeats, new_others, other_repeats = (max(0, n) for n in (poverty_repeats, new_others, other_repeats))
@@ -387,17 +459,19 @@ def _check(expected: dict[str, object], actual: dict[str, object]) -> list[str]:
     return [f"{k}: expected {v}, got {actual[k]}" for k, v in expected.items() if actual[k] != v]
 
 
-def verify_roster() -> list[str]:
+def verify_roster(targets: RosterTargets | None = None) -> list[str]:
     """Check the registry's numbers against every published figure the roster promises.
 
     Raises RosterError when a figure is missed and no official record explains it; returns the
     figures missed because official records of a batch and province replace the roster there.
+    The figures are read from the database (roster_targets) unless given.
     """
+    targets = targets or roster_targets()
     expected: dict[str, object] = {}
     actual: dict[str, object] = {}
-    for year, (distinct, covered) in CUMULATIVE.items():
+    for year, (distinct, covered) in targets.cumulative.items():
         c = coverage(year)
-        entries = sum(size for y, size in BATCH_SIZES.items() if y <= year)
+        entries = sum(size for y, size in targets.batch_sizes.items() if y <= year)
         for label, want, got in (
             ("batch entries", entries, c.batch_entries),
             ("distinct counties", distinct, c.demonstration_counties),
@@ -406,18 +480,18 @@ def verify_roster() -> list[str]:
             expected[f"{label} {year}"] = want
             actual[f"{label} {year}"] = got
     for row in batch_composition():
-        if row.year in BATCH_SIZES and row.sequence == 1:
+        if row.year in targets.batch_sizes and row.sequence == 1:
             actual[f"size {row.year}"] = row.size
-            expected[f"size {row.year}"] = BATCH_SIZES[row.year]
-            if row.year in POVERTY_PER_BATCH:
+            expected[f"size {row.year}"] = targets.batch_sizes[row.year]
+            if row.year in targets.poverty_per_batch:
                 actual[f"poverty {row.year}"] = row.poverty_counties
-                expected[f"poverty {row.year}"] = POVERTY_PER_BATCH[row.year]
+                expected[f"poverty {row.year}"] = targets.poverty_per_batch[row.year]
     counts = province_counts()
-    for (year, province), stated in published_province_counts().items():
+    for (year, province), stated in published_province_counts(targets.years).items():
         actual[f"{year} {province}"] = counts.get((year, province), 0)
         expected[f"{year} {province}"] = max(stated)
     wrong = _check(expected, actual)
-    if wrong and not Designation.objects.filter(source_kind=SourceKind.OFFICIAL, batch__year__in=BATCH_SIZES).exists():
+    if wrong and not Designation.objects.filter(source_kind=SourceKind.OFFICIAL, batch__year__in=targets.years).exists():
         raise RosterError("the roster does not reproduce the published figures: " + "; ".join(wrong))
     return wrong
 
@@ -433,10 +507,10 @@ def province_counts() -> dict[tuple[int, str], int]:
     }
 
 
-def published_province_counts() -> dict[tuple[int, str], list[int]]:
+def published_province_counts(years: list[int]) -> dict[tuple[int, str], list[int]]:
     """(year, province code) -> every count stated for it, for the roster's years."""
     stated: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for year, province, count in PublishedProvinceCount.objects.filter(year__in=BATCH_SIZES).values_list("year", "province__code", "count"):
+    for year, province, count in PublishedProvinceCount.objects.filter(year__in=years).values_list("year", "province__code", "count"):
         stated[(year, province)].append(count)
     return stated
 
@@ -485,7 +559,8 @@ def load_illustrative_roster() -> RosterReport:
     Written through the same service as the imports (services.write_records), which refuses an
     illustrative record in a batch and province that holds official records.
     """
-    plan = RosterBuilder().build()
+    builder = RosterBuilder()
+    plan = builder.build()
     existing = {
         (unit, year): old_base
         for unit, year, old_base in Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).values_list(
@@ -493,9 +568,9 @@ def load_illustrative_roster() -> RosterReport:
         )
     }
     if existing == plan.designations and _funding_in_place():
-        return RosterReport(created=0, removed=0, departures=verify_roster())
+        return RosterReport(created=0, removed=0, departures=verify_roster(builder.targets))
     removed = _remove(LOAD_REASON)
-    batches = {b.year: b for b in Batch.objects.filter(year__in=BATCH_SIZES, sequence=1)}
+    batches = {b.year: b for b in Batch.objects.filter(year__in=builder.targets.years, sequence=1)}
     units = Unit.objects.select_related("province").in_bulk([unit for unit, _year in plan.designations])
     designations = [
         Designation(
@@ -518,7 +593,7 @@ def load_illustrative_roster() -> RosterReport:
     funding = _wanted_funding([d for d in all_designations if d.pk not in funded])
     write_records(FundingAllocation, funding, [], fields=[], user=None, reason=LOAD_REASON)
     record_initial_history("loaded with the illustrative roster")  # records loaded before any history
-    return RosterReport(created=len(designations), removed=removed, departures=verify_roster())
+    return RosterReport(created=len(designations), removed=removed, departures=verify_roster(builder.targets))
 
 
 def _funding_in_place() -> bool:

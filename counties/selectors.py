@@ -1,30 +1,47 @@
-"""Reads for the public pages and exports: small functions with a fixed number of queries."""
+"""Reads for the public pages, the API's county records and the exports: small functions with a
+fixed number of queries, applying the place rule of `counties.places` through the statistics'
+list index, so the list, its facets and the API count what the home page counts."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from .models import Designation, FundingAllocation, PovertyStatus, Province, Unit, UnitLineage, UnitSuccession, UnitType
+from . import statistics
+from .models import Designation, DesignationStatus, FundingAllocation, PovertyStatus, Province, Unit, UnitSuccession, UnitType
+from .places import place_resolver
 
-SCOPES = ("demonstration", "all")
-
-
-def designated_units() -> QuerySet[Unit]:
-    return Unit.objects.filter(Exists(Designation.objects.counted().filter(unit=OuterRef("pk"))))
+# What the county list shows: the demonstration counties (designated places, the home page's
+# number), the units designated under their own code (retired codes included: batch entries'
+# units), or every unit.
+PLACES, UNITS, ALL = "demonstration", "designated", "all"
+SCOPES = (PLACES, UNITS, ALL)
+SCOPE_LABELS = {
+    PLACES: _("demonstration counties (places: units in use, counting designations under earlier codes)"),
+    UNITS: _("designated units (codes, retired codes included)"),
+    ALL: _("all county-level units (codes, retired codes included)"),
+}
 
 
 def unit_list(scope: str) -> QuerySet[Unit]:
-    """Units for the public list: demonstration counties (designated in any batch) or all units."""
-    base = Unit.objects.all() if scope == "all" else designated_units()
-    return base.select_related("province", "prefecture", "poverty_status", "current").prefetch_related(
-        Prefetch(
-            "designations",
-            queryset=Designation.objects.counted().select_related("batch").order_by("batch__year", "batch__sequence", "pk"),
-        )
-    )
+    """Units for the public list and its exports, in one of the SCOPES."""
+    units = Unit.objects.all()
+    if scope == PLACES:
+        units = units.filter(pk__in=statistics.list_index().places)
+    elif scope == UNITS:
+        units = units.filter(pk__in=statistics.list_index().designated_units)
+    return units.select_related("province", "prefecture", "current")
+
+
+def scope_totals() -> dict[str, int]:
+    """How many places and how many designated units there are, unfiltered (the page says both)."""
+    index = statistics.list_index()
+    return {PLACES: len(index.places), UNITS: len(index.designated_units)}
 
 
 @dataclass(frozen=True)
@@ -36,32 +53,103 @@ class Facet:
 
 
 def unit_facets(units: QuerySet[Unit]) -> dict[str, list[Facet]]:
-    """Counts of the filtered units by province, batch year, poverty status, exit year and type (5 queries)."""
-    plain = units.order_by().values("pk")
-    provinces = Province.objects.filter(units__in=plain).annotate(n=Count("units")).order_by("code").values_list("code", "name_zh", "n")
-    batch_years = (
-        Designation.objects.counted()
-        .filter(unit__in=plain)
-        .values_list("batch__year")
-        .annotate(n=Count("unit", distinct=True))
-        .order_by("batch__year")
-    )
-    poverty = units.order_by().aggregate(
-        yes=Count("pk", filter=Exists(PovertyStatus.objects.filter(unit=OuterRef("pk")))), total=Count("pk")
-    )
-    exit_years = PovertyStatus.objects.filter(unit__in=plain).values_list("exit_year").annotate(n=Count("pk")).order_by("exit_year")
-    types = units.order_by().values_list("unit_type").annotate(n=Count("pk")).order_by("-n", "unit_type")
+    """Counts of the filtered units by province, batch year, poverty status, exit year and type,
+    under the same rules as the filters (two queries, and the cached list index)."""
+    rows = list(units.order_by().values_list("pk", "province_id", "unit_type"))
+    pks = {pk for pk, _, _ in rows}
+    index = statistics.list_index()
+    province_counts = Counter(province for _, province, _ in rows)
+    provinces = Province.objects.filter(pk__in=province_counts.keys()).order_by("code").values_list("pk", "code", "name_zh")
+    poverty = pks & index.poverty_exits.keys()
+    exit_counts = Counter(year for pk in poverty for year in index.poverty_exits[pk] if year)
+    years = sorted(set(index.places_by_year) | set(index.units_by_year))
+    types = Counter(unit_type for _, _, unit_type in rows)
     type_labels = dict(UnitType.choices)
     return {
-        "province": [Facet("province", code, name, n) for code, name, n in provinces],
-        "batch_year": [Facet("batch_year", str(year), str(year), n) for year, n in batch_years],
+        "province": [Facet("province", code, name, province_counts[pk]) for pk, code, name in provinces],
+        "batch_year": [Facet("batch_year", str(year), str(year), len(pks & index.in_years([year]))) for year in years],
         "poverty": [
-            Facet("poverty", "true", "poverty", poverty["yes"]),
-            Facet("poverty", "false", "other", poverty["total"] - poverty["yes"]),
+            Facet("poverty", "true", "poverty", len(poverty)),
+            Facet("poverty", "false", "other", len(pks) - len(poverty)),
         ],
-        "exit_year": [Facet("exit_year", str(year), str(year), n) for year, n in exit_years if year],
-        "type": [Facet("type", value, str(type_labels.get(value, value)), n) for value, n in types],
+        "exit_year": [Facet("exit_year", str(year), str(year), n) for year, n in sorted(exit_counts.items())],
+        "type": [
+            Facet("type", value, str(type_labels.get(value, value)), n) for value, n in sorted(types.items(), key=lambda i: (-i[1], i[0]))
+        ],
     }
+
+
+def attach_place_records(units: Iterable[Unit]) -> list[Unit]:
+    """Give each unit the records of its place, through code changes (three queries, whatever
+    the number of units): `place_poverty`, the poverty statuses of the unit and of the units that
+    became it (宣化区 130705 carries 宣化县 130721's), and `place_designations`, every designation
+    under those codes (`place_entries`: the counted ones)."""
+    units = list(units)
+    if not units:
+        return units
+    resolver = place_resolver()
+    known = {unit.pk: resolver.known_as(unit.pk) for unit in units}
+    codes = set().union(*known.values())
+    statuses = list(PovertyStatus.objects.filter(unit__in=codes).select_related("unit").order_by("unit__key"))
+    designations = list(
+        Designation.objects.filter(unit__in=codes)
+        .select_related("batch", "unit")
+        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
+    )
+    for unit in units:
+        unit.place_poverty = [s for s in statuses if s.unit_id in known[unit.pk]]
+        unit.place_designations = [d for d in designations if d.unit_id in known[unit.pk]]
+        unit.place_entries = [d for d in unit.place_designations if d.status != DesignationStatus.WITHDRAWN]
+    return units
+
+
+# The county list's export shape: one set of columns for the page's CSV/XLSX downloads and the
+# API's CSV (`/api/v1/counties/?format=csv`).
+COUNTY_COLUMNS = [
+    "code",
+    "name_zh",
+    "name_pinyin",
+    "name_en",
+    "type",
+    "province_code",
+    "province",
+    "prefecture",
+    "in_use",
+    "current_code",
+    "poverty_county",
+    "poverty_listed_as",
+    "exit_year",
+    "designations",
+    "includes_illustrative",
+]
+
+
+def county_row(unit: Unit) -> dict[str, Any]:
+    """One unit as a row of the county list's export (after `attach_place_records`)."""
+    entries = unit.place_entries
+    return {
+        "code": unit.key,
+        "name_zh": unit.name_zh,
+        "name_pinyin": unit.name_pinyin,
+        "name_en": unit.name_en,
+        "type": unit.unit_type,
+        "province_code": unit.province.code,
+        "province": unit.province.name_zh,
+        "prefecture": unit.prefecture.name_zh if unit.prefecture else "",
+        "in_use": unit.is_in_use,
+        "current_code": unit.current.key if unit.current else "",
+        "poverty_county": bool(unit.place_poverty),
+        "poverty_listed_as": "; ".join(s.unit.key for s in unit.place_poverty),
+        "exit_year": "; ".join(str(s.exit_year) for s in unit.place_poverty if s.exit_year),
+        # Year, the code designated (the place's earlier code where it differs) and the source kind.
+        "designations": "; ".join(f"{d.batch.year}:{d.unit.key}:{d.source_kind}" for d in entries),
+        "includes_illustrative": any(d.is_illustrative for d in entries),
+    }
+
+
+def export_rows(units: Iterable[Unit]) -> tuple[list[str], list[list[Any]]]:
+    """The filtered unit list as a table (header and rows), for the page's CSV and XLSX downloads."""
+    return COUNTY_COLUMNS, [[row[c] for c in COUNTY_COLUMNS] for row in map(county_row, attach_place_records(units))]
 
 
 @dataclass
@@ -81,8 +169,9 @@ class Place:
 
 
 def place(unit: Unit) -> Place:
-    """The unit and its predecessors (the units that became it), with their records (5 queries)."""
-    lineage_ids = list(UnitLineage.objects.filter(descendant=unit).order_by("-depth").values_list("ancestor", flat=True))
+    """The unit and the units that became it (its earlier codes, units merged into it), with
+    their records (6 queries)."""
+    lineage_ids = sorted(place_resolver().known_as(unit.pk))
     lineage = sorted(
         Unit.objects.filter(pk__in=lineage_ids).select_related("province", "prefecture"),
         key=lambda u: (u.first_year or 0, u.key),
@@ -94,46 +183,3 @@ def place(unit: Unit) -> Place:
     funding = list(FundingAllocation.objects.filter(unit__in=lineage_ids).select_related("unit").order_by("fiscal_year", "level", "pk"))
     poverty = list(PovertyStatus.objects.filter(unit__in=lineage_ids).select_related("unit"))
     return Place(unit, lineage, successions, designations, funding, poverty)
-
-
-def export_rows(units: QuerySet[Unit]) -> tuple[list[str], list[list[Any]]]:
-    """The filtered unit list as a table, for CSV and XLSX downloads."""
-    header = [
-        "code",
-        "name_zh",
-        "name_pinyin",
-        "name_en",
-        "type",
-        "province_code",
-        "province",
-        "prefecture",
-        "in_use",
-        "current_code",
-        "poverty_county",
-        "exit_year",
-        "designations",
-        "includes_illustrative",
-    ]
-    rows = []
-    for unit in units:
-        designations = list(unit.designations.all())
-        poverty = getattr(unit, "poverty_status", None)
-        rows.append(
-            [
-                unit.key,
-                unit.name_zh,
-                unit.name_pinyin,
-                unit.name_en,
-                unit.unit_type,
-                unit.province.code,
-                unit.province.name_zh,
-                unit.prefecture.name_zh if unit.prefecture else "",
-                "yes" if unit.is_in_use else "no",
-                unit.current.key if unit.current else "",
-                "yes" if poverty else "no",
-                poverty.exit_year if poverty and poverty.exit_year else "",
-                "; ".join(f"{d.batch.year}:{d.source_kind}" for d in designations),
-                "yes" if any(d.is_illustrative for d in designations) else "no",
-            ]
-        )
-    return header, rows

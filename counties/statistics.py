@@ -1,39 +1,48 @@
 """Coverage statistics, as defined in the design brief ("Coverage statistics: definitions").
 
-Every door (pages, API, exports, `manage.py coverage_report`) reads its numbers from here, so a
-number is the same wherever it is shown. Each statistic runs a fixed number of aggregate queries,
-whatever the number of rows, and is cached under the current data token (`DataVersion`), which
-changes with every edit, so a cached number is never stale.
+Every door (home page, county list, province and batch pages, API, exports, `manage.py
+coverage_report`) reads its numbers from here, so the same question gets the same number
+wherever it is asked. Each statistic runs a fixed number of queries, whatever the number of rows,
+and is cached under the current data token (`DataVersion`), which changes with every edit, so a
+cached number is never stale.
 
-Counting rules:
+Definitions, for an as-of year Y (withdrawn designations never count):
 
-* A *batch entry* is a designation that has not been withdrawn.
-* *Distinct demonstration counties* are counted by the unit each designated unit has become
-  (`Unit.current`), so a county designated under its old code and again under its new one is one
-  county.
-* A poverty county is *covered* when some designation is for the same place: its own unit, a unit
-  it became, or a unit that became it (`UnitLineage`). Two units that merged later are not the
-  same place before the merger, so covering one does not cover the other.
-* *As of* a year: designations in batches of that year or earlier; units in use at the end of
-  that year; funding of fiscal years up to that year.
-* Percentages are rounded half up to one decimal. Whether a batch met its rule is decided on the
-  exact ratio.
-* A poverty county *designated before it exited* had a designation in a batch of its exit year
-  or earlier (batches are announced mid-year; exits at the year's end).
+* `batch_entries(Y)`: designations in batches of year Y or earlier.
+* `designated_units(Y)`: distinct units (codes) among them, retired codes included.
+* `demonstration_counties(Y)`: distinct *places as of the end of Y* among them. A place is the unit
+  in use at the end of Y that the designated unit had become by then, following renames, upgrades
+  and mergers of year Y or earlier, not later ones (`counties.places`). 宣化县 (2015) and 宣化区
+  (2018) are one place at end-2018; 长岛县 (2017) and 蓬莱市 (2018) are two places at end-2018 and
+  one from end-2020, when they merged.
+* `poverty_counties_total`: the poverty counties listed (832).
+* `poverty_counties_covered(Y)`: poverty counties whose place as of the end of Y is the place of a
+  designation of year Y or earlier: the same place rule, so a poverty county that merged is
+  covered once its place is.
+* `poverty_coverage_pct(Y)`: covered / total × 100, rounded half up to one decimal (88.6).
+* A batch's poverty counties: its entries whose place at the end of the batch year is a poverty
+  county's place then. Whether a batch met its rule is decided on the exact ratio.
+* Per province: units in use at the end of Y, poverty counties, batch entries by the designated
+  unit's province, demonstration counties by the place's province, covered poverty counties,
+  funding of fiscal years up to Y.
+* A poverty county *designated before it exited* was covered at the end of its exit year
+  (batches are announced mid-year; exits at the year's end).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from .models import (
+    FIRST_PROGRAMME_YEAR,
     Batch,
     Designation,
     DesignationStatus,
@@ -43,10 +52,11 @@ from .models import (
     SourceKind,
     Unit,
 )
+from .places import PlaceResolver, place_resolver
 from .services import data_change_pending, data_version
 
 CACHE_SECONDS = 24 * 60 * 60
-FIRST_YEAR = 2014
+FIRST_YEAR = FIRST_PROGRAMME_YEAR
 ILLUSTRATIVE = Q(source_kind=SourceKind.ILLUSTRATIVE)
 
 T = TypeVar("T")
@@ -89,20 +99,79 @@ def counted_designations(as_of: int | None = None) -> QuerySet[Designation]:
     return entries
 
 
-def poverty_place_filter(designations: QuerySet[Designation]) -> Q:
-    """A filter on PovertyStatus: the poverty county is the same place as one of `designations`."""
-    # The designated unit is the poverty unit or a unit it became (lineage depth >= 0) ...
-    later = designations.filter(unit__lineage_ancestors__ancestor=OuterRef("unit"))
-    # ... or a unit that became the poverty unit.
-    earlier = designations.filter(unit__lineage_descendants__descendant=OuterRef("unit"))
-    return Q(Exists(later)) | Q(Exists(earlier))
+# -- the rows every statistic reads ---------------------------------------------------------------
 
 
-def is_poverty_designation() -> Q:
-    """A filter on Designation: the designated unit is the same place as one of the poverty counties."""
-    later = PovertyStatus.objects.filter(unit__lineage_descendants__descendant=OuterRef("unit"))
-    earlier = PovertyStatus.objects.filter(unit__lineage_ancestors__ancestor=OuterRef("unit"))
-    return Q(Exists(later)) | Q(Exists(earlier))
+@dataclass(frozen=True)
+class Entry:
+    """One batch entry (a counted designation), as the statistics need it."""
+
+    pk: int
+    unit: int
+    batch: int
+    year: int
+    province: int
+    illustrative: bool
+    old_base: bool
+
+
+@dataclass(frozen=True)
+class PovertyCounty:
+    unit: int
+    province: int
+    exit_year: int | None
+
+
+def entries() -> list[Entry]:
+    """Every counted designation (one query)."""
+    rows = counted_designations().values_list(
+        "pk", "unit_id", "batch_id", "batch__year", "unit__province_id", "source_kind", "is_old_revolutionary_base"
+    )
+    return [
+        Entry(pk, unit, batch, year, province, kind == SourceKind.ILLUSTRATIVE, old_base is True)
+        for pk, unit, batch, year, province, kind, old_base in rows
+    ]
+
+
+def poverty_counties() -> list[PovertyCounty]:
+    """The listed poverty counties (one query)."""
+    return [PovertyCounty(*row) for row in PovertyStatus.objects.values_list("unit_id", "unit__province_id", "exit_year")]
+
+
+@dataclass
+class Programme:
+    """The designations, poverty counties and place rule, loaded once (three queries), from which
+    every count below is worked out; one definition of each count, applied to these rows."""
+
+    entries: list[Entry]
+    poverty: list[PovertyCounty]
+    resolver: PlaceResolver
+
+    @classmethod
+    def load(cls) -> Programme:
+        return cls(entries(), poverty_counties(), place_resolver())
+
+    def entries_until(self, as_of: int) -> list[Entry]:
+        return [e for e in self.entries if e.year <= as_of]
+
+    def places(self, as_of: int, among: Iterable[Entry] | None = None) -> set[int]:
+        """Distinct places, as of the end of `as_of`, of the entries up to that year."""
+        chosen = self.entries_until(as_of) if among is None else among
+        return self.resolver.places((e.unit for e in chosen), as_of)
+
+    def poverty_places(self, as_of: int) -> set[int]:
+        return self.resolver.places((p.unit for p in self.poverty), as_of)
+
+    def covered(self, as_of: int, among: Iterable[Entry] | None = None) -> list[PovertyCounty]:
+        """Poverty counties whose place as of `as_of` holds an entry of `as_of` or earlier."""
+        places = self.places(as_of, among)
+        return [p for p in self.poverty if self.resolver.place(p.unit, as_of) in places]
+
+    def is_poverty_entry(self, entry: Entry, poverty_places: dict[int, set[int]]) -> bool:
+        """An entry whose place at the end of its batch year is a poverty county's place then."""
+        if entry.year not in poverty_places:
+            poverty_places[entry.year] = self.poverty_places(entry.year)
+        return self.resolver.place(entry.unit, entry.year) in poverty_places[entry.year]
 
 
 @cached
@@ -122,6 +191,7 @@ def resolve_as_of(as_of: int | None) -> int:
 class Coverage:
     as_of: int
     batch_entries: int
+    designated_units: int
     demonstration_counties: int
     new_entries: int
     repeat_designations: int
@@ -139,33 +209,81 @@ def coverage(as_of: int | None = None) -> Coverage:
     return _coverage(resolve_as_of(as_of))
 
 
-@cached
-def _coverage(as_of: int) -> Coverage:
-    entries = counted_designations(as_of)
-    totals = entries.aggregate(
-        batch_entries=Count("pk"),
-        demonstration_counties=Count("unit__current", distinct=True),
-        new_entries=Count("pk", filter=Q(batch__year=as_of)),
-        illustrative=Count("pk", filter=ILLUSTRATIVE),
-    )
-    poverty = PovertyStatus.objects.aggregate(total=Count("pk"), covered=Count("pk", filter=poverty_place_filter(entries)))
+def _coverage_of(programme: Programme, as_of: int) -> Coverage:
+    until = programme.entries_until(as_of)
+    places = programme.places(as_of, until)
+    covered = len(programme.covered(as_of, until))
+    total = len(programme.poverty)
     return Coverage(
         as_of=as_of,
-        batch_entries=totals["batch_entries"],
-        demonstration_counties=totals["demonstration_counties"],
-        new_entries=totals["new_entries"],
-        repeat_designations=totals["batch_entries"] - totals["demonstration_counties"],
-        poverty_counties_total=poverty["total"],
-        poverty_counties_covered=poverty["covered"],
-        poverty_coverage_pct=percentage(poverty["covered"], poverty["total"]),
-        includes_illustrative=totals["illustrative"] > 0,
+        batch_entries=len(until),
+        designated_units=len({e.unit for e in until}),
+        demonstration_counties=len(places),
+        new_entries=sum(1 for e in until if e.year == as_of),
+        repeat_designations=len(until) - len(places),
+        poverty_counties_total=total,
+        poverty_counties_covered=covered,
+        poverty_coverage_pct=percentage(covered, total),
+        includes_illustrative=any(e.illustrative for e in until),
     )
+
+
+@cached
+def _coverage(as_of: int) -> Coverage:
+    return _coverage_of(Programme.load(), as_of)
 
 
 @cached
 def coverage_series() -> list[Coverage]:
-    """Coverage at the end of every year from 2014 to the latest batch year (two queries a year)."""
-    return [_coverage(year) for year in range(FIRST_YEAR, latest_batch_year() + 1)]
+    """Coverage at the end of every year from 2014 to the latest batch year (one load for all years)."""
+    programme = Programme.load()
+    return [_coverage_of(programme, year) for year in range(FIRST_YEAR, latest_batch_year() + 1)]
+
+
+@dataclass(frozen=True)
+class ListIndex:
+    """What the county list, its facets and the API's filters need to apply the place rule, as
+    of the latest batch year (the year the home page's headline figures describe)."""
+
+    as_of: int
+    places: frozenset[int]  # the demonstration counties: designated places
+    designated_units: frozenset[int]  # units designated under their own code, retired codes included
+    places_by_year: dict[int, frozenset[int]]  # batch year -> places with an entry in it
+    units_by_year: dict[int, frozenset[int]]  # batch year -> units with an entry in it under their own code
+    poverty_exits: dict[int, frozenset[int | None]]  # a poverty county, or a unit it became -> exit year(s)
+
+    def in_years(self, years: Iterable[int]) -> set[int]:
+        """Places, or units under their own code, with an entry in one of `years`."""
+        found: set[int] = set()
+        for year in years:
+            found |= self.places_by_year.get(year, frozenset()) | self.units_by_year.get(year, frozenset())
+        return found
+
+    def exited_in(self, year: int) -> set[int]:
+        return {unit for unit, exits in self.poverty_exits.items() if year in exits}
+
+
+@cached
+def list_index() -> ListIndex:
+    programme = Programme.load()
+    as_of = latest_batch_year()
+    places_by_year: dict[int, set[int]] = defaultdict(set)
+    units_by_year: dict[int, set[int]] = defaultdict(set)
+    for entry in programme.entries_until(as_of):
+        places_by_year[entry.year].add(programme.resolver.place(entry.unit, as_of))
+        units_by_year[entry.year].add(entry.unit)
+    exits: dict[int, set[int | None]] = defaultdict(set)
+    for county in programme.poverty:
+        for unit in programme.resolver.chain(county.unit):
+            exits[unit].add(county.exit_year)
+    return ListIndex(
+        as_of=as_of,
+        places=frozenset(programme.places(as_of)),
+        designated_units=frozenset(e.unit for e in programme.entries_until(as_of)),
+        places_by_year={year: frozenset(found) for year, found in places_by_year.items()},
+        units_by_year={year: frozenset(found) for year, found in units_by_year.items()},
+        poverty_exits={unit: frozenset(found) for unit, found in exits.items()},
+    )
 
 
 # -- batches ------------------------------------------------------------------------------------
@@ -179,6 +297,7 @@ class BatchComposition:
     title_en: str
     published_size: int | None
     size: int
+    illustrative_entries: int
     poverty_counties: int
     poverty_share_pct: Decimal | None
     min_poverty_share_pct: Decimal | None
@@ -190,49 +309,29 @@ class BatchComposition:
     central_funds_allocated_yuan: Decimal
     roster_complete: bool
     includes_illustrative: bool
+    poverty_entry_ids: frozenset[int] = frozenset()
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["poverty_entry_ids"]
+        return data
 
 
 @cached
 def batch_composition() -> list[BatchComposition]:
     """Per batch: entries, poverty counties among them, share, the rule and whether it was met,
-    old revolutionary base counties where recorded, provinces reached and central funds.
+    old revolutionary base counties where recorded, provinces reached and central funds. The one
+    definition of a batch's composition: the home page, batch pages, API and reports read it.
 
     Central funds are the batch's published figures; per county, the published amount or else the
     published total over the published size. `central_funds_allocated_yuan` adds up the central
     allocations recorded against the batch's designations.
     """
-    counted = ~Q(designations__status=DesignationStatus.WITHDRAWN)
-    rows = (
-        Batch.objects.order_by("year", "sequence")
-        .annotate(
-            size=Count("designations", filter=counted),
-            illustrative=Count("designations", filter=counted & Q(designations__source_kind=SourceKind.ILLUSTRATIVE)),
-            old_base=Count("designations", filter=counted & Q(designations__is_old_revolutionary_base=True)),
-            provinces=Count("designations__unit__province", filter=counted, distinct=True),
-        )
-        .values(
-            "pk",
-            "year",
-            "sequence",
-            "title_zh",
-            "title_en",
-            "planned_size",
-            "size",
-            "illustrative",
-            "old_base",
-            "provinces",
-            "min_poverty_share_pct",
-            "central_funds_total",
-            "central_funds_per_county",
-            "roster_complete",
-        )
-    )
-    poverty = dict(
-        counted_designations().filter(is_poverty_designation()).values("batch").annotate(n=Count("pk")).values_list("batch", "n")
-    )
+    programme = Programme.load()
+    by_batch: dict[int, list[Entry]] = defaultdict(list)
+    for entry in programme.entries:
+        by_batch[entry.batch].append(entry)
+    poverty_places: dict[int, set[int]] = {}
     allocated = dict(
         FundingAllocation.objects.filter(level="central", designation__isnull=False)
         .exclude(designation__status=DesignationStatus.WITHDRAWN)
@@ -241,31 +340,36 @@ def batch_composition() -> list[BatchComposition]:
         .values_list("designation__batch", "total")
     )
     result = []
-    for row in rows:
-        size, poor, rule = row["size"], poverty.get(row["pk"], 0), row["min_poverty_share_pct"]
-        total, per_county = row["central_funds_total"], row["central_funds_per_county"]
-        if per_county is None and total is not None and row["planned_size"]:
-            per_county = (total / row["planned_size"]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    for batch in Batch.objects.order_by("year", "sequence"):
+        rows = by_batch[batch.pk]
+        poor = frozenset(e.pk for e in rows if programme.is_poverty_entry(e, poverty_places))
+        size, rule = len(rows), batch.min_poverty_share_pct
+        total, per_county = batch.central_funds_total, batch.central_funds_per_county
+        if per_county is None and total is not None and batch.planned_size:
+            per_county = (total / batch.planned_size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        illustrative = sum(1 for e in rows if e.illustrative)
         result.append(
             BatchComposition(
-                year=row["year"],
-                sequence=row["sequence"],
-                title_zh=row["title_zh"],
-                title_en=row["title_en"],
-                published_size=row["planned_size"],
+                year=batch.year,
+                sequence=batch.sequence,
+                title_zh=batch.title_zh,
+                title_en=batch.title_en,
+                published_size=batch.planned_size,
                 size=size,
-                poverty_counties=poor,
-                poverty_share_pct=percentage(poor, size),
+                illustrative_entries=illustrative,
+                poverty_counties=len(poor),
+                poverty_share_pct=percentage(len(poor), size),
                 min_poverty_share_pct=rule,
                 # The exact ratio, not the rounded share: 49.96% does not meet a 50% rule.
-                meets_rule=None if rule is None or not size else poor * 100 >= rule * size,
-                old_revolutionary_base_counties=row["old_base"],
-                provinces=row["provinces"],
+                meets_rule=None if rule is None or not size else len(poor) * 100 >= rule * size,
+                old_revolutionary_base_counties=sum(1 for e in rows if e.old_base),
+                provinces=len({e.province for e in rows}),
                 central_funds_total_yuan=total,
                 central_funds_per_county_yuan=per_county,
-                central_funds_allocated_yuan=yuan(allocated.get(row["pk"])),
-                roster_complete=row["roster_complete"],
-                includes_illustrative=row["illustrative"] > 0,
+                central_funds_allocated_yuan=yuan(allocated.get(batch.pk)),
+                roster_complete=batch.roster_complete,
+                includes_illustrative=illustrative > 0,
+                poverty_entry_ids=poor,
             )
         )
     return result
@@ -298,46 +402,40 @@ def province_table(as_of: int | None = None) -> list[ProvinceCoverage]:
 
 @cached
 def _province_table(as_of: int) -> list[ProvinceCoverage]:
-    """Per province at the end of `as_of`; six queries whatever the number of rows."""
-
-    def by_province(queryset: QuerySet, field_name: str, **aggregates: Any) -> dict[int, dict[str, Any]]:
-        return {row[field_name]: row for row in queryset.values(field_name).annotate(**aggregates).order_by()}
-
-    units = by_province(Unit.objects.in_use_at(as_of), "province", n=Count("pk"))
-    poverty = by_province(PovertyStatus.objects.all(), "unit__province", n=Count("pk"))
-    entries = counted_designations(as_of)
-    designated = by_province(
-        entries,
-        "unit__province",
-        entries=Count("pk"),
-        distinct=Count("unit__current", distinct=True),
-        illustrative=Count("pk", filter=ILLUSTRATIVE),
-    )
-    covered = by_province(PovertyStatus.objects.filter(poverty_place_filter(entries)), "unit__province", n=Count("pk"))
-    funds = by_province(
-        FundingAllocation.objects.filter(fiscal_year__lte=as_of),
-        "unit__province",
-        total=Sum("amount"),
-        illustrative=Count("pk", filter=ILLUSTRATIVE),
-    )
+    """Per province at the end of `as_of`; a fixed number of queries whatever the number of rows."""
+    programme = Programme.load()
+    until = programme.entries_until(as_of)
+    places = programme.places(as_of, until)
+    province_of = dict(Unit.objects.values_list("pk", "province_id"))
+    units = Counter(Unit.objects.in_use_at(as_of).values_list("province_id", flat=True))
+    poverty = Counter(p.province for p in programme.poverty)
+    covered = Counter(p.province for p in programme.covered(as_of, until))
+    batch_entries = Counter(e.province for e in until)
+    demonstration = Counter(province_of[place] for place in places)
+    illustrative = {e.province for e in until if e.illustrative}
+    funds = {
+        row["unit__province"]: row
+        for row in FundingAllocation.objects.filter(fiscal_year__lte=as_of)
+        .values("unit__province")
+        .annotate(total=Sum("amount"), illustrative=Count("pk", filter=ILLUSTRATIVE))
+        .order_by()
+    }
     result = []
     for province in Province.objects.order_by("code"):
         pk = province.pk
-        poor = poverty.get(pk, {}).get("n", 0)
-        cov = covered.get(pk, {}).get("n", 0)
         result.append(
             ProvinceCoverage(
                 code=province.code,
                 name_zh=province.name_zh,
                 name_en=province.name_en,
-                county_level_units=units.get(pk, {}).get("n", 0),
-                poverty_counties=poor,
-                batch_entries=designated.get(pk, {}).get("entries", 0),
-                demonstration_counties=designated.get(pk, {}).get("distinct", 0),
-                poverty_counties_covered=cov,
-                poverty_coverage_pct=percentage(cov, poor),
+                county_level_units=units[pk],
+                poverty_counties=poverty[pk],
+                batch_entries=batch_entries[pk],
+                demonstration_counties=demonstration[pk],
+                poverty_counties_covered=covered[pk],
+                poverty_coverage_pct=percentage(covered[pk], poverty[pk]),
                 funds_yuan=yuan(funds.get(pk, {}).get("total")),
-                includes_illustrative=bool(designated.get(pk, {}).get("illustrative") or funds.get(pk, {}).get("illustrative")),
+                includes_illustrative=pk in illustrative or bool(funds.get(pk, {}).get("illustrative")),
             )
         )
     return result
@@ -409,16 +507,27 @@ class ExitYear:
 
 @cached
 def exits() -> list[ExitYear]:
-    """Poverty counties by exit year, and how many had been designated by their exit year."""
-    by_exit = counted_designations().filter(batch__year__lte=OuterRef("exit_year"))
-    illustrative_by_exit = by_exit.filter(ILLUSTRATIVE)
-    rows = (
-        PovertyStatus.objects.values("exit_year")
-        .annotate(
-            n=Count("pk"),
-            designated=Count("pk", filter=poverty_place_filter(by_exit)),
-            illustrative=Count("pk", filter=poverty_place_filter(illustrative_by_exit)),
+    """Poverty counties by exit year, and how many were covered at the end of their exit year."""
+    programme = Programme.load()
+    groups: dict[int | None, list[PovertyCounty]] = defaultdict(list)
+    for county in programme.poverty:
+        groups[county.exit_year].append(county)
+    result = []
+    for exit_year in sorted(groups, key=lambda y: (y is None, y or 0)):
+        counties = groups[exit_year]
+        if exit_year is None:
+            result.append(ExitYear(None, len(counties), 0, False))
+            continue
+        until = programme.entries_until(exit_year)
+        places = programme.places(exit_year, until)
+        designated = [c for c in counties if programme.resolver.place(c.unit, exit_year) in places]
+        illustrative_places = programme.places(exit_year, [e for e in until if e.illustrative])
+        result.append(
+            ExitYear(
+                exit_year,
+                len(counties),
+                len(designated),
+                any(programme.resolver.place(c.unit, exit_year) in illustrative_places for c in designated),
+            )
         )
-        .order_by("exit_year")
-    )
-    return [ExitYear(r["exit_year"], r["n"], r["designated"], r["illustrative"] > 0) for r in rows]
+    return result

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import views
+from .models import KEY_PATTERN
 
 app_name = "counties"
 
@@ -8,7 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("counties/", views.county_list, name="county-list"),
     re_path(r"^counties/export\.(?P<file_format>csv|xlsx)$", views.county_export, name="county-export"),
-    re_path(r"^counties/(?P<key>[0-9X][0-9]{5,6})/$", views.county_detail, name="county"),
+    re_path(rf"^counties/(?P<key>{KEY_PATTERN})/$", views.county_detail, name="county"),
     path("provinces/", views.province_list, name="province-list"),
     re_path(r"^provinces/(?P<code>[0-9]{6})/$", views.province_detail, name="province"),
     path("batches/", views.batch_list, name="batch-list"),

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_safe
 from . import charts, selectors, statistics, tables
 from .api.exceptions import API_PREFIX, error_response
 from .filtersets import UnitFilterSet
-from .models import Batch, Designation, DesignationStatus, Province, SourceKind, Unit
+from .models import Batch, Designation, Province, Unit
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -39,24 +38,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     coverage = statistics.coverage()
-    batches = Batch.objects.annotate(
-        recorded=Count("designations", filter=~Q(designations__status=DesignationStatus.WITHDRAWN)),
-        illustrative=Count("designations", filter=Q(designations__source_kind=SourceKind.ILLUSTRATIVE)),
-    )
+    batches = statistics.batch_composition()
     context = {
         "coverage": coverage,
         "coverage_2018": statistics.coverage(2018),
-        "unit_count": Unit.objects.count(),
         "batches": batches,
-        "illustrative_count": Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).count(),
+        "illustrative_count": sum(b.illustrative_entries for b in batches),
     }
     return render(request, "counties/home.html", context)
 
 
 def _list_context(request: HttpRequest) -> tuple[Any, str, UnitFilterSet]:
-    scope = request.GET.get("scope", "demonstration")
+    scope = request.GET.get("scope", selectors.PLACES)
     if scope not in selectors.SCOPES:
-        scope = "demonstration"
+        scope = selectors.PLACES
     filterset = UnitFilterSet(request.GET, queryset=selectors.unit_list(scope))
     return filterset.qs if filterset.is_valid() else Unit.objects.none(), scope, filterset
 
@@ -70,18 +65,22 @@ def county_list(request: HttpRequest) -> HttpResponse:
         page_size = 50
     page_size = page_size if page_size in PAGE_SIZES else 50
     page = Paginator(units, page_size).get_page(request.GET.get("page"))
+    page.object_list = selectors.attach_place_records(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "page": page,
         "scope": scope,
+        "scope_label": selectors.SCOPE_LABELS[scope],
+        "totals": selectors.scope_totals(),
+        "as_of": statistics.latest_batch_year(),
         "filterset": filterset,
         "errors": filterset.errors if filterset.is_bound and not filterset.is_valid() else {},
         "facets": selectors.unit_facets(units) if not filterset.errors else {},
         "query": query.urlencode(),
         "page_size": page_size,
         "page_sizes": PAGE_SIZES,
-        "includes_illustrative": any(d.is_illustrative for u in page.object_list for d in u.designations.all()),
+        "includes_illustrative": any(d.is_illustrative for u in page.object_list for d in u.place_entries),
         "provinces": Province.objects.order_by("code"),
     }
     status = 400 if context["errors"] else 200
@@ -116,7 +115,7 @@ def province_detail(request: HttpRequest, code: str) -> HttpResponse:
     designations = (
         Designation.objects.counted()
         .filter(unit__province=province)
-        .select_related("unit", "batch", "unit__poverty_status")
+        .select_related("unit", "batch")
         .order_by("batch__year", "batch__sequence", "unit__key", "pk")
     )
     return render(
@@ -127,6 +126,7 @@ def province_detail(request: HttpRequest, code: str) -> HttpResponse:
             "row": row,
             "as_of": as_of,
             "designations": designations,
+            "poverty_designations": set().union(*(b.poverty_entry_ids for b in statistics.batch_composition())),
             "includes_illustrative": row.includes_illustrative,
         },
     )
@@ -155,10 +155,8 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
         .select_related("unit__province", "unit__current", "batch")
         .order_by("batch__sequence", "unit__province__code", "unit__key", "pk")
     )
-    poverty_units = set(
-        Designation.objects.counted().filter(batch__year=year).filter(statistics.is_poverty_designation()).values_list("pk", flat=True)
-    )
     items = [(b, compositions[(b.year, b.sequence)]) for b in batches]
+    poverty_units = set().union(*(c.poverty_entry_ids for _, c in items))
     return render(
         request,
         "counties/batch_detail.html",

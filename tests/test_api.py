@@ -83,11 +83,18 @@ def count(client, path):
     return response.json()["count"]
 
 
-def test_poverty_lists_the_832_once_each_retired_ones_included(client):
+def test_poverty_lists_the_832_and_the_units_they_became(client):
     listed = keys(client, "poverty=true")
-    assert len(listed) == len(set(listed)) == 832
-    assert {"X632801", "X632802", "X632803", "130721"} <= set(listed)
-    assert count(client, "counties/?poverty=false") == 3055 - 832
+    assert len(listed) == len(set(listed))
+    as_listed = set(models.PovertyStatus.objects.values_list("unit__key", flat=True))
+    assert len(as_listed) == 832
+    # Worked out another way: the lineage closure (rebuilt from the successions by the write
+    # path) holds every unit a poverty county became.
+    became = set(models.UnitLineage.objects.filter(ancestor__poverty_status__isnull=False).values_list("descendant__key", flat=True))
+    assert set(listed) == as_listed | became
+    # The listed codes, the 行委, and 宣化区, which 宣化县 became in 2016; 茫崖市 once for 冷湖 and 茫崖.
+    assert {"X632801", "X632802", "X632803", "130721", "130705", "632803"} <= set(listed)
+    assert count(client, "counties/?poverty=false") == 3055 - len(listed)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +103,9 @@ def test_poverty_lists_the_832_once_each_retired_ones_included(client):
         ("province=640000", 22),  # Ningxia: every unit in use at any year-end 2014-2020
         ("prefecture=130700&in_use=true", 16),
         ("type=banner&province=150000", 49),
-        ("exit_year=2016", 28),
+        # The 28 counties that exited in 2016, and the 4 units four of them became: 武隆区 500156,
+        # 乃东区 540502, 巴宜区 540402 (林芝县) and 巴里坤 650521 (re-coded with its prefecture).
+        ("exit_year=2016", 32),
         # 208 codes retired 2015-2020, 20 more retired since (e.g. 黔西县 in 2021), the two merged 行委
         ("in_use=false", 230),
     ],
@@ -105,17 +114,30 @@ def test_unit_filters(client, query, expected):
     assert count(client, f"counties/?{query}") == expected
 
 
+def designated_in(*years):
+    """Units designated in `years` under their own code, and the units they have become (every
+    succession is of 2020 or earlier, so the place as of the latest batch year is `current`)."""
+    units = models.Unit.objects.filter(designations__batch__year__in=years).exclude(designations__status="withdrawn")
+    return set(units.values_list("key", flat=True)) | set(units.values_list("current__key", flat=True))
+
+
 def test_batch_year_one_several_or_a_range(client):
-    one = count(client, "counties/?batch_year=2014")
-    assert one == 56
-    several = count(client, "counties/?batch_year=2014,2016")
-    assert several == 56 + 240
-    ranged = count(client, "counties/?batch_year=2014-2016")
-    assert ranged == 56 + 200 + 240
-    designated = models.Unit.objects.filter(designations__isnull=False).distinct().count()
-    assert designated > 1180  # more units than counties: some were designated under two codes
-    assert count(client, "counties/?designated=true") == designated
-    assert count(client, "counties/?designated=false") == 3055 - designated
+    assert count(client, "counties/?batch_year=2014") == len(designated_in(2014))
+    # 56 entries; 4 of the 56 units have since become another unit, which is listed too.
+    assert len(designated_in(2014)) == 56 + 4
+    assert count(client, "counties/?batch_year=2014,2016") == len(designated_in(2014, 2016))
+    assert count(client, "counties/?batch_year=2014-2016") == len(designated_in(2014, 2015, 2016))
+
+
+def test_designated_counts_places_and_designated_unit_counts_codes(client):
+    units = models.Unit.objects.filter(designations__isnull=False).exclude(designations__status="withdrawn").distinct()
+    places = set(units.values_list("current__key", flat=True))
+    assert units.count() > len(places)  # more codes than places: some were designated under two codes
+    # designated=true is the home page's number of demonstration counties; designated_unit the codes.
+    assert count(client, "counties/?designated=true") == len(places) == statistics.coverage().demonstration_counties
+    assert count(client, "counties/?designated=false") == 3055 - len(places)
+    assert count(client, "counties/?designated_unit=true") == units.count() == statistics.coverage().designated_units
+    assert count(client, "counties/?designated_unit=false") == 3055 - units.count()
 
 
 def test_code_filter_returns_the_unit_and_its_successor(client):
@@ -205,15 +227,18 @@ def test_page_size_default_and_maximum(client):
 @pytest.mark.parametrize(
     ("path", "queries"),
     [
-        # conditional-GET token, count, rows, then one query per prefetch (successions, designations)
-        ("counties/", 5),
+        # conditional-GET token, count, rows, the successions prefetch, then the place records of
+        # the page: the primary successions (place resolver), poverty statuses, designations
+        ("counties/", 7),
         ("designations/", 3),
         ("funding-allocations/", 3),
         ("poverty-statuses/", 3),
-        ("batches/", 3),
+        # conditional-GET token, count, rows, and the cached batch composition (its data token)
+        ("batches/", 4),
     ],
 )
 def test_query_count_does_not_depend_on_page_size(client, django_assert_num_queries, path, queries):
+    get(client, path)  # fill the statistics cache
     for size in (1, 50, 1000):
         with django_assert_num_queries(queries):
             assert get(client, f"{path}?page_size={size}").status_code == 200
@@ -229,6 +254,7 @@ def test_statistics_match_the_engine_and_the_command(client):
     assert coverage == {
         "as_of": 2018,
         "batch_entries": 1016,
+        "designated_units": 1016,
         "demonstration_counties": 1016,
         "new_entries": 260,
         "repeat_designations": 0,
@@ -264,7 +290,9 @@ def test_csv_for_lists_and_statistics(client):
     response = get(client, "counties/?code=130721&format=csv")
     assert response["Content-Type"].startswith("text/csv")
     rows = read_csv(response)
-    assert [(r["key"], r["province.code"], r["in_use"]) for r in rows] == [("130705", "130000", "true"), ("130721", "130000", "false")]
+    assert [(r["code"], r["province_code"], r["in_use"]) for r in rows] == [("130705", "130000", "true"), ("130721", "130000", "false")]
+    # Both carry the poverty status of 宣化县 (130721), which became 宣化区 in 2016.
+    assert [(r["poverty_county"], r["poverty_listed_as"], r["exit_year"]) for r in rows] == [("true", "130721", "2018")] * 2
     coverage = read_csv(get(client, "stats/coverage/?as_of=2018&format=csv"))
     assert (coverage[0]["demonstration_counties"], coverage[0]["poverty_coverage_pct"]) == ("1016", "88.6")
     funding = read_csv(get(client, "stats/funding/?format=csv"))

@@ -25,7 +25,7 @@ def test_filter_the_list_by_province_and_batch(page, live_site):
     page.wait_for_url(re.compile(r"province=650000"))
     page.locator(".facet a", has_text="2016").first.click()
     page.wait_for_url(re.compile(r"batch_year=2016"))
-    assert page.locator("#results-heading").inner_text() == "23 个单位"
+    assert page.locator("#results-heading").inner_text() == "23 个示范县（按地方计）"
     assert page.locator("tbody tr").count() == 23
     screenshot(page, f"{page.viewport_name}-list-xinjiang-2016")
 

@@ -6,9 +6,10 @@ from collections import defaultdict
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError
 
 from counties import models
-from counties.roster import CORPS_PREFIX, ROSTER_SOURCE
+from counties.roster import CORPS_PREFIX, ROSTER_SOURCE, RosterError, roster_targets, verify_roster
 from counties.statistics import batch_composition, coverage
 
 from .conftest import run_command
@@ -20,27 +21,52 @@ def batch(year):
     return next(b for b in batch_composition() if b.year == year and b.sequence == 1)
 
 
-def test_end_2018_figures():
-    c = coverage(2018)
-    assert (c.batch_entries, c.demonstration_counties, c.poverty_counties_covered) == (1016, 1016, 737)
-    assert str(c.poverty_coverage_pct) == "88.6"
-    assert c.includes_illustrative is True
+# The loader checks its figures itself (verify_roster); these tests check that it reads them from
+# the database and that the check catches a roster that misses them.
 
 
-def test_end_2019_figures():
-    c = coverage(2019)
-    assert (c.batch_entries, c.demonstration_counties, c.repeat_designations) == (1231, 1180, 51)
-    assert (c.poverty_counties_covered, str(c.poverty_coverage_pct)) == (832, "100.0")
+def test_targets_are_read_from_the_batches_and_the_published_figures():
+    targets = roster_targets()
+    assert targets.batch_sizes == {2014: 56, 2015: 200, 2016: 240, 2017: 260, 2018: 260, 2019: 215}
+    # 2016 has only a published share: 66% of 240 = 158.4 → 158.
+    assert targets.poverty_per_batch == {2016: 158, 2017: 237, 2018: 238, 2019: 138}
+    assert targets.cumulative == {2018: (1016, 737), 2019: (1180, 832)}
+    # 2014-2015 hold what the end-2018 headline leaves: 737 - 158 - 237 - 238.
+    assert targets.poverty_before_first_published == 104
+    models.Batch.objects.filter(year=2017).update(published_poverty_counties=236)
+    models.ProgrammeFact.objects.filter(fact_id="C2018_pov").update(value=740)
+    changed = roster_targets()
+    assert (changed.poverty_per_batch[2017], changed.cumulative[2018]) == (236, (1016, 740))
+    assert changed.poverty_before_first_published == 740 - 158 - 236 - 238
 
 
-def test_batch_sizes_and_poverty_counts():
+def test_the_check_compares_the_registry_with_the_published_figures():
+    verify_roster()  # the loaded roster meets them
+    models.Batch.objects.filter(year=2017).update(published_poverty_counties=236)
+    with pytest.raises(RosterError, match="poverty 2017: expected 236, got 237"):
+        verify_roster()
+
+
+def test_the_check_catches_a_withdrawn_entry():
+    entry = models.Designation.objects.filter(batch__year=2018, source_kind="illustrative").order_by("pk").first()
+    models.Designation.objects.filter(pk=entry.pk).update(status="withdrawn")
+    models.DataVersion.objects.update(token="after-withdrawal")  # .update() sends no signal
+    with pytest.raises(RosterError, match=r"batch entries 2018: expected 1016, got 1015.*size 2018: expected 260, got 259"):
+        verify_roster()
+
+
+def test_loading_fails_and_writes_nothing_when_the_figures_cannot_be_met():
+    before = models.Designation.objects.count()
+    models.ProgrammeFact.objects.filter(fact_id="C2020_cov").update(value=900)  # more than the 832 poverty counties
+    with pytest.raises(CommandError, match="Illustrative roster not loaded, nothing was written"):
+        run_command("load_illustrative_roster")
+    assert models.Designation.objects.count() == before
+
+
+def test_figures_the_check_does_not_cover():
     sizes = {b.year: b.size for b in batch_composition() if b.sequence == 1}
-    assert sizes == {2014: 56, 2015: 200, 2016: 240, 2017: 260, 2018: 260, 2019: 215, 2021: 29}
-    assert [batch(y).poverty_counties for y in (2017, 2018, 2019)] == [237, 238, 138]
-    b2016 = batch(2016)
-    assert b2016.poverty_counties == 158
-    assert round(b2016.poverty_share_pct) == 66
-    assert (b2016.min_poverty_share_pct, b2016.meets_rule) == (50, True)
+    assert sizes[2021] == 29  # the 2021 batch holds only its recorded designations
+    assert coverage(2018).includes_illustrative is True
     # 2014-2016 hold 262 poverty counties: the headline 737 wins over the mid-2017 report of 261.
     assert coverage(2016).poverty_counties_covered == 262
     assert [batch(y).old_revolutionary_base_counties for y in (2017, 2018)] == [12, 22]

@@ -118,7 +118,9 @@ def test_coverage_by_hand(world):
     assert fields(coverage(2015)) == (2, 2, 2, 0, 2, "40.0")
     # 丙县 is covered, 丁县 is not: they were separate places until 2018.
     assert fields(coverage(2016)) == (5, 5, 3, 0, 3, "60.0")
-    assert fields(coverage(2018)) == (5, 5, 0, 0, 3, "60.0")
+    # From end-2018 丙县 and 丁县 are one place, 丙市, which holds 丙县's 2016 designation: 丁县 is
+    # covered too (甲县, 乙县 as 乙区, 丙县 and 丁县 as 丙市: 4 of 5).
+    assert fields(coverage(2018)) == (5, 5, 0, 0, 4, "80.0")
     # Three repeats: 甲县 again, 乙县 under its new code, 丙县 as 丙市 (which also covers 丁县).
     assert fields(coverage(2019)) == (8, 5, 3, 3, 4, "80.0")
     assert coverage(2019).poverty_counties_total == 5
@@ -188,11 +190,12 @@ def test_funding_by_hand(world):
 
 
 def test_exits_by_hand(world):
-    # 乙县 exited in 2015, the year it was designated; 丁县 was covered only by 丙市's 2019 batch.
+    # 乙县 exited in 2015, the year it was designated; 丁县 exited at end-2018, when it had just
+    # become one place with 丙县 (designated 2016), so both of 2018's exits were covered by then.
     assert [(e.exit_year, e.poverty_counties, e.designated_before_exit) for e in exits()] == [
         (2015, 1, 1),
         (2016, 1, 1),
-        (2018, 2, 1),
+        (2018, 2, 2),
         (2019, 1, 0),
     ]
 

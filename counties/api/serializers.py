@@ -4,9 +4,13 @@ import copy
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from counties.models import (
+    FIRST_PROGRAMME_YEAR,
+    LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
     FundingAllocation,
@@ -16,6 +20,7 @@ from counties.models import (
     Unit,
     UnitSuccession,
 )
+from counties.selectors import attach_place_records
 
 PROVENANCE_FIELDS = ["source", "source_kind", "source_note"]
 
@@ -61,18 +66,42 @@ class SuccessionSerializer(serializers.ModelSerializer):
 
 
 class UnitPovertySerializer(serializers.ModelSerializer):
+    listed_as = serializers.CharField(
+        source="unit.key", help_text="Registry key of the unit as listed among the 832 (an earlier code of this place, or itself)."
+    )
+    listed_name = serializers.CharField()
+
     class Meta:
         model = PovertyStatus
-        fields = ["region", "exit_year", "is_key_county_2012", "is_contiguous_area_county", "contiguous_area", "source_kind"]
+        fields = [
+            "listed_as",
+            "listed_name",
+            "region",
+            "exit_year",
+            "is_key_county_2012",
+            "is_contiguous_area_county",
+            "contiguous_area",
+            "source_kind",
+        ]
 
 
 class UnitDesignationSerializer(serializers.ModelSerializer):
     batch_year = serializers.IntegerField(source="batch.year")
     batch_sequence = serializers.IntegerField(source="batch.sequence")
+    designated_as = serializers.CharField(
+        source="unit.key", help_text="Registry key of the unit as designated (an earlier code, or itself)."
+    )
 
     class Meta:
         model = Designation
-        fields = ["id", "batch_year", "batch_sequence", "status", "source_kind"]
+        fields = ["id", "batch_year", "batch_sequence", "designated_as", "status", "source_kind"]
+
+
+class UnitListSerializer(serializers.ListSerializer):
+    """Loads the place records of a whole page at once (a fixed number of queries)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        return super().to_representation(attach_place_records(data))
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -81,11 +110,16 @@ class UnitSerializer(serializers.ModelSerializer):
     in_use = serializers.BooleanField(source="is_in_use", help_text="False for a retired code; `current` is what it became.")
     current = serializers.SlugRelatedField(slug_field="key", read_only=True, help_text="Registry key of the unit this one has become.")
     successors = SuccessionSerializer(source="successions", many=True)
-    poverty = UnitPovertySerializer(source="poverty_status", allow_null=True, default=None)
-    designations = UnitDesignationSerializer(many=True)
+    poverty = serializers.SerializerMethodField(
+        help_text="The poverty-county status of this place, also when it was listed under an earlier code (宣化区 as 宣化县); null if none."
+    )
+    designations = serializers.SerializerMethodField(
+        help_text="Every designation of this place, under this code or the codes that became it (`designated_as`)."
+    )
 
     class Meta:
         model = Unit
+        list_serializer_class = UnitListSerializer
         fields = [
             "key",
             "code",
@@ -108,10 +142,43 @@ class UnitSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    def to_representation(self, instance: Unit) -> dict[str, Any]:
+        if not hasattr(instance, "place_poverty"):
+            attach_place_records([instance])
+        return super().to_representation(instance)
+
+    @extend_schema_field(UnitPovertySerializer(allow_null=True))
+    def get_poverty(self, unit: Unit) -> dict[str, Any] | None:
+        # A place formed from two poverty counties (茫崖市: 冷湖 and 茫崖) shows the first listed.
+        return UnitPovertySerializer(unit.place_poverty[0]).data if unit.place_poverty else None
+
+    @extend_schema_field(UnitDesignationSerializer(many=True))
+    def get_designations(self, unit: Unit) -> list[dict[str, Any]]:
+        return UnitDesignationSerializer(unit.place_designations, many=True).data
+
 
 class BatchSerializer(serializers.ModelSerializer):
-    recorded_designations = serializers.IntegerField(read_only=True)
-    illustrative_designations = serializers.IntegerField(read_only=True)
+    """A batch with its counts from the one batch-composition statistic (the same numbers as the
+    home page, the batch pages and `stats/batches/`); the view passes them as `compositions`."""
+
+    recorded_designations = serializers.SerializerMethodField(help_text="Batch entries recorded (withdrawn designations excluded).")
+    illustrative_designations = serializers.SerializerMethodField(help_text="Of which illustrative.")
+    poverty_counties = serializers.SerializerMethodField(help_text="Of which poverty counties (by the place rule, as of the batch year).")
+
+    def composition(self, batch: Batch) -> Any:
+        return self.context["compositions"][(batch.year, batch.sequence)]
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_recorded_designations(self, batch: Batch) -> int:
+        return self.composition(batch).size
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_illustrative_designations(self, batch: Batch) -> int:
+        return self.composition(batch).illustrative_entries
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_poverty_counties(self, batch: Batch) -> int:
+        return self.composition(batch).poverty_counties
 
     class Meta:
         model = Batch
@@ -135,6 +202,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "roster_complete",
             "recorded_designations",
             "illustrative_designations",
+            "poverty_counties",
             *PROVENANCE_FIELDS,
             "updated_at",
         ]
@@ -225,9 +293,11 @@ YUAN = {"max_digits": 18, "decimal_places": 2}
 
 
 class AsOfSerializer(serializers.Serializer):
-    as_of = serializers.IntegerField(required=False, min_value=2014, help_text="Year-end (default: the latest year with a batch).")
+    as_of = serializers.IntegerField(
+        required=False, min_value=FIRST_PROGRAMME_YEAR, help_text="Year-end (default: the latest year with a batch)."
+    )
 
-    def __init__(self, *args: Any, latest: int = 2100, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, latest: int = LAST_PLAUSIBLE_YEAR, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.latest = latest
 
@@ -239,8 +309,9 @@ class AsOfSerializer(serializers.Serializer):
 
 class CoverageSerializer(serializers.Serializer):
     as_of = serializers.IntegerField()
-    batch_entries = serializers.IntegerField()
-    demonstration_counties = serializers.IntegerField()
+    batch_entries = serializers.IntegerField(help_text="Designations in batches up to as_of (withdrawn ones excluded).")
+    designated_units = serializers.IntegerField(help_text="Distinct units (codes) among them, retired codes included.")
+    demonstration_counties = serializers.IntegerField(help_text="Distinct places as of the end of as_of among them.")
     new_entries = serializers.IntegerField()
     repeat_designations = serializers.IntegerField()
     poverty_counties_total = serializers.IntegerField()
@@ -255,7 +326,8 @@ class BatchStatisticsSerializer(serializers.Serializer):
     title_zh = serializers.CharField()
     title_en = serializers.CharField()
     published_size = serializers.IntegerField(allow_null=True)
-    size = serializers.IntegerField()
+    size = serializers.IntegerField(help_text="Batch entries recorded (withdrawn designations excluded).")
+    illustrative_entries = serializers.IntegerField()
     poverty_counties = serializers.IntegerField()
     poverty_share_pct = serializers.DecimalField(**PCT)
     min_poverty_share_pct = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)

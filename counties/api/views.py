@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Model, Prefetch, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from counties import services, statistics
+from counties import selectors, services, statistics
 from counties.filtersets import (
     BatchFilterSet,
     DesignationFilterSet,
@@ -25,13 +25,12 @@ from counties.filtersets import (
 from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
     CONTROL_CHARACTERS,
+    KEY_PATTERN,
     Batch,
     Designation,
-    DesignationStatus,
     FundingAllocation,
     PovertyStatus,
     Province,
-    SourceKind,
     Unit,
 )
 from counties.services import OutOfScope, delete_record, save_record
@@ -164,18 +163,19 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.UnitSerializer
     filterset_class = UnitFilterSet
     lookup_field = "key"
-    lookup_value_regex = "[0-9X]{6,7}"
-    queryset = (
-        Unit.objects.select_related("province", "prefecture", "current", "poverty_status")
-        .prefetch_related(
-            "successions",
-            Prefetch(
-                "designations",
-                queryset=Designation.objects.select_related("batch").order_by("batch__year", "batch__sequence", "pk"),
-            ),
-        )
-        .order_by("key", "pk")
-    )
+    lookup_value_regex = KEY_PATTERN
+    # Poverty status and designations follow the place through code changes: the serializer loads
+    # them for the whole page (selectors.attach_place_records).
+    queryset = Unit.objects.select_related("province", "prefecture", "current").prefetch_related("successions").order_by("key", "pk")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if request.accepted_renderer.format != "csv":
+            return super().list(request, *args, **kwargs)
+        # The CSV has the county list's one export shape, the same columns as the page's download.
+        units = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(units)
+        rows = [selectors.county_row(unit) for unit in selectors.attach_place_records(units if page is None else page)]
+        return Response(rows) if page is None else self.get_paginated_response(rows)
 
 
 @extend_schema_view(list=extend_schema(summary="Provinces"), retrieve=extend_schema(summary="One province by code"))
@@ -191,10 +191,10 @@ class ProvinceViewSet(viewsets.ReadOnlyModelViewSet):
 class BatchViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.BatchSerializer
     filterset_class = BatchFilterSet
-    queryset = Batch.objects.annotate(
-        recorded_designations=Count("designations", filter=~Q(designations__status=DesignationStatus.WITHDRAWN)),
-        illustrative_designations=Count("designations", filter=Q(designations__source_kind=SourceKind.ILLUSTRATIVE)),
-    ).order_by("year", "sequence", "pk")
+    queryset = Batch.objects.order_by("year", "sequence", "pk")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "compositions": {(b.year, b.sequence): b for b in statistics.batch_composition()}}
 
 
 @record_schema("Designations (batch entries)", s.DesignationSerializer)
