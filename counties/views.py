@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from . import charts, selectors, statistics
+from . import charts, selectors, statistics, targets, targets_charts
 from .filtersets import UnitFilterSet
 from .models import Batch, Designation, DesignationStatus, Province, SourceKind, Unit
 
@@ -125,7 +125,15 @@ def county_detail(request: HttpRequest, key: str) -> HttpResponse:
     if unit.current_id and unit.current_id != unit.pk:
         # An old code's page is its successor's: the place is the same.
         return HttpResponsePermanentRedirect(reverse("counties:county", args=[unit.current.key]))
-    return render(request, "counties/county_detail.html", {"unit": unit, "place": selectors.place(unit)})
+    place_targets = targets.place_targets(unit)
+    context = {
+        "unit": unit,
+        "place": selectors.place(unit),
+        # Targets and results (issue 14): the place's series, each with its chart.
+        "targets": place_targets,
+        "target_series": [(s, targets_charts.indicator_chart(s)) for s in place_targets.series],
+    }
+    return render(request, "counties/county_detail.html", context)
 
 
 @require_safe

@@ -42,6 +42,7 @@ def describe_errors(result: Any) -> list[str]:
 
 class ImportCommand(BaseCommand):
     kind = ""
+    resource_class: type | None = None  # a resource not in counties.imports.RESOURCES (the targets' imports)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="A .csv (UTF-8) or .xlsx file in the documented format.")
@@ -57,14 +58,14 @@ class ImportCommand(BaseCommand):
             if user is None:
                 raise CommandError(f"no user {options['user']!r}")
         reason = options["reason"] or f"imported from {options['file'].name}"
-        resource = RESOURCES[self.kind](user=user, reason=reason)
+        resource = (self.resource_class or RESOURCES[self.kind])(user=user, reason=reason)
         # Validate everything first (nothing is written), then import for real in one transaction.
         result = resource.import_data(dataset, dry_run=True, raise_errors=False, use_transactions=True)
         if result.has_errors() or result.has_validation_errors():
             lines = describe_errors(result)
             raise CommandError("nothing was imported:\n" + "\n".join(lines))
         if not options["dry_run"]:
-            resource = RESOURCES[self.kind](user=user, reason=reason)
+            resource = (self.resource_class or RESOURCES[self.kind])(user=user, reason=reason)
             result = resource.import_data(dataset, dry_run=False, raise_errors=True, use_transactions=True)
         totals = result.totals
         verb = "would be" if options["dry_run"] else "were"
