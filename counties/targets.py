@@ -518,6 +518,11 @@ class NationalPoint:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def sources(self) -> list[str]:
+        """Several sources are separated by ';' (as in programme_facts.csv)."""
+        return [part.strip() for part in self.source.split(";") if part.strip()]
+
 
 @statistics.cached
 def national_series() -> list[NationalPoint]:
@@ -545,6 +550,11 @@ def national_series() -> list[NationalPoint]:
             )
         )
     return sorted(points, key=lambda p: (p.series != "rural_online_retail_sales", p.year))
+
+
+def indicator_names() -> dict[str, Indicator]:
+    """The catalogue by code, for labelling rows that name an indicator by its code (one query)."""
+    return {i.code: i for i in Indicator.objects.order_by("position", "code")}
 
 
 # -- the flat tables `coverage_report` prints ----------------------------------------------------------

@@ -196,6 +196,10 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
             "designations": designations,
             "poverty_designations": poverty_units,
             "includes_illustrative": any(c.includes_illustrative for _, c in items),
+            # Targets and results (issue 14): the batch's assessments and target attainment.
+            "assessments": [a for a in targets.assessment_summary() if a.batch_year == year],
+            "attainment": [r for r in targets.target_attainment() if r.batch_year == year and r.reported],
+            "indicator_names": targets.indicator_names(),
         },
     )
 
@@ -261,6 +265,13 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             [charts.Series(_("Covered (%)"), [p.poverty_coverage_pct for p in provinces if p.poverty_counties])],
             percent=True,
         ),
+        # Targets and results (issue 14): the three full coverages, attainment by batch, the national series.
+        "three_coverages": targets.three_coverages(as_of),
+        "three_coverages_series": targets.three_coverages_series(),
+        "attainment": [r for r in targets.target_attainment() if r.reported],
+        "indicator_names": targets.indicator_names(),
+        "national": targets.national_series(),
+        "national_chart": targets_charts.national_chart(targets.national_series()),
         "funding_chart": charts.bar_chart(
             _("Funding by fiscal year"),
             _("Funding allocations recorded, in yuan, by fiscal year."),
