@@ -254,8 +254,8 @@ def place_targets(unit: Unit) -> PlaceTargets:
     """Every indicator's values and target status per year for the unit's place (the unit and the
     units that became it), with the place's assessments and pairings (seven queries).
 
-    The years shown run from the first to the last year the place reported anything; an indicator
-    the place never reported is left out.
+    Each indicator's years run from the first to the last year the place reported it (the years
+    between that it did not report are shown as such); an indicator never reported is left out.
     """
     lineage = Lineage.load([unit.pk])
     units = lineage.units_of(unit.pk)
@@ -270,15 +270,12 @@ def place_targets(unit: Unit) -> PlaceTargets:
     pairings = list(
         Pairing.objects.filter(unit__in=units).select_related("unit", "partner_unit").order_by("start_year", "partner_name", "pk")
     )
-    years = sorted({year for by_year in reported.values() for year in by_year})
-    if not years:
-        return PlaceTargets(applies_from, [], assessments, pairings)
-    span = range(years[0], years[-1] + 1)
-    series = [
-        IndicatorSeries(indicator, [year_status(indicator, y, reported[indicator.pk], applies_from) for y in span])
-        for indicator in Indicator.objects.order_by("position", "code")
-        if indicator.pk in reported
-    ]
+    series = []
+    for indicator in Indicator.objects.order_by("position", "code"):
+        by_year = reported.get(indicator.pk)
+        if by_year:
+            span = range(min(by_year), max(by_year) + 1)
+            series.append(IndicatorSeries(indicator, [year_status(indicator, y, by_year, applies_from) for y in span]))
     return PlaceTargets(applies_from, series, assessments, pairings)
 
 

@@ -62,7 +62,8 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
 
 
 def national_chart(points: list[NationalPoint]) -> SafeString:
-    years = sorted({p.year for p in points})
+    # Every year on the axis, so a year without a published figure (2015, 2018) keeps its place.
+    years = list(range(min(p.year for p in points), max(p.year for p in points) + 1)) if points else []
     by_series: dict[str, dict[int, object]] = {}
     for point in points:
         by_series.setdefault(point.series, {})[point.year] = point.trillion_yuan
