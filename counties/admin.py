@@ -3,8 +3,6 @@ with reasons, provincial restrictions, no lost edits."""
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from datetime import datetime, time
 from typing import Any
@@ -23,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import tables, uploads
 from .imports import DesignationResource, FundingAllocationResource, PovertyStatusResource, template_rows
 from .models import (
     ApiToken,
@@ -159,7 +158,11 @@ class RegistryAdmin(SimpleHistoryAdmin):
         obj = self.get_object(request, object_id)
         if obj is None or not self.has_view_permission(request, obj):
             raise PermissionDenied
-        day = parse_date(request.GET.get("date", "") or "")
+        try:
+            day = parse_date(request.GET.get("date", "") or "")
+        except ValueError:  # well formed but not a date, e.g. 2020-02-30
+            day = None
+            messages.error(request, _("%(date)s is not a date; give one as YYYY-MM-DD.") % {"date": request.GET["date"]})
         state, fields = None, []
         if day is not None:
             moment = timezone.make_aware(datetime.combine(day, time.max))
@@ -183,16 +186,36 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
 
 class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
-    """Imports and exports through the shared resources; CSV exports carry a BOM for Excel."""
+    """Imports and exports through the shared resources, in the two documented formats only.
 
-    to_encoding = "utf-8-sig"
-    from_encoding = "utf-8-sig"
+    Files are read with the upload checks (`counties.uploads`) and written by the registry's one
+    table writer (`counties.tables`: BOM, formula neutralising, no XML-illegal characters).
+    """
+
+    formats = uploads.ADMIN_FORMATS
+    import_formats = uploads.ADMIN_FORMATS
+    export_formats = uploads.ADMIN_FORMATS
     template_name: str = ""
     import_export_change_list_template = "admin/counties/change_list_import_export.html"
     import_template_name = "admin/counties/import.html"
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user, "reason": _("imported in the admin")}
+
+    def add_data_read_fail_error_to_form(self, form: forms.Form, e: Exception) -> None:
+        if isinstance(e, uploads.UploadRejected):
+            form.add_error("import_file", e)  # the reason, as the command line gives it
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def get_export_data(self, file_format: Any, request: HttpRequest, queryset: QuerySet, **kwargs: Any) -> Any:
+        # django-import-export keeps numbers as numbers only for its own XLSX class; ours is that format too.
+        request._export_native_types = isinstance(file_format, uploads.XLSXFormat)
+        return super().get_export_data(file_format, request, queryset, **kwargs)
+
+    def get_data_for_export(self, request: HttpRequest, queryset: QuerySet, **kwargs: Any) -> Any:
+        kwargs["force_native_type"] = getattr(request, "_export_native_types", kwargs.get("force_native_type", False))
+        return super().get_data_for_export(request, queryset, **kwargs)
 
     def get_urls(self) -> list:
         info = self.opts.app_label, self.opts.model_name
@@ -203,12 +226,8 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
 
     def template_view(self, request: HttpRequest) -> HttpResponse:
         """A CSV template with the expected columns and one example row."""
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        csv.writer(buffer, lineterminator="\r\n").writerows(template_rows(self.template_name))
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self.template_name}-template.csv"'
-        return response
+        header, *rows = template_rows(self.template_name)
+        return tables.download("csv", f"{self.template_name}-template", header, rows)
 
 
 # -- reference data ---------------------------------------------------------------------------

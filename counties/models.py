@@ -16,9 +16,11 @@ PostgreSQL alike, not only in forms.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -35,6 +37,22 @@ REGISTRY_KEY_PREFIX = "X"
 FIRST_PROGRAMME_YEAR = 2014
 LAST_PLAUSIBLE_YEAR = 2100
 FIRST_DIVISION_YEAR = 1949
+
+
+# Characters no registry text may hold: C0 controls other than tab, newline and carriage return,
+# and DEL. They are invisible on a page, cannot be written into an XLSX file (XML forbids them)
+# and are never typed on purpose; pasted from other software, they are refused with a message.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(value: object) -> None:
+    """Field validator on every free-text field: run by forms, API serializers and imports alike."""
+    if isinstance(value, str) and (found := CONTROL_CHARACTERS.search(value)):
+        raise ValidationError(
+            _("Remove the control character %(character)s (at position %(position)s); text may not contain control characters."),
+            code="control_character",
+            params={"character": f"U+{ord(found.group()):04X}", "position": found.start() + 1},
+        )
 
 
 class SourceKind(models.TextChoices):
@@ -94,14 +112,16 @@ class TimeStamped(models.Model):
 class Provenance(models.Model):
     """Where a record comes from and how far it can be trusted."""
 
-    source = models.TextField(_("source"), help_text=_("Document number or URL of the source; several separated by ' ; '."))
+    source = models.TextField(
+        _("source"), help_text=_("Document number or URL of the source; several separated by ' ; '."), validators=[no_control_characters]
+    )
     source_kind = models.CharField(
         _("source kind"),
         max_length=16,
         choices=SourceKind.choices,
         help_text=_("Illustrative records are invented to match published totals and are never official."),
     )
-    source_note = models.TextField(_("source note"), blank=True)
+    source_note = models.TextField(_("source note"), blank=True, validators=[no_control_characters])
 
     class Meta:
         abstract = True
@@ -120,9 +140,9 @@ def provenance_constraints(prefix: str) -> list[models.CheckConstraint]:
 
 class Province(TimeStamped):
     code = models.CharField(_("code"), max_length=6, unique=True)
-    name_zh = models.CharField(_("Chinese name"), max_length=32)
-    name_pinyin = models.CharField(_("pinyin"), max_length=64)
-    name_en = models.CharField(_("English name"), max_length=96)
+    name_zh = models.CharField(_("Chinese name"), max_length=32, validators=[no_control_characters])
+    name_pinyin = models.CharField(_("pinyin"), max_length=64, validators=[no_control_characters])
+    name_en = models.CharField(_("English name"), max_length=96, validators=[no_control_characters])
 
     class Meta:
         ordering = ["code"]
@@ -138,9 +158,9 @@ class Province(TimeStamped):
 
 class Prefecture(TimeStamped):
     code = models.CharField(_("code"), max_length=6, unique=True)
-    name_zh = models.CharField(_("Chinese name"), max_length=64)
-    name_pinyin = models.CharField(_("pinyin"), max_length=128)
-    name_en = models.CharField(_("English name"), max_length=160)
+    name_zh = models.CharField(_("Chinese name"), max_length=64, validators=[no_control_characters])
+    name_pinyin = models.CharField(_("pinyin"), max_length=128, validators=[no_control_characters])
+    name_en = models.CharField(_("English name"), max_length=160, validators=[no_control_characters])
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="prefectures", verbose_name=_("province"))
 
     class Meta:
@@ -184,12 +204,16 @@ class Unit(TimeStamped):
         help_text=_("The official code, or X + six digits for a unit that never had an official code."),
     )
     code = models.CharField(_("official code"), max_length=6, unique=True, null=True, blank=True)
-    name_zh = models.CharField(_("Chinese name"), max_length=64, db_index=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=64, db_index=True, validators=[no_control_characters])
     other_names = models.CharField(
-        _("other names"), max_length=200, blank=True, help_text=_("Earlier names used under the same code, separated by ';'.")
+        _("other names"),
+        max_length=200,
+        blank=True,
+        help_text=_("Earlier names used under the same code, separated by ';'."),
+        validators=[no_control_characters],
     )
-    name_pinyin = models.CharField(_("pinyin"), max_length=128, db_index=True)
-    name_en = models.CharField(_("English name"), max_length=160)
+    name_pinyin = models.CharField(_("pinyin"), max_length=128, db_index=True, validators=[no_control_characters])
+    name_en = models.CharField(_("English name"), max_length=160, validators=[no_control_characters])
     name_en_generated = models.BooleanField(
         _("English name generated"),
         default=True,
@@ -223,7 +247,7 @@ class Unit(TimeStamped):
         verbose_name=_("current unit"),
         help_text=_("The unit this one has become, following primary successors (itself while in use). Derived."),
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, validators=[no_control_characters])
 
     objects = UnitQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
@@ -345,7 +369,7 @@ class PovertyStatus(Provenance, TimeStamped):
     exit_year = models.PositiveSmallIntegerField(
         _("exit year"), null=True, blank=True, help_text=_("Year the county exited poverty (脱贫摘帽).")
     )
-    exit_year_note = models.TextField(_("exit year note"), blank=True)
+    exit_year_note = models.TextField(_("exit year note"), blank=True, validators=[no_control_characters])
     is_key_county_2012 = models.BooleanField(
         _("key county (2012 list)"), null=True, blank=True, help_text=_("国家扶贫开发工作重点县. Empty: not determined.")
     )
@@ -353,10 +377,14 @@ class PovertyStatus(Provenance, TimeStamped):
         _("contiguous-area county"), null=True, blank=True, help_text=_("集中连片特殊困难地区县. Empty: not determined.")
     )
     contiguous_area = models.CharField(
-        _("contiguous area"), max_length=64, blank=True, help_text=_("Name of the area; empty when not determined.")
+        _("contiguous area"),
+        max_length=64,
+        blank=True,
+        help_text=_("Name of the area; empty when not determined."),
+        validators=[no_control_characters],
     )
-    category_source = models.TextField(_("category source"), blank=True)
-    listed_name = models.CharField(_("name as listed"), max_length=64)
+    category_source = models.TextField(_("category source"), blank=True, validators=[no_control_characters])
+    listed_name = models.CharField(_("name as listed"), max_length=64, validators=[no_control_characters])
 
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
@@ -384,9 +412,9 @@ class Batch(Provenance, TimeStamped):
 
     year = models.PositiveSmallIntegerField(_("year"))
     sequence = models.PositiveSmallIntegerField(_("batch of the year"), default=1)
-    title_zh = models.CharField(_("Chinese title"), max_length=200)
-    title_en = models.CharField(_("English title"), max_length=200)
-    document_number = models.CharField(_("document number"), max_length=100, blank=True)
+    title_zh = models.CharField(_("Chinese title"), max_length=200, validators=[no_control_characters])
+    title_en = models.CharField(_("English title"), max_length=200, validators=[no_control_characters])
+    document_number = models.CharField(_("document number"), max_length=100, blank=True, validators=[no_control_characters])
     document_date = models.DateField(_("document date"), null=True, blank=True)
     document_url = models.URLField(_("document URL"), max_length=500, blank=True)
     planned_size = models.PositiveIntegerField(_("published size"), null=True, blank=True)
@@ -472,7 +500,7 @@ class Designation(Provenance, TimeStamped):
         blank=True,
         help_text=_("Selected as an old revolutionary base county. Empty: not recorded."),
     )
-    name_as_reported = models.CharField(_("name as reported"), max_length=100, blank=True)
+    name_as_reported = models.CharField(_("name as reported"), max_length=100, blank=True, validators=[no_control_characters])
 
     objects = DesignationQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
@@ -511,8 +539,8 @@ class FundingAllocation(Provenance, TimeStamped):
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     level = models.CharField(_("level"), max_length=16, choices=FundingLevel.choices)
     amount = models.DecimalField(_("amount (yuan)"), max_digits=16, decimal_places=2)
-    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
-    document_number = models.CharField(_("document number"), max_length=100, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True, validators=[no_control_characters])
+    document_number = models.CharField(_("document number"), max_length=100, blank=True, validators=[no_control_characters])
     document_url = models.URLField(_("document URL"), max_length=500, blank=True)
 
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
@@ -540,11 +568,11 @@ class ProgrammeFact(Provenance, TimeStamped):
     """A published programme-level figure (batch sizes, coverage, funding, retail), with its source."""
 
     fact_id = models.SlugField(_("identifier"), max_length=40, unique=True)
-    period = models.CharField(_("period"), max_length=20)
-    metric = models.CharField(_("metric"), max_length=200)
+    period = models.CharField(_("period"), max_length=20, validators=[no_control_characters])
+    metric = models.CharField(_("metric"), max_length=200, validators=[no_control_characters])
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
-    value_text = models.CharField(_("value as published"), max_length=200)
-    value_unit = models.CharField(_("unit"), max_length=40, blank=True)
+    value_text = models.CharField(_("value as published"), max_length=200, validators=[no_control_characters])
+    value_unit = models.CharField(_("unit"), max_length=40, blank=True, validators=[no_control_characters])
 
     class Meta:
         ordering = ["period", "fact_id"]
@@ -638,7 +666,7 @@ class ApiToken(models.Model):
     KEY_PREFIX = "dcr_"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
-    name = models.CharField(_("name"), max_length=100, help_text=_("Who or what the token is for."))
+    name = models.CharField(_("name"), max_length=100, help_text=_("Who or what the token is for."), validators=[no_control_characters])
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     key_prefix = models.CharField(_("key starts with"), max_length=12, editable=False)
     can_write = models.BooleanField(

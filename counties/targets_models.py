@@ -24,6 +24,7 @@ from .models import (
     UnitLineage,
     _choices_check,
     _year_check,
+    no_control_characters,
     provenance_constraints,
 )
 
@@ -44,10 +45,14 @@ class Indicator(TimeStamped):
     """One entry of the indicator catalogue, editable in the admin."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name_zh = models.CharField(_("Chinese name"), max_length=100)
-    name_en = models.CharField(_("English name"), max_length=160)
-    unit_zh = models.CharField(_("unit (Chinese)"), max_length=20, help_text=_("e.g. 万元, %, 件, 个, 人次"))
-    unit_en = models.CharField(_("unit (English)"), max_length=40, help_text=_("e.g. 10,000 yuan, %, parcels"))
+    name_zh = models.CharField(_("Chinese name"), max_length=100, validators=[no_control_characters])
+    name_en = models.CharField(_("English name"), max_length=160, validators=[no_control_characters])
+    unit_zh = models.CharField(
+        _("unit (Chinese)"), max_length=20, help_text=_("e.g. 万元, %, 件, 个, 人次"), validators=[no_control_characters]
+    )
+    unit_en = models.CharField(
+        _("unit (English)"), max_length=40, help_text=_("e.g. 10,000 yuan, %, parcels"), validators=[no_control_characters]
+    )
     higher_is_better = models.BooleanField(_("higher is better"), default=True)
     rule = models.CharField(_("target rule"), max_length=20, choices=TargetRule.choices, default=TargetRule.NONE)
     rule_threshold_pct = models.DecimalField(
@@ -58,9 +63,9 @@ class Indicator(TimeStamped):
         blank=True,
         help_text=_("For 'grows at least the threshold a year': the growth required, in percent (30 for the 2014 notice)."),
     )
-    rule_source = models.TextField(_("source of the target"), blank=True)
+    rule_source = models.TextField(_("source of the target"), blank=True, validators=[no_control_characters])
     position = models.PositiveSmallIntegerField(_("position"), default=100, help_text=_("Order on the pages (smallest first)."))
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, validators=[no_control_characters])
 
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
@@ -136,7 +141,7 @@ class Assessment(Provenance, TimeStamped):
     year = models.PositiveSmallIntegerField(_("assessment year"))
     result = models.CharField(_("result"), max_length=16, choices=AssessmentResult.choices, default=AssessmentResult.PENDING)
     score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
-    document_number = models.CharField(_("document number"), max_length=100, blank=True)
+    document_number = models.CharField(_("document number"), max_length=100, blank=True, validators=[no_control_characters])
     document_url = models.URLField(_("document URL"), max_length=500, blank=True)
     conditional_funding = models.ForeignKey(
         FundingAllocation,
@@ -213,7 +218,7 @@ class Pairing(Provenance, TimeStamped):
     """A platform, enterprise or stronger county paired with a poverty county (from 2018 a priority)."""
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="pairings", verbose_name=_("poverty county"))
-    partner_name = models.CharField(_("partner"), max_length=200)
+    partner_name = models.CharField(_("partner"), max_length=200, validators=[no_control_characters])
     partner_kind = models.CharField(_("partner kind"), max_length=16, choices=PartnerKind.choices)
     partner_unit = models.ForeignKey(
         Unit,

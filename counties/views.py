@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import sys
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -16,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from . import charts, selectors, statistics, targets, targets_charts
+from . import charts, selectors, statistics, tables, targets, targets_charts
+from .api.exceptions import API_PREFIX, error_response
 from .filtersets import UnitFilterSet
 from .models import Batch, Designation, DesignationStatus, Province, SourceKind, Unit
 
@@ -94,27 +94,7 @@ def county_export(request: HttpRequest, file_format: str) -> HttpResponse:
     if filterset.errors:
         return HttpResponse("; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()), status=400, content_type="text/plain")
     header, rows = selectors.export_rows(units)
-    filename = f"counties-{scope}"
-    if file_format == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # a BOM, so that Excel reads the Chinese names as UTF-8
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("counties")
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        output = io.BytesIO()
-        workbook.save(output)
-        response = HttpResponse(output.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{file_format}"'
-    return response
+    return tables.download(file_format, f"counties-{scope}", header, rows, sheet="counties")
 
 
 @require_safe
@@ -280,6 +260,27 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         ),
     }
     return render(request, "counties/statistics.html", context)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database that does not answer is a 503 (try again), not a fault of the site.
+
+    Django calls this while handling the exception, so sys.exc_info() names it. The database
+    errors meant are a refused or dropped connection (OperationalError, InterfaceError); the next
+    request opens a new connection, so the site recovers by itself when the database is back. The
+    API answers in its own JSON error format; pages get a plain page that needs no database.
+    """
+    exception = sys.exc_info()[1]
+    unavailable = isinstance(exception, OperationalError | InterfaceError)
+    api = request.path.startswith(API_PREFIX)
+    if unavailable:
+        message = _("The registry's database is not answering. Please try again in a minute.")
+        response = error_response("service_unavailable", message, 503) if api else render(request, "503.html", status=503)
+        response["Retry-After"] = "60"
+        return response
+    if api:
+        return error_response("server_error", _("The server failed to answer this request; the fault is logged."), 500)
+    return render(request, "500.html", status=500)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

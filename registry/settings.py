@@ -7,6 +7,7 @@ instead of surfacing later as a confusing error. See the README for the list of 
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -75,11 +76,15 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    "csp",
     "counties",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "counties.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -125,10 +130,40 @@ if _engine == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = _env_int("DATABASE_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-# Cached statistics are keyed by a data token kept in the database, so a per-process cache stays
-# correct with several workers; a shared cache (e.g. dbcache://registry_cache after
-# `manage.py createcachetable`) only saves recomputation.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://registry")}
+
+def cache_from_url(url: str, name: str = "CACHE_URL") -> dict:
+    """The default cache from a URL: redis:// (production), locmemcache:// or dbcache://.
+
+    The API's throttle counters live in this cache, so with several workers only a shared cache
+    (Redis) enforces the limits across them; a per-process cache (locmem) counts per worker.
+    Cached statistics are keyed by a data token kept in the database, so they stay correct in
+    any cache; a shared one only saves recomputation.
+    """
+    parts = urlsplit(url)
+    if parts.scheme in ("redis", "rediss"):
+        database = parts.path.lstrip("/")
+        if not parts.hostname or (database and not database.isdigit()):
+            # The URL itself is not repeated: it may carry a password.
+            raise ImproperlyConfigured(f"{name} must look like redis://host:6379/0 (a host, and a database number if any)")
+        try:
+            parts.port  # noqa: B018 (parsing it raises ValueError on a bad port)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} has a port that is not a number") from None
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "registry",
+            # A Redis that stops answering fails a request within seconds instead of hanging a worker.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    if parts.scheme in ("locmemcache", "dbcache"):
+        return env.cache_url_config(url)
+    raise ImproperlyConfigured(
+        f"{name} must be redis://host:port/db (or rediss://), locmemcache://name or dbcache://table, got a {parts.scheme or 'bare'!r} URL"
+    )
+
+
+CACHES = {"default": cache_from_url(env.str("CACHE_URL", default="locmemcache://registry"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # URL fields in forms assume https:// when typed without a scheme (Django 6's default).
@@ -193,6 +228,56 @@ SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Who the client is (API throttles, sign-in lock-outs): REMOTE_ADDR, unless the site runs behind
+# this many reverse proxies that each append to X-Forwarded-For; then the address that many places
+# from its right, the one the outermost trusted proxy saw. Anything further left is the client's
+# own claim and is never trusted.
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, got {TRUSTED_PROXY_COUNT}")
+AXES_CLIENT_IP_CALLABLE = "counties.clients.client_ip"
+
+# Import files (admin and command line): the largest file, its unzipped size (XLSX) and rows.
+IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+IMPORT_MAX_EXPANDED_BYTES = _env_int("IMPORT_MAX_EXPANDED_BYTES", 50 * 1024 * 1024)
+IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 20000)
+for _name in ("IMPORT_MAX_BYTES", "IMPORT_MAX_EXPANDED_BYTES", "IMPORT_MAX_ROWS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a positive number, got {globals()[_name]}")
+
+# Content-Security-Policy (django-csp): everything comes from the site itself, no inline script or
+# style anywhere (the API docs' set-up script is served as a file); data: images for Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Permissions-Policy (django-permissions-policy): the site uses none of these browser features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "interest-cohort",
+    )
+}
 
 # The partner API. Anonymous clients read; writes need an API token (see counties.api).
 API_THROTTLE_RATES = {

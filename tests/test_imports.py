@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from counties import models, statistics
-from counties.roles import PROVINCIAL_EDITORS
+from counties.roles import DATA_EDITORS, PROVINCIAL_EDITORS
 
 from .conftest import run_command
 
@@ -183,7 +183,8 @@ def test_unreadable_files_are_refused(tmp_path):
 
 
 def test_history_records_user_and_reason_from_the_command_line(tmp_path):
-    user = User.objects.create_user("importer")
+    user = User.objects.create_user("importer", is_staff=True)
+    user.groups.add(Group.objects.get(name=DATA_EDITORS))
     path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
     run_command("import_designations", str(path), "--user", "importer", "--reason", "2016 roster received")
     record = models.Designation.objects.get(unit__code="110101", batch__year=2016).history.get()

@@ -8,6 +8,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+API_PREFIX = "/api/"
+
 
 def _first_message(detail: Any) -> str:
     if isinstance(detail, dict) and set(detail) == {"detail"}:
@@ -39,7 +41,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def error_response(code: str, message: str, status: int) -> JsonResponse:
+    """An error in the API's format, for answers given outside DRF (middleware, error handlers)."""
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": "not_found", "message": _("No such API endpoint: %(path)s") % {"path": request.path}}}, status=404
-    )
+    return error_response("not_found", _("No such API endpoint: %(path)s") % {"path": request.path}, 404)

@@ -1,10 +1,12 @@
 """Conditional GET for the API: ETag and Last-Modified from the data token, 304 before any work."""
 
 import hashlib
+import math
 from collections.abc import Callable
+from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
@@ -26,16 +28,29 @@ class ApiConditionalGetMiddleware:
         token, changed_at = version
         variant = "|".join((token, request.get_full_path(), request.headers.get("Accept", ""), request.headers.get("Accept-Language", "")))
         etag = f'"{hashlib.sha256(variant.encode()).hexdigest()[:32]}"'
-        last_modified = int(changed_at.timestamp()) if changed_at else None  # HTTP dates have whole seconds
+        last_modified = whole_second_after(changed_at) if changed_at else None
         cached = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if cached is not None:
             return cached
         response = self.get_response(request)
         if response.status_code == 200:
             response["ETag"] = etag
-            if last_modified is not None:
+            # Not before that second is over: a second change within it would carry the same date.
+            if last_modified is not None and last_modified <= timezone.now().timestamp():
                 response["Last-Modified"] = http_date(last_modified)
         return response
+
+
+def whole_second_after(moment: datetime) -> int:
+    """Last-Modified for data changed at `moment`, safe with HTTP dates' whole seconds.
+
+    The data token (the ETag) changes with every edit; HTTP dates cannot tell two edits within one
+    second apart. So Last-Modified is the first whole second *after* the change, and it is only
+    sent once that second has begun: every edit made before a client read the data is then
+    strictly earlier than the date it holds, every edit after is not, and an If-Modified-Since
+    built from it (or from the response's Date) can never produce a 304 that hides a change.
+    """
+    return math.floor(moment.timestamp()) + 1
 
 
 class ApiLanguageMiddleware:

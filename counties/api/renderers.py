@@ -1,10 +1,11 @@
-"""CSV for every list and statistic (`?format=csv`): one row per item, nested fields flattened."""
+"""CSV for every list and statistic (`?format=csv`): one row per item, nested fields flattened,
+written by the registry's one table writer (BOM, formula neutralising)."""
 
-import csv
-import io
 from typing import Any
 
 from rest_framework.renderers import BaseRenderer
+
+from counties import tables
 
 
 def flatten(item: Any, prefix: str = "") -> dict[str, Any]:
@@ -46,9 +47,4 @@ class CSVRenderer(BaseRenderer):
         columns: list[str] = []
         for row in rows:
             columns.extend(c for c in row if c not in columns)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if v is None else "true" if v is True else "false" if v is False else v) for k, v in row.items()})
-        return buffer.getvalue().encode(self.charset)
+        return tables.csv_bytes(columns, ([row.get(c) for c in columns] for row in rows))

@@ -11,11 +11,20 @@ if TYPE_CHECKING:  # importing rest_framework.views here would be circular (DRF 
     from rest_framework.views import APIView
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
+from counties.clients import client_ip
 from counties.models import ApiToken
 
 
 class AnonThrottle(AnonRateThrottle):
+    """Anonymous clients by address (counties.clients: X-Forwarded-For only from trusted proxies).
+
+    The counters live in the default cache: shared by every worker when it is Redis.
+    """
+
     scope = "anon"
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request) or ""
 
     def get_rate(self) -> str:
         return settings.API_THROTTLE_RATES[self.scope]

@@ -1,5 +1,5 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from . import targets, views
@@ -35,7 +35,8 @@ urlpatterns = [
     path("stats/assessments/", targets.AssessmentStatisticsView.as_view(), name="stats-assessments"),
     path("stats/national-series/", targets.NationalSeriesView.as_view(), name="stats-national-series"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's set-up script as a file (?script=), not inline: see the CSP.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"), name="docs"),
     *router.urls,
     re_path(r"^.*$", not_found),
 ]

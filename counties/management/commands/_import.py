@@ -6,25 +6,40 @@ from pathlib import Path
 from typing import Any
 
 import tablib
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_permission_codename, get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Model
 
+from counties import uploads
 from counties.imports import RESOURCES
 
 
 def load_dataset(path: Path) -> tablib.Dataset:
-    if not path.is_file():
-        raise CommandError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        return tablib.Dataset().load(path.read_bytes(), format="xlsx")
-    if suffix == ".csv":
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); save the CSV as UTF-8, or use XLSX") from None
-        return tablib.Dataset().load(text, format="csv")
-    raise CommandError(f"{path}: use a .csv (UTF-8) or .xlsx file")
+    """The file, read with the admin's checks (formats, size, rows, zip bombs)."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in uploads.FORMATS:
+        raise CommandError(f"{path}: use a .csv (UTF-8) or .xlsx file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"{path}: {exc.strerror or 'cannot be read'}") from None
+    try:
+        return uploads.read_table(suffix, data)
+    except uploads.UploadRejected as exc:
+        raise CommandError(f"{path}: {' '.join(exc.messages)}") from None
+
+
+def check_user_may_import(user: Any, model: type[Model]) -> None:
+    """The user named by --user must be allowed to import this kind of record in the admin:
+    an active staff account with the add and change permissions on the model (the admin's import
+    asks for `add`; the rows it changes need `change`). Its province is held to by the rows."""
+    opts = model._meta
+    needed = [f"{opts.app_label}.{get_permission_codename(action, opts)}" for action in ("add", "change")]
+    missing = [perm for perm in needed if not user.has_perm(perm)]
+    if not user.is_active or not user.is_staff:
+        raise CommandError(f"user {user.get_username()!r} is not an active staff account and may not import")
+    if missing:
+        raise CommandError(f"user {user.get_username()!r} may not import {opts.verbose_name_plural}: lacks {', '.join(missing)}")
 
 
 def describe_errors(result: Any) -> list[str]:
@@ -40,6 +55,10 @@ def describe_errors(result: Any) -> list[str]:
     return lines
 
 
+# django-simple-history's change-reason column (the admin's deletion reason has the same limit).
+REASON_MAX_LENGTH = 100
+
+
 class ImportCommand(BaseCommand):
     kind = ""
     resource_class: type | None = None  # a resource not in counties.imports.RESOURCES (the targets' imports)
@@ -51,21 +70,28 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--reason", default="", help="Reason recorded in the change history.")
 
     def handle(self, *args: object, **options: Any) -> None:
+        resource_class = self.resource_class or RESOURCES[self.kind]
+        for option in ("user", "reason"):
+            if "\x00" in (options[option] or ""):
+                raise CommandError(f"--{option} contains a NUL character")
+        if len(options["reason"]) > REASON_MAX_LENGTH:
+            raise CommandError(f"--reason is {len(options['reason'])} characters long; the history keeps at most {REASON_MAX_LENGTH}")
         dataset = load_dataset(options["file"])
         user = None
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"no user {options['user']!r}")
+            check_user_may_import(user, resource_class._meta.model)
         reason = options["reason"] or f"imported from {options['file'].name}"
-        resource = (self.resource_class or RESOURCES[self.kind])(user=user, reason=reason)
+        resource = resource_class(user=user, reason=reason)
         # Validate everything first (nothing is written), then import for real in one transaction.
         result = resource.import_data(dataset, dry_run=True, raise_errors=False, use_transactions=True)
         if result.has_errors() or result.has_validation_errors():
             lines = describe_errors(result)
             raise CommandError("nothing was imported:\n" + "\n".join(lines))
         if not options["dry_run"]:
-            resource = (self.resource_class or RESOURCES[self.kind])(user=user, reason=reason)
+            resource = resource_class(user=user, reason=reason)
             result = resource.import_data(dataset, dry_run=False, raise_errors=True, use_transactions=True)
         totals = result.totals
         verb = "would be" if options["dry_run"] else "were"

@@ -1,11 +1,10 @@
-import csv
 import json
 from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from counties import statistics, targets
+from counties import statistics, tables, targets
 
 # The targets-and-results sections (issue 14) come from counties.targets.
 SECTIONS = ("coverage", "batches", "provinces", "funding", "exits", *targets.REPORT_SECTIONS)
@@ -76,9 +75,9 @@ class Command(BaseCommand):
         elif output == "csv":
             rows = report[sections[0]]
             if rows:
-                writer = csv.DictWriter(self.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(_plain(rows))
+                # The registry's table writer (formula-neutralised cells); no BOM on a terminal or a pipe.
+                header = list(rows[0])
+                self.stdout.write(tables.csv_text(header, ([row[c] for c in header] for row in rows), bom=False), ending="")
         else:
             for name, rows in report.items():
                 self.stdout.write(f"\n{name} (as of {as_of})" if name in {"coverage", "provinces", "three_coverages"} else f"\n{name}")

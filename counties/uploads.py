@@ -1,0 +1,167 @@
+"""Reading an uploaded table: the checks every import file passes, in the admin and on the CLI.
+
+Only the two documented formats are read: CSV (UTF-8, with or without a BOM) and XLSX. Before a
+file is parsed it must be at most `IMPORT_MAX_BYTES`; an XLSX file (a zip archive) must also
+declare at most `IMPORT_MAX_EXPANDED_BYTES` once unzipped, checked from the archive's directory
+before anything is expanded, so a zip bomb (a few kilobytes that inflate to gigabytes) is refused
+without being inflated. Python's zipfile stops reading a member at its declared size, so a member
+that lies about its size cannot expand past the limit either. A file with more than
+`IMPORT_MAX_ROWS` data rows is refused while it is read.
+
+The admin reads through the two django-import-export formats below, which also write its exports
+through the registry's one table writer (`counties.tables`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from typing import Any
+
+import tablib
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from import_export.formats import base_formats
+
+from . import tables
+
+FORMATS = ("csv", "xlsx")
+
+
+class UploadRejected(ValidationError):
+    """A file that is not read at all, with the reason (a ValidationError, so forms show it as is)."""
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB"
+
+
+def check_size(data: bytes) -> None:
+    limit = settings.IMPORT_MAX_BYTES
+    if len(data) > limit:
+        raise UploadRejected(
+            _("The file is %(size)s; files of at most %(limit)s are accepted.")
+            % {"size": _megabytes(len(data)), "limit": _megabytes(limit)}
+        )
+
+
+def check_xlsx_archive(data: bytes) -> None:
+    """Refuse an XLSX whose declared unzipped size is over the limit, before expanding any of it."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise UploadRejected(_("This is not a readable XLSX file (%(reason)s).") % {"reason": exc}) from None
+    expanded = sum(member.file_size for member in members)
+    limit = settings.IMPORT_MAX_EXPANDED_BYTES
+    if expanded > limit:
+        raise UploadRejected(
+            _("This XLSX file would expand to %(size)s; at most %(limit)s is accepted. Save it again, or split it.")
+            % {"size": _megabytes(expanded), "limit": _megabytes(limit)}
+        )
+
+
+def _too_many_rows() -> UploadRejected:
+    return UploadRejected(_("The file has more than %(limit)s data rows; split it.") % {"limit": settings.IMPORT_MAX_ROWS})
+
+
+def read_csv(data: bytes) -> tablib.Dataset:
+    check_size(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UploadRejected(
+            _("The file is not UTF-8 (%(reason)s at byte %(byte)s); save the CSV as UTF-8 (“CSV UTF-8” in Excel), or use XLSX.")
+            % {"reason": exc.reason, "byte": exc.start}
+        ) from None
+    try:
+        rows = csv.reader(io.StringIO(text, newline=""))
+        header = next(rows, None)
+        dataset = tablib.Dataset(headers=header or [])
+        width = len(header or [])
+        for row in rows:
+            if not any(cell.strip() for cell in row):
+                continue  # blank lines
+            if len(dataset) >= settings.IMPORT_MAX_ROWS:
+                raise _too_many_rows()
+            if len(row) > width:
+                raise UploadRejected(
+                    _("Row %(row)s has %(cells)s cells; the header has %(columns)s.")
+                    % {"row": len(dataset) + 1, "cells": len(row), "columns": width}
+                )
+            dataset.append(row + [""] * (width - len(row)))  # Excel drops empty trailing cells
+    except csv.Error as exc:
+        raise UploadRejected(_("This is not a readable CSV file (%(reason)s).") % {"reason": exc}) from None
+    return dataset
+
+
+def read_xlsx(data: bytes) -> tablib.Dataset:
+    check_size(data)
+    check_xlsx_archive(data)
+    from openpyxl import load_workbook
+
+    try:
+        # data_only: the values a formula last computed, never the formula itself.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        rows = workbook.active.iter_rows(values_only=True)
+        header = next(rows, None)
+        dataset = tablib.Dataset(headers=list(header or []))
+        for row in rows:
+            if all(value is None for value in row):
+                continue  # trailing blank rows Excel keeps after deletions
+            if len(dataset) >= settings.IMPORT_MAX_ROWS:
+                raise _too_many_rows()
+            cells = list(row)
+            width = len(dataset.headers)
+            if any(value is not None for value in cells[width:]):
+                raise UploadRejected(_("Row %(row)s has cells beyond the header's columns.") % {"row": len(dataset) + 1})
+            dataset.append(cells[:width] + [None] * (width - len(cells)))
+        workbook.close()
+    except UploadRejected:
+        raise
+    except Exception as exc:  # a damaged file can fail anywhere in openpyxl; the user needs the reason, not a 500
+        raise UploadRejected(_("This is not a readable XLSX file (%(reason)s).") % {"reason": f"{type(exc).__name__}: {exc}"}) from None
+    return dataset
+
+
+def read_table(file_format: str, data: bytes) -> tablib.Dataset:
+    if file_format == "csv":
+        return read_csv(data)
+    if file_format == "xlsx":
+        return read_xlsx(data)
+    raise UploadRejected(_("Use a CSV (UTF-8) or XLSX file."))
+
+
+# -- the admin's formats (django-import-export) ---------------------------------------------------
+
+
+class CSVFormat(base_formats.CSV):
+    """CSV in the admin: read with the checks above, written by the table writer (with its BOM).
+
+    Binary on both sides: the bytes are decoded here (one place, one message for a non-UTF-8
+    file) and the written file already carries its BOM.
+    """
+
+    def is_binary(self) -> bool:
+        return True
+
+    def get_read_mode(self) -> str:
+        return "rb"
+
+    def create_dataset(self, in_stream: Any, **kwargs: Any) -> tablib.Dataset:
+        return read_csv(in_stream if isinstance(in_stream, bytes) else str(in_stream).encode("utf-8"))
+
+    def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> bytes:
+        return tables.csv_bytes(dataset.headers or [], dataset)
+
+
+class XLSXFormat(base_formats.XLSX):
+    def create_dataset(self, in_stream: Any, **kwargs: Any) -> tablib.Dataset:
+        return read_xlsx(in_stream)
+
+    def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> bytes:
+        return tables.xlsx_bytes(dataset.headers or [], dataset)
+
+
+ADMIN_FORMATS = [CSVFormat, XLSXFormat]

@@ -1,0 +1,225 @@
+"""Bad and hostile input gets a message, never a 500 or a traceback: control characters, impossible
+dates, NUL bytes, damaged or oversized files, zip bombs, and import users without the right."""
+
+import io
+import re
+import zipfile
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import CommandError
+from django.urls import reverse
+from openpyxl import Workbook
+
+from counties import models
+from counties.roles import DATA_EDITORS, VIEWERS
+
+from .conftest import run_command
+from .test_imports import HEADER, csv_file, import_in_admin
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+CONTROL = "control character U+000B"
+
+
+# -- control characters are refused on input -------------------------------------------------
+
+
+def test_admin_form_refuses_control_characters(admin_client):
+    designation = models.Designation.objects.filter(source_kind="secondary").select_related("unit", "batch").first()
+    response = admin_client.post(
+        reverse("admin:counties_designation_change", args=[designation.pk]),
+        {
+            "unit": designation.unit.pk,
+            "batch": designation.batch.pk,
+            "status": designation.status,
+            "is_old_revolutionary_base": "unknown",
+            "name_as_reported": "宣化\x0b县",
+            "source": designation.source,
+            "source_kind": designation.source_kind,
+            "source_note": "",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert CONTROL in response.content.decode()
+    designation.refresh_from_db()
+    assert "\x0b" not in designation.name_as_reported
+
+
+def test_api_refuses_control_characters(client):
+    user = User.objects.create_user("writer")
+    user.groups.add(Group.objects.get(name=DATA_EDITORS))
+    _, key = models.ApiToken.issue(user, "t", can_write=True)
+    payload = {
+        "unit": "110101",
+        "batch": models.Batch.objects.get(year=2018).pk,
+        "status": "designated",
+        "source": "商建函\x0b〔2018〕1号",
+        "source_kind": "official",
+    }
+    response = client.post(
+        "/api/v1/designations/", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert CONTROL in response.json()["error"]["fields"]["source"][0]
+    assert not models.Designation.objects.filter(unit__code="110101", batch__year=2018).exists()
+
+
+def test_import_refuses_control_characters(tmp_path):
+    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc\x0bument,official\n")
+    with pytest.raises(CommandError, match=r"row 1: source: .*" + re.escape(CONTROL)):
+        run_command("import_designations", str(path))
+    assert not models.Designation.objects.filter(unit__code="110101", batch__year=2016).exists()
+
+
+# -- staff-only 500s ------------------------------------------------------------------------------
+
+
+def test_as_of_an_impossible_date_is_a_message(admin_client):
+    designation = models.Designation.objects.first()
+    response = admin_client.get(reverse("admin:counties_designation_as_of", args=[designation.pk]), {"date": "2020-02-30"})
+    assert response.status_code == 200
+    assert "2020-02-30 is not a date" in response.content.decode()
+
+
+def test_nul_in_autocomplete_term_is_a_400(admin_client):
+    response = admin_client.get(
+        "/admin/autocomplete/", {"app_label": "counties", "model_name": "designation", "field_name": "unit", "term": "xuan\x00hua"}
+    )
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
+
+
+def test_nul_in_an_api_filter_is_a_json_400(client):
+    response = client.get("/api/v1/counties/", {"q": "\x00"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+
+
+def xlsx_bytes(rows):
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"this is not a zip", "not a readable XLSX file"),
+        # A zip that is not a workbook: openpyxl fails deep inside.
+        (lambda: _zip({"hello.txt": b"hi"}), "not a readable XLSX file"),
+    ],
+)
+def test_malformed_xlsx_is_a_command_error(tmp_path, content, message):
+    path = tmp_path / "designations.xlsx"
+    path.write_bytes(content() if callable(content) else content)
+    with pytest.raises(CommandError, match=message):
+        run_command("import_designations", str(path))
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_missing_file_and_a_folder_are_command_errors(tmp_path):
+    with pytest.raises(CommandError, match=r"no-such\.csv: No such file"):
+        run_command("import_designations", str(tmp_path / "no-such.csv"))
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    with pytest.raises(CommandError, match=r"folder\.csv: Is a directory"):
+        run_command("import_designations", str(folder))
+
+
+def test_bad_import_options_are_command_errors(tmp_path):
+    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
+    with pytest.raises(CommandError, match="--reason is 101 characters long; the history keeps at most 100"):
+        run_command("import_designations", str(path), "--reason", "x" * 101)
+    with pytest.raises(CommandError, match="--user contains a NUL character"):
+        run_command("import_designations", str(path), "--user", "a\x00b")
+
+
+def test_bad_arguments_are_command_errors():
+    with pytest.raises(CommandError, match="invalid int value"):
+        run_command("coverage_report", "--as-of", "last-year")
+    with pytest.raises(CommandError, match="--as-of must be a year"):
+        run_command("coverage_report", "--as-of", "1900")
+
+
+def test_import_user_needs_the_admins_permissions(tmp_path):
+    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
+    viewer = User.objects.create_user("viewer", is_staff=True)
+    viewer.groups.add(Group.objects.get(name=VIEWERS))
+    with pytest.raises(CommandError, match=r"may not import designations: lacks counties.add_designation, counties.change_designation"):
+        run_command("import_designations", str(path), "--user", "viewer")
+    User.objects.create_user("left", is_staff=True, is_active=False).groups.add(Group.objects.get(name=DATA_EDITORS))
+    with pytest.raises(CommandError, match="not an active staff account"):
+        run_command("import_designations", str(path), "--user", "left")
+    assert not models.Designation.objects.filter(unit__code="110101", batch__year=2016).exists()
+    editor = User.objects.create_user("editor", is_staff=True)
+    editor.groups.add(Group.objects.get(name=DATA_EDITORS))
+    run_command("import_designations", str(path), "--user", "editor")
+    assert models.Designation.objects.filter(unit__code="110101", batch__year=2016).exists()
+
+
+# -- import formats and limits --------------------------------------------------------------------
+
+
+def zip_bomb() -> bytes:
+    """A real workbook plus a member that inflates to 300 MB; the file itself is a few hundred KB."""
+    buffer = io.BytesIO(xlsx_bytes([["code", "batch_year", "status", "source", "source_kind"]]))
+    with (
+        zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("xl/media/padding.bin", "w", force_zip64=True) as member,
+    ):
+        chunk = b"\0" * (1 << 20)
+        for _ in range(300):
+            member.write(chunk)
+    return buffer.getvalue()
+
+
+def test_zip_bomb_is_refused_before_it_is_expanded(tmp_path, admin_client):
+    bomb = zip_bomb()
+    assert len(bomb) < 1_000_000
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(bomb)
+    with mock.patch("openpyxl.load_workbook") as load_workbook:
+        with pytest.raises(CommandError, match=r"would expand to 300\.\d MB; at most 50\.0 MB"):
+            run_command("import_designations", str(path))
+        response = import_in_admin(admin_client, "designation", bomb, "bomb.xlsx", "xlsx")
+        assert "would expand to 300" in response.content.decode()
+        load_workbook.assert_not_called()
+
+
+def test_file_size_and_row_limits(tmp_path, settings):
+    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n110102,2016,designated,doc,official\n")
+    settings.IMPORT_MAX_ROWS = 1
+    with pytest.raises(CommandError, match="more than 1 data rows"):
+        run_command("import_designations", str(path))
+    settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_BYTES = 100, 50
+    with pytest.raises(CommandError, match=r"files of at most 0\.0 MB"):
+        run_command("import_designations", str(path))
+    xlsx = tmp_path / "rows.xlsx"
+    xlsx.write_bytes(
+        xlsx_bytes([["code", "batch_year", "status", "source", "source_kind"], *[[110101, 2016, "designated", "d", "official"]] * 3])
+    )
+    settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_BYTES = 2, 10_000_000
+    with pytest.raises(CommandError, match="more than 2 data rows"):
+        run_command("import_designations", str(xlsx))
+
+
+def test_admin_import_refuses_other_formats(admin_client):
+    """JSON, YAML, TSV and HTML are neither offered nor read (the form accepts only the two indexes)."""
+    response = admin_client.post(
+        reverse("admin:counties_designation_import"),
+        {"import_file": io.BytesIO(b'[{"code": "110101"}]'), "format": "2", "resource": "0"},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()

@@ -1,0 +1,141 @@
+"""Throttling by the real client address, and the state every worker must share, in a real Redis.
+
+The throttle and cache tests run twice: on the per-process locmem cache and on Redis at
+REDIS_TEST_URL (CI's .ci/run starts Redis and sets it). Without REDIS_TEST_URL the Redis runs are
+skipped with a message; with it, an unreachable Redis fails them.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache, caches
+from django.test import RequestFactory
+
+from counties import models, statistics
+from counties.clients import client_ip
+from registry.settings import cache_from_url
+
+from .test_settings import PRODUCTION_ENV, manage
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "")
+
+
+def redis_cache() -> dict:
+    if not REDIS_TEST_URL:
+        pytest.skip("REDIS_TEST_URL is not set; CI sets it (.ci/run). Locally: REDIS_TEST_URL=redis://127.0.0.1:6379/1")
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"REDIS_TEST_URL={REDIS_TEST_URL} does not answer: {exc}")
+    return cache_from_url(REDIS_TEST_URL)
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def shared_cache(request, settings):
+    """The default cache (throttles, statistics) on each backend, empty before and after."""
+    config = redis_cache() if request.param == "redis" else cache_from_url("locmemcache://registry-test")
+    settings.CACHES = {"default": config}
+    cache.clear()
+    yield request.param
+    cache.clear()
+
+
+def anonymous(client, address="198.51.100.7", forwarded=None):
+    extra = {"REMOTE_ADDR": address}
+    if forwarded:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client.get("/api/v1/provinces/", **extra).status_code
+
+
+def test_the_backend_is_the_one_configured(shared_cache):
+    backend = type(caches["default"]).__name__
+    assert backend == {"locmem": "LocMemCache", "redis": "RedisCache"}[shared_cache]
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_limit(client, settings, shared_cache):
+    """200 requests, each with its own X-Forwarded-For, were all answered."""
+    settings.API_THROTTLE_RATES = {"anon": "3/minute", "token": "5/minute"}
+    statuses = [anonymous(client, forwarded=f"203.0.113.{n}") for n in range(6)]
+    assert statuses == [200, 200, 200, 429, 429, 429]
+    assert anonymous(client, address="198.51.100.8") == 200  # another real client has its own count
+
+
+def test_behind_trusted_proxies_the_address_they_saw_counts(client, settings, shared_cache):
+    settings.API_THROTTLE_RATES = {"anon": "2/minute", "token": "5/minute"}
+    settings.TRUSTED_PROXY_COUNT = 1
+    # The proxy (REMOTE_ADDR 10.0.0.1) appends the address it saw; what the client wrote before it is ignored.
+    same = [anonymous(client, "10.0.0.1", f"forged-{n}, 203.0.113.5") for n in range(3)]
+    assert same == [200, 200, 429]
+    assert anonymous(client, "10.0.0.1", "203.0.113.6") == 200
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "1.1.1.1, 2.2.2.2", "10.0.0.1"),
+        (1, "1.1.1.1, 2.2.2.2", "2.2.2.2"),
+        (2, "1.1.1.1, 2.2.2.2", "1.1.1.1"),
+        (3, "1.1.1.1, 2.2.2.2", "1.1.1.1"),  # fewer hops than proxies: the leftmost there is
+        (1, "", "10.0.0.1"),
+    ],
+)
+def test_client_ip(settings, proxies, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+THROTTLE_IN_ANOTHER_PROCESS = """
+import django; django.setup()
+from django.test import RequestFactory
+from rest_framework.request import Request
+from counties.api.throttling import AnonThrottle
+request = Request(RequestFactory().get("/api/v1/provinces/", REMOTE_ADDR="192.0.2.44"))
+print(" ".join(str(AnonThrottle().allow_request(request, None)) for _ in range(2)))
+"""
+
+
+def test_workers_share_one_limit_in_redis(client, settings):
+    """Three workers allowed three times the limit: each counted in its own memory."""
+    settings.CACHES = {"default": redis_cache()}
+    settings.API_THROTTLE_RATES = {"anon": "3/minute", "token": "5/minute"}
+    cache.clear()
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "registry.settings_test", "CACHE_URL": REDIS_TEST_URL, "API_ANON_RATE": "3/minute"}
+    other_worker = subprocess.run(
+        [sys.executable, "-c", THROTTLE_IN_ANOTHER_PROCESS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert other_worker.returncode == 0, other_worker.stderr
+    assert other_worker.stdout.split() == ["True", "True"]
+    # This process sees the other worker's two requests: one more is allowed, then the limit holds.
+    assert [anonymous(client, "192.0.2.44") for _ in range(2)] == [200, 429]
+    cache.clear()
+
+
+def test_statistics_are_cached_and_never_stale(shared_cache, django_assert_num_queries):
+    first = statistics.coverage(2018)
+    with django_assert_num_queries(1):  # the data token; the numbers come from the cache
+        assert statistics.coverage(2018) == first
+    models.Designation.objects.create(
+        unit=models.Unit.objects.get(code="110101"), batch=models.Batch.objects.get(year=2018), source="t", source_kind="official"
+    )
+    assert statistics.coverage(2018).batch_entries == first.batch_entries + 1 == 1017
+
+
+def test_cache_and_proxy_settings_are_validated():
+    result = manage("check", **(PRODUCTION_ENV | {"CACHE_URL": "memcached://127.0.0.1:11211"}))
+    assert result.returncode != 0
+    assert "CACHE_URL must be redis://host:port/db" in result.stderr
+    result = manage("check", **(PRODUCTION_ENV | {"CACHE_URL": "redis://:secret@/x"}))
+    assert "CACHE_URL must look like redis://host:6379/0" in result.stderr
+    assert "secret" not in result.stderr
+    result = manage("check", **(PRODUCTION_ENV | {"TRUSTED_PROXY_COUNT": "-1"}))
+    assert "TRUSTED_PROXY_COUNT must be 0 or more" in result.stderr
+    result = manage("check", **(PRODUCTION_ENV | {"CACHE_URL": "redis://127.0.0.1:6379/1", "TRUSTED_PROXY_COUNT": "2"}))
+    assert result.returncode == 0, result.stderr
