@@ -578,3 +578,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "province"]
     list_select_related = ["user", "province"]
     autocomplete_fields = ["user", "province"]
+
+
+# Targets and results (issue 14) register their admin in their own module.
+from . import targets_admin  # noqa: E402, F401

@@ -829,3 +829,7 @@ class ApiToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+# -- targets and results (issue 14): their own module, models of this app ------------------------
+from .targets_models import Assessment, Indicator, IndicatorValue, Pairing  # noqa: E402, F401

@@ -8,6 +8,9 @@ from django.contrib.auth.models import Group, Permission
 
 DATA_MODELS = ["designation", "fundingallocation", "povertystatus"]
 REFERENCE_MODELS = ["unit", "unitsuccession", "batch", "province", "prefecture", "programmefact", "publishedprovincecount"]
+# Targets and results (issue 14): values, assessments and pairings are data; the catalogue is reference.
+DATA_MODELS += ["indicatorvalue", "assessment", "pairing"]
+REFERENCE_MODELS += ["indicator"]
 ALL_MODELS = DATA_MODELS + REFERENCE_MODELS
 
 DATA_EDITORS = "data editors"

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from . import charts, selectors, statistics, tables
+from . import charts, selectors, statistics, tables, targets, targets_charts
 from .api.exceptions import API_PREFIX, error_response
 from .filtersets import UnitFilterSet
 from .models import Batch, Designation, Province, Unit
@@ -104,7 +104,15 @@ def county_detail(request: HttpRequest, key: str) -> HttpResponse:
     if unit.current_id and unit.current_id != unit.pk:
         # An old code's page is its successor's: the place is the same.
         return HttpResponsePermanentRedirect(reverse("counties:county", args=[unit.current.key]))
-    return render(request, "counties/county_detail.html", {"unit": unit, "place": selectors.place(unit)})
+    place_targets = targets.place_targets(unit)
+    context = {
+        "unit": unit,
+        "place": selectors.place(unit),
+        # Targets and results (issue 14): the place's series, each with its chart.
+        "targets": place_targets,
+        "target_series": [(s, targets_charts.indicator_chart(s)) for s in place_targets.series],
+    }
+    return render(request, "counties/county_detail.html", context)
 
 
 @require_safe
@@ -166,6 +174,10 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
             "designations": designations,
             "poverty_designations": poverty_units,
             "includes_illustrative": any(c.includes_illustrative for _, c in items),
+            # Targets and results (issue 14): the batch's assessments and target attainment.
+            "assessments": [a for a in targets.assessment_summary() if a.batch_year == year],
+            "attainment": [r for r in targets.target_attainment() if r.batch_year == year and r.reported],
+            "indicator_names": targets.indicator_names(),
         },
     )
 
@@ -231,6 +243,13 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             [charts.Series(_("Covered (%)"), [p.poverty_coverage_pct for p in provinces if p.poverty_counties])],
             percent=True,
         ),
+        # Targets and results (issue 14): the three full coverages, attainment by batch, the national series.
+        "three_coverages": targets.three_coverages(as_of),
+        "three_coverages_series": targets.three_coverages_series(),
+        "attainment": [r for r in targets.target_attainment() if r.reported],
+        "indicator_names": targets.indicator_names(),
+        "national": targets.national_series(),
+        "national_chart": targets_charts.national_chart(targets.national_series()),
         "funding_chart": charts.bar_chart(
             _("Funding by fiscal year"),
             _("Funding allocations recorded, in yuan, by fiscal year."),

@@ -135,7 +135,9 @@ def test_xlsx_export_of_the_filtered_list(client):
 
 
 def test_county_page(client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(12):
+    # The unit; its place (lineage, units, successions, designations, funding, poverty status);
+    # targets and results (lineage, values, batch years, assessments, pairings, the indicator catalogue).
+    with django_assert_max_num_queries(13):
         response = client.get("/counties/130705/")
     page = html(response)
     assert "宣化区" in page and "Xuanhua District" in page
@@ -177,7 +179,7 @@ def test_batch_pages(client):
 
 def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
     page = html(client.get("/statistics/?as_of=2018"))
-    assert page.count("<svg") == 5
+    assert page.count("<svg") == 6  # five coverage charts and the national online retail series
     assert "<table" in page and "/api/v1/stats/coverage/series/?format=csv" in page
     assert "cdn" not in page.lower()
     assert '<h2 id="h-definitions">定义</h2>' in page

@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import targets, views
 from .exceptions import not_found
 
 app_name = "api"
@@ -14,6 +14,11 @@ router.register("batches", views.BatchViewSet, basename="batch")
 router.register("designations", views.DesignationViewSet, basename="designation")
 router.register("funding-allocations", views.FundingAllocationViewSet, basename="funding-allocation")
 router.register("poverty-statuses", views.PovertyStatusViewSet, basename="poverty-status")
+# Targets and results (issue 14).
+router.register("indicators", targets.IndicatorViewSet, basename="indicator")
+router.register("indicator-values", targets.IndicatorValueViewSet, basename="indicator-value")
+router.register("assessments", targets.AssessmentViewSet, basename="assessment")
+router.register("pairings", targets.PairingViewSet, basename="pairing")
 
 urlpatterns = [
     path("stats/coverage/", views.CoverageView.as_view(), name="stats-coverage"),
@@ -22,6 +27,13 @@ urlpatterns = [
     path("stats/provinces/", views.ProvinceStatisticsView.as_view(), name="stats-provinces"),
     path("stats/funding/", views.FundingStatisticsView.as_view(), name="stats-funding"),
     path("stats/exits/", views.ExitStatisticsView.as_view(), name="stats-exits"),
+    # Targets and results (issue 14).
+    re_path(r"^counties/(?P<key>[0-9X][0-9]{5,6})/targets/$", targets.CountyTargetsView.as_view(), name="county-targets"),
+    path("stats/three-coverages/", targets.ThreeCoveragesView.as_view(), name="stats-three-coverages"),
+    path("stats/three-coverages/series/", targets.ThreeCoveragesSeriesView.as_view(), name="stats-three-coverages-series"),
+    path("stats/targets/", targets.TargetAttainmentView.as_view(), name="stats-targets"),
+    path("stats/assessments/", targets.AssessmentStatisticsView.as_view(), name="stats-assessments"),
+    path("stats/national-series/", targets.NationalSeriesView.as_view(), name="stats-national-series"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     # The split view serves Swagger UI's set-up script as a file (?script=), not inline: see the CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"), name="docs"),

@@ -4,9 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from counties import statistics, tables
+from counties import statistics, tables, targets
 
-SECTIONS = ("coverage", "batches", "provinces", "funding", "exits")
+# The targets-and-results sections (issue 14) come from counties.targets.
+SECTIONS = ("coverage", "batches", "provinces", "funding", "exits", *targets.REPORT_SECTIONS)
 
 
 def _plain(value: Any) -> Any:
@@ -22,6 +23,8 @@ def _plain(value: Any) -> Any:
 
 def report_rows(section: str, as_of: int) -> list[dict[str, Any]]:
     """One section of the report as a list of flat rows (the same numbers in every format)."""
+    if section in targets.REPORT_SECTIONS:
+        return targets.report_rows(section, as_of)
     if section == "coverage":
         return [statistics.coverage(as_of).as_dict()]
     if section == "batches":
@@ -66,7 +69,8 @@ class Command(BaseCommand):
 
         report = {name: report_rows(name, as_of) for name in sections}
         if output == "json":
-            payload = {"as_of": as_of, **{name: rows[0] if name == "coverage" else rows for name, rows in report.items()}}
+            single = {"coverage", "three_coverages"}  # one row each: an object, not a list
+            payload = {"as_of": as_of, **{name: rows[0] if name in single else rows for name, rows in report.items()}}
             self.stdout.write(json.dumps(_plain(payload), ensure_ascii=False, indent=2))
         elif output == "csv":
             rows = report[sections[0]]
@@ -76,7 +80,7 @@ class Command(BaseCommand):
                 self.stdout.write(tables.csv_text(header, ([row[c] for c in header] for row in rows), bom=False), ending="")
         else:
             for name, rows in report.items():
-                self.stdout.write(f"\n{name} (as of {as_of})" if name in {"coverage", "provinces"} else f"\n{name}")
+                self.stdout.write(f"\n{name} (as of {as_of})" if name in {"coverage", "provinces", "three_coverages"} else f"\n{name}")
                 self._table(rows)
 
     def _table(self, rows: list[dict[str, Any]]) -> None:

@@ -1,0 +1,256 @@
+"""Targets and results, computed: hand-worked fixtures for each target rule, the batch attainment,
+the assessments summary, the three full coverages as of several years and the national series."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from counties import models, targets
+from counties.targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED
+from counties.targets_models import Assessment, Indicator, IndicatorValue, Pairing
+
+from .factories import FundingAllocationFactory
+from .test_statistics import designate, poor, succeed, unit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+def report(u, code, year, value, kind="official"):
+    return IndicatorValue.objects.create(
+        unit=u, indicator=Indicator.objects.get(code=code), year=year, value=Decimal(value), source="test", source_kind=kind
+    )
+
+
+@pytest.fixture
+def world():
+    """Province 99, worked by hand (e-commerce transaction volume, target: grows ≥ 30% a year):
+
+    甲县 U1  designated 2015: 2014 200, 2015 259.9 (+29.95%: missed, though it rounds to 30.0)
+    乙县 U2  retired 2015 → 乙区 U3 (2016); U2 designated 2015:
+             2014 100 (U2), 2015 130 (U2, exactly +30%: met), 2016 150 (U3, +15.4%: missed),
+             2017 not reported, 2018 300 (U3: no base, not reported), 2019 390 (+30%: met)
+    丙县 U4 } poverty, merged in 2018 into 丙市 U6; U4 designated 2016:
+    丁县 U5 }   2017: U4 100 and U5 50; 2018: U6 200 (the place had two values in 2017: n/a)
+    戊县 U7  never designated: 2016 100, 2017 200 (not applicable)
+    """
+    models.FundingAllocation.objects.all().delete()
+    models.Designation.objects.all().delete()
+    models.PovertyStatus.objects.all().delete()
+    u = {
+        1: unit("990101", "甲县"),
+        2: unit("990102", "乙县", last_year=2015),
+        3: unit("990103", "乙区", first_year=2016),
+        4: unit("990104", "丙县", last_year=2017),
+        5: unit("990105", "丁县", last_year=2017),
+        6: unit("990106", "丙市", first_year=2018),
+        7: unit("990107", "戊县"),
+    }
+    succeed(u[2], u[3], 2016)
+    succeed(u[4], u[6], 2018)
+    succeed(u[5], u[6], 2018)
+    for n in (1, 2, 4, 5):
+        poor(u[n], 2019)
+    u["d1"] = designate(u[1], 2015)
+    u["d2"] = designate(u[2], 2015)
+    u["d4"] = designate(u[4], 2016)
+    for year, value in ((2014, "200"), (2015, "259.9")):
+        report(u[1], "ec_transaction_volume", year, value)
+    for n, year, value in ((2, 2014, "100"), (2, 2015, "130"), (3, 2016, "150"), (3, 2018, "300"), (3, 2019, "390")):
+        report(u[n], "ec_transaction_volume", year, value)
+    for n, year, value in ((4, 2017, "100"), (5, 2017, "50"), (6, 2018, "200"), (7, 2016, "100"), (7, 2017, "200")):
+        report(u[n], "ec_transaction_volume", year, value)
+    return u
+
+
+def statuses(series):
+    return [(y.year, y.status, None if y.growth_pct is None else str(y.growth_pct)) for y in series.years]
+
+
+def only(place_targets, code):
+    return next(s for s in place_targets.series if s.indicator.code == code)
+
+
+def test_growth_rule_across_a_code_change(world):
+    series = only(targets.place_targets(world[3]), "ec_transaction_volume")
+    assert statuses(series) == [
+        (2014, NOT_APPLICABLE, None),  # before the 2015 batch
+        (2015, MET, "30.0"),  # exactly 30.0% meets a ≥ 30% rule
+        (2016, MISSED, "15.4"),  # 乙区's 150 on 乙县's 130: the series survives the code change
+        (2017, NOT_REPORTED, None),  # a missing year is not reported, never missed
+        (2018, NOT_REPORTED, None),  # ... and leaves 2018 without a base
+        (2019, MET, "30.0"),
+    ]
+    assert [y.reason for y in series.years[3:5]] == [targets.NO_VALUE, targets.NO_BASE]
+    assert series.years[2].source == "test" and series.years[2].display_value == "150"
+
+
+def test_growth_is_decided_on_the_exact_figures(world):
+    series = only(targets.place_targets(world[1]), "ec_transaction_volume")
+    # 259.9 / 200 is +29.95%: shown rounded half up as 30.0, but below 30%, so missed.
+    assert statuses(series)[1] == (2015, MISSED, "30.0")
+
+
+def test_rises_and_falls_rules(world):
+    for year, share, cost in ((2015, "10", "8.5"), (2016, "12", "8.5"), (2017, "11", "7.9")):
+        report(world[1], "online_share_of_retail", year, share)
+        report(world[1], "logistics_cost_per_parcel", year, cost)
+    place = targets.place_targets(world[1])
+    assert [y.status for y in only(place, "online_share_of_retail").years] == [NOT_REPORTED, MET, MISSED]
+    # Lower is better: an unchanged cost has not fallen.
+    assert [y.status for y in only(place, "logistics_cost_per_parcel").years] == [NOT_REPORTED, MISSED, MET]
+    assert [y.growth_pct for y in only(place, "logistics_cost_per_parcel").years] == [None, Decimal("0.0"), Decimal("-7.1")]
+
+
+def test_indicator_without_a_target_and_a_zero_base(world):
+    report(world[1], "people_trained", 2015, "300")
+    report(world[1], "people_trained", 2016, "0")
+    report(world[1], "ec_transaction_volume", 2016, "0")
+    report(world[1], "ec_transaction_volume", 2017, "10")
+    place = targets.place_targets(world[1])
+    assert {y.status for y in only(place, "people_trained").years} == {NOT_APPLICABLE}
+    assert [y.year for y in only(place, "people_trained").years] == [2015, 2016]  # its own years only
+    assert only(place, "people_trained").years[1].growth_pct == Decimal("-100.0")
+    last = only(place, "ec_transaction_volume").years[-1]
+    assert (last.year, last.status, last.reason) == (2017, NOT_APPLICABLE, targets.ZERO_BASE)
+
+
+def test_merged_place_and_undesignated_county(world):
+    merged = statuses(only(targets.place_targets(world[6]), "ec_transaction_volume"))
+    assert merged == [(2017, NOT_APPLICABLE, None), (2018, NOT_APPLICABLE, None)]  # two units reported 2017
+    assert {s for _y, s, _g in statuses(only(targets.place_targets(world[7]), "ec_transaction_volume"))} == {NOT_APPLICABLE}
+    assert targets.place_targets(world[7]).designated_from is None
+
+
+def test_attainment_by_batch_and_year(world):
+    rows = {(r.batch_year, r.year): r for r in targets.target_attainment() if r.indicator == "ec_transaction_volume"}
+    fields = lambda r: (r.batch_entries, r.reported, r.met, r.missed, r.not_reported)  # noqa: E731
+    assert fields(rows[(2015, 2015)]) == (2, 2, 1, 1, 0)  # 乙县 met, 甲县 missed
+    assert fields(rows[(2015, 2016)]) == (2, 1, 0, 1, 1)  # 乙区 missed, 甲县 did not report
+    assert fields(rows[(2015, 2017)]) == (2, 0, 0, 0, 2)
+    assert fields(rows[(2015, 2018)]) == (2, 0, 0, 0, 2)
+    assert fields(rows[(2015, 2019)]) == (2, 1, 1, 0, 1)
+    # 丙县 alone reported 2017 but had no 2016; in 2018 it is 丙市, whose 2017 had two values.
+    assert fields(rows[(2016, 2017)]) == (1, 0, 0, 0, 1)
+    assert fields(rows[(2016, 2018)]) == (1, 0, 0, 0, 0)
+    assert max(year for _b, year in rows) == 2019
+    assert not any(r.indicator == "online_share_of_retail" for r in targets.target_attainment())  # nothing reported
+
+
+def test_assessments_summary_and_conditional_funding(world):
+    funds = FundingAllocationFactory(unit=world[1], designation=world["d1"], fiscal_year=2016, amount=Decimal("1500000.00"))
+    funds2 = FundingAllocationFactory(unit=world[3], fiscal_year=2016, amount=Decimal("1500000.00"))
+    Assessment.objects.create(designation=world["d1"], year=2015, result="pending", source="t", source_kind="official")
+    Assessment.objects.create(
+        designation=world["d1"],
+        year=2016,
+        result="passed",
+        score=Decimal("85.5"),
+        conditional_funding=funds,
+        source="t",
+        source_kind="official",
+    )
+    Assessment.objects.create(
+        designation=world["d2"],
+        year=2016,
+        result="rectify",
+        score=Decimal("70"),
+        conditional_funding=funds2,
+        source="t",
+        source_kind="official",
+    )
+    row = next(r for r in targets.assessment_summary() if r.batch_year == 2015)
+    assert (row.batch_entries, row.assessed, row.passed, row.rectify, row.pending, row.not_assessed) == (2, 2, 1, 1, 0, 0)
+    assert row.mean_score == Decimal("77.8")  # (85.5 + 70) / 2 = 77.75, half up
+    assert (row.conditional_funding_yuan, row.conditional_funding_released_yuan) == (Decimal("3000000.00"), Decimal("1500000.00"))
+    assert next(r for r in targets.assessment_summary() if r.batch_year == 2016).not_assessed == 1
+
+
+def test_assessment_validation(world):
+    other = FundingAllocationFactory(unit=world[7], fiscal_year=2016)
+    bad = Assessment(designation=world["d1"], year=2014, result="passed", conditional_funding=other, source="t", source_kind="official")
+    with pytest.raises(ValidationError) as error:
+        bad.full_clean()
+    assert "year" in error.value.message_dict
+    bad.year = 2016
+    with pytest.raises(ValidationError) as error:
+        bad.full_clean()
+    assert error.value.message_dict == {"conditional_funding": ["This funding is for another county."]}
+    pending = Assessment(designation=world["d1"], year=2016, result="pending", score=Decimal("1"), source="t", source_kind="official")
+    with pytest.raises(ValidationError, match="A pending assessment has no score"):
+        pending.full_clean()
+
+
+def test_three_coverages_as_of_several_years(world):
+    Pairing.objects.create(
+        unit=world[3], partner_name="某平台", partner_kind="platform", start_year=2018, source="t", source_kind="official"
+    )
+    Pairing.objects.create(
+        unit=world[5],
+        partner_name="某县",
+        partner_kind="county",
+        partner_unit=world[1],
+        start_year=2019,
+        source="t",
+        source_kind="secondary",
+    )
+    report(world[2], "poor_villages", 2015, "40")
+    report(world[2], "poor_villages_covered", 2015, "10")
+    report(world[3], "poor_villages", 2018, "40")
+    report(world[3], "poor_villages_covered", 2018, "30")
+    report(world[6], "poor_villages", 2019, "25")  # 丙市 reports only the total: not counted
+    report(world[1], "poor_villages", 2017, "20")
+    report(world[1], "poor_villages_covered", 2017, "20")
+
+    def fields(c):
+        return (
+            c.poverty_counties_total,
+            c.demonstration_covered,
+            c.village_reporting_counties,
+            c.poor_villages,
+            c.poor_villages_covered,
+            c.village_coverage_pct,
+            c.platform_covered,
+            c.platform_coverage_pct,
+        )
+
+    d = Decimal
+    assert fields(targets.three_coverages(2014)) == (4, 0, 0, 0, 0, None, 0, d("0.0"))
+    # 2016: 甲县 and 乙县 (now 乙区) designated, 丙县 too; villages: 乙's 10 of 40.
+    assert fields(targets.three_coverages(2016)) == (4, 3, 1, 40, 10, d("25.0"), 0, d("0.0"))
+    # 2018: 乙区 covers 30 of 40, 甲县 20 of 20: 50 / 60 = 83.3%; 乙区 paired.
+    assert fields(targets.three_coverages(2018)) == (4, 3, 2, 60, 50, d("83.3"), 1, d("25.0"))
+    # 2019: 丁县 (now part of 丙市) paired with a stronger county.
+    assert fields(targets.three_coverages(2019)) == (4, 3, 2, 60, 50, d("83.3"), 2, d("50.0"))
+    series = targets.three_coverages_series()
+    assert [c.as_of for c in series] == list(range(2014, 2022))
+    assert series[4] == targets.three_coverages(2018)
+
+
+def test_pairing_needs_a_poverty_county(world):
+    pairing = Pairing(unit=world[7], partner_name="某平台", partner_kind="platform", start_year=2018, source="t", source_kind="official")
+    with pytest.raises(ValidationError) as error:
+        pairing.full_clean()
+    assert error.value.message_dict == {"unit": ["Pairings are recorded for national poverty counties; this unit is not one."]}
+    county = Pairing(unit=world[3], partner_name="某县", partner_kind="county", start_year=2018, source="t", source_kind="official")
+    with pytest.raises(ValidationError) as error:
+        county.full_clean()
+    assert error.value.message_dict == {"partner_unit": ["A county partner needs its unit."]}
+
+
+def test_national_series_with_sources():
+    points = targets.national_series()
+    rural = [(p.year, str(p.trillion_yuan)) for p in points if p.series == "rural_online_retail_sales"]
+    assert rural == [(2014, "0.18"), (2016, "0.895"), (2017, "1.245"), (2019, "1.7"), (2020, "1.79"), (2021, "2.05")]
+    poverty = [p for p in points if p.series == "poverty_counties_online_retail_sales"]
+    assert [(p.year, str(p.trillion_yuan), str(p.published_trillion_yuan)) for p in poverty] == [(2020, "0.301", "0.30145")]
+    by_year = {p.year: p for p in points if p.series == "rural_online_retail_sales"}
+    assert by_year[2016].source == "http://csvscnns.com/news/105298301/70661.html"
+    assert by_year[2020].source_kind == "unverified"  # from the brief, not located in a stored source
+    assert all(p.source for p in points)
+
+
+def test_no_values_are_loaded_by_default():
+    assert IndicatorValue.objects.count() == 0
+    assert Indicator.objects.filter(rule="growth_at_least", rule_threshold_pct=30).get().code == "ec_transaction_volume"
+    assert Indicator.objects.count() == 13
