@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.template.response import TemplateResponse
@@ -22,7 +23,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ConfirmImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import tables, uploads
+from . import services, tables, uploads
 from .imports import ADMIN_MAX_ROWS, DesignationResource, FundingAllocationResource, PovertyStatusResource, template_rows
 from .models import (
     ApiToken,
@@ -38,6 +39,7 @@ from .models import (
     Unit,
     UnitSuccession,
     hash_token,
+    no_control_characters,
 )
 from .permissions import may_change_record, record_province_id, write_scope
 from .services import delete_record, save_record
@@ -47,37 +49,53 @@ admin.site.site_title = gettext_lazy("Demonstration county registry")
 admin.site.index_title = gettext_lazy("Records")
 
 
-class ConcurrencyForm(forms.ModelForm):
-    """Refuses to save over a change someone else made after this form was opened.
+class RegistryForm(forms.ModelForm):
+    """Every add and change form: a reason for the history, and no save over someone else's change.
 
-    The form carries the record's `updated_at` as it was loaded; if the record has changed since,
-    the save is refused with a message and the form keeps the user's input. Saving again then
+    The reason is required when changing a record (a change replaces a value that had its own
+    source, and only the reason says why) and optional when adding one (a new record carries its
+    source in its own fields).
+
+    The form carries the record's `updated_at` as it was loaded. The admin reads the record under a
+    row lock when the form is posted (RegistryAdmin.get_object), so this check and the save are one
+    step: of two saves of the same version posted at the same moment, the second waits for the
+    first and is then refused with a message, keeping the user's input. Saving again then
     overwrites knowingly (the hidden version is moved on to the current one).
     """
 
+    change_reason = forms.CharField(
+        label=gettext_lazy("Reason for the change"),
+        max_length=100,
+        required=False,
+        validators=[no_control_characters],
+        help_text=gettext_lazy("Kept in the record's history with your name."),
+    )
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["change_reason"].required = True
+            self.fields["change_reason"].help_text = gettext_lazy("Required: kept in the record's history with your name.")
         if self.instance.pk and getattr(self.instance, "updated_at", None):
             self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         loaded = self.cleaned_data.get("loaded_version")
-        if self.instance.pk and loaded:
-            current = type(self.instance).objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True).first()
-            if current is not None and current.isoformat() != loaded:
-                self.data = self.data.copy()
-                self.data["loaded_version"] = current.isoformat()
-                raise ValidationError(
-                    _(
-                        "Someone else saved this record at %(time)s while you were editing it. Your changes were not saved "
-                        "and are kept below: compare them with the record's history, then save again to overwrite."
-                    )
-                    % {"time": timezone.localtime(current).strftime("%Y-%m-%d %H:%M:%S")},
-                    code="concurrent_edit",
+        # The instance was read under the row lock in this request's transaction: it is current.
+        current = getattr(self.instance, "updated_at", None) if self.instance.pk else None
+        if loaded and current is not None and current.isoformat() != loaded:
+            self.data = self.data.copy()
+            self.data["loaded_version"] = current.isoformat()
+            raise ValidationError(
+                _(
+                    "Someone else saved this record at %(time)s while you were editing it. Your changes were not saved "
+                    "and are kept below: compare them with the record's history, then save again to overwrite."
                 )
+                % {"time": timezone.localtime(current).strftime("%Y-%m-%d %H:%M:%S")},
+                code="concurrent_edit",
+            )
         return cleaned
 
 
@@ -99,7 +117,7 @@ class DeleteReasonForm(forms.Form):
 class RegistryAdmin(SimpleHistoryAdmin):
     """History on every record, a reason for every deletion, the provincial rule, no lost edits."""
 
-    form = ConcurrencyForm
+    form = RegistryForm
     delete_confirmation_template = "admin/counties/delete_confirmation.html"
     object_history_template = "admin/counties/object_history.html"
     list_per_page = 50
@@ -139,15 +157,29 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
         return ProvincialForm
 
-    def change_reason(self, request: HttpRequest, change: bool) -> str:
-        return request.POST.get("_change_reason", "").strip() or (_("changed in the admin") if change else _("added in the admin"))
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Model | None:
+        """On a save or a deletion, the record is read under a row lock held until the request's
+        transaction commits (the admin runs both in one), so the concurrent-edit check in
+        RegistryForm and the save cannot be separated by another save."""
+        if request.method != "POST" or not transaction.get_connection().in_atomic_block:
+            return super().get_object(request, object_id, from_field)
+        queryset = services.locked(self.get_queryset(request))
+        field = queryset.model._meta.pk if from_field is None else queryset.model._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (queryset.model.DoesNotExist, ValidationError, ValueError):
+            return None
+
+    @staticmethod
+    def history_reason(form: forms.Form, change: bool) -> str:
+        return form.cleaned_data.get("change_reason", "").strip() or (_("changed in the admin") if change else _("added in the admin"))
 
     def save_model(self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool) -> None:
-        save_record(obj, user=request.user, reason=self.change_reason(request, change))
+        save_record(obj, user=request.user, reason=self.history_reason(form, change))
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
-        # Inline rows (a unit's successions) go through the same service as the record itself.
-        reason = self.change_reason(request, change)
+        # Inline rows (a unit's successions) go through the same service, with the record's reason.
+        reason = self.history_reason(form, change)
         for obj in formset.save(commit=False):
             save_record(obj, user=request.user, reason=reason)
         for obj in formset.deleted_objects:
@@ -410,6 +442,14 @@ class UnitAdmin(UnitSearchMixin, RegistryAdmin):
     readonly_fields = ["current"]
     inlines = [SuccessionInline, DesignationInline, FundingInline]
     unit_path = ""
+
+    def delete_model(self, request: HttpRequest, obj: Unit) -> None:
+        # The delete page has already refused a unit that records point at (they are PROTECTed
+        # and listed there); the service refuses again if one was added since.
+        try:
+            services.delete_unit(obj, user=request.user, reason=getattr(request, "_deletion_reason", ""))
+        except services.UnitInUse as exc:
+            raise PermissionDenied(str(exc)) from exc
 
 
 @admin.register(UnitSuccession)

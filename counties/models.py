@@ -148,6 +148,8 @@ class Province(TimeStamped):
     name_pinyin = models.CharField(_("pinyin"), max_length=64, validators=[no_control_characters])
     name_en = models.CharField(_("English name"), max_length=96, validators=[no_control_characters])
 
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("province")
@@ -166,6 +168,8 @@ class Prefecture(TimeStamped):
     name_pinyin = models.CharField(_("pinyin"), max_length=128, validators=[no_control_characters])
     name_en = models.CharField(_("English name"), max_length=160, validators=[no_control_characters])
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="prefectures", verbose_name=_("province"))
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["code"]
@@ -254,7 +258,9 @@ class Unit(TimeStamped):
     notes = models.TextField(_("notes"), blank=True, validators=[no_control_characters])
 
     objects = UnitQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    # `current` is derived from the successions (services.rebuild_lineage rewrites it in bulk, with
+    # no history): history records what people and loaders recorded, so it stays true.
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "current"])
 
     class Meta:
         ordering = ["key"]
@@ -650,6 +656,8 @@ class ProgrammeFact(Provenance, TimeStamped):
     value_text = models.CharField(_("value as published"), max_length=200, validators=[no_control_characters])
     value_unit = models.CharField(_("unit"), max_length=40, blank=True, validators=[no_control_characters])
 
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
     class Meta:
         ordering = ["period", "fact_id"]
         verbose_name = _("programme figure")
@@ -672,6 +680,8 @@ class PublishedProvinceCount(Provenance, TimeStamped):
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="published_counts", verbose_name=_("province"))
     count = models.PositiveIntegerField(_("counties stated"))
 
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
     class Meta:
         ordering = ["year", "province__code"]
         verbose_name = _("published province count")
@@ -684,6 +694,28 @@ class PublishedProvinceCount(Provenance, TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.year} {self.province.name_zh}: {self.count}"
+
+
+class ReferenceSnapshot(models.Model):
+    """What `load_reference_data` last wrote to one record, field by field (JSON values).
+
+    A reload changes a field only while the record still holds the value recorded here: any other
+    value was put there since by a person (or another door), and the reload keeps it and reports
+    it. A snapshot whose record is gone means someone deleted it; the reload does not bring it back.
+    """
+
+    model = models.CharField(max_length=64)
+    key = models.CharField(max_length=200)  # the record's natural key in the reference files, as JSON
+    values = models.JSONField()
+
+    class Meta:
+        ordering = ["model", "key"]
+        verbose_name = _("reference data snapshot")
+        verbose_name_plural = _("reference data snapshots")
+        constraints = [models.UniqueConstraint(fields=["model", "key"], name="reference_snapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.key}"
 
 
 class DataVersion(models.Model):

@@ -4,11 +4,17 @@ Every file is read and validated before anything is written; a missing file, a m
 a bad value stops the load with a message naming the file and line, and nothing is written. The
 writes then run in one transaction and touch only rows whose values differ, so a second run
 changes nothing and says so. Rows the files do not mention (records staff added) are left alone.
+
+The container runs this on every start, so it must never undo what staff did: it remembers what it
+last wrote to each record (ReferenceSnapshot) and changes a field only while the record still holds
+that value. A value changed since, or a record deleted since, stays as staff left it and is
+reported. Every change it makes is in history, with a reason that names the reload.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -19,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from . import naming
 from .models import (
@@ -29,6 +36,7 @@ from .models import (
     ProgrammeFact,
     Province,
     PublishedProvinceCount,
+    ReferenceSnapshot,
     SourceKind,
     SuccessionKind,
     Unit,
@@ -159,11 +167,19 @@ def read_csv(directory: Path, name: str, columns: list[str]) -> list[Row]:
     return rows
 
 
+# History reasons of the loader's writes: they name the reload.
+CREATED_REASON = "load_reference_data: new in the reference files"
+CHANGED_REASON = "load_reference_data: changed in the reference files"
+
+
 @dataclass
 class ModelCount:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Fields where the registry holds a value someone put there since the last load, and which
+    # the reload therefore left alone although the files say otherwise (one line each).
+    kept: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -175,45 +191,123 @@ class LoadReport:
     def changed(self) -> bool:
         return self.lineage_rows_written > 0 or any(c.created or c.updated for c in self.counts.values())
 
+    @property
+    def kept(self) -> list[str]:
+        return [line for count in self.counts.values() for line in count.kept]
+
     def lines(self) -> Iterator[str]:
         for label, count in self.counts.items():
             yield f"{label}: {count.created} created, {count.updated} updated, {count.unchanged} unchanged"
         if not self.changed:
             yield "Nothing changed: the database already matches the reference data."
+        if self.kept:
+            yield (
+                f"Kept {len(self.kept)} value(s) changed in the registry since the last load, where the reference files "
+                "say otherwise (change them in the admin if the files are right):"
+            )
+            for line in self.kept:
+                yield f"  {line}"
+
+
+def _json(value: Any) -> Any:
+    """A field value as stored in a snapshot."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _sync(
-    model: type[models.Model], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None
+    label: str, model: type[models.Model], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None
 ) -> tuple[ModelCount, dict[tuple, int]]:
-    """Create or update `rows` (dicts of field values, FKs as *_id) matched on `key`.
+    """Create or update `rows` (dicts of field values, FKs as *_id) matched on `key`; `label`
+    names the records in the report.
 
-    `keep(existing_values, row)` may drop fields that must not be overwritten. Returns the counts
-    and a map from key to primary key for every row.
+    A field is written only while the record still holds what the previous load wrote (its
+    ReferenceSnapshot); a value someone changed since is kept and reported, and a record someone
+    deleted is not recreated. Every record written gets a history entry whose reason names the
+    reload. `keep(existing_values, row)` may drop fields the loader must not consider at all.
+    Returns the counts and a map from key to primary key for every row.
     """
+    count = ModelCount()
+    # A row whose province, unit or batch is no longer in the registry under the files' key
+    # (someone changed that key, or deleted the record) cannot be placed: it is reported.
+    orphans = [row for row in rows if MISSING in row.values()]
+    for row in orphans:
+        missing = ", ".join(name.removesuffix("_id") for name, value in row.items() if value is MISSING)
+        count.kept.append(f"{label} {_describe(tuple(row[k] for k in key))}: not loaded, its {missing} is not in the registry")
+    rows = [row for row in rows if MISSING not in row.values()]
+    if not rows:
+        return count, {}
     fields = list(rows[0].keys())
     existing = {tuple(v[k] for k in key): v for v in model.objects.values("pk", *fields)}
-    count = ModelCount()
+    snapshots = {s.key: s for s in ReferenceSnapshot.objects.filter(model=model._meta.label)}
     to_create, to_update, changed_fields = [], [], set()
+    new_snapshots, changed_snapshots = [], []
     for row in rows:
         row_key = tuple(row[k] for k in key)
+        snapshot_key = json.dumps([_json(k) for k in row_key], ensure_ascii=False)
+        snapshot = snapshots.get(snapshot_key)
         current = existing.get(row_key)
         if current is None:
+            if snapshot is not None:
+                count.kept.append(f"{label} {_describe(row_key)}: deleted in the registry, not recreated")
+                continue
             to_create.append(model(**row))
+            new_snapshots.append(ReferenceSnapshot(model=model._meta.label, key=snapshot_key, values={f: _json(v) for f, v in row.items()}))
             continue
         wanted = keep(current, row) if keep else row
-        diff = {f: v for f, v in wanted.items() if current[f] != v}
+        loaded = snapshot.values if snapshot is not None else {}
+        recorded = dict(loaded)
+        diff = {}
+        for name, value in wanted.items():
+            if current[name] == value:
+                recorded[name] = _json(value)
+            elif name in loaded and current[name] == model._meta.get_field(name).to_python(loaded[name]):
+                diff[name] = value  # nobody changed it since the last load: the files' new value goes in
+                recorded[name] = _json(value)
+            else:  # someone changed it since (or it predates snapshots): theirs stands
+                count.kept.append(f"{label} {_describe(row_key)}: {name} is {current[name]!r}, the reference data says {value!r}")
         if diff:
             to_update.append(model(pk=current["pk"], **diff))
             changed_fields.update(diff)
             count.updated += 1
         else:
             count.unchanged += 1
-    model.objects.bulk_create(to_create, batch_size=500)
+        if snapshot is None:
+            new_snapshots.append(ReferenceSnapshot(model=model._meta.label, key=snapshot_key, values=recorded))
+        elif recorded != loaded:
+            snapshot.values = recorded
+            changed_snapshots.append(snapshot)
+    created = model.objects.bulk_create(to_create, batch_size=500)
     if to_update:
-        model.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
+        now = timezone.now()  # bulk_update does not set auto_now fields itself
+        for obj in to_update:
+            obj.updated_at = now
+        model.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"], batch_size=500)
+    if created:
+        model.history.bulk_history_create(created, batch_size=500, default_change_reason=CREATED_REASON)
+    if to_update:
+        written = list(model.objects.filter(pk__in=[obj.pk for obj in to_update]))
+        model.history.bulk_history_create(written, batch_size=500, update=True, default_change_reason=CHANGED_REASON)
+    ReferenceSnapshot.objects.bulk_create(new_snapshots, batch_size=500)
+    ReferenceSnapshot.objects.bulk_update(changed_snapshots, ["values"], batch_size=500)
     count.created = len(to_create)
     ids = {tuple(v[k] for k in key): v["pk"] for v in model.objects.values("pk", *key)}
     return count, ids
+
+
+def _describe(row_key: tuple) -> str:
+    return ", ".join("?" if part is MISSING else str(part) for part in row_key)
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()  # a reference to a record the registry no longer has under the files' key
 
 
 def _keep_checked_names(current: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
@@ -636,6 +730,7 @@ class Loader:
     def write(self) -> LoadReport:
         report = LoadReport()
         report.counts["provinces"], province_ids = _sync(
+            "provinces",
             Province,
             ("code",),
             [
@@ -649,6 +744,7 @@ class Loader:
             ],
         )
         report.counts["prefectures"], prefecture_ids = _sync(
+            "prefectures",
             Prefecture,
             ("code",),
             [
@@ -657,7 +753,7 @@ class Loader:
                     "name_zh": n,
                     "name_pinyin": naming.pinyin_name(n),
                     "name_en": naming.english_name(n),
-                    "province_id": province_ids[(p,)],
+                    "province_id": province_ids.get((p,), MISSING),
                 }
                 for c, (n, p) in sorted(self.prefectures.items())
             ],
@@ -665,37 +761,46 @@ class Loader:
         unit_rows = []
         for values in self.units.values():
             row = dict(values)
-            row["province_id"] = province_ids[(row.pop("province"),)]
+            row["province_id"] = province_ids.get((row.pop("province"),), MISSING)
             prefecture = row.pop("prefecture")
-            row["prefecture_id"] = prefecture_ids[(prefecture,)] if prefecture else None
+            row["prefecture_id"] = prefecture_ids.get((prefecture,), MISSING) if prefecture else None
             unit_rows.append(row)
-        report.counts["county-level units"], unit_ids = _sync(Unit, ("key",), unit_rows, keep=_keep_checked_names)
+        report.counts["county-level units"], unit_ids = _sync("county-level units", Unit, ("key",), unit_rows, keep=_keep_checked_names)
         uid = {key[0]: pk for key, pk in unit_ids.items()}
 
         report.counts["code successions"], _ = _sync(
+            "code successions",
             UnitSuccession,
             ("predecessor_id", "successor_code", "year"),
             [
-                {"predecessor_id": uid[pred], "successor_code": succ, "year": year, "successor_id": uid.get(succ), **v}
+                {"predecessor_id": uid.get(pred, MISSING), "successor_code": succ, "year": year, "successor_id": uid.get(succ), **v}
                 for (pred, succ, year), v in sorted(self.successions.items())
             ],
         )
         report.lineage_rows_written = rebuild_lineage()
 
         report.counts["poverty-county statuses"], _ = _sync(
-            PovertyStatus, ("unit_id",), [_with_ids(v, unit_id=uid[v["unit"]]) for v in self.poverty.values()]
+            "poverty-county statuses",
+            PovertyStatus,
+            ("unit_id",),
+            [_with_ids(v, unit_id=uid.get(v["unit"], MISSING)) for v in self.poverty.values()],
         )
-        report.counts["batches"], batch_ids = _sync(Batch, ("year", "sequence"), list(self.batches.values()))
+        report.counts["batches"], batch_ids = _sync("batches", Batch, ("year", "sequence"), list(self.batches.values()))
         report.counts["designations"], _ = _sync(
+            "designations",
             Designation,
             ("unit_id", "batch_id"),
-            [_with_ids(v, unit_id=uid[v["unit"]], batch_id=batch_ids[v["batch"]]) for v in self.designations.values()],
+            [
+                _with_ids(v, unit_id=uid.get(v["unit"], MISSING), batch_id=batch_ids.get(v["batch"], MISSING))
+                for v in self.designations.values()
+            ],
         )
-        report.counts["programme figures"], _ = _sync(ProgrammeFact, ("fact_id",), list(self.facts.values()))
+        report.counts["programme figures"], _ = _sync("programme figures", ProgrammeFact, ("fact_id",), list(self.facts.values()))
         report.counts["published province counts"], _ = _sync(
+            "published province counts",
             PublishedProvinceCount,
             ("year", "province_id", "source"),
-            [_with_ids(v, province_id=province_ids[(v["province"],)]) for v in self.province_counts.values()],
+            [_with_ids(v, province_id=province_ids.get((v["province"],), MISSING)) for v in self.province_counts.values()],
         )
         return report
 

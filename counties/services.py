@@ -132,10 +132,21 @@ def record_initial_history(reason: str) -> int:
     The loaders write in bulk, which records no history; without a first entry the first edit of
     such a record could not show what it changed from. Returns the entries written.
     """
-    from .models import Batch, PovertyStatus
+    from .models import Batch, PovertyStatus, Prefecture, ProgrammeFact, Province, PublishedProvinceCount
 
     written = 0
-    for model in (Unit, UnitSuccession, PovertyStatus, Batch, Designation, FundingAllocation):
+    for model in (
+        Province,
+        Prefecture,
+        Unit,
+        UnitSuccession,
+        PovertyStatus,
+        Batch,
+        Designation,
+        FundingAllocation,
+        ProgrammeFact,
+        PublishedProvinceCount,
+    ):
         missing = model.objects.exclude(pk__in=model.history.values("id"))
         objects = list(missing)
         if objects:
@@ -174,14 +185,22 @@ def _after_write(record: models.Model, created: bool) -> None:
 
 
 @transaction.atomic
-def save_record(record: models.Model, *, user: Any, reason: str) -> models.Model:
-    """Save one record through any door: scope, history with the reason, lineage, data version."""
+def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequence[str] | None = None) -> models.Model:
+    """Save one record through any door: scope, history with the reason, lineage, data version.
+
+    `fields` writes only those fields (and `updated_at`) of an existing record: two writers of
+    different fields of the same record (an API PATCH) then both keep their change.
+    """
     check_scope(user, record)
     created = record.pk is None
     record._change_reason = reason  # type: ignore[attr-defined]
     if user is not None and getattr(user, "is_authenticated", False):
         record._history_user = user  # type: ignore[attr-defined]
-    record.save()
+    if fields is not None and not created:
+        stamped = [f.name for f in record._meta.concrete_fields if f.name == "updated_at"]
+        record.save(update_fields=[*fields, *stamped])
+    else:
+        record.save()
     _after_write(record, created)
     return record
 
@@ -452,3 +471,51 @@ def write_records(
     if created or changed or removal.designations:
         mark_data_changed()
     return summary
+
+
+# -- no lost updates, deleting a unit ---------------------------------------------------------
+
+
+def locked(queryset: models.QuerySet) -> models.QuerySet:
+    """`queryset`, read under a row lock held until the surrounding transaction ends.
+
+    Every door that saves over an existing record reads it this way and checks the version its
+    user saw against the locked row: a second writer of the same record then waits for the first
+    to commit and sees its result, so "has someone else changed it?" and the save are one step.
+    (PostgreSQL locks the row; SQLite has no row locks and serialises writers on the whole file.)
+    """
+    return queryset.select_for_update(of=("self",))
+
+
+class UnitInUse(ValueError):
+    """A unit that records point at cannot be deleted; the message names them."""
+
+
+@transaction.atomic
+def delete_unit(unit: Unit, *, user: Any, reason: str) -> None:
+    """Delete a unit and its code successions, each with a history entry giving `reason`, and keep
+    the lineage consistent.
+
+    Refused (UnitInUse) while a designation, funding allocation or poverty status points at it:
+    those are records of a real place, and deleting the unit would leave them pointing nowhere.
+    A succession that names the unit as successor keeps its successor code (as for a successor
+    outside the registry), so the predecessor's code history stays true.
+    """
+    from .models import PovertyStatus
+
+    blockers = [
+        (Designation._meta.verbose_name_plural, Designation.objects.filter(unit=unit).count()),
+        (FundingAllocation._meta.verbose_name_plural, FundingAllocation.objects.filter(unit=unit).count()),
+        (PovertyStatus._meta.verbose_name_plural, PovertyStatus.objects.filter(unit=unit).count()),
+    ]
+    named = [f"{label}: {count}" for label, count in blockers if count]
+    if named:
+        message = _("%(unit)s cannot be deleted while records point at it (%(records)s). Delete or move them first.")
+        raise UnitInUse(message % {"unit": unit, "records": ", ".join(named)})
+    # One at a time so that each change is in history with the reason (a unit has a handful).
+    for succession in UnitSuccession.objects.filter(successor=unit).select_related("predecessor"):
+        succession.successor = None
+        save_record(succession, user=user, reason=reason, fields=["successor"])
+    for succession in UnitSuccession.objects.filter(predecessor=unit).select_related("predecessor"):
+        delete_record(succession, user=user, reason=reason)
+    delete_record(unit, user=user, reason=reason)  # its lineage rows go with it; the lineage is rebuilt

@@ -176,6 +176,7 @@ def designation_form(designation, **changes):
         "source_kind": designation.source_kind,
         "source_note": designation.source_note,
         "loaded_version": designation.updated_at.isoformat(),
+        "change_reason": "checked against the notice",
     }
     return data | changes
 
@@ -192,7 +193,7 @@ def test_provincial_editor_changes_only_their_province(client):
     response = client.post(reverse("admin:counties_designation_change", args=[hebei.pk]), designation_form(hebei, status="accepted"))
     assert response.status_code == 302
     # Nor can a new record be added for another province.
-    add = designation_form(other) | {"unit": models.Unit.objects.get(code="110101").pk, "loaded_version": ""}
+    add = designation_form(other) | {"unit": models.Unit.objects.get(code="110101").pk, "loaded_version": "", "change_reason": ""}
     response = client.post(reverse("admin:counties_designation_add"), add)
     assert response.status_code == 200 and "110101" not in str(models.Designation.objects.filter(unit__code="110101").values_list("pk"))
     assert "You may change records of 河北省 only" in response.content.decode() or "河北省" in response.content.decode()
@@ -204,7 +205,7 @@ def test_provincial_editor_changes_only_their_province(client):
 def test_admin_edit_and_delete_are_recorded_with_diffs_and_reasons(admin_client, admin_user):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     url = reverse("admin:counties_designation_change", args=[designation.pk])
-    response = admin_client.post(url, designation_form(designation, status="accepted", _change_reason="evaluation passed"))
+    response = admin_client.post(url, designation_form(designation, status="accepted", change_reason="evaluation passed"))
     assert response.status_code == 302
     record = designation.history.order_by("-history_date").first()
     assert (record.history_type, record.history_user, record.history_change_reason) == ("~", admin_user, "evaluation passed")
@@ -220,6 +221,58 @@ def test_admin_edit_and_delete_are_recorded_with_diffs_and_reasons(admin_client,
     assert admin_client.post(delete_url, {"post": "yes", "reason": "entered in the wrong batch"}).status_code == 302
     deleted = models.Designation.history.filter(id=designation.pk, history_type="-").get()
     assert (deleted.history_user, deleted.history_change_reason) == (admin_user, "entered in the wrong batch")
+
+
+@pytest.mark.parametrize("model_name", ["unit", "designation", "batch", "province"])
+def test_every_add_and_change_form_asks_for_a_reason(admin_client, model_name):
+    for view, args in (("add", []), ("change", [first_pk(model_name)])):
+        page = admin_client.get(reverse(f"admin:counties_{model_name}_{view}", args=args)).content.decode()
+        assert 'name="change_reason"' in page, (model_name, view)
+        assert ('name="change_reason"' in page and "required" in page.split('name="change_reason"')[1].split(">")[0]) == (view == "change")
+
+
+def test_a_change_without_a_reason_is_refused_and_an_add_gets_a_default(admin_client, admin_user):
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    refused = admin_client.post(url, designation_form(designation, status="accepted", change_reason=" "))
+    assert refused.status_code == 200 and "This field is required" in refused.content.decode()
+    designation.refresh_from_db()
+    assert designation.status == "designated"
+
+    unit = models.Unit.objects.get(code="110101")
+    add = designation_form(designation) | {"unit": unit.pk, "loaded_version": "", "change_reason": ""}
+    assert admin_client.post(reverse("admin:counties_designation_add"), add).status_code == 302
+    added = models.Designation.objects.get(unit=unit, batch=designation.batch)
+    history = [(h.history_type, h.history_user, h.history_change_reason) for h in added.history.all()]
+    assert history == [("+", admin_user, "added in the admin")]
+
+
+def test_a_units_inline_successions_get_the_units_reason(admin_client):
+    unit = models.Unit.objects.get(code="130729")  # 万全县, one succession: 万全区
+    succession = unit.successions.get()
+    url = reverse("admin:counties_unit_change", args=[unit.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name not in ("current",)}
+    data |= {"province": unit.province_id, "prefecture": unit.prefecture_id or "", "first_year": unit.first_year}
+    data |= {"last_year": unit.last_year, "name_en": "Wanquan County (checked)", "change_reason": "checked by the officer"}
+    data |= {"loaded_version": unit.updated_at.isoformat()}
+    data |= {
+        "successions-TOTAL_FORMS": 1,
+        "successions-INITIAL_FORMS": 1,
+        "successions-0-id": succession.pk,
+        "successions-0-predecessor": unit.pk,
+        "successions-0-successor": succession.successor_id,
+        "successions-0-successor_code": succession.successor_code,
+        "successions-0-year": 2017,  # corrected
+        "successions-0-kind": succession.kind,
+        "successions-0-is_primary": "on",
+        **{f"{prefix}-{k}": v for prefix in ("designations", "funding") for k, v in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0))},
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    assert unit.history.latest().history_change_reason == "checked by the officer"
+    assert succession.history.latest().history_change_reason == "checked by the officer"
+    assert succession.history.latest().year == 2017
 
 
 def test_record_as_of_a_past_date(admin_client):

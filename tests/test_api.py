@@ -2,10 +2,13 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from counties import models, statistics
@@ -426,6 +429,58 @@ def test_provincial_token_is_refused_outside_its_province(client):
     assert inside.status_code == 201, inside.json()
 
 
+# -- no lost updates: If-Match and partial writes ------------------------------------------------
+
+
+def test_if_match_refuses_a_write_to_a_record_that_changed_with_412(client):
+    user = user_with(*EDITOR_PERMS)
+    _, key = models.ApiToken.issue(user, "editor", can_write=True)
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    name = designation.name_as_reported
+    url = f"{API}/designations/{designation.pk}/"
+    read = client.get(url)
+    etag = read["ETag"]
+    assert read.status_code == 200 and etag.startswith('"')
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+    changed = call(client, "patch", url, {"status": "accepted"}, **auth(key), HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="evaluated")
+    assert changed.status_code == 200
+    new_etag = changed["ETag"]
+    assert new_etag != etag and client.get(url)["ETag"] == new_etag  # the write's answer names the new version
+    history_before = designation.history.count()
+
+    stale = [
+        call(client, "patch", url, {"name_as_reported": "mine"}, **auth(key), HTTP_IF_MATCH=etag),
+        call(client, "put", url, designation_payload(designation.unit.key, designation.batch.year), **auth(key), HTTP_IF_MATCH=etag),
+        call(client, "delete", f"{url}?reason=duplicate", None, **auth(key), HTTP_IF_MATCH=etag),
+        call(client, "patch", url, {"name_as_reported": "mine"}, **auth(key), HTTP_IF_MATCH=f"W/{new_etag}"),  # weak never matches
+    ]
+    for response in stale:
+        assert response.status_code == 412
+        assert response.json()["error"]["code"] == "precondition_failed"
+        assert new_etag in response.json()["error"]["message"]
+    designation.refresh_from_db()
+    assert (designation.status, designation.name_as_reported) == ("accepted", name)
+    assert designation.history.count() == history_before  # nothing written
+
+    assert call(client, "patch", url, {"name_as_reported": "ok"}, **auth(key), HTTP_IF_MATCH=f'"x", {new_etag}').status_code == 200
+    assert call(client, "patch", url, {"name_as_reported": "any"}, **auth(key), HTTP_IF_MATCH="*").status_code == 200
+    # If-Match is optional: without it the write goes ahead.
+    assert call(client, "patch", url, {"name_as_reported": "blind"}, **auth(key)).status_code == 200
+
+
+def test_patch_writes_only_the_fields_it_sends(client):
+    _, key = models.ApiToken.issue(user_with(*EDITOR_PERMS), "editor", can_write=True)
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    with CaptureQueriesContext(connection) as queries:
+        response = call(client, "patch", f"{API}/designations/{designation.pk}/", {"status": "accepted"}, **auth(key))
+    assert response.status_code == 200
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "counties_designation"')]
+    assert len(updates) == 1
+    assigned = re.findall(r'"(\w+)" = ', updates[0].split(" WHERE ")[0])
+    assert sorted(assigned) == ["status", "updated_at"]
+
+
 @pytest.mark.parametrize("state", ["revoked", "expired", "unknown"])
 def test_unusable_tokens_are_refused(client, state):
     token, key = models.ApiToken.issue(user_with(*EDITOR_PERMS), "t", can_write=True)
@@ -456,7 +511,6 @@ def test_admin_issues_a_token_and_shows_the_key_once(admin_client):
         follow=True,
     )
     assert response.status_code == 200
-    import re
 
     shown = " ".join(str(m) for m in response.context["messages"])
     key = re.search(r"dcr_[A-Za-z0-9_-]+", shown)[0]

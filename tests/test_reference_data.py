@@ -1,6 +1,7 @@
 """load_reference_data: what it loads, that a second run changes nothing, and that a bad file
 is refused with its name and line before anything is written."""
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -8,10 +9,12 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError
 from django.db.models import Max
+from django.urls import reverse
 
 from counties import models
+from counties.reference_data import CHANGED_REASON
 
-from .conftest import run_command
+from .conftest import admin_form_data, run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -119,11 +122,44 @@ def test_reload_keeps_a_checked_english_name():
     assert unit.name_en == "Hefeng County (checked)"
 
 
-def test_reload_restores_a_changed_reference_value():
-    models.Unit.objects.filter(code="130705").update(name_zh="改错了")
+def test_reload_keeps_a_value_changed_since_the_last_load_and_says_so():
+    unit = models.Unit.objects.get(code="130705")
+    unit.name_zh = "改过了"
+    unit.save()
+    history = unit.history.count()
     output = run_command("load_reference_data")
-    assert "county-level units: 0 created, 1 updated" in output
-    assert models.Unit.objects.get(code="130705").name_zh == "宣化区"
+    assert "county-level units: 0 created, 0 updated, 3055 unchanged" in output
+    assert "county-level units 130705: name_zh is '改过了', the reference data says '宣化区'" in output
+    unit.refresh_from_db()
+    assert unit.name_zh == "改过了"
+    assert unit.history.count() == history
+
+
+@pytest.mark.parametrize(
+    ("model", "lookup", "field", "value"),
+    [(models.Province, {"code": "130000"}, "name_en", "Hebei"), (models.Batch, {"year": 2016}, "title_en", "The 2016 batch")],
+)
+def test_reload_keeps_edits_to_provinces_and_batches(model, lookup, field, value):
+    record = model.objects.get(**lookup)
+    setattr(record, field, value)
+    record._change_reason = "staff edit"
+    record.save()
+    output = run_command("load_reference_data")
+    record.refresh_from_db()
+    assert getattr(record, field) == value
+    assert f"{field} is {value!r}" in output
+    assert record.history.latest().history_change_reason == "staff edit"
+
+
+def test_reload_does_not_recreate_a_record_staff_deleted():
+    designation = models.Designation.objects.filter(source_kind="secondary", funding__isnull=True).first()
+    unit_id, batch_id = designation.unit_id, designation.batch_id
+    designation._change_reason = "not in the notice after all"
+    designation.delete()
+    output = run_command("load_reference_data")
+    assert "designations: 0 created" in output
+    assert f"designations {unit_id}, {batch_id}: deleted in the registry, not recreated" in output
+    assert not models.Designation.objects.filter(unit_id=unit_id, batch_id=batch_id).exists()
 
 
 @pytest.fixture
@@ -204,3 +240,46 @@ def test_valid_change_in_a_copy_is_loaded(data_copy):
     rewrite_line(data_copy / "counties_2014_2020.csv", 2, lambda s: s.replace("东城区", "东城新区"))
     run_command("load_reference_data", "--data-dir", str(data_copy))
     assert models.Unit.objects.get(code="110101").name_zh == "东城新区"
+
+
+def set_column(path: Path, code: str, column: str, value: str) -> None:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["code"] == code:
+            row[column] = value
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.mark.usefixtures("english")
+def test_reload_keeps_a_staff_edit_made_in_the_admin_and_history_stays_true(admin_client, admin_user, data_copy):
+    unit = models.Unit.objects.get(code="130705")
+    url = reverse("admin:counties_unit_change", args=[unit.pk])
+    edit = admin_form_data(admin_client.get(url), name_en="Xuanhua (the county's spelling)", change_reason="as the county writes it")
+    assert admin_client.post(url, edit).status_code == 302
+    # The files change a field nobody touched in the registry, and still name the unit otherwise.
+    set_column(data_copy / "counties_2014_2020.csv", "130705", "other_names_2014_2020", "宣化城区")
+
+    output = run_command("load_reference_data", "--data-dir", str(data_copy))
+    assert "county-level units: 0 created, 1 updated, 3054 unchanged" in output
+    assert "Kept 1 value(s) changed in the registry since the last load" in output
+    assert "county-level units 130705: name_en is \"Xuanhua (the county's spelling)\", the reference data says 'Xuanhua District'" in output
+    unit.refresh_from_db()
+    assert (unit.name_en, unit.other_names) == ("Xuanhua (the county's spelling)", "宣化城区")
+
+    # History is true: the admin's edit, then the reload's, which changed only other_names.
+    reload, edit = unit.history.order_by("-history_date", "-history_id")[:2]
+    assert (edit.history_user, edit.history_change_reason, edit.name_en) == (admin_user, "as the county writes it", unit.name_en)
+    assert (reload.history_type, reload.history_user, reload.history_change_reason) == ("~", None, CHANGED_REASON)
+    assert "load_reference_data" in reload.history_change_reason
+    assert [(c.field, c.old, c.new) for c in reload.diff_against(edit).changes] == [("other_names", "", "宣化城区")]
+
+    # A second run changes nothing, writes no history, and still says what it kept.
+    history, snapshots = unit.history.count(), list(models.ReferenceSnapshot.objects.values_list("values", flat=True))
+    again = run_command("load_reference_data", "--data-dir", str(data_copy))
+    assert "Nothing changed" in again and "130705: name_en is" in again
+    assert unit.history.count() == history
+    assert list(models.ReferenceSnapshot.objects.values_list("values", flat=True)) == snapshots

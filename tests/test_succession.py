@@ -2,9 +2,11 @@
 code counts for the same place, once, without merging places that were separate."""
 
 import pytest
+from django.db import connection
+from django.urls import reverse
 
 from counties import models
-from counties.services import delete_record, rebuild_lineage, save_record
+from counties.services import UnitInUse, delete_record, delete_unit, rebuild_lineage, save_record
 from counties.statistics import coverage
 
 from .factories import BatchFactory, PovertyStatusFactory, PrefectureFactory, UnitFactory
@@ -88,6 +90,77 @@ def test_lineage_follows_units_and_successions_written_through_the_services():
     old.refresh_from_db()
     assert old.current == old
     assert coverage(2030).poverty_counties_covered == 832
+
+
+# -- deleting a unit that has successions -------------------------------------------------------
+
+
+@pytest.fixture
+def chain():
+    """old → middle → new, each replaced by the next (primary successions), lineage built."""
+    old, middle, new = UnitFactory(last_year=2025), UnitFactory(first_year=2026, last_year=2027), UnitFactory(first_year=2028)
+    for predecessor, successor, year in ((old, middle, 2026), (middle, new, 2028)):
+        models.UnitSuccession.objects.create(
+            predecessor=predecessor, successor=successor, successor_code=successor.key, year=year, kind="replaced", is_primary=True
+        )
+    rebuild_lineage()
+    old.refresh_from_db()
+    assert old.current == new
+    return old, middle, new
+
+
+def delete_in_the_admin(client, unit, reason="entered by mistake"):
+    return client.post(reverse("admin:counties_unit_delete", args=[unit.pk]), {"post": "yes", "reason": reason})
+
+
+def test_deleting_a_unit_in_the_middle_of_a_chain_keeps_the_lineage_consistent(admin_client, chain):
+    old, middle, new = chain
+    assert delete_in_the_admin(admin_client, middle).status_code == 302
+    connection.check_constraints()  # deferred foreign keys: no row points at the deleted unit
+    assert not models.Unit.objects.filter(pk=middle.pk).exists()
+    # old's succession keeps the code it went to, with no unit behind it (as for a code outside the
+    # registry); old is now the end of its own chain, new is a unit of its own.
+    succession = models.UnitSuccession.objects.get(predecessor=old)
+    assert (succession.successor_id, succession.successor_code) == (None, middle.key)
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.current, new.current) == (old, new)
+    assert set(models.UnitLineage.objects.filter(ancestor__in=[old, new]).values_list("ancestor", "descendant", "depth")) == {
+        (old.pk, old.pk, 0),
+        (new.pk, new.pk, 0),
+    }
+    assert rebuild_lineage() == 0  # the lineage is already what the successions say
+    # Every change is in history with the reason.
+    assert models.Unit.history.get(id=middle.pk, history_type="-").history_change_reason == "entered by mistake"
+    assert succession.history.latest().history_change_reason == "entered by mistake"
+    deleted = models.UnitSuccession.history.get(predecessor_id=middle.pk, history_type="-")
+    assert deleted.history_change_reason == "entered by mistake"
+
+
+def test_deleting_the_first_unit_of_a_chain(admin_client, chain):
+    old, middle, new = chain
+    assert delete_in_the_admin(admin_client, old).status_code == 302
+    connection.check_constraints()
+    assert not models.UnitSuccession.objects.filter(predecessor_id=old.pk).exists()
+    middle.refresh_from_db()
+    assert middle.current == new
+    assert not models.UnitLineage.objects.filter(ancestor_id=old.pk).exists()
+
+
+@pytest.mark.usefixtures("english")
+def test_a_unit_that_records_point_at_is_refused_with_the_reason(admin_client, chain):
+    old, middle, _new = chain
+    BatchFactory(year=2026)
+    models.Designation.objects.create(unit=middle, batch=models.Batch.objects.get(year=2026), source="t", source_kind="official")
+    page = delete_in_the_admin(admin_client, middle)
+    assert page.status_code == 200  # the confirmation page again, naming what is in the way
+    assert "designation" in page.content.decode().lower()
+    assert models.Unit.objects.filter(pk=middle.pk).exists()
+    with pytest.raises(UnitInUse, match=r"cannot be deleted while records point at it \(designations: 1\)"):
+        delete_unit(middle, user=None, reason="test")
+    connection.check_constraints()
+    old.refresh_from_db()
+    assert models.Unit.objects.resolve(old.key) == _new  # nothing changed
 
 
 def test_a_plain_orm_save_does_no_hidden_work():

@@ -34,7 +34,8 @@ class ApiConditionalGetMiddleware:
             return cached
         response = self.get_response(request)
         if response.status_code == 200:
-            response["ETag"] = etag
+            if not response.has_header("ETag"):  # a record's own ETag (counties.api.preconditions) stands
+                response["ETag"] = etag
             # Not before that second is over: a second change within it would carry the same date.
             if last_modified is not None and last_modified <= timezone.now().timestamp():
                 response["Last-Modified"] = http_date(last_modified)

@@ -2,17 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Model, Prefetch, Q, QuerySet
+from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from counties import statistics
+from counties import services, statistics
 from counties.filtersets import (
     BatchFilterSet,
     DesignationFilterSet,
@@ -35,22 +37,63 @@ from counties.models import (
 from counties.services import OutOfScope, delete_record, save_record
 
 from . import serializers as s
+from .preconditions import check_if_match, representation_etag
 
 REASON = OpenApiParameter(
     "reason",
     OpenApiTypes.STR,
     description="Why the record changes; required when deleting. Also accepted as the X-Change-Reason header.",
 )
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description=(
+        "Optional. The record's ETag as you read it (from a GET of the record or the response to your last write). "
+        "If the record has changed since, nothing is written and the answer is 412 Precondition Failed. "
+        "Without it the write goes ahead; PATCH writes only the fields it sends."
+    ),
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="The record's version, for If-Match on the next write (and If-None-Match on a GET).",
+)
+ERROR = inline_serializer(
+    "Error",
+    {
+        "error": inline_serializer(
+            "ErrorBody",
+            {"code": serializers.CharField(), "message": serializers.CharField(), "fields": serializers.DictField(required=False)},
+        )
+    },
+)
+PRECONDITION_FAILED = OpenApiResponse(ERROR, description="If-Match named an ETag the record no longer has: nothing was written.")
+WRITES = ("update", "partial_update", "destroy")
 
 
-def record_schema(summary: str) -> Any:
-    """OpenAPI for a writable record: its list summary, and the change reason on every write."""
-    writes = {action: extend_schema(parameters=[REASON]) for action in ("create", "update", "partial_update", "destroy")}
-    return extend_schema_view(list=extend_schema(summary=summary), **writes)
+def record_schema(summary: str, serializer: type[BaseSerializer]) -> Any:
+    """OpenAPI for a writable record: its list summary, the change reason on every write, its ETag,
+    and If-Match (with its 412) on every write to an existing record."""
+    schemas = {
+        "list": extend_schema(summary=summary),
+        "retrieve": extend_schema(parameters=[ETAG]),
+        "create": extend_schema(parameters=[REASON, ETAG]),
+        "destroy": extend_schema(parameters=[REASON, IF_MATCH], responses={204: None, 412: PRECONDITION_FAILED}),
+    }
+    for action in ("update", "partial_update"):
+        schemas[action] = extend_schema(parameters=[REASON, IF_MATCH, ETAG], responses={200: serializer, 412: PRECONDITION_FAILED})
+    return extend_schema_view(**schemas)
 
 
 class RecordViewSet(viewsets.ModelViewSet):
     """A writable record: same validation, history and provincial rule as the admin."""
+
+    # (Not in the docstring, which is the schema's description.) A write to an existing record
+    # reads it under a row lock (services.locked) and checks If-Match against it in the same
+    # transaction, then writes only the fields the request sends.
 
     def change_reason(self) -> str:
         reason = (self.request.query_params.get("reason") or self.request.headers.get("X-Change-Reason") or "").strip()
@@ -59,6 +102,33 @@ class RecordViewSet(viewsets.ModelViewSet):
             message = _("A reason is at most %(limit)s characters, without control characters.") % {"limit": CHANGE_REASON_MAX_LENGTH}
             raise exceptions.ValidationError({"reason": [message]})
         return reason
+
+    def get_queryset(self) -> QuerySet:
+        queryset = super().get_queryset()
+        return services.locked(queryset) if self.action in WRITES else queryset
+
+    def get_object(self) -> Model:
+        record = super().get_object()
+        if self.action in WRITES and "If-Match" in self.request.headers:
+            check_if_match(self.request, representation_etag(self.get_serializer(record).data))
+        return record
+
+    @transaction.atomic
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @transaction.atomic
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().destroy(request, *args, **kwargs)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.action in ("retrieve", "create", "update", "partial_update") and response.status_code in (200, 201):
+            # The record's own ETag replaces the site-wide one the conditional-GET middleware would set.
+            response["ETag"] = representation_etag(response.data)
+            if request.method in ("GET", "HEAD"):
+                return get_conditional_response(request, etag=response["ETag"], response=response)
+        return response
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         instance = serializer.Meta.model(**serializer.validated_data)
@@ -69,7 +139,8 @@ class RecordViewSet(viewsets.ModelViewSet):
         instance = serializer.instance
         for name, value in serializer.validated_data.items():
             setattr(instance, name, value)
-        self.write(save_record, instance, self.change_reason() or "changed through the API")
+        # Only the fields sent: a concurrent PATCH of other fields keeps its change.
+        self.write(save_record, instance, self.change_reason() or "changed through the API", fields=list(serializer.validated_data))
 
     def perform_destroy(self, instance: Model) -> None:
         reason = self.change_reason()
@@ -77,10 +148,10 @@ class RecordViewSet(viewsets.ModelViewSet):
             raise exceptions.ValidationError({"reason": [_("Give a reason for the deletion (?reason=…).")]})
         self.write(delete_record, instance, reason)
 
-    def write(self, service: Any, instance: Model, reason: str) -> None:
+    def write(self, service: Any, instance: Model, reason: str, **options: Any) -> None:
         """The same service as the admin and the imports: scope (stored and new), history, data version."""
         try:
-            service(instance, user=self.request.user, reason=reason)
+            service(instance, user=self.request.user, reason=reason, **options)
         except OutOfScope as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
 
@@ -126,21 +197,21 @@ class BatchViewSet(viewsets.ReadOnlyModelViewSet):
     ).order_by("year", "sequence", "pk")
 
 
-@record_schema("Designations (batch entries)")
+@record_schema("Designations (batch entries)", s.DesignationSerializer)
 class DesignationViewSet(RecordViewSet):
     serializer_class = s.DesignationSerializer
     filterset_class = DesignationFilterSet
     queryset = Designation.objects.select_related("unit__province", "batch").order_by("batch__year", "batch__sequence", "unit__key", "pk")
 
 
-@record_schema("Funding allocations (yuan)")
+@record_schema("Funding allocations (yuan)", s.FundingAllocationSerializer)
 class FundingAllocationViewSet(RecordViewSet):
     serializer_class = s.FundingAllocationSerializer
     filterset_class = FundingAllocationFilterSet
     queryset = FundingAllocation.objects.select_related("unit__province").order_by("fiscal_year", "unit__key", "level", "pk")
 
 
-@record_schema("Poverty-county statuses (the 832)")
+@record_schema("Poverty-county statuses (the 832)", s.PovertyStatusSerializer)
 class PovertyStatusViewSet(RecordViewSet):
     serializer_class = s.PovertyStatusSerializer
     filterset_class = PovertyStatusFilterSet

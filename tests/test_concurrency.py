@@ -1,0 +1,166 @@
+"""No lost updates: two real simultaneous writes of the same record, each in its own thread with its
+own PostgreSQL connection.
+
+A race is made certain, not left to chance: both requests are held just before they write until
+the other has arrived there too (or 2 s have passed). Without a row lock both arrive, both read
+the record before either wrote, and the second write undoes the first. With the lock, the second
+request cannot read the record until the first has committed, so the first waits out the 2 s
+alone, and the second then sees its result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.db import connections
+from django.test import Client
+from django.urls import reverse
+
+from counties import models
+from counties.admin import RegistryAdmin
+from counties.api.views import RecordViewSet
+
+from .conftest import postgresql_only
+from .factories import DesignationFactory
+
+pytestmark = [postgresql_only, pytest.mark.usefixtures("separate_connections")]
+API = "/api/v1"
+WAIT_FOR_THE_OTHER = 2.0  # seconds
+
+
+class Rendezvous:
+    """Holds each caller until the other arrives too, or until the timeout passes."""
+
+    def __init__(self) -> None:
+        self.barrier = threading.Barrier(2, timeout=WAIT_FOR_THE_OTHER)
+
+    def __call__(self) -> None:
+        # Broken by the timeout: the other request is waiting for this one's row lock.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self.barrier.wait()
+
+
+def hold_before(monkeypatch: pytest.MonkeyPatch, cls: type, method: str) -> None:
+    """Make `cls.method` wait at a shared rendezvous before it runs."""
+    original = getattr(cls, method)
+    meet = Rendezvous()
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        meet()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cls, method, held)
+
+
+def simultaneously(*requests: Callable[[], Any]) -> list[Any]:
+    """Run each request in its own thread (so on its own connection); return their results in order."""
+    results: list[Any] = [None] * len(requests)
+    errors: list[BaseException] = []
+
+    def run(index: int, request: Callable[[], Any]) -> None:
+        try:
+            results[index] = request()
+        except BaseException as exc:  # reported in the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    return results
+
+
+@pytest.fixture
+def designation(separate_connections) -> models.Designation:
+    return DesignationFactory(name_as_reported="", status=models.DesignationStatus.DESIGNATED, source_kind="secondary")
+
+
+@pytest.fixture
+def token_key(separate_connections) -> str:
+    user = User.objects.create_user("partner", password="x")
+    user.user_permissions.set(Permission.objects.filter(codename__in=["change_designation", "view_designation"]))
+    return models.ApiToken.issue(user, "editor", can_write=True)[1]
+
+
+def patch(key: str, pk: int, changes: dict, **headers: str) -> Callable[[], Any]:
+    def request() -> Any:
+        return Client().patch(
+            f"{API}/designations/{pk}/", changes, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}", **headers
+        )
+
+    return request
+
+
+def test_two_simultaneous_api_patches_of_different_fields_both_survive(monkeypatch, designation, token_key):
+    hold_before(monkeypatch, RecordViewSet, "perform_update")
+    first, second = simultaneously(
+        patch(token_key, designation.pk, {"status": "accepted"}, HTTP_X_CHANGE_REASON="evaluated"),
+        patch(token_key, designation.pk, {"name_as_reported": "宣化"}, HTTP_X_CHANGE_REASON="name as in the notice"),
+    )
+    assert (first.status_code, second.status_code) == (200, 200)
+    designation.refresh_from_db()
+    assert (designation.status, designation.name_as_reported) == ("accepted", "宣化")
+    # History is true: the last entry is the record as it now is, and each entry has its reason.
+    history = list(designation.history.order_by("history_date"))
+    assert sorted(h.history_change_reason for h in history[-2:]) == ["evaluated", "name as in the notice"]
+    assert (history[-1].status, history[-1].name_as_reported) == ("accepted", "宣化")
+
+
+def test_two_simultaneous_api_patches_with_the_same_etag_one_is_refused(monkeypatch, designation, token_key):
+    etag = Client().get(f"{API}/designations/{designation.pk}/")["ETag"]
+    hold_before(monkeypatch, RecordViewSet, "perform_update")
+    first, second = simultaneously(
+        patch(token_key, designation.pk, {"status": "accepted"}, HTTP_IF_MATCH=etag),
+        patch(token_key, designation.pk, {"status": "withdrawn", "name_as_reported": "mine"}, HTTP_IF_MATCH=etag),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 412]
+    winner, loser = (first, second) if first.status_code == 200 else (second, first)
+    assert loser.json()["error"]["code"] == "precondition_failed"
+    designation.refresh_from_db()
+    assert designation.status == winner.json()["status"]
+    assert designation.name_as_reported == winner.json()["name_as_reported"]
+    assert winner["ETag"] != etag
+
+
+def test_two_simultaneous_admin_saves_of_the_same_version_one_is_refused(monkeypatch, designation):
+    admin = User.objects.create_superuser("officer", password="x")
+    opened = {
+        "unit": designation.unit_id,
+        "batch": designation.batch_id,
+        "status": "designated",
+        "is_old_revolutionary_base": "unknown",
+        "name_as_reported": "",
+        "source": designation.source,
+        "source_kind": designation.source_kind,
+        "source_note": "",
+        "loaded_version": designation.updated_at.isoformat(),  # both opened the same version
+    }
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+
+    def save(name: str, status: str) -> Callable[[], Any]:
+        def request() -> Any:
+            client = Client()
+            client.force_login(admin)
+            return client.post(url, opened | {"status": status, "name_as_reported": name, "change_reason": f"{name}'s check"})
+
+        return request
+
+    hold_before(monkeypatch, RegistryAdmin, "save_model")
+    first, second = simultaneously(save("first officer", "accepted"), save("second officer", "withdrawn"))
+    assert sorted([first.status_code, second.status_code]) == [200, 302]
+    winner, loser = ("first officer", second) if first.status_code == 302 else ("second officer", first)
+    page = loser.content.decode()
+    assert "Someone else saved this record" in page or "其他人" in page or "他人" in page
+    assert 'value="{}"'.format("second officer" if winner == "first officer" else "first officer") in page  # input kept
+    designation.refresh_from_db()
+    assert designation.name_as_reported == winner
+    assert [h.history_change_reason for h in designation.history.order_by("-history_date")[:1]] == [f"{winner}'s check"]
