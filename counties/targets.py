@@ -4,7 +4,7 @@
 Rules (the same place and as-of rules as coverage, see DESIGN.md):
 
 * **Same place.** A place's values are those recorded for its unit and for every unit that became
-  it (`UnitLineage`), so a code change mid-series keeps the series (宣化县 130721 in 2015, 宣化区
+  it (`counties.places`), so a code change mid-series keeps the series (宣化县 130721 in 2015, 宣化区
   130705 from 2016). A designated unit is judged, in year Y, as the place it had become by the end
   of Y (following code changes up to Y, not later ones), as coverage counts it. If two units of one
   place reported the same year (before a merger), that year has no single value: *not applicable*.
@@ -36,11 +36,12 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from . import statistics
-from .models import Batch, Designation, DesignationStatus, PovertyStatus, ProgrammeFact, SourceKind, Unit, UnitLineage
+from .models import Batch, Designation, DesignationStatus, PovertyStatus, ProgrammeFact, SourceKind, Unit
+from .places import PlaceResolver, place_resolver
 from .targets_models import PASSING_RESULTS, Assessment, AssessmentResult, Indicator, IndicatorValue, Pairing, TargetRule
 
 MET, MISSED, NOT_REPORTED, NOT_APPLICABLE = "met", "missed", "not_reported", "not_applicable"
@@ -155,39 +156,24 @@ def year_status(indicator: Indicator, year: int, reported: dict[int, Reported], 
 # -- the place's values -------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Lineage:
-    """The primary-succession closure, read once: which units became which (one query)."""
+    """The place rule of `counties.places` (the one every statistic uses), as the targets read it."""
 
-    ancestors: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
-    descendants: dict[int, list[tuple[int, int, int | None]]] = field(default_factory=lambda: defaultdict(list))
+    resolver: PlaceResolver
 
     @classmethod
     def load(cls, units: Iterable[int] | None = None) -> Lineage:
-        """The whole closure, or the part that reaches `units` (their ancestors and descendants)."""
-        rows = UnitLineage.objects.all()
-        if units is not None:
-            ids = set(units)
-            # The descendants of the units, and every ancestor of those descendants.
-            reach = UnitLineage.objects.filter(ancestor__in=ids).values("descendant")
-            rows = rows.filter(Q(ancestor__in=ids) | Q(descendant__in=reach))
-        lineage = cls()
-        for ancestor, descendant, depth, first_year in rows.values_list("ancestor", "descendant", "depth", "descendant__first_year"):
-            lineage.ancestors[descendant].add(ancestor)
-            lineage.descendants[ancestor].append((depth, descendant, first_year))
-        return lineage
+        # The primary successions are a few hundred rows: one query, whatever `units` asks for.
+        return cls(place_resolver())
 
     def place_as_of(self, unit_id: int, year: int) -> int:
         """The unit in use at the end of `year` that `unit_id` had become by then (itself if none)."""
-        place, deepest = unit_id, 0
-        for depth, descendant, first_year in self.descendants.get(unit_id, ()):
-            if depth > deepest and (first_year is None or first_year <= year):
-                place, deepest = descendant, depth
-        return place
+        return self.resolver.place(unit_id, year)
 
     def units_of(self, place: int) -> set[int]:
         """The place's units: itself and every unit that became it."""
-        return self.ancestors.get(place) or {place}
+        return self.resolver.known_as(place)
 
 
 ValueRow = tuple[int, int, int, Decimal, str, str]  # unit, indicator, year, value, source kind, source
@@ -450,16 +436,22 @@ def three_coverages(as_of: int | None = None) -> ThreeCoverages:
 @statistics.cached
 def _three_coverages(as_of: int) -> ThreeCoverages:
     demonstration = statistics.coverage(as_of)
-    pairings = Pairing.objects.filter(start_year__lte=as_of)
-    platform = PovertyStatus.objects.aggregate(
-        covered=Count("pk", filter=statistics.poverty_place_filter(pairings)),
-        illustrative=Count("pk", filter=statistics.poverty_place_filter(pairings.filter(statistics.ILLUSTRATIVE))),
-    )
+    # Platform coverage: a poverty county is covered when its place as of the year is the place of
+    # a paired unit then (the place rule of coverage: a pairing with a unit that merged into it
+    # later counts from the merger on).
+    lineage = Lineage.load()
+    pairings = list(Pairing.objects.filter(start_year__lte=as_of).values_list("unit", "source_kind"))
+    paired = {lineage.place_as_of(unit, as_of) for unit, _kind in pairings}
+    paired_illustrative = {lineage.place_as_of(unit, as_of) for unit, kind in pairings if kind == SourceKind.ILLUSTRATIVE}
+    poverty_places = [lineage.place_as_of(unit, as_of) for unit in PovertyStatus.objects.values_list("unit", flat=True)]
+    platform = {
+        "covered": sum(1 for place in poverty_places if place in paired),
+        "illustrative": sum(1 for place in poverty_places if place in paired_illustrative),
+    }
     total = demonstration.poverty_counties_total
 
     # Villages: per distinct poverty place as of the year (two poverty counties that merged are one
     # place), its latest year up to as_of reporting both figures.
-    lineage = Lineage.load()
     values = IndicatorValue.objects.filter(indicator__code__in=(POOR_VILLAGES, POOR_VILLAGES_COVERED), year__lte=as_of).values_list(
         "unit", "indicator__code", "year", "value", "source_kind", "source"
     )

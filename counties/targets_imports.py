@@ -87,6 +87,9 @@ class IndicatorValueResource(RegistryResource):
 
     required_headers = ("code", "year", "indicator", "value", "source", "source_kind")
     duplicate_columns = ("code", "year", "indicator")
+    # What a row may change in an existing value (the key columns find it): compared to tell an
+    # unchanged row, and written when it changed.
+    update_fields = ("value", "source", "source_kind", "source_note")
 
     class Meta:
         model = IndicatorValue

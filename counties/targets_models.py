@@ -24,6 +24,7 @@ from .models import (
     UnitLineage,
     _choices_check,
     _year_check,
+    code_not_in_use_error,
     no_control_characters,
     provenance_constraints,
 )
@@ -120,6 +121,13 @@ class IndicatorValue(Provenance, TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.indicator.code} {self.year}: {self.value}"
+
+    def clean(self) -> None:
+        # The rule of every door: a value names the unit by the code in use in its year.
+        if self.unit_id is not None and self.year is not None:
+            error = code_not_in_use_error(self.unit, self.year)
+            if error:
+                raise ValidationError({"unit": error})
 
 
 class AssessmentResult(models.TextChoices):

@@ -196,7 +196,10 @@ def test_provincial_editor_changes_only_their_province(client):
     response = client.post(reverse("admin:counties_designation_add"), add)
     assert response.status_code == 200
     assert not models.Designation.objects.filter(unit__code="110101").exists()
-    assert "You may change records of 河北省 only; 东城区 (110101) is in 北京市." in response.content.decode()
+    assert (
+        "You may change records of 河北省 only; 东城区 (110101) — 2014年电子商务进农村综合示范县 is not one of them."
+        in response.content.decode()
+    )
 
 
 # -- history ----------------------------------------------------------------------------------

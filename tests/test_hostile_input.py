@@ -250,3 +250,13 @@ def test_api_reason_too_long_or_with_control_characters_is_a_400(client, reason)
     assert response.status_code == 400
     assert "reason" in response.json()["error"]["fields"]
     assert models.Designation.objects.filter(pk=designation.pk).exists()
+
+
+def test_api_unit_key_with_a_nul_is_a_400(client):
+    """Found by the fuzz run on PostgreSQL: a NUL in `unit` reached the database lookup (a 500)."""
+    user = User.objects.create_superuser("poster", "p@example.org", "x")
+    _, key = models.ApiToken.issue(user, "t", can_write=True)
+    payload = {"unit": "11\x000101", "fiscal_year": 2018, "level": "central", "amount": "1.00", "source": "s", "source_kind": "official"}
+    response = client.post("/api/v1/funding-allocations/", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 400
+    assert "unit" in response.json()["error"]["fields"]

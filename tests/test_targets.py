@@ -218,10 +218,12 @@ def test_three_coverages_as_of_several_years(world):
     assert fields(targets.three_coverages(2014)) == (4, 0, 0, 0, 0, None, 0, d("0.0"))
     # 2016: 甲县 and 乙县 (now 乙区) designated, 丙县 too; villages: 乙's 10 of 40.
     assert fields(targets.three_coverages(2016)) == (4, 3, 1, 40, 10, d("25.0"), 0, d("0.0"))
-    # 2018: 乙区 covers 30 of 40, 甲县 20 of 20: 50 / 60 = 83.3%; 乙区 paired.
-    assert fields(targets.three_coverages(2018)) == (4, 3, 2, 60, 50, d("83.3"), 1, d("25.0"))
-    # 2019: 丁县 (now part of 丙市) paired with a stronger county.
-    assert fields(targets.three_coverages(2019)) == (4, 3, 2, 60, 50, d("83.3"), 2, d("50.0"))
+    # 2018: 丁县 merged into 丙市, a designated place (丙县 2016): covered from its merger on, as
+    # DESIGN.md has it. 乙区 covers 30 of 40, 甲县 20 of 20: 50 / 60 = 83.3%; 乙区 paired.
+    assert fields(targets.three_coverages(2018)) == (4, 4, 2, 60, 50, d("83.3"), 1, d("25.0"))
+    # 2019: 丁县 (now part of 丙市) paired with a stronger county: by the same place rule the pairing
+    # covers the place 丙市, so both 丙县 and 丁县 count, with 乙县 (as 乙区): 3 of 4.
+    assert fields(targets.three_coverages(2019)) == (4, 4, 2, 60, 50, d("83.3"), 3, d("75.0"))
     series = targets.three_coverages_series()
     assert [c.as_of for c in series] == list(range(2014, 2022))
     assert series[4] == targets.three_coverages(2018)

@@ -42,7 +42,7 @@ def test_example_file_imports_and_is_idempotent(example):
     assert (
         value.value == Decimal("26000") and value.history.get().history_change_reason == "imported from indicator_values_illustrative.csv"
     )
-    assert "0 new, 0 changed, 12 unchanged" in run_command("import_indicator_values", str(EXAMPLE))
+    assert "0 created, 0 changed, 12 unchanged" in run_command("import_indicator_values", str(EXAMPLE))
 
 
 BAD = {
@@ -79,7 +79,7 @@ def test_import_updates_a_value_and_bumps_the_data_token(tmp_path):
     run_command("import_indicator_values", str(csv_file(tmp_path, HEADER + "130705,2019,parcels,100,doc,official\n", "a.csv")))
     token = services.data_version()
     out = run_command("import_indicator_values", str(csv_file(tmp_path, HEADER + "130705,2019,parcels,120.5,doc2,official\n", "b.csv")))
-    assert "0 new, 1 changed" in out
+    assert "0 created, 1 changed" in out
     assert IndicatorValue.objects.get().value == Decimal("120.5")
     assert services.data_version() != token  # cached statistics see the change
 
@@ -90,7 +90,7 @@ def test_admin_import_previews_then_commits(admin_client, admin_user):
     assert preview.status_code == 200 and not IndicatorValue.objects.exists()  # the preview writes nothing
     assert confirm(admin_client, "indicatorvalue", preview).status_code == 302
     record = IndicatorValue.objects.get(indicator__code="parcels").history.get()
-    assert (record.history_type, record.history_user, record.history_change_reason) == ("+", admin_user, "imported in the admin")
+    assert (record.history_type, record.history_user, record.history_change_reason) == ("+", admin_user, "2016 roster received")
 
 
 def test_provincial_editor_imports_only_their_province(tmp_path, client):
@@ -136,7 +136,7 @@ def test_admin_edit_bumps_token_and_keeps_history(admin_client, example):
     url = reverse("admin:counties_indicatorvalue_change", args=[value.pk])
     form = admin_client.get(url).context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None}
-    data.update(unit=value.unit_id, indicator=value.indicator_id, value="1300", _change_reason="corrected by the bureau")
+    data.update(unit=value.unit_id, indicator=value.indicator_id, value="1300", change_reason="corrected by the bureau")
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     value.refresh_from_db()

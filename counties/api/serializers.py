@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,6 +12,7 @@ from rest_framework import serializers
 from counties.models import (
     FIRST_PROGRAMME_YEAR,
     LAST_PLAUSIBLE_YEAR,
+    REGISTRY_KEY_REGEX,
     Batch,
     Designation,
     FundingAllocation,
@@ -211,6 +213,12 @@ class BatchSerializer(serializers.ModelSerializer):
 class UnitKeyField(serializers.SlugRelatedField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(slug_field="key", queryset=Unit.objects.all(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Unit:
+        # Only a well-formed key is looked up: a NUL byte in it would be a database error on PostgreSQL.
+        if not isinstance(data, str | int) or not re.fullmatch(REGISTRY_KEY_REGEX, str(data)):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data).replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
 
 
 class DesignationSerializer(ModelValidatedSerializer):
