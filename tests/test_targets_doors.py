@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError
+from django.db import connection
 from django.urls import reverse
 
 from counties import models, services, targets
@@ -25,10 +26,20 @@ EXAMPLE = ROOT / "data" / "examples" / "indicator_values_illustrative.csv"
 HEADER = "code,year,indicator,value,source,source_kind\n"
 
 
+def commit_callbacks():
+    """Run and drop the on-commit callbacks queued so far, as a commit would: the test's own
+    transaction never commits, and a data-version change still queued makes later writes of the
+    same transaction queue none of their own (services.mark_data_changed)."""
+    for _ids, callback, _robust in connection.run_on_commit:
+        callback()
+    connection.run_on_commit.clear()
+
+
 @pytest.fixture
 def example():
     """The example file in the repository, imported as a newcomer would."""
     run_command("import_indicator_values", str(EXAMPLE))
+    commit_callbacks()
     return models.Unit.objects.get(key="130705")
 
 
@@ -75,10 +86,13 @@ def test_each_error_is_named_and_nothing_is_written(tmp_path, content, message):
     assert not IndicatorValue.objects.exists()
 
 
-def test_import_updates_a_value_and_bumps_the_data_token(tmp_path):
+def test_import_updates_a_value_and_bumps_the_data_token(tmp_path, django_capture_on_commit_callbacks):
     run_command("import_indicator_values", str(csv_file(tmp_path, HEADER + "130705,2019,parcels,100,doc,official\n", "a.csv")))
+    commit_callbacks()
     token = services.data_version()
-    out = run_command("import_indicator_values", str(csv_file(tmp_path, HEADER + "130705,2019,parcels,120.5,doc2,official\n", "b.csv")))
+    # The token changes once the import's transaction commits (the test's own transaction never does).
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run_command("import_indicator_values", str(csv_file(tmp_path, HEADER + "130705,2019,parcels,120.5,doc2,official\n", "b.csv")))
     assert "0 created, 1 changed" in out
     assert IndicatorValue.objects.get().value == Decimal("120.5")
     assert services.data_version() != token  # cached statistics see the change
@@ -130,14 +144,15 @@ def test_admin_lists_with_filters(admin_client, example, model):
     assert 'id="changelist-filter"' in response.content.decode()
 
 
-def test_admin_edit_bumps_token_and_keeps_history(admin_client, example):
+def test_admin_edit_bumps_token_and_keeps_history(admin_client, example, django_capture_on_commit_callbacks):
     value = IndicatorValue.objects.get(unit__key="130705", year=2019, indicator__code="people_trained")
     token = services.data_version()
     url = reverse("admin:counties_indicatorvalue_change", args=[value.pk])
     form = admin_client.get(url).context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None}
     data.update(unit=value.unit_id, indicator=value.indicator_id, value="1300", change_reason="corrected by the bureau")
-    response = admin_client.post(url, data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     value.refresh_from_db()
     assert value.value == Decimal("1300")
