@@ -29,6 +29,7 @@ def example_imported(browser, live_site):
     page.wait_for_load_state()
     assert page.locator("input[name=import_file_name]").count() == 1  # a clean preview, ready to confirm
     screenshot(page, "desktop-admin-import-indicator-values-preview")
+    page.fill("textarea[name=reason]", "示例文件试用")  # the confirmation asks why
     page.locator("form input[type=submit]").last.click()
     page.wait_for_url(re.compile(r"/admin/counties/indicatorvalue/"))
     assert "130705" in page.content()
