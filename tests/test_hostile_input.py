@@ -144,6 +144,9 @@ def test_bad_import_options_are_command_errors(tmp_path):
         run_command("import_designations", str(path), "--reason", "x" * 101)
     with pytest.raises(CommandError, match="--user contains a NUL character"):
         run_command("import_designations", str(path), "--user", "a\x00b")
+    with pytest.raises(CommandError, match=r"--reason contains the control character U\+0001"):
+        run_command("import_designations", str(path), "--reason", "bad\x01reason")
+    assert not models.Designation.history.filter(history_change_reason__contains="\x01").exists()
 
 
 def test_bad_arguments_are_command_errors():

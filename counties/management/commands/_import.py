@@ -12,7 +12,7 @@ from django.db.models import Model
 
 from counties import uploads
 from counties.imports import RESOURCES
-from counties.models import CHANGE_REASON_MAX_LENGTH
+from counties.models import CHANGE_REASON_MAX_LENGTH, CONTROL_CHARACTERS
 from counties.services import WriteSummary
 
 
@@ -88,6 +88,9 @@ class ImportCommand(BaseCommand):
         for option in ("user", "reason"):
             if "\x00" in (options[option] or ""):
                 raise CommandError(f"--{option} contains a NUL character")
+            # The reason goes into history like any other text: the same rule as every input door.
+            if found := CONTROL_CHARACTERS.search(options[option] or ""):
+                raise CommandError(f"--{option} contains the control character U+{ord(found.group()):04X}")
         if len(options["reason"]) > REASON_MAX_LENGTH:
             raise CommandError(f"--reason is {len(options['reason'])} characters long; the history keeps at most {REASON_MAX_LENGTH}")
         dataset = load_dataset(options["file"])
