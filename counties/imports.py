@@ -297,6 +297,16 @@ class RegistryResource(resources.ModelResource):
 
     def import_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
         super().import_instance(instance, row, lookups=self.lookups, **kwargs)
+        # A row that makes an illustrative record real without a note of its own must not keep the
+        # note that said the record was invented: a real record would be presented as made up, or
+        # an official one as "not a real figure".
+        if (
+            self._before is not None
+            and self._before.get("source_kind") == SourceKind.ILLUSTRATIVE
+            and getattr(instance, "source_kind", SourceKind.ILLUSTRATIVE) != SourceKind.ILLUSTRATIVE
+            and not str(row.get("source_note") or "").strip()
+        ):
+            instance.source_note = ""
 
     def skip_row(self, instance: Any, original: Any, row: Any, import_validation_errors: dict | None = None) -> bool:
         """An existing record the row leaves as it is (a repeated record is reported, never skipped)."""

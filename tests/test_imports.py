@@ -215,3 +215,12 @@ def test_provincial_editor_cannot_import_another_province(tmp_path, client):
     preview = import_in_admin(client, "designation", HEADER + "110101,2016,designated,doc,official\n")
     assert "you may import records of 河北省 only" in preview.content.decode()
     assert not models.Designation.objects.filter(unit__code="110101").exists()
+
+
+def test_a_record_made_official_by_an_import_loses_the_invented_note(tmp_path):
+    record = models.Designation.objects.filter(source_kind="illustrative", batch__year=2019).select_related("unit").first()
+    assert record.source_note  # the roster's "invented to reproduce the published figures"
+    path = csv_file(tmp_path, f"code,batch_year,source,source_kind\n{record.unit.key},2019,商建函〔2019〕1号,official\n")
+    run_command("import_designations", str(path))
+    record.refresh_from_db()
+    assert (record.source_kind, record.source, record.source_note) == ("official", "商建函〔2019〕1号", "")
