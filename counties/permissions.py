@@ -69,6 +69,8 @@ def record_province_id(record: models.Model) -> int | None:
         return record.predecessor.province_id if record.predecessor_id else None
     if getattr(record, "unit_id", None) is not None:
         return record.unit.province_id
+    if getattr(record, "designation_id", None) is not None:  # an assessment: its designation's province
+        return record.designation.unit.province_id
     return None
 
 

@@ -2,49 +2,33 @@
 and pairings. Same house rules as every record (history with reasons, provincial editors, no lost
 edits), through the shared `RegistryAdmin`.
 
-These records send no signals: each save and deletion bumps the data token explicitly, so cached
-statistics see the change at once.
+Saves and deletions go through `RegistryAdmin` (services.save_record / delete_record): scope,
+history with the reason and the data-version change, as for every record. An assessment belongs to
+the province of its designation (permissions.record_province_id).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import tables
 from .admin import ImportExportRegistryAdmin, RegistryAdmin, UnitSearchMixin
-from .permissions import restricted_province
-from .services import mark_data_changed
 from .targets_imports import IndicatorValueResource, template_rows
 from .targets_models import Assessment, Indicator, IndicatorValue, Pairing
 
 
-class MarksDataChanged:
-    def save_model(self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
-        mark_data_changed()
-
-    def delete_model(self, request: HttpRequest, obj: Model) -> None:
-        super().delete_model(request, obj)  # type: ignore[misc]
-        mark_data_changed()
-
-
 @admin.register(Indicator)
-class IndicatorAdmin(MarksDataChanged, RegistryAdmin):
+class IndicatorAdmin(RegistryAdmin):
     list_display = ["code", "name_zh", "name_en", "unit_zh", "higher_is_better", "rule", "rule_threshold_pct", "position"]
     list_filter = ["rule", "higher_is_better"]
     search_fields = ["code", "name_zh", "name_en"]
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(MarksDataChanged, UnitSearchMixin, ImportExportRegistryAdmin):
+class IndicatorValueAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
     resource_classes = [IndicatorValueResource]
     template_name = "indicator_values"
     list_display = ["unit", "indicator", "year", "value", "source_kind"]
@@ -75,35 +59,16 @@ class BatchYearFilter(admin.SimpleListFilter):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(MarksDataChanged, RegistryAdmin):
+class AssessmentAdmin(RegistryAdmin):
     list_display = ["designation", "year", "result", "score", "conditional_funding", "source_kind"]
     list_select_related = ["designation__unit", "designation__batch", "conditional_funding__unit"]
     list_filter = ["result", "year", BatchYearFilter, "source_kind", "designation__unit__province"]
     search_fields = ["designation__unit__key", "designation__unit__name_zh", "document_number", "source"]
     autocomplete_fields = ["designation", "conditional_funding"]
 
-    def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any) -> type[forms.ModelForm]:
-        form = super().get_form(request, obj, change, **kwargs)
-        province = restricted_province(request.user)
-        if province is None:
-            return form
-
-        class ProvincialAssessmentForm(form):  # type: ignore[valid-type, misc]
-            def clean(self) -> dict[str, Any]:
-                cleaned = super().clean()
-                designation = cleaned.get("designation")
-                if designation is not None and designation.unit.province_id != province.pk:
-                    raise ValidationError(
-                        _("You may change records of %(province)s only; %(unit)s is in %(other)s.")
-                        % {"province": province.name_zh, "unit": designation.unit, "other": designation.unit.province.name_zh}
-                    )
-                return cleaned
-
-        return ProvincialAssessmentForm
-
 
 @admin.register(Pairing)
-class PairingAdmin(MarksDataChanged, UnitSearchMixin, RegistryAdmin):
+class PairingAdmin(UnitSearchMixin, RegistryAdmin):
     list_display = ["unit", "partner_name", "partner_kind", "partner_unit", "start_year", "end_year", "source_kind"]
     list_select_related = ["unit", "partner_unit"]
     list_filter = ["partner_kind", "start_year", "source_kind", "unit__province"]
