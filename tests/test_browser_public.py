@@ -50,13 +50,17 @@ def test_old_code_url_lands_on_the_successor(page, live_site):
 def test_switch_language_and_read_the_statistics(page, live_site):
     page.goto(f"{live_site}/statistics/")
     assert page.locator("h1").inner_text() == "覆盖统计"
-    page.select_option("#language", "en")
-    page.get_by_role("button", name="切换").click()
+    page.locator(".language-switch").get_by_role("link", name="English").click()
     page.wait_for_url(re.compile(r"/en/statistics/"))
     assert page.locator("h1").inner_text() == "Coverage statistics"
     assert page.locator("svg.chart").count() == 6  # five coverage charts and the national online retail series
     assert page.get_by_text("88.6%").count() >= 1
     screenshot(page, f"{page.viewport_name}-statistics-en")
+    # And back: the Chinese link leaves English (it used to redirect to the English page again).
+    page.locator(".language-switch").get_by_role("link", name="简体中文").click()
+    page.wait_for_url(re.compile(r"/statistics/$"))
+    assert "/en/" not in page.url
+    assert page.locator("h1").inner_text() == "覆盖统计"
 
 
 def test_no_request_leaves_the_site(page, live_site):

@@ -39,10 +39,20 @@ def test_english_version(client):
     assert 'hreflang="zh-hans"' in page and 'hreflang="en"' in page
 
 
-def test_language_switch_sets_the_language(client):
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/statistics/"})
-    assert response.status_code == 302
-    assert response["Location"] == "/en/statistics/"
+@pytest.mark.parametrize(
+    ("path", "other"),
+    [
+        ("/statistics/?as_of=2018", '<a href="/en/statistics/?as_of=2018" hreflang="en" lang="en">English</a>'),
+        ("/en/statistics/?as_of=2018", '<a href="/statistics/?as_of=2018" hreflang="zh-hans" lang="zh-hans">简体中文</a>'),
+        ("/en/counties/130705/", '<a href="/counties/130705/" hreflang="zh-hans" lang="zh-hans">简体中文</a>'),
+        ("/en/no-such-page/", '<a href="/no-such-page/" hreflang="zh-hans" lang="zh-hans">简体中文</a>'),
+    ],
+)
+def test_language_switch_links_to_this_page_in_the_other_language(client, path, other):
+    """Plain links both ways (no form, no CSRF token), keeping the query string, even on a 404 page."""
+    page = html(client.get(path))
+    assert other in page
+    assert "csrfmiddlewaretoken" not in page
 
 
 def test_county_list_defaults_to_demonstration_counties(client):
@@ -221,5 +231,5 @@ def test_pages_are_findable(client):
 def test_page_labels_and_landmarks(client):
     page = html(client.get("/counties/"))
     assert 'href="#main"' in page and '<main id="main"' in page
-    assert '<label for="q">' in page and '<label for="province">' in page and '<label for="language">' in page
+    assert '<label for="q">' in page and '<label for="province">' in page
     assert '<nav aria-label="' in page

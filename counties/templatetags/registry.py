@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
+from django.urls import translate_url
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -91,3 +93,32 @@ def with_param(context: dict, name: str, value: object) -> str:
     query[name] = str(value)
     query.pop("page", None)
     return "?" + query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context: dict) -> list[dict]:
+    """This page in every language, as plain links (both ways, and cacheable: no form, no CSRF token).
+
+    `translate_url` re-reverses the current URL under the other language, keeping the query string;
+    a path that does not resolve (a 404 page) gets the other language's prefix swapped by hand.
+    """
+    request = context.get("request")
+    current = get_language() or settings.LANGUAGE_CODE
+    here = request.get_full_path() if request is not None else "/"
+    bare = strip_language_prefix(here)
+    links = []
+    for code, _name in settings.LANGUAGES:
+        url = translate_url(here, code)
+        if url == here and code != current:
+            url = bare if code == settings.LANGUAGE_CODE else f"/{code}{bare}"
+        links.append({"code": code, "name": get_language_info(code)["name_local"], "url": url, "current": code == current})
+    return links
+
+
+def strip_language_prefix(path: str) -> str:
+    """'/en/counties/?q=1' → '/counties/?q=1'; a path without a language prefix is returned as it is."""
+    for code, _name in settings.LANGUAGES:
+        prefix = f"/{code}/"
+        if path.startswith(prefix):
+            return path[len(prefix) - 1 :]
+    return path
