@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Lower, Replace
-from django.forms.utils import pretty_name
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -141,14 +140,35 @@ def code_filter_field() -> dict[str, Any]:
     return {"validators": [CODE_VALIDATOR], "max_length": 7}
 
 
+# The label of every ordering parameter, written out so that makemessages finds it (a label made
+# from the parameter's name at run time never reaches the translations: "First year" on a Chinese page).
+ORDERING_LABELS = {
+    "code": _("code"),
+    "pinyin": _("pinyin"),
+    "province": _("province"),
+    "first_year": _("first year in use"),
+    "updated_at": _("updated at"),
+    "year": _("year"),
+    "sequence": _("batch of the year"),
+    "batch_year": _("batch year"),
+    "fiscal_year": _("fiscal year"),
+    "amount": _("amount"),
+    "exit_year": _("exit year"),
+    "value": _("value"),
+    "score": _("score"),
+    "start_year": _("from year"),
+}
+
+
 class OrderingFilter(django_filters.OrderingFilter):
     """A whitelisted ordering that always ends with the primary key, so pages never overlap."""
 
     def build_choices(self, fields: dict[str, str], labels: dict[str, str]) -> list[tuple[str, Any]]:
         # Lazy labels: built at import time, they must not freeze whichever language was active then.
+        # A parameter without a label in ORDERING_LABELS is a KeyError at import, not an English word on a page.
         choices: list[tuple[str, Any]] = []
         for field, param in fields.items():
-            label = labels.get(field) or gettext_lazy(pretty_name(param))
+            label = labels.get(field) or ORDERING_LABELS[param]
             choices.append((param, label))
             choices.append((f"-{param}", format_lazy("{} ({})", label, gettext_lazy("descending"))))
         return choices

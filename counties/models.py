@@ -25,6 +25,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 # Official GB/T 2260 codes are six digits. Units that never had an official code (the Qinghai
@@ -91,9 +92,10 @@ class SourceKind(models.TextChoices):
 
 
 class Region(models.TextChoices):
-    EAST = "east", _("east")
-    CENTRAL = "central", _("central")
-    WEST = "west", _("west")
+    # A region of China (东部/中部/西部); "central" is also a funding level (中央): see FundingLevel.
+    EAST = "east", pgettext_lazy("region", "east")
+    CENTRAL = "central", pgettext_lazy("region", "central")
+    WEST = "west", pgettext_lazy("region", "west")
 
 
 class UnitType(models.TextChoices):
@@ -614,9 +616,10 @@ class Designation(Provenance, TimeStamped):
 
 
 class FundingLevel(models.TextChoices):
-    CENTRAL = "central", _("central")
-    PROVINCIAL = "provincial", _("provincial")
-    COUNTY = "county", _("county")
+    # The level of government that pays (中央/省级/县级), not a region or a unit type.
+    CENTRAL = "central", pgettext_lazy("funding level", "central")
+    PROVINCIAL = "provincial", pgettext_lazy("funding level", "provincial")
+    COUNTY = "county", pgettext_lazy("funding level", "county")
 
 
 class FundingAllocation(Provenance, TimeStamped):
@@ -678,7 +681,9 @@ class ProgrammeFact(Provenance, TimeStamped):
     metric = models.CharField(_("metric"), max_length=200, validators=[no_control_characters])
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
     value_text = models.CharField(_("value as published"), max_length=200, validators=[no_control_characters])
-    value_unit = models.CharField(_("unit"), max_length=40, blank=True, validators=[no_control_characters])
+    value_unit = models.CharField(
+        pgettext_lazy("unit of measurement", "unit"), max_length=40, blank=True, validators=[no_control_characters]
+    )
 
     history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 

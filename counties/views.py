@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -75,7 +76,7 @@ def county_list(request: HttpRequest) -> HttpResponse:
         "totals": selectors.scope_totals(),
         "as_of": statistics.latest_batch_year(),
         "filterset": filterset,
-        "errors": filterset.errors if filterset.is_bound and not filterset.is_valid() else {},
+        "errors": _filter_errors(filterset),
         "facets": selectors.unit_facets(units) if not filterset.errors else {},
         "query": query.urlencode(),
         "page_size": page_size,
@@ -85,6 +86,27 @@ def county_list(request: HttpRequest) -> HttpResponse:
     }
     status = 400 if context["errors"] else 200
     return render(request, "counties/county_list.html", context, status=status)
+
+
+# What the list page calls each filter (its facet headings and form labels), for its error messages:
+# a reader never sees the parameter's name (batch_year). Others fall back to the filter's label.
+FILTER_NAMES = {
+    "q": gettext_lazy("Code, Chinese name or pinyin"),
+    "province": gettext_lazy("Province"),
+    "batch_year": gettext_lazy("Batch year"),
+    "poverty": gettext_lazy("Poverty county"),
+    "exit_year": gettext_lazy("Exit year"),
+    "type": gettext_lazy("Type"),
+    "ordering": gettext_lazy("Sort by"),
+}
+
+
+def _filter_errors(filterset: UnitFilterSet) -> dict[str, list[str]]:
+    """The refused filters, each under the name the page gives it."""
+    if not filterset.is_bound or filterset.is_valid():
+        return {}
+    form = filterset.form
+    return {str(FILTER_NAMES.get(name) or form.fields[name].label or name): messages for name, messages in filterset.errors.items()}
 
 
 @require_safe

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django import template
@@ -11,6 +12,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
+
+from counties.roster import FORMER_ROSTER_SOURCES, ROSTER_SOURCE
 
 register = template.Library()
 
@@ -70,6 +73,30 @@ def source_badge(kind: str) -> SafeString:
         "illustrative": _("illustrative"),
     }
     return format_html('<span class="badge badge-{}">{}</span>', kind, labels.get(kind, kind))
+
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
+@register.simple_tag
+def recorded(text: str | None) -> SafeString:
+    """Text recorded with a record (its source, a note), as a reader of the page gets it.
+
+    The illustrative roster's records have no source of their own: the page says what they are,
+    in the page's language, instead of the roster's wording. Other text is shown as it was recorded, in the
+    language it was written in; where that is not the page's language it is marked (lang="en" on
+    a Chinese page, lang="zh-hans" on an English one) so browsers, screen readers and translation
+    tools know, and so a Chinese page never passes English off as Chinese.
+    """
+    if text == ROSTER_SOURCE or text in FORMER_ROSTER_SOURCES:
+        return format_html("{}", _("illustrative roster made to reproduce the published figures, not an official record"))
+    if not text:
+        return format_html("")
+    written_in = "zh-hans" if len(HAN.findall(text)) * 2 >= len(LATIN.findall(text)) else "en"
+    if written_in == ("zh-hans" if _chinese() else "en"):
+        return format_html("{}", text)
+    return format_html('<span lang="{}">{}</span>', written_in, text)
 
 
 @register.filter
