@@ -67,9 +67,12 @@ WINDOW_FIRST, WINDOW_LAST = 2014, 2020
 # are the cases that rule gets wrong.
 PRIMARY_SUCCESSOR_OVERRIDES = {"140211": "140214"}  # 大同 南郊区 became 云冈区, not 平城区
 
-POVERTY_SOURCE = (
-    "State Council Leading Group Office of Poverty Alleviation and Development announcements; "
-    "compiled in Clebeech/ds_project data/archive/全国832个国家级贫困县名单.xlsx (see data/PROVENANCE.md §2)"
+# The source as the public reads it (it is shown on every poverty county's page); where the list
+# was taken from is the note, for staff and API clients (data/PROVENANCE.md §2 has the details).
+POVERTY_SOURCE = "国务院扶贫开发领导小组办公室公布的 832 个国家级贫困县名单"
+POVERTY_SOURCE_NOTE = (
+    "Announcements of the State Council Leading Group Office of Poverty Alleviation and Development, "
+    "as compiled in the public data set Clebeech/ds_project (data/archive/全国832个国家级贫困县名单.xlsx)."
 )
 FACT_STATUS = {"found": SourceKind.SECONDARY, "secondary": SourceKind.SECONDARY, "not_verified": SourceKind.UNVERIFIED}
 
@@ -609,7 +612,7 @@ class Loader:
                 "category_source": "",
                 "source": POVERTY_SOURCE,
                 "source_kind": SourceKind.SECONDARY,
-                "source_note": "",
+                "source_note": POVERTY_SOURCE_NOTE,
             }
             category = categories.pop(key, None)
             if category is not None:

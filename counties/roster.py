@@ -54,7 +54,10 @@ from .places import place_resolver
 from .services import ReplacementBlocked, record_initial_history, remove_designations, remove_funding, write_records
 from .statistics import batch_composition, coverage
 
-ROSTER_SOURCE = "Illustrative roster (manage.py load_illustrative_roster); not an official record"
+# Shown to the public and to API clients as the records' source: in words, not the command's name.
+ROSTER_SOURCE = "Illustrative roster made by the registry to reproduce the published batch figures; not an official record"
+# Earlier wordings of ROSTER_SOURCE: records still carrying one are given the current wording.
+FORMER_ROSTER_SOURCES = ("Illustrative roster (manage.py load_illustrative_roster); not an official record",)
 ROSTER_NOTE = "Invented to reproduce the published batch figures; no official roster was available."
 FUNDING_NOTE = "Illustrative: the batch's published central funds per county, applied to each county of the batch."
 
@@ -519,16 +522,19 @@ def published_province_counts(years: list[int]) -> dict[tuple[int, str], list[in
 class RosterReport:
     created: int
     removed: int
+    # Records of an earlier roster whose source was reworded (FORMER_ROSTER_SOURCES).
+    restated: int = 0
     # Published figures the registry no longer matches because official records replace the roster.
     departures: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.removed)
+        return bool(self.created or self.removed or self.restated)
 
 
 LOAD_REASON = "illustrative roster (load_illustrative_roster)"
 REMOVE_REASON = "illustrative roster removed (load_illustrative_roster --remove)"
+RESTATE_REASON = "illustrative roster: its source reworded for the public"
 
 
 def _wanted_funding(designations: list[Designation]) -> list[FundingAllocation]:
@@ -559,6 +565,7 @@ def load_illustrative_roster() -> RosterReport:
     Written through the same service as the imports (services.write_records), which refuses an
     illustrative record in a batch and province that holds official records.
     """
+    restated = _restate_source()
     builder = RosterBuilder()
     plan = builder.build()
     existing = {
@@ -568,7 +575,7 @@ def load_illustrative_roster() -> RosterReport:
         )
     }
     if existing == plan.designations and _funding_in_place():
-        return RosterReport(created=0, removed=0, departures=verify_roster(builder.targets))
+        return RosterReport(created=0, removed=0, restated=restated, departures=verify_roster(builder.targets))
     removed = _remove(LOAD_REASON)
     batches = {b.year: b for b in Batch.objects.filter(year__in=builder.targets.years, sequence=1)}
     units = Unit.objects.select_related("province").in_bulk([unit for unit, _year in plan.designations])
@@ -593,7 +600,20 @@ def load_illustrative_roster() -> RosterReport:
     funding = _wanted_funding([d for d in all_designations if d.pk not in funded])
     write_records(FundingAllocation, funding, [], fields=[], user=None, reason=LOAD_REASON)
     record_initial_history("loaded with the illustrative roster")  # records loaded before any history
-    return RosterReport(created=len(designations), removed=removed, departures=verify_roster(builder.targets))
+    return RosterReport(created=len(designations), removed=removed, restated=restated, departures=verify_roster(builder.targets))
+
+
+def _restate_source() -> int:
+    """Give the roster's records written under an earlier wording of its source the current one."""
+    restated = 0
+    for model in (Designation, FundingAllocation):
+        stale = list(model.objects.filter(source_kind=SourceKind.ILLUSTRATIVE, source__in=FORMER_ROSTER_SOURCES).order_by("pk"))
+        for record in stale:
+            record.source = ROSTER_SOURCE
+        if stale:
+            write_records(model, [], stale, fields=["source"], user=None, reason=RESTATE_REASON)
+        restated += len(stale)
+    return restated
 
 
 def _funding_in_place() -> bool:

@@ -26,11 +26,13 @@ class Command(BaseCommand):
             report = load_illustrative_roster()
         except RosterError as exc:
             raise CommandError(f"Illustrative roster not loaded, nothing was written. {exc}") from exc
-        if report.changed:
+        if report.restated:
+            self.stdout.write(f"Illustrative roster: the source of {report.restated} records reworded.")
+        if report.created or report.removed:
             self.stdout.write(
                 f"Illustrative roster: {report.created} designations created ({report.removed} older illustrative ones replaced)."
             )
-        else:
+        elif not report.restated:
             self.stdout.write("Nothing changed: the illustrative roster is already in place.")
         if report.departures:
             self.stdout.write(
