@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import targets, views
+from . import root, targets, views
 from .exceptions import not_found
 
 app_name = "api"
@@ -21,6 +21,7 @@ router.register("assessments", targets.AssessmentViewSet, basename="assessment")
 router.register("pairings", targets.PairingViewSet, basename="pairing")
 
 urlpatterns = [
+    path("", root.ApiRootView.as_view(), name="root"),
     path("stats/coverage/", views.CoverageView.as_view(), name="stats-coverage"),
     path("stats/coverage/series/", views.CoverageSeriesView.as_view(), name="stats-coverage-series"),
     path("stats/batches/", views.BatchStatisticsView.as_view(), name="stats-batches"),
@@ -36,7 +37,11 @@ urlpatterns = [
     path("stats/national-series/", targets.NationalSeriesView.as_view(), name="stats-national-series"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     # The split view serves Swagger UI's set-up script as a file (?script=), not inline: see the CSP.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+        name="docs",
+    ),
     *router.urls,
     re_path(r"^.*$", not_found),
 ]
