@@ -119,3 +119,17 @@ def test_docs_page_links_back_to_the_site_and_the_root(client):
     assert '<a href="/en/">Back to the registry</a>' in english and '<a href="/api/v1/">' in english
     chinese = client.get("/api/v1/docs/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert '<html lang="zh-hans">' in chinese and '<a href="/">返回名录</a>' in chinese
+
+
+def test_the_illustrative_notice_and_the_as_of_message_follow_the_language(client):
+    english = client.get("/api/v1/designations/", {"page_size": 1, "source_kind": "illustrative"})
+    chinese = client.get("/api/v1/designations/", {"page_size": 1, "source_kind": "illustrative"}, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert english.json()["includes_illustrative"] and chinese.json()["includes_illustrative"]
+    assert english.json()["notice"].startswith("This page includes illustrative records")
+    assert chinese.json()["notice"].startswith("本页包含示意记录")
+    late = client.get("/api/v1/stats/coverage/", {"as_of": 2099}, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert late.status_code == 400
+    assert late.json()["error"]["fields"]["as_of"] == ["最近有批次的年份为 2021 年。"]
+    assert client.get("/api/v1/stats/coverage/", {"as_of": 2099}).json()["error"]["fields"]["as_of"] == [
+        "The latest year with a batch is 2021."
+    ]

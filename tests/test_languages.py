@@ -268,3 +268,37 @@ def test_the_checks_catch_what_they_are_meant_to():
     )
     assert problems(fine, "zh-hans", names) == []
     assert problems('<html lang="en"><h1>宣化区 Xuanhua District</h1><a lang="zh-hans">简体中文</a></html>', "en", names) == []
+
+
+# -- what the checks cannot see: the right one of two meanings, and records written before the fix --
+
+
+def test_central_funding_is_zhongyang_and_the_central_region_zhongbu(client):
+    """'central' is two words in Chinese: the funding level 中央 and the region 中部."""
+    funded = models.FundingAllocation.objects.filter(level="central", unit__poverty_status__region="central").select_related("unit").first()
+    html = client.get(f"/counties/{funded.unit.key}/").content.decode()
+    assert "<dt>地区</dt><dd>中部</dd>" in html
+    assert "<td>中央</td>" in html and "<td>中部</td>" not in html
+    english = client.get(f"/en/counties/{funded.unit.key}/").content.decode()
+    assert "<dt>Region</dt><dd>central</dd>" in english and "<td>central</td>" in english
+
+
+def test_sort_menu_is_translated(client):
+    html = client.get("/counties/").content.decode()
+    assert '<option value="first_year">启用年份</option>' in html
+    assert '<option value="-updated_at">更新时间 (降序)</option>' in html
+
+
+def test_roster_records_of_an_earlier_wording_get_the_public_one():
+    from counties.roster import FORMER_ROSTER_SOURCES, ROSTER_SOURCE, load_illustrative_roster
+
+    illustrative = models.Designation.objects.filter(source_kind="illustrative")
+    old = list(illustrative.order_by("pk")[:3])
+    illustrative.filter(pk__in=[d.pk for d in old]).update(source=FORMER_ROSTER_SOURCES[0])
+    report = load_illustrative_roster()
+    assert (report.created, report.removed, report.restated) == (0, 0, 3)
+    for designation in old:
+        designation.refresh_from_db()
+        assert designation.source == ROSTER_SOURCE
+        assert designation.history.first().history_change_reason == "illustrative roster: its source reworded for the public"
+    assert load_illustrative_roster().restated == 0

@@ -1,9 +1,11 @@
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-ILLUSTRATIVE_NOTICE = (
+# In the client's language (Accept-Language), like every message of the API.
+ILLUSTRATIVE_NOTICE = _(
     "This page includes illustrative records (source_kind 'illustrative'): invented to match published totals "
     "because no official roster is available. They are not official."
 )
@@ -30,7 +32,7 @@ class RegistryPagination(PageNumberPagination):
         illustrative = has_illustrative(data)
         response.data["includes_illustrative"] = illustrative
         if illustrative:
-            response.data["notice"] = ILLUSTRATIVE_NOTICE
+            response.data["notice"] = str(ILLUSTRATIVE_NOTICE)
         return response
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:

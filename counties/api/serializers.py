@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -311,7 +312,7 @@ class AsOfSerializer(serializers.Serializer):
 
     def validate_as_of(self, value: int) -> int:
         if value > self.latest:
-            raise serializers.ValidationError(f"The latest year with a batch is {self.latest}.")
+            raise serializers.ValidationError(_("The latest year with a batch is %(year)s.") % {"year": self.latest})
         return value
 
 
