@@ -522,6 +522,14 @@ class Batch(Provenance, TimeStamped):
     published_poverty_share_pct = models.DecimalField(
         _("published poverty share (%)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
+    # The note a Chinese page shows beside the source; `source_note` is the English one (and the
+    # one staff and the loaders write first). Empty: Chinese pages show the English note, marked as such.
+    source_note_zh = models.TextField(
+        _("source note (Chinese)"),
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("The source note in Chinese, for the Chinese pages."),
+    )
     roster_complete = models.BooleanField(
         _("roster complete"),
         default=False,

@@ -274,6 +274,10 @@ def _sync(
             elif name in loaded and current[name] == model._meta.get_field(name).to_python(loaded[name]):
                 diff[name] = value  # nobody changed it since the last load: the files' new value goes in
                 recorded[name] = _json(value)
+            elif snapshot is not None and name not in loaded and current[name] == model._meta.get_field(name).get_default():
+                # A column the files gained since the last load (a new field, still empty): filled in.
+                diff[name] = value
+                recorded[name] = _json(value)
             else:  # someone changed it since (or it predates snapshots): theirs stands
                 count.kept.append(f"{label} {_describe(row_key)}: {name} is {current[name]!r}, the reference data says {value!r}")
         if diff:
@@ -420,6 +424,7 @@ class Loader:
                 "source",
                 "source_kind",
                 "source_note",
+                "source_note_zh",
             ],
         )
         self.designation_rows = read_csv(
@@ -655,6 +660,7 @@ class Loader:
                 "source": row.required("source"),
                 "source_kind": row.choice("source_kind", kinds),
                 "source_note": row["source_note"],
+                "source_note_zh": row["source_note_zh"],
             }
 
     def _build_designations(self) -> None:

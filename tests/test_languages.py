@@ -302,3 +302,10 @@ def test_roster_records_of_an_earlier_wording_get_the_public_one():
         assert designation.source == ROSTER_SOURCE
         assert designation.history.first().history_change_reason == "illustrative roster: its source reworded for the public"
     assert load_illustrative_roster().restated == 0
+
+
+def test_a_batch_note_is_read_in_the_page_language(client):
+    chinese = client.get("/batches/2016/").content.decode()
+    english = client.get("/en/batches/2016/").content.decode()
+    assert "仅见于一份政策综述，未经核实" in chinese and "come only from a policy summary" not in chinese
+    assert "come only from a policy summary and are not verified" in english

@@ -151,6 +151,24 @@ def test_reload_keeps_edits_to_provinces_and_batches(model, lookup, field, value
     assert record.history.latest().history_change_reason == "staff edit"
 
 
+def test_a_column_the_files_gained_fills_the_new_empty_field_but_never_a_staff_value():
+    """A database migrated to a new field (Batch.source_note_zh) before the files that fill it:
+    the last load's snapshot does not know the column, so the new, empty field takes the files'
+    value, while a value staff entered in the meantime stands."""
+    snapshots = models.ReferenceSnapshot.objects.filter(model="counties.Batch")
+    for snapshot in snapshots:
+        snapshot.values.pop("source_note_zh")
+        snapshot.save()
+    models.Batch.objects.update(source_note_zh="")
+    models.Batch.objects.filter(year=2017).update(source_note_zh="工作人员写的说明")
+    output = run_command("load_reference_data")
+    assert "batches: 0 created, 6 updated, 1 unchanged" in output
+    assert "batches 2017, 1: source_note_zh is '工作人员写的说明'" in output
+    assert models.Batch.objects.get(year=2015).source_note_zh.startswith("商务部 2015-07-21 新闻发布会")
+    assert models.Batch.objects.get(year=2017).source_note_zh == "工作人员写的说明"
+    assert "batches: 0 created, 0 updated, 7 unchanged" in run_command("load_reference_data")
+
+
 def test_reload_does_not_recreate_a_record_staff_deleted():
     designation = models.Designation.objects.filter(source_kind="secondary", funding__isnull=True).first()
     unit_id, batch_id = designation.unit_id, designation.batch_id

@@ -207,6 +207,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "illustrative_designations",
             "poverty_counties",
             *PROVENANCE_FIELDS,
+            "source_note_zh",
             "updated_at",
         ]
 
