@@ -170,7 +170,8 @@ class OrderingFilter(django_filters.OrderingFilter):
         for field, param in fields.items():
             label = labels.get(field) or ORDERING_LABELS[param]
             choices.append((param, label))
-            choices.append((f"-{param}", format_lazy("{} ({})", label, gettext_lazy("descending"))))
+            # The whole pattern is translated: Chinese writes 启用年份（降序）, with its own brackets.
+            choices.append((f"-{param}", format_lazy(gettext_lazy("{} (descending)"), label)))
         return choices
 
     def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:

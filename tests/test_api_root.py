@@ -22,7 +22,7 @@ def test_root_lists_every_endpoint_with_absolute_urls_and_links_the_docs(client)
     assert urls["county-list"] == "http://testserver/api/v1/counties/"
     assert urls["county-detail"] == "http://testserver/api/v1/counties/{key}/"
     assert urls["county-targets"] == "http://testserver/api/v1/counties/{key}/targets/"
-    assert urls["batch-detail"] == "http://testserver/api/v1/batches/{pk}/"
+    assert urls["batch-detail"] == "http://testserver/api/v1/batches/{id}/"  # as the schema names it
     assert urls["stats-coverage"] == "http://testserver/api/v1/stats/coverage/"
     assert all(e["description"] for e in body["endpoints"])
     # Every listed list or statistic answers.

@@ -286,7 +286,7 @@ def test_central_funding_is_zhongyang_and_the_central_region_zhongbu(client):
 def test_sort_menu_is_translated(client):
     html = client.get("/counties/").content.decode()
     assert '<option value="first_year">启用年份</option>' in html
-    assert '<option value="-updated_at">更新时间 (降序)</option>' in html
+    assert '<option value="-updated_at">更新时间（降序）</option>' in html
 
 
 def test_roster_records_of_an_earlier_wording_get_the_public_one():
@@ -309,3 +309,12 @@ def test_a_batch_note_is_read_in_the_page_language(client):
     english = client.get("/en/batches/2016/").content.decode()
     assert "仅见于一份政策综述，未经核实" in chinese and "come only from a policy summary" not in chinese
     assert "come only from a policy summary and are not verified" in english
+
+
+def test_the_sources_the_registry_writes_are_said_in_the_page_language(client):
+    chinese = client.get("/counties/130705/").content.decode()
+    english = client.get("/en/counties/130705/").content.decode()
+    assert "国务院扶贫开发领导小组办公室公布的 832 个国家级贫困县名单" in chinese
+    assert "the list of the 832 national poverty counties published by the State Council Leading Group Office" in english
+    assert "示意名单：为吻合公布的批次数据而编制，并非官方记录" in chinese
+    assert "illustrative roster made to reproduce the published figures, not an official record" in english

@@ -60,11 +60,12 @@ EXAMPLE = "130705"
 
 
 def endpoint_url(request: Request, name: str, lookup: str | None) -> str:
-    """The endpoint's absolute URL; a record's is a template such as …/counties/{key}/."""
+    """The endpoint's absolute URL; a record's is a template such as …/counties/{key}/ or …/batches/{id}/."""
     if lookup is None:
         return request.build_absolute_uri(reverse(f"api:{name}"))
     path = reverse(f"api:{name}", kwargs={lookup: EXAMPLE})
-    return request.build_absolute_uri(path).replace(f"/{EXAMPLE}/", f"/{{{lookup}}}/")
+    shown = "id" if lookup == "pk" else lookup  # as the OpenAPI schema and the docs name it
+    return request.build_absolute_uri(path).replace(f"/{EXAMPLE}/", f"/{{{shown}}}/")
 
 
 ROOT = inline_serializer(
@@ -94,7 +95,7 @@ class ApiRootView(APIView):
     def get_queryset(self) -> Any:  # for the permission class: the root is read-only
         return Batch.objects.none()
 
-    @extend_schema(summary="Every endpoint of the API, with the docs and the schema", responses=ROOT)
+    @extend_schema(summary="Every endpoint of the API, with the docs and the schema", responses=ROOT, tags=["root"])
     def get(self, request: Request) -> Response:
         language = translation.get_language()
         return Response(

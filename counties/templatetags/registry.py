@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
+from counties.reference_data import POVERTY_SOURCE
 from counties.roster import FORMER_ROSTER_SOURCES, ROSTER_SOURCE
 
 register = template.Library()
@@ -83,14 +84,19 @@ LATIN = re.compile(r"[A-Za-z]")
 def recorded(text: str | None) -> SafeString:
     """Text recorded with a record (its source, a note), as a reader of the page gets it.
 
-    The illustrative roster's records have no source of their own: the page says what they are,
-    in the page's language, instead of the roster's wording. Other text is shown as it was recorded, in the
+    Sources the registry's own loaders write (the illustrative roster, which has no source of its
+    own, and the list of the 832) are said in the page's language. Other text is shown as it was recorded, in the
     language it was written in; where that is not the page's language it is marked (lang="en" on
     a Chinese page, lang="zh-hans" on an English one) so browsers, screen readers and translation
     tools know, and so a Chinese page never passes English off as Chinese.
     """
     if text == ROSTER_SOURCE or text in FORMER_ROSTER_SOURCES:
         return format_html("{}", _("illustrative roster made to reproduce the published figures, not an official record"))
+    if text == POVERTY_SOURCE:
+        return format_html(
+            "{}",
+            _("the list of the 832 national poverty counties published by the State Council Leading Group Office of Poverty Alleviation"),
+        )
     if not text:
         return format_html("")
     written_in = "zh-hans" if len(HAN.findall(text)) * 2 >= len(LATIN.findall(text)) else "en"
