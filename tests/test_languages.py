@@ -1,13 +1,14 @@
-"""Both languages on every public page type, the error pages and the API's root (issue 13).
+"""Both languages on every public page type, the error pages and the API docs page (issue 13).
 
 A Chinese page must not show English words (an untranslated msgid, a choice label or a filter
-label that never went through gettext), an English page must not show Chinese other than names
-(places, documents, partners: the names of things, which have no translation), and no page in
-either language may show developer text (a command, a file in the repository, a Python
-identifier, a repository name). Only what a reader sees is checked: text outside scripts and
-styles, the <title>, the meta description and the attributes that browsers show or read out.
-Text that a page marks as being in another language (lang="en" on a romanised name, lang="zh-hans"
-on the language switch) is in that language on purpose and is not checked against the page's.
+label that never went through gettext), an English page must not show Chinese other than the
+names of places and partners, and no page in either language may show developer text (a
+command, a file in the repository, a Python identifier, a repository name). Only what a reader
+sees is checked: text outside scripts and styles, the <title>, the meta description and the
+attributes that browsers show or read out. Text that a page marks as being in another language
+(lang="en" on a romanised name, lang="zh-hans" on the language switch, a note or a document
+number recorded in the other language: the `recorded` display helper) is in that language on
+purpose and is not checked against the page's; developer text is wrong in any language.
 """
 
 from __future__ import annotations
