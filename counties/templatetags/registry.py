@@ -85,10 +85,10 @@ def recorded(text: str | None) -> SafeString:
     """Text recorded with a record (its source, a note), as a reader of the page gets it.
 
     Sources the registry's own loaders write (the illustrative roster, which has no source of its
-    own, and the list of the 832) are said in the page's language. Other text is shown as it was recorded, in the
-    language it was written in; where that is not the page's language it is marked (lang="en" on
-    a Chinese page, lang="zh-hans" on an English one) so browsers, screen readers and translation
-    tools know, and so a Chinese page never passes English off as Chinese.
+    own, and the list of the 832) are said in the page's language. Other text is shown as it was
+    recorded, in the language it was written in; where that is not the page's language it is
+    marked (lang="en" on a Chinese page, lang="zh-hans" on an English one) so browsers, screen
+    readers and translation tools know, and so a Chinese page never passes English off as Chinese.
     """
     if text == ROSTER_SOURCE or text in FORMER_ROSTER_SOURCES:
         return format_html("{}", _("illustrative roster made to reproduce the published figures, not an official record"))
