@@ -147,8 +147,9 @@ def _related_objects(keys: dict[type[models.Model], set[Any]]) -> dict[tuple[typ
 
 
 def _label(model: type[models.Model], record: Any, fields: list[models.Field], objects: dict) -> str:
-    """The record's name as it was in this version, without a query per record."""
-    instance = record.instance
+    """The record's name as it was in this version, without a query per record (simple_history's
+    `record.instance` reads the fields it does not keep, e.g. timestamps, from the live record)."""
+    instance = model(**{f.attname: getattr(record, f.attname) for f in [model._meta.pk, *fields]})
     for f in fields:
         if f.is_relation:
             target = objects.get((f.related_model, getattr(record, f.attname)))
