@@ -24,6 +24,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
@@ -147,6 +148,9 @@ class RegistryAdmin(SimpleHistoryAdmin):
     # Django builds itself (after adding a record, from a related-record widget) still work.
     natural_key: str | None = None
     natural_key_pattern = KEY_PATTERN
+
+    class Media:
+        css = {"all": ["admin_extra/registry_admin.css"]}
 
     def url_id(self, obj: Any) -> str:
         """What names `obj` (a record or one of its historical versions) in its admin URLs."""
@@ -320,7 +324,8 @@ class RegistryAdmin(SimpleHistoryAdmin):
             "opts": self.opts,
             "entry": entry,
             "url_id": unquote(object_id),
-            "title": _("%(object)s: the version of %(date)s") % {"object": entry.label, "date": timezone.localtime(record.history_date)},
+            "title": _("%(object)s: the version of %(date)s")
+            % {"object": entry.label, "date": date_format(timezone.localtime(record.history_date), "DATETIME_FORMAT")},
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/counties/object_history_version.html", context)
@@ -610,7 +615,9 @@ class UnitSearchMixin:
 
 @admin.register(Unit)
 class UnitAdmin(UnitSearchMixin, RegistryAdmin):
-    list_display = ["key", "name_zh", "name_pinyin", "unit_type", "province", "prefecture", "first_year", "last_year"]
+    # Short cells (names without their codes, the years in one column), so that a row fits on one
+    # line at 1280 px beside the filters.
+    list_display = ["key", "name_zh", "name_pinyin", "unit_type", "province_name", "prefecture_name", "years_in_use"]
     list_select_related = ["province", "prefecture"]
     list_filter = [InUseFilter, PovertyStatusFilter, "unit_type", "parent_type", "province"]
     search_fields = ["key", "name_zh", "name_pinyin", "name_en", "other_names"]
@@ -619,6 +626,18 @@ class UnitAdmin(UnitSearchMixin, RegistryAdmin):
     inlines = [SuccessionInline, DesignationInline, FundingInline]
     unit_path = ""
     natural_key = "key"
+
+    @admin.display(description=gettext_lazy("province"), ordering="province__code")
+    def province_name(self, obj: Unit) -> str:
+        return obj.province.name_zh
+
+    @admin.display(description=gettext_lazy("prefecture"), ordering="prefecture__code")
+    def prefecture_name(self, obj: Unit) -> str:
+        return obj.prefecture.name_zh if obj.prefecture_id else "—"
+
+    @admin.display(description=gettext_lazy("years in use"), ordering="first_year")
+    def years_in_use(self, obj: Unit) -> str:
+        return f"{obj.first_year or '…'}–{obj.last_year or ''}"
 
     def delete_model(self, request: HttpRequest, obj: Unit) -> None:
         # The delete page has already refused a unit that records point at (they are PROTECTed

@@ -20,6 +20,10 @@ class KindRow:
     total: int
 
     @property
+    def name(self) -> str:
+        return str(self.model._meta.verbose_name_plural)
+
+    @property
     def illustrative(self) -> int:
         return next(n for kind, _label, n in self.counts if kind == SourceKind.ILLUSTRATIVE)
 

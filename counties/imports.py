@@ -327,7 +327,9 @@ class RegistryResource(resources.ModelResource):
                 ]
                 if bad.non_field_specific_errors:
                     errors.append((_("the row"), list(bad.non_field_specific_errors)))
-                rows.append(PreviewRow(number, "error", [str(v) if v is not None else "" for v in bad.values], errors, diff=False))
+                # import-export shows "---" for a column the file does not have: the cell is empty.
+                cells = ["" if v is None or v == "---" else str(v) for v in bad.values]
+                rows.append(PreviewRow(number, "error", cells, errors, diff=False))
             elif number in failed:
                 messages = [str(error.error) for error in failed[number].errors]
                 rows.append(PreviewRow(number, "error", [""] * len(columns), [(_("the row"), messages)], diff=False))

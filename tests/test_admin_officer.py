@@ -292,6 +292,7 @@ def test_the_dashboard_counts_records_by_source_kind(admin_client):
     assert expected["illustrative"] > 0
     page = response.content.decode()
     assert f'href="/admin/counties/designation/?source_kind__exact=illustrative">{expected["illustrative"]}</a>' in page
+    assert '<a href="/admin/counties/designation/">示范县认定</a>' in page  # each row names its records
 
 
 def test_the_dashboard_lists_batches_with_illustrative_records_and_recent_imports(admin_client, admin_user):
