@@ -28,7 +28,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
-from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.forms import ConfirmImportForm, ImportForm, SelectableFieldsExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import history, services, statistics, tables, uploads
@@ -76,7 +76,7 @@ class RegistryForm(forms.ModelForm):
         validators=[no_control_characters],
         help_text=gettext_lazy("Kept in the record's history with your name."),
     )
-    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False, label=gettext_lazy("version when opened"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -126,6 +126,17 @@ class RegistryImportForm(ImportForm):
         field.initial = "0"
         field.help_text = gettext_lazy("Chosen from the file's name when you pick the file.")
         self.fields["import_file"].help_text = gettext_lazy("CSV (UTF-8, as Excel's “CSV UTF-8”) or XLSX, with the template's columns.")
+
+
+class RegistryExportForm(SelectableFieldsExportForm):
+    """The export's column choices, labelled as the import preview labels them (the field's
+    verbose name in the reader's language, with the file's column name)."""
+
+    def _get_field_label(self, resource: Any, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        column = field.column_name if field is not None else field_name
+        label = dict(resource().column_labels()).get(column) if hasattr(resource, "column_labels") else None
+        return f"{label} ({column})" if label else super()._get_field_label(resource, field_name)
 
 
 class DeleteReasonForm(forms.Form):
@@ -376,6 +387,7 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
 
     confirm_form_class = ReasonConfirmImportForm
     import_form_class = RegistryImportForm
+    export_form_class = RegistryExportForm
 
     class Media:
         css = {"all": ["admin_extra/registry_admin.css", "admin_extra/import.css"]}
