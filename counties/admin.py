@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
@@ -638,6 +639,26 @@ class UnitAdmin(UnitSearchMixin, RegistryAdmin):
     inlines = [SuccessionInline, DesignationInline, FundingInline]
     unit_path = ""
     natural_key = "key"
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Model | None = None, **kwargs: Any) -> Any:
+        # A retired code is a unit of its own (its page is its record); it says what it became.
+        if request.method == "GET" and isinstance(obj, Unit) and obj.current_id not in (None, obj.pk):
+            current = obj.current
+            messages.info(
+                request,
+                format_html(
+                    _("{code} {name} is a retired code; it became {link}."),
+                    code=obj.key,
+                    name=obj.name_zh,
+                    link=format_html(
+                        '<a href="{}">{} {}</a>',
+                        reverse("admin:counties_unit_change", args=[quote(current.key)], current_app=self.admin_site.name),
+                        current.key,
+                        current.name_zh,
+                    ),
+                ),
+            )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     @admin.display(description=gettext_lazy("province"), ordering="province__code")
     def province_name(self, obj: Unit) -> str:

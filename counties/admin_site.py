@@ -139,7 +139,7 @@ class RegistryAdminSite(admin.AdminSite):
 
     def change_log_view(self, request: HttpRequest) -> HttpResponse:
         """Every change to the registry's records, newest first, with filters (NetBox's change log)."""
-        models_seen = history.visible_models(request.user, lambda m: self.may_view(request, m))
+        models_seen = history.visible_models(lambda m: self.may_view(request, m))
         scope = write_scope(request.user)
         provinces = Province.objects.order_by("code")
         if not scope.unrestricted:

@@ -239,8 +239,8 @@ def _row_queryset(model: type[models.Model], filters: ChangeLogFilter, province_
     ).values_list("log_model", "log_history_id", "log_date")
 
 
-def visible_models(user: AbstractBaseUser | AnonymousUser, may_view: Any) -> list[type[models.Model]]:
-    """The tracked models this account may see (`may_view(model)` is the admin's view permission)."""
+def visible_models(may_view: Any) -> list[type[models.Model]]:
+    """The tracked models an account may see (`may_view(model)`: the admin's view permission)."""
     return [m for m in tracked_models() if may_view(m)]
 
 

@@ -42,8 +42,12 @@ def test_a_unit_opens_by_its_code_with_history_and_delete(admin_client):
     assert admin_client.get("/admin/counties/unit/130705/history/").context["object"] == unit
     assert admin_client.get("/admin/counties/unit/130705/delete/").status_code == 200
     assert admin_client.get("/admin/counties/unit/130705/as-of/").status_code == 200
-    # A retired code is a unit of its own: 宣化县 opens on its own page.
-    assert admin_client.get("/admin/counties/unit/130721/change/").context["original"].name_zh == "宣化县"
+    # A retired code is a unit of its own: 宣化县 opens on its own page, which names what it became.
+    retired = admin_client.get("/admin/counties/unit/130721/change/")
+    assert retired.context["original"].name_zh == "宣化县"
+    assert (
+        '130721 宣化县 是已停用的代码，现为 <a href="/admin/counties/unit/130705/change/">130705 宣化区</a>。' in retired.content.decode()
+    )
     # The internal id still works (Django's own links after adding a record use it).
     assert admin_client.get(f"/admin/counties/unit/{unit.pk}/change/").context["original"] == unit
 
