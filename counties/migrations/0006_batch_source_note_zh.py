@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('counties', '0004_targets_and_results'),
+        ('counties', '0005_import_records_and_history_names'),
     ]
 
     operations = [
