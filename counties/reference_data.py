@@ -464,7 +464,7 @@ class Loader:
             if code in self.units:
                 raise row.error(f"code {code} appears twice")
             province = row.code("province_code")
-            if province not in naming.PROVINCE_NAMES_EN:
+            if province not in naming.PROVINCE_NAMES_EN or province not in naming.PROVINCE_SHORT_NAMES:
                 raise row.error(f"unknown province code {province}")
             self.provinces[province] = row.required("province_name")
             prefecture = row.code("prefecture_code", blank=True)
@@ -741,8 +741,10 @@ class Loader:
                 {
                     "code": c,
                     "name_zh": n,
-                    "name_pinyin": naming.pinyin_word(naming.split_suffix(n)[0]),
+                    "name_pinyin": naming.pinyin_word(naming.PROVINCE_SHORT_NAMES[c][0]),
                     "name_en": naming.PROVINCE_NAMES_EN[c],
+                    "short_name_zh": naming.PROVINCE_SHORT_NAMES[c][0],
+                    "short_name_en": naming.PROVINCE_SHORT_NAMES[c][1],
                 }
                 for c, n in sorted(self.provinces.items())
             ],
