@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -149,6 +150,28 @@ def test_code_filter_returns_the_unit_and_its_successor(client):
 @pytest.mark.parametrize("q", ["xuanhua", "Xuanhua Qu", "宣化", "130705"])
 def test_search_by_pinyin_chinese_or_code(client, q):
     assert "130705" in keys(client, f"q={q}")
+
+
+@pytest.mark.parametrize(
+    ("q", "code"),
+    [
+        ("wudu", "621202"),  # 武都区, once generated as "Wudou"
+        ("Wǔdū", "621202"),
+        ("wu du", "621202"),
+        ("WUDU QU", "621202"),
+        ("Xi'an", "220403"),  # 西安区 (Liaoyuan)
+        ("xian qu", "220403"),
+        ("kuerle", "652801"),  # 库尔勒市: its pinyin, Ku'erle Shi
+        ("Kù'ěrlè", "652801"),
+        ("korla", "652801"),  # and its English name, Korla City
+        ("wushi", "652927"),
+        ("Atushi", "653001"),
+        ("artux", "653001"),
+        ("lvchun", "532531"),  # 绿春县, Lüchun
+    ],
+)
+def test_search_tolerates_tones_apostrophes_spaces_and_case(client, q, code):
+    assert code in keys(client, f"q={quote(q)}")
 
 
 def test_search_by_old_code_finds_the_successor(client):

@@ -115,6 +115,7 @@ def test_bad_filter_value_is_reported_not_a_500(client):
         ("", 12),
         ("province=130000", 12 + 1),
         ("scope=all&q=xuanhua&ordering=-first_year", 12 - 1),
+        ("scope=all&q=W%C7%94%20d%C5%AB", 12 - 1),  # Wǔ dū: the folding happens in the one query
         ("scope=all&poverty=true&batch_year=2016-2018", 12 - 1 + 2),
     ],
 )
