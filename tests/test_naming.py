@@ -1,7 +1,9 @@
 import csv
+import io
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from counties import naming
 from counties.naming import english_name, pinyin_name, search_key, unreviewed_polyphones
@@ -127,3 +129,24 @@ def test_an_unlisted_name_falls_back_on_the_place_name_readings():
 )
 def test_search_key_folds_tones_apostrophes_spaces_and_case(typed, key):
     assert search_key(typed) == key
+
+
+def test_check_place_readings_lists_the_polyphone_names_and_finds_none_unreviewed():
+    out = io.StringIO()
+    call_command("check_place_readings", stdout=out)
+    text = out.getvalue()
+    assert "乌什县\twu shi xian\tWushi County\t" in text
+    assert "0 with an unreviewed polyphone; 0 disagreeing with CC-CEDICT" in text
+
+
+def test_check_place_readings_reports_a_disagreement_the_table_does_not_explain(tmp_path):
+    cedict = tmp_path / "cedict.txt"
+    entries = ["武都 武都 [Wu3 dou1] /a wrong entry/", "乌什 乌什 [Wu1 shi2] /Uqturpan/", "麦盖提 麦盖提 [Mai4 ge3 ti2] /Makit/"]
+    cedict.write_text("# a CC-CEDICT extract\n" + "\n".join(entries) + "\n", encoding="utf-8")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="unreviewed or unexplained"):
+        call_command("check_place_readings", "--cedict", str(cedict), stdout=out)
+    text = out.getvalue()
+    assert "武都区: wu du qu; CC-CEDICT wu dou; NOT EXPLAINED" in text
+    assert "麦盖提县: mai gai ti xian; CC-CEDICT mai ge ti; reviewed: Maigaiti" in text
+    assert "乌什" not in text.split("disagreeing with CC-CEDICT")[1]  # agrees

@@ -157,6 +157,35 @@ def test_county_page(client, django_assert_max_num_queries):
     assert "示意数据" in page
 
 
+def test_english_pages_name_provinces_and_prefectures_in_english(client):
+    county = html(client.get("/en/counties/652801/"))
+    assert "Korla City" in county  # 库尔勒市: its official romanisation, not "Ku'erlei"
+    assert '<a href="/en/provinces/650000/">Xinjiang Uygur Autonomous Region</a> › Bayingolin Mongol Autonomous Prefecture' in county
+    assert '巴音郭楞蒙古自治州 <span class="romanised" lang="en">Bayingolin Mongol Autonomous Prefecture</span>' in county
+    assert "库尔勒市, Xinjiang Uygur Autonomous Region (652801): code history" in county  # the meta description
+    chinese = html(client.get("/counties/652801/"))
+    assert '<a href="/provinces/650000/">新疆维吾尔自治区</a> › 巴音郭楞蒙古自治州' in chinese and "Bayingolin" not in chinese
+    batch = html(client.get("/en/batches/2016/"))
+    assert "<td>Xinjiang</td>" in batch and "<td>新疆维吾尔自治区</td>" not in batch
+    assert "<td>新疆</td>" in html(client.get("/batches/2016/"))
+    listed = html(client.get("/en/counties/?province=650000"))
+    assert '<option value="650000" selected>Xinjiang</option>' in listed and "<td>Xinjiang</td>" in listed
+    assert "<title>Xinjiang Uygur Autonomous Region" in html(client.get("/en/provinces/650000/"))
+
+
+def test_province_chart_labels_are_whole_short_names_in_the_page_language(client):
+    # Each bar's <title> carries its label (the axis may show only some of them).
+    chinese = html(client.get("/statistics/"))
+    english = html(client.get("/en/statistics/"))
+    for short in ("新疆", "广西", "宁夏", "内蒙古", "西藏"):
+        assert f"<title>{short} · " in chinese
+    for cut in ("新疆维", "广西壮", "宁夏回"):  # the labels were cut to three characters
+        assert f"<title>{cut} · " not in chinese and f">{cut}</text>" not in chinese
+    for short in ("Xinjiang", "Guangxi", "Ningxia", "Inner Mongolia", "Tibet"):
+        assert f"<title>{short} · " in english
+    assert "<title>新疆 · " not in english
+
+
 def test_old_code_redirects_to_the_unit_page(client):
     response = client.get("/counties/130721/")
     assert response.status_code == 301
