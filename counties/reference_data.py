@@ -274,7 +274,9 @@ def _sync(
             else:  # someone changed it since (or it predates snapshots): theirs stands
                 count.kept.append(f"{label} {_describe(row_key)}: {name} is {current[name]!r}, the reference data says {value!r}")
         if diff:
-            to_update.append(model(pk=current["pk"], **diff))
+            # bulk_update writes every field that changed in any row, so each object carries the
+            # record's current values for the rest (a field left unset would be written as its default).
+            to_update.append(model(pk=current["pk"], **{name: current[name] for name in fields} | diff))
             changed_fields.update(diff)
             count.updated += 1
         else:

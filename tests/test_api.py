@@ -48,6 +48,23 @@ def test_details(client):
     assert get(client, f"designations/{designation.pk}/").json()["source_kind"] == "secondary"
 
 
+def test_province_and_prefecture_objects_carry_english_and_short_names(client):
+    korla = get(client, "counties/652801/").json()
+    assert (korla["name_pinyin"], korla["name_en"]) == ("Ku'erle Shi", "Korla City")
+    assert korla["province"] == {
+        "code": "650000",
+        "name_zh": "新疆维吾尔自治区",
+        "name_en": "Xinjiang Uygur Autonomous Region",
+        "short_name_zh": "新疆",
+        "short_name_en": "Xinjiang",
+    }
+    assert korla["prefecture"] == {"code": "652800", "name_zh": "巴音郭楞蒙古自治州", "name_en": "Bayingolin Mongol Autonomous Prefecture"}
+    province = get(client, "provinces/450000/").json()
+    assert (province["short_name_zh"], province["short_name_en"], province["name_pinyin"]) == ("广西", "Guangxi", "Guangxi")
+    row = next(p for p in get(client, "stats/provinces/").json() if p["code"] == "640000")
+    assert (row["short_name_zh"], row["short_name_en"]) == ("宁夏", "Ningxia")
+
+
 def test_old_code_detail_finds_the_retired_unit_and_what_it_became(client):
     body = get(client, "counties/130721/").json()
     assert (body["name_zh"], body["in_use"], body["current"]) == ("宣化县", False, "130705")

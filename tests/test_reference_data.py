@@ -125,7 +125,13 @@ def test_reload_keeps_a_checked_english_name():
 def test_reload_corrects_generated_names_an_earlier_load_got_wrong_and_keeps_checked_ones():
     """A database loaded before the readings were checked (乌什 'Wushen', 武都 'Wudou') is put
     right by the next load, which the container runs on every start; a name staff checked stays."""
-    wrong = {"652927": ("Wushen Xian", "Wushen County"), "621202": ("Wudou Qu", "Wudou District")}
+    # One wrong in both names, one only in its pinyin, one only in its English name: the reload
+    # writes each only what changed (a field another row changed must not be blanked).
+    wrong = {
+        "652927": ("Wushen Xian", "Wushen County"),
+        "621202": ("Wudou Qu", "Wudu District"),
+        "652801": ("Ku'erle Shi", "Ku'erlei City"),
+    }
     for code, (pinyin, english) in wrong.items():
         models.Unit.objects.filter(code=code).update(name_pinyin=pinyin, name_en=english)
         snapshot = models.ReferenceSnapshot.objects.get(model="counties.Unit", key=f'["{code}"]')
@@ -133,11 +139,17 @@ def test_reload_corrects_generated_names_an_earlier_load_got_wrong_and_keeps_che
         snapshot.save()
     models.Unit.objects.filter(code="632822").update(name_en="Dulan (checked)", name_en_generated=False)
     output = run_command("load_reference_data")
-    assert "county-level units: 0 created, 2 updated" in output
-    names = dict(models.Unit.objects.filter(code__in=[*wrong, "632822"]).values_list("code", "name_en"))
-    assert names == {"652927": "Wushi County", "621202": "Wudu District", "632822": "Dulan (checked)"}
+    assert "county-level units: 0 created, 3 updated" in output
+    names = {
+        code: (p, e) for code, p, e in models.Unit.objects.filter(code__in=[*wrong, "632822"]).values_list("code", "name_pinyin", "name_en")
+    }
+    assert names == {
+        "652927": ("Wushi Xian", "Wushi County"),
+        "621202": ("Wudu Qu", "Wudu District"),
+        "652801": ("Ku'erle Shi", "Korla City"),
+        "632822": ("Dulan Xian", "Dulan (checked)"),
+    }
     assert models.Unit.objects.get(code="652927").history.latest().history_change_reason == CHANGED_REASON
-    assert models.Unit.objects.get(code="652801").name_en == "Korla City"
 
 
 def test_provinces_have_short_names():
