@@ -183,7 +183,7 @@ class UnitFilterSet(django_filters.FilterSet):
     )
     in_use = BooleanFilter(method="filter_in_use", label=_("code in use today"))
     code = django_filters.CharFilter(method="filter_code", label=_("code; an old code also finds its successor"), **code_filter_field())
-    q = django_filters.CharFilter(method="filter_q", label=_("code, Chinese name or pinyin"), max_length=50)
+    q = django_filters.CharFilter(method="filter_q", label=_("code, Chinese name, pinyin or English name"), max_length=50)
     updated_since = UpdatedSinceFilter()
     ordering = OrderingFilter(
         fields=(
