@@ -61,7 +61,7 @@ def field(label, length, help_text):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("counties", "0004_targets_and_results"),
+        ("counties", "0005_import_records_and_history_names"),
     ]
 
     operations = [
