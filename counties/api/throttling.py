@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.http import HttpRequest
 from rest_framework.request import Request
 
 if TYPE_CHECKING:  # importing rest_framework.views here would be circular (DRF imports this module)
@@ -29,10 +30,18 @@ class AnonThrottle(AnonRateThrottle):
     def get_rate(self) -> str:
         return settings.API_THROTTLE_RATES[self.scope]
 
-    def allow_request(self, request: Request, view: APIView) -> bool:
-        if isinstance(request.auth, ApiToken):
+    def allow_request(self, request: Request | HttpRequest, view: APIView | None) -> bool:
+        """Also called by the response cache (counties.http_cache) with the plain HttpRequest of an
+        anonymous answer it serves without the view: the same counter, in the same cache."""
+        if isinstance(getattr(request, "auth", None), ApiToken):
             return True
         return super().allow_request(request, view)
+
+    def get_cache_key(self, request: Request | HttpRequest, view: APIView | None) -> str | None:
+        user = getattr(request, "user", None)  # none yet before the authentication middleware
+        if user is not None and user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class TokenThrottle(SimpleRateThrottle):
