@@ -80,6 +80,7 @@ class PublicCacheMiddleware:
         last_modified = whole_second_after(state.changed_at) if state.changed_at else None
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
+            not_modified["ETag"] = etag
             return cache_headers(not_modified, anonymous)
         if entry is not None and entry[0] == state.token:
             _token, throttled, headers, content = entry
