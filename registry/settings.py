@@ -152,7 +152,7 @@ def cache_from_url(url: str, name: str = "CACHE_URL") -> dict:
         except ValueError:
             raise ImproperlyConfigured(f"{name} has a port that is not a number") from None
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "registry.redis_cache.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "registry",
             # A Redis that stops answering fails a request within seconds instead of hanging a worker.
