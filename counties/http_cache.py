@@ -34,6 +34,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -74,7 +75,11 @@ class PublicCacheMiddleware:
         variant = request_variant(request, api)
         use_cache = anonymous and settings.RESPONSE_CACHE and not data_change_pending()
         entry_key = ENTRY_PREFIX + hashlib.sha256(variant.encode()).hexdigest() if use_cache else None
-        state, entry = current_state_and(entry_key)
+        try:
+            state, entry = current_state_and(entry_key)
+        except DatabaseError:
+            # The database is down: the stack below answers that, in the request's language (503).
+            return self.get_response(request)
         # An authenticated API client gets its own ETags (the data is the same, the answer may not be).
         etag = strong_etag(f"{state.token}|{variant}|{'' if anonymous else 'private'}")
         last_modified = whole_second_after(state.changed_at) if state.changed_at else None

@@ -36,6 +36,8 @@ READS = [
     "/statistics/?as_of=2018",
     "/batches/2016/",
     "/provinces/",
+    "/en/provinces/130000/",
+    "/en/batches/",
     "/counties/export.csv?province=650000",
     "/counties/export.xlsx?province=640000",
     "/sitemap.xml",
