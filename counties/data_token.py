@@ -67,7 +67,7 @@ def cache_is_shared() -> bool:
 def current_state() -> DataState:
     """The data token and when it changed: the one the current read-only request started with,
     else the shared cache's copy, else the database."""
-    return _pinned.get() or current_state_and(None)[0]
+    return _pinned.get() or current_state_and()[0]
 
 
 @contextmanager
@@ -81,17 +81,17 @@ def pinned(state: DataState) -> Iterator[None]:
         _pinned.reset(reset)
 
 
-def current_state_and(key: str | None) -> tuple[DataState, Any]:
-    """The current state and the cached value at `key` (None if absent), in one round trip to a
+def current_state_and(*keys: str) -> tuple[DataState, dict[str, Any]]:
+    """The current state and the cached values at `keys` (those present), in one round trip to a
     shared cache; with a per-process cache, the state comes from the database."""
     if not cache_is_shared():
-        return stored_state(), (cache.get(key) if key else None)
-    found = cache.get_many([COPY_KEY, key] if key else [COPY_KEY])
-    copy = found.get(COPY_KEY)
+        return stored_state(), cache.get_many(keys) if keys else {}
+    found = cache.get_many([COPY_KEY, *keys])
+    copy = found.pop(COPY_KEY, None)
     if copy is None:
         copy = stored_state()
         cache.add(COPY_KEY, tuple(copy), COPY_SECONDS)
-    return DataState(*copy), found.get(key) if key else None
+    return DataState(*copy), found
 
 
 def publish(state: DataState) -> None:

@@ -74,9 +74,16 @@ class PublicCacheMiddleware:
             return keep_private(self.get_response(request))
         variant = request_variant(request, api)
         use_cache = anonymous and settings.RESPONSE_CACHE and not data_change_pending()
-        entry_key = ENTRY_PREFIX + hashlib.sha256(variant.encode()).hexdigest() if use_cache else None
+        keys = []
+        if use_cache:
+            entry_key = ENTRY_PREFIX + hashlib.sha256(variant.encode()).hexdigest()
+            keys.append(entry_key)
+            if api:  # the rate limit's counter, read in the same round trip
+                throttle = AnonThrottle()
+                throttle_key = throttle.get_cache_key(request, None)
+                keys += [throttle_key] if throttle_key else []
         try:
-            state, entry = current_state_and(entry_key)
+            state, found = current_state_and(*keys)
         except DatabaseError:
             # The database is down: the stack below answers that, in the request's language (503).
             return self.get_response(request)
@@ -87,9 +94,10 @@ class PublicCacheMiddleware:
         if not_modified is not None:
             not_modified["ETag"] = etag
             return cache_headers(not_modified, anonymous)
+        entry = found.get(entry_key) if use_cache else None
         if entry is not None and entry[0] == state.token:
             _token, throttled, headers, content = entry
-            if not throttled or AnonThrottle().allow_request(request, None):
+            if not throttled or (api and throttle.allow_prefetched(request, found.get(throttle_key))):
                 return replay(request, headers, content)
             # Over the limit: the view's throttle answers 429 (and does not count it again).
         with pinned(state):
