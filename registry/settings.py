@@ -198,6 +198,15 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Between choosing a file and confirming it the upload is kept server-side (the preview, the kept
+# file). Another instance may answer the confirmation, so with a shared cache (Redis) the file is
+# kept there; otherwise in the temporary folder, which the workers of one machine share (a
+# per-process locmem cache would lose it between workers).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = (
+    "import_export.tmp_storages.CacheStorage"
+    if CACHES["default"]["BACKEND"] == "registry.redis_cache.RedisCache"
+    else "import_export.tmp_storages.TempFolderStorage"
+)
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 AUTH_PASSWORD_VALIDATORS = [
