@@ -4,7 +4,7 @@ unless the client asks for Chinese, and say which language they are in (issue 13
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from counties.api.middleware import api_language
+from counties.api.middleware import language_from_header
 from counties.api.root import ENDPOINTS
 
 pytestmark = pytest.mark.django_db
@@ -109,8 +109,8 @@ def test_a_304_varies_on_the_language_too(client):
         ("x;;;", "en"),
     ],
 )
-def test_api_language(header, language):
-    assert api_language(header) == language
+def test_language_from_header(header, language):
+    assert language_from_header(header) == language
 
 
 def test_docs_page_links_back_to_the_site_and_the_root(client):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('counties', '0005_import_records_and_history_names'),
+        ('counties', '0006_province_short_names'),
     ]
 
     operations = [
