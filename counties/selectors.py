@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from . import statistics
+from . import places, statistics
 from .models import (
     Designation,
     DesignationStatus,
@@ -24,7 +24,6 @@ from .models import (
     UnitSuccession,
     UnitType,
 )
-from .places import place_resolver
 
 # What the county list shows: the demonstration counties (designated places, the home page's
 # number), the units designated under their own code (retired codes included: batch entries'
@@ -62,10 +61,24 @@ class Facet:
     count: int
 
 
-def unit_facets(units: QuerySet[Unit]) -> dict[str, list[Facet]]:
-    """Counts of the filtered units by province, batch year, poverty status, exit year and type,
-    under the same rules as the filters (two queries, and the cached list index)."""
-    rows = list(units.order_by().values_list("pk", "province_id", "unit_type"))
+ListRow = tuple[int, int, str]  # a unit in the filtered list: pk, province pk, type
+
+
+def list_rows(units: QuerySet[Unit]) -> list[ListRow]:
+    """The filtered list as (pk, province, type) rows, in its order (one query): the page is a
+    slice of it, its length the count and its facets are counted from it."""
+    return list(units.values_list("pk", "province_id", "unit_type"))
+
+
+def units_in_order(pks: list[int]) -> list[Unit]:
+    """The units of a page, in the page's order (one query)."""
+    units = Unit.objects.filter(pk__in=pks).select_related("province", "prefecture", "current").in_bulk()
+    return [units[pk] for pk in pks]
+
+
+def unit_facets(rows: list[ListRow]) -> dict[str, list[Facet]]:
+    """Counts of the filtered units (`list_rows`) by province, batch year, poverty status, exit
+    year and type, under the same rules as the filters (one query, and the cached list index)."""
     pks = {pk for pk, _, _ in rows}
     index = statistics.list_index()
     province_counts = Counter(province for _, province, _ in rows)
@@ -151,8 +164,7 @@ def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty]
     unit_pks = list(unit_pks)
     if not unit_pks:
         return {}
-    resolver = place_resolver()
-    known = {pk: resolver.known_as(pk) for pk in unit_pks}
+    known = places.known_as(unit_pks)
     codes = set().union(*known.values())
     units: dict[int, UnitRef] = {}
 
@@ -270,7 +282,7 @@ class Place:
 def place(unit: Unit) -> Place:
     """The unit and the units that became it (its earlier codes, units merged into it), with
     their records (6 queries)."""
-    lineage_ids = sorted(place_resolver().known_as(unit.pk))
+    lineage_ids = sorted(places.known_as([unit.pk])[unit.pk])
     lineage = sorted(
         Unit.objects.filter(pk__in=lineage_ids).select_related("province", "prefecture"),
         key=lambda u: (u.first_year or 0, u.key),

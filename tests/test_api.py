@@ -48,8 +48,8 @@ def test_details(client):
 
 
 def test_unit_detail_query_count(client, django_assert_num_queries):
-    # conditional-GET token, the unit, its successions, the primary successions (place resolver),
-    # its place's poverty statuses and designations
+    # conditional-GET token, the unit, its successions, its earlier codes (lineage), its place's
+    # poverty statuses and designations
     for key in ("130705", "X632801"):
         with django_assert_num_queries(6):
             assert get(client, f"counties/{key}/").status_code == 200
@@ -236,7 +236,7 @@ def test_page_size_default_and_maximum(client):
     ("path", "queries"),
     [
         # conditional-GET token, count, rows, the page's successions, then its place records: the
-        # primary successions (place resolver), poverty statuses, designations
+        # units' earlier codes (lineage), poverty statuses, designations
         ("counties/", 7),
         # the same, and the province filter's lookup of the province
         ("counties/?province=530000", 8),
@@ -290,7 +290,7 @@ def test_fast_json_renderer_writes_the_bytes_drf_writes():
 
     moment = datetime(2026, 11, 29, 21, 5, 7, 123456, tzinfo=timezone.get_current_timezone())
     data = {
-        "text": "宣化区 \u2028 \u2029 \"quoted\" </script>",
+        "text": '宣化区 \u2028 \u2029 "quoted" </script>',
         "lazy": gettext_lazy("English"),
         "numbers": [0, -1, 2**53, True, False, None],
         "nested": {"when": moment, "utc": moment.astimezone(UTC), "day": date(2016, 1, 2), "amount": Decimal("1.50")},
