@@ -194,8 +194,10 @@ _LOADED: dict[str, Programme] = {}
 
 
 def forget_loaded_rows() -> None:
-    """Drop the rows `Programme.current` keeps (for tests, which roll the data back under the same token)."""
+    """Drop the rows `Programme.current` and `list_index` keep (for tests, which roll the data back
+    under the same token)."""
     _LOADED.clear()
+    _INDEX.clear()
 
 
 @cached
@@ -287,8 +289,26 @@ class ListIndex:
         return {unit for unit, exits in self.poverty_exits.items() if year in exits}
 
 
-@cached
 def list_index() -> ListIndex:
+    """The list index under the current data token, kept in the process as well as in the cache:
+    a list page reads it several times (its scope, totals, facets, filters), and unpickling it
+    from the cache each time cost more than the rest of a page with ten times the data."""
+    if data_change_pending():
+        return _list_index.uncached()
+    token = data_version()
+    index = _INDEX.get(token)
+    if index is None:
+        index = _list_index()
+        _INDEX.clear()  # only the current token's index is kept
+        _INDEX[token] = index
+    return index
+
+
+_INDEX: dict[str, ListIndex] = {}
+
+
+@cached
+def _list_index() -> ListIndex:
     programme = Programme.current()
     as_of = latest_batch_year()
     places_by_year: dict[int, set[int]] = defaultdict(set)
