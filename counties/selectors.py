@@ -23,6 +23,7 @@ from .models import (
     Unit,
     UnitSuccession,
     UnitType,
+    local_name,
 )
 
 # What the county list shows: the demonstration counties (designated places, the home page's
@@ -82,14 +83,15 @@ def unit_facets(rows: list[ListRow]) -> dict[str, list[Facet]]:
     pks = {pk for pk, _, _ in rows}
     index = statistics.list_index()
     province_counts = Counter(province for _, province, _ in rows)
-    provinces = Province.objects.filter(pk__in=province_counts.keys()).order_by("code").values_list("pk", "code", "name_zh")
+    provinces = Province.objects.filter(pk__in=province_counts.keys()).order_by("code")
+    provinces = provinces.values_list("pk", "code", "short_name_zh", "short_name_en")
     poverty = pks & index.poverty_exits.keys()
     exit_counts = Counter(year for pk in poverty for year in index.poverty_exits[pk] if year)
     years = sorted(set(index.places_by_year) | set(index.units_by_year))
     types = Counter(unit_type for _, _, unit_type in rows)
     type_labels = dict(UnitType.choices)
     return {
-        "province": [Facet("province", code, name, province_counts[pk]) for pk, code, name in provinces],
+        "province": [Facet("province", code, local_name(zh, en), province_counts[pk]) for pk, code, zh, en in provinces],
         "batch_year": [Facet("batch_year", str(year), str(year), len(pks & index.in_years([year]))) for year in years],
         "poverty": [
             Facet("poverty", "true", "poverty", len(poverty)),

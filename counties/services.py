@@ -17,23 +17,21 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import DataVersion, Designation, FundingAllocation, SourceKind, Unit, UnitLineage, UnitSuccession
+from . import data_token
+from .models import DataVersion, Designation, FundingAllocation, ImportRecord, SourceKind, Unit, UnitLineage, UnitSuccession
 from .permissions import EVERYWHERE, WriteScope, record_province_id, stored_province_id, write_scope
 
 # -- the data version ---------------------------------------------------------------------------
 
 
-def data_version() -> str:
-    """The current data token (see DataVersion); "initial" before any change was recorded."""
-    return DataVersion.objects.filter(pk=1).values_list("token", flat=True).first() or "initial"
-
-
 def _write_new_token() -> None:
     # Runs after the commit, in autocommit: one short UPDATE, so the single row is never held
-    # locked for the length of a long import.
-    token = uuid.uuid4().hex
-    if not DataVersion.objects.filter(pk=1).update(token=token, changed_at=timezone.now()):
+    # locked for the length of a long import. Then the shared cache's copy of the token, so every
+    # instance sees the change before this request returns (counties.data_token).
+    token, now = uuid.uuid4().hex, timezone.now()
+    if not DataVersion.objects.filter(pk=1).update(token=token, changed_at=now):
         DataVersion.objects.get_or_create(pk=1, defaults={"token": token})
+    data_token.publish(data_token.stored_state())
 
 
 def mark_data_changed() -> None:
@@ -434,6 +432,8 @@ def write_records(
     user: Any,
     reason: str,
     unchanged: int = 0,
+    import_file: str | None = None,
+    rows: int = 0,
 ) -> WriteSummary:
     """Write validated records in bulk, in one transaction: the imports and the roster.
 
@@ -441,6 +441,9 @@ def write_records(
     (every official row of a file, changed or not), removing that cell's illustrative records
     with a history entry carrying `reason`; refuses illustrative records in official cells. Every
     record is checked against `user`'s scope again, as stored and as written (fail closed).
+
+    An import (`import_file` given: the file's name, `rows` its data rows) is also recorded as an
+    `ImportRecord` in the same transaction, for the data officers' dashboard.
     """
     scope = write_scope(user)
     if not scope.unrestricted:
@@ -470,6 +473,18 @@ def write_records(
         rebuild_lineage()
     if created or changed or removal.designations:
         mark_data_changed()
+    if import_file is not None:
+        ImportRecord.objects.create(
+            user=user if user is not None and getattr(user, "is_authenticated", False) else None,
+            model=model._meta.label_lower,
+            file_name=import_file[:255],
+            rows=rows,
+            created=summary.created,
+            changed=summary.changed,
+            unchanged=summary.unchanged,
+            removed=summary.removed,
+            reason=reason,
+        )
     return summary
 
 

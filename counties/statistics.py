@@ -41,6 +41,7 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
+from .data_token import current_state
 from .models import (
     FIRST_PROGRAMME_YEAR,
     Batch,
@@ -51,9 +52,10 @@ from .models import (
     Province,
     SourceKind,
     Unit,
+    local_name,
 )
 from .places import PlaceResolver, place_resolver
-from .services import data_change_pending, data_version
+from .services import data_change_pending
 
 CACHE_SECONDS = 24 * 60 * 60
 FIRST_YEAR = FIRST_PROGRAMME_YEAR
@@ -69,7 +71,7 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args: Any) -> T:
         if data_change_pending():
             return function(*args)  # inside a write that is not committed yet: never cached
-        key = f"statistics:{data_version()}:{function.__name__}:{':'.join(map(str, args))}"
+        key = f"statistics:{current_state().token}:{function.__name__}:{':'.join(map(str, args))}"
         value = cache.get(key)
         if value is None:
             value = function(*args)
@@ -159,7 +161,7 @@ class Programme:
         not committed yet, always loaded afresh (as `cached` does)."""
         if data_change_pending():
             return cls.load()
-        token = data_version()
+        token = current_state().token
         programme = _LOADED.get(token)
         if programme is None:
             programme = cls.load()
@@ -295,7 +297,7 @@ def list_index() -> ListIndex:
     from the cache each time cost more than the rest of a page with ten times the data."""
     if data_change_pending():
         return _list_index.uncached()
-    token = data_version()
+    token = current_state().token
     index = _INDEX.get(token)
     if index is None:
         index = _list_index()
@@ -427,6 +429,8 @@ class ProvinceCoverage:
     code: str
     name_zh: str
     name_en: str
+    short_name_zh: str
+    short_name_en: str
     county_level_units: int
     poverty_counties: int
     batch_entries: int
@@ -438,6 +442,11 @@ class ProvinceCoverage:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def short_name(self) -> str:
+        """新疆 on Chinese pages, Xinjiang on English ones (chart labels, narrow columns)."""
+        return local_name(self.short_name_zh, self.short_name_en)
 
 
 def province_table(as_of: int | None = None) -> list[ProvinceCoverage]:
@@ -472,6 +481,8 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
                 code=province.code,
                 name_zh=province.name_zh,
                 name_en=province.name_en,
+                short_name_zh=province.short_name_zh,
+                short_name_en=province.short_name_en,
                 county_level_units=units[pk],
                 poverty_counties=poverty[pk],
                 batch_entries=batch_entries[pk],

@@ -241,7 +241,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "province_chart": charts.bar_chart(
             _("Poverty coverage by province"),
             _("Share of each province's poverty counties covered by a designation, as of the year chosen."),
-            [p.name_zh.removesuffix("省").removesuffix("自治区").removesuffix("市")[:3] for p in provinces if p.poverty_counties],
+            [p.short_name for p in provinces if p.poverty_counties],
             [charts.Series(_("Covered (%)"), [p.poverty_coverage_pct for p in provinces if p.poverty_counties])],
             percent=True,
         ),

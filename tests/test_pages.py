@@ -16,13 +16,13 @@ def html(response):
 
 
 def test_home_shows_headline_figures_and_flags_illustrative_data(client, django_assert_max_num_queries, django_assert_num_queries):
-    # With an empty cache: the latest batch year (token, aggregate); coverage at that year (token,
-    # then the programme's rows: token, designations, poverty counties, successions); coverage at
-    # 2018 and the batch composition work from the same rows (token, and the rows' token check,
-    # each; the composition adds central allocations and batches).
-    with django_assert_num_queries(2 + 5 + 2 + 4):
+    # With an empty cache: the data token, read once for the whole request by the response cache
+    # (counties.http_cache); the latest batch year (aggregate); the programme's rows (designations,
+    # poverty counties, successions), loaded once for coverage at that year and at 2018 and the
+    # batch composition, which adds central allocations and batches.
+    with django_assert_num_queries(1 + 1 + 3 + 2):
         response = client.get("/")
-    with django_assert_num_queries(4):  # then only the data token, once per cached statistic
+    with django_assert_num_queries(1):  # then the page itself comes from the response cache: only the token
         client.get("/")
     assert response.status_code == 200
     page = html(response)
@@ -104,20 +104,19 @@ def test_bad_filter_value_is_reported_not_a_500(client):
     assert "province" in page and "batch_year" in page
 
 
-# Every list request, with the statistics cache warm: the data token for each cached read of the
-# list index (the scope's units, the totals, the facets) and of the latest batch year (4), the
-# filtered list's rows (one scan: the count, the page and the facets are taken from it), the
-# page's units, their place records (earlier codes, poverty statuses, designations: 3), the
-# facets' provinces and the province menu: 11.
-# Each filter that applies the place rule reads the token once more; the province filter looks
-# the province up; the scope "all" needs no list of units.
+# Every list request, with the statistics cache warm (each page size is another address, so the
+# response cache does not answer): the data token, read once for the whole request by the response
+# cache, the filtered list's rows (one scan: the count, the page and the facets come from it), the
+# page's units, their place records (earlier codes, poverty statuses, designations: 3), the facets'
+# provinces and the province menu: 8. The province filter looks the province up.
 @pytest.mark.parametrize(
     ("query", "queries"),
     [
-        ("", 11),
-        ("province=130000", 11 + 1),
-        ("scope=all&q=xuanhua&ordering=-first_year", 11 - 1),
-        ("scope=all&poverty=true&batch_year=2016-2018", 11 - 1 + 2),
+        ("", 8),
+        ("province=130000", 8 + 1),
+        ("scope=all&q=xuanhua&ordering=-first_year", 8),
+        ("scope=all&q=W%C7%94%20d%C5%AB", 8),  # Wǔ dū: the folding happens in the one query
+        ("scope=all&poverty=true&batch_year=2016-2018", 8),
     ],
 )
 def test_county_list_query_count_does_not_depend_on_page_size(client, django_assert_num_queries, query, queries):
@@ -147,15 +146,45 @@ def test_xlsx_export_of_the_filtered_list(client):
 
 
 def test_county_page(client, django_assert_max_num_queries):
-    # The unit; its place (lineage, units, successions, designations, funding, poverty status);
-    # targets and results (lineage, values, batch years, assessments, pairings, the indicator catalogue).
-    with django_assert_max_num_queries(13):
+    # The data token (the response cache); the unit; its place (lineage, units, successions,
+    # designations, funding, poverty status); targets and results (lineage, values, batch years,
+    # assessments, pairings, the indicator catalogue).
+    with django_assert_max_num_queries(14):
         response = client.get("/counties/130705/")
     page = html(response)
     assert "宣化区" in page and "Xuanhua District" in page
     assert "宣化县 (130721)" in page  # designated under its old code, shown on the place's page
     assert "名单所列名称：宣化县" in page  # the poverty status listed under the old unit
     assert "示意数据" in page
+
+
+def test_english_pages_name_provinces_and_prefectures_in_english(client):
+    county = html(client.get("/en/counties/652801/"))
+    assert "Korla City" in county  # 库尔勒市: its official romanisation, not "Ku'erlei"
+    assert '<a href="/en/provinces/650000/">Xinjiang Uygur Autonomous Region</a> › Bayingolin Mongol Autonomous Prefecture' in county
+    assert '巴音郭楞蒙古自治州 <span class="romanised" lang="en">Bayingolin Mongol Autonomous Prefecture</span>' in county
+    assert "库尔勒市, Xinjiang Uygur Autonomous Region (652801): code history" in county  # the meta description
+    chinese = html(client.get("/counties/652801/"))
+    assert '<a href="/provinces/650000/">新疆维吾尔自治区</a> › 巴音郭楞蒙古自治州' in chinese and "Bayingolin" not in chinese
+    batch = html(client.get("/en/batches/2016/"))
+    assert "<td>Xinjiang</td>" in batch and "<td>新疆维吾尔自治区</td>" not in batch
+    assert "<td>新疆</td>" in html(client.get("/batches/2016/"))
+    listed = html(client.get("/en/counties/?province=650000"))
+    assert '<option value="650000" selected>Xinjiang</option>' in listed and "<td>Xinjiang</td>" in listed
+    assert "<title>Xinjiang Uygur Autonomous Region" in html(client.get("/en/provinces/650000/"))
+
+
+def test_province_chart_labels_are_whole_short_names_in_the_page_language(client):
+    # Each bar's <title> carries its label (the axis may show only some of them).
+    chinese = html(client.get("/statistics/"))
+    english = html(client.get("/en/statistics/"))
+    for short in ("新疆", "广西", "宁夏", "内蒙古", "西藏"):
+        assert f"<title>{short} · " in chinese
+    for cut in ("新疆维", "广西壮", "宁夏回"):  # the labels were cut to three characters
+        assert f"<title>{cut} · " not in chinese and f">{cut}</text>" not in chinese
+    for short in ("Xinjiang", "Guangxi", "Ningxia", "Inner Mongolia", "Tibet"):
+        assert f"<title>{short} · " in english
+    assert "<title>新疆 · " not in english
 
 
 def test_old_code_redirects_to_the_unit_page(client):

@@ -48,7 +48,7 @@ class ModelValidatedSerializer(serializers.ModelSerializer):
 class ProvinceRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Province
-        fields = ["code", "name_zh", "name_en"]
+        fields = ["code", "name_zh", "name_en", "short_name_zh", "short_name_en"]
 
 
 class PrefectureRefSerializer(serializers.ModelSerializer):
@@ -60,7 +60,7 @@ class PrefectureRefSerializer(serializers.ModelSerializer):
 class ProvinceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Province
-        fields = ["code", "name_zh", "name_pinyin", "name_en", "updated_at"]
+        fields = ["code", "name_zh", "name_pinyin", "name_en", "short_name_zh", "short_name_en", "updated_at"]
 
 
 class SuccessionSerializer(serializers.ModelSerializer):
@@ -176,6 +176,8 @@ UNIT_VALUES = (
     "province__code",
     "province__name_zh",
     "province__name_en",
+    "province__short_name_zh",
+    "province__short_name_en",
     "prefecture__code",
     "prefecture__name_zh",
     "prefecture__name_en",
@@ -218,6 +220,8 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
         province_code,
         province_zh,
         province_en,
+        province_short_zh,
+        province_short_en,
         prefecture_code,
         prefecture_zh,
         prefecture_en,
@@ -240,7 +244,13 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
                 "other_names": other_names,
                 "unit_type": unit_type,
                 "parent_type": parent_type,
-                "province": {"code": province_code, "name_zh": province_zh, "name_en": province_en},
+                "province": {
+                    "code": province_code,
+                    "name_zh": province_zh,
+                    "name_en": province_en,
+                    "short_name_zh": province_short_zh,
+                    "short_name_en": province_short_en,
+                },
                 "prefecture": None
                 if prefecture_code is None
                 else {"code": prefecture_code, "name_zh": prefecture_zh, "name_en": prefecture_en},
@@ -472,6 +482,8 @@ class ProvinceStatisticsSerializer(serializers.Serializer):
     code = serializers.CharField()
     name_zh = serializers.CharField()
     name_en = serializers.CharField()
+    short_name_zh = serializers.CharField()
+    short_name_en = serializers.CharField()
     county_level_units = serializers.IntegerField()
     poverty_counties = serializers.IntegerField()
     batch_entries = serializers.IntegerField()
