@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint data messages browser schema requirements clean bench-import
+.PHONY: run test lint data messages browser schema requirements clean bench-import bench wrk
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,3 +79,30 @@ clean:
 # Uses a throwaway SQLite database unless DATABASE_URL names one it may fill.
 bench-import: $(STAMP)
 	$(BIN)/python bench/import_bench.py
+
+# The read benchmark (bench/bench.py; the README says what it measures): the site under gunicorn
+# with production settings beside a bare WSGI app serving the same bytes and Datasette serving
+# the same SQLite file, measured with wrk; then cold timings on the reference data and on 10x.
+# SQLite always; also PostgreSQL when DATABASE_URL names a scratch database (it is emptied).
+# Writes bench/results/latest.md. Datasette goes into its own environment, never the app's.
+DATASETTE_STAMP := bench/.venv-datasette/.installed
+
+bench: $(STAMP) messages wrk $(DATASETTE_STAMP)
+	$(BIN)/python bench/bench.py
+
+$(DATASETTE_STAMP): bench/requirements-datasette.txt
+	test -x bench/.venv-datasette/bin/python || $(PYTHON) -m venv bench/.venv-datasette
+	bench/.venv-datasette/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r bench/requirements-datasette.txt
+	touch $(DATASETTE_STAMP)
+
+# The load generator is Debian's wrk. As root on Debian it is installed here; anywhere else this
+# stops with the command to run.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk \
+	      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }; \
+	  else \
+	    echo "The benchmark needs wrk: sudo apt-get install wrk" >&2; exit 1; \
+	  fi; \
+	fi

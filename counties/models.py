@@ -126,6 +126,9 @@ class UnitType(models.TextChoices):
     ADMINISTRATIVE_COMMITTEE = "administrative committee", _("administrative committee")
 
 
+UNIT_TYPE_LABELS = dict(UnitType.choices)
+
+
 class ParentType(models.TextChoices):
     PREFECTURE = "prefecture", _("prefecture")
     MUNICIPALITY = "municipality", _("municipality")
@@ -358,6 +361,12 @@ class Unit(TimeStamped):
     @property
     def has_official_code(self) -> bool:
         return self.code is not None
+
+    def get_unit_type_display(self) -> str:
+        # The label of the type in the active language, as Django's own method gives it; that one
+        # hashes every lazy label of the choices on each call (make_hashable), which cost a
+        # 50-row county list about a tenth of its rendering.
+        return str(UNIT_TYPE_LABELS.get(self.unit_type, self.unit_type))
 
     def in_use_in(self, year: int) -> bool:
         """Whether the code was in use at the end of `year` (the single-unit form of `in_use_at`)."""

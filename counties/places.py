@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .models import UnitSuccession
+from .models import UnitLineage, UnitSuccession
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,13 @@ def place_resolver() -> PlaceResolver:
     """The resolver over the current primary successions (one query)."""
     rows = UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id", "year")
     return PlaceResolver({predecessor: (successor, year) for predecessor, successor, year in rows})
+
+
+def known_as(units: Iterable[int]) -> dict[int, set[int]]:
+    """`PlaceResolver.known_as` for a few units (a page), in one query that reads only their rows:
+    the lineage closure that `services.rebuild_lineage` keeps from the same primary successions
+    (every unit whose chain of successors reaches the unit, and the unit itself)."""
+    found = {unit: {unit} for unit in units}
+    for ancestor, descendant in UnitLineage.objects.filter(descendant__in=found).values_list("ancestor_id", "descendant_id"):
+        found[descendant].add(ancestor)
+    return found

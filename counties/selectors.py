@@ -12,19 +12,19 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from . import statistics
+from . import places, statistics
 from .models import (
     Designation,
     DesignationStatus,
     FundingAllocation,
     PovertyStatus,
     Province,
+    SourceKind,
     Unit,
     UnitSuccession,
     UnitType,
     local_name,
 )
-from .places import place_resolver
 
 # What the county list shows: the demonstration counties (designated places, the home page's
 # number), the units designated under their own code (retired codes included: batch entries'
@@ -62,10 +62,24 @@ class Facet:
     count: int
 
 
-def unit_facets(units: QuerySet[Unit]) -> dict[str, list[Facet]]:
-    """Counts of the filtered units by province, batch year, poverty status, exit year and type,
-    under the same rules as the filters (two queries, and the cached list index)."""
-    rows = list(units.order_by().values_list("pk", "province_id", "unit_type"))
+ListRow = tuple[int, int, str]  # a unit in the filtered list: pk, province pk, type
+
+
+def list_rows(units: QuerySet[Unit]) -> list[ListRow]:
+    """The filtered list as (pk, province, type) rows, in its order (one query): the page is a
+    slice of it, its length the count and its facets are counted from it."""
+    return list(units.values_list("pk", "province_id", "unit_type"))
+
+
+def units_in_order(pks: list[int]) -> list[Unit]:
+    """The units of a page, in the page's order (one query)."""
+    units = Unit.objects.filter(pk__in=pks).select_related("province", "prefecture", "current").in_bulk()
+    return [units[pk] for pk in pks]
+
+
+def unit_facets(rows: list[ListRow]) -> dict[str, list[Facet]]:
+    """Counts of the filtered units (`list_rows`) by province, batch year, poverty status, exit
+    year and type, under the same rules as the filters (one query, and the cached list index)."""
     pks = {pk for pk, _, _ in rows}
     index = statistics.list_index()
     province_counts = Counter(province for _, province, _ in rows)
@@ -90,26 +104,114 @@ def unit_facets(units: QuerySet[Unit]) -> dict[str, list[Facet]]:
     }
 
 
-def attach_place_records(units: Iterable[Unit]) -> list[Unit]:
-    """Give each unit the records of its place, through code changes (three queries, whatever
-    the number of units): `place_poverty`, the poverty statuses of the unit and of the units that
-    became it (宣化区 130705 carries 宣化县 130721's), and `place_designations`, every designation
-    under those codes (`place_entries`: the counted ones)."""
-    units = list(units)
-    if not units:
-        return units
-    resolver = place_resolver()
-    known = {unit.pk: resolver.known_as(unit.pk) for unit in units}
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """The unit a place record is held under (the place itself, or an earlier code of it)."""
+
+    pk: int
+    key: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRef:
+    year: int
+    sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlacePoverty:
+    """A poverty status of a place, as the list, the API and the exports show it."""
+
+    pk: int
+    unit_id: int
+    unit: UnitRef
+    listed_name: str
+    region: str
+    exit_year: int | None
+    is_key_county_2012: bool | None
+    is_contiguous_area_county: bool | None
+    contiguous_area: str
+    source_kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceDesignation:
+    """A designation of a place, as the list, the API and the exports show it."""
+
+    id: int
+    unit_id: int
+    unit: UnitRef
+    batch: BatchRef
+    status: str
+    source_kind: str
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def is_illustrative(self) -> bool:
+        return self.source_kind == SourceKind.ILLUSTRATIVE
+
+
+UNIT_REF = ("unit__key", "unit__name_zh", "unit__name_en")
+
+
+def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty], list[PlaceDesignation]]]:
+    """The poverty statuses and designations of each unit's place (three queries, whatever the
+    number of units): the records of the unit and of the units that became it (宣化区 130705
+    carries 宣化县 130721's), read as plain rows, in the order every door shows them."""
+    unit_pks = list(unit_pks)
+    if not unit_pks:
+        return {}
+    known = places.known_as(unit_pks)
     codes = set().union(*known.values())
-    statuses = list(PovertyStatus.objects.filter(unit__in=codes).select_related("unit").order_by("unit__key"))
-    designations = list(
-        Designation.objects.filter(unit__in=codes)
-        .select_related("batch", "unit")
-        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
+    units: dict[int, UnitRef] = {}
+
+    def unit_ref(pk: int, key: str, name_zh: str, name_en: str) -> UnitRef:
+        if pk not in units:
+            units[pk] = UnitRef(pk, key, name_zh, name_en)
+        return units[pk]
+
+    status_rows = (
+        PovertyStatus.objects.filter(unit__in=codes)
+        .order_by("unit__key")
+        .values_list(
+            "pk",
+            "unit_id",
+            *UNIT_REF,
+            "listed_name",
+            "region",
+            "exit_year",
+            "is_key_county_2012",
+            "is_contiguous_area_county",
+            "contiguous_area",
+            "source_kind",
+        )
     )
+    statuses = [PlacePoverty(pk, unit, unit_ref(unit, key, zh, en), *rest) for pk, unit, key, zh, en, *rest in status_rows]
+    designation_rows = (
+        Designation.objects.filter(unit__in=codes)
+        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
+        .values_list("pk", "unit_id", *UNIT_REF, "batch__year", "batch__sequence", "status", "source_kind")
+    )
+    batches: dict[tuple[int, int], BatchRef] = {}
+    designations = [
+        PlaceDesignation(pk, unit, unit_ref(unit, key, zh, en), batches.setdefault((year, seq), BatchRef(year, seq)), status, kind)
+        for pk, unit, key, zh, en, year, seq, status, kind in designation_rows
+    ]
+    return {pk: ([s for s in statuses if s.unit_id in known[pk]], [d for d in designations if d.unit_id in known[pk]]) for pk in unit_pks}
+
+
+def attach_place_records(units: Iterable[Unit]) -> list[Unit]:
+    """Give each unit the records of its place, through code changes (`place_records`, three
+    queries): `place_poverty`, `place_designations` and `place_entries` (the counted ones)."""
+    units = list(units)
+    records = place_records(unit.pk for unit in units)
     for unit in units:
-        unit.place_poverty = [s for s in statuses if s.unit_id in known[unit.pk]]
-        unit.place_designations = [d for d in designations if d.unit_id in known[unit.pk]]
+        unit.place_poverty, unit.place_designations = records[unit.pk]
         unit.place_entries = [d for d in unit.place_designations if d.status != DesignationStatus.WITHDRAWN]
     return units
 
@@ -182,7 +284,7 @@ class Place:
 def place(unit: Unit) -> Place:
     """The unit and the units that became it (its earlier codes, units merged into it), with
     their records (6 queries)."""
-    lineage_ids = sorted(place_resolver().known_as(unit.pk))
+    lineage_ids = sorted(places.known_as([unit.pk])[unit.pk])
     lineage = sorted(
         Unit.objects.filter(pk__in=lineage_ids).select_related("province", "prefecture"),
         key=lambda u: (u.first_year or 0, u.key),

@@ -153,6 +153,22 @@ class Programme:
     def load(cls) -> Programme:
         return cls(entries(), poverty_counties(), place_resolver())
 
+    @classmethod
+    def current(cls) -> Programme:
+        """The rows under the current data token, loaded once per process and token: after an
+        edit, the statistics a page asks for (coverage for every year, batches, provinces, the
+        list index) are worked out from one load instead of one each. Inside a write that is
+        not committed yet, always loaded afresh (as `cached` does)."""
+        if data_change_pending():
+            return cls.load()
+        token = current_state().token
+        programme = _LOADED.get(token)
+        if programme is None:
+            programme = cls.load()
+            _LOADED.clear()  # only the current token's rows are kept
+            _LOADED[token] = programme
+        return programme
+
     def entries_until(self, as_of: int) -> list[Entry]:
         return [e for e in self.entries if e.year <= as_of]
 
@@ -174,6 +190,16 @@ class Programme:
         if entry.year not in poverty_places:
             poverty_places[entry.year] = self.poverty_places(entry.year)
         return self.resolver.place(entry.unit, entry.year) in poverty_places[entry.year]
+
+
+_LOADED: dict[str, Programme] = {}
+
+
+def forget_loaded_rows() -> None:
+    """Drop the rows `Programme.current` and `list_index` keep (for tests, which roll the data back
+    under the same token)."""
+    _LOADED.clear()
+    _INDEX.clear()
 
 
 @cached
@@ -232,13 +258,13 @@ def _coverage_of(programme: Programme, as_of: int) -> Coverage:
 
 @cached
 def _coverage(as_of: int) -> Coverage:
-    return _coverage_of(Programme.load(), as_of)
+    return _coverage_of(Programme.current(), as_of)
 
 
 @cached
 def coverage_series() -> list[Coverage]:
     """Coverage at the end of every year from 2014 to the latest batch year (one load for all years)."""
-    programme = Programme.load()
+    programme = Programme.current()
     return [_coverage_of(programme, year) for year in range(FIRST_YEAR, latest_batch_year() + 1)]
 
 
@@ -265,9 +291,27 @@ class ListIndex:
         return {unit for unit, exits in self.poverty_exits.items() if year in exits}
 
 
-@cached
 def list_index() -> ListIndex:
-    programme = Programme.load()
+    """The list index under the current data token, kept in the process as well as in the cache:
+    a list page reads it several times (its scope, totals, facets, filters), and unpickling it
+    from the cache each time cost more than the rest of a page with ten times the data."""
+    if data_change_pending():
+        return _list_index.uncached()
+    token = current_state().token
+    index = _INDEX.get(token)
+    if index is None:
+        index = _list_index()
+        _INDEX.clear()  # only the current token's index is kept
+        _INDEX[token] = index
+    return index
+
+
+_INDEX: dict[str, ListIndex] = {}
+
+
+@cached
+def _list_index() -> ListIndex:
+    programme = Programme.current()
     as_of = latest_batch_year()
     places_by_year: dict[int, set[int]] = defaultdict(set)
     units_by_year: dict[int, set[int]] = defaultdict(set)
@@ -329,7 +373,7 @@ def batch_composition() -> list[BatchComposition]:
     published total over the published size. `central_funds_allocated_yuan` adds up the central
     allocations recorded against the batch's designations.
     """
-    programme = Programme.load()
+    programme = Programme.current()
     by_batch: dict[int, list[Entry]] = defaultdict(list)
     for entry in programme.entries:
         by_batch[entry.batch].append(entry)
@@ -412,7 +456,7 @@ def province_table(as_of: int | None = None) -> list[ProvinceCoverage]:
 @cached
 def _province_table(as_of: int) -> list[ProvinceCoverage]:
     """Per province at the end of `as_of`; a fixed number of queries whatever the number of rows."""
-    programme = Programme.load()
+    programme = Programme.current()
     until = programme.entries_until(as_of)
     places = programme.places(as_of, until)
     province_of = dict(Unit.objects.values_list("pk", "province_id"))
@@ -519,7 +563,7 @@ class ExitYear:
 @cached
 def exits() -> list[ExitYear]:
     """Poverty counties by exit year, and how many were covered at the end of their exit year."""
-    programme = Programme.load()
+    programme = Programme.current()
     groups: dict[int | None, list[PovertyCounty]] = defaultdict(list)
     for county in programme.poverty:
         groups[county.exit_year].append(county)

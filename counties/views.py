@@ -65,8 +65,10 @@ def county_list(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page_size = 50
     page_size = page_size if page_size in PAGE_SIZES else 50
-    page = Paginator(units, page_size).get_page(request.GET.get("page"))
-    page.object_list = selectors.attach_place_records(page.object_list)
+    # One scan of the filtered list gives the count, the page's units and the facets.
+    rows = selectors.list_rows(units)
+    page = Paginator(rows, page_size).get_page(request.GET.get("page"))
+    page.object_list = selectors.attach_place_records(selectors.units_in_order([pk for pk, _, _ in page.object_list]))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -77,7 +79,7 @@ def county_list(request: HttpRequest) -> HttpResponse:
         "as_of": statistics.latest_batch_year(),
         "filterset": filterset,
         "errors": _filter_errors(filterset),
-        "facets": selectors.unit_facets(units) if not filterset.errors else {},
+        "facets": selectors.unit_facets(rows) if not filterset.errors else {},
         "query": query.urlencode(),
         "page_size": page_size,
         "page_sizes": PAGE_SIZES,

@@ -315,7 +315,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "counties.api.pagination.RegistryPagination",
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "counties.api.renderers.FastJSONRenderer",
         "counties.api.renderers.CSVRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],

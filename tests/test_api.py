@@ -48,6 +48,14 @@ def test_details(client):
     assert get(client, f"designations/{designation.pk}/").json()["source_kind"] == "secondary"
 
 
+def test_unit_detail_query_count(client, django_assert_num_queries):
+    # conditional-GET token, the unit, its successions, its earlier codes (lineage), its place's
+    # poverty statuses and designations
+    for key in ("130705", "X632801"):
+        with django_assert_num_queries(6):
+            assert get(client, f"counties/{key}/").status_code == 200
+
+
 def test_province_and_prefecture_objects_carry_english_and_short_names(client):
     korla = get(client, "counties/652801/").json()
     assert (korla["name_pinyin"], korla["name_en"]) == ("Ku'erle Shi", "Korla City")
@@ -267,9 +275,11 @@ def test_page_size_default_and_maximum(client):
 @pytest.mark.parametrize(
     ("path", "queries"),
     [
-        # conditional-GET token, count, rows, the successions prefetch, then the place records of
-        # the page: the primary successions (place resolver), poverty statuses, designations
+        # conditional-GET token, count, rows, the page's successions, then its place records: the
+        # units' earlier codes (lineage), poverty statuses, designations
         ("counties/", 7),
+        # the same, and the province filter's lookup of the province
+        ("counties/?province=530000", 8),
         ("designations/", 3),
         ("funding-allocations/", 3),
         ("poverty-statuses/", 3),
@@ -281,7 +291,54 @@ def test_query_count_does_not_depend_on_page_size(client, django_assert_num_quer
     get(client, path)  # fill the statistics cache
     for size in (1, 50, 1000):
         with django_assert_num_queries(queries):
-            assert get(client, f"{path}?page_size={size}").status_code == 200
+            assert get(client, f"{path}{'&' if '?' in path else '?'}page_size={size}").status_code == 200
+
+
+def test_unit_records_are_what_the_unit_serializer_describes():
+    # The list and detail answer from plain rows (serializers.unit_records); UnitSerializer, from
+    # which the OpenAPI schema is generated, must give the same output for every unit, keys in
+    # the same order (retired codes, X keys without a code, units without a prefecture, places
+    # with poverty statuses and designations under earlier codes, withdrawn designations).
+    import json
+
+    from counties.api.serializers import UNIT_VALUES, UnitSerializer, unit_records
+
+    withdrawn = models.Designation.objects.filter(unit__key="130721").first()
+    withdrawn.status = models.DesignationStatus.WITHDRAWN
+    save_record(withdrawn, user=None, reason="test")
+    units = models.Unit.objects.select_related("province", "prefecture", "current").prefetch_related("successions").order_by("key")
+    described = json.loads(json.dumps(UnitSerializer(units, many=True).data, ensure_ascii=False))
+    built = unit_records(units.values_list(*UNIT_VALUES))
+    assert built == described
+    assert [list(record) for record in built] == [list(record) for record in described]
+    assert any(r["code"] is None for r in built) and any(r["prefecture"] is None for r in built)
+    assert any(r["successors"] for r in built) and any(r["designations"] for r in built)
+    xuanhua = next(r for r in built if r["key"] == "130705")
+    assert xuanhua["poverty"]["listed_as"] == "130721"
+    assert [d["status"] for d in xuanhua["designations"] if d["designated_as"] == "130721"] == ["withdrawn"]
+
+
+def test_fast_json_renderer_writes_the_bytes_drf_writes():
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+    from uuid import UUID
+
+    from django.utils.translation import gettext_lazy
+    from rest_framework.renderers import JSONRenderer
+
+    from counties.api.renderers import FastJSONRenderer
+
+    moment = datetime(2026, 11, 29, 21, 5, 7, 123456, tzinfo=timezone.get_current_timezone())
+    data = {
+        "text": '宣化区 \u2028 \u2029 "quoted" </script>',
+        "lazy": gettext_lazy("English"),
+        "numbers": [0, -1, 2**53, True, False, None],
+        "nested": {"when": moment, "utc": moment.astimezone(UTC), "day": date(2016, 1, 2), "amount": Decimal("1.50")},
+        "id": UUID("12345678-1234-5678-1234-567812345678"),
+        2016: "an integer key",
+    }
+    assert FastJSONRenderer().render(data) == JSONRenderer().render(data)
+    assert FastJSONRenderer().render(data, "application/json; indent=4") == JSONRenderer().render(data, "application/json; indent=4")
 
 
 # -- statistics --------------------------------------------------------------------------------

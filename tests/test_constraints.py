@@ -178,3 +178,19 @@ def test_same_unit_may_be_designated_in_two_batches():
     DesignationFactory(unit=unit, batch=BatchFactory(year=2030))
     DesignationFactory(unit=unit, batch=BatchFactory(year=2031))
     assert unit.designations.count() == 2
+
+
+def test_unit_type_display_is_djangos_in_both_languages():
+    # Unit overrides get_unit_type_display (Django's hashes every lazy label on each call); the
+    # label must stay the one Django gives, in the active language.
+    from django.db.models import Model
+    from django.utils import translation
+
+    field = models.Unit._meta.get_field("unit_type")
+    units = list(models.Unit.objects.all())
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for unit in {u.unit_type: u for u in units}.values():
+                assert unit.get_unit_type_display() == Model._get_FIELD_display(unit, field)
+    with translation.override("en"):
+        assert models.Unit.objects.get(key="130705").get_unit_type_display() == "district"

@@ -51,6 +51,17 @@ def test_resolver_follows_successions_up_to_the_year_only():
 # -- the brief's and the examples, on the reference data -----------------------------------
 
 
+def test_known_as_from_the_lineage_is_the_resolvers():
+    # The page's records read a unit's earlier codes from the lineage closure; the resolver works
+    # them out from the primary successions. Every unit must get the same answer from both.
+    from counties.places import known_as, place_resolver
+
+    resolver = place_resolver()
+    pks = list(models.Unit.objects.values_list("pk", flat=True))
+    assert known_as(pks) == {pk: resolver.known_as(pk) for pk in pks}
+    assert {u.key for u in models.Unit.objects.filter(pk__in=known_as([unit("130705").pk])[unit("130705").pk])} == {"130705", "130721"}
+
+
 def test_lenghu_and_mangya_designated_2016_are_counted_alike(no_designations):
     # 冷湖行委 and 茫崖行委, both poverty counties, merged into 茫崖市 in 2018.
     designate(unit("X632801"), 2016)

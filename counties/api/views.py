@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
+from django.http import Http404
 from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -164,18 +165,29 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = UnitFilterSet
     lookup_field = "key"
     lookup_value_regex = KEY_PATTERN
-    # Poverty status and designations follow the place through code changes: the serializer loads
-    # them for the whole page (selectors.attach_place_records).
-    queryset = Unit.objects.select_related("province", "prefecture", "current").prefetch_related("successions").order_by("key", "pk")
+    # Poverty status and designations follow the place through code changes. A JSON answer is
+    # built from plain rows by serializers.unit_records (the same output as UnitSerializer, which
+    # describes it); the CSV has the county list's export shape.
+    queryset = Unit.objects.select_related("province", "prefecture", "current").order_by("key", "pk")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if request.accepted_renderer.format != "csv":
-            return super().list(request, *args, **kwargs)
-        # The CSV has the county list's one export shape, the same columns as the page's download.
         units = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(units)
-        rows = [selectors.county_row(unit) for unit in selectors.attach_place_records(units if page is None else page)]
+        if request.accepted_renderer.format == "csv":
+            # The same columns as the page's download.
+            page = self.paginate_queryset(units)
+            rows = [selectors.county_row(unit) for unit in selectors.attach_place_records(units if page is None else page)]
+        else:
+            page = self.paginate_queryset(units.values_list(*s.UNIT_VALUES))
+            rows = s.unit_records(units.values_list(*s.UNIT_VALUES) if page is None else page)
         return Response(rows) if page is None else self.get_paginated_response(rows)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # get_object's lookup, as plain rows: a missing key is the same 404.
+        units = self.filter_queryset(self.get_queryset()).filter(key=self.kwargs[self.lookup_field])
+        rows = list(units.values_list(*s.UNIT_VALUES))
+        if not rows:
+            raise Http404(f"No {Unit._meta.object_name} matches the given query.")
+        return Response(s.unit_records(rows)[0])
 
 
 @extend_schema_view(list=extend_schema(summary="Provinces"), retrieve=extend_schema(summary="One province by code"))
