@@ -108,14 +108,18 @@ def test_bad_filter_value_is_reported_not_a_500(client):
 # count, the page's rows, its place records (primary successions, poverty statuses,
 # designations: 3), the facets (filtered units, their provinces: 2) and the province menu: 12.
 # Each filter that applies the place rule reads the token once more; the province filter looks
-# the province up; the scope "all" needs no list of units.
+# the province up; the scope "all" needs no list of units. A chosen facet value keeps the facet's
+# other values: the list filtered by everything else is read once more (its rows, and again
+# the token of each place-rule filter or scope list in it, the province lookup).
 @pytest.mark.parametrize(
     ("query", "queries"),
     [
         ("", 12),
-        ("province=130000", 12 + 1),
+        ("province=130000", 12 + 1 + 2),  # + the province facet without it: scope list token, rows
         ("scope=all&q=xuanhua&ordering=-first_year", 12 - 1),
-        ("scope=all&poverty=true&batch_year=2016-2018", 12 - 1 + 2),
+        # + the poverty facet without poverty (batch-year token, rows) and the batch-year facet
+        # without batch_year (poverty token, rows)
+        ("scope=all&poverty=true&batch_year=2016-2018", 12 - 1 + 2 + 2 + 2),
     ],
 )
 def test_county_list_query_count_does_not_depend_on_page_size(client, django_assert_num_queries, query, queries):
@@ -156,11 +160,23 @@ def test_county_page(client, django_assert_max_num_queries):
     assert "示意数据" in page
 
 
-def test_old_code_redirects_to_the_unit_page(client):
+def test_old_code_redirects_to_the_unit_page_which_says_how_the_code_changed(client):
     response = client.get("/counties/130721/")
     assert response.status_code == 301
-    assert response["Location"] == "/counties/130705/"
-    assert client.get("/en/counties/X632801/")["Location"] == "/en/counties/632803/"
+    assert response["Location"] == "/counties/130705/?from=130721"
+    assert client.get("/en/counties/X632801/")["Location"] == "/en/counties/632803/?from=X632801"
+    page = html(client.get(response["Location"]))
+    assert "130721 宣化县 于 2016 年变更为 130705 宣化区。" in page
+    english = html(client.get("/en/counties/130705/?from=130721"))
+    assert "130721 宣化县 became 130705 宣化区 in 2016." in english
+    # Without the old code, or with a code that is not one of the place's, no banner.
+    assert "code-change" not in html(client.get("/counties/130705/"))
+    assert "code-change" not in html(client.get("/counties/130705/?from=650422"))
+    # The code history names and links every code, the successors of a split included.
+    history = page[page.index('<ul class="history">') :]
+    history = history[: history.index("</ul>")]
+    assert '<a href="/counties/130721/">宣化县 (130721)</a>' in history
+    assert '<a href="/counties/130702/">桥东区 (130702)</a>' in history
 
 
 def test_unknown_code_is_a_404_page(client):
@@ -180,11 +196,24 @@ def test_province_pages(client):
 def test_batch_pages(client):
     page = html(client.get("/batches/2016/"))
     assert "158" in page and "65.8%" in page and "达标" in page
-    assert "36.00 亿元" in page  # 3.6 bn yuan in 亿元
+    assert "36 亿元" in page and "36.00" not in page  # 3.6 bn yuan in 亿元, without '.00'
+    # The published province count (23, counting the Production and Construction Corps apart) and
+    # the recorded one (22) are both shown, labelled, and the note explains the difference.
+    assert "<dt>省份（本名录记录）</dt><dd>22</dd>" in page and "<dt>省份（公布数字）</dt><dd>23</dd>" in page
+    assert "新疆生产建设兵团" in page
     page2021 = html(client.get("/batches/2021/"))
     assert "名单不完整" in page2021 and "148" in page2021
+    # A partial batch shows no misleading share or verdict.
+    assert "不完整（已知 148 个中的 29 个）" in page2021 and "17.2%" not in page2021
     assert client.get("/batches/2020/").status_code == 404
-    assert "1,850.00 万元" in html(client.get("/batches/"))  # 18.5 m yuan per county in 万元
+    batches = html(client.get("/batches/"))
+    # One unit per column, named in its header: totals in 亿元, per county in 万元.
+    assert "中央资金 (亿元)" in batches and "每县 (万元)" in batches
+    assert '<td class="num">37</td><td class="num">1,850</td>' in batches  # 2015: 3.7 bn, 18.5 m
+    assert '<td class="num" colspan="2">不完整（已知 148 个中的 29 个）</td>' in batches
+    english = html(client.get("/en/batches/"))
+    assert "Central funds (billion yuan)" in english and "Per county (million yuan)" in english
+    assert '<td class="num">3.7</td><td class="num">18.5</td>' in english
 
 
 def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
@@ -203,18 +232,61 @@ def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
         ("Poverty coverage", "88.6%"),
     ):
         assert f"<div><dt>{label}</dt><dd>{value}</dd></div>" in english
-    # The series table's rows: year, entries, new entries, places, covered, coverage.
-    for row in ((2018, 1016, 260, 1016, 737, "88.6%"), (2019, 1231, 215, 1180, 832, "100.0%")):
-        cells = "".join(f'<td class="num">{n}</td>' for n in row[1:])
-        assert f'<th scope="row">{row[0]}</th>{cells}</tr>' in english
+    # The series table's rows: year, entries, new entries, places, covered, coverage; as of 2018,
+    # the later years are left out, and the page says so.
+    row_2018 = (2018, 1016, 260, 1016, 737, "88.6%")
+    row_2019 = (2019, 1231, 215, 1180, 832, "100.0%")
+
+    def series_row(row):
+        return f'<th scope="row">{row[0]}</th>' + "".join(f'<td class="num">{n}</td>' for n in row[1:]) + "</tr>"
+
+    assert series_row(row_2018) in english and series_row(row_2019) not in english
+    assert "the years after 2018 (up to 2021) are left out" in english
+    assert series_row(row_2019) in html(client.get("/en/statistics/"))
     definitions = english[english.index('id="h-definitions"') :]
     assert "the unit in use at the end of that year that a designated unit had become by then" in definitions.lower()
     assert "长岛县 (2017) and 蓬莱市 (2018) are two places at the end of 2018 and one from the end of 2020" in definitions
 
 
-def test_statistics_page_ignores_a_bad_year(client):
-    assert client.get("/statistics/?as_of=abc").status_code == 200
-    assert client.get("/statistics/?as_of=1900").status_code == 200
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("abc", "Enter the year as four digits, such as 2018."),
+        ("1900", "There are figures for the end of 2014 to the end of 2021 (the latest year with a batch), not 1900."),
+        ("3000", "There are figures for the end of 2014 to the end of 2021 (the latest year with a batch), not 3000."),
+    ],
+)
+def test_statistics_page_names_a_bad_year(client, as_of, message):
+    response = client.get(f"/en/statistics/?as_of={as_of}")
+    assert response.status_code == 400
+    page = html(response)
+    assert f"<code>as_of={as_of}</code>: {message}" in page
+    assert "The figures below are for the end of 2021." in page
+    assert client.get(f"/statistics/?as_of={as_of}").status_code == 400
+
+
+def test_statistics_money_has_one_unit_per_column_and_axis(client):
+    page = html(client.get("/statistics/"))
+    assert "5,000,000,000" not in page and ".00 " not in page
+    chart = page[page.index("按财政年度记录的资金安排") - 600 :]
+    chart = chart[: chart.index("</svg>")]
+    assert ">亿元</text>" in chart  # the funding axis names its unit once
+    english = html(client.get("/en/statistics/"))
+    assert "Funding allocations recorded, by fiscal year, in " in english
+
+
+def test_statistics_province_chart_labels_every_province_sorted(client):
+    from counties import statistics
+
+    page = html(client.get("/statistics/?as_of=2018"))
+    chart = page[page.index("各省示范县数") :]
+    chart = chart[: chart.index("</svg>")]
+    rows = [p for p in statistics.province_table(2018) if p.demonstration_counties]
+    rows.sort(key=lambda p: (-p.demonstration_counties, p.code))
+    labels = [f'text-anchor="end" fill="#333">{p.name_zh}</text>' for p in rows]
+    assert all(label in chart for label in labels)  # every province, in full
+    assert [chart.index(label) for label in labels] == sorted(chart.index(label) for label in labels)  # most first
+    assert len({p.demonstration_counties for p in rows}) > 5  # a measure that differs between provinces
 
 
 def test_pages_are_findable(client):
