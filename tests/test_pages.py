@@ -305,3 +305,48 @@ def test_page_labels_and_landmarks(client):
     assert 'href="#main"' in page and '<main id="main"' in page
     assert '<label for="q">' in page and '<label for="province">' in page
     assert '<nav aria-label="' in page
+
+
+def test_county_list_chips_remove_one_filter_and_facets_keep_other_values(client):
+    page = html(client.get("/counties/?province=650000&batch_year=2016"))
+    chips = page[page.index('class="chips"') :]
+    chips = chips[: chips.index("</div>")]
+    # Each chip links to the list without that filter only.
+    assert 'href="?batch_year=2016"' in chips and "新疆维吾尔自治区" in chips
+    assert 'href="?province=650000"' in chips and "2016" in chips
+    # The province facet still lists the other provinces with their 2016 counts; the chosen one
+    # links to its removal.
+    facet = page[page.index('id="facet-province"') :]
+    facet = facet[: facet.index("</section>")]
+    assert '<a href="?batch_year=2016" aria-current="true" class="current">新疆维吾尔自治区' in facet
+    assert '<a href="?province=150000&amp;batch_year=2016">内蒙古自治区</a> <span class="count">20</span>' in facet
+    # More than eight values: the rest behind a visible "show all".
+    assert '<details class="facet-more">' in facet and "显示全部 22 项" in facet
+    assert page.count('aria-current="true" class="current"') == 2
+
+
+def test_county_list_headers_sort_both_ways(client):
+    page = html(client.get("/counties/?scope=all&province=650000"))
+    assert '<th scope="col" aria-sort="ascending"><a href="?scope=all&amp;province=650000&amp;ordering=-code" class="sort">' in page
+    assert '<a href="?scope=all&amp;province=650000&amp;ordering=pinyin" class="sort">' in page
+    descending = html(client.get("/counties/?scope=all&province=650000&ordering=-code"))
+    assert '<th scope="col" aria-sort="descending"><a href="?scope=all&amp;province=650000&amp;ordering=code" class="sort">' in descending
+    codes = [line.split('">')[1].split("<")[0] for line in descending.split('<td class="card-title"><a href="/counties/')[1:]]
+    assert codes == sorted(codes, reverse=True) and len(codes) > 10
+
+
+def test_county_list_result_line_and_export_links(client):
+    page = html(client.get("/counties/?province=650000&page_size=25&page=2"))
+    heading = page[page.index('id="results-heading">') + len('id="results-heading">') :]
+    count = int(heading.split(" ")[0])
+    assert f"第 26–{min(50, count)} 条，共 {count:,} 条" in page
+    assert "2021 年末在用的单位" in page  # says what is counted, and as of when
+    assert 'href="/counties/export.csv?province=650000"' in page
+    assert 'href="/counties/export.xlsx?province=650000"' in page
+    # The API link selects the same units: the scope becomes the API's filter.
+    assert 'href="/api/v1/counties/?province=650000&amp;designated=true"' in page
+    api = client.get("/api/v1/counties/?province=650000&designated=true").json()
+    assert api["count"] == count
+    english = html(client.get("/en/counties/?scope=all"))
+    assert "1–50 of 3,055" in english
+    assert 'href="/api/v1/counties/?" data-export="json"' in english  # every unit: no filter
