@@ -35,11 +35,17 @@ class Series:
     color: str = PALETTE[0]
 
 
+ENGLISH_SUFFIXES = (" Autonomous Region", " Province", " Municipality", " Special Administrative Region")
+
+
 def province_label(province: object) -> str:
     """The one name a province goes by in a chart (the statistics' province rows, or a Province):
-    the full name in the page's language, never cut short."""
-    english = (get_language() or "").startswith("en") and getattr(province, "name_en", "")
-    return str(english or getattr(province, "name_zh", ""))
+    the Chinese name in full (新疆维吾尔自治区, never cut to 新疆维), or the English name without its
+    kind (Xinjiang Uygur, Inner Mongolia), so every label of a chart stays readable on a phone."""
+    english = getattr(province, "name_en", "") if (get_language() or "").startswith("en") else ""
+    if english:
+        return next((english.removesuffix(s) for s in ENGLISH_SUFFIXES if english.endswith(s)), english)
+    return str(getattr(province, "name_zh", ""))
 
 
 def text_width(text: str, size: float = FONT) -> float:
