@@ -7,6 +7,12 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.http import Http404
+from django.test import RequestFactory
+from django.utils import translation
+from django.utils.translation import gettext
+
+from counties.views import page_not_found
 
 from .browser import VIEWPORTS, screenshot
 
@@ -48,16 +54,18 @@ def page(request, browser):
 
 
 @pytest.fixture
-def not_found_page(page, live_site, client, db):
+def not_found_page(page, live_site):
     """The live site runs with DEBUG on (as `make run`), where Django answers a 404 with its
-    technical page; the site's own 404 page (DEBUG off, as in production) is rendered by the test
-    client and served at the same address, so the browser lays out what a visitor gets."""
+    technical page. The site's own 404 page (what production serves) is rendered here by the
+    site's handler and served at the same address, so the browser lays out what a visitor gets.
+    (The handler needs no database: the test process cannot use it while Playwright runs.)"""
     path = f"{page.prefix}{PAGES['not-found']}"
-    response = client.get(path)
-    assert response.status_code == 404
-    page.route(
-        f"{live_site}{path}", lambda route: route.fulfill(status=404, content_type="text/html; charset=utf-8", body=response.content)
-    )
+    with translation.override("en" if page.prefix else "zh-hans"):
+        message = gettext("No county-level unit has the code %(code)s.") % {"code": "999999"}
+        response = page_not_found(RequestFactory().get(path), Http404(message))
+    assert response.status_code == 404 and b"999999" in response.content
+    body = response.content
+    page.route(f"{live_site}{path}", lambda route: route.fulfill(status=404, content_type="text/html; charset=utf-8", body=body))
     return page
 
 
