@@ -22,7 +22,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import statistics
+from . import selectors, statistics
 from .models import (
     FIRST_DIVISION_YEAR,
     FIRST_PROGRAMME_YEAR,
@@ -190,7 +190,7 @@ class AsOfForm(forms.Form):
 
 # The county list's scopes (selectors.SCOPES) as the API's filters: the same units, so the page's
 # JSON link shows what the page shows.
-SCOPE_FILTERS = {"demonstration": {"designated": "true"}, "designated": {"designated_unit": "true"}, "all": {}}
+SCOPE_FILTERS = {selectors.PLACES: {"designated": "true"}, selectors.UNITS: {"designated_unit": "true"}, selectors.ALL: {}}
 
 
 def api_query(params: Any, scope: str) -> dict[str, str]:

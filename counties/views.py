@@ -110,7 +110,7 @@ def _chips(params: QueryDict, provinces: list[Province], facets: dict[str, list[
             answer = {**dict.fromkeys(StrictBooleanField.TRUE, _("yes")), **dict.fromkeys(StrictBooleanField.FALSE, _("no"))}
             shown = answer.get(value.lower(), value)
         elif name == "type":
-            shown = _(labels.get((name, value), value))
+            shown = labels.get((name, value), value)  # the unit type's name, in the page's language
         else:
             shown = value
         chips.append({"name": name, "label": str(title), "value": shown, "remove": _query(params, **{name: None})})
