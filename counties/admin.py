@@ -3,28 +3,36 @@ with reasons, provincial restrictions, no lost edits."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from datetime import datetime, time
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
-from import_export.forms import ConfirmImportForm
+from import_export.forms import ConfirmImportForm, ImportForm, SelectableFieldsExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services, statistics, tables, uploads
+from . import history, services, statistics, tables, uploads
 from .imports import ADMIN_MAX_ROWS, DesignationResource, FundingAllocationResource, PovertyStatusResource, template_rows
 from .models import (
     KEY_PATTERN,
@@ -46,10 +54,6 @@ from .models import (
 )
 from .permissions import may_change_record, record_province_id, write_scope
 from .services import delete_record, save_record
-
-admin.site.site_header = gettext_lazy("Demonstration county registry — staff")
-admin.site.site_title = gettext_lazy("Demonstration county registry")
-admin.site.index_title = gettext_lazy("Records")
 
 
 class RegistryForm(forms.ModelForm):
@@ -73,7 +77,7 @@ class RegistryForm(forms.ModelForm):
         validators=[no_control_characters],
         help_text=gettext_lazy("Kept in the record's history with your name."),
     )
-    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False, label=gettext_lazy("version when opened"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,6 +117,29 @@ class ReasonConfirmImportForm(ConfirmImportForm):
     )
 
 
+class RegistryImportForm(ImportForm):
+    """The import form: CSV or XLSX only, CSV chosen until a file says otherwise (no "---")."""
+
+    def __init__(self, formats: list, resources: list, **kwargs: Any) -> None:
+        super().__init__(formats, resources, **kwargs)
+        field = self.fields["format"]
+        field.choices = [(str(i), f().get_title()) for i, f in enumerate(formats)]
+        field.initial = "0"
+        field.help_text = gettext_lazy("Chosen from the file's name when you pick the file.")
+        self.fields["import_file"].help_text = gettext_lazy("CSV (UTF-8, as Excel's “CSV UTF-8”) or XLSX, with the template's columns.")
+
+
+class RegistryExportForm(SelectableFieldsExportForm):
+    """The export's column choices, labelled as the import preview labels them (the field's
+    verbose name in the reader's language, with the file's column name)."""
+
+    def _get_field_label(self, resource: Any, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        column = field.column_name if field is not None else field_name
+        label = dict(resource().column_labels()).get(column) if hasattr(resource, "column_labels") else None
+        return f"{label} ({column})" if label else super()._get_field_label(resource, field_name)
+
+
 class DeleteReasonForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason for the deletion"), widget=forms.Textarea(attrs={"rows": 2}), max_length=100)
 
@@ -123,7 +150,73 @@ class RegistryAdmin(SimpleHistoryAdmin):
     form = RegistryForm
     delete_confirmation_template = "admin/counties/delete_confirmation.html"
     object_history_template = "admin/counties/object_history.html"
+    object_history_list_template = "admin/counties/object_history_list.html"
     list_per_page = 50
+
+    # -- records named by their code in URLs ----------------------------------------------------
+
+    # The field that names a record in its admin URLs (/admin/counties/unit/130705/change/), and
+    # the pattern of its values. Any other value in a URL is taken as the internal id, so links
+    # Django builds itself (after adding a record, from a related-record widget) still work.
+    natural_key: str | None = None
+    natural_key_pattern = KEY_PATTERN
+
+    class Media:
+        css = {"all": ["admin_extra/registry_admin.css"]}
+
+    def url_id(self, obj: Any) -> str:
+        """What names `obj` (a record or one of its historical versions) in its admin URLs."""
+        return str(getattr(obj, self.natural_key) if self.natural_key else getattr(obj, self.opts.pk.attname))
+
+    def resolve_url_id(self, request: HttpRequest, object_id: str) -> tuple[str | None, HttpResponse | None]:
+        """The internal id for a URL's record name, or a response that says the code is unknown."""
+        code = unquote(object_id)
+        if not self.natural_key or not re.fullmatch(self.natural_key_pattern, code):
+            return object_id, None
+        lookup = {self.natural_key: code}
+        pk = self.model._default_manager.filter(**lookup).values_list("pk", flat=True).first()
+        if pk is None:  # a deleted record still has its history
+            pk = self.model.history.filter(**lookup).order_by("-history_date").values_list("id", flat=True).first()
+        if pk is None:
+            return None, self.unknown_code_response(request, code)
+        return quote(str(pk)), None
+
+    def unknown_code_response(self, request: HttpRequest, code: str) -> HttpResponse:
+        messages.warning(
+            request,
+            _("There is no %(record)s with the code %(code)s in the registry. The list below shows what a search for it finds.")
+            % {"record": self.opts.verbose_name, "code": code},
+        )
+        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist", current_app=self.admin_site.name)
+        return HttpResponseRedirect(f"{changelist}?{urlencode({'q': code})}")
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type:
+        changelist = super().get_changelist(request, **kwargs)
+        if not self.natural_key:
+            return changelist
+        model_admin = self
+
+        class NaturalKeyChangeList(changelist):  # type: ignore[valid-type, misc]
+            def url_for_result(self, result: Model) -> str:
+                return reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                    args=(quote(model_admin.url_id(result)),),
+                    current_app=model_admin.admin_site.name,
+                )
+
+        return NaturalKeyChangeList
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Model | None = None, **kwargs: Any) -> Any:
+        context["url_id"] = self.url_id(obj) if obj is not None and obj.pk is not None else None
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        pk, refused = self.resolve_url_id(request, object_id)
+        return refused or super().change_view(request, pk, form_url, extra_context)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        pk, refused = self.resolve_url_id(request, object_id)
+        return refused or super().history_view(request, unquote(pk), {**(extra_context or {}), "url_id": unquote(object_id)})
 
     # -- provincial editors -------------------------------------------------------------------
 
@@ -192,6 +285,9 @@ class RegistryAdmin(SimpleHistoryAdmin):
     # -- deletions need a reason -------------------------------------------------------------
 
     def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        object_id, refused = self.resolve_url_id(request, object_id)
+        if refused:
+            return refused
         form = DeleteReasonForm(request.POST or None)
         if request.method == "POST" and not form.is_valid():
             request.POST = QueryDict()  # not confirmed: show the confirmation again, with the error
@@ -216,8 +312,41 @@ class RegistryAdmin(SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
+    def set_history_delta_changes(self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True) -> None:
+        """The History page's changes, in field labels and values in words (counties.history)."""
+        for entry in history.describe(self.model, list(historical_records)):
+            entry.record.entry = entry
+
+    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None) -> HttpResponse:
+        """An earlier version of the record, read-only: its values in words and what it changed.
+        There is nothing to submit: history is neither edited nor reverted through the admin."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        pk, refused = self.resolve_url_id(request, object_id)
+        if refused:
+            return refused
+        if not str(version_id).isdigit():
+            raise PermissionDenied
+        record = get_object_or_404(self.model.history.select_related("history_user"), id=unquote(pk), history_id=version_id)
+        if not self.has_view_history_or_change_history_permission(request, record.instance):
+            raise PermissionDenied
+        entry = history.describe(self.model, [record], with_values=True)[0]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "entry": entry,
+            "url_id": unquote(object_id),
+            "title": _("%(object)s: the version of %(date)s")
+            % {"object": entry.label, "date": date_format(timezone.localtime(record.history_date), "DATETIME_FORMAT")},
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/counties/object_history_version.html", context)
+
     def as_of_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        obj = self.get_object(request, object_id)
+        object_id, refused = self.resolve_url_id(request, object_id)
+        if refused:
+            return refused
+        obj = self.get_object(request, unquote(object_id))
         if obj is None or not self.has_view_permission(request, obj):
             raise PermissionDenied
         try:
@@ -230,11 +359,7 @@ class RegistryAdmin(SimpleHistoryAdmin):
             moment = timezone.make_aware(datetime.combine(day, time.max))
             state = obj.history.filter(history_date__lte=moment).order_by("-history_date").first()
             if state is not None and state.history_type != "-":
-                fields = [
-                    (f.verbose_name, getattr(state, f.attname))
-                    for f in self.model._meta.concrete_fields
-                    if f.name != "id" and hasattr(state, f.attname)  # timestamps are not kept in history
-                ]
+                fields = history.describe(self.model, [state], with_values=True)[0].values
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -262,6 +387,12 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
     import_template_name = "admin/counties/import.html"
 
     confirm_form_class = ReasonConfirmImportForm
+    import_form_class = RegistryImportForm
+    export_form_class = RegistryExportForm
+
+    class Media:
+        css = {"all": ["admin_extra/registry_admin.css", "admin_extra/import.css"]}
+
     # Every record an import writes, changes or removes has a history entry with the user and the
     # reason; import-export's own log entries would need the records kept in memory per row.
     skip_admin_log = True
@@ -279,6 +410,61 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
             "max_rows": ADMIN_MAX_ROWS,
             "html_diff": True,  # the preview shows each row's changes
         }
+
+    # -- the file is kept when a row is in error ------------------------------------------------
+
+    # The last file read on the import page is kept in import-export's temporary storage (as the
+    # confirmation step already keeps it) and named in the session, so the officer can check it
+    # again (after correcting the registry) without choosing it again; choosing a corrected file
+    # replaces it. Only the session that uploaded a file can read it back.
+
+    def kept_file_key(self) -> str:
+        return f"registry-import-kept:{self.opts.label_lower}"
+
+    def kept_storage(self, name: str) -> Any:
+        return self.get_tmp_storage_class()(name=name, read_mode="rb", **self.get_tmp_storage_class_kwargs())
+
+    def forget_kept_file(self, request: HttpRequest, *, remove: bool = True) -> None:
+        kept = request.session.pop(self.kept_file_key(), None)
+        if kept and remove:
+            with contextlib.suppress(OSError):
+                self.kept_storage(kept["name"]).remove()
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        kept = request.session.get(self.kept_file_key())
+        if request.method == "POST" and request.POST.get("use_kept") and kept and not request.FILES.get("import_file"):
+            try:
+                data = self.kept_storage(kept["name"]).read()
+            except OSError:
+                self.forget_kept_file(request, remove=False)
+                messages.warning(
+                    request, _("The kept file %(file)s is no longer on the server; choose it again.") % {"file": kept["file_name"]}
+                )
+                return HttpResponseRedirect(request.path)
+            request._files = MultiValueDict({"import_file": [SimpleUploadedFile(kept["file_name"], data)]})
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None)
+        if context is None:
+            return response
+        form = context.get("form")
+        upload = form.cleaned_data.get("import_file") if form is not None and form.is_bound and not form.errors else None
+        stored = getattr(upload, "tmp_storage_name", None)
+        if stored:
+            previous = request.session.get(self.kept_file_key())
+            if previous and previous["name"] != stored:
+                self.forget_kept_file(request)
+            request.session[self.kept_file_key()] = {"name": stored, "file_name": upload.name}
+        context["kept_file"] = (request.session.get(self.kept_file_key()) or {}).get("file_name")
+        context["template_url"] = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_import_template", current_app=self.admin_site.name
+        )
+        return response
+
+    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        response = super().process_import(request, **kwargs)
+        if getattr(response, "status_code", 200) == 302:
+            self.forget_kept_file(request, remove=False)  # import-export removed the file it imported
+        return response
 
     def add_success_message(self, result: Any, request: HttpRequest) -> None:
         """The counts of what was written, removals included (not the rows the file held)."""
@@ -345,12 +531,16 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
 
 @admin.register(Province)
 class ProvinceAdmin(RegistryAdmin):
+    natural_key = "code"
+    natural_key_pattern = r"[1-9][0-9]0000"
     list_display = ["code", "name_zh", "name_pinyin", "name_en"]
     search_fields = ["code", "name_zh", "name_pinyin", "name_en"]
 
 
 @admin.register(Prefecture)
 class PrefectureAdmin(RegistryAdmin):
+    natural_key = "code"
+    natural_key_pattern = r"[1-9][0-9]{3}00"
     list_display = ["code", "name_zh", "name_en", "province"]
     list_select_related = ["province"]
     list_filter = ["province"]
@@ -438,7 +628,9 @@ class UnitSearchMixin:
 
 @admin.register(Unit)
 class UnitAdmin(UnitSearchMixin, RegistryAdmin):
-    list_display = ["key", "name_zh", "name_pinyin", "unit_type", "province", "prefecture", "first_year", "last_year"]
+    # Short cells (names without their codes, the years in one column), so that a row fits on one
+    # line at 1280 px beside the filters.
+    list_display = ["key", "name_zh", "name_pinyin", "unit_type", "province_name", "prefecture_name", "years_in_use"]
     list_select_related = ["province", "prefecture"]
     list_filter = [InUseFilter, PovertyStatusFilter, "unit_type", "parent_type", "province"]
     search_fields = ["key", "name_zh", "name_pinyin", "name_en", "other_names"]
@@ -446,6 +638,39 @@ class UnitAdmin(UnitSearchMixin, RegistryAdmin):
     readonly_fields = ["current"]
     inlines = [SuccessionInline, DesignationInline, FundingInline]
     unit_path = ""
+    natural_key = "key"
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Model | None = None, **kwargs: Any) -> Any:
+        # A retired code is a unit of its own (its page is its record); it says what it became.
+        if request.method == "GET" and isinstance(obj, Unit) and obj.current_id not in (None, obj.pk):
+            current = obj.current
+            messages.info(
+                request,
+                format_html(
+                    _("{code} {name} is a retired code; it became {link}."),
+                    code=obj.key,
+                    name=obj.name_zh,
+                    link=format_html(
+                        '<a href="{}">{} {}</a>',
+                        reverse("admin:counties_unit_change", args=[quote(current.key)], current_app=self.admin_site.name),
+                        current.key,
+                        current.name_zh,
+                    ),
+                ),
+            )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    @admin.display(description=gettext_lazy("province"), ordering="province__code")
+    def province_name(self, obj: Unit) -> str:
+        return obj.province.name_zh
+
+    @admin.display(description=gettext_lazy("prefecture"), ordering="prefecture__code")
+    def prefecture_name(self, obj: Unit) -> str:
+        return obj.prefecture.name_zh if obj.prefecture_id else "—"
+
+    @admin.display(description=gettext_lazy("years in use"), ordering="first_year")
+    def years_in_use(self, obj: Unit) -> str:
+        return f"{obj.first_year or '…'}–{obj.last_year or ''}"
 
     def delete_model(self, request: HttpRequest, obj: Unit) -> None:
         # The delete page has already refused a unit that records point at (they are PROTECTed

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,3 +14,12 @@ class CountiesConfig(AppConfig):
 
         post_migrate.connect(ensure_roles, sender=self, dispatch_uid="counties-roles")
         from .api import schema  # noqa: F401  (registers the OpenAPI extensions)
+
+
+class RegistryAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with the registry's site (its index order, change log and dashboard).
+    Named in INSTALLED_APPS in place of django.contrib.admin; not this module's default config."""
+
+    default = False
+
+    default_site = "counties.admin_site.RegistryAdminSite"

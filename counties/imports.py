@@ -25,13 +25,15 @@ admin's preview, stop after validation and report what the write would create, c
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.results import Error
 
@@ -53,6 +55,48 @@ ADMIN_MAX_ROWS = 5000
 
 # The template's instruction row starts with this; a file that still holds it is refused.
 INSTRUCTION_MARK = "#"
+
+
+# Labels of the columns that are not a model field of their own (the rest take the field's verbose name).
+COLUMN_LABELS = {
+    "code": gettext_lazy("unit code"),
+    "batch_year": gettext_lazy("batch year"),
+    "batch_sequence": gettext_lazy("batch of the year"),
+    "id": gettext_lazy("record id"),
+}
+
+# What the preview calls each row's status.
+ROW_STATUS = {
+    "new": gettext_lazy("New"),
+    "update": gettext_lazy("Update"),
+    "skip": gettext_lazy("Unchanged (skipped)"),
+    "delete": gettext_lazy("Delete"),
+    "error": gettext_lazy("Error"),
+}
+
+
+@dataclass
+class PreviewRow:
+    number: int
+    status: str  # new, update, skip, error
+    cells: list[Any]  # the diff (HTML) of a valid row, the file's values of a row in error
+    errors: list[tuple[str, list[str]]]
+    diff: bool
+
+    @property
+    def status_label(self) -> str:
+        return str(ROW_STATUS.get(self.status, self.status))
+
+
+@dataclass
+class Preview:
+    columns: list[tuple[str, str]]
+    rows: list[PreviewRow] = field(default_factory=list)
+
+    def counts(self) -> list[tuple[str, str, int]]:
+        """(status, label, rows) for each status present, in ROW_STATUS's order."""
+        found = [(status, str(label), sum(1 for row in self.rows if row.status == status)) for status, label in ROW_STATUS.items()]
+        return [item for item in found if item[2]]
 
 
 class ImportRefused(Exception):
@@ -217,6 +261,8 @@ class RegistryResource(resources.ModelResource):
             result.summary = None
             return result
         result = super().import_data(dataset, dry_run=True, raise_errors=raise_errors, use_transactions=True, **kwargs)
+        if not self._meta.skip_diff:  # the admin's preview: every row, with its status
+            result.preview = self.preview(result)
         if result.has_errors() or result.has_validation_errors():
             return result
         unchanged = result.totals["skip"]
@@ -233,6 +279,8 @@ class RegistryResource(resources.ModelResource):
                     user=self.user,
                     reason=self.reason or _("imported"),
                     unchanged=unchanged,
+                    import_file=str(kwargs.get("file_name") or ""),
+                    rows=len(dataset),
                 )
         except (ReplacementBlocked, PermissionDenied, DatabaseError) as exc:
             if raise_errors:
@@ -241,6 +289,59 @@ class RegistryResource(resources.ModelResource):
             self.summary = None
         result.summary = self.summary
         return result
+
+    # -- the admin's preview -------------------------------------------------------------------
+
+    def column_labels(self) -> list[tuple[str, str]]:
+        """(column, label) for every column of the file: the model field's verbose name in the
+        request's language, or the column's own label where it is not a model field."""
+        model = self._meta.model
+        labels = []
+        for f in self.get_import_fields():
+            label = COLUMN_LABELS.get(f.column_name)
+            if label is None and f.attribute:
+                try:
+                    label = model._meta.get_field(f.attribute).verbose_name
+                except FieldDoesNotExist:
+                    label = f.column_name
+            labels.append((f.column_name, str(label or f.column_name)))
+        return labels
+
+    def preview(self, result: Any) -> Preview:
+        """Every row of the file in order with its status (new, update, skip or error), its
+        values (with what changes, for an existing record) and, for a row in error, its errors
+        under the labels of their columns."""
+        columns = self.column_labels()
+        by_column = dict(columns)
+        by_attribute = {f.attribute: by_column[f.column_name] for f in self.get_import_fields() if f.attribute}
+        invalid = {row.number: row for row in result.invalid_rows}
+        failed = {row.number: row for row in result.error_rows}
+        rows = []
+        for number, row_result in enumerate(result.rows, 1):
+            status = row_result.import_type
+            if number in invalid:
+                bad = invalid[number]
+                errors = [
+                    (by_column.get(key) or by_attribute.get(key) or self._field_label(key), list(messages))
+                    for key, messages in bad.field_specific_errors.items()
+                ]
+                if bad.non_field_specific_errors:
+                    errors.append((_("the row"), list(bad.non_field_specific_errors)))
+                # import-export shows "---" for a column the file does not have: the cell is empty.
+                cells = ["" if v is None or v == "---" else str(v) for v in bad.values]
+                rows.append(PreviewRow(number, "error", cells, errors, diff=False))
+            elif number in failed:
+                messages = [str(error.error) for error in failed[number].errors]
+                rows.append(PreviewRow(number, "error", [""] * len(columns), [(_("the row"), messages)], diff=False))
+            else:
+                rows.append(PreviewRow(number, status, list(row_result.diff or []), [], diff=True))
+        return Preview(columns=columns, rows=rows)
+
+    def _field_label(self, name: str) -> str:
+        try:
+            return str(self._meta.model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            return name
 
     def check_file(self, dataset: Any) -> None:
         """Refuse the file as a whole (ImportRefused) before any row is read."""

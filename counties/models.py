@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -79,6 +80,21 @@ def no_control_characters(value: object) -> None:
             code="control_character",
             params={"character": f"U+{ord(found.group()):04X}", "position": found.start() + 1},
         )
+
+
+class RegistryHistory(HistoricalRecords):
+    """django-simple-history with history models named in the reader's language.
+
+    simple_history names them "historical <verbose name>", with the verbose name evaluated once,
+    in whatever language was active at import ("Historical 示范县认定" on an English page); this
+    keeps both parts lazy and translatable.
+    """
+
+    def get_meta_options(self, model: type[models.Model]) -> dict:
+        options = super().get_meta_options(model)
+        options["verbose_name"] = format_lazy(_("history of {}"), model._meta.verbose_name)
+        options["verbose_name_plural"] = format_lazy(_("history of {}"), model._meta.verbose_name_plural)
+        return options
 
 
 class SourceKind(models.TextChoices):
@@ -170,7 +186,7 @@ class Province(TimeStamped):
     name_pinyin = models.CharField(_("pinyin"), max_length=64, validators=[no_control_characters])
     name_en = models.CharField(_("English name"), max_length=96, validators=[no_control_characters])
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["code"]
@@ -191,7 +207,7 @@ class Prefecture(TimeStamped):
     name_en = models.CharField(_("English name"), max_length=160, validators=[no_control_characters])
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="prefectures", verbose_name=_("province"))
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["code"]
@@ -281,7 +297,7 @@ class Unit(TimeStamped):
     objects = UnitQuerySet.as_manager()
     # `current` is derived from the successions (services.rebuild_lineage rewrites it in bulk, with
     # no history): history records what people and loaders recorded, so it stays true.
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "current"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at", "current"])
 
     class Meta:
         ordering = ["key"]
@@ -394,7 +410,7 @@ class UnitSuccession(TimeStamped):
         _("primary successor"), default=False, help_text=_("The unit the predecessor became; lookups by the old code go there.")
     )
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["predecessor__key", "year", "successor_code", "pk"]
@@ -470,7 +486,7 @@ class PovertyStatus(Provenance, TimeStamped):
     category_source = models.TextField(_("category source"), blank=True, validators=[no_control_characters])
     listed_name = models.CharField(_("name as listed"), max_length=64, validators=[no_control_characters])
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["unit__key"]
@@ -526,7 +542,7 @@ class Batch(Provenance, TimeStamped):
         help_text=_("Whether every designation of this batch is recorded from a real source."),
     )
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["year", "sequence"]
@@ -587,7 +603,7 @@ class Designation(Provenance, TimeStamped):
     name_as_reported = models.CharField(_("name as reported"), max_length=100, blank=True, validators=[no_control_characters])
 
     objects = DesignationQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["batch__year", "batch__sequence", "unit__key", "pk"]
@@ -633,7 +649,7 @@ class FundingAllocation(Provenance, TimeStamped):
     document_number = models.CharField(_("document number"), max_length=100, blank=True, validators=[no_control_characters])
     document_url = models.URLField(_("document URL"), max_length=500, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["fiscal_year", "unit__key", "level", "pk"]
@@ -680,7 +696,7 @@ class ProgrammeFact(Provenance, TimeStamped):
     value_text = models.CharField(_("value as published"), max_length=200, validators=[no_control_characters])
     value_unit = models.CharField(_("unit"), max_length=40, blank=True, validators=[no_control_characters])
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["period", "fact_id"]
@@ -704,7 +720,7 @@ class PublishedProvinceCount(Provenance, TimeStamped):
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="published_counts", verbose_name=_("province"))
     count = models.PositiveIntegerField(_("counties stated"))
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["year", "province__code"]
@@ -760,6 +776,44 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class ImportRecord(models.Model):
+    """One import that was written (admin or command line): who, when, which file, what it did.
+
+    Written by `services.write_records` in the import's own transaction, so a rolled-back import
+    leaves no record; the data officer's dashboard lists the recent ones.
+    """
+
+    created_at = models.DateTimeField(_("imported at"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("user")
+    )
+    model = models.CharField(_("records"), max_length=64, help_text=_("The model's label, e.g. counties.designation."))
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    rows = models.PositiveIntegerField(_("rows in the file"))
+    created = models.PositiveIntegerField(_("created"))
+    changed = models.PositiveIntegerField(_("changed"))
+    unchanged = models.PositiveIntegerField(_("unchanged"))
+    removed = models.PositiveIntegerField(_("removed"))
+    reason = models.CharField(_("reason"), max_length=100)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.model} {self.file_name}"
+
+    @property
+    def model_class(self) -> type[models.Model] | None:
+        from django.apps import apps
+
+        try:
+            return apps.get_model(self.model)
+        except (LookupError, ValueError):
+            return None
 
 
 class StaffProfile(models.Model):

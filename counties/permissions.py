@@ -74,6 +74,23 @@ def record_province_id(record: models.Model) -> int | None:
     return None
 
 
+def province_path(model: type[models.Model]) -> str | None:
+    """`record_province_id` as a query path from `model` (or its history model, whose foreign keys
+    reach the same records) to the province's id; None for a model of no province."""
+    if issubclass(model, Province):
+        return "id"
+    if issubclass(model, Unit | Prefecture | PublishedProvinceCount):
+        return "province_id"
+    if issubclass(model, UnitSuccession):
+        return "predecessor__province_id"
+    names = {f.name for f in model._meta.concrete_fields}
+    if "unit" in names:
+        return "unit__province_id"
+    if "designation" in names:  # an assessment: its designation's province
+        return "designation__unit__province_id"
+    return None
+
+
 def stored_province_id(record: models.Model) -> int | None:
     """The province of the record as it is in the database (None for a record not saved yet)."""
     if record.pk is None:

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import DataVersion, Designation, FundingAllocation, SourceKind, Unit, UnitLineage, UnitSuccession
+from .models import DataVersion, Designation, FundingAllocation, ImportRecord, SourceKind, Unit, UnitLineage, UnitSuccession
 from .permissions import EVERYWHERE, WriteScope, record_province_id, stored_province_id, write_scope
 
 # -- the data version ---------------------------------------------------------------------------
@@ -434,6 +434,8 @@ def write_records(
     user: Any,
     reason: str,
     unchanged: int = 0,
+    import_file: str | None = None,
+    rows: int = 0,
 ) -> WriteSummary:
     """Write validated records in bulk, in one transaction: the imports and the roster.
 
@@ -441,6 +443,9 @@ def write_records(
     (every official row of a file, changed or not), removing that cell's illustrative records
     with a history entry carrying `reason`; refuses illustrative records in official cells. Every
     record is checked against `user`'s scope again, as stored and as written (fail closed).
+
+    An import (`import_file` given: the file's name, `rows` its data rows) is also recorded as an
+    `ImportRecord` in the same transaction, for the data officers' dashboard.
     """
     scope = write_scope(user)
     if not scope.unrestricted:
@@ -470,6 +475,18 @@ def write_records(
         rebuild_lineage()
     if created or changed or removal.designations:
         mark_data_changed()
+    if import_file is not None:
+        ImportRecord.objects.create(
+            user=user if user is not None and getattr(user, "is_authenticated", False) else None,
+            model=model._meta.label_lower,
+            file_name=import_file[:255],
+            rows=rows,
+            created=summary.created,
+            changed=summary.changed,
+            unchanged=summary.unchanged,
+            removed=summary.removed,
+            reason=reason,
+        )
     return summary
 
 

@@ -12,13 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from .models import (
     Designation,
     FundingAllocation,
     PovertyStatus,
     Provenance,
+    RegistryHistory,
     TimeStamped,
     Unit,
     UnitLineage,
@@ -68,7 +68,7 @@ class Indicator(TimeStamped):
     position = models.PositiveSmallIntegerField(_("position"), default=100, help_text=_("Order on the pages (smallest first)."))
     notes = models.TextField(_("notes"), blank=True, validators=[no_control_characters])
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["position", "code"]
@@ -99,7 +99,7 @@ class IndicatorValue(Provenance, TimeStamped):
     year = models.PositiveSmallIntegerField(_("year"))
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["unit__key", "indicator__position", "indicator__code", "year", "pk"]
@@ -161,7 +161,7 @@ class Assessment(Provenance, TimeStamped):
         help_text=_("Funding released only if the assessment passes (e.g. the 2015 batch's further 1.5 million yuan in 2016)."),
     )
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["designation__batch__year", "designation__unit__key", "year", "pk"]
@@ -240,7 +240,7 @@ class Pairing(Provenance, TimeStamped):
     start_year = models.PositiveSmallIntegerField(_("from year"))
     end_year = models.PositiveSmallIntegerField(_("to year"), null=True, blank=True, help_text=_("Empty while the pairing lasts."))
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["unit__key", "start_year", "partner_name", "pk"]

@@ -104,7 +104,7 @@ class ImportCommand(BaseCommand):
         # The same resource and service as the admin: every row is validated first (nothing is
         # written), then the whole file is written in one transaction, unless this is a dry run.
         resource = resource_class(user=user, reason=reason)
-        result = resource.import_data(dataset, dry_run=options["dry_run"], raise_errors=False)
+        result = resource.import_data(dataset, dry_run=options["dry_run"], raise_errors=False, file_name=options["file"].name)
         if result.has_errors() or result.has_validation_errors():
             raise CommandError("nothing was imported:\n" + "\n".join(describe_errors(result)))
         self.stdout.write(f"{len(dataset)} rows read.")
