@@ -18,7 +18,8 @@ from decimal import Decimal
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+
+from .models import local_name
 
 WIDTH, HEIGHT = 400, 280
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 24, 58
@@ -35,17 +36,10 @@ class Series:
     color: str = PALETTE[0]
 
 
-ENGLISH_SUFFIXES = (" Autonomous Region", " Province", " Municipality", " Special Administrative Region")
-
-
 def province_label(province: object) -> str:
     """The one name a province goes by in a chart (the statistics' province rows, or a Province):
-    the Chinese name in full (新疆维吾尔自治区, never cut to 新疆维), or the English name without its
-    kind (Xinjiang Uygur, Inner Mongolia), so every label of a chart stays readable on a phone."""
-    english = getattr(province, "name_en", "") if (get_language() or "").startswith("en") else ""
-    if english:
-        return next((english.removesuffix(s) for s in ENGLISH_SUFFIXES if english.endswith(s)), english)
-    return str(getattr(province, "name_zh", ""))
+    its short name in the page's language (新疆 / Xinjiang), never cut short."""
+    return local_name(getattr(province, "short_name_zh", ""), getattr(province, "short_name_en", ""))
 
 
 def text_width(text: str, size: float = FONT) -> float:

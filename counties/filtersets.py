@@ -22,7 +22,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors, statistics
+from . import naming, selectors, statistics
 from .models import (
     FIRST_DIVISION_YEAR,
     FIRST_PROGRAMME_YEAR,
@@ -219,7 +219,7 @@ class UnitFilterSet(django_filters.FilterSet):
     )
     in_use = BooleanFilter(method="filter_in_use", label=_("code in use today"))
     code = django_filters.CharFilter(method="filter_code", label=_("code; an old code also finds its successor"), **code_filter_field())
-    q = django_filters.CharFilter(method="filter_q", label=_("code, Chinese name or pinyin"), max_length=50)
+    q = django_filters.CharFilter(method="filter_q", label=_("code, Chinese name, pinyin or English name"), max_length=50)
     updated_since = UpdatedSinceFilter()
     ordering = OrderingFilter(
         fields=(
@@ -276,9 +276,23 @@ class UnitFilterSet(django_filters.FilterSet):
             return qs
         if value.isdigit():
             return qs.filter(code_matches(value, prefix=True))
-        squeezed = value.replace(" ", "").replace("'", "").lower()
-        qs = qs.annotate(_pinyin=Replace(Replace(Lower("name_pinyin"), Value(" "), Value("")), Value("'"), Value("")))
-        return qs.filter(Q(name_zh__contains=value) | Q(other_names__contains=value) | Q(_pinyin__contains=squeezed))
+        # Romanised names are compared as naming.search_key folds them: 'Wǔ dū', 'wu du' and 'WUDU'
+        # all find 武都区 (Wudu Qu), "Xi'an" and 'xian' 西安市, 'korla' 库尔勒市 (Korla City).
+        key = naming.search_key(value)
+        romanised = Q(name_zh__contains=value) | Q(other_names__contains=value)
+        if key:
+            qs = qs.annotate(_pinyin_key=_folded("name_pinyin"), _english_key=_folded("name_en"))
+            romanised |= Q(_pinyin_key__contains=key) | Q(_english_key__contains=key)
+        return qs.filter(romanised)
+
+
+def _folded(field: str) -> Any:
+    """`field` lower-cased without the characters naming.search_key drops, and ü as u, in SQL
+    (the stored romanisations carry no tone marks; ü is the one letter outside ASCII)."""
+    expression: Any = Lower(field)
+    for character in (*sorted(naming.SEARCH_IGNORED), "ü"):
+        expression = Replace(expression, Value(character), Value("u" if character == "ü" else ""))
+    return Replace(expression, Value("v"), Value("u"))
 
 
 class BatchFilterSet(django_filters.FilterSet):

@@ -25,6 +25,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -185,6 +186,18 @@ class Province(TimeStamped):
     name_zh = models.CharField(_("Chinese name"), max_length=32, validators=[no_control_characters])
     name_pinyin = models.CharField(_("pinyin"), max_length=64, validators=[no_control_characters])
     name_en = models.CharField(_("English name"), max_length=96, validators=[no_control_characters])
+    short_name_zh = models.CharField(
+        _("short Chinese name"),
+        max_length=8,
+        validators=[no_control_characters],
+        help_text=_("For tables and chart labels: 新疆 for 新疆维吾尔自治区."),
+    )
+    short_name_en = models.CharField(
+        _("short English name"),
+        max_length=32,
+        validators=[no_control_characters],
+        help_text=_("For tables and chart labels: Xinjiang for Xinjiang Uygur Autonomous Region."),
+    )
 
     history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
@@ -198,6 +211,16 @@ class Province(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.name_zh} ({self.code})"
+
+    @property
+    def short_name(self) -> str:
+        """The short name in the language of the request (新疆 / Xinjiang), for tables and charts."""
+        return local_name(self.short_name_zh, self.short_name_en)
+
+
+def local_name(name_zh: str, name_en: str) -> str:
+    """The English name on English pages, the Chinese one otherwise (and when there is no English)."""
+    return name_en if name_en and (get_language() or "").startswith("en") else name_zh
 
 
 class Prefecture(TimeStamped):

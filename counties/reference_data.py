@@ -274,7 +274,9 @@ def _sync(
             else:  # someone changed it since (or it predates snapshots): theirs stands
                 count.kept.append(f"{label} {_describe(row_key)}: {name} is {current[name]!r}, the reference data says {value!r}")
         if diff:
-            to_update.append(model(pk=current["pk"], **diff))
+            # bulk_update writes every field that changed in any row, so each object carries the
+            # record's current values for the rest (a field left unset would be written as its default).
+            to_update.append(model(pk=current["pk"], **{name: current[name] for name in fields} | diff))
             changed_fields.update(diff)
             count.updated += 1
         else:
@@ -464,7 +466,7 @@ class Loader:
             if code in self.units:
                 raise row.error(f"code {code} appears twice")
             province = row.code("province_code")
-            if province not in naming.PROVINCE_NAMES_EN:
+            if province not in naming.PROVINCE_NAMES_EN or province not in naming.PROVINCE_SHORT_NAMES:
                 raise row.error(f"unknown province code {province}")
             self.provinces[province] = row.required("province_name")
             prefecture = row.code("prefecture_code", blank=True)
@@ -741,8 +743,10 @@ class Loader:
                 {
                     "code": c,
                     "name_zh": n,
-                    "name_pinyin": naming.pinyin_word(naming.split_suffix(n)[0]),
+                    "name_pinyin": naming.pinyin_word(naming.PROVINCE_SHORT_NAMES[c][0]),
                     "name_en": naming.PROVINCE_NAMES_EN[c],
+                    "short_name_zh": naming.PROVINCE_SHORT_NAMES[c][0],
+                    "short_name_en": naming.PROVINCE_SHORT_NAMES[c][1],
                 }
                 for c, n in sorted(self.provinces.items())
             ],

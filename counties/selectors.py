@@ -13,7 +13,17 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from . import statistics
-from .models import Designation, DesignationStatus, FundingAllocation, PovertyStatus, Province, Unit, UnitSuccession, UnitType
+from .models import (
+    Designation,
+    DesignationStatus,
+    FundingAllocation,
+    PovertyStatus,
+    Province,
+    Unit,
+    UnitSuccession,
+    UnitType,
+    local_name,
+)
 from .places import place_resolver
 
 # What the county list shows: the demonstration counties (designated places, the home page's
@@ -73,7 +83,8 @@ def unit_facets(units: QuerySet[Unit], others: dict[str, QuerySet[Unit]] | None 
         return {pk for pk, _, _ in rows(name)}
 
     province_counts = Counter(province for _, province, _ in rows("province"))
-    provinces = Province.objects.filter(pk__in=province_counts.keys()).order_by("code").values_list("pk", "code", "name_zh")
+    provinces = Province.objects.filter(pk__in=province_counts.keys()).order_by("code")
+    provinces = provinces.values_list("pk", "code", "short_name_zh", "short_name_en")
     poverty = pks("poverty") & index.poverty_exits.keys()
     exit_pks = pks("exit_year") & index.poverty_exits.keys()
     exit_counts = Counter(year for pk in exit_pks for year in index.poverty_exits[pk] if year)
@@ -84,7 +95,8 @@ def unit_facets(units: QuerySet[Unit], others: dict[str, QuerySet[Unit]] | None 
     return {
         # Most units first, as a reader scans for the big ones; the code breaks ties.
         "province": sorted(
-            (Facet("province", code, name, province_counts[pk]) for pk, code, name in provinces), key=lambda f: (-f.count, f.value)
+            (Facet("province", code, local_name(zh, en), province_counts[pk]) for pk, code, zh, en in provinces),
+            key=lambda f: (-f.count, f.value),
         ),
         "batch_year": [Facet("batch_year", str(year), str(year), len(year_pks & index.in_years([year]))) for year in years],
         "poverty": [

@@ -51,6 +51,7 @@ from .models import (
     Province,
     SourceKind,
     Unit,
+    local_name,
 )
 from .places import PlaceResolver, place_resolver
 from .services import data_change_pending, data_version
@@ -390,6 +391,8 @@ class ProvinceCoverage:
     code: str
     name_zh: str
     name_en: str
+    short_name_zh: str
+    short_name_en: str
     county_level_units: int
     poverty_counties: int
     batch_entries: int
@@ -401,6 +404,11 @@ class ProvinceCoverage:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def short_name(self) -> str:
+        """新疆 on Chinese pages, Xinjiang on English ones (chart labels, narrow columns)."""
+        return local_name(self.short_name_zh, self.short_name_en)
 
 
 def province_table(as_of: int | None = None) -> list[ProvinceCoverage]:
@@ -435,6 +443,8 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
                 code=province.code,
                 name_zh=province.name_zh,
                 name_en=province.name_en,
+                short_name_zh=province.short_name_zh,
+                short_name_en=province.short_name_en,
                 county_level_units=units[pk],
                 poverty_counties=poverty[pk],
                 batch_entries=batch_entries[pk],

@@ -7,21 +7,21 @@ from __future__ import annotations
 from html import escape
 
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import charts
+from .models import local_name
 from .targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED, STATUS_LABELS, IndicatorSeries, NationalPoint
 
 STATUS_COLOURS = {MET: "#2e7d32", MISSED: "#c0392b", NOT_APPLICABLE: "#0b4f8a", NOT_REPORTED: "#9e9e9e"}
 
 
 def indicator_name(indicator: object) -> str:
-    return indicator.name_en if (get_language() or "").startswith("en") else indicator.name_zh  # type: ignore[attr-defined]
+    return local_name(indicator.name_zh, indicator.name_en)  # type: ignore[attr-defined]
 
 
 def indicator_unit(indicator: object) -> str:
-    return indicator.unit_en if (get_language() or "").startswith("en") else indicator.unit_zh  # type: ignore[attr-defined]
+    return local_name(indicator.unit_zh, indicator.unit_en)  # type: ignore[attr-defined]
 
 
 def indicator_chart(series: IndicatorSeries) -> SafeString:

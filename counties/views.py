@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 from . import charts, selectors, statistics, tables, targets, targets_charts
 from .api.exceptions import API_PREFIX, error_response
 from .filtersets import AsOfForm, StrictBooleanField, UnitFilterSet, api_query
-from .models import Batch, Designation, Province, Unit
+from .models import Batch, Designation, Province, Unit, local_name
 from .templatetags.registry import money_scale
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -97,7 +97,7 @@ def _query(params: QueryDict, **changes: str | None) -> str:
 
 def _chips(params: QueryDict, provinces: list[Province], facets: dict[str, list[selectors.Facet]]) -> list[dict[str, str]]:
     """The filters in force, each as a chip whose link removes that filter only."""
-    names = {p.code: p.name_zh for p in provinces}
+    names = {p.code: local_name(p.name_zh, p.name_en) for p in provinces}
     labels = {(f.name, f.value): f.label for items in facets.values() for f in items}
     chips = []
     for name, title in CHIP_LABELS.items():

@@ -17,6 +17,8 @@ class ProvinceFactory(factory.django.DjangoModelFactory):
     name_zh = "测试省"
     name_pinyin = "Ceshi"
     name_en = "Test Province"
+    short_name_zh = "测试"
+    short_name_en = "Test"
 
 
 class PrefectureFactory(factory.django.DjangoModelFactory):

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -45,6 +46,23 @@ def test_details(client):
     assert get(client, f"batches/{batch.pk}/").json()["planned_size"] == 240
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     assert get(client, f"designations/{designation.pk}/").json()["source_kind"] == "secondary"
+
+
+def test_province_and_prefecture_objects_carry_english_and_short_names(client):
+    korla = get(client, "counties/652801/").json()
+    assert (korla["name_pinyin"], korla["name_en"]) == ("Ku'erle Shi", "Korla City")
+    assert korla["province"] == {
+        "code": "650000",
+        "name_zh": "新疆维吾尔自治区",
+        "name_en": "Xinjiang Uygur Autonomous Region",
+        "short_name_zh": "新疆",
+        "short_name_en": "Xinjiang",
+    }
+    assert korla["prefecture"] == {"code": "652800", "name_zh": "巴音郭楞蒙古自治州", "name_en": "Bayingolin Mongol Autonomous Prefecture"}
+    province = get(client, "provinces/450000/").json()
+    assert (province["short_name_zh"], province["short_name_en"], province["name_pinyin"]) == ("广西", "Guangxi", "Guangxi")
+    row = next(p for p in get(client, "stats/provinces/").json() if p["code"] == "640000")
+    assert (row["short_name_zh"], row["short_name_en"]) == ("宁夏", "Ningxia")
 
 
 def test_old_code_detail_finds_the_retired_unit_and_what_it_became(client):
@@ -149,6 +167,28 @@ def test_code_filter_returns_the_unit_and_its_successor(client):
 @pytest.mark.parametrize("q", ["xuanhua", "Xuanhua Qu", "宣化", "130705"])
 def test_search_by_pinyin_chinese_or_code(client, q):
     assert "130705" in keys(client, f"q={q}")
+
+
+@pytest.mark.parametrize(
+    ("q", "code"),
+    [
+        ("wudu", "621202"),  # 武都区, once generated as "Wudou"
+        ("Wǔdū", "621202"),
+        ("wu du", "621202"),
+        ("WUDU QU", "621202"),
+        ("Xi'an", "220403"),  # 西安区 (Liaoyuan)
+        ("xian qu", "220403"),
+        ("kuerle", "652801"),  # 库尔勒市: its pinyin, Ku'erle Shi
+        ("Kù'ěrlè", "652801"),
+        ("korla", "652801"),  # and its English name, Korla City
+        ("wushi", "652927"),
+        ("Atushi", "653001"),
+        ("artux", "653001"),
+        ("lvchun", "532531"),  # 绿春县, Lüchun
+    ],
+)
+def test_search_tolerates_tones_apostrophes_spaces_and_case(client, q, code):
+    assert code in keys(client, f"q={quote(q)}")
 
 
 def test_search_by_old_code_finds_the_successor(client):

@@ -117,6 +117,7 @@ def test_bad_filter_value_is_reported_not_a_500(client):
         ("", 12),
         ("province=130000", 12 + 1 + 2),  # + the province facet without it: scope list token, rows
         ("scope=all&q=xuanhua&ordering=-first_year", 12 - 1),
+        ("scope=all&q=W%C7%94%20d%C5%AB", 12 - 1),  # Wǔ dū: the folding happens in the one query
         # + the poverty facet without poverty (batch-year token, rows) and the batch-year facet
         # without batch_year (poverty token, rows)
         ("scope=all&poverty=true&batch_year=2016-2018", 12 - 1 + 2 + 2 + 2),
@@ -158,6 +159,35 @@ def test_county_page(client, django_assert_max_num_queries):
     assert "宣化县 (130721)" in page  # designated under its old code, shown on the place's page
     assert "名单所列名称：宣化县" in page  # the poverty status listed under the old unit
     assert "示意数据" in page
+
+
+def test_english_pages_name_provinces_and_prefectures_in_english(client):
+    county = html(client.get("/en/counties/652801/"))
+    assert "Korla City" in county  # 库尔勒市: its official romanisation, not "Ku'erlei"
+    assert '<a href="/en/provinces/650000/">Xinjiang Uygur Autonomous Region</a> › Bayingolin Mongol Autonomous Prefecture' in county
+    assert '巴音郭楞蒙古自治州 <span class="romanised" lang="en">Bayingolin Mongol Autonomous Prefecture</span>' in county
+    assert "库尔勒市, Xinjiang Uygur Autonomous Region (652801): code history" in county  # the meta description
+    chinese = html(client.get("/counties/652801/"))
+    assert '<a href="/provinces/650000/">新疆维吾尔自治区</a> › 巴音郭楞蒙古自治州' in chinese and "Bayingolin" not in chinese
+    batch = html(client.get("/en/batches/2016/"))
+    assert "<td>Xinjiang</td>" in batch and "<td>新疆维吾尔自治区</td>" not in batch
+    assert "<td>新疆</td>" in html(client.get("/batches/2016/"))
+    listed = html(client.get("/en/counties/?province=650000"))
+    assert '<option value="650000" selected>Xinjiang</option>' in listed and '<td data-label="Province">Xinjiang</td>' in listed
+    assert "<title>Xinjiang Uygur Autonomous Region" in html(client.get("/en/provinces/650000/"))
+
+
+def test_province_chart_labels_are_whole_short_names_in_the_page_language(client):
+    # Each bar's <title> carries its label (the axis may show only some of them).
+    chinese = html(client.get("/statistics/"))
+    english = html(client.get("/en/statistics/"))
+    for short in ("新疆", "广西", "宁夏", "内蒙古", "西藏"):
+        assert f"<title>{short} · " in chinese
+    for cut in ("新疆维", "广西壮", "宁夏回"):  # the labels were cut to three characters
+        assert f"<title>{cut} · " not in chinese and f">{cut}</text>" not in chinese
+    for short in ("Xinjiang", "Guangxi", "Ningxia", "Inner Mongolia", "Tibet"):
+        assert f"<title>{short} · " in english
+    assert "<title>新疆 · " not in english
 
 
 def test_old_code_redirects_to_the_unit_page_which_says_how_the_code_changed(client):
@@ -283,7 +313,7 @@ def test_statistics_province_chart_labels_every_province_sorted(client):
     chart = chart[: chart.index("</svg>")]
     rows = [p for p in statistics.province_table(2018) if p.demonstration_counties]
     rows.sort(key=lambda p: (-p.demonstration_counties, p.code))
-    labels = [f'text-anchor="end" fill="#333">{p.name_zh}</text>' for p in rows]
+    labels = [f'text-anchor="end" fill="#333">{p.short_name_zh}</text>' for p in rows]
     assert all(label in chart for label in labels)  # every province, in full
     assert [chart.index(label) for label in labels] == sorted(chart.index(label) for label in labels)  # most first
     assert len({p.demonstration_counties for p in rows}) > 5  # a measure that differs between provinces
@@ -318,8 +348,8 @@ def test_county_list_chips_remove_one_filter_and_facets_keep_other_values(client
     # links to its removal.
     facet = page[page.index('id="facet-province"') :]
     facet = facet[: facet.index("</section>")]
-    assert '<a href="?batch_year=2016" aria-current="true" class="current">新疆维吾尔自治区' in facet
-    assert '<a href="?province=150000&amp;batch_year=2016">内蒙古自治区</a> <span class="count">20</span>' in facet
+    assert '<a href="?batch_year=2016" aria-current="true" class="current">新疆' in facet
+    assert '<a href="?province=150000&amp;batch_year=2016">内蒙古</a> <span class="count">20</span>' in facet
     # More than eight values: the rest behind a visible "show all".
     assert '<details class="facet-more">' in facet and "显示全部 22 项" in facet
     assert page.count('aria-current="true" class="current"') == 2

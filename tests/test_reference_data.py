@@ -122,6 +122,43 @@ def test_reload_keeps_a_checked_english_name():
     assert unit.name_en == "Hefeng County (checked)"
 
 
+def test_reload_corrects_generated_names_an_earlier_load_got_wrong_and_keeps_checked_ones():
+    """A database loaded before the readings were checked (乌什 'Wushen', 武都 'Wudou') is put
+    right by the next load, which the container runs on every start; a name staff checked stays."""
+    # One wrong in both names, one only in its pinyin, one only in its English name: the reload
+    # writes each only what changed (a field another row changed must not be blanked).
+    wrong = {
+        "652927": ("Wushen Xian", "Wushen County"),
+        "621202": ("Wudou Qu", "Wudu District"),
+        "652801": ("Ku'erle Shi", "Ku'erlei City"),
+    }
+    for code, (pinyin, english) in wrong.items():
+        models.Unit.objects.filter(code=code).update(name_pinyin=pinyin, name_en=english)
+        snapshot = models.ReferenceSnapshot.objects.get(model="counties.Unit", key=f'["{code}"]')
+        snapshot.values |= {"name_pinyin": pinyin, "name_en": english}  # as the earlier load wrote them
+        snapshot.save()
+    models.Unit.objects.filter(code="632822").update(name_en="Dulan (checked)", name_en_generated=False)
+    output = run_command("load_reference_data")
+    assert "county-level units: 0 created, 3 updated" in output
+    names = {
+        code: (p, e) for code, p, e in models.Unit.objects.filter(code__in=[*wrong, "632822"]).values_list("code", "name_pinyin", "name_en")
+    }
+    assert names == {
+        "652927": ("Wushi Xian", "Wushi County"),
+        "621202": ("Wudu Qu", "Wudu District"),
+        "652801": ("Ku'erle Shi", "Korla City"),
+        "632822": ("Dulan Xian", "Dulan (checked)"),
+    }
+    assert models.Unit.objects.get(code="652927").history.latest().history_change_reason == CHANGED_REASON
+
+
+def test_provinces_have_short_names():
+    short = dict(models.Province.objects.values_list("code", "short_name_zh"))
+    assert (short["650000"], short["450000"], short["640000"], short["150000"]) == ("新疆", "广西", "宁夏", "内蒙古")
+    assert models.Province.objects.get(code="150000").short_name_en == "Inner Mongolia"
+    assert models.Province.objects.get(code="650000").name_pinyin == "Xinjiang"
+
+
 def test_reload_keeps_a_value_changed_since_the_last_load_and_says_so():
     unit = models.Unit.objects.get(code="130705")
     unit.name_zh = "改过了"

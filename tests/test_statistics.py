@@ -21,7 +21,14 @@ pytestmark = pytest.mark.django_db
 
 def unit(code, name, *, province="990000", first_year=1983, last_year=None):
     province_obj, _ = models.Province.objects.get_or_create(
-        code=province, defaults={"name_zh": f"测试省{province[:2]}", "name_pinyin": "Ceshi", "name_en": "Test Province"}
+        code=province,
+        defaults={
+            "name_zh": f"测试省{province[:2]}",
+            "name_pinyin": "Ceshi",
+            "name_en": "Test Province",
+            "short_name_zh": f"测试{province[:2]}",
+            "short_name_en": f"Test {province[:2]}",
+        },
     )
     return models.Unit.objects.create(
         key=code,

@@ -46,7 +46,7 @@ class ModelValidatedSerializer(serializers.ModelSerializer):
 class ProvinceRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Province
-        fields = ["code", "name_zh", "name_en"]
+        fields = ["code", "name_zh", "name_en", "short_name_zh", "short_name_en"]
 
 
 class PrefectureRefSerializer(serializers.ModelSerializer):
@@ -58,7 +58,7 @@ class PrefectureRefSerializer(serializers.ModelSerializer):
 class ProvinceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Province
-        fields = ["code", "name_zh", "name_pinyin", "name_en", "updated_at"]
+        fields = ["code", "name_zh", "name_pinyin", "name_en", "short_name_zh", "short_name_en", "updated_at"]
 
 
 class SuccessionSerializer(serializers.ModelSerializer):
@@ -353,6 +353,8 @@ class ProvinceStatisticsSerializer(serializers.Serializer):
     code = serializers.CharField()
     name_zh = serializers.CharField()
     name_en = serializers.CharField()
+    short_name_zh = serializers.CharField()
+    short_name_en = serializers.CharField()
     county_level_units = serializers.IntegerField()
     poverty_counties = serializers.IntegerField()
     batch_entries = serializers.IntegerField()

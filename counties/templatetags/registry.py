@@ -14,6 +14,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
+from counties.models import local_name
+
 register = template.Library()
 
 YI = Decimal(100_000_000)
@@ -102,9 +104,20 @@ def unit_name(unit: object) -> SafeString:
 
 
 @register.filter
-def place_name(obj: object) -> SafeString:
-    """For objects carrying name_zh/name_en (provinces, statistics rows)."""
-    return unit_name(obj)
+def place_name(obj: object, form: str = "") -> SafeString:
+    """Provinces, prefectures and statistics rows (anything with name_zh/name_en):
+
+    - `place|place_name`: as unit_name, the Chinese name with the English one beside it on English pages;
+    - `place|place_name:"plain"`: the name in the page's language as plain text (titles, breadcrumbs, menus);
+    - `place|place_name:"short"`: the short name in the page's language (新疆 / Xinjiang) for narrow
+      columns, menus and chart labels; an object without one (a prefecture) gets its plain name.
+    """
+    name_zh, name_en = getattr(obj, "name_zh", ""), getattr(obj, "name_en", "")
+    if form == "short" and getattr(obj, "short_name_zh", ""):
+        name_zh, name_en = obj.short_name_zh, getattr(obj, "short_name_en", "")  # type: ignore[attr-defined]
+    elif form not in {"short", "plain"}:
+        return unit_name(obj)
+    return format_html("{}", local_name(name_zh, name_en))
 
 
 @register.simple_tag
