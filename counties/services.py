@@ -17,23 +17,21 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import data_token
 from .models import DataVersion, Designation, FundingAllocation, ImportRecord, SourceKind, Unit, UnitLineage, UnitSuccession
 from .permissions import EVERYWHERE, WriteScope, record_province_id, stored_province_id, write_scope
 
 # -- the data version ---------------------------------------------------------------------------
 
 
-def data_version() -> str:
-    """The current data token (see DataVersion); "initial" before any change was recorded."""
-    return DataVersion.objects.filter(pk=1).values_list("token", flat=True).first() or "initial"
-
-
 def _write_new_token() -> None:
     # Runs after the commit, in autocommit: one short UPDATE, so the single row is never held
-    # locked for the length of a long import.
-    token = uuid.uuid4().hex
-    if not DataVersion.objects.filter(pk=1).update(token=token, changed_at=timezone.now()):
+    # locked for the length of a long import. Then the shared cache's copy of the token, so every
+    # instance sees the change before this request returns (counties.data_token).
+    token, now = uuid.uuid4().hex, timezone.now()
+    if not DataVersion.objects.filter(pk=1).update(token=token, changed_at=now):
         DataVersion.objects.get_or_create(pk=1, defaults={"token": token})
+    data_token.publish(data_token.stored_state())
 
 
 def mark_data_changed() -> None:

@@ -41,6 +41,7 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
+from .data_token import current_state
 from .models import (
     FIRST_PROGRAMME_YEAR,
     Batch,
@@ -54,7 +55,7 @@ from .models import (
     local_name,
 )
 from .places import PlaceResolver, place_resolver
-from .services import data_change_pending, data_version
+from .services import data_change_pending
 
 CACHE_SECONDS = 24 * 60 * 60
 FIRST_YEAR = FIRST_PROGRAMME_YEAR
@@ -70,7 +71,7 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args: Any) -> T:
         if data_change_pending():
             return function(*args)  # inside a write that is not committed yet: never cached
-        key = f"statistics:{data_version()}:{function.__name__}:{':'.join(map(str, args))}"
+        key = f"statistics:{current_state().token}:{function.__name__}:{':'.join(map(str, args))}"
         value = cache.get(key)
         if value is None:
             value = function(*args)

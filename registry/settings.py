@@ -87,6 +87,9 @@ MIDDLEWARE = [
     "counties.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Anonymous reads are answered here from the response cache, before the costly layers below
+    # (the ones above only add headers, so cached answers get them too). See counties.http_cache.
+    "counties.http_cache.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "counties.api.middleware.ApiLanguageMiddleware",
@@ -97,7 +100,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
-    "counties.api.middleware.ApiConditionalGetMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -150,7 +152,7 @@ def cache_from_url(url: str, name: str = "CACHE_URL") -> dict:
         except ValueError:
             raise ImproperlyConfigured(f"{name} has a port that is not a number") from None
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "registry.redis_cache.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "registry",
             # A Redis that stops answering fails a request within seconds instead of hanging a worker.
@@ -164,6 +166,19 @@ def cache_from_url(url: str, name: str = "CACHE_URL") -> dict:
 
 
 CACHES = {"default": cache_from_url(env.str("CACHE_URL", default="locmemcache://registry"))}
+
+# HTTP caching (counties.http_cache). Every anonymous read (pages, API, exports, sitemap) carries
+# `Cache-Control: public, max-age=CACHE_MAX_AGE` and a strong ETag: a proxy or CDN in front may
+# serve it for that many seconds after an edit, so keep it short. With RESPONSE_CACHE on, the
+# answers themselves are kept in the default cache, keyed by the data token (never stale), for at
+# most RESPONSE_CACHE_SECONDS (that only bounds the memory they take).
+CACHE_MAX_AGE = _env_int("CACHE_MAX_AGE", 60)
+RESPONSE_CACHE = _env_bool("RESPONSE_CACHE", True)
+RESPONSE_CACHE_SECONDS = _env_int("RESPONSE_CACHE_SECONDS", 3600)
+if CACHE_MAX_AGE < 0:
+    raise ImproperlyConfigured(f"CACHE_MAX_AGE must be 0 or more seconds, got {CACHE_MAX_AGE}")
+if RESPONSE_CACHE_SECONDS < 1:
+    raise ImproperlyConfigured(f"RESPONSE_CACHE_SECONDS must be a positive number of seconds, got {RESPONSE_CACHE_SECONDS}")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # URL fields in forms assume https:// when typed without a scheme (Django 6's default).
@@ -183,6 +198,15 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Between choosing a file and confirming it the upload is kept server-side (the preview, the kept
+# file). Another instance may answer the confirmation, so with a shared cache (Redis) the file is
+# kept there; otherwise in the temporary folder, which the workers of one machine share (a
+# per-process locmem cache would lose it between workers).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = (
+    "import_export.tmp_storages.CacheStorage"
+    if CACHES["default"]["BACKEND"] == "registry.redis_cache.RedisCache"
+    else "import_export.tmp_storages.TempFolderStorage"
+)
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 AUTH_PASSWORD_VALIDATORS = [

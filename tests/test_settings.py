@@ -71,3 +71,13 @@ def test_locale_and_time_zone():
     assert [code for code, _ in settings.LANGUAGES] == ["zh-hans", "en"]
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert settings.USE_TZ is True
+
+
+def test_an_upload_awaiting_confirmation_is_kept_where_every_instance_finds_it():
+    """With Redis the kept import file is in the shared cache (another instance may confirm it);
+    with a per-process cache it is in the temporary folder the workers of one machine share."""
+    code = "from django.conf import settings; print(settings.IMPORT_EXPORT_TMP_STORAGE_CLASS)"
+    shared = manage("shell", "-c", code, DEBUG="1", CACHE_URL="redis://127.0.0.1:6379/0")
+    local = manage("shell", "-c", code, DEBUG="1", CACHE_URL="locmemcache://here")
+    assert shared.stdout.split()[-1] == "import_export.tmp_storages.CacheStorage", shared.stderr
+    assert local.stdout.split()[-1] == "import_export.tmp_storages.TempFolderStorage", local.stderr

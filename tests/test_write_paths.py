@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from counties import models, statistics
+from counties.data_token import data_version
 from counties.imports import RESOURCES, DesignationResource, template_rows
 from counties.roles import PROVINCIAL_EDITORS
-from counties.services import data_version
 
 from .conftest import run_command
 from .factories import FundingAllocationFactory

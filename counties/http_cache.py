@@ -1,0 +1,205 @@
+"""HTTP caching of reads, one mechanism for the pages and the API.
+
+`PublicCacheMiddleware` sits right after the middleware that only add headers (security, CSP,
+Permissions-Policy, CORS) and before sessions, language, CSRF, authentication, messages, history and
+axes. For every GET or HEAD outside the admin it derives a *variant* from what changes the bytes of
+the answer (scheme, host, path and query; for the API also the representation headers Accept and
+the language), the running code, and the data token (counties.data_token). From that:
+
+- a strong ETag and Last-Modified: a matching conditional GET is answered 304 before any work;
+- anonymous answers are `Cache-Control: public, max-age=CACHE_MAX_AGE`, so a proxy or CDN may keep
+  them; answers to a request carrying credentials (Authorization, a session or any other cookie
+  but the CSRF and language ones), and any answer that sets a cookie or varies on something the
+  variant does not hold, are `private` and never kept;
+- with RESPONSE_CACHE on, an anonymous 200 is kept in the default cache, and the next anonymous
+  request for the same variant is answered from it without the rest of the stack. The entry records
+  the token it was made under and is only served while that token is current, so an edit through
+  any door (every one calls services.mark_data_changed) is seen at once. The security headers are
+  added afresh by the middleware outside this one; the API's anonymous rate limit counts a cached
+  answer in the same counter as the view's throttle, and once it is reached the request goes on to
+  the view, which answers 429 with Retry-After.
+
+A 304 is answered before the throttles, as before (a conditional request costs no work).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache as memoize
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+
+from .api.middleware import API_PREFIX, api_language
+from .api.throttling import AnonThrottle
+from .data_token import current_state_and, pinned
+from .services import data_change_pending
+
+# Never cached, never given a public ETag: the admin in every language, the health check (it must
+# reach the database), the language switch.
+PRIVATE_PATHS = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)?/)?admin/|^/healthz$|^/i18n/")
+# The cookies an anonymous visitor may carry: neither changes a cached answer (the API's language,
+# which the cookie may choose, is part of its variant).
+ANONYMOUS_COOKIES = frozenset({settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME})
+# Vary headers the variant accounts for: the API's Accept and language; a page's language is in its
+# path (an unprefixed page is always in LANGUAGE_CODE, whatever Accept-Language says).
+API_VARY = frozenset({"accept", "accept-language"})
+PAGE_VARY = frozenset({"accept-language"})
+# A larger answer (a whole-registry export) is still served, just not kept in the cache.
+MAX_ENTRY_BYTES = 8 * 1024 * 1024
+ENTRY_PREFIX = "response:"
+
+
+class PublicCacheMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method not in ("GET", "HEAD") or PRIVATE_PATHS.match(request.path):
+            return self.get_response(request)
+        api = request.path.startswith(API_PREFIX)
+        anonymous = not carries_credentials(request)
+        if not anonymous and not api:
+            # Pages for a signed-in user may show what only they see: no ETag, kept by nobody.
+            return keep_private(self.get_response(request))
+        variant = request_variant(request, api)
+        use_cache = anonymous and settings.RESPONSE_CACHE and not data_change_pending()
+        keys = []
+        if use_cache:
+            entry_key = ENTRY_PREFIX + hashlib.sha256(variant.encode()).hexdigest()
+            keys.append(entry_key)
+            if api:  # the rate limit's counter, read in the same round trip
+                throttle = AnonThrottle()
+                throttle_key = throttle.get_cache_key(request, None)
+                keys += [throttle_key] if throttle_key else []
+        try:
+            state, found = current_state_and(*keys)
+        except DatabaseError:
+            # The database is down: the stack below answers that, in the request's language (503).
+            return self.get_response(request)
+        # An authenticated API client gets its own ETags (the data is the same, the answer may not be).
+        etag = strong_etag(f"{state.token}|{variant}|{'' if anonymous else 'private'}")
+        last_modified = whole_second_after(state.changed_at) if state.changed_at else None
+        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if not_modified is not None:
+            not_modified["ETag"] = etag
+            return cache_headers(not_modified, anonymous)
+        entry = found.get(entry_key) if use_cache else None
+        if entry is not None and entry[0] == state.token:
+            _token, throttled, headers, content = entry
+            if not throttled or (api and throttle.allow_prefetched(request, found.get(throttle_key))):
+                return replay(request, headers, content)
+            # Over the limit: the view's throttle answers 429 (and does not count it again).
+        with pinned(state):
+            response = self.get_response(request)
+        if response.status_code != 200:
+            return response
+        public = anonymous and cacheable(response, API_VARY if api else PAGE_VARY)
+        if public or api:
+            if not response.has_header("ETag"):  # a record's own ETag (counties.api.preconditions) stands
+                response["ETag"] = etag
+            # Not before that second is over: a second change within it would carry the same date.
+            if last_modified is not None and last_modified <= timezone.now().timestamp():
+                response["Last-Modified"] = http_date(last_modified)
+        if not public:
+            return keep_private(response)
+        cache_headers(response, anonymous=True)
+        if use_cache and request.method == "GET" and len(response.content) <= MAX_ENTRY_BYTES:
+            entry = (state.token, counts_as_throttled(response), list(response.items()), response.content)
+            cache.set(entry_key, entry, settings.RESPONSE_CACHE_SECONDS)
+        return response
+
+
+def carries_credentials(request: HttpRequest) -> bool:
+    """Whether the request may be answered differently for who sent it: an Authorization header
+    (API token), a session, or any cookie but the CSRF and language ones (e.g. pending messages)."""
+    if "HTTP_AUTHORIZATION" in request.META:
+        return True
+    return "HTTP_COOKIE" in request.META and not ANONYMOUS_COOKIES.issuperset(request.COOKIES)
+
+
+def request_variant(request: HttpRequest, api: bool) -> str:
+    """Everything that changes the bytes of an answer, but the data: the running code, scheme,
+    host, path and query, and for the API its representation headers."""
+    parts = [code_fingerprint(), request.scheme, request.get_host(), request.get_full_path()]
+    if api:
+        parts += [request.headers.get("Accept", ""), api_language(request)]
+    return "|".join(parts)
+
+
+def strong_etag(variant: str) -> str:
+    return f'"{hashlib.sha256(variant.encode()).hexdigest()[:32]}"'
+
+
+def whole_second_after(moment: datetime) -> int:
+    """Last-Modified for data changed at `moment`, safe with HTTP dates' whole seconds.
+
+    The data token (the ETag) changes with every edit; HTTP dates cannot tell two edits within one
+    second apart. So Last-Modified is the first whole second *after* the change, and it is only
+    sent once that second has begun: every edit made before a client read the data is then
+    strictly earlier than the date it holds, every edit after is not, and an If-Modified-Since
+    built from it (or from the response's Date) can never produce a 304 that hides a change.
+    """
+    return math.floor(moment.timestamp()) + 1
+
+
+def cacheable(response: HttpResponseBase, understood_vary: frozenset[str]) -> bool:
+    """A response that is the same for every anonymous visitor asking for the same variant."""
+    if response.streaming or response.cookies:
+        return False
+    if response.has_header("Cache-Control"):  # the view decided (never_cache and the like)
+        return False
+    vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
+    return vary <= understood_vary
+
+
+def counts_as_throttled(response: HttpResponseBase) -> bool:
+    """Whether the view that made `response` counts anonymous requests (DRF views do)."""
+    view = getattr(response, "renderer_context", {}).get("view")
+    return view is not None and any(isinstance(throttle, AnonThrottle) for throttle in view.get_throttles())
+
+
+def cache_headers(response: HttpResponseBase, anonymous: bool) -> HttpResponseBase:
+    if anonymous:
+        patch_cache_control(response, public=True, max_age=settings.CACHE_MAX_AGE)
+        return response
+    return keep_private(response)
+
+
+def keep_private(response: HttpResponseBase) -> HttpResponseBase:
+    """For the client only: a proxy or CDN must not keep it (the view's own Cache-Control stands)."""
+    if not response.has_header("Cache-Control"):
+        patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+def replay(request: HttpRequest, headers: list[tuple[str, str]], content: bytes) -> HttpResponseBase:
+    response = HttpResponse(b"" if request.method == "HEAD" else content, headers=dict(headers))
+    etag = response.get("ETag")
+    # The entry may hold a record's own ETag (API details), which the variant's does not match.
+    return get_conditional_response(request, etag=etag, response=response) or response
+
+
+@memoize
+def code_fingerprint() -> str:
+    """A digest of the code, templates, translations and static files this process serves: an
+    entry (and an ETag) made by one release is never served by another, even with the same data."""
+    base = Path(settings.BASE_DIR)
+    digest = hashlib.sha256()
+    roots = [base / "counties", base / "registry", base / "templates", base / "locale", base / "static"]
+    files = sorted(p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file() and p.suffix != ".pyc")
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    for path in [*files, manifest] if manifest.is_file() else files:
+        digest.update(str(path.relative_to(base) if path.is_relative_to(base) else path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
