@@ -21,9 +21,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import naming, statistics
+from . import naming, selectors, statistics
 from .models import (
     FIRST_DIVISION_YEAR,
+    FIRST_PROGRAMME_YEAR,
     KEY_PATTERN,
     LAST_PLAUSIBLE_YEAR,
     Batch,
@@ -183,6 +184,41 @@ class OrderingFilter(django_filters.OrderingFilter):
             for name in ordering
         ]
         return ordered.order_by(*expressions, "pk")
+
+
+class AsOfForm(forms.Form):
+    """The statistics page's year-end: a whole year from the programme's first to the latest year
+    with a batch (no value: the latest). A bad value is an error naming it, never a silent default."""
+
+    as_of = forms.IntegerField(required=False, error_messages={"invalid": _("Enter the year as four digits, such as 2018.")})
+
+    def __init__(self, data: Any, *, latest: int) -> None:
+        super().__init__(data)
+        self.latest = latest
+
+    def clean_as_of(self) -> int:
+        value = self.cleaned_data.get("as_of")
+        if value is None:
+            return self.latest
+        if not FIRST_PROGRAMME_YEAR <= value <= self.latest:
+            raise ValidationError(
+                _("There are figures for the end of %(first)s to the end of %(latest)s (the latest year with a batch), not %(year)s."),
+                code="range",
+                params={"first": FIRST_PROGRAMME_YEAR, "latest": self.latest, "year": value},
+            )
+        return value
+
+
+# The county list's scopes (selectors.SCOPES) as the API's filters: the same units, so the page's
+# JSON link shows what the page shows.
+SCOPE_FILTERS = {selectors.PLACES: {"designated": "true"}, selectors.UNITS: {"designated_unit": "true"}, selectors.ALL: {}}
+
+
+def api_query(params: Any, scope: str) -> dict[str, str]:
+    """The county list page's query as the API's (/api/v1/counties/): its filters and ordering,
+    with the page's scope turned into the filter that selects the same units."""
+    query = {name: params[name] for name in UnitFilterSet.base_filters if params.get(name)}
+    return query | SCOPE_FILTERS.get(scope, {})
 
 
 class UnitFilterSet(django_filters.FilterSet):

@@ -77,25 +77,47 @@ def units_in_order(pks: list[int]) -> list[Unit]:
     return [units[pk] for pk in pks]
 
 
-def unit_facets(rows: list[ListRow]) -> dict[str, list[Facet]]:
+def unit_facets(list_rows: list[ListRow], others: dict[str, QuerySet[Unit]] | None = None) -> dict[str, list[Facet]]:
     """Counts of the filtered units (`list_rows`) by province, batch year, poverty status, exit
-    year and type, under the same rules as the filters (one query, and the cached list index)."""
-    pks = {pk for pk, _, _ in rows}
+    year and type, under the same rules as the filters (one query, and the cached list index).
+
+    `others` gives, for a facet whose own filter is chosen, the units filtered by everything but
+    that filter (one more query each), so the facet keeps showing its other values with their
+    counts (choose 新疆, and the province facet still lists the other provinces)."""
+    others = others or {}
     index = statistics.list_index()
-    province_counts = Counter(province for _, province, _ in rows)
+    rows_of: dict[str, list[ListRow]] = {}
+
+    def rows(name: str) -> list[ListRow]:
+        if name not in others:
+            return list_rows
+        if name not in rows_of:
+            rows_of[name] = list(others[name].order_by().values_list("pk", "province_id", "unit_type"))
+        return rows_of[name]
+
+    def pks(name: str) -> set[int]:
+        return {pk for pk, _, _ in rows(name)}
+
+    province_counts = Counter(province for _, province, _ in rows("province"))
     provinces = Province.objects.filter(pk__in=province_counts.keys()).order_by("code")
     provinces = provinces.values_list("pk", "code", "short_name_zh", "short_name_en")
-    poverty = pks & index.poverty_exits.keys()
-    exit_counts = Counter(year for pk in poverty for year in index.poverty_exits[pk] if year)
+    poverty = pks("poverty") & index.poverty_exits.keys()
+    exit_pks = pks("exit_year") & index.poverty_exits.keys()
+    exit_counts = Counter(year for pk in exit_pks for year in index.poverty_exits[pk] if year)
     years = sorted(set(index.places_by_year) | set(index.units_by_year))
-    types = Counter(unit_type for _, _, unit_type in rows)
+    year_pks = pks("batch_year")
+    types = Counter(unit_type for _, _, unit_type in rows("type"))
     type_labels = dict(UnitType.choices)
     return {
-        "province": [Facet("province", code, local_name(zh, en), province_counts[pk]) for pk, code, zh, en in provinces],
-        "batch_year": [Facet("batch_year", str(year), str(year), len(pks & index.in_years([year]))) for year in years],
+        # Most units first, as a reader scans for the big ones; the code breaks ties.
+        "province": sorted(
+            (Facet("province", code, local_name(zh, en), province_counts[pk]) for pk, code, zh, en in provinces),
+            key=lambda f: (-f.count, f.value),
+        ),
+        "batch_year": [Facet("batch_year", str(year), str(year), len(year_pks & index.in_years([year]))) for year in years],
         "poverty": [
             Facet("poverty", "true", "poverty", len(poverty)),
-            Facet("poverty", "false", "other", len(pks) - len(poverty)),
+            Facet("poverty", "false", "other", len(pks("poverty")) - len(poverty)),
         ],
         "exit_year": [Facet("exit_year", str(year), str(year), n) for year, n in sorted(exit_counts.items())],
         "type": [
@@ -280,6 +302,18 @@ class Place:
     def includes_illustrative(self) -> bool:
         return any(d.is_illustrative for d in self.designations) or any(f.is_illustrative for f in self.funding)
 
+    def path_from(self, key: str) -> list[UnitSuccession]:
+        """The code changes that led from an earlier code of this place to the unit, in order
+        (130721 宣化县 → 130705 宣化区, 2016); empty when `key` is not an earlier code of it."""
+        primary = {s.predecessor_id: s for s in self.successions if s.is_primary and s.successor_id}
+        start = next((u for u in self.lineage if u.key == key and u.pk != self.unit.pk), None)
+        steps: list[UnitSuccession] = []
+        current = start.pk if start else None
+        while current in primary and len(steps) < len(self.lineage):
+            steps.append(primary[current])
+            current = primary[current].successor_id
+        return steps if current == self.unit.pk else []
+
 
 def place(unit: Unit) -> Place:
     """The unit and the units that became it (its earlier codes, units merged into it), with
@@ -289,7 +323,9 @@ def place(unit: Unit) -> Place:
         Unit.objects.filter(pk__in=lineage_ids).select_related("province", "prefecture"),
         key=lambda u: (u.first_year or 0, u.key),
     )
-    successions = list(UnitSuccession.objects.filter(predecessor__in=lineage_ids).select_related("predecessor", "successor"))
+    successions = list(
+        UnitSuccession.objects.filter(predecessor__in=lineage_ids).select_related("predecessor", "successor").order_by("year", "pk")
+    )
     designations = list(
         Designation.objects.filter(unit__in=lineage_ids).select_related("batch", "unit").order_by("batch__year", "batch__sequence", "pk")
     )

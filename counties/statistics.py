@@ -357,6 +357,13 @@ class BatchComposition:
     includes_illustrative: bool
     poverty_entry_ids: frozenset[int] = frozenset()
 
+    @property
+    def is_partial(self) -> bool:
+        """Known only in part: fewer entries than the published size, none of them illustrative and
+        the roster not complete (2021: 29 of 148). Its shares describe the known part only, so the
+        pages say "partial (29 of 148)" instead of a share."""
+        return bool(not self.roster_complete and not self.includes_illustrative and self.published_size and self.size < self.published_size)
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         del data["poverty_entry_ids"]

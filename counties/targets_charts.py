@@ -50,10 +50,7 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{group * 0.6:.1f}" height="{baseline - y:.1f}" '
                 f'fill="{STATUS_COLOURS[year.status]}"><title>{escape(label)}</title></rect>'
             )
-        parts.append(
-            f'<text x="{charts.LEFT + group * (i + 0.5):.1f}" y="{baseline + 14}" text-anchor="middle" font-size="11" '
-            f'fill="#333">{year.year}</text>'
-        )
+        parts.append(charts.x_label(charts.LEFT + group * (i + 0.5), str(year.year)))
     statuses = [s for s in (MET, MISSED, NOT_REPORTED, NOT_APPLICABLE) if any(y.status == s for y in series.years)]
     parts.append(charts._legend([], [(str(STATUS_LABELS[s]), STATUS_COLOURS[s]) for s in statuses]))
     title = f"{indicator_name(indicator)} ({indicator_unit(indicator)})"

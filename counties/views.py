@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import sys
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from . import charts, selectors, statistics, tables, targets, targets_charts
 from .api.exceptions import API_PREFIX, error_response
-from .filtersets import UnitFilterSet
-from .models import Batch, Designation, Province, Unit
+from .filtersets import AsOfForm, StrictBooleanField, UnitFilterSet, api_query
+from .models import Batch, Designation, Province, Unit, local_name
+from .templatetags.registry import money_scale
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -57,6 +59,97 @@ def _list_context(request: HttpRequest) -> tuple[Any, str, UnitFilterSet]:
     return filterset.qs if filterset.is_valid() else Unit.objects.none(), scope, filterset
 
 
+# The county list's facets, in the order shown, and how many values a facet shows before "show all".
+FACETS = {
+    "province": _lazy("Province"),
+    "batch_year": _lazy("Batch year"),
+    "poverty": _lazy("Poverty county"),
+    "exit_year": _lazy("Exit year"),
+    "type": _lazy("Type"),
+}
+FACET_SHOWN = 8
+# Filters that can be chosen on the page or come in a link, with the name a chip gives them.
+CHIP_LABELS = {
+    **FACETS,
+    "q": _lazy("Search"),
+    "prefecture": _lazy("Prefecture (code)"),
+    "code": _lazy("Code"),
+    "designated": _lazy("Demonstration county"),
+    "designated_unit": _lazy("Designated under its own code"),
+    "in_use": _lazy("Code in use"),
+    "updated_since": _lazy("Updated since"),
+}
+# Sortable columns: the column and the ordering parameter (UnitFilterSet's whitelist) it sorts by.
+SORTABLE = {"code": "code", "name": "pinyin", "province": "province"}
+
+
+def _query(params: QueryDict, **changes: str | None) -> str:
+    """`params` as a query string with `changes` applied (None removes), always leaving page 1."""
+    query = params.copy()
+    query.pop("page", None)
+    for name, value in changes.items():
+        if value is None:
+            query.pop(name, None)
+        else:
+            query[name] = value
+    return "?" + query.urlencode()
+
+
+def _chips(params: QueryDict, provinces: list[Province], facets: dict[str, list[selectors.Facet]]) -> list[dict[str, str]]:
+    """The filters in force, each as a chip whose link removes that filter only."""
+    names = {p.code: local_name(p.name_zh, p.name_en) for p in provinces}
+    labels = {(f.name, f.value): f.label for items in facets.values() for f in items}
+    chips = []
+    for name, title in CHIP_LABELS.items():
+        value = params.get(name, "")
+        if not value:
+            continue
+        if name == "province":
+            shown = names.get(value, value)
+        elif name in ("poverty", "designated", "designated_unit", "in_use"):
+            answer = {**dict.fromkeys(StrictBooleanField.TRUE, _("yes")), **dict.fromkeys(StrictBooleanField.FALSE, _("no"))}
+            shown = answer.get(value.lower(), value)
+        elif name == "type":
+            shown = labels.get((name, value), value)  # the unit type's name, in the page's language
+        else:
+            shown = value
+        chips.append({"name": name, "label": str(title), "value": shown, "remove": _query(params, **{name: None})})
+    return chips
+
+
+def _facet_groups(params: QueryDict, facets: dict[str, list[selectors.Facet]]) -> list[dict[str, Any]]:
+    """Each facet's values with a count, the chosen one linking to its removal; past FACET_SHOWN
+    values, the rest go behind "show all" (open when the chosen value is among them)."""
+    groups = []
+    for name, title in FACETS.items():
+        chosen = params.get(name, "")
+        items = [
+            {
+                "facet": f,
+                "selected": f.value == chosen,
+                "url": _query(params, **{name: None}) if f.value == chosen else _query(params, **{name: f.value}),
+            }
+            for f in facets.get(name, [])
+            if f.count or f.value == chosen
+        ]
+        more = items[FACET_SHOWN:] if len(items) > FACET_SHOWN + 1 else []
+        shown = items[: len(items) - len(more)]
+        groups.append(
+            {"name": name, "title": title, "shown": shown, "more": more, "open": any(i["selected"] for i in more), "total": len(items)}
+        )
+    return groups
+
+
+def _sort_headers(params: QueryDict) -> dict[str, dict[str, str | None]]:
+    """For each sortable column, the link that sorts by it (or reverses it) and its aria-sort."""
+    current = params.get("ordering") or "code"  # the list's default order is by code
+    headers = {}
+    for column, field in SORTABLE.items():
+        state = "ascending" if current == field else "descending" if current == f"-{field}" else None
+        headers[column] = {"url": _query(params, ordering=f"-{field}" if state == "ascending" else field), "sort": state}
+    return headers
+
+
 @require_safe
 def county_list(request: HttpRequest) -> HttpResponse:
     units, scope, filterset = _list_context(request)
@@ -69,8 +162,21 @@ def county_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.list_rows(units)
     page = Paginator(rows, page_size).get_page(request.GET.get("page"))
     page.object_list = selectors.attach_place_records(selectors.units_in_order([pk for pk, _, _ in page.object_list]))
-    query = request.GET.copy()
-    query.pop("page", None)
+    errors = _filter_errors(filterset)
+    facets: dict[str, list[selectors.Facet]] = {}
+    if not errors:
+        # A chosen facet counts its values over the list filtered by everything else.
+        others = {}
+        for name in FACETS:
+            if request.GET.get(name):
+                without = request.GET.copy()
+                without.pop(name)
+                others[name] = UnitFilterSet(without, queryset=selectors.unit_list(scope)).qs
+        facets = selectors.unit_facets(rows, others)
+    provinces = list(Province.objects.order_by("code"))
+    export_query = request.GET.copy()
+    for name in ("page", "page_size"):
+        export_query.pop(name, None)
     context = {
         "page": page,
         "scope": scope,
@@ -78,13 +184,17 @@ def county_list(request: HttpRequest) -> HttpResponse:
         "totals": selectors.scope_totals(),
         "as_of": statistics.latest_batch_year(),
         "filterset": filterset,
-        "errors": _filter_errors(filterset),
-        "facets": selectors.unit_facets(rows) if not filterset.errors else {},
-        "query": query.urlencode(),
+        "errors": errors,
+        "facet_groups": _facet_groups(request.GET, facets) if facets else [],
+        "chips": _chips(request.GET, provinces, facets),
+        "clear_filters": _query(QueryDict(mutable=True), scope=scope),
+        "sort": _sort_headers(request.GET),
+        "query": export_query.urlencode(),
+        "api_query": urlencode(api_query(request.GET, scope)),
         "page_size": page_size,
         "page_sizes": PAGE_SIZES,
         "includes_illustrative": any(d.is_illustrative for u in page.object_list for d in u.place_entries),
-        "provinces": Province.objects.order_by("code"),
+        "provinces": provinces,
     }
     status = 400 if context["errors"] else 200
     return render(request, "counties/county_list.html", context, status=status)
@@ -92,15 +202,7 @@ def county_list(request: HttpRequest) -> HttpResponse:
 
 # What the list page calls each filter (its facet headings and form labels), for its error messages:
 # a reader never sees the parameter's name (batch_year). Others fall back to the filter's label.
-FILTER_NAMES = {
-    "q": gettext_lazy("Code, Chinese name or pinyin"),
-    "province": gettext_lazy("Province"),
-    "batch_year": gettext_lazy("Batch year"),
-    "poverty": gettext_lazy("Poverty county"),
-    "exit_year": gettext_lazy("Exit year"),
-    "type": gettext_lazy("Type"),
-    "ordering": gettext_lazy("Sort by"),
-}
+FILTER_NAMES = {**CHIP_LABELS, "q": _lazy("Code, Chinese name or pinyin"), "ordering": _lazy("Sort by")}
 
 
 def _filter_errors(filterset: UnitFilterSet) -> dict[str, list[str]]:
@@ -126,12 +228,16 @@ def county_detail(request: HttpRequest, key: str) -> HttpResponse:
     if unit is None:
         raise Http404(_("No county-level unit has the code %(code)s.") % {"code": key})
     if unit.current_id and unit.current_id != unit.pk:
-        # An old code's page is its successor's: the place is the same.
-        return HttpResponsePermanentRedirect(reverse("counties:county", args=[unit.current.key]))
+        # An old code's page is its successor's: the place is the same. The old code rides along,
+        # so the page can say how the code changed instead of landing the reader silently.
+        target = reverse("counties:county", args=[unit.current.key])
+        return HttpResponsePermanentRedirect(f"{target}?{urlencode({'from': unit.key})}")
+    place = selectors.place(unit)
     place_targets = targets.place_targets(unit)
     context = {
         "unit": unit,
-        "place": selectors.place(unit),
+        "place": place,
+        "came_from": place.path_from(request.GET.get("from", "")),
         # Targets and results (issue 14): the place's series, each with its chart.
         "targets": place_targets,
         "target_series": [(s, targets_charts.indicator_chart(s)) for s in place_targets.series],
@@ -215,26 +321,32 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 def statistics_page(request: HttpRequest) -> HttpResponse:
     latest = statistics.latest_batch_year()
-    try:
-        as_of = int(request.GET.get("as_of", latest))
-    except ValueError:
-        as_of = latest
-    if not statistics.FIRST_YEAR <= as_of <= latest:
-        as_of = latest
-    series = statistics.coverage_series()
-    batches = statistics.batch_composition()
+    form = AsOfForm(request.GET, latest=latest)
+    # A bad year is a 400 that names it; the page then shows the latest year, and says so.
+    as_of = form.cleaned_data["as_of"] if form.is_valid() else latest
+    # Every year-keyed table and chart stops at the year chosen: later years are not shown.
+    series = [c for c in statistics.coverage_series() if c.as_of <= as_of]
+    batches = [b for b in statistics.batch_composition() if b.year <= as_of]
     provinces = [p for p in statistics.province_table(as_of) if p.poverty_counties or p.demonstration_counties]
+    charted = sorted((p for p in provinces if p.demonstration_counties), key=lambda p: (-p.demonstration_counties, p.code))
     funding = statistics.funding_totals()
+    funding_years = [t for t in funding.by_year if int(t.key) <= as_of]
+    money = money_scale(t.total_yuan for t in funding_years)
     years = [str(c.as_of) for c in series]
+    national = [p for p in targets.national_series() if p.year <= as_of]
     context = {
         "as_of": as_of,
+        "as_of_errors": form.errors.get("as_of", []),
+        "latest": latest,
+        "later_years_hidden": as_of < latest,
         "years_available": range(statistics.FIRST_YEAR, latest + 1),
         "coverage": statistics.coverage(as_of),
         "series": series,
         "batches": batches,
+        "partial_batches": [b for b in batches if b.is_partial],
         "provinces": provinces,
-        "funding": funding,
-        "exits": statistics.exits(),
+        "funding_years": funding_years,
+        "exits": [e for e in statistics.exits() if e.exit_year is None or e.exit_year <= as_of],
         "includes_illustrative": any(c.includes_illustrative for c in series),
         "coverage_chart": charts.line_chart(
             _("Coverage over time"),
@@ -255,33 +367,38 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             _("Poverty share of each batch"),
             _("The share of each batch that were national poverty counties, against the rule, from 2016, that at least half be."),
             [f"{b.year}" + (f"-{b.sequence}" if b.sequence > 1 else "") for b in batches],
-            [charts.Series(_("Poverty share (%)"), [b.poverty_share_pct for b in batches])],
+            # A batch known only in part has no meaningful share: no bar (the table says "partial").
+            [charts.Series(_("Poverty share (%)"), [None if b.is_partial else b.poverty_share_pct for b in batches])],
             percent=True,
             rule=50,
             rule_label=_("Rule: at least half"),
         ),
-        "province_chart": charts.bar_chart(
-            _("Poverty coverage by province"),
-            _("Share of each province's poverty counties covered by a designation, as of the year chosen."),
-            [p.short_name for p in provinces if p.poverty_counties],
-            [charts.Series(_("Covered (%)"), [p.poverty_coverage_pct for p in provinces if p.poverty_counties])],
-            percent=True,
+        "province_chart": charts.hbar_chart(
+            _("Demonstration counties by province"),
+            _("Demonstration counties (places) per province at the end of the year chosen, most first, with their poverty counties."),
+            [charts.province_label(p) for p in charted],
+            [
+                charts.Series(_("Demonstration counties (places)"), [p.demonstration_counties for p in charted], charts.PALETTE[3]),
+                charts.Series(_("of which poverty counties"), [p.poverty_counties_covered for p in charted], charts.PALETTE[0]),
+            ],
+            unit=_("counties"),
         ),
         # Targets and results (issue 14): the three full coverages, attainment by batch, the national series.
         "three_coverages": targets.three_coverages(as_of),
-        "three_coverages_series": targets.three_coverages_series(),
-        "attainment": [r for r in targets.target_attainment() if r.reported],
+        "three_coverages_series": [c for c in targets.three_coverages_series() if c.as_of <= as_of],
+        "attainment": [r for r in targets.target_attainment() if r.reported and r.batch_year <= as_of and r.year <= as_of],
         "indicator_names": targets.indicator_names(),
-        "national": targets.national_series(),
-        "national_chart": targets_charts.national_chart(targets.national_series()),
+        "national": national,
+        "national_chart": targets_charts.national_chart(national),
         "funding_chart": charts.bar_chart(
             _("Funding by fiscal year"),
-            _("Funding allocations recorded, in yuan, by fiscal year."),
-            [t.key for t in funding.by_year],
-            [charts.Series(_("Yuan"), [t.total_yuan for t in funding.by_year])],
+            _("Funding allocations recorded, by fiscal year, in %(unit)s.") % {"unit": money},
+            [t.key for t in funding_years],
+            [charts.Series(_("Funding"), [t.total_yuan / money.divisor for t in funding_years])],
+            unit=str(money),
         ),
     }
-    return render(request, "counties/statistics.html", context)
+    return render(request, "counties/statistics.html", context, status=400 if form.errors else 200)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

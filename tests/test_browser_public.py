@@ -44,7 +44,7 @@ def test_search_by_pinyin_and_open_a_county(page, live_site):
 
 def test_old_code_url_lands_on_the_successor(page, live_site):
     page.goto(f"{live_site}/counties/130721/")
-    assert page.url.endswith("/counties/130705/")
+    assert page.url.endswith("/counties/130705/?from=130721")
 
 
 def test_switch_language_and_read_the_statistics(page, live_site):

@@ -95,8 +95,14 @@ def test_every_door_gives_the_same_numbers(client, english, withdrawn):
     # -- per batch, after the withdrawal
     batch_page = text(client.get("/en/batches/2016/"))
     assert figure(batch_page, "Batch entries recorded") == "2"
-    assert figure(batch_page, "Poverty counties") == "1 (50.0%)"
-    assert re.search(r'batches/2016/">2016</a></td>\s*<td>[^<]*</td>\s*<td class="num">240</td><td class="num">2</td>', home)
+    # Two of the 240 published are known (none illustrative): the page gives the count among the
+    # known ones and says the batch is partial, instead of a 50.0% share of the batch.
+    assert '<dt>Poverty counties</dt><dd>1 <span class="figure-note">among the 2 known; partial (2 of 240)</span>' in batch_page
+    assert re.search(
+        r'batches/2016/">2016</a></th>\s*<td data-label="Batch">[^<]*</td>\s*'
+        r'<td class="num" data-label="Published size">240</td><td class="num" data-label="Batch entries recorded">2</td>',
+        home,
+    )
     b2016 = next(b for b in api(client, "batches/")["results"] if b["year"] == 2016)
     assert (b2016["recorded_designations"], b2016["illustrative_designations"], b2016["poverty_counties"]) == (2, 0, 1)
     s2016 = next(b for b in api(client, "stats/batches/") if b["year"] == 2016)
@@ -141,7 +147,11 @@ def test_batch_counts_agree_after_a_withdrawal(client):
     real = models.Designation.objects.filter(batch__year=2016).exclude(source_kind="illustrative").count()
     size, illustrative = 239, 239 - real
     home = text(client.get("/"))
-    assert re.search(rf'batches/2016/">2016</a></td>\s*<td>[^<]*</td>\s*<td class="num">240</td><td class="num">{size}</td>', home)
+    assert re.search(
+        rf'batches/2016/">2016</a></th>\s*<td data-label="批次">[^<]*</td>\s*'
+        rf'<td class="num" data-label="公布数量">240</td><td class="num" data-label="已记录的批次条目">{size}</td>',
+        home,
+    )
     assert f"{illustrative} 条示意记录" in home
     assert figure(text(client.get("/batches/2016/")), "已记录的批次条目") == str(size)
     b2016 = next(b for b in api(client, "batches/?year=2016")["results"])

@@ -108,15 +108,17 @@ def test_bad_filter_value_is_reported_not_a_500(client):
 # response cache does not answer): the data token, read once for the whole request by the response
 # cache, the filtered list's rows (one scan: the count, the page and the facets come from it), the
 # page's units, their place records (earlier codes, poverty statuses, designations: 3), the facets'
-# provinces and the province menu: 8. The province filter looks the province up.
+# provinces and the province menu: 8. The province filter looks the province up. A chosen facet
+# value keeps the facet's other values: the list filtered by everything but that value is read
+# once more (its rows).
 @pytest.mark.parametrize(
     ("query", "queries"),
     [
         ("", 8),
-        ("province=130000", 8 + 1),
+        ("province=130000", 8 + 1 + 1),  # + the province facet's units without the province filter
         ("scope=all&q=xuanhua&ordering=-first_year", 8),
         ("scope=all&q=W%C7%94%20d%C5%AB", 8),  # Wǔ dū: the folding happens in the one query
-        ("scope=all&poverty=true&batch_year=2016-2018", 8),
+        ("scope=all&poverty=true&batch_year=2016-2018", 8 + 2),  # + the poverty and batch-year facets' units
     ],
 )
 def test_county_list_query_count_does_not_depend_on_page_size(client, django_assert_num_queries, query, queries):
@@ -170,7 +172,7 @@ def test_english_pages_name_provinces_and_prefectures_in_english(client):
     assert "<td>Xinjiang</td>" in batch and "<td>新疆维吾尔自治区</td>" not in batch
     assert "<td>新疆</td>" in html(client.get("/batches/2016/"))
     listed = html(client.get("/en/counties/?province=650000"))
-    assert '<option value="650000" selected>Xinjiang</option>' in listed and "<td>Xinjiang</td>" in listed
+    assert '<option value="650000" selected>Xinjiang</option>' in listed and '<td data-label="Province">Xinjiang</td>' in listed
     assert "<title>Xinjiang Uygur Autonomous Region" in html(client.get("/en/provinces/650000/"))
 
 
@@ -187,11 +189,23 @@ def test_province_chart_labels_are_whole_short_names_in_the_page_language(client
     assert "<title>新疆 · " not in english
 
 
-def test_old_code_redirects_to_the_unit_page(client):
+def test_old_code_redirects_to_the_unit_page_which_says_how_the_code_changed(client):
     response = client.get("/counties/130721/")
     assert response.status_code == 301
-    assert response["Location"] == "/counties/130705/"
-    assert client.get("/en/counties/X632801/")["Location"] == "/en/counties/632803/"
+    assert response["Location"] == "/counties/130705/?from=130721"
+    assert client.get("/en/counties/X632801/")["Location"] == "/en/counties/632803/?from=X632801"
+    page = html(client.get(response["Location"]))
+    assert "130721 宣化县 于 2016 年变更为 130705 宣化区。" in page
+    english = html(client.get("/en/counties/130705/?from=130721"))
+    assert "130721 宣化县 became 130705 宣化区 in 2016." in english
+    # Without the old code, or with a code that is not one of the place's, no banner.
+    assert "code-change" not in html(client.get("/counties/130705/"))
+    assert "code-change" not in html(client.get("/counties/130705/?from=650422"))
+    # The code history names and links every code, the successors of a split included.
+    history = page[page.index('<ul class="history">') :]
+    history = history[: history.index("</ul>")]
+    assert '<a href="/counties/130721/">宣化县 (130721)</a>' in history
+    assert '<a href="/counties/130702/">桥东区 (130702)</a>' in history
 
 
 def test_unknown_code_is_a_404_page(client):
@@ -211,11 +225,24 @@ def test_province_pages(client):
 def test_batch_pages(client):
     page = html(client.get("/batches/2016/"))
     assert "158" in page and "65.8%" in page and "达标" in page
-    assert "36.00 亿元" in page  # 3.6 bn yuan in 亿元
+    assert "36 亿元" in page and "36.00" not in page  # 3.6 bn yuan in 亿元, without '.00'
+    # The published province count (23, counting the Production and Construction Corps apart) and
+    # the recorded one (22) are both shown, labelled, and the note explains the difference.
+    assert "<dt>省份（本名录记录）</dt><dd>22</dd>" in page and "<dt>省份（公布数字）</dt><dd>23</dd>" in page
+    assert "新疆生产建设兵团" in page
     page2021 = html(client.get("/batches/2021/"))
     assert "名单不完整" in page2021 and "148" in page2021
+    # A partial batch shows no misleading share or verdict.
+    assert "不完整（已知 148 个中的 29 个）" in page2021 and "17.2%" not in page2021
     assert client.get("/batches/2020/").status_code == 404
-    assert "1,850.00 万元" in html(client.get("/batches/"))  # 18.5 m yuan per county in 万元
+    batches = html(client.get("/batches/"))
+    # One unit per column, named in its header: totals in 亿元, per county in 万元.
+    assert "中央资金 (亿元)" in batches and "每县 (万元)" in batches
+    assert '<td class="num">37</td><td class="num">1,850</td>' in batches  # 2015: 3.7 bn, 18.5 m
+    assert '<td class="num" colspan="2">不完整（已知 148 个中的 29 个）</td>' in batches
+    english = html(client.get("/en/batches/"))
+    assert "Central funds (billion yuan)" in english and "Per county (million yuan)" in english
+    assert '<td class="num">3.7</td><td class="num">18.5</td>' in english
 
 
 def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
@@ -234,18 +261,61 @@ def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
         ("Poverty coverage", "88.6%"),
     ):
         assert f"<div><dt>{label}</dt><dd>{value}</dd></div>" in english
-    # The series table's rows: year, entries, new entries, places, covered, coverage.
-    for row in ((2018, 1016, 260, 1016, 737, "88.6%"), (2019, 1231, 215, 1180, 832, "100.0%")):
-        cells = "".join(f'<td class="num">{n}</td>' for n in row[1:])
-        assert f'<th scope="row">{row[0]}</th>{cells}</tr>' in english
+    # The series table's rows: year, entries, new entries, places, covered, coverage; as of 2018,
+    # the later years are left out, and the page says so.
+    row_2018 = (2018, 1016, 260, 1016, 737, "88.6%")
+    row_2019 = (2019, 1231, 215, 1180, 832, "100.0%")
+
+    def series_row(row):
+        return f'<th scope="row">{row[0]}</th>' + "".join(f'<td class="num">{n}</td>' for n in row[1:]) + "</tr>"
+
+    assert series_row(row_2018) in english and series_row(row_2019) not in english
+    assert "the years after 2018 (up to 2021) are left out" in english
+    assert series_row(row_2019) in html(client.get("/en/statistics/"))
     definitions = english[english.index('id="h-definitions"') :]
     assert "the unit in use at the end of that year that a designated unit had become by then" in definitions.lower()
     assert "长岛县 (2017) and 蓬莱市 (2018) are two places at the end of 2018 and one from the end of 2020" in definitions
 
 
-def test_statistics_page_ignores_a_bad_year(client):
-    assert client.get("/statistics/?as_of=abc").status_code == 200
-    assert client.get("/statistics/?as_of=1900").status_code == 200
+@pytest.mark.parametrize(
+    ("as_of", "message"),
+    [
+        ("abc", "Enter the year as four digits, such as 2018."),
+        ("1900", "There are figures for the end of 2014 to the end of 2021 (the latest year with a batch), not 1900."),
+        ("3000", "There are figures for the end of 2014 to the end of 2021 (the latest year with a batch), not 3000."),
+    ],
+)
+def test_statistics_page_names_a_bad_year(client, as_of, message):
+    response = client.get(f"/en/statistics/?as_of={as_of}")
+    assert response.status_code == 400
+    page = html(response)
+    assert f"<code>as_of={as_of}</code>: {message}" in page
+    assert "The figures below are for the end of 2021." in page
+    assert client.get(f"/statistics/?as_of={as_of}").status_code == 400
+
+
+def test_statistics_money_has_one_unit_per_column_and_axis(client):
+    page = html(client.get("/statistics/"))
+    assert "5,000,000,000" not in page and ".00 " not in page
+    chart = page[page.index("按财政年度记录的资金安排") - 600 :]
+    chart = chart[: chart.index("</svg>")]
+    assert ">亿元</text>" in chart  # the funding axis names its unit once
+    english = html(client.get("/en/statistics/"))
+    assert "Funding allocations recorded, by fiscal year, in " in english
+
+
+def test_statistics_province_chart_labels_every_province_sorted(client):
+    from counties import statistics
+
+    page = html(client.get("/statistics/?as_of=2018"))
+    chart = page[page.index("各省示范县数") :]
+    chart = chart[: chart.index("</svg>")]
+    rows = [p for p in statistics.province_table(2018) if p.demonstration_counties]
+    rows.sort(key=lambda p: (-p.demonstration_counties, p.code))
+    labels = [f'text-anchor="end" fill="#333">{p.short_name_zh}</text>' for p in rows]
+    assert all(label in chart for label in labels)  # every province, in full
+    assert [chart.index(label) for label in labels] == sorted(chart.index(label) for label in labels)  # most first
+    assert len({p.demonstration_counties for p in rows}) > 5  # a measure that differs between provinces
 
 
 def test_pages_are_findable(client):
@@ -264,3 +334,48 @@ def test_page_labels_and_landmarks(client):
     assert 'href="#main"' in page and '<main id="main"' in page
     assert '<label for="q">' in page and '<label for="province">' in page
     assert '<nav aria-label="' in page
+
+
+def test_county_list_chips_remove_one_filter_and_facets_keep_other_values(client):
+    page = html(client.get("/counties/?province=650000&batch_year=2016"))
+    chips = page[page.index('class="chips"') :]
+    chips = chips[: chips.index("</div>")]
+    # Each chip links to the list without that filter only.
+    assert 'href="?batch_year=2016"' in chips and "新疆维吾尔自治区" in chips
+    assert 'href="?province=650000"' in chips and "2016" in chips
+    # The province facet still lists the other provinces with their 2016 counts; the chosen one
+    # links to its removal.
+    facet = page[page.index('id="facet-province"') :]
+    facet = facet[: facet.index("</section>")]
+    assert '<a href="?batch_year=2016" aria-current="true" class="current">新疆' in facet
+    assert '<a href="?province=150000&amp;batch_year=2016">内蒙古</a> <span class="count">20</span>' in facet
+    # More than eight values: the rest behind a visible "show all".
+    assert '<details class="facet-more">' in facet and "显示全部 22 项" in facet
+    assert page.count('aria-current="true" class="current"') == 2
+
+
+def test_county_list_headers_sort_both_ways(client):
+    page = html(client.get("/counties/?scope=all&province=650000"))
+    assert '<th scope="col" aria-sort="ascending"><a href="?scope=all&amp;province=650000&amp;ordering=-code" class="sort">' in page
+    assert '<a href="?scope=all&amp;province=650000&amp;ordering=pinyin" class="sort">' in page
+    descending = html(client.get("/counties/?scope=all&province=650000&ordering=-code"))
+    assert '<th scope="col" aria-sort="descending"><a href="?scope=all&amp;province=650000&amp;ordering=code" class="sort">' in descending
+    codes = [line.split('">')[1].split("<")[0] for line in descending.split('<td class="card-title"><a href="/counties/')[1:]]
+    assert codes == sorted(codes, reverse=True) and len(codes) > 10
+
+
+def test_county_list_result_line_and_export_links(client):
+    page = html(client.get("/counties/?province=650000&page_size=25&page=2"))
+    heading = page[page.index('id="results-heading">') + len('id="results-heading">') :]
+    count = int(heading.split(" ")[0])
+    assert f"第 26–{min(50, count)} 条，共 {count:,} 条" in page
+    assert "2021 年末在用的单位" in page  # says what is counted, and as of when
+    assert 'href="/counties/export.csv?province=650000"' in page
+    assert 'href="/counties/export.xlsx?province=650000"' in page
+    # The API link selects the same units: the scope becomes the API's filter.
+    assert 'href="/api/v1/counties/?province=650000&amp;designated=true"' in page
+    api = client.get("/api/v1/counties/?province=650000&designated=true").json()
+    assert api["count"] == count
+    english = html(client.get("/en/counties/?scope=all"))
+    assert "1–50 of 3,055" in english
+    assert 'href="/api/v1/counties/?" data-export="json"' in english  # every unit: no filter

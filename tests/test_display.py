@@ -1,0 +1,67 @@
+"""Display helpers: money in 万元/亿元 (million/billion yuan) with one unit per column, and the
+server-drawn charts' scales and labels."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+
+from counties import charts
+from counties.templatetags.registry import money_scale, yuan
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "shown"),
+    [
+        ("zh-hans", Decimal("3700000000.00"), "37 亿元"),
+        ("zh-hans", Decimal("148000000.00"), "1.48 亿元"),
+        ("zh-hans", Decimal("18500000.00"), "1,850 万元"),
+        ("zh-hans", Decimal("1500.00"), "1,500 元"),
+        ("zh-hans", Decimal("0.00"), "0 元"),
+        ("en", Decimal("3700000000.00"), "3.7 billion yuan"),
+        ("en", Decimal("18500000.00"), "18.5 million yuan"),
+        ("en", Decimal("74000000"), "74 million yuan"),
+        ("en", None, "—"),
+    ],
+)
+def test_an_amount_alone_carries_its_own_unit_without_trailing_zeros(language, amount, shown):
+    with translation.override(language):
+        assert yuan(amount) == shown
+
+
+def test_a_column_reads_in_one_unit():
+    amounts = [Decimal(0), Decimal(74_000_000), Decimal(148_000_000), Decimal(1)]
+    with translation.override("zh-hans"):
+        scale = money_scale(amounts)
+        assert str(scale) == "亿元"
+        assert [yuan(a, scale) for a in amounts] == ["0", "0.74", "1.48", "< 0.01"]
+    with translation.override("en"):
+        scale = money_scale(amounts)
+        assert str(scale) == "million yuan"
+        assert [yuan(a, scale) for a in amounts] == ["0", "74", "148", "< 0.01"]
+        assert yuan(None, scale) == "—"
+
+
+@pytest.mark.parametrize(("maximum", "top"), [(1016, 1200), (89, 100), (737, 800), (37, 40), (0.5, 0.5), (5, 5), (0, 1)])
+def test_scales_end_on_a_round_number_close_above_the_largest_value(maximum, top):
+    assert charts._nice(maximum) == pytest.approx(top)
+
+
+def test_every_label_is_drawn_and_the_axis_names_its_unit():
+    labels = [f"20{n:02d}" for n in range(30)]
+    svg = charts.bar_chart("t", "d", labels, [charts.Series("s", list(range(30)))], unit="亿元")
+    assert all(f">{label}</text>" in svg for label in labels)  # none dropped: the chart widens instead
+    assert ">亿元</text>" in svg
+    names = ["新疆维吾尔自治区", "广西壮族自治区", "宁夏回族自治区"]
+    svg = charts.hbar_chart("t", "d", names, [charts.Series("s", [3, 2, 1])])
+    assert all(f">{name}</text>" in svg for name in names)  # in full, never cut to 新疆维
+
+
+def test_province_label_is_one_function_for_both_languages():
+    class Row:
+        short_name_zh, short_name_en = "新疆", "Xinjiang"
+
+    with translation.override("zh-hans"):
+        assert charts.province_label(Row()) == "新疆"
+    with translation.override("en"):
+        assert charts.province_label(Row()) == "Xinjiang"
