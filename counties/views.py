@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -61,23 +61,23 @@ def _list_context(request: HttpRequest) -> tuple[Any, str, UnitFilterSet]:
 
 # The county list's facets, in the order shown, and how many values a facet shows before "show all".
 FACETS = {
-    "province": _lazy("Province"),
-    "batch_year": _lazy("Batch year"),
-    "poverty": _lazy("Poverty county"),
-    "exit_year": _lazy("Exit year"),
-    "type": _lazy("Type"),
+    "province": gettext_lazy("Province"),
+    "batch_year": gettext_lazy("Batch year"),
+    "poverty": gettext_lazy("Poverty county"),
+    "exit_year": gettext_lazy("Exit year"),
+    "type": gettext_lazy("Type"),
 }
 FACET_SHOWN = 8
 # Filters that can be chosen on the page or come in a link, with the name a chip gives them.
 CHIP_LABELS = {
     **FACETS,
-    "q": _lazy("Search"),
-    "prefecture": _lazy("Prefecture (code)"),
-    "code": _lazy("Code"),
-    "designated": _lazy("Demonstration county"),
-    "designated_unit": _lazy("Designated under its own code"),
-    "in_use": _lazy("Code in use"),
-    "updated_since": _lazy("Updated since"),
+    "q": gettext_lazy("Search"),
+    "prefecture": gettext_lazy("Prefecture (code)"),
+    "code": gettext_lazy("Code"),
+    "designated": gettext_lazy("Demonstration county"),
+    "designated_unit": gettext_lazy("Designated under its own code"),
+    "in_use": gettext_lazy("Code in use"),
+    "updated_since": gettext_lazy("Updated since"),
 }
 # Sortable columns: the column and the ordering parameter (UnitFilterSet's whitelist) it sorts by.
 SORTABLE = {"code": "code", "name": "pinyin", "province": "province"}
@@ -113,7 +113,9 @@ def _chips(params: QueryDict, provinces: list[Province], facets: dict[str, list[
             shown = labels.get((name, value), value)  # the unit type's name, in the page's language
         else:
             shown = value
-        chips.append({"name": name, "label": str(title), "value": shown, "remove": _query(params, **{name: None})})
+        # A value shown as the reader typed it is in no language of the page's (lang="zxx").
+        typed = shown == value and name != "province"
+        chips.append({"name": name, "label": str(title), "value": shown, "typed": typed, "remove": _query(params, **{name: None})})
     return chips
 
 
@@ -202,7 +204,7 @@ def county_list(request: HttpRequest) -> HttpResponse:
 
 # What the list page calls each filter (its facet headings and form labels), for its error messages:
 # a reader never sees the parameter's name (batch_year). Others fall back to the filter's label.
-FILTER_NAMES = {**CHIP_LABELS, "q": _lazy("Code, Chinese name or pinyin"), "ordering": _lazy("Sort by")}
+FILTER_NAMES = {**CHIP_LABELS, "q": gettext_lazy("Code, Chinese name or pinyin"), "ordering": gettext_lazy("Sort by")}
 
 
 def _filter_errors(filterset: UnitFilterSet) -> dict[str, list[str]]:
