@@ -37,7 +37,9 @@ def test_english_version(client):
     page = html(client.get("/en/"))
     assert '<html lang="en">' in page
     assert "E-commerce in Rural Areas Comprehensive Demonstration" in page
-    assert 'hreflang="zh-hans"' in page and 'hreflang="en"' in page
+    # Each alternate names the page in its own language (both used to give the current URL).
+    assert '<link rel="alternate" hreflang="zh-hans" href="http://testserver/">' in page
+    assert '<link rel="alternate" hreflang="en" href="http://testserver/en/">' in page
 
 
 @pytest.mark.parametrize(
