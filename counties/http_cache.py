@@ -37,7 +37,7 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
 from .api.middleware import API_PREFIX, api_language
@@ -93,6 +93,9 @@ class PublicCacheMiddleware:
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
             not_modified["ETag"] = etag
+            # A 304 repeats the Vary its 200 sends (RFC 9110 15.4.5), or a shared cache may
+            # hand the stored answer to a client of another language or format.
+            patch_vary_headers(not_modified, ("Accept", "Accept-Language") if api else ("Accept-Language",))
             return cache_headers(not_modified, anonymous)
         entry = found.get(entry_key) if use_cache else None
         if entry is not None and entry[0] == state.token:

@@ -158,6 +158,10 @@ def test_a_conditional_get_is_304_from_the_cache(client, django_assert_num_queri
             again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
         assert again.status_code == 304, url
         assert again["ETag"] == first["ETag"] and again["Cache-Control"] == "public, max-age=60"
+        # The 304 repeats the Vary of its 200, language and (on the API) format.
+        vary = {v.strip() for v in again.get("Vary", "").split(",") if v.strip()}
+        assert {v.strip() for v in first.get("Vary", "").split(",") if v.strip()} <= vary | {"origin", "Origin"}, url
+        assert ("Accept" in vary) == url.startswith("/api/"), url
         assert client.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
 
 
