@@ -34,6 +34,7 @@ from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 
 from .models import DataVersion
+from .shared_cache import Count, Counted, read_and_count
 
 COPY_KEY = "data-token"
 COPY_SECONDS = 30
@@ -81,17 +82,24 @@ def pinned(state: DataState) -> Iterator[None]:
         _pinned.reset(reset)
 
 
-def current_state_and(*keys: str) -> tuple[DataState, dict[str, Any]]:
-    """The current state and the cached values at `keys` (those present), in one round trip to a
-    shared cache; with a per-process cache, the state comes from the database."""
+def current_state_and(*keys: str, count: Count | None = None) -> tuple[DataState, dict[str, Any], Counted | None]:
+    """The current state, the cached values at `keys` (those present) and, if asked, a rate-limit
+    window counted (counties.shared_cache), in one round trip to a shared cache; with a
+    per-process cache, the state comes from the database."""
     if not cache_is_shared():
-        return stored_state(), cache.get_many(keys) if keys else {}
-    found = cache.get_many([COPY_KEY, *keys])
+        return stored_state(), *read_and_count(list(keys), count)
+    found, counted = read_and_count([COPY_KEY, *keys], count)
     copy = found.pop(COPY_KEY, None)
     if copy is None:
         copy = stored_state()
         cache.add(COPY_KEY, tuple(copy), COPY_SECONDS)
-    return DataState(*copy), found
+    return DataState(*copy), found, counted
+
+
+def shared_copy() -> DataState | None:
+    """The shared cache's copy of the state, if there is one (see the module's notes)."""
+    copy = cache.get(COPY_KEY)
+    return None if copy is None else DataState(*copy)
 
 
 def publish(state: DataState) -> None:

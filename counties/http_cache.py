@@ -15,11 +15,14 @@ the language), the running code, and the data token (counties.data_token). From 
   request for the same variant is answered from it without the rest of the stack. The entry records
   the token it was made under and is only served while that token is current, so an edit through
   any door (every one calls services.mark_data_changed) is seen at once. The security headers are
-  added afresh by the middleware outside this one; the API's anonymous rate limit counts a cached
-  answer in the same counter as the view's throttle, and once it is reached the request goes on to
-  the view, which answers 429 with Retry-After.
-
-A 304 is answered before the throttles, as before (a conditional request costs no work).
+  added afresh by the middleware outside this one;
+- every anonymous API request the cache handles is counted against the API's anonymous rate limit
+  in the same round trip (counties.api.throttling), cached answers and 304s included; once the
+  limit is reached the request goes on to the view, which answers 429 with Retry-After from that
+  decision (the request is counted once);
+- a response it would keep is also marked (`FrontEntryMark`) for the front door in front of
+  Django (counties.front_cache), which keeps the finished response in its process and answers
+  the next identical anonymous request before Django.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache as memoize
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,7 +45,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date
 
 from .api.middleware import API_PREFIX, api_language
-from .api.throttling import AnonThrottle
+from .api.throttling import DECIDED, AnonThrottle
 from .data_token import current_state_and, pinned
 from .services import data_change_pending
 
@@ -74,19 +78,23 @@ class PublicCacheMiddleware:
             return keep_private(self.get_response(request))
         variant = request_variant(request, api)
         use_cache = anonymous and settings.RESPONSE_CACHE and not data_change_pending()
-        keys = []
+        keys, count = [], None
         if use_cache:
             entry_key = ENTRY_PREFIX + hashlib.sha256(variant.encode()).hexdigest()
             keys.append(entry_key)
-            if api:  # the rate limit's counter, read in the same round trip
+            if api:  # an anonymous API request is counted here, in the same round trip
                 throttle = AnonThrottle()
                 throttle_key = throttle.get_cache_key(request, None)
-                keys += [throttle_key] if throttle_key else []
+                if throttle_key not in request.META.get(DECIDED, {}):  # not counted in front already
+                    now = throttle.timer()
+                    count = throttle.count(throttle_key, now)
         try:
-            state, found = current_state_and(*keys)
+            state, found, counted = current_state_and(*keys, count=count)
         except DatabaseError:
             # The database is down: the stack below answers that, in the request's language (503).
             return self.get_response(request)
+        if counted is not None:  # the view's throttle takes this decision rather than counting again
+            request.META.setdefault(DECIDED, {})[throttle_key] = throttle.decide(counted, now)
         # An authenticated API client gets its own ETags (the data is the same, the answer may not be).
         etag = strong_etag(f"{state.token}|{variant}|{'' if anonymous else 'private'}")
         last_modified = whole_second_after(state.changed_at) if state.changed_at else None
@@ -100,9 +108,11 @@ class PublicCacheMiddleware:
         entry = found.get(entry_key) if use_cache else None
         if entry is not None and entry[0] == state.token:
             _token, throttled, headers, content = entry
-            if not throttled or (api and throttle.allow_prefetched(request, found.get(throttle_key))):
-                return replay(request, headers, content)
-            # Over the limit: the view's throttle answers 429 (and does not count it again).
+            if not (throttled and api and not request.META[DECIDED][throttle_key].allowed):
+                response = replay(request, headers, content)
+                response.front_cache = FrontEntryMark(state.token, throttled)
+                return response
+            # Over the limit: the view's throttle answers 429 with Retry-After.
         with pinned(state):
             response = self.get_response(request)
         if response.status_code != 200:
@@ -118,9 +128,19 @@ class PublicCacheMiddleware:
             return keep_private(response)
         cache_headers(response, anonymous=True)
         if use_cache and request.method == "GET" and len(response.content) <= MAX_ENTRY_BYTES:
-            entry = (state.token, counts_as_throttled(response), list(response.items()), response.content)
-            cache.set(entry_key, entry, settings.RESPONSE_CACHE_SECONDS)
+            throttled = counts_as_throttled(response)
+            cache.set(entry_key, (state.token, throttled, list(response.items()), response.content), settings.RESPONSE_CACHE_SECONDS)
+            response.front_cache = FrontEntryMark(state.token, throttled)
         return response
+
+
+class FrontEntryMark(NamedTuple):
+    """Left on a response that any anonymous request for the same variant may be given while the
+    data token is `token`: counties.front_cache keeps the finished response (with the headers the
+    outer middleware added) in its process."""
+
+    token: str
+    throttled: bool  # the API's anonymous rate limit counts it
 
 
 def carries_credentials(request: HttpRequest) -> bool:

@@ -178,6 +178,11 @@ RESPONSE_CACHE = _env_bool("RESPONSE_CACHE", True)
 RESPONSE_CACHE_SECONDS = _env_int("RESPONSE_CACHE_SECONDS", 3600)
 if CACHE_MAX_AGE < 0:
     raise ImproperlyConfigured(f"CACHE_MAX_AGE must be 0 or more seconds, got {CACHE_MAX_AGE}")
+# Each process also keeps finished anonymous answers in memory (counties.front_cache), at most
+# this many bytes (0: none); an answer larger than an eighth of it is not kept.
+FRONT_CACHE_BYTES = _env_int("FRONT_CACHE_BYTES", 32 * 1024 * 1024)
+if FRONT_CACHE_BYTES < 0:
+    raise ImproperlyConfigured(f"FRONT_CACHE_BYTES must be 0 or more bytes, got {FRONT_CACHE_BYTES}")
 if RESPONSE_CACHE_SECONDS < 1:
     raise ImproperlyConfigured(f"RESPONSE_CACHE_SECONDS must be a positive number of seconds, got {RESPONSE_CACHE_SECONDS}")
 

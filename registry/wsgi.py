@@ -1,4 +1,8 @@
-"""WSGI entry point, as gunicorn loads it: `gunicorn registry.wsgi`."""
+"""WSGI entry point, as gunicorn loads it: `gunicorn registry.wsgi`.
+
+Django sits behind the response cache's front door (counties.front_cache), which answers
+anonymous reads it has kept without entering Django.
+"""
 
 import os
 
@@ -6,4 +10,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from counties.front_cache import FrontCache  # noqa: E402 (needs the settings loaded above)
+
+application = FrontCache(django_application)

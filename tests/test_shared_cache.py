@@ -98,8 +98,9 @@ import django; django.setup()
 from django.test import RequestFactory
 from rest_framework.request import Request
 from counties.api.throttling import AnonThrottle
-request = Request(RequestFactory().get("/api/v1/provinces/", REMOTE_ADDR="192.0.2.44"))
-print(" ".join(str(AnonThrottle().allow_request(request, None)) for _ in range(2)))
+def request():
+    return Request(RequestFactory().get("/api/v1/provinces/", REMOTE_ADDR="192.0.2.44"))
+print(" ".join(str(AnonThrottle().allow_request(request(), None)) for _ in range(2)))
 """
 
 

@@ -1,76 +1,128 @@
-"""Rate limits, read from settings.API_THROTTLE_RATES at request time (so they can be configured)."""
+"""Rate limits, read from settings.API_THROTTLE_RATES at request time (so they can be configured).
+
+Counted as a *sliding-window counter*: one counter per client and fixed window (a minute for
+"60/minute"), and a request is allowed while
+
+    previous window's count × (share of the sliding window still inside it) + this window's count
+
+stays within the limit. That is one INCR per request in the shared cache, where DRF's own
+throttles read and rewrite the client's whole list of request times (up to 1,200 floats at the
+token rate) on every request; the estimate assumes the previous window's requests were evenly
+spread, the usual approximation (it never lets through more than the limit in any window of the
+period's length when requests are evenly spread, and at most the limit plus what the weighting
+forgives at a window's edge otherwise).
+
+Every request is counted, refused ones too: a client that keeps sending while refused stays
+refused, instead of being let through the moment its oldest request leaves the window.
+
+The response cache (counties.http_cache, counties.front_cache) counts anonymous API requests it
+answers itself, in the same round trip as its other reads; it leaves its decision in the request's
+META so the view's throttle, if the request reaches it, uses that decision instead of counting the
+same request twice.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+import time
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache as default_cache
 from django.http import HttpRequest
 from rest_framework.request import Request
 
 if TYPE_CHECKING:  # importing rest_framework.views here would be circular (DRF imports this module)
     from rest_framework.views import APIView
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 
 from counties.clients import client_ip
 from counties.models import ApiToken
+from counties.shared_cache import Count, Counted, read_and_count
+
+# Where a decision already made for a request is left (in request.META, i.e. the WSGI environ).
+DECIDED = "registry.throttle_decided"
 
 
-class AnonThrottle(AnonRateThrottle):
+class Decision(NamedTuple):
+    allowed: bool
+    wait: float | None  # seconds until a request would be allowed again (refused ones)
+
+
+class CountingThrottle(SimpleRateThrottle):
+    """DRF's throttle interface (rate strings, get_cache_key, wait), counted as described above."""
+
+    timer = time.time
+
+    def get_rate(self) -> str:
+        return settings.API_THROTTLE_RATES[self.scope]
+
+    def count(self, key: str, now: float) -> Count:
+        """The counting to do for `key` at `now` (to send with other reads: see read_and_count)."""
+        window = int(now // self.duration)
+        return Count(f"{key}:{window}", f"{key}:{window - 1}", 2 * self.duration)
+
+    def decide(self, counted: Counted, now: float) -> Decision:
+        """Whether the request just counted is allowed, and if not how long to wait."""
+        limit, duration = self.num_requests, self.duration
+        elapsed = now % duration
+        weight = 1 - elapsed / duration
+        if counted.previous * weight + counted.current <= limit:
+            return Decision(True, None)
+        # The next request counts one more. Within this window it is allowed once the previous
+        # window's weight has fallen far enough; otherwise in the next window, once this one's has.
+        if counted.current < limit:
+            wait = duration * (1 - (limit - counted.current - 1) / counted.previous) - elapsed
+        else:
+            wait = (duration - elapsed) + duration * max(0.0, 1 - (limit - 1) / counted.current)
+        return Decision(False, max(wait, 1.0))
+
+    def allow_request(self, request: Request | HttpRequest, view: APIView | None) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        decided: dict[str, Decision] = request.META.setdefault(DECIDED, {})
+        decision = decided.get(key)
+        if decision is None:  # not counted yet by the response cache
+            now = self.timer()
+            decision = decided[key] = self.decide(read_and_count([], self.count(key, now))[1], now)
+        self.decision = decision
+        return decision.allowed
+
+    def wait(self) -> float | None:
+        decision = getattr(self, "decision", None)
+        return None if decision is None or decision.wait is None else math.ceil(decision.wait)
+
+
+class AnonThrottle(CountingThrottle):
     """Anonymous clients by address (counties.clients: X-Forwarded-For only from trusted proxies).
 
     The counters live in the default cache: shared by every worker when it is Redis.
     """
 
     scope = "anon"
-
-    def get_ident(self, request: Request) -> str:
-        return client_ip(request) or ""
-
-    def get_rate(self) -> str:
-        return settings.API_THROTTLE_RATES[self.scope]
+    cache_format = "throttle:%(scope)s:%(ident)s"
 
     def allow_request(self, request: Request | HttpRequest, view: APIView | None) -> bool:
-        """Also called by the response cache (counties.http_cache) with the plain HttpRequest of an
-        anonymous answer it serves without the view: the same counter, in the same cache."""
         if isinstance(getattr(request, "auth", None), ApiToken):
             return True
         return super().allow_request(request, view)
 
-    def allow_prefetched(self, request: HttpRequest, history: list[float] | None) -> bool:
-        """`allow_request` for a counter the caller already read (in the same round trip to the
-        cache as its other keys): DRF's own logic, then the count is written as usual."""
-        self.cache = _Prefetched(history)
-        return self.allow_request(request, None)
-
-    def get_cache_key(self, request: Request | HttpRequest, view: APIView | None) -> str | None:
+    def get_cache_key(self, request: Any, view: APIView | None) -> str | None:
+        """Also called by the response caches before any authentication: `request` may be a
+        plain HttpRequest, or anything with the WSGI environ as META."""
         user = getattr(request, "user", None)  # none yet before the authentication middleware
         if user is not None and user.is_authenticated:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or ""}
 
 
-class TokenThrottle(SimpleRateThrottle):
+class TokenThrottle(CountingThrottle):
     scope = "token"
-
-    def get_rate(self) -> str:
-        return settings.API_THROTTLE_RATES[self.scope]
+    cache_format = "throttle:%(scope)s:%(ident)s"
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if not isinstance(request.auth, ApiToken):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
-
-
-class _Prefetched:
-    """The default cache, except that the throttle's one read returns what was prefetched."""
-
-    def __init__(self, history: list[float] | None) -> None:
-        self.history = history
-
-    def get(self, key: str, default: object = None) -> object:
-        return default if self.history is None else self.history
-
-    def set(self, key: str, value: object, timeout: float | None = None) -> None:
-        default_cache.set(key, value, timeout)

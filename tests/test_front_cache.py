@@ -1,0 +1,221 @@
+"""The response cache's front door (counties.front_cache): anonymous reads answered from the
+finished responses a process keeps, before Django, with the data token and the API's rate limit
+still read and counted in the shared cache (Redis at REDIS_TEST_URL, see test_shared_cache).
+
+The app is called as a WSGI server calls it (registry/wsgi.py wraps Django the same way); a
+spy on the Django application says whether a request reached Django at all.
+"""
+
+import io
+import sys
+from contextlib import contextmanager
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished
+from django.db import close_old_connections
+
+from counties import services
+from counties.api.throttling import AnonThrottle
+from counties.front_cache import FrontCache
+from counties.shared_cache import Counted
+
+from .test_response_cache import SECURITY_HEADERS, committed
+from .test_shared_cache import redis_cache
+
+pytestmark = pytest.mark.django_db
+
+
+class Django:
+    """Django's WSGI application, counting the requests that reach it."""
+
+    def __init__(self):
+        self.app = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def redis(settings):
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": redis_cache()}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def django_app():
+    # As Django's test client does: the end of a request must not close the test's connection.
+    request_finished.disconnect(close_old_connections)
+    yield Django()
+    request_finished.connect(close_old_connections)
+
+
+def call(app, path, method="GET", **headers):
+    path, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "198.51.100.30",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        **{"HTTP_" + name.upper(): value for name, value in headers.items()},
+    }
+    started = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        started.update(status=status, headers=response_headers)
+
+    result = app(environ, start_response)
+    body = b"".join(result)
+    getattr(result, "close", lambda: None)()
+    return started["status"], dict(started["headers"]), body
+
+
+@contextmanager
+def reaches(django_app, expected):
+    before = django_app.calls
+    yield
+    assert django_app.calls - before == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/counties/?province=530000", "/en/counties/130705/", "/api/v1/counties/?province=530000&page_size=50", "/sitemap.xml"],
+)
+def test_a_kept_answer_is_given_without_django(redis, django_app, url):
+    front = FrontCache(django_app)
+    with reaches(django_app, 1):
+        first = call(front, url)
+    with reaches(django_app, 0):
+        again = call(front, url)
+    assert first[0] == "200 OK" and again == first
+    # The headers the outer middleware added are kept with it.
+    assert all(name in again[1] for name in SECURITY_HEADERS), url
+    assert again[1]["Cache-Control"] == "public, max-age=60"
+
+
+def test_head_gets_the_headers_of_get_and_no_body(redis, django_app):
+    front = FrontCache(django_app)
+    status, headers, _ = call(front, "/provinces/")
+    with reaches(django_app, 0):
+        assert call(front, "/provinces/", method="HEAD") == (status, headers, b"")
+
+
+def test_each_variant_is_its_own_entry(redis, django_app):
+    front = FrontCache(django_app)
+    as_json = call(front, "/api/v1/provinces/?page_size=1", accept="application/json")
+    as_csv = call(front, "/api/v1/provinces/?page_size=1", accept="text/csv")
+    in_english = call(front, "/api/v1/provinces/?page_size=1", accept="application/json", accept_language="en")
+    in_chinese = call(front, "/api/v1/provinces/?page_size=1", accept="application/json", accept_language="zh-hans")
+    with reaches(django_app, 0):
+        assert call(front, "/api/v1/provinces/?page_size=1", accept="text/csv") == as_csv
+        assert call(front, "/api/v1/provinces/?page_size=1", accept="application/json") == as_json
+        assert call(front, "/api/v1/provinces/?page_size=1", accept="application/json", accept_language="zh-hans") == in_chinese
+    assert as_json[1]["Content-Type"] == "application/json" and as_csv[1]["Content-Type"].startswith("text/csv")
+    assert len(front.entries) == 4 and in_english[0] == in_chinese[0] == "200 OK"
+    with reaches(django_app, 1):
+        other_host = call(front, "/api/v1/provinces/?page_size=1", accept="application/json", host="localhost")
+    assert b"http://localhost/" in other_host[2]
+
+
+def test_an_edit_is_seen_at_once(redis, django_app, client):
+    front = FrontCache(django_app)
+    before = call(front, "/api/v1/stats/coverage/?as_of=2019")
+    with committed():
+        services.mark_data_changed()
+    with reaches(django_app, 1):
+        after = call(front, "/api/v1/stats/coverage/?as_of=2019")
+    assert after[1]["ETag"] != before[1]["ETag"]
+    with reaches(django_app, 0):
+        assert call(front, "/api/v1/stats/coverage/?as_of=2019") == after
+
+
+@pytest.mark.parametrize(
+    "method, headers",
+    [
+        ("GET", {"authorization": "Token abc"}),
+        ("GET", {"cookie": "sessionid=abc"}),
+        ("GET", {"cookie": "csrftoken=abc"}),
+        ("GET", {"if_none_match": '"abc"'}),
+        ("GET", {"if_modified_since": "Mon, 30 Nov 2026 00:00:00 GMT"}),
+        ("GET", {"origin": "https://partner.example"}),
+        ("GET", {"range": "bytes=0-10"}),
+        ("POST", {}),
+    ],
+)
+def test_what_goes_on_to_django(redis, django_app, method, headers):
+    front = FrontCache(django_app)
+    call(front, "/api/v1/provinces/")  # kept
+    with reaches(django_app, 1):
+        call(front, "/api/v1/provinces/", method=method, **headers)
+
+
+@pytest.mark.parametrize("url", ["/admin/login/", "/healthz"])
+def test_the_admin_and_the_health_check_are_never_kept(redis, django_app, url):
+    front = FrontCache(django_app)
+    with reaches(django_app, 2):
+        call(front, url)
+        call(front, url)
+    assert front.entries == {}
+
+
+def test_the_anonymous_limit_counts_kept_answers(redis, django_app, settings):
+    settings.API_THROTTLE_RATES = {"anon": "3/minute", "token": "5/minute"}
+    front = FrontCache(django_app)
+    with reaches(django_app, 3):  # the first, then the two refused ones (the view answers 429)
+        answers = [call(front, "/api/v1/stats/coverage/?as_of=2019") for _ in range(5)]
+    assert [status for status, _, _ in answers] == ["200 OK"] * 3 + ["429 Too Many Requests"] * 2
+    assert int(answers[3][1]["Retry-After"]) > 0 and b'"throttled"' in answers[3][2]
+    # Pages are not rate-limited: kept pages are not counted.
+    assert {call(front, "/provinces/")[0] for _ in range(5)} == {"200 OK"}
+
+
+def test_only_with_a_shared_cache(settings, django_app):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    front = FrontCache(django_app)
+    with reaches(django_app, 2):
+        call(front, "/provinces/")
+        call(front, "/provinces/")
+
+
+def test_memory_is_bounded(redis, django_app):
+    front = FrontCache(django_app, max_bytes=200_000)
+    for url in ["/provinces/", "/en/provinces/", "/batches/", "/en/batches/", "/api/v1/provinces/"]:
+        call(front, url)
+    assert 0 < front.size <= 200_000 and front.size == sum(len(kept.body) for kept in front.entries.values())
+    call(front, "/counties/export.csv")  # larger than an eighth of the store: given, not kept
+    assert all(key[1] != "/counties/export.csv" for key in front.entries)
+    assert FrontCache(django_app, max_bytes=0).variant({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}) is None
+
+
+@pytest.mark.parametrize(
+    "previous, current, elapsed, allowed, wait",
+    [
+        # 10 a minute, half-way through a window: the previous window's 10 weigh 5.
+        (10, 5, 30, True, None),
+        # One more is refused; at 42 s the previous weighs 3, and 3 + 7 (the next request) = 10.
+        (10, 6, 30, False, 12),
+        # This window holds 10 (this request included): in the next one at 6 s they weigh 9, 9 + 1 = 10.
+        (10, 10, 30, False, 36),
+        # 11: at 120/11 = 10.9 s into the next window they weigh 9.
+        (0, 11, 0, False, 60 + 120 / 11),
+        (0, 10, 59, True, None),
+    ],
+)
+def test_the_sliding_window_counter(settings, previous, current, elapsed, allowed, wait):
+    settings.API_THROTTLE_RATES = {"anon": "10/minute", "token": "5/minute"}
+    decision = AnonThrottle().decide(Counted(current, previous), 60 * 1000 + elapsed)
+    assert decision.allowed is allowed
+    assert decision.wait == (None if wait is None else pytest.approx(wait))
