@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django.views.defaults import bad_request as django_bad_request
 
 from . import charts, selectors, statistics, tables, targets, targets_charts
 from .api.exceptions import API_PREFIX, error_response
@@ -232,8 +233,11 @@ def county_detail(request: HttpRequest, key: str) -> HttpResponse:
     if unit.current_id and unit.current_id != unit.pk:
         # An old code's page is its successor's: the place is the same. The old code rides along,
         # so the page can say how the code changed instead of landing the reader silently.
+        # The rest of the query (say, an as-of year) comes along too.
+        query = request.GET.copy()
+        query["from"] = unit.key
         target = reverse("counties:county", args=[unit.current.key])
-        return HttpResponsePermanentRedirect(f"{target}?{urlencode({'from': unit.key})}")
+        return HttpResponsePermanentRedirect(f"{target}?{query.urlencode()}")
     place = selectors.place(unit)
     place_targets = targets.place_targets(unit)
     context = {
@@ -422,6 +426,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if api:
         return error_response("server_error", _("The server failed to answer this request; the fault is logged."), 500)
     return render(request, "500.html", status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400 (a Host the site does not serve, a malformed request): the API answers in its
+    JSON error format; pages keep Django's plain page, which reads nothing from the request (the
+    site's templates build links from the Host that was just refused)."""
+    if request.path.startswith(API_PREFIX):
+        return error_response("bad_request", _("This request cannot be answered: its Host header or its form is not accepted."), 400)
+    return django_bad_request(request, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

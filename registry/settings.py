@@ -324,6 +324,7 @@ REST_FRAMEWORK = {
         "counties.api.renderers.CSVRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "counties.api.renderers.FormatNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["counties.api.throttling.AnonThrottle", "counties.api.throttling.TokenThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "counties.api.exceptions.exception_handler",

@@ -6,6 +6,7 @@ from django.urls import include, path
 from counties.sitemaps import SITEMAPS
 from counties.views import healthz
 
+handler400 = "counties.views.bad_request"
 handler404 = "counties.views.page_not_found"
 handler500 = "counties.views.server_error"
 

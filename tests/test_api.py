@@ -684,3 +684,26 @@ def test_committed_schema_matches_the_code(tmp_path, settings):
     run_command("spectacular", "--file", str(generated), "--validate", "--lang", "en")
     committed = settings.BASE_DIR / "openapi" / "v1.yaml"
     assert generated.read_text() == committed.read_text(), "The API changed: run `make schema` and commit openapi/v1.yaml"
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "abc", "1.5"])
+def test_a_page_size_that_is_not_a_whole_number_is_refused(client, size):
+    response = get(client, f"counties/?page_size={size}")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and list(error["fields"]) == ["page_size"]
+    assert "1 to 1000" in error["message"] and repr(size) in error["message"]
+
+
+def test_an_unknown_format_is_refused_naming_the_formats(client):
+    response = get(client, "counties/?format=xyz")
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert response.json()["error"]["message"] == "format: No format 'xyz': use one of json, csv, api."
+    assert get(client, "counties/?format=csv")["Content-Type"].startswith("text/csv")
+
+
+def test_a_host_the_site_does_not_serve_gets_a_json_error_on_the_api(client):
+    response = client.get("/api/v1/counties/", HTTP_HOST="evil.example")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
+    page = client.get("/counties/", HTTP_HOST="evil.example")
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -26,6 +27,21 @@ class RegistryPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request: Any) -> int:
+        """The asked size, capped at the maximum; a size that is not a whole number of 1 or more is
+        refused with a 400 naming it (DRF's own pagination silently ignores it)."""
+        asked = request.query_params.get(self.page_size_query_param, "")
+        if asked == "":
+            return self.page_size
+        try:
+            size = int(asked)
+        except ValueError:
+            size = 0
+        if size < 1:
+            message = _("page_size must be a whole number from 1 to %(maximum)d (larger sizes give %(maximum)d); got %(asked)r.")
+            raise ValidationError({self.page_size_query_param: [message % {"maximum": self.max_page_size, "asked": asked[:20]}]})
+        return min(size, self.max_page_size)
 
     def get_paginated_response(self, data: Any) -> Response:
         response = super().get_paginated_response(data)

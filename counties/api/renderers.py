@@ -5,6 +5,9 @@ formula neutralising)."""
 from typing import Any
 
 import orjson
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -76,3 +79,16 @@ class CSVRenderer(BaseRenderer):
         for row in rows:
             columns.extend(c for c in row if c not in columns)
         return tables.csv_bytes(columns, ([row.get(c) for c in columns] for row in rows))
+
+
+class FormatNegotiation(DefaultContentNegotiation):
+    """`?format=` must name one of the API's formats. Another is refused with a 400 that lists
+    them: DRF answers 404, which a partner reads as a missing record, not a mistyped format."""
+
+    def filter_renderers(self, renderers: list[BaseRenderer], format: str) -> list[BaseRenderer]:
+        chosen = [renderer for renderer in renderers if renderer.format == format]
+        if not chosen:
+            message = _("No format %(asked)r: use one of %(formats)s.")
+            formats = ", ".join(dict.fromkeys(renderer.format for renderer in renderers))
+            raise ValidationError({"format": [message % {"asked": format[:20], "formats": formats}]})
+        return chosen
