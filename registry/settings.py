@@ -5,6 +5,7 @@ only here, and validated as it is read: a bad value stops the process with Impro
 instead of surfacing later as a confusing error. See the README for the list of variables.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -42,6 +43,14 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _env_rate(name: str, default: str) -> str:
+    """A rate limit as DRF reads it: requests per second, minute, hour or day ("60/minute")."""
+    raw = env.str(name, default=default).strip()
+    if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", raw):
+        raise ImproperlyConfigured(f"{name} must be a number of requests per second, minute, hour or day (60/minute), got {raw!r}")
+    return raw
 
 
 DEBUG = _env_bool("DEBUG", False)
@@ -311,8 +320,8 @@ PERMISSIONS_POLICY = {
 
 # The partner API. Anonymous clients read; writes need an API token (see counties.api).
 API_THROTTLE_RATES = {
-    "anon": env.str("API_ANON_RATE", default="60/minute"),
-    "token": env.str("API_TOKEN_RATE", default="1200/minute"),
+    "anon": _env_rate("API_ANON_RATE", "60/minute"),
+    "token": _env_rate("API_TOKEN_RATE", "1200/minute"),
 }
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["counties.api.authentication.ApiTokenAuthentication"],

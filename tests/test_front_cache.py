@@ -21,6 +21,7 @@ from counties.front_cache import FrontCache
 from counties.shared_cache import Counted
 
 from .test_response_cache import SECURITY_HEADERS, committed
+from .test_settings import PRODUCTION_ENV, manage
 from .test_shared_cache import redis_cache
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +220,13 @@ def test_the_sliding_window_counter(settings, previous, current, elapsed, allowe
     decision = AnonThrottle().decide(Counted(current, previous), 60 * 1000 + elapsed)
     assert decision.allowed is allowed
     assert decision.wait == (None if wait is None else pytest.approx(wait))
+
+
+def test_front_cache_and_rate_settings_are_validated():
+    result = manage("check", **(PRODUCTION_ENV | {"FRONT_CACHE_BYTES": "-1"}))
+    assert result.returncode != 0 and "FRONT_CACHE_BYTES must be 0 or more bytes" in result.stderr
+    result = manage("check", **(PRODUCTION_ENV | {"API_ANON_RATE": "60 per minute"}))
+    assert result.returncode != 0 and "API_ANON_RATE must be a number of requests per second" in result.stderr
+    result = manage("check", **(PRODUCTION_ENV | {"API_TOKEN_RATE": "0/hour"}))
+    assert result.returncode != 0 and "API_TOKEN_RATE must be" in result.stderr
+    assert manage("check", **(PRODUCTION_ENV | {"API_ANON_RATE": "100/hour", "FRONT_CACHE_BYTES": "0"})).returncode == 0
