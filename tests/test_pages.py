@@ -383,3 +383,14 @@ def test_county_list_result_line_and_export_links(client):
     english = html(client.get("/en/counties/?scope=all"))
     assert "1–50 of 3,055" in english
     assert 'href="/api/v1/counties/?" data-export="json"' in english  # every unit: no filter
+
+
+def test_county_list_pages_and_page_sizes_keep_the_filters(client):
+    page = html(client.get("/counties/?province=620000&page_size=25"))
+    assert '<a href="?province=620000&amp;page_size=25&amp;page=2" rel="next">' in page
+    assert '<a href="?province=620000&amp;page_size=100">100</a>' in page
+    assert '<a href="?province=620000&amp;page_size=25&amp;scope=designated">' in page
+    second = html(client.get("/counties/?province=620000&page_size=25&page=2"))
+    assert '<a href="?province=620000&amp;page_size=25&amp;page=1" rel="prev">' in second
+    assert "第 26–50 条" in second
+    assert 'href="??' not in page + second
