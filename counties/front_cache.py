@@ -121,7 +121,7 @@ class FrontCache:
         except Exception:  # Redis unreachable: Django's handling of that applies
             return None
         if counted is not None:
-            decision = environ.setdefault(DECIDED, {})[throttle_key] = throttle.decide(counted, now)
+            decision = environ.setdefault(DECIDED, {})[throttle_key] = throttle.settle(count, counted, now)
             if not decision.allowed:
                 return None  # the view answers 429 with this decision
         copy = found.get(COPY_KEY)

@@ -94,7 +94,7 @@ class PublicCacheMiddleware:
             # The database is down: the stack below answers that, in the request's language (503).
             return self.get_response(request)
         if counted is not None:  # the view's throttle takes this decision rather than counting again
-            request.META.setdefault(DECIDED, {})[throttle_key] = throttle.decide(counted, now)
+            request.META.setdefault(DECIDED, {})[throttle_key] = throttle.settle(count, counted, now)
         # An authenticated API client gets its own ETags (the data is the same, the answer may not be).
         etag = strong_etag(f"{state.token}|{variant}|{'' if anonymous else 'private'}")
         last_modified = whole_second_after(state.changed_at) if state.changed_at else None

@@ -8,6 +8,7 @@ development and tests, the database cache) the same operations are made one afte
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any, NamedTuple
 
 from django.core.cache import cache
@@ -41,3 +42,9 @@ def read_and_count(keys: list[str], count: Count | None = None) -> tuple[dict[st
         cache.set(count.current, 1, count.timeout)
         current = 1
     return found, Counted(current, int(cache.get(count.previous) or 0))
+
+
+def uncount(count: Count) -> None:
+    """Take back the count `read_and_count` added (a request the rate limit refused)."""
+    with suppress(ValueError):  # the counter expired meanwhile: nothing to take back
+        cache.decr(count.current)

@@ -22,7 +22,7 @@ from counties.shared_cache import Counted
 
 from .test_response_cache import SECURITY_HEADERS, committed
 from .test_settings import PRODUCTION_ENV, manage
-from .test_shared_cache import redis_cache
+from .test_shared_cache import redis_cache, shared_cache  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -206,12 +206,11 @@ def test_memory_is_bounded(redis, django_app):
     [
         # 10 a minute, half-way through a window: the previous window's 10 weigh 5.
         (10, 5, 30, True, None),
-        # One more is refused; at 42 s the previous weighs 3, and 3 + 7 (the next request) = 10.
-        (10, 6, 30, False, 12),
-        # This window holds 10 (this request included): in the next one at 6 s they weigh 9, 9 + 1 = 10.
-        (10, 10, 30, False, 36),
-        # 11: at 120/11 = 10.9 s into the next window they weigh 9.
-        (0, 11, 0, False, 60 + 120 / 11),
+        # One more is refused (and not counted); at 36 s the previous weighs 4, and 4 + 6 = 10.
+        (10, 6, 30, False, 6),
+        # This window is full (10, and this refused one): in the next at 6 s they weigh 9, 9 + 1 = 10.
+        (10, 11, 30, False, 36),
+        (0, 11, 0, False, 66),
         (0, 10, 59, True, None),
     ],
 )
@@ -230,3 +229,24 @@ def test_front_cache_and_rate_settings_are_validated():
     result = manage("check", **(PRODUCTION_ENV | {"API_TOKEN_RATE": "0/hour"}))
     assert result.returncode != 0 and "API_TOKEN_RATE must be" in result.stderr
     assert manage("check", **(PRODUCTION_ENV | {"API_ANON_RATE": "100/hour", "FRONT_CACHE_BYTES": "0"})).returncode == 0
+
+
+@pytest.mark.usefixtures("shared_cache")
+def test_a_client_that_waits_its_retry_after_is_let_through(client, settings, monkeypatch):
+    """Refused requests are not counted: hammering on does not push the wait further."""
+    settings.API_THROTTLE_RATES = {"anon": "3/minute", "token": "5/minute"}
+    now = [60.0 * 29_000_000]  # the start of a window
+    monkeypatch.setattr(AnonThrottle, "timer", staticmethod(lambda: now[0]))
+
+    def status():
+        response = client.get("/api/v1/provinces/", REMOTE_ADDR="198.51.100.31")
+        return response.status_code, response.get("Retry-After")
+
+    assert [status()[0] for _ in range(3)] == [200, 200, 200]
+    refused = [status() for _ in range(5)]
+    # The window is full: in the next one, once its 3 weigh 2 (at 20 s): 60 + 20 seconds.
+    assert refused == [(429, "80")] * 5
+    now[0] += 60
+    assert status() == (429, "20")  # at the start of the next window the 3 still weigh 3
+    now[0] += 20
+    assert [status()[0] for _ in range(2)] == [200, 429]

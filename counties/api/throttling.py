@@ -12,8 +12,8 @@ spread, the usual approximation (it never lets through more than the limit in an
 period's length when requests are evenly spread, and at most the limit plus what the weighting
 forgives at a window's edge otherwise).
 
-Every request is counted, refused ones too: a client that keeps sending while refused stays
-refused, instead of being let through the moment its oldest request leaves the window.
+A refused request is not counted (its count is taken back), so a client that waits the
+Retry-After it was given is let through, as with DRF's throttles.
 
 The response cache (counties.http_cache, counties.front_cache) counts anonymous API requests it
 answers itself, in the same round trip as its other reads; it leaves its decision in the request's
@@ -37,7 +37,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from counties.clients import client_ip
 from counties.models import ApiToken
-from counties.shared_cache import Count, Counted, read_and_count
+from counties.shared_cache import Count, Counted, read_and_count, uncount
 
 # Where a decision already made for a request is left (in request.META, i.e. the WSGI environ).
 DECIDED = "registry.throttle_decided"
@@ -61,19 +61,28 @@ class CountingThrottle(SimpleRateThrottle):
         window = int(now // self.duration)
         return Count(f"{key}:{window}", f"{key}:{window - 1}", 2 * self.duration)
 
+    def settle(self, count: Count, counted: Counted, now: float) -> Decision:
+        """Whether the request just counted is allowed; a refused one's count is taken back (one
+        more round trip, for refused requests only)."""
+        decision = self.decide(counted, now)
+        if not decision.allowed:
+            uncount(count)
+        return decision
+
     def decide(self, counted: Counted, now: float) -> Decision:
         """Whether the request just counted is allowed, and if not how long to wait."""
         limit, duration = self.num_requests, self.duration
         elapsed = now % duration
-        weight = 1 - elapsed / duration
-        if counted.previous * weight + counted.current <= limit:
+        if counted.previous * (1 - elapsed / duration) + counted.current <= limit:
             return Decision(True, None)
-        # The next request counts one more. Within this window it is allowed once the previous
-        # window's weight has fallen far enough; otherwise in the next window, once this one's has.
-        if counted.current < limit:
-            wait = duration * (1 - (limit - counted.current - 1) / counted.previous) - elapsed
+        # Refused and taken back, so the next request counts what this one did. Within this
+        # window it is allowed once the previous window's weight has fallen far enough; if this
+        # window is full, in the next one, once this window's weight has.
+        if counted.current <= limit:
+            wait = duration * (1 - (limit - counted.current) / counted.previous) - elapsed
         else:
-            wait = (duration - elapsed) + duration * max(0.0, 1 - (limit - 1) / counted.current)
+            full = counted.current - 1
+            wait = (duration - elapsed) + duration * max(0.0, 1 - (limit - 1) / full)
         return Decision(False, max(wait, 1.0))
 
     def allow_request(self, request: Request | HttpRequest, view: APIView | None) -> bool:
@@ -86,13 +95,15 @@ class CountingThrottle(SimpleRateThrottle):
         decision = decided.get(key)
         if decision is None:  # not counted yet by the response cache
             now = self.timer()
-            decision = decided[key] = self.decide(read_and_count([], self.count(key, now))[1], now)
+            count = self.count(key, now)
+            decision = decided[key] = self.settle(count, read_and_count([], count)[1], now)
         self.decision = decision
         return decision.allowed
 
     def wait(self) -> float | None:
         decision = getattr(self, "decision", None)
-        return None if decision is None or decision.wait is None else math.ceil(decision.wait)
+        # Whole seconds, up (rounded first: 60 × (1 − 2/3) is 20.000000000000004 in floating point).
+        return None if decision is None or decision.wait is None else math.ceil(round(decision.wait, 6))
 
 
 class AnonThrottle(CountingThrottle):
