@@ -6,6 +6,12 @@ wherever it is asked. Each statistic runs a fixed number of queries, whatever th
 and is cached under the current data token (`DataVersion`), which changes with every edit, so a
 cached number is never stale.
 
+When they are worked out: the writer refreshes them once per transaction, right after its commit
+(`counties.derived.refresh`, called by `services`), under the new token in the default cache, so
+the first read after an edit reads results instead of working them out (their cost grows with the
+data). A read that finds nothing (an evicted key, a cache of one process) works it out itself:
+correctness never depends on the refresh having run.
+
 Definitions, for an as-of year Y (withdrawn designations never count):
 
 * `batch_entries(Y)`: designations in batches of year Y or earlier.
@@ -36,7 +42,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet, Sum
@@ -52,6 +58,8 @@ from .models import (
     Province,
     SourceKind,
     Unit,
+    UnitSuccession,
+    code_in_use,
     local_name,
 )
 from .places import PlaceResolver, place_resolver
@@ -104,9 +112,9 @@ def counted_designations(as_of: int | None = None) -> QuerySet[Designation]:
 # -- the rows every statistic reads ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One batch entry (a counted designation), as the statistics need it."""
+class Entry(NamedTuple):
+    """One batch entry (a counted designation), as the statistics need it. Named tuples, not
+    dataclasses: a statistic builds one per designation, and a tuple is several times cheaper."""
 
     pk: int
     unit: int
@@ -117,8 +125,7 @@ class Entry:
     old_base: bool
 
 
-@dataclass(frozen=True)
-class PovertyCounty:
+class PovertyCounty(NamedTuple):
     unit: int
     province: int
     exit_year: int | None
@@ -137,7 +144,7 @@ def entries() -> list[Entry]:
 
 def poverty_counties() -> list[PovertyCounty]:
     """The listed poverty counties (one query)."""
-    return [PovertyCounty(*row) for row in PovertyStatus.objects.values_list("unit_id", "unit__province_id", "exit_year")]
+    return [PovertyCounty._make(row) for row in PovertyStatus.objects.values_list("unit_id", "unit__province_id", "exit_year")]
 
 
 @dataclass
@@ -184,6 +191,30 @@ class Programme:
         """Poverty counties whose place as of `as_of` holds an entry of `as_of` or earlier."""
         places = self.places(as_of, among)
         return [p for p in self.poverty if self.resolver.place(p.unit, as_of) in places]
+
+    @functools.cached_property
+    def province_of_place(self) -> dict[int, int]:
+        """The province of every unit an entry can have become: the designated units (from the
+        entries) and the successors in the place rule (one query, a few thousand rows at most,
+        instead of every unit's)."""
+        successors = UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values("successor_id")
+        provinces = dict(Unit.objects.filter(pk__in=successors).values_list("pk", "province_id"))
+        return {**provinces, **{e.unit: e.province for e in self.entries}}
+
+    @functools.cached_property
+    def unit_spans(self) -> list[tuple[int, int | None, int | None, int]]:
+        """(province, first year, last year, how many units): every unit's years in use, grouped
+        (one query, a few hundred rows), from which `units_in_use` counts any year without
+        reading the units again (the statistics page asks for every year)."""
+        return list(Unit.objects.values_list("province_id", "first_year", "last_year").annotate(n=Count("pk")).order_by())
+
+    def units_in_use(self, as_of: int) -> Counter[int]:
+        """Units in use at the end of `as_of`, per province."""
+        found: Counter[int] = Counter()
+        for province, first, last, n in self.unit_spans:
+            if code_in_use(first, last, as_of):
+                found[province] += n
+        return found
 
     def is_poverty_entry(self, entry: Entry, poverty_places: dict[int, set[int]]) -> bool:
         """An entry whose place at the end of its batch year is a poverty county's place then."""
@@ -263,9 +294,9 @@ def _coverage(as_of: int) -> Coverage:
 
 @cached
 def coverage_series() -> list[Coverage]:
-    """Coverage at the end of every year from 2014 to the latest batch year (one load for all years)."""
-    programme = Programme.current()
-    return [_coverage_of(programme, year) for year in range(FIRST_YEAR, latest_batch_year() + 1)]
+    """Coverage at the end of every year from 2014 to the latest batch year (one load for all years;
+    each year is cached on its own too, so `coverage(year)` then reads it)."""
+    return [_coverage(year) for year in range(FIRST_YEAR, latest_batch_year() + 1)]
 
 
 @dataclass(frozen=True)
@@ -278,7 +309,9 @@ class ListIndex:
     designated_units: frozenset[int]  # units designated under their own code, retired codes included
     places_by_year: dict[int, frozenset[int]]  # batch year -> places with an entry in it
     units_by_year: dict[int, frozenset[int]]  # batch year -> units with an entry in it under their own code
-    poverty_exits: dict[int, frozenset[int | None]]  # a poverty county, or a unit it became -> exit year(s)
+    # A poverty county, or a unit it became -> its exit year(s): tuples, not frozensets, as another
+    # process unpickles this once per data token, and thousands of small frozensets cost it more.
+    poverty_exits: dict[int, tuple[int | None, ...]]
 
     def in_years(self, years: Iterable[int]) -> set[int]:
         """Places, or units under their own code, with an entry in one of `years`."""
@@ -328,7 +361,7 @@ def _list_index() -> ListIndex:
         designated_units=frozenset(e.unit for e in programme.entries_until(as_of)),
         places_by_year={year: frozenset(found) for year, found in places_by_year.items()},
         units_by_year={year: frozenset(found) for year, found in units_by_year.items()},
-        poverty_exits={unit: frozenset(found) for unit, found in exits.items()},
+        poverty_exits={unit: tuple(sorted(found, key=lambda y: (y is None, y or 0))) for unit, found in exits.items()},
     )
 
 
@@ -466,8 +499,8 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
     programme = Programme.current()
     until = programme.entries_until(as_of)
     places = programme.places(as_of, until)
-    province_of = dict(Unit.objects.values_list("pk", "province_id"))
-    units = Counter(Unit.objects.in_use_at(as_of).values_list("province_id", flat=True))
+    province_of = programme.province_of_place
+    units = programme.units_in_use(as_of)
     poverty = Counter(p.province for p in programme.poverty)
     covered = Counter(p.province for p in programme.covered(as_of, until))
     batch_entries = Counter(e.province for e in until)
