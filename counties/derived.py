@@ -27,12 +27,13 @@ from django.core.cache.backends.dummy import DummyCache
 
 from . import statistics, targets
 from .data_token import DataState, pinned
+from .services import data_change_pending
 
 
 def refresh(state: DataState) -> None:
     """Work out and cache, under `state`'s token, every statistic the doors read."""
-    if isinstance(caches["default"], DummyCache):
-        return  # nothing would be kept
+    if isinstance(caches["default"], DummyCache) or data_change_pending():
+        return  # nothing would be kept (the statistics are never cached inside an uncommitted write)
     with pinned(state):
         latest = statistics.latest_batch_year()
         statistics.list_index()  # the county list, its facets and filters (also kept in this process)
