@@ -302,16 +302,19 @@ def coverage_series() -> list[Coverage]:
 @dataclass(frozen=True)
 class ListIndex:
     """What the county list, its facets and the API's filters need to apply the place rule, as
-    of the latest batch year (the year the home page's headline figures describe)."""
+    of the latest batch year (the year the home page's headline figures describe).
+
+    A few sets of unit ids, no container per unit: another process reads it from the shared
+    cache once per data token, and unpickling thousands of small containers (with the garbage
+    collector passes they set off) cost it ten times more than the same ids in a few sets."""
 
     as_of: int
     places: frozenset[int]  # the demonstration counties: designated places
     designated_units: frozenset[int]  # units designated under their own code, retired codes included
     places_by_year: dict[int, frozenset[int]]  # batch year -> places with an entry in it
     units_by_year: dict[int, frozenset[int]]  # batch year -> units with an entry in it under their own code
-    # A poverty county, or a unit it became -> its exit year(s): tuples, not frozensets, as another
-    # process unpickles this once per data token, and thousands of small frozensets cost it more.
-    poverty_exits: dict[int, tuple[int | None, ...]]
+    poverty_units: frozenset[int]  # the poverty counties and every unit they became
+    units_by_exit_year: dict[int | None, frozenset[int]]  # exit year -> poverty units of a county exiting then
 
     def in_years(self, years: Iterable[int]) -> set[int]:
         """Places, or units under their own code, with an entry in one of `years`."""
@@ -320,8 +323,26 @@ class ListIndex:
             found |= self.places_by_year.get(year, frozenset()) | self.units_by_year.get(year, frozenset())
         return found
 
-    def exited_in(self, year: int) -> set[int]:
-        return {unit for unit, exits in self.poverty_exits.items() if year in exits}
+    def exited_in(self, year: int) -> frozenset[int]:
+        return self.units_by_exit_year.get(year, frozenset())
+
+    def exit_year_counts(self, units: set[int]) -> Counter[int]:
+        """How many of `units` are poverty units of a county that exited, per exit year."""
+        return Counter({year: len(units & found) for year, found in self.units_by_exit_year.items() if year and units & found})
+
+    @functools.cached_property
+    def poverty_exits(self) -> dict[int, tuple[int | None, ...]]:
+        """A poverty unit -> its exit year(s), built on first use in this process (never pickled)."""
+        exits: dict[int, tuple[int | None, ...]] = {}
+        for year in sorted(self.units_by_exit_year, key=lambda y: (y is None, y or 0)):
+            for unit in self.units_by_exit_year[year]:
+                exits[unit] = (*exits.get(unit, ()), year)
+        return exits
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("poverty_exits", None)  # worked out again where it is read
+        return state
 
 
 def list_index() -> ListIndex:
@@ -351,17 +372,17 @@ def _list_index() -> ListIndex:
     for entry in programme.entries_until(as_of):
         places_by_year[entry.year].add(programme.resolver.place(entry.unit, as_of))
         units_by_year[entry.year].add(entry.unit)
-    exits: dict[int, set[int | None]] = defaultdict(set)
+    exits: dict[int | None, set[int]] = defaultdict(set)
     for county in programme.poverty:
-        for unit in programme.resolver.chain(county.unit):
-            exits[unit].add(county.exit_year)
+        exits[county.exit_year].update(programme.resolver.chain(county.unit))
     return ListIndex(
         as_of=as_of,
         places=frozenset(programme.places(as_of)),
         designated_units=frozenset(e.unit for e in programme.entries_until(as_of)),
         places_by_year={year: frozenset(found) for year, found in places_by_year.items()},
         units_by_year={year: frozenset(found) for year, found in units_by_year.items()},
-        poverty_exits={unit: tuple(sorted(found, key=lambda y: (y is None, y or 0))) for unit, found in exits.items()},
+        poverty_units=frozenset().union(*exits.values()),
+        units_by_exit_year={year: frozenset(found) for year, found in exits.items()},
     )
 
 
