@@ -155,6 +155,9 @@ class Programme:
     entries: list[Entry]
     poverty: list[PovertyCounty]
     resolver: PlaceResolver
+    # What one year's statistics share (the entries up to it, their places, the poverty counties
+    # covered), worked out once per year: coverage, provinces, exits and the list index ask again.
+    _by_year: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls) -> Programme:
@@ -176,21 +179,32 @@ class Programme:
             _LOADED[token] = programme
         return programme
 
-    def entries_until(self, as_of: int) -> list[Entry]:
-        return [e for e in self.entries if e.year <= as_of]
+    def _once(self, what: str, as_of: int, work: Callable[[], T]) -> T:
+        key = (what, as_of)
+        if key not in self._by_year:
+            self._by_year[key] = work()
+        return self._by_year[key]
 
-    def places(self, as_of: int, among: Iterable[Entry] | None = None) -> set[int]:
-        """Distinct places, as of the end of `as_of`, of the entries up to that year."""
-        chosen = self.entries_until(as_of) if among is None else among
-        return self.resolver.places((e.unit for e in chosen), as_of)
+    def entries_until(self, as_of: int) -> list[Entry]:
+        return self._once("entries", as_of, lambda: [e for e in self.entries if e.year <= as_of])
+
+    def places(self, as_of: int, among: Iterable[Entry] | None = None) -> frozenset[int]:
+        """Distinct places, as of the end of `as_of`, of the entries up to that year (or `among`)."""
+        if among is not None:
+            return frozenset(self.resolver.places((e.unit for e in among), as_of))
+        return self._once("places", as_of, lambda: frozenset(self.resolver.places((e.unit for e in self.entries_until(as_of)), as_of)))
 
     def poverty_places(self, as_of: int) -> set[int]:
         return self.resolver.places((p.unit for p in self.poverty), as_of)
 
-    def covered(self, as_of: int, among: Iterable[Entry] | None = None) -> list[PovertyCounty]:
+    def covered(self, as_of: int) -> list[PovertyCounty]:
         """Poverty counties whose place as of `as_of` holds an entry of `as_of` or earlier."""
-        places = self.places(as_of, among)
-        return [p for p in self.poverty if self.resolver.place(p.unit, as_of) in places]
+
+        def work() -> list[PovertyCounty]:
+            places = self.places(as_of)
+            return [p for p in self.poverty if self.resolver.place(p.unit, as_of) in places]
+
+        return self._once("covered", as_of, work)
 
     @functools.cached_property
     def province_of_place(self) -> dict[int, int]:
@@ -270,8 +284,8 @@ def coverage(as_of: int | None = None) -> Coverage:
 
 def _coverage_of(programme: Programme, as_of: int) -> Coverage:
     until = programme.entries_until(as_of)
-    places = programme.places(as_of, until)
-    covered = len(programme.covered(as_of, until))
+    places = programme.places(as_of)
+    covered = len(programme.covered(as_of))
     total = len(programme.poverty)
     return Coverage(
         as_of=as_of,
@@ -519,11 +533,11 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
     """Per province at the end of `as_of`; a fixed number of queries whatever the number of rows."""
     programme = Programme.current()
     until = programme.entries_until(as_of)
-    places = programme.places(as_of, until)
+    places = programme.places(as_of)
     province_of = programme.province_of_place
     units = programme.units_in_use(as_of)
     poverty = Counter(p.province for p in programme.poverty)
-    covered = Counter(p.province for p in programme.covered(as_of, until))
+    covered = Counter(p.province for p in programme.covered(as_of))
     batch_entries = Counter(e.province for e in until)
     demonstration = Counter(province_of[place] for place in places)
     illustrative = {e.province for e in until if e.illustrative}
@@ -635,7 +649,7 @@ def exits() -> list[ExitYear]:
             result.append(ExitYear(None, len(counties), 0, False))
             continue
         until = programme.entries_until(exit_year)
-        places = programme.places(exit_year, until)
+        places = programme.places(exit_year)
         designated = [c for c in counties if programme.resolver.place(c.unit, exit_year) in places]
         illustrative_places = programme.places(exit_year, [e for e in until if e.illustrative])
         result.append(
