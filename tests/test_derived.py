@@ -212,3 +212,24 @@ def test_the_list_index_another_process_unpickles_holds_no_container_per_unit(wo
     assert index.exit_year_counts(everyone) == Counter(y for u in everyone for y in index.poverty_exits.get(u, ()) if y)
     copy = pickle.loads(pickle.dumps(index))
     assert "poverty_exits" not in copy.__dict__ and copy == index
+
+
+def test_the_refresh_covers_every_cached_statistic():
+    """Each one, for every as-of year the pages offer, is read after the refresh without working
+    anything out (a statistic worked out runs a query: its rows, or the ones it reads)."""
+    import inspect
+
+    commit()
+    save_record(a_new_designation(), user=None, reason="test")
+    commit()
+    statistics.forget_loaded_rows()
+    state = stored_state()
+    with pinned(state):
+        years = range(statistics.FIRST_YEAR, statistics.latest_batch_year() + 1)
+        for function in statistics.EVERY_CACHED:
+            takes_a_year = len(inspect.signature(function.uncached).parameters) == 1
+            with CaptureQueriesContext(connection) as queries:
+                for args in [(y,) for y in years] if takes_a_year else [()]:
+                    function(*args)
+            assert len(queries) == 0, f"{function.__name__} is not refreshed after an edit"
+    assert len(statistics.EVERY_CACHED) >= 13
