@@ -248,7 +248,7 @@ _LOADED: dict[str, Programme] = {}
 
 def forget_loaded_rows() -> None:
     """Drop the rows `Programme.current` and `list_index` keep (for tests, which roll the data back
-    under the same token)."""
+    under the same token; and for the benchmark, to read after an edit as another process does)."""
     _LOADED.clear()
     _INDEX.clear()
 
