@@ -348,7 +348,7 @@ class ListIndex:
 
     def exit_year_counts(self, units: set[int]) -> Counter[int]:
         """How many of `units` are poverty units of a county that exited, per exit year."""
-        return Counter({year: len(units & found) for year, found in self.units_by_exit_year.items() if year and units & found})
+        return Counter({year: n for year, found in self.units_by_exit_year.items() if year and (n := len(units & found))})
 
     @functools.cached_property
     def poverty_exits(self) -> dict[int, tuple[int | None, ...]]:
