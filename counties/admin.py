@@ -595,7 +595,7 @@ class PovertyStatusFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Unit]) -> QuerySet[Unit]:
         if self.value() in ("yes", "no"):
             # The place rule, as on the public list: 宣化区 is the poverty county 宣化县 became.
-            poverty = Q(pk__in=statistics.list_index().poverty_exits.keys())
+            poverty = Q(pk__in=statistics.list_index().poverty_units)
             return queryset.filter(poverty if self.value() == "yes" else ~poverty)
         return queryset
 

@@ -259,7 +259,7 @@ class UnitFilterSet(django_filters.FilterSet):
     def filter_poverty(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        poverty = Q(pk__in=statistics.list_index().poverty_exits.keys())
+        poverty = Q(pk__in=statistics.list_index().poverty_units)
         return qs.filter(poverty if value else ~poverty)
 
     def filter_batch_year(self, qs: QuerySet[Unit], name: str, value: list[int] | None) -> QuerySet[Unit]:

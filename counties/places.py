@@ -34,6 +34,8 @@ class PlaceResolver:
 
     def place(self, unit: int, as_of: int | None = None) -> int:
         """The pk of the place `unit` had become by the end of `as_of` (None: today)."""
+        if unit not in self.successor:
+            return unit  # most units never changed code (the statistics ask this by the hundred thousand)
         seen = {unit}
         while unit in self.successor:
             successor, year = self.successor[unit]
@@ -51,7 +53,8 @@ class PlaceResolver:
         return found
 
     def places(self, units: Iterable[int], as_of: int | None = None) -> set[int]:
-        return {self.place(unit, as_of) for unit in units}
+        successor, place = self.successor, self.place
+        return {place(unit, as_of) if unit in successor else unit for unit in units}
 
     def known_as(self, unit: int) -> set[int]:
         """`unit` and every unit that became it (its earlier codes, and units merged into it):

@@ -1,10 +1,12 @@
 """Every change to the data goes through here: scope, history with a reason, lineage upkeep, the
-replacement rule and the data-version bump. The doors (admin, API, commands, loaders) call these
+replacement rule and the data-version bump (with the statistics worked out for the new version,
+`counties.derived`). The doors (admin, API, commands, loaders) call these
 functions; nothing is done behind `Model.save()`.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -21,23 +23,41 @@ from . import data_token
 from .models import DataVersion, Designation, FundingAllocation, ImportRecord, SourceKind, Unit, UnitLineage, UnitSuccession
 from .permissions import EVERYWHERE, WriteScope, record_province_id, stored_province_id, write_scope
 
+logger = logging.getLogger(__name__)
+
 # -- the data version ---------------------------------------------------------------------------
 
 
 def _write_new_token() -> None:
     # Runs after the commit, in autocommit: one short UPDATE, so the single row is never held
     # locked for the length of a long import. Then the shared cache's copy of the token, so every
-    # instance sees the change before this request returns (counties.data_token).
+    # instance sees the change before this request returns (counties.data_token). Then the
+    # statistics under the new token, so the first reader after the edit does not work them out.
     token, now = uuid.uuid4().hex, timezone.now()
     if not DataVersion.objects.filter(pk=1).update(token=token, changed_at=now):
         DataVersion.objects.get_or_create(pk=1, defaults={"token": token})
-    data_token.publish(data_token.stored_state())
+    state = data_token.stored_state()
+    data_token.publish(state)
+    refresh_derived_data(state)
+
+
+def refresh_derived_data(state: data_token.DataState) -> None:
+    """`counties.derived.refresh` for the token just committed. The write has committed and stands
+    whatever happens here: a failure is logged, and readers work the statistics out on demand."""
+    # Imported here: the statistics import `data_change_pending` from this module.
+    from . import derived
+
+    try:
+        derived.refresh(state)
+    except Exception:
+        logger.exception("Refreshing the statistics after an edit failed; readers will work them out on demand.")
 
 
 def mark_data_changed() -> None:
     """Invalidate every cached statistic, in this and every other process, once the current
-    transaction commits (immediately outside one). Called many times in one transaction, it
-    writes once; a transaction that is rolled back (a dry run, a preview) writes nothing."""
+    transaction commits (immediately outside one), and work them out again for the new token.
+    Called many times in one transaction, it writes (and refreshes) once; a transaction that is
+    rolled back (a dry run, a preview) writes nothing."""
     if data_change_pending():
         return
     transaction.on_commit(_write_new_token)

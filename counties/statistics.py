@@ -6,6 +6,12 @@ wherever it is asked. Each statistic runs a fixed number of queries, whatever th
 and is cached under the current data token (`DataVersion`), which changes with every edit, so a
 cached number is never stale.
 
+When they are worked out: the writer refreshes them once per transaction, right after its commit
+(`counties.derived.refresh`, called by `services`), under the new token in the default cache, so
+the first read after an edit reads results instead of working them out (their cost grows with the
+data). A read that finds nothing (an evicted key, a cache of one process) works it out itself:
+correctness never depends on the refresh having run.
+
 Definitions, for an as-of year Y (withdrawn designations never count):
 
 * `batch_entries(Y)`: designations in batches of year Y or earlier.
@@ -36,7 +42,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet, Sum
@@ -52,6 +58,8 @@ from .models import (
     Province,
     SourceKind,
     Unit,
+    UnitSuccession,
+    code_in_use,
     local_name,
 )
 from .places import PlaceResolver, place_resolver
@@ -79,7 +87,13 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
         return value
 
     wrapper.uncached = function  # type: ignore[attr-defined]
+    EVERY_CACHED.append(wrapper)
     return wrapper
+
+
+# Every cached statistic, here and in `counties.targets`: a test holds `counties.derived.refresh`
+# to all of them, so one added later cannot be left to the first reader after an edit.
+EVERY_CACHED: list[Callable[..., Any]] = []
 
 
 def yuan(value: Decimal | int | None) -> Decimal:
@@ -104,9 +118,9 @@ def counted_designations(as_of: int | None = None) -> QuerySet[Designation]:
 # -- the rows every statistic reads ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One batch entry (a counted designation), as the statistics need it."""
+class Entry(NamedTuple):
+    """One batch entry (a counted designation), as the statistics need it. Named tuples, not
+    dataclasses: a statistic builds one per designation, and a tuple is several times cheaper."""
 
     pk: int
     unit: int
@@ -117,8 +131,7 @@ class Entry:
     old_base: bool
 
 
-@dataclass(frozen=True)
-class PovertyCounty:
+class PovertyCounty(NamedTuple):
     unit: int
     province: int
     exit_year: int | None
@@ -137,7 +150,7 @@ def entries() -> list[Entry]:
 
 def poverty_counties() -> list[PovertyCounty]:
     """The listed poverty counties (one query)."""
-    return [PovertyCounty(*row) for row in PovertyStatus.objects.values_list("unit_id", "unit__province_id", "exit_year")]
+    return [PovertyCounty._make(row) for row in PovertyStatus.objects.values_list("unit_id", "unit__province_id", "exit_year")]
 
 
 @dataclass
@@ -148,6 +161,9 @@ class Programme:
     entries: list[Entry]
     poverty: list[PovertyCounty]
     resolver: PlaceResolver
+    # What one year's statistics share (the entries up to it, their places, the poverty counties
+    # covered), worked out once per year: coverage, provinces, exits and the list index ask again.
+    _by_year: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls) -> Programme:
@@ -169,21 +185,56 @@ class Programme:
             _LOADED[token] = programme
         return programme
 
-    def entries_until(self, as_of: int) -> list[Entry]:
-        return [e for e in self.entries if e.year <= as_of]
+    def _once(self, what: str, as_of: int, work: Callable[[], T]) -> T:
+        key = (what, as_of)
+        if key not in self._by_year:
+            self._by_year[key] = work()
+        return self._by_year[key]
 
-    def places(self, as_of: int, among: Iterable[Entry] | None = None) -> set[int]:
-        """Distinct places, as of the end of `as_of`, of the entries up to that year."""
-        chosen = self.entries_until(as_of) if among is None else among
-        return self.resolver.places((e.unit for e in chosen), as_of)
+    def entries_until(self, as_of: int) -> list[Entry]:
+        return self._once("entries", as_of, lambda: [e for e in self.entries if e.year <= as_of])
+
+    def places(self, as_of: int, among: Iterable[Entry] | None = None) -> frozenset[int]:
+        """Distinct places, as of the end of `as_of`, of the entries up to that year (or `among`)."""
+        if among is not None:
+            return frozenset(self.resolver.places((e.unit for e in among), as_of))
+        return self._once("places", as_of, lambda: frozenset(self.resolver.places((e.unit for e in self.entries_until(as_of)), as_of)))
 
     def poverty_places(self, as_of: int) -> set[int]:
         return self.resolver.places((p.unit for p in self.poverty), as_of)
 
-    def covered(self, as_of: int, among: Iterable[Entry] | None = None) -> list[PovertyCounty]:
+    def covered(self, as_of: int) -> list[PovertyCounty]:
         """Poverty counties whose place as of `as_of` holds an entry of `as_of` or earlier."""
-        places = self.places(as_of, among)
-        return [p for p in self.poverty if self.resolver.place(p.unit, as_of) in places]
+
+        def work() -> list[PovertyCounty]:
+            places = self.places(as_of)
+            return [p for p in self.poverty if self.resolver.place(p.unit, as_of) in places]
+
+        return self._once("covered", as_of, work)
+
+    @functools.cached_property
+    def province_of_place(self) -> dict[int, int]:
+        """The province of every unit an entry can have become: the designated units (from the
+        entries) and the successors in the place rule (one query, a few thousand rows at most,
+        instead of every unit's)."""
+        successors = UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values("successor_id")
+        provinces = dict(Unit.objects.filter(pk__in=successors).values_list("pk", "province_id"))
+        return {**provinces, **{e.unit: e.province for e in self.entries}}
+
+    @functools.cached_property
+    def unit_spans(self) -> list[tuple[int, int | None, int | None, int]]:
+        """(province, first year, last year, how many units): every unit's years in use, grouped
+        (one query, a few hundred rows), from which `units_in_use` counts any year without
+        reading the units again (the statistics page asks for every year)."""
+        return list(Unit.objects.values_list("province_id", "first_year", "last_year").annotate(n=Count("pk")).order_by())
+
+    def units_in_use(self, as_of: int) -> Counter[int]:
+        """Units in use at the end of `as_of`, per province."""
+        found: Counter[int] = Counter()
+        for province, first, last, n in self.unit_spans:
+            if code_in_use(first, last, as_of):
+                found[province] += n
+        return found
 
     def is_poverty_entry(self, entry: Entry, poverty_places: dict[int, set[int]]) -> bool:
         """An entry whose place at the end of its batch year is a poverty county's place then."""
@@ -197,7 +248,7 @@ _LOADED: dict[str, Programme] = {}
 
 def forget_loaded_rows() -> None:
     """Drop the rows `Programme.current` and `list_index` keep (for tests, which roll the data back
-    under the same token)."""
+    under the same token; and for the benchmark, to read after an edit as another process does)."""
     _LOADED.clear()
     _INDEX.clear()
 
@@ -239,8 +290,8 @@ def coverage(as_of: int | None = None) -> Coverage:
 
 def _coverage_of(programme: Programme, as_of: int) -> Coverage:
     until = programme.entries_until(as_of)
-    places = programme.places(as_of, until)
-    covered = len(programme.covered(as_of, until))
+    places = programme.places(as_of)
+    covered = len(programme.covered(as_of))
     total = len(programme.poverty)
     return Coverage(
         as_of=as_of,
@@ -263,22 +314,27 @@ def _coverage(as_of: int) -> Coverage:
 
 @cached
 def coverage_series() -> list[Coverage]:
-    """Coverage at the end of every year from 2014 to the latest batch year (one load for all years)."""
-    programme = Programme.current()
-    return [_coverage_of(programme, year) for year in range(FIRST_YEAR, latest_batch_year() + 1)]
+    """Coverage at the end of every year from 2014 to the latest batch year (one load for all years;
+    each year is cached on its own too, so `coverage(year)` then reads it)."""
+    return [_coverage(year) for year in range(FIRST_YEAR, latest_batch_year() + 1)]
 
 
 @dataclass(frozen=True)
 class ListIndex:
     """What the county list, its facets and the API's filters need to apply the place rule, as
-    of the latest batch year (the year the home page's headline figures describe)."""
+    of the latest batch year (the year the home page's headline figures describe).
+
+    A few sets of unit ids, no container per unit: another process reads it from the shared
+    cache once per data token, and unpickling thousands of small containers (with the garbage
+    collector passes they set off) cost it ten times more than the same ids in a few sets."""
 
     as_of: int
     places: frozenset[int]  # the demonstration counties: designated places
     designated_units: frozenset[int]  # units designated under their own code, retired codes included
     places_by_year: dict[int, frozenset[int]]  # batch year -> places with an entry in it
     units_by_year: dict[int, frozenset[int]]  # batch year -> units with an entry in it under their own code
-    poverty_exits: dict[int, frozenset[int | None]]  # a poverty county, or a unit it became -> exit year(s)
+    poverty_units: frozenset[int]  # the poverty counties and every unit they became
+    units_by_exit_year: dict[int | None, frozenset[int]]  # exit year -> poverty units of a county exiting then
 
     def in_years(self, years: Iterable[int]) -> set[int]:
         """Places, or units under their own code, with an entry in one of `years`."""
@@ -287,8 +343,26 @@ class ListIndex:
             found |= self.places_by_year.get(year, frozenset()) | self.units_by_year.get(year, frozenset())
         return found
 
-    def exited_in(self, year: int) -> set[int]:
-        return {unit for unit, exits in self.poverty_exits.items() if year in exits}
+    def exited_in(self, year: int) -> frozenset[int]:
+        return self.units_by_exit_year.get(year, frozenset())
+
+    def exit_year_counts(self, units: set[int]) -> Counter[int]:
+        """How many of `units` are poverty units of a county that exited, per exit year."""
+        return Counter({year: n for year, found in self.units_by_exit_year.items() if year and (n := len(units & found))})
+
+    @functools.cached_property
+    def poverty_exits(self) -> dict[int, tuple[int | None, ...]]:
+        """A poverty unit -> its exit year(s), built on first use in this process (never pickled)."""
+        exits: dict[int, tuple[int | None, ...]] = {}
+        for year in sorted(self.units_by_exit_year, key=lambda y: (y is None, y or 0)):
+            for unit in self.units_by_exit_year[year]:
+                exits[unit] = (*exits.get(unit, ()), year)
+        return exits
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("poverty_exits", None)  # worked out again where it is read
+        return state
 
 
 def list_index() -> ListIndex:
@@ -318,17 +392,17 @@ def _list_index() -> ListIndex:
     for entry in programme.entries_until(as_of):
         places_by_year[entry.year].add(programme.resolver.place(entry.unit, as_of))
         units_by_year[entry.year].add(entry.unit)
-    exits: dict[int, set[int | None]] = defaultdict(set)
+    exits: dict[int | None, set[int]] = defaultdict(set)
     for county in programme.poverty:
-        for unit in programme.resolver.chain(county.unit):
-            exits[unit].add(county.exit_year)
+        exits[county.exit_year].update(programme.resolver.chain(county.unit))
     return ListIndex(
         as_of=as_of,
         places=frozenset(programme.places(as_of)),
         designated_units=frozenset(e.unit for e in programme.entries_until(as_of)),
         places_by_year={year: frozenset(found) for year, found in places_by_year.items()},
         units_by_year={year: frozenset(found) for year, found in units_by_year.items()},
-        poverty_exits={unit: frozenset(found) for unit, found in exits.items()},
+        poverty_units=frozenset().union(*exits.values()),
+        units_by_exit_year={year: frozenset(found) for year, found in exits.items()},
     )
 
 
@@ -465,11 +539,11 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
     """Per province at the end of `as_of`; a fixed number of queries whatever the number of rows."""
     programme = Programme.current()
     until = programme.entries_until(as_of)
-    places = programme.places(as_of, until)
-    province_of = dict(Unit.objects.values_list("pk", "province_id"))
-    units = Counter(Unit.objects.in_use_at(as_of).values_list("province_id", flat=True))
+    places = programme.places(as_of)
+    province_of = programme.province_of_place
+    units = programme.units_in_use(as_of)
     poverty = Counter(p.province for p in programme.poverty)
-    covered = Counter(p.province for p in programme.covered(as_of, until))
+    covered = Counter(p.province for p in programme.covered(as_of))
     batch_entries = Counter(e.province for e in until)
     demonstration = Counter(province_of[place] for place in places)
     illustrative = {e.province for e in until if e.illustrative}
@@ -581,7 +655,7 @@ def exits() -> list[ExitYear]:
             result.append(ExitYear(None, len(counties), 0, False))
             continue
         until = programme.entries_until(exit_year)
-        places = programme.places(exit_year, until)
+        places = programme.places(exit_year)
         designated = [c for c in counties if programme.resolver.place(c.unit, exit_year) in places]
         illustrative_places = programme.places(exit_year, [e for e in until if e.illustrative])
         result.append(

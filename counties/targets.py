@@ -40,7 +40,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from . import statistics
-from .models import Batch, Designation, DesignationStatus, PovertyStatus, ProgrammeFact, SourceKind, Unit
+from .models import Batch, Designation, DesignationStatus, ProgrammeFact, SourceKind, Unit
 from .places import PlaceResolver, place_resolver
 from .targets_models import PASSING_RESULTS, Assessment, AssessmentResult, Indicator, IndicatorValue, Pairing, TargetRule
 
@@ -188,6 +188,10 @@ class Reports:
         for unit_id, indicator_id, year, value, kind, source in values:
             self.by_unit[unit_id].append((indicator_id, year, value, kind, source))
         self._places: dict[int, dict[int, dict[int, Reported]]] = {}
+
+    def reporting_places(self) -> set[int]:
+        """The places whose table is not empty: every reporting unit and every unit it became."""
+        return {place for unit in self.by_unit for place in self.lineage.resolver.chain(unit)}
 
     def of(self, place: int) -> dict[int, dict[int, Reported]]:
         """indicator id → year → what the place reported (two units the same year: `several`)."""
@@ -439,11 +443,14 @@ def _three_coverages(as_of: int) -> ThreeCoverages:
     # Platform coverage: a poverty county is covered when its place as of the year is the place of
     # a paired unit then (the place rule of coverage: a pairing with a unit that merged into it
     # later counts from the merger on).
-    lineage = Lineage.load()
+    # The place rule and the poverty counties from the rows coverage has loaded for this data
+    # token (not a query each per year: the statistics page reads every year).
+    programme = statistics.Programme.current()
+    lineage = Lineage(programme.resolver)
     pairings = list(Pairing.objects.filter(start_year__lte=as_of).values_list("unit", "source_kind"))
     paired = {lineage.place_as_of(unit, as_of) for unit, _kind in pairings}
     paired_illustrative = {lineage.place_as_of(unit, as_of) for unit, kind in pairings if kind == SourceKind.ILLUSTRATIVE}
-    poverty_places = [lineage.place_as_of(unit, as_of) for unit in PovertyStatus.objects.values_list("unit", flat=True)]
+    poverty_places = [lineage.place_as_of(county.unit, as_of) for county in programme.poverty]
     platform = {
         "covered": sum(1 for place in poverty_places if place in paired),
         "illustrative": sum(1 for place in poverty_places if place in paired_illustrative),
@@ -456,7 +463,7 @@ def _three_coverages(as_of: int) -> ThreeCoverages:
         "unit", "indicator__code", "year", "value", "source_kind", "source"
     )
     reports = Reports(lineage, values)
-    places = {lineage.place_as_of(unit, as_of) for unit in PovertyStatus.objects.values_list("unit", flat=True)}
+    places = set(poverty_places) & reports.reporting_places()  # the others reported nothing
     villages = covered = Decimal(0)
     reporting, village_illustrative = 0, False
     for place in places:
