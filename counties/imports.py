@@ -45,6 +45,7 @@ from .models import (
     SourceKind,
     Unit,
 )
+from . import tables
 from .permissions import record_province_id, write_scope
 from .services import ReplacementBlocked, WriteSummary, preview_write, write_records
 
@@ -381,7 +382,10 @@ class RegistryResource(resources.ModelResource):
     # -- each row -------------------------------------------------------------------------------
 
     def before_import_row(self, row: Any, row_number: int | None = None, **kwargs: Any) -> None:
-        """Remember each record's key as written in the file, to report a repeated record."""
+        """Take back the exporter's formula guard (tables.uncell), and remember each record's key
+        as written in the file, to report a repeated record."""
+        for column, value in row.items():
+            row[column] = tables.uncell(value)
         first = str(next(iter(row.values()), "") or "").strip()
         if first.startswith(INSTRUCTION_MARK):
             raise ValidationError(_("this is the template's instruction row: delete it and enter your records below the header row"))

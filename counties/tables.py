@@ -47,6 +47,17 @@ def cell(value: Any) -> Any:
     return text
 
 
+def uncell(value: Any) -> Any:
+    """A cell read back from a file this module wrote: the apostrophe `cell` put before
+    formula-like text is dropped, so exporting and importing unchanged data changes nothing.
+    (Text that starts with an apostrophe but would not have been given one is left alone.)"""
+    if isinstance(value, str) and value.startswith("'"):
+        text = value[1:]
+        if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.match(text):
+            return text
+    return value
+
+
 def _csv_cell(value: Any) -> Any:
     value = cell(value)
     if value is None:

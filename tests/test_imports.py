@@ -10,7 +10,7 @@ from django.core.management import CommandError
 from django.urls import reverse
 from openpyxl import Workbook
 
-from counties import models, statistics
+from counties import models, statistics, tables
 from counties.roles import DATA_EDITORS, PROVINCIAL_EDITORS
 
 from .conftest import run_command
@@ -224,3 +224,26 @@ def test_a_record_made_official_by_an_import_loses_the_invented_note(tmp_path):
     run_command("import_designations", str(path))
     record.refresh_from_db()
     assert (record.source_kind, record.source, record.source_note) == ("official", "商建函〔2019〕1号", "")
+
+
+def test_the_exporters_formula_guard_is_taken_back_on_import(tmp_path):
+    """Export then import of unchanged data changes nothing: `=1+1` was written `'=1+1`."""
+    header = "code,batch_year,status,source,source_kind,name_as_reported\n"
+    run_command(
+        "import_designations", str(csv_file(tmp_path, header + "110101,2016,designated,=HYPERLINK(1),official,=1+1\n")), "--reason", "first"
+    )
+    record = models.Designation.objects.get(unit__code="110101", batch__year=2016)
+    assert (record.source, record.name_as_reported) == ("=HYPERLINK(1)", "=1+1")
+    exported = tables.csv_text(
+        ["code", "batch_year", "status", "source", "source_kind", "name_as_reported"],
+        [["110101", 2016, "designated", record.source, "official", record.name_as_reported]],
+        bom=False,
+    )
+    assert "'=1+1" in exported
+    output = run_command("import_designations", str(csv_file(tmp_path, exported, "again.csv")), "--reason", "again")
+    record.refresh_from_db()
+    assert (record.source, record.name_as_reported) == ("=HYPERLINK(1)", "=1+1")
+    assert record.history.count() == 1, output  # nothing changed: no second version
+    # An apostrophe the exporter would not have added is the data's own.
+    assert tables.uncell("'quoted") == "'quoted" and tables.uncell("'12") == "'12" and tables.uncell("'-5") == "'-5"
+    assert tables.uncell("'-x") == "-x" and tables.uncell("'@SUM(A1)") == "@SUM(A1)"
