@@ -52,7 +52,7 @@ from .models import (
     hash_token,
     no_control_characters,
 )
-from .permissions import may_change_record, record_province_id, write_scope
+from .permissions import may_change_record, record_province_id, scope_note, write_scope
 from .services import delete_record, save_record
 
 
@@ -208,6 +208,9 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Model | None = None, **kwargs: Any) -> Any:
         context["url_id"] = self.url_id(obj) if obj is not None and obj.pk is not None else None
+        note = scope_note(request.user) if obj is not None and not self.has_change_permission(request, obj) else None
+        if note:  # why the record is shown read-only: a provincial editor's scope
+            messages.info(request, note)
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
@@ -233,6 +236,13 @@ class RegistryAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         allowed = super().has_delete_permission(request, obj) and not write_scope(request.user).writes_nothing
         return allowed and (obj is None or may_change_record(request.user, obj, check_stored=False))
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Shown read-only: nothing is saved, so there is no reason to give (it read "None").
+            return [name for name in fields if name not in ("change_reason", "loaded_version")]
+        return fields
 
     def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any) -> type[forms.ModelForm]:
         form = super().get_form(request, obj, change, **kwargs)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from . import dashboard, history
 from .models import Designation, Province, SourceKind
-from .permissions import write_scope
+from .permissions import scope_note, write_scope
 
 # The index, grouped and ordered by what a data officer uses most; anything not named here comes
 # last in its app. Names are the models' class names.
@@ -87,6 +87,10 @@ class RegistryAdminSite(admin.AdminSite):
     # The side navigation takes 300 px of every page; at 1280 px the units list and the import
     # preview need them. The index (and the breadcrumbs) lead to every list.
     enable_nav_sidebar = False
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        # A provincial editor is told on the index which province they may change (or why none).
+        return {**super().each_context(request), "write_scope_note": scope_note(request.user)}
 
     # -- the index --------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
+from django.utils.translation import gettext as _
 
 from .models import Prefecture, Province, PublishedProvinceCount, Unit, UnitSuccession
 from .roles import PROVINCIAL_EDITORS
@@ -52,6 +53,20 @@ def write_scope(user: AbstractBaseUser | AnonymousUser | None) -> WriteScope:
     if user.groups.filter(name=PROVINCIAL_EDITORS).exists():
         return NOWHERE  # a provincial editor whose province was never set: fail closed
     return EVERYWHERE
+
+
+def scope_note(user: AbstractBaseUser | AnonymousUser) -> str | None:
+    """What a restricted account is told (the admin's index, a refused page): which province it
+    may change, or that it may change none and why. None for an unrestricted account."""
+    scope = write_scope(user)
+    if scope.unrestricted or not user.is_authenticated:
+        return None
+    if scope.province is None:
+        return _(
+            "Your staff profile names no province, so you can read records but change none. "
+            "Ask an administrator to set your province."
+        )
+    return _("Your account may change records of %(province)s only.") % {"province": scope.province.name_zh}
 
 
 def restricted_province(user: AbstractBaseUser | AnonymousUser) -> Province | None:

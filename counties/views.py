@@ -21,6 +21,7 @@ from . import charts, selectors, statistics, tables, targets, targets_charts
 from .api.exceptions import API_PREFIX, error_response
 from .filtersets import AsOfForm, StrictBooleanField, UnitFilterSet, api_query
 from .models import Batch, Designation, Province, Unit, local_name
+from .permissions import scope_note
 from .templatetags.registry import money_scale
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -435,6 +436,16 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     if request.path.startswith(API_PREFIX):
         return error_response("bad_request", _("This request cannot be answered: its Host header or its form is not accepted."), 400)
     return django_bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler403: says why (the refusal's own message, and a provincial editor's scope) and leads
+    back, in the page's language; the API answers in its JSON error format."""
+    message = str(exception.args[0]) if exception and exception.args and isinstance(exception.args[0], str) else ""
+    if request.path.startswith(API_PREFIX):
+        return error_response("permission_denied", message or _("Your account may not do this."), 403)
+    context = {"message": message, "scope_note": scope_note(request.user) if hasattr(request, "user") else None}
+    return render(request, "403.html", context, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -7,6 +7,7 @@ from counties.sitemaps import SITEMAPS
 from counties.views import healthz
 
 handler400 = "counties.views.bad_request"
+handler403 = "counties.views.permission_denied"
 handler404 = "counties.views.page_not_found"
 handler500 = "counties.views.server_error"
 

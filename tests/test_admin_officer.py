@@ -339,3 +339,20 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(admin_client, admin_user)
         )
     assert count() == first
     assert first <= 25
+
+
+def test_a_provincial_editor_is_told_their_scope_and_why_a_page_is_refused(client):
+    client.force_login(staff(PROVINCIAL_EDITORS, province="130000"))
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "您的账户只能修改河北省的记录。" in index
+    yunnan = models.PovertyStatus.objects.filter(unit__province__code="530000").first()
+    page = client.get(reverse("admin:counties_povertystatus_change", args=[yunnan.pk]))
+    shown = page.content.decode()
+    assert page.status_code == 200 and "您的账户只能修改河北省的记录。" in shown
+    assert "change_reason" not in shown and ">None<" not in shown
+    refused = client.get(reverse("admin:counties_povertystatus_delete", args=[yunnan.pk]))
+    text = refused.content.decode()
+    assert refused.status_code == 403 and '<html lang="zh-hans"' in text
+    assert "您的账户只能修改河北省的记录。" in text and reverse("admin:index") in text
+    client.force_login(staff(PROVINCIAL_EDITORS))  # no province set
+    assert "您的员工资料未指定省份" in client.get(reverse("admin:index")).content.decode()
