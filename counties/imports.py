@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.results import Error
 
+from . import tables
 from .models import (
     Batch,
     Designation,
@@ -45,7 +46,6 @@ from .models import (
     SourceKind,
     Unit,
 )
-from . import tables
 from .permissions import record_province_id, write_scope
 from .services import ReplacementBlocked, WriteSummary, preview_write, write_records
 

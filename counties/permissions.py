@@ -63,8 +63,7 @@ def scope_note(user: AbstractBaseUser | AnonymousUser) -> str | None:
         return None
     if scope.province is None:
         return _(
-            "Your staff profile names no province, so you can read records but change none. "
-            "Ask an administrator to set your province."
+            "Your staff profile names no province, so you can read records but change none. Ask an administrator to set your province."
         )
     return _("Your account may change records of %(province)s only.") % {"province": scope.province.name_zh}
 
