@@ -707,3 +707,12 @@ def test_a_host_the_site_does_not_serve_gets_a_json_error_on_the_api(client):
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
     page = client.get("/counties/", HTTP_HOST="evil.example")
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_missing_record_gets_one_message_in_the_clients_language(client):
+    for path in ("/api/v1/counties/999999/", "/api/v1/designations/999999/", "/api/v1/designations/abc/"):
+        english = client.get(path, HTTP_ACCEPT="application/json")
+        assert english.status_code == 404, path
+        assert english.json()["error"] == {"code": "not_found", "message": f"No record at {path}."}
+        chinese = client.get(path, HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="zh-CN")
+        assert chinese.json()["error"]["message"] == f"{path} 没有记录。"

@@ -48,7 +48,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             code = codes
     elif isinstance(exc, Http404):
         code = "not_found"
-    body: dict[str, Any] = {"code": code, "message": _first_message(response.data)}
+    message = _first_message(response.data)
+    if isinstance(exc, Http404):
+        # Django's "No Unit matches the given query." names a class and is in English: every
+        # missing record gets one message, in the client's language.
+        message = _("No record at %(path)s.") % {"path": context["request"].path}
+    body: dict[str, Any] = {"code": code, "message": message}
     if isinstance(exc, exceptions.ValidationError) or response.status_code == status.HTTP_400_BAD_REQUEST:
         body["code"] = "invalid"
         body["fields"] = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
