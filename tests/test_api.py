@@ -575,10 +575,20 @@ def test_if_match_refuses_a_write_to_a_record_that_changed_with_412(client):
     history_before = designation.history.count()
 
     stale = [
-        call(client, "patch", url, {"name_as_reported": "mine"}, **auth(key), HTTP_IF_MATCH=etag),
-        call(client, "put", url, designation_payload(designation.unit.key, designation.batch.year), **auth(key), HTTP_IF_MATCH=etag),
-        call(client, "delete", f"{url}?reason=duplicate", None, **auth(key), HTTP_IF_MATCH=etag),
-        call(client, "patch", url, {"name_as_reported": "mine"}, **auth(key), HTTP_IF_MATCH=f"W/{new_etag}"),  # weak never matches
+        call(client, "patch", url, {"name_as_reported": "mine"}, **auth(key), HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="checked"),
+        call(
+            client,
+            "put",
+            url,
+            designation_payload(designation.unit.key, designation.batch.year),
+            **auth(key),
+            HTTP_IF_MATCH=etag,
+            HTTP_X_CHANGE_REASON="checked",
+        ),
+        call(client, "delete", f"{url}?reason=duplicate", None, **auth(key), HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="checked"),
+        call(
+            client, "patch", url, {"name_as_reported": "mine"}, **auth(key), HTTP_IF_MATCH=f"W/{new_etag}", HTTP_X_CHANGE_REASON="checked"
+        ),  # weak never matches
     ]
     for response in stale:
         assert response.status_code == 412
@@ -588,17 +598,27 @@ def test_if_match_refuses_a_write_to_a_record_that_changed_with_412(client):
     assert (designation.status, designation.name_as_reported) == ("accepted", name)
     assert designation.history.count() == history_before  # nothing written
 
-    assert call(client, "patch", url, {"name_as_reported": "ok"}, **auth(key), HTTP_IF_MATCH=f'"x", {new_etag}').status_code == 200
-    assert call(client, "patch", url, {"name_as_reported": "any"}, **auth(key), HTTP_IF_MATCH="*").status_code == 200
+    assert (
+        call(
+            client, "patch", url, {"name_as_reported": "ok"}, **auth(key), HTTP_IF_MATCH=f'"x", {new_etag}', HTTP_X_CHANGE_REASON="checked"
+        ).status_code
+        == 200
+    )
+    assert (
+        call(client, "patch", url, {"name_as_reported": "any"}, **auth(key), HTTP_IF_MATCH="*", HTTP_X_CHANGE_REASON="checked").status_code
+        == 200
+    )
     # If-Match is optional: without it the write goes ahead.
-    assert call(client, "patch", url, {"name_as_reported": "blind"}, **auth(key)).status_code == 200
+    assert call(client, "patch", url, {"name_as_reported": "blind"}, **auth(key), HTTP_X_CHANGE_REASON="checked").status_code == 200
 
 
 def test_patch_writes_only_the_fields_it_sends(client):
     _, key = models.ApiToken.issue(user_with(*EDITOR_PERMS), "editor", can_write=True)
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     with CaptureQueriesContext(connection) as queries:
-        response = call(client, "patch", f"{API}/designations/{designation.pk}/", {"status": "accepted"}, **auth(key))
+        response = call(
+            client, "patch", f"{API}/designations/{designation.pk}/", {"status": "accepted"}, **auth(key), HTTP_X_CHANGE_REASON="evaluated"
+        )
     assert response.status_code == 200
     updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "counties_designation"')]
     assert len(updates) == 1
@@ -716,3 +736,17 @@ def test_a_missing_record_gets_one_message_in_the_clients_language(client):
         assert english.json()["error"] == {"code": "not_found", "message": f"No record at {path}."}
         chinese = client.get(path, HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="zh-CN")
         assert chinese.json()["error"]["message"] == f"{path} 没有记录。"
+
+
+def test_a_change_needs_a_reason_as_in_the_admin(client):
+    _, key = models.ApiToken.issue(user_with(*EDITOR_PERMS), "editor", can_write=True)
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    versions = designation.history.count()
+    url = f"{API}/designations/{designation.pk}/"
+    for method, payload in (("patch", {"status": "accepted"}), ("put", designation_payload(designation.unit.key, designation.batch.year))):
+        refused = call(client, method, url, payload, **auth(key))
+        assert refused.status_code == 400, method
+        assert refused.json()["error"]["fields"] == {"reason": ["Give a reason for the change (?reason=… or the X-Change-Reason header)."]}
+    assert designation.history.count() == versions
+    done = call(client, "patch", f"{url}?reason=evaluation report", {"status": "accepted"}, **auth(key))
+    assert done.status_code == 200 and designation.history.latest().history_change_reason == "evaluation report"

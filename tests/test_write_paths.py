@@ -243,7 +243,7 @@ def test_each_door_invalidates_the_cached_statistics(admin_client, admin_user, d
         admin_client.post(reverse("admin:counties_designation_delete", args=[record.pk]), {"post": "yes", "reason": "duplicate"})
         expected = before - 1
     elif door == "api update":
-        assert admin_client.patch(f"/api/v1/designations/{record.pk}/", {"status": "withdrawn"}, **api).status_code == 200
+        assert admin_client.patch(f"/api/v1/designations/{record.pk}/?reason=withdrawn", {"status": "withdrawn"}, **api).status_code == 200
         expected = before - 1
     elif door == "api delete":
         assert admin_client.delete(f"/api/v1/designations/{record.pk}/?reason=duplicate", **api).status_code == 204

@@ -132,20 +132,27 @@ class RecordViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         instance = serializer.Meta.model(**serializer.validated_data)
-        self.write(save_record, instance, self.change_reason() or "created through the API")
+        # Optional, as in the admin: a new record carries its source in its own fields.
+        self.write(save_record, instance, self.change_reason() or _("created through the API"))
         serializer.instance = instance
 
     def perform_update(self, serializer: BaseSerializer) -> None:
+        # Required, as in the admin: a change replaces a value that had its own source.
+        reason = self.change_reason()
+        if not reason:
+            raise exceptions.ValidationError(
+                {"reason": [_("Give a reason for the change (?reason=… or the X-Change-Reason header).")]}
+            )
         instance = serializer.instance
         for name, value in serializer.validated_data.items():
             setattr(instance, name, value)
         # Only the fields sent: a concurrent PATCH of other fields keeps its change.
-        self.write(save_record, instance, self.change_reason() or "changed through the API", fields=list(serializer.validated_data))
+        self.write(save_record, instance, reason, fields=list(serializer.validated_data))
 
     def perform_destroy(self, instance: Model) -> None:
         reason = self.change_reason()
         if not reason:
-            raise exceptions.ValidationError({"reason": [_("Give a reason for the deletion (?reason=…).")]})
+            raise exceptions.ValidationError({"reason": [_("Give a reason for the deletion (?reason=… or the X-Change-Reason header).")]})
         self.write(delete_record, instance, reason)
 
     def write(self, service: Any, instance: Model, reason: str, **options: Any) -> None:
