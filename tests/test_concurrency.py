@@ -120,7 +120,13 @@ def test_two_simultaneous_api_patches_with_the_same_etag_one_is_refused(monkeypa
     hold_before(monkeypatch, RecordViewSet, "perform_update")
     first, second = simultaneously(
         patch(token_key, designation.pk, {"status": "accepted"}, HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="checked"),
-        patch(token_key, designation.pk, {"status": "withdrawn", "name_as_reported": "mine"}, HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="checked"),
+        patch(
+            token_key,
+            designation.pk,
+            {"status": "withdrawn", "name_as_reported": "mine"},
+            HTTP_IF_MATCH=etag,
+            HTTP_X_CHANGE_REASON="checked",
+        ),
     )
     assert sorted([first.status_code, second.status_code]) == [200, 412]
     winner, loser = (first, second) if first.status_code == 200 else (second, first)
