@@ -140,9 +140,7 @@ class RecordViewSet(viewsets.ModelViewSet):
         # Required, as in the admin: a change replaces a value that had its own source.
         reason = self.change_reason()
         if not reason:
-            raise exceptions.ValidationError(
-                {"reason": [_("Give a reason for the change (?reason=… or the X-Change-Reason header).")]}
-            )
+            raise exceptions.ValidationError({"reason": [_("Give a reason for the change (?reason=… or the X-Change-Reason header).")]})
         instance = serializer.instance
         for name, value in serializer.validated_data.items():
             setattr(instance, name, value)
