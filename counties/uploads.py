@@ -68,12 +68,15 @@ def _too_many_rows() -> UploadRejected:
 
 def read_csv(data: bytes) -> tablib.Dataset:
     check_size(data)
+    if data.startswith(b"PK\x03\x04"):  # a ZIP archive: an XLSX file named .csv, most likely
+        raise UploadRejected(_("This is an Excel (XLSX) file, not a CSV: choose the XLSX format, or save it as “CSV UTF-8”."))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        # Not the decoder's English reason: the byte where it stopped says enough.
         raise UploadRejected(
-            _("The file is not UTF-8 (%(reason)s at byte %(byte)s); save the CSV as UTF-8 (“CSV UTF-8” in Excel), or use XLSX.")
-            % {"reason": exc.reason, "byte": exc.start}
+            _("The file is not UTF-8 (it stops being UTF-8 at byte %(byte)s); save the CSV as UTF-8 (“CSV UTF-8” in Excel), or use XLSX.")
+            % {"byte": exc.start}
         ) from None
     try:
         rows = csv.reader(io.StringIO(text, newline=""))

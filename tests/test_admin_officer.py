@@ -15,6 +15,8 @@ from django.utils import translation
 from counties import admin_site, history, models, services
 from counties.roles import DATA_EDITORS, PROVINCIAL_EDITORS
 
+from .test_imports import import_in_admin
+
 pytestmark = pytest.mark.django_db
 
 HEADER = "code,batch_year,status,source,source_kind\n"
@@ -356,3 +358,12 @@ def test_a_provincial_editor_is_told_their_scope_and_why_a_page_is_refused(clien
     assert "您的账户只能修改河北省的记录。" in text and reverse("admin:index") in text
     client.force_login(staff(PROVINCIAL_EDITORS))  # no province set
     assert "您的员工资料未指定省份" in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_libraries_pages_are_in_chinese_too(admin_client):
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert ">登录锁定</a>" in index and ">登录失败记录</a>" in index and ">Axes<" not in index
+    export = admin_client.get(reverse("admin:counties_designation_export")).content.decode()
+    assert "全选" in export and "Select all" not in export
+    header_only = import_in_admin(admin_client, "designation", "code,batch_year,status,source,source_kind\n")
+    assert "没有可导入的有效数据" in header_only.content.decode()

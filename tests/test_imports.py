@@ -189,8 +189,12 @@ def test_xlsx_import_and_code_typed_as_a_number(tmp_path):
 def test_unreadable_files_are_refused(tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes(HEADER.encode() + "110101,2016,designated,文件,official\n".encode("gbk"))
-    with pytest.raises(CommandError, match="not UTF-8"):
+    with pytest.raises(CommandError, match=r"not UTF-8 \(it stops being UTF-8 at byte 65\)"):
         run_command("import_designations", str(path))
+    renamed = tmp_path / "book.csv"  # an XLSX file (a ZIP archive) named .csv
+    renamed.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(CommandError, match=r"This is an Excel \(XLSX\) file, not a CSV"):
+        run_command("import_designations", str(renamed))
     with pytest.raises(CommandError, match=r"use a \.csv"):
         run_command("import_designations", str(csv_file(tmp_path, "x", "notes.txt")))
 
