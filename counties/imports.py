@@ -680,22 +680,24 @@ RESOURCES = {
 # What goes in each column, shown in the template's instruction row (which never passes validation:
 # it starts with INSTRUCTION_MARK, and its cells are descriptions, not values).
 INSTRUCTIONS = {
-    "id": "empty for a new record; the id of an existing record to change it",
-    "code": "# INSTRUCTIONS - delete this row. code: the 6-digit code in use in the record's year (e.g. 130705)",
-    "batch_year": "year of the batch (e.g. 2019)",
-    "batch_sequence": "batch of the year: 1 unless the year had several",
-    "fiscal_year": "fiscal year (e.g. 2019)",
+    "id": gettext_lazy("empty for a new record; the id of an existing record to change it"),
+    "code": gettext_lazy("the 6-digit code in use in the record's year (e.g. 130705)"),
+    "batch_year": gettext_lazy("year of the batch (e.g. 2019)"),
+    "batch_sequence": gettext_lazy("batch of the year: 1 unless the year had several"),
+    "fiscal_year": gettext_lazy("fiscal year (e.g. 2019)"),
     "status": "designated | accepted | withdrawn",
     "level": "central | provincial | county",
-    "amount_yuan": "amount in yuan (e.g. 20000000.00)",
-    "listed_name": "name as listed among the 832",
+    "amount_yuan": gettext_lazy("amount in yuan (e.g. 20000000.00)"),
+    "listed_name": gettext_lazy("name as listed among the 832"),
     "region": "east | central | west",
-    "exit_year": "year the county exited poverty, or empty",
-    "is_old_revolutionary_base": "1 | 0 | empty (not recorded)",
-    "is_key_county_2012": "1 | 0 | empty (not determined)",
-    "is_contiguous_area_county": "1 | 0 | empty (not determined)",
-    "source": "document number or URL of the source",
-    "source_kind": "official | secondary | unverified | illustrative (official records replace the illustrative ones of their cell)",
+    "exit_year": gettext_lazy("year the county exited poverty, or empty"),
+    "is_old_revolutionary_base": gettext_lazy("1 | 0 | empty (not recorded)"),
+    "is_key_county_2012": gettext_lazy("1 | 0 | empty (not determined)"),
+    "is_contiguous_area_county": gettext_lazy("1 | 0 | empty (not determined)"),
+    "source": gettext_lazy("document number or URL of the source"),
+    "source_kind": gettext_lazy(
+        "official | secondary | unverified | illustrative (official records replace the illustrative ones of their cell)"
+    ),
 }
 
 
@@ -703,7 +705,8 @@ def template_rows(kind: str) -> list[list[str]]:
     """The header row of an import file and one instruction row, which no import accepts: the
     template imported unchanged writes nothing."""
     header = [field.column_name for field in RESOURCES[kind]().get_export_fields()]
-    instructions = [INSTRUCTIONS.get(column, "") for column in header]
-    if header[0] != "code":
-        instructions[0] = INSTRUCTION_MARK + " INSTRUCTIONS - delete this row. " + instructions[0]
+    # In the reader's language; the column names and the values to type stay as the import reads them.
+    instructions = [str(INSTRUCTIONS.get(column, "")) for column in header]
+    delete_this = _("INSTRUCTIONS - delete this row.")
+    instructions[0] = f"{INSTRUCTION_MARK} {delete_this} {header[0]}: {instructions[0]}"
     return [header, instructions]

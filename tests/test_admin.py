@@ -121,11 +121,20 @@ def test_export_honours_the_filter_and_has_a_bom(admin_client):
 
 
 def test_import_template_download(admin_client):
-    response = admin_client.get(reverse("admin:counties_designation_import_template"))
+    response = admin_client.get(reverse("admin:counties_designation_import_template"))  # /en/admin/ (English)
     lines = response.content.decode("utf-8").lstrip("\ufeff").splitlines()
     assert lines[0].startswith("code,batch_year,batch_sequence,status")
     assert lines[1].startswith("# INSTRUCTIONS - delete this row. code: the 6-digit code")  # headers and instructions, no record
+    assert "designated | accepted | withdrawn" in lines[1]
     assert len(lines) == 2
+    funding = admin_client.get(reverse("admin:counties_fundingallocation_import_template"))
+    instructions = funding.content.decode("utf-8").lstrip("\ufeff").splitlines()[1]
+    assert instructions.startswith("# INSTRUCTIONS - delete this row. id: empty for a new record")
+    assert instructions.count("INSTRUCTIONS") == 1
+    # In the Chinese admin, in Chinese; the values to type stay as the import reads them.
+    chinese = admin_client.get(reverse("admin:counties_designation_import_template").replace("/en/admin/", "/admin/"))
+    line = chinese.content.decode("utf-8").lstrip("\ufeff").splitlines()[1]
+    assert line.startswith("# 说明：请删除此行。 code: 所在年份使用的 6 位代码") and "designated | accepted | withdrawn" in line
 
 
 # -- roles ------------------------------------------------------------------------------------
