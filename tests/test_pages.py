@@ -394,3 +394,12 @@ def test_county_list_pages_and_page_sizes_keep_the_filters(client):
     assert '<a href="?province=620000&amp;page_size=25&amp;page=1" rel="prev">' in second
     assert "第 26–50 条" in second
     assert 'href="??' not in page + second
+
+
+def test_county_page_tables_become_cards_on_a_phone(client):
+    """Each row of the designations and funding tables is a card on a narrow screen (site.css), each
+    cell labelled with its column: the Source column no longer wraps a word a line."""
+    page = html(client.get("/en/counties/130705/"))
+    assert page.count('<table class="cards">') == 2
+    assert '<td data-label="Source">' in page and '<td data-label="Designated as">' in page
+    assert 'data-label="Amount (' in page
