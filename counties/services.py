@@ -356,9 +356,18 @@ class CellCount:
     removed: int = 0
 
 
+@dataclass(frozen=True)
+class RemovedRecord:
+    """An illustrative designation a write removes, and the last change a person made to it."""
+
+    record: str  # "2019-1 河北省 宣化区 (130705)"
+    edited: str = ""  # "changed by wang on 2026-11-30 (reason …)", or empty
+
+
 @dataclass
 class WriteSummary:
-    """What a bulk write creates, changes and removes, per (batch or year, province)."""
+    """What a bulk write creates, changes and removes, per (batch or year, province); and, in a
+    preview, each record it removes by name."""
 
     cells: dict[tuple[str, str], CellCount] = field(default_factory=dict)
     created: int = 0
@@ -366,6 +375,7 @@ class WriteSummary:
     unchanged: int = 0
     removed: int = 0
     removed_funding: int = 0
+    removals: list[RemovedRecord] = field(default_factory=list)
 
     def cell(self, period: str, province: str) -> CellCount:
         return self.cells.setdefault((period, province), CellCount())
@@ -425,7 +435,32 @@ def preview_write(
     summary.removed_funding = sum(
         FundingAllocation.objects.filter(designation_id__in=ids[i : i + 900]).count() for i in range(0, len(ids), 900)
     )
+    summary.removals = removals(removed)
     return summary
+
+
+def removals(removed: Sequence[Designation]) -> list[RemovedRecord]:
+    """The records a write would remove, by batch, province, name and code, each with the last
+    change a person made to it since it was written (the roster writes with no user), so a
+    preview can warn before an edit someone made by hand is replaced."""
+    edits: dict[int, Any] = {}
+    ids = [d.pk for d in removed]
+    for start in range(0, len(ids), 900):
+        changes = Designation.history.filter(id__in=ids[start : start + 900], history_type="~", history_user__isnull=False)
+        for change in changes.select_related("history_user").order_by("history_date"):
+            edits[change.id] = change  # the latest wins
+    notes = []
+    for d in sorted(removed, key=lambda d: (d.batch.year, d.batch.sequence, d.unit.province.code, d.unit.key)):
+        change = edits.get(d.pk)
+        edited = ""
+        if change is not None:
+            edited = _("changed by %(user)s on %(date)s (%(reason)s)") % {
+                "user": change.history_user.get_username(),
+                "date": timezone.localdate(change.history_date).isoformat(),
+                "reason": change.history_change_reason or "",
+            }
+        notes.append(RemovedRecord(f"{batch_label(d.batch)} {province_label(d.unit)} {d.unit.name_zh} ({d.unit.key})", edited))
+    return notes
 
 
 def _refuse_illustrative_in_official_cells(created: Sequence[models.Model]) -> None:

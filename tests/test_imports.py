@@ -251,3 +251,19 @@ def test_the_exporters_formula_guard_is_taken_back_on_import(tmp_path):
     # An apostrophe the exporter would not have added is the data's own.
     assert tables.uncell("'quoted") == "'quoted" and tables.uncell("'12") == "'12" and tables.uncell("'-5") == "'-5"
     assert tables.uncell("'-x") == "-x" and tables.uncell("'@SUM(A1)") == "@SUM(A1)"
+
+
+def test_the_preview_names_each_record_it_removes_and_warns_of_hand_edits(admin_client, admin_user):
+    from counties.services import save_record
+
+    illustrative = models.Designation.objects.filter(batch__year=2019, unit__province__code="130000", source_kind="illustrative")
+    target = illustrative.exclude(unit__key="130125").select_related("unit").first()
+    target.status = "accepted"
+    save_record(target, user=admin_user, reason="2019 acceptance notice")
+    count = illustrative.exclude(unit__key="130125").count()
+    preview = import_in_admin(admin_client, "designation", HEADER + "130125,2019,designated,商建函〔2019〕1号,official\n")
+    page = preview.content.decode()
+    assert f"The {count} illustrative designations this import removes" in page
+    assert f"2019-1 河北省 {target.unit.name_zh} ({target.unit.key}) — " in page
+    assert f"edited by hand: changed by {admin_user.username} on " in page and "(2019 acceptance notice)" in page
+    assert page.count("edited by hand") == 1  # the others were only ever written by the roster

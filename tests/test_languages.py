@@ -279,9 +279,9 @@ def test_central_funding_is_zhongyang_and_the_central_region_zhongbu(client):
     funded = models.FundingAllocation.objects.filter(level="central", unit__poverty_status__region="central").select_related("unit").first()
     html = client.get(f"/counties/{funded.unit.key}/").content.decode()
     assert "<dt>地区</dt><dd>中部</dd>" in html
-    assert "<td>中央</td>" in html and "<td>中部</td>" not in html
+    assert '<td data-label="层级">中央</td>' in html and ">中部</td>" not in html
     english = client.get(f"/en/counties/{funded.unit.key}/").content.decode()
-    assert "<dt>Region</dt><dd>central</dd>" in english and "<td>central</td>" in english
+    assert "<dt>Region</dt><dd>central</dd>" in english and '<td data-label="Level">central</td>' in english
 
 
 def test_sort_menu_is_translated(client):

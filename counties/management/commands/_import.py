@@ -67,6 +67,9 @@ def describe_summary(summary: WriteSummary, dry_run: bool) -> list[str]:
     if summary.cells:
         lines.append("Per batch (or fiscal year) and province:")
         lines += summary.lines()
+    if summary.removals:
+        lines.append("Illustrative designations removed:" if not dry_run else "Illustrative designations it would remove:")
+        lines += [f"  {r.record}" + (f" -- edited by hand: {r.edited}" if r.edited else "") for r in summary.removals]
     return lines
 
 
