@@ -76,6 +76,7 @@ def known_as(units: Iterable[int]) -> dict[int, set[int]]:
     the lineage closure that `services.rebuild_lineage` keeps from the same primary successions
     (every unit whose chain of successors reaches the unit, and the unit itself)."""
     found = {unit: {unit} for unit in units}
-    for ancestor, descendant in UnitLineage.objects.filter(descendant__in=found).values_list("ancestor_id", "descendant_id"):
+    # Unordered: the model's ordering (by the ancestor's key) would join the units for nothing.
+    for ancestor, descendant in UnitLineage.objects.filter(descendant__in=found).order_by().values_list("ancestor_id", "descendant_id"):
         found[descendant].add(ancestor)
     return found

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from . import places, statistics
@@ -25,6 +25,7 @@ from .models import (
     UnitType,
     local_name,
 )
+from .sql import IdSet
 
 # What the county list shows: the demonstration counties (designated places, the home page's
 # number), the units designated under their own code (retired codes included: batch entries'
@@ -42,9 +43,9 @@ def unit_list(scope: str) -> QuerySet[Unit]:
     """Units for the public list and its exports, in one of the SCOPES."""
     units = Unit.objects.all()
     if scope == PLACES:
-        units = units.filter(pk__in=statistics.list_index().places)
+        units = units.filter(pk__in=IdSet(statistics.list_index().places))
     elif scope == UNITS:
-        units = units.filter(pk__in=statistics.list_index().designated_units)
+        units = units.filter(pk__in=IdSet(statistics.list_index().designated_units))
     return units.select_related("province", "prefecture", "current")
 
 
@@ -71,53 +72,50 @@ def list_rows(units: QuerySet[Unit]) -> list[ListRow]:
     return list(units.values_list("pk", "province_id", "unit_type"))
 
 
-def units_in_order(pks: list[int]) -> list[Unit]:
-    """The units of a page, in the page's order (one query)."""
-    units = Unit.objects.filter(pk__in=pks).select_related("province", "prefecture", "current").in_bulk()
-    return [units[pk] for pk in pks]
-
-
-def unit_facets(list_rows: list[ListRow], others: dict[str, QuerySet[Unit]] | None = None) -> dict[str, list[Facet]]:
+def unit_facets(
+    list_rows: list[ListRow], provinces: dict[int, Province], others: dict[str, QuerySet[Unit]] | None = None
+) -> dict[str, list[Facet]]:
     """Counts of the filtered units (`list_rows`) by province, batch year, poverty status, exit
-    year and type, under the same rules as the filters (one query, and the cached list index).
+    year and type, under the same rules as the filters (no query: the rows and the cached list
+    index; `provinces` names the provinces, by pk).
 
     `others` gives, for a facet whose own filter is chosen, the units filtered by everything but
-    that filter (one more query each), so the facet keeps showing its other values with their
-    counts (choose 新疆, and the province facet still lists the other provinces)."""
+    that filter, so the facet keeps showing its other values with their counts (choose 新疆, and
+    the province facet still lists the other provinces): one more query each, a count by
+    province or type in the database, or the units' keys for the facets the list index counts."""
     others = others or {}
     index = statistics.list_index()
-    rows_of: dict[str, list[ListRow]] = {}
 
-    def rows(name: str) -> list[ListRow]:
+    def counts(name: str, column: str, position: int) -> dict[Any, int]:
         if name not in others:
-            return list_rows
-        if name not in rows_of:
-            rows_of[name] = list(others[name].order_by().values_list("pk", "province_id", "unit_type"))
-        return rows_of[name]
+            return Counter(row[position] for row in list_rows)
+        return dict(others[name].order_by().values_list(column).annotate(n=Count("pk")).values_list(column, "n"))
 
     def pks(name: str) -> set[int]:
-        return {pk for pk, _, _ in rows(name)}
+        if name not in others:
+            return {pk for pk, _, _ in list_rows}
+        return set(others[name].order_by().values_list("pk", flat=True))
 
-    province_counts = Counter(province for _, province, _ in rows("province"))
-    provinces = Province.objects.filter(pk__in=province_counts.keys()).order_by("code")
-    provinces = provinces.values_list("pk", "code", "short_name_zh", "short_name_en")
-    poverty = pks("poverty") & index.poverty_exits.keys()
+    province_counts = counts("province", "province_id", 1)
+    poverty_pks = pks("poverty")
+    poverty = poverty_pks & index.poverty_exits.keys()
     exit_pks = pks("exit_year") & index.poverty_exits.keys()
     exit_counts = Counter(year for pk in exit_pks for year in index.poverty_exits[pk] if year)
     years = sorted(set(index.places_by_year) | set(index.units_by_year))
     year_pks = pks("batch_year")
-    types = Counter(unit_type for _, _, unit_type in rows("type"))
+    types = counts("type", "unit_type", 2)
     type_labels = dict(UnitType.choices)
+    listed = (provinces[pk] for pk in province_counts if pk in provinces)
     return {
         # Most units first, as a reader scans for the big ones; the code breaks ties.
         "province": sorted(
-            (Facet("province", code, local_name(zh, en), province_counts[pk]) for pk, code, zh, en in provinces),
+            (Facet("province", p.code, local_name(p.short_name_zh, p.short_name_en), province_counts[p.pk]) for p in listed),
             key=lambda f: (-f.count, f.value),
         ),
         "batch_year": [Facet("batch_year", str(year), str(year), len(year_pks & index.in_years([year]))) for year in years],
         "poverty": [
             Facet("poverty", "true", "poverty", len(poverty)),
-            Facet("poverty", "false", "other", len(pks("poverty")) - len(poverty)),
+            Facet("poverty", "false", "other", len(poverty_pks) - len(poverty)),
         ],
         "exit_year": [Facet("exit_year", str(year), str(year), n) for year, n in sorted(exit_counts.items())],
         "type": [
@@ -227,6 +225,11 @@ def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty]
     return {pk: ([s for s in statuses if s.unit_id in known[pk]], [d for d in designations if d.unit_id in known[pk]]) for pk in unit_pks}
 
 
+def counted(designations: list[PlaceDesignation]) -> list[PlaceDesignation]:
+    """A place's batch entries: its designations but the withdrawn ones."""
+    return [d for d in designations if d.status != DesignationStatus.WITHDRAWN]
+
+
 def attach_place_records(units: Iterable[Unit]) -> list[Unit]:
     """Give each unit the records of its place, through code changes (`place_records`, three
     queries): `place_poverty`, `place_designations` and `place_entries` (the counted ones)."""
@@ -234,8 +237,39 @@ def attach_place_records(units: Iterable[Unit]) -> list[Unit]:
     records = place_records(unit.pk for unit in units)
     for unit in units:
         unit.place_poverty, unit.place_designations = records[unit.pk]
-        unit.place_entries = [d for d in unit.place_designations if d.status != DesignationStatus.WITHDRAWN]
+        unit.place_entries = counted(unit.place_designations)
     return units
+
+
+@dataclass(frozen=True, slots=True)
+class ListedUnit:
+    """A unit as a row of the county list shows it, with the records of its place."""
+
+    pk: int
+    key: str
+    name_zh: str
+    name_en: str
+    unit_type: str
+    province_id: int
+    is_in_use: bool
+    place_poverty: list[PlacePoverty]
+    place_entries: list[PlaceDesignation]  # the counted designations (withdrawn ones left out)
+
+
+def listed_units(pks: list[int]) -> list[ListedUnit]:
+    """The units of a page of the county list, in the page's order, as plain rows with their
+    place records (four queries: the units, then `place_records`)."""
+    rows = (
+        Unit.objects.filter(pk__in=pks).order_by().values_list("pk", "key", "name_zh", "name_en", "unit_type", "province_id", "last_year")
+    )
+    units = {row[0]: row for row in rows}
+    records = place_records(pks)
+    listed = []
+    for pk in pks:
+        _, key, name_zh, name_en, unit_type, province, last_year = units[pk]
+        poverty, designations = records[pk]
+        listed.append(ListedUnit(pk, key, name_zh, name_en, unit_type, province, last_year is None, poverty, counted(designations)))
+    return listed
 
 
 # The county list's export shape: one set of columns for the page's CSV/XLSX downloads and the

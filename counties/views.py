@@ -164,19 +164,15 @@ def county_list(request: HttpRequest) -> HttpResponse:
     # One scan of the filtered list gives the count, the page's units and the facets.
     rows = selectors.list_rows(units)
     page = Paginator(rows, page_size).get_page(request.GET.get("page"))
-    page.object_list = selectors.attach_place_records(selectors.units_in_order([pk for pk, _, _ in page.object_list]))
+    page.object_list = selectors.listed_units([pk for pk, _, _ in page.object_list])
+    # The province menu, the facet's and the chips' province names, the rows' provinces: one read.
+    provinces = list(Province.objects.order_by("code"))
     errors = _filter_errors(filterset)
     facets: dict[str, list[selectors.Facet]] = {}
     if not errors:
         # A chosen facet counts its values over the list filtered by everything else.
-        others = {}
-        for name in FACETS:
-            if request.GET.get(name):
-                without = request.GET.copy()
-                without.pop(name)
-                others[name] = UnitFilterSet(without, queryset=selectors.unit_list(scope)).qs
-        facets = selectors.unit_facets(rows, others)
-    provinces = list(Province.objects.order_by("code"))
+        others = {name: filterset.qs_without(name) for name in FACETS if request.GET.get(name)}
+        facets = selectors.unit_facets(rows, {p.pk: p for p in provinces}, others)
     export_query = request.GET.copy()
     for name in ("page", "page_size"):
         export_query.pop(name, None)

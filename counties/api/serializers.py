@@ -201,7 +201,9 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     rows = list(rows)
     pks = [row[0] for row in rows]
     successions: dict[int, list[dict[str, Any]]] = {pk: [] for pk in pks}
-    for predecessor, successor_code, year, kind, is_primary in UnitSuccession.objects.filter(predecessor__in=pks).values_list(
+    # Each unit's in the model's order (after the predecessor's key, which would join the units).
+    successors = UnitSuccession.objects.filter(predecessor__in=pks).order_by("year", "successor_code", "pk")
+    for predecessor, successor_code, year, kind, is_primary in successors.values_list(
         "predecessor_id", "successor_code", "year", "kind", "is_primary"
     ):
         successions[predecessor].append({"successor_code": successor_code, "year": year, "kind": kind, "is_primary": is_primary})
