@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .models import UnitLineage, UnitSuccession
+from .sql import IdSet
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def known_as(units: Iterable[int]) -> dict[int, set[int]]:
     (every unit whose chain of successors reaches the unit, and the unit itself)."""
     found = {unit: {unit} for unit in units}
     # Unordered: the model's ordering (by the ancestor's key) would join the units for nothing.
-    for ancestor, descendant in UnitLineage.objects.filter(descendant__in=found).order_by().values_list("ancestor_id", "descendant_id"):
+    for ancestor, descendant in (
+        UnitLineage.objects.filter(descendant_id__in=IdSet(found)).order_by().values_list("ancestor_id", "descendant_id")
+    ):
         found[descendant].add(ancestor)
     return found

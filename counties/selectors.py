@@ -4,10 +4,10 @@ list index, so the list, its facets and the API count what the home page counts.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -177,6 +177,7 @@ class PlaceDesignation:
 
 
 UNIT_REF = ("unit__key", "unit__name_zh", "unit__name_en")
+R = TypeVar("R", PlacePoverty, PlaceDesignation)
 
 
 def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty], list[PlaceDesignation]]]:
@@ -196,7 +197,7 @@ def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty]
         return units[pk]
 
     status_rows = (
-        PovertyStatus.objects.filter(unit__in=codes)
+        PovertyStatus.objects.filter(unit_id__in=IdSet(codes))
         .order_by("unit__key")
         .values_list(
             "pk",
@@ -213,7 +214,7 @@ def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty]
     )
     statuses = [PlacePoverty(pk, unit, unit_ref(unit, key, zh, en), *rest) for pk, unit, key, zh, en, *rest in status_rows]
     designation_rows = (
-        Designation.objects.filter(unit__in=codes)
+        Designation.objects.filter(unit_id__in=IdSet(codes))
         .order_by("batch__year", "batch__sequence", "unit__key", "pk")
         .values_list("pk", "unit_id", *UNIT_REF, "batch__year", "batch__sequence", "status", "source_kind")
     )
@@ -222,7 +223,24 @@ def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty]
         PlaceDesignation(pk, unit, unit_ref(unit, key, zh, en), batches.setdefault((year, seq), BatchRef(year, seq)), status, kind)
         for pk, unit, key, zh, en, year, seq, status, kind in designation_rows
     ]
-    return {pk: ([s for s in statuses if s.unit_id in known[pk]], [d for d in designations if d.unit_id in known[pk]]) for pk in unit_pks}
+    poverty_of, designations_of = _of_places(statuses, known), _of_places(designations, known)
+    return {pk: (poverty_of[pk], designations_of[pk]) for pk in unit_pks}
+
+
+def _of_places(records: list[R], known: dict[int, set[int]]) -> dict[int, list[R]]:
+    """Each place's `records`: those held under any of its units (`known`), in their order."""
+    held: dict[int, list[tuple[int, R]]] = defaultdict(list)
+    for position, record in enumerate(records):
+        held[record.unit_id].append((position, record))
+    found: dict[int, list[R]] = {}
+    for pk, units in known.items():
+        pairs = held.get(pk, []) if len(units) == 1 else sorted((pair for unit in units for pair in held.get(unit, ())), key=_first)
+        found[pk] = [record for _, record in pairs]
+    return found
+
+
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
 
 
 def counted(designations: list[PlaceDesignation]) -> list[PlaceDesignation]:
@@ -260,7 +278,9 @@ def listed_units(pks: list[int]) -> list[ListedUnit]:
     """The units of a page of the county list, in the page's order, as plain rows with their
     place records (four queries: the units, then `place_records`)."""
     rows = (
-        Unit.objects.filter(pk__in=pks).order_by().values_list("pk", "key", "name_zh", "name_en", "unit_type", "province_id", "last_year")
+        Unit.objects.filter(pk__in=IdSet(pks))
+        .order_by()
+        .values_list("pk", "key", "name_zh", "name_en", "unit_type", "province_id", "last_year")
     )
     units = {row[0]: row for row in rows}
     records = place_records(pks)

@@ -6,18 +6,19 @@ template engine cost a cold list page more than all its queries. Here each piece
 page repeats (a translation, a URL pattern, a province's name) is worked out once per page and
 each row is one string. The output is exactly what the templates wrote (the tests of the pages
 read it), escaped as the template engine escapes: every value from the database through
-`escape`, translations of fixed text too, and the Chinese and English of each string are the
-same msgids as before (`gettext` here, `{% translate %}` there), so no translation changes.
+`escape` (the standard library's, which Django's wraps: these values are all plain text),
+translations of fixed text too, and the Chinese and English of each string are the same msgids
+as before (`gettext` here, `{% translate %}` there), so no translation changes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from html import escape
 from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -34,7 +35,8 @@ def _url_of(name: str, sample: str) -> Callable[[object], str]:
     row was a tenth of the page): the URL of `sample`, with the value in its place."""
     before, found, after = reverse(name, args=[sample]).rpartition(sample)
     assert found, f"{name} does not show its argument {sample!r}"
-    return lambda value: f"{escape(before)}{escape(value)}{escape(after)}"
+    before, after = escape(before), escape(after)
+    return lambda value: f"{before}{escape(str(value))}{after}"
 
 
 @register.simple_tag
@@ -105,3 +107,13 @@ def facet_items(items: list[dict[str, Any]]) -> SafeString:
             html.append(f'<li><a href="{url}">{label}</a>')
         html.append(f' <span class="count">{facet.count:,}</span></li>\n')
     return mark_safe("".join(html))
+
+
+@register.simple_tag
+def province_options(provinces: Iterable[Province], chosen: str) -> SafeString:
+    """The province menu's `<option>`s, the chosen one selected, each named as the facet names it."""
+    options = []
+    for p in provinces:
+        selected = " selected" if p.code == chosen else ""
+        options.append(f'<option value="{escape(p.code)}"{selected}>{place_name(p, "short")}</option>')
+    return mark_safe("".join(options))
