@@ -25,7 +25,7 @@ from .models import (
     UnitType,
     local_name,
 )
-from .sql import IdSet
+from .sql import IdSet, IdSetQuery
 
 # What the county list shows: the demonstration counties (designated places, the home page's
 # number), the units designated under their own code (retired codes included: batch entries'
@@ -180,6 +180,34 @@ UNIT_REF = ("unit__key", "unit__name_zh", "unit__name_en")
 R = TypeVar("R", PlacePoverty, PlaceDesignation)
 
 
+# The place records' queries (compiled once: see `IdSetQuery`), in the order every door shows them.
+_STATUS_ROWS = IdSetQuery(
+    lambda units: (
+        PovertyStatus.objects.filter(unit_id__in=units)
+        .order_by("unit__key")
+        .values_list(
+            "pk",
+            "unit_id",
+            *UNIT_REF,
+            "listed_name",
+            "region",
+            "exit_year",
+            "is_key_county_2012",
+            "is_contiguous_area_county",
+            "contiguous_area",
+            "source_kind",
+        )
+    )
+)
+_DESIGNATION_ROWS = IdSetQuery(
+    lambda units: (
+        Designation.objects.filter(unit_id__in=units)
+        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
+        .values_list("pk", "unit_id", *UNIT_REF, "batch__year", "batch__sequence", "status", "source_kind")
+    )
+)
+
+
 def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty], list[PlaceDesignation]]]:
     """The poverty statuses and designations of each unit's place (three queries, whatever the
     number of units): the records of the unit and of the units that became it (宣化区 130705
@@ -196,28 +224,9 @@ def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty]
             units[pk] = UnitRef(pk, key, name_zh, name_en)
         return units[pk]
 
-    status_rows = (
-        PovertyStatus.objects.filter(unit_id__in=IdSet(codes))
-        .order_by("unit__key")
-        .values_list(
-            "pk",
-            "unit_id",
-            *UNIT_REF,
-            "listed_name",
-            "region",
-            "exit_year",
-            "is_key_county_2012",
-            "is_contiguous_area_county",
-            "contiguous_area",
-            "source_kind",
-        )
-    )
+    status_rows = _STATUS_ROWS.rows(codes)
     statuses = [PlacePoverty(pk, unit, unit_ref(unit, key, zh, en), *rest) for pk, unit, key, zh, en, *rest in status_rows]
-    designation_rows = (
-        Designation.objects.filter(unit_id__in=IdSet(codes))
-        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
-        .values_list("pk", "unit_id", *UNIT_REF, "batch__year", "batch__sequence", "status", "source_kind")
-    )
+    designation_rows = _DESIGNATION_ROWS.rows(codes)
     batches: dict[tuple[int, int], BatchRef] = {}
     designations = [
         PlaceDesignation(pk, unit, unit_ref(unit, key, zh, en), batches.setdefault((year, seq), BatchRef(year, seq)), status, kind)
@@ -274,15 +283,17 @@ class ListedUnit:
     place_entries: list[PlaceDesignation]  # the counted designations (withdrawn ones left out)
 
 
+_LISTED_ROWS = IdSetQuery(
+    lambda units: (
+        Unit.objects.filter(pk__in=units).order_by().values_list("pk", "key", "name_zh", "name_en", "unit_type", "province_id", "last_year")
+    )
+)
+
+
 def listed_units(pks: list[int]) -> list[ListedUnit]:
     """The units of a page of the county list, in the page's order, as plain rows with their
     place records (four queries: the units, then `place_records`)."""
-    rows = (
-        Unit.objects.filter(pk__in=IdSet(pks))
-        .order_by()
-        .values_list("pk", "key", "name_zh", "name_en", "unit_type", "province_id", "last_year")
-    )
-    units = {row[0]: row for row in rows}
+    units = {row[0]: row for row in _LISTED_ROWS.rows(pks)}
     records = place_records(pks)
     listed = []
     for pk in pks:

@@ -29,7 +29,7 @@ from counties.models import (
     UnitSuccession,
 )
 from counties.selectors import attach_place_records
-from counties.sql import IdSet
+from counties.sql import IdSetQuery
 
 PROVENANCE_FIELDS = ["source", "source_kind", "source_note"]
 
@@ -204,6 +204,16 @@ def _datetime(value: datetime | None, zone: tzinfo | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+# Each unit's successions in the model's order (after the predecessor's key, which would join the units).
+_SUCCESSION_ROWS = IdSetQuery(
+    lambda units: (
+        UnitSuccession.objects.filter(predecessor_id__in=units)
+        .order_by("year", "successor_code", "pk")
+        .values_list("predecessor_id", "successor_code", "year", "kind", "is_primary")
+    )
+)
+
+
 def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """UnitSerializer's representation, built from plain rows (`UNIT_VALUES`) in four queries
     whatever their number: the successions, then the place records (`selectors.place_records`).
@@ -215,11 +225,7 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     rows = list(rows)
     pks = [row[0] for row in rows]
     successions: dict[int, list[dict[str, Any]]] = {pk: [] for pk in pks}
-    # Each unit's in the model's order (after the predecessor's key, which would join the units).
-    successors = UnitSuccession.objects.filter(predecessor_id__in=IdSet(pks)).order_by("year", "successor_code", "pk")
-    for predecessor, successor_code, year, kind, is_primary in successors.values_list(
-        "predecessor_id", "successor_code", "year", "kind", "is_primary"
-    ):
+    for predecessor, successor_code, year, kind, is_primary in _SUCCESSION_ROWS.rows(pks):
         successions[predecessor].append({"successor_code": successor_code, "year": year, "kind": kind, "is_primary": is_primary})
     records = selectors.place_records(pks)
     zone = timezone.get_current_timezone() if api_settings.DATETIME_FORMAT == ISO_8601 else None
