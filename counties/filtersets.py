@@ -20,6 +20,7 @@ from django.db.models.functions import Lower, Replace
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from . import naming, selectors, statistics
 from .models import (
@@ -266,6 +267,10 @@ class UnitFilterSet(django_filters.FilterSet):
         if cls.__dict__.get("_form_class") is None:
             cls._form_class = super().get_form_class()
         return cls._form_class  # type: ignore[return-value]
+
+    def in_force(self) -> set[str]:
+        """The filters this (valid) filterset applies (an ordering is not one)."""
+        return {name for name, value in self.form.cleaned_data.items() if name != "ordering" and value not in EMPTY_VALUES}
 
     def qs_without(self, name: str) -> QuerySet[Unit]:
         """The units filtered by every filter of this (valid) filterset but `name`: a facet's

@@ -72,8 +72,17 @@ def list_rows(units: QuerySet[Unit]) -> list[ListRow]:
     return list(units.values_list("pk", "province_id", "unit_type"))
 
 
+def places_by_province(provinces: dict[int, Province]) -> dict[int, int]:
+    """How many demonstration counties (places) each of `provinces` (by pk) has, unfiltered: the
+    province table's number (`statistics.province_table`, counted from the same places as the
+    list index's), so the list's province facet and the province pages give the same number."""
+    pks = {p.code: pk for pk, p in provinces.items()}
+    rows = statistics.province_table(statistics.list_index().as_of)
+    return {pks[row.code]: row.demonstration_counties for row in rows if row.demonstration_counties and row.code in pks}
+
+
 def unit_facets(
-    list_rows: list[ListRow], provinces: dict[int, Province], others: dict[str, QuerySet[Unit]] | None = None
+    list_rows: list[ListRow], provinces: dict[int, Province], others: dict[str, QuerySet[Unit] | dict[Any, int]] | None = None
 ) -> dict[str, list[Facet]]:
     """Counts of the filtered units (`list_rows`) by province, batch year, poverty status, exit
     year and type, under the same rules as the filters (no query: the rows and the cached list
@@ -82,13 +91,16 @@ def unit_facets(
     `others` gives, for a facet whose own filter is chosen, the units filtered by everything but
     that filter, so the facet keeps showing its other values with their counts (choose 新疆, and
     the province facet still lists the other provinces): one more query each, a count by
-    province or type in the database, or the units' keys for the facets the list index counts."""
+    province or type in the database, or the units' keys for the facets the list index counts.
+    For the province or type facet it may give the counts themselves (`places_by_province`)."""
     others = others or {}
     index = statistics.list_index()
 
     def counts(name: str, column: str, position: int) -> dict[Any, int]:
         if name not in others:
             return Counter(row[position] for row in list_rows)
+        if isinstance(others[name], dict):
+            return others[name]
         return dict(others[name].order_by().values_list(column).annotate(n=Count("pk")).values_list(column, "n"))
 
     def pks(name: str) -> set[int]:
