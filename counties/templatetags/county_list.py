@@ -45,7 +45,8 @@ def county_rows(units: list[ListedUnit], provinces: Iterable[Province]) -> SafeS
     if not units:
         return mark_safe(f'<tr><td colspan="6">{escape(gettext("No unit matches these filters."))}</td></tr>')
     county_url, batch_url = _url_of("counties:county", "000000"), _url_of("counties:batch", "2000")
-    province_names = {p.pk: place_name(p, "short") for p in provinces}
+    shown = {unit.province_id for unit in units}
+    province_names = {p.pk: place_name(p, "short") for p in provinces if p.pk in shown}
     retired = f' <span class="badge badge-retired">{escape(gettext("retired"))}</span>'
     labels = {name: escape(gettext(name)) for name in ("Province", "Type", "Poverty county", "Batches")}
     yes, illustrative = escape(gettext("yes")), f'<abbr title="{escape(gettext("illustrative"))}">*</abbr>'
