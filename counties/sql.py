@@ -24,12 +24,16 @@ import orjson
 from django.db import connections
 from django.db.models import Expression, IntegerField, QuerySet
 
+# One output field for every set: building an IntegerField (its choices, validators) for each
+# cost more than the rest of the expression.
+_ID = IntegerField()
+
 
 class IdSet(Expression):
     """`SELECT` of the given integer ids, as the right-hand side of an `in` lookup."""
 
     def __init__(self, ids: Iterable[int]) -> None:
-        super().__init__(output_field=IntegerField())
+        super().__init__(output_field=_ID)
         self.ids = list(ids)
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
