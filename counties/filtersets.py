@@ -7,6 +7,7 @@ message. Orderings come from a whitelist and always end with the primary key.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -17,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Lower, Replace
+from django.http import QueryDict
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -257,6 +259,28 @@ class UnitFilterSet(django_filters.FilterSet):
     class Meta:
         model = Unit
         fields: list[str] = []
+
+    def __init__(self, data: Any = None, queryset: QuerySet[Unit] | None = None, *, request: Any = None, prefix: str | None = None) -> None:
+        # django-filter's FilterSet.__init__, but for how the filters are copied: it deep-copies
+        # every one for each request (the province filter's queryset, every list of choices: some
+        # 650 copies), a tenth of a cold list's view. A filter keeps nothing of a request but its
+        # parent and model, set here, so a shallow copy serves; a filter with a method gets it bound
+        # to the copy (django-filter binds it to the filter it was made on).
+        if queryset is None:
+            queryset = Unit.objects.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base in self.base_filters.items():
+            filter_ = copy.copy(base)
+            if base.method is not None:
+                filter_.method = base.method
+            filter_.model = queryset.model
+            filter_.parent = self
+            self.filters[name] = filter_
 
     # Built once: no field here depends on the request, and building the form class (its thirteen
     # fields, then the class) for every request cost a cold list a millisecond. Each form made
