@@ -48,7 +48,13 @@ def county_rows(units: list[ListedUnit], provinces: Iterable[Province]) -> SafeS
     shown = {unit.province_id for unit in units}
     province_names = {p.pk: place_name(p, "short") for p in provinces if p.pk in shown}
     retired = f' <span class="badge badge-retired">{escape(gettext("retired"))}</span>'
-    labels = {name: escape(gettext(name)) for name in ("Province", "Type", "Poverty county", "Batches")}
+    # Each string written out, so that makemessages finds it here.
+    labels = {
+        "Province": escape(gettext("Province")),
+        "Type": escape(gettext("Type")),
+        "Poverty county": escape(gettext("Poverty county")),
+        "Batches": escape(gettext("Batches")),
+    }
     yes, illustrative = escape(gettext("yes")), f'<abbr title="{escape(gettext("illustrative"))}">*</abbr>'
     listed_as, exited = gettext("as %(name)s %(code)s"), gettext("exited %(year)s")
     type_names: dict[str, str] = {}
@@ -91,12 +97,13 @@ def facet_items(items: list[dict[str, Any]]) -> SafeString:
     """A facet's values as `<li>`s: the link that chooses the value (or, when chosen, removes
     it), its name and how many units it has."""
     hidden = escape(gettext("(remove this filter)"))
+    answers = {"true": escape(gettext("yes")), "false": escape(gettext("no"))}
     remove = f' <span aria-hidden="true" class="chip-x">×</span><span class="visually-hidden">{hidden}</span>'
     html = []
     for item in items:
         facet = item["facet"]
         if facet.name == "poverty":
-            label = escape(gettext("yes" if facet.value == "true" else "no"))
+            label = answers["true" if facet.value == "true" else "false"]
         elif facet.name == "type":
             label = escape(gettext(facet.label))
         else:
