@@ -7,9 +7,10 @@ message. Orderings come from a whitelist and always end with the primary key.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import django_filters
 from django import forms
@@ -17,9 +18,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Lower, Replace
+from django.http import QueryDict
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from . import naming, selectors, statistics
 from .models import (
@@ -41,6 +44,7 @@ from .models import (
     UnitType,
     code_matches,
 )
+from .sql import IdSet
 
 YEAR_MIN, YEAR_MAX = FIRST_DIVISION_YEAR, LAST_PLAUSIBLE_YEAR
 CODE_VALIDATOR = RegexValidator(rf"^{KEY_PATTERN}$", _("Enter a 6-digit code (or a registry key such as X632801)."))
@@ -256,32 +260,78 @@ class UnitFilterSet(django_filters.FilterSet):
         model = Unit
         fields: list[str] = []
 
+    def __init__(self, data: Any = None, queryset: QuerySet[Unit] | None = None, *, request: Any = None, prefix: str | None = None) -> None:
+        # django-filter's FilterSet.__init__, but for how the filters are copied: it deep-copies
+        # every one for each request (the province filter's queryset, every list of choices: some
+        # 650 copies), a tenth of a cold list's view. A filter keeps nothing of a request but its
+        # parent and model, set here, so a shallow copy serves; a filter with a method gets it bound
+        # to the copy (django-filter binds it to the filter it was made on).
+        if queryset is None:
+            queryset = Unit.objects.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base in self.base_filters.items():
+            filter_ = copy.copy(base)
+            if base.method is not None:
+                filter_.method = base.method
+            filter_.model = queryset.model
+            filter_.parent = self
+            self.filters[name] = filter_
+
+    # Built once: no field here depends on the request, and building the form class (its thirteen
+    # fields, then the class) for every request cost a cold list a millisecond. Each form made
+    # from it still gets its own copies of the fields, as Django's forms always do.
+    _form_class: ClassVar[type[forms.Form] | None] = None
+
+    def get_form_class(self) -> type[forms.Form]:
+        cls = type(self)
+        if cls.__dict__.get("_form_class") is None:
+            cls._form_class = super().get_form_class()
+        return cls._form_class  # type: ignore[return-value]
+
+    def in_force(self) -> set[str]:
+        """The filters this (valid) filterset applies (an ordering is not one)."""
+        return {name for name, value in self.form.cleaned_data.items() if name != "ordering" and value not in EMPTY_VALUES}
+
+    def qs_without(self, name: str) -> QuerySet[Unit]:
+        """The units filtered by every filter of this (valid) filterset but `name`: a facet's
+        other values are counted over them (the same cleaned values, not validated twice)."""
+        units = self.queryset.all()
+        for field, value in self.form.cleaned_data.items():
+            if field != name:
+                units = self.filters[field].filter(units, value)
+        return units
+
     def filter_poverty(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        poverty = Q(pk__in=statistics.list_index().poverty_units)
+        poverty = Q(pk__in=IdSet(statistics.list_index().poverty_units))
         return qs.filter(poverty if value else ~poverty)
 
     def filter_batch_year(self, qs: QuerySet[Unit], name: str, value: list[int] | None) -> QuerySet[Unit]:
         if not value:
             return qs
         # A place designated in those years under any of its codes, or a unit under its own.
-        return qs.filter(pk__in=statistics.list_index().in_years(value))
+        return qs.filter(pk__in=IdSet(statistics.list_index().in_years(value)))
 
     def filter_designated(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        places = Q(pk__in=statistics.list_index().places)
+        places = Q(pk__in=IdSet(statistics.list_index().places))
         return qs.filter(places if value else ~places)
 
     def filter_designated_unit(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        units = Q(pk__in=statistics.list_index().designated_units)
+        units = Q(pk__in=IdSet(statistics.list_index().designated_units))
         return qs.filter(units if value else ~units)
 
     def filter_exit_year(self, qs: QuerySet[Unit], name: str, value: int | None) -> QuerySet[Unit]:
-        return qs if value is None else qs.filter(pk__in=statistics.list_index().exited_in(value))
+        return qs if value is None else qs.filter(pk__in=IdSet(statistics.list_index().exited_in(value)))
 
     def filter_in_use(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         return qs if value is None else qs.filter(last_year__isnull=value)

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .models import UnitLineage, UnitSuccession
+from .sql import IdSetQuery
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,12 @@ def known_as(units: Iterable[int]) -> dict[int, set[int]]:
     the lineage closure that `services.rebuild_lineage` keeps from the same primary successions
     (every unit whose chain of successors reaches the unit, and the unit itself)."""
     found = {unit: {unit} for unit in units}
-    for ancestor, descendant in UnitLineage.objects.filter(descendant__in=found).values_list("ancestor_id", "descendant_id"):
+    for ancestor, descendant in _LINEAGE_ROWS.rows(found):
         found[descendant].add(ancestor)
     return found
+
+
+# Unordered: the model's ordering (by the ancestor's key) would join the units for nothing.
+_LINEAGE_ROWS = IdSetQuery(
+    lambda units: UnitLineage.objects.filter(descendant_id__in=units).order_by().values_list("ancestor_id", "descendant_id")
+)

@@ -4,12 +4,12 @@ list index, so the list, its facets and the API count what the home page counts.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from . import places, statistics
@@ -25,6 +25,7 @@ from .models import (
     UnitType,
     local_name,
 )
+from .sql import IdSet, IdSetQuery
 
 # What the county list shows: the demonstration counties (designated places, the home page's
 # number), the units designated under their own code (retired codes included: batch entries'
@@ -42,9 +43,9 @@ def unit_list(scope: str) -> QuerySet[Unit]:
     """Units for the public list and its exports, in one of the SCOPES."""
     units = Unit.objects.all()
     if scope == PLACES:
-        units = units.filter(pk__in=statistics.list_index().places)
+        units = units.filter(pk__in=IdSet(statistics.list_index().places))
     elif scope == UNITS:
-        units = units.filter(pk__in=statistics.list_index().designated_units)
+        units = units.filter(pk__in=IdSet(statistics.list_index().designated_units))
     return units.select_related("province", "prefecture", "current")
 
 
@@ -71,53 +72,61 @@ def list_rows(units: QuerySet[Unit]) -> list[ListRow]:
     return list(units.values_list("pk", "province_id", "unit_type"))
 
 
-def units_in_order(pks: list[int]) -> list[Unit]:
-    """The units of a page, in the page's order (one query)."""
-    units = Unit.objects.filter(pk__in=pks).select_related("province", "prefecture", "current").in_bulk()
-    return [units[pk] for pk in pks]
+def places_by_province(provinces: dict[int, Province]) -> dict[int, int]:
+    """How many demonstration counties (places) each of `provinces` (by pk) has, unfiltered: the
+    province table's number (`statistics.province_table`, counted from the same places as the
+    list index's), so the list's province facet and the province pages give the same number."""
+    pks = {p.code: pk for pk, p in provinces.items()}
+    rows = statistics.province_table(statistics.list_index().as_of)
+    return {pks[row.code]: row.demonstration_counties for row in rows if row.demonstration_counties and row.code in pks}
 
 
-def unit_facets(list_rows: list[ListRow], others: dict[str, QuerySet[Unit]] | None = None) -> dict[str, list[Facet]]:
+def unit_facets(
+    list_rows: list[ListRow], provinces: dict[int, Province], others: dict[str, QuerySet[Unit] | dict[Any, int]] | None = None
+) -> dict[str, list[Facet]]:
     """Counts of the filtered units (`list_rows`) by province, batch year, poverty status, exit
-    year and type, under the same rules as the filters (one query, and the cached list index).
+    year and type, under the same rules as the filters (no query: the rows and the cached list
+    index; `provinces` names the provinces, by pk).
 
     `others` gives, for a facet whose own filter is chosen, the units filtered by everything but
-    that filter (one more query each), so the facet keeps showing its other values with their
-    counts (choose 新疆, and the province facet still lists the other provinces)."""
+    that filter, so the facet keeps showing its other values with their counts (choose 新疆, and
+    the province facet still lists the other provinces): one more query each, a count by
+    province or type in the database, or the units' keys for the facets the list index counts.
+    For the province or type facet it may give the counts themselves (`places_by_province`)."""
     others = others or {}
     index = statistics.list_index()
-    rows_of: dict[str, list[ListRow]] = {}
 
-    def rows(name: str) -> list[ListRow]:
+    def counts(name: str, column: str, position: int) -> dict[Any, int]:
         if name not in others:
-            return list_rows
-        if name not in rows_of:
-            rows_of[name] = list(others[name].order_by().values_list("pk", "province_id", "unit_type"))
-        return rows_of[name]
+            return Counter(row[position] for row in list_rows)
+        if isinstance(others[name], dict):
+            return others[name]
+        return dict(others[name].order_by().values_list(column).annotate(n=Count("pk")).values_list(column, "n"))
 
     def pks(name: str) -> set[int]:
-        return {pk for pk, _, _ in rows(name)}
+        if name not in others:
+            return {pk for pk, _, _ in list_rows}
+        return set(others[name].order_by().values_list("pk", flat=True))
 
-    province_counts = Counter(province for _, province, _ in rows("province"))
-    provinces = Province.objects.filter(pk__in=province_counts.keys()).order_by("code")
-    provinces = provinces.values_list("pk", "code", "short_name_zh", "short_name_en")
-    poverty = pks("poverty") & index.poverty_exits.keys()
-    exit_pks = pks("exit_year") & index.poverty_exits.keys()
-    exit_counts = Counter(year for pk in exit_pks for year in index.poverty_exits[pk] if year)
+    province_counts = counts("province", "province_id", 1)
+    poverty_pks = pks("poverty")
+    poverty = poverty_pks & index.poverty_units
+    exit_counts = index.exit_year_counts(pks("exit_year"))
     years = sorted(set(index.places_by_year) | set(index.units_by_year))
     year_pks = pks("batch_year")
-    types = Counter(unit_type for _, _, unit_type in rows("type"))
+    types = counts("type", "unit_type", 2)
     type_labels = dict(UnitType.choices)
+    listed = (provinces[pk] for pk in province_counts if pk in provinces)
     return {
         # Most units first, as a reader scans for the big ones; the code breaks ties.
         "province": sorted(
-            (Facet("province", code, local_name(zh, en), province_counts[pk]) for pk, code, zh, en in provinces),
+            (Facet("province", p.code, local_name(p.short_name_zh, p.short_name_en), province_counts[p.pk]) for p in listed),
             key=lambda f: (-f.count, f.value),
         ),
         "batch_year": [Facet("batch_year", str(year), str(year), len(year_pks & index.in_years([year]))) for year in years],
         "poverty": [
             Facet("poverty", "true", "poverty", len(poverty)),
-            Facet("poverty", "false", "other", len(pks("poverty")) - len(poverty)),
+            Facet("poverty", "false", "other", len(poverty_pks) - len(poverty)),
         ],
         "exit_year": [Facet("exit_year", str(year), str(year), n) for year, n in sorted(exit_counts.items())],
         "type": [
@@ -179,6 +188,35 @@ class PlaceDesignation:
 
 
 UNIT_REF = ("unit__key", "unit__name_zh", "unit__name_en")
+R = TypeVar("R", PlacePoverty, PlaceDesignation)
+
+
+# The place records' queries (compiled once: see `IdSetQuery`), in the order every door shows them.
+_STATUS_ROWS = IdSetQuery(
+    lambda units: (
+        PovertyStatus.objects.filter(unit_id__in=units)
+        .order_by("unit__key")
+        .values_list(
+            "pk",
+            "unit_id",
+            *UNIT_REF,
+            "listed_name",
+            "region",
+            "exit_year",
+            "is_key_county_2012",
+            "is_contiguous_area_county",
+            "contiguous_area",
+            "source_kind",
+        )
+    )
+)
+_DESIGNATION_ROWS = IdSetQuery(
+    lambda units: (
+        Designation.objects.filter(unit_id__in=units)
+        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
+        .values_list("pk", "unit_id", *UNIT_REF, "batch__year", "batch__sequence", "status", "source_kind")
+    )
+)
 
 
 def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty], list[PlaceDesignation]]]:
@@ -197,34 +235,37 @@ def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty]
             units[pk] = UnitRef(pk, key, name_zh, name_en)
         return units[pk]
 
-    status_rows = (
-        PovertyStatus.objects.filter(unit__in=codes)
-        .order_by("unit__key")
-        .values_list(
-            "pk",
-            "unit_id",
-            *UNIT_REF,
-            "listed_name",
-            "region",
-            "exit_year",
-            "is_key_county_2012",
-            "is_contiguous_area_county",
-            "contiguous_area",
-            "source_kind",
-        )
-    )
+    status_rows = _STATUS_ROWS.rows(codes)
     statuses = [PlacePoverty(pk, unit, unit_ref(unit, key, zh, en), *rest) for pk, unit, key, zh, en, *rest in status_rows]
-    designation_rows = (
-        Designation.objects.filter(unit__in=codes)
-        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
-        .values_list("pk", "unit_id", *UNIT_REF, "batch__year", "batch__sequence", "status", "source_kind")
-    )
+    designation_rows = _DESIGNATION_ROWS.rows(codes)
     batches: dict[tuple[int, int], BatchRef] = {}
     designations = [
         PlaceDesignation(pk, unit, unit_ref(unit, key, zh, en), batches.setdefault((year, seq), BatchRef(year, seq)), status, kind)
         for pk, unit, key, zh, en, year, seq, status, kind in designation_rows
     ]
-    return {pk: ([s for s in statuses if s.unit_id in known[pk]], [d for d in designations if d.unit_id in known[pk]]) for pk in unit_pks}
+    poverty_of, designations_of = _of_places(statuses, known), _of_places(designations, known)
+    return {pk: (poverty_of[pk], designations_of[pk]) for pk in unit_pks}
+
+
+def _of_places(records: list[R], known: dict[int, set[int]]) -> dict[int, list[R]]:
+    """Each place's `records`: those held under any of its units (`known`), in their order."""
+    held: dict[int, list[tuple[int, R]]] = defaultdict(list)
+    for position, record in enumerate(records):
+        held[record.unit_id].append((position, record))
+    found: dict[int, list[R]] = {}
+    for pk, units in known.items():
+        pairs = held.get(pk, []) if len(units) == 1 else sorted((pair for unit in units for pair in held.get(unit, ())), key=_first)
+        found[pk] = [record for _, record in pairs]
+    return found
+
+
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
+
+
+def counted(designations: list[PlaceDesignation]) -> list[PlaceDesignation]:
+    """A place's batch entries: its designations but the withdrawn ones."""
+    return [d for d in designations if d.status != DesignationStatus.WITHDRAWN]
 
 
 def attach_place_records(units: Iterable[Unit]) -> list[Unit]:
@@ -234,8 +275,43 @@ def attach_place_records(units: Iterable[Unit]) -> list[Unit]:
     records = place_records(unit.pk for unit in units)
     for unit in units:
         unit.place_poverty, unit.place_designations = records[unit.pk]
-        unit.place_entries = [d for d in unit.place_designations if d.status != DesignationStatus.WITHDRAWN]
+        unit.place_entries = counted(unit.place_designations)
     return units
+
+
+@dataclass(frozen=True, slots=True)
+class ListedUnit:
+    """A unit as a row of the county list shows it, with the records of its place."""
+
+    pk: int
+    key: str
+    name_zh: str
+    name_en: str
+    unit_type: str
+    province_id: int
+    is_in_use: bool
+    place_poverty: list[PlacePoverty]
+    place_entries: list[PlaceDesignation]  # the counted designations (withdrawn ones left out)
+
+
+_LISTED_ROWS = IdSetQuery(
+    lambda units: (
+        Unit.objects.filter(pk__in=units).order_by().values_list("pk", "key", "name_zh", "name_en", "unit_type", "province_id", "last_year")
+    )
+)
+
+
+def listed_units(pks: list[int]) -> list[ListedUnit]:
+    """The units of a page of the county list, in the page's order, as plain rows with their
+    place records (four queries: the units, then `place_records`)."""
+    units = {row[0]: row for row in _LISTED_ROWS.rows(pks)}
+    records = place_records(pks)
+    listed = []
+    for pk in pks:
+        _, key, name_zh, name_en, unit_type, province, last_year = units[pk]
+        poverty, designations = records[pk]
+        listed.append(ListedUnit(pk, key, name_zh, name_en, unit_type, province, last_year is None, poverty, counted(designations)))
+    return listed
 
 
 # The county list's export shape: one set of columns for the page's CSV/XLSX downloads and the

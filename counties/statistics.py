@@ -350,20 +350,6 @@ class ListIndex:
         """How many of `units` are poverty units of a county that exited, per exit year."""
         return Counter({year: n for year, found in self.units_by_exit_year.items() if year and (n := len(units & found))})
 
-    @functools.cached_property
-    def poverty_exits(self) -> dict[int, tuple[int | None, ...]]:
-        """A poverty unit -> its exit year(s), built on first use in this process (never pickled)."""
-        exits: dict[int, tuple[int | None, ...]] = {}
-        for year in sorted(self.units_by_exit_year, key=lambda y: (y is None, y or 0)):
-            for unit in self.units_by_exit_year[year]:
-                exits[unit] = (*exits.get(unit, ()), year)
-        return exits
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("poverty_exits", None)  # worked out again where it is read
-        return state
-
 
 def list_index() -> ListIndex:
     """The list index under the current data token, kept in the process as well as in the cache:

@@ -99,6 +99,22 @@ def test_county_list_facets_have_counts(client):
     assert 'href="?scope=all&amp;province=130000&amp;poverty=true"' in page
 
 
+def test_a_chosen_province_keeps_the_other_provinces_counts(client):
+    # Choose 新疆 in the list of demonstration counties: the province facet still counts every
+    # province's places (the province table's number), and with another filter too (a count in
+    # the database), each what the list of that province would count.
+    from counties import statistics
+
+    places = statistics.list_index().places
+    for query, also in (("province=650000", {}), ("province=650000&type=county", {"unit_type": "county"})):
+        page = html(client.get(f"/counties/?{query}"))
+        for code, name in (("130000", "河北"), ("530000", "云南")):
+            count = models.Unit.objects.filter(pk__in=places, province__code=code, **also).count()
+            assert count > 5
+            link = query.replace("650000", code).replace("&", "&amp;")
+            assert f'<li><a href="?{link}">{name}</a> <span class="count">{count}</span></li>' in page
+
+
 def test_bad_filter_value_is_reported_not_a_500(client):
     response = client.get("/counties/?province=999999&batch_year=soon")
     assert response.status_code == 400
@@ -109,18 +125,22 @@ def test_bad_filter_value_is_reported_not_a_500(client):
 # Every list request, with the statistics cache warm (each page size is another address, so the
 # response cache does not answer): the data token, read once for the whole request by the response
 # cache, the filtered list's rows (one scan: the count, the page and the facets come from it), the
-# page's units, their place records (earlier codes, poverty statuses, designations: 3), the facets'
-# provinces and the province menu: 8. The province filter looks the province up. A chosen facet
-# value keeps the facet's other values: the list filtered by everything but that value is read
-# once more (its rows).
+# page's units, their place records (earlier codes, poverty statuses, designations: 3) and the
+# provinces (the menu, the facet's and the chips' names, the rows' provinces): 7. The province
+# filter looks the province up. A chosen facet value keeps the facet's other values: the list
+# filtered by everything but that value is read once more (counted by province or type in the
+# database, or its units' keys for the facets of the list index); when the province is the only
+# filter, the province facet's counts are the province table's (cached statistics), no query.
 @pytest.mark.parametrize(
     ("query", "queries"),
     [
-        ("", 8),
-        ("province=130000", 8 + 1 + 1),  # + the province facet's units without the province filter
-        ("scope=all&q=xuanhua&ordering=-first_year", 8),
-        ("scope=all&q=W%C7%94%20d%C5%AB", 8),  # Wǔ dū: the folding happens in the one query
-        ("scope=all&poverty=true&batch_year=2016-2018", 8 + 2),  # + the poverty and batch-year facets' units
+        ("", 7),
+        ("province=130000", 7 + 1),
+        ("province=130000&poverty=true", 7 + 1 + 2),  # + the province and poverty facets' units
+        ("scope=all&q=xuanhua&ordering=-first_year", 7),
+        ("scope=all&q=W%C7%94%20d%C5%AB", 7),  # Wǔ dū: the folding happens in the one query
+        ("scope=all&poverty=true&batch_year=2016-2018", 7 + 2),  # + the poverty and batch-year facets' units
+        ("scope=all&type=district&province=130000", 7 + 1 + 2),  # + the province and type facets' counts
     ],
 )
 def test_county_list_query_count_does_not_depend_on_page_size(client, django_assert_num_queries, query, queries):

@@ -1,8 +1,13 @@
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 # In the client's language (Accept-Language), like every message of the API.
@@ -20,6 +25,21 @@ def has_illustrative(data: Any) -> bool:
     return False
 
 
+class RowsPaginator(Paginator):
+    """Django's paginator over a queryset whose page is read as plain rows (`values_list(*columns)`).
+
+    The queryset is counted as it is, before its columns are chosen: a count of the rows with
+    their columns joined the tables those come from (a unit's province, prefecture and current
+    unit) for every row counted, most of an unfiltered list's time with 30,000 units."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, columns: Sequence[str]) -> None:
+        super().__init__(object_list, per_page)
+        self.columns = tuple(columns)
+
+    def _get_page(self, object_list: QuerySet, number: int, paginator: Paginator) -> Page:
+        return super()._get_page(object_list.values_list(*self.columns), number, paginator)
+
+
 class RegistryPagination(PageNumberPagination):
     """50 a page by default, up to 1,000 with ?page_size=; the count and next/previous links come along,
     and a page that includes illustrative records says so."""
@@ -27,6 +47,7 @@ class RegistryPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+    columns: Sequence[str] = ()
 
     def get_page_size(self, request: Any) -> int:
         """The asked size, capped at the maximum; a size that is not a whole number of 1 or more is
@@ -42,6 +63,15 @@ class RegistryPagination(PageNumberPagination):
             message = _("page_size must be a whole number from 1 to %(maximum)d (larger sizes give %(maximum)d); got %(asked)r.")
             raise ValidationError({self.page_size_query_param: [message % {"maximum": self.max_page_size, "asked": asked[:20]}]})
         return min(size, self.max_page_size)
+
+    @property
+    def django_paginator_class(self) -> Any:  # type: ignore[override]
+        return partial(RowsPaginator, columns=self.columns) if self.columns else Paginator
+
+    def paginate_rows(self, queryset: QuerySet, columns: Sequence[str], request: Request, view: Any = None) -> list[tuple] | None:
+        """`paginate_queryset`, the page read as plain rows: `values_list(*columns)` (`RowsPaginator`)."""
+        self.columns = columns
+        return self.paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: Any) -> Response:
         response = super().get_paginated_response(data)

@@ -3,13 +3,16 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from counties import selectors
 from counties.models import (
@@ -26,6 +29,7 @@ from counties.models import (
     UnitSuccession,
 )
 from counties.selectors import attach_place_records
+from counties.sql import IdSetQuery
 
 PROVENANCE_FIELDS = ["source", "source_kind", "source_note"]
 
@@ -190,6 +194,26 @@ UNIT_VALUES = (
 _UPDATED_AT = serializers.DateTimeField()
 
 
+def _datetime(value: datetime | None, zone: tzinfo | None) -> str | None:
+    """What `_UPDATED_AT.to_representation` writes (ISO 8601 in the current time zone `zone`,
+    +00:00 as Z), without its per-call look-ups of the settings and the zone: an aware datetime,
+    as the database gives them; anything else (or another format: no `zone`) through DRF's field."""
+    if zone is None or value is None or not timezone.is_aware(value):
+        return _UPDATED_AT.to_representation(value)
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+# Each unit's successions in the model's order (after the predecessor's key, which would join the units).
+_SUCCESSION_ROWS = IdSetQuery(
+    lambda units: (
+        UnitSuccession.objects.filter(predecessor_id__in=units)
+        .order_by("year", "successor_code", "pk")
+        .values_list("predecessor_id", "successor_code", "year", "kind", "is_primary")
+    )
+)
+
+
 def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """UnitSerializer's representation, built from plain rows (`UNIT_VALUES`) in four queries
     whatever their number: the successions, then the place records (`selectors.place_records`).
@@ -201,11 +225,10 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
     rows = list(rows)
     pks = [row[0] for row in rows]
     successions: dict[int, list[dict[str, Any]]] = {pk: [] for pk in pks}
-    for predecessor, successor_code, year, kind, is_primary in UnitSuccession.objects.filter(predecessor__in=pks).values_list(
-        "predecessor_id", "successor_code", "year", "kind", "is_primary"
-    ):
+    for predecessor, successor_code, year, kind, is_primary in _SUCCESSION_ROWS.rows(pks):
         successions[predecessor].append({"successor_code": successor_code, "year": year, "kind": kind, "is_primary": is_primary})
     records = selectors.place_records(pks)
+    zone = timezone.get_current_timezone() if api_settings.DATETIME_FORMAT == ISO_8601 else None
     result = []
     for (
         pk,
@@ -283,7 +306,7 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
                     }
                     for d in designations
                 ],
-                "updated_at": _UPDATED_AT.to_representation(updated_at),
+                "updated_at": _datetime(updated_at, zone),
             }
         )
     return result

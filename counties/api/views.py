@@ -182,7 +182,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
             page = self.paginate_queryset(units)
             rows = [selectors.county_row(unit) for unit in selectors.attach_place_records(units if page is None else page)]
         else:
-            page = self.paginate_queryset(units.values_list(*s.UNIT_VALUES))
+            page = self.paginator.paginate_rows(units, s.UNIT_VALUES, request, view=self)
             rows = s.unit_records(units.values_list(*s.UNIT_VALUES) if page is None else page)
         return Response(rows) if page is None else self.get_paginated_response(rows)
 

@@ -1,0 +1,72 @@
+"""SQL the reads need that Django does not write by itself.
+
+`IdSet`: a set of primary keys as *one* query parameter, for `pk__in=IdSet(ids)`. The list index
+(`statistics.list_index`) hands the county list and the API sets of a thousand units (ten thousand
+with ten times the data); as a plain `pk__in=ids` Django prepares and binds one parameter per id,
+which cost a cold list page more than its queries. As one JSON array (SQLite's `json_each`) or one
+array (PostgreSQL's `unnest`) the database unpacks the set itself, and the query's text and its
+preparation stay the same size whatever the number of ids.
+
+`IdSetQuery`: a `values_list` query whose only parameter is such a set (the records of a page's
+units), compiled once per database connection and then run with each new set. Django builds and
+compiles a query each time it runs it, which for these small reads cost three times running them;
+the rows still pass through Django's converters (booleans on SQLite, dates), so they are what the
+queryset itself would give, and the query is counted and logged like any other.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+from django.db import connections
+from django.db.models import Expression, IntegerField, QuerySet
+
+# One output field for every set: building an IntegerField (its choices, validators) for each
+# cost more than the rest of the expression.
+_ID = IntegerField()
+
+
+class IdSet(Expression):
+    """`SELECT` of the given integer ids, as the right-hand side of an `in` lookup."""
+
+    def __init__(self, ids: Iterable[int]) -> None:
+        super().__init__(output_field=_ID)
+        self.ids = list(ids)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        # PostgreSQL: one bigint[] parameter.
+        return "SELECT unnest(%s::bigint[])", [self.ids]
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return "SELECT value FROM json_each(%s)", [orjson.dumps(self.ids).decode()]
+
+
+# An id no row has: the compiled query's parameter for the set is found by its value.
+_PLACEHOLDER = [-20140101]
+
+
+class IdSetQuery:
+    """`build(IdSet(ids))`, a `values_list` queryset, read as a list of tuples; the queryset is
+    built and compiled on its first use in each thread's database connection."""
+
+    def __init__(self, build: Callable[[IdSet], QuerySet]) -> None:
+        self.build = build
+        self.compiled = threading.local()
+
+    def rows(self, ids: Iterable[int]) -> list[tuple[Any, ...]]:
+        found = getattr(self.compiled, "found", None)
+        if found is None or found[0] is not connections[found[0].alias]:
+            queryset = self.build(IdSet(_PLACEHOLDER))
+            compiler = queryset.query.get_compiler(using=queryset.db)
+            sql, params = compiler.as_sql()
+            _, (placeholder,) = compiler.compile(IdSet(_PLACEHOLDER))
+            (position,) = (i for i, param in enumerate(params) if param == placeholder)
+            found = self.compiled.found = (compiler.connection, compiler, sql, list(params), position)
+        connection, compiler, sql, params, position = found
+        _, (value,) = compiler.compile(IdSet(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value if i == position else param for i, param in enumerate(params)])
+            return list(compiler.results_iter(results=[cursor.fetchall()], tuple_expected=True))
