@@ -48,6 +48,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from .data_token import current_state
+from .http_cache import code_fingerprint
 from .models import (
     FIRST_PROGRAMME_YEAR,
     Batch,
@@ -73,13 +74,15 @@ T = TypeVar("T")
 
 
 def cached(function: Callable[..., T]) -> Callable[..., T]:
-    """Cache a statistic under the data token and its arguments; `.uncached` bypasses the cache."""
+    """Cache a statistic under the code, the data token and its arguments; `.uncached` bypasses the cache."""
 
     @functools.wraps(function)
     def wrapper(*args: Any) -> T:
         if data_change_pending():
             return function(*args)  # inside a write that is not committed yet: never cached
-        key = f"statistics:{current_state().token}:{function.__name__}:{':'.join(map(str, args))}"
+        # The code's fingerprint too: after a release, the same data token must not hand the new
+        # code objects pickled by the old one (a ListIndex without a field the new code reads).
+        key = f"statistics:{code_fingerprint()}:{current_state().token}:{function.__name__}:{':'.join(map(str, args))}"
         value = cache.get(key)
         if value is None:
             value = function(*args)

@@ -348,3 +348,20 @@ def test_query_counts_stay_the_same_when_the_data_grows_tenfold(world):
     large = [count_queries(f, *args) for f, args in STATISTICS]
     assert large == small
     assert coverage(2019).batch_entries == 8 + 90  # the data did grow
+
+
+def test_cached_statistics_belong_to_the_release_that_made_them(monkeypatch):
+    """After a release the data token may be the same; what the old code cached (pickled objects
+    of its own classes) is not read by the new code."""
+    statistics.forget_loaded_rows()
+    latest = statistics.latest_batch_year()
+
+    def batch_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert statistics.latest_batch_year() == latest
+        return sum('"counties_batch"' in q["sql"] for q in queries)
+
+    assert batch_queries() == 0  # cached
+    monkeypatch.setattr(statistics, "code_fingerprint", lambda: "the-next-release")
+    assert batch_queries() == 1  # not the old release's entry
+    assert batch_queries() == 0
