@@ -423,3 +423,11 @@ def test_county_page_tables_become_cards_on_a_phone(client):
     assert page.count('<table class="cards">') == 2
     assert '<td data-label="Source">' in page and '<td data-label="Designated as">' in page
     assert 'data-label="Amount (' in page
+
+
+def test_searching_from_the_filters_lands_on_the_results(client):
+    """On a phone the filters come after the results: a search submitted from them must not land
+    back on them (a form without an action keeps the page's #filters)."""
+    page = html(client.get("/counties/?province=620000"))
+    assert '<form method="get" action="/counties/#results-heading" class="search" role="search">' in page
+    assert '<form method="get" action="/en/counties/#results-heading"' in html(client.get("/en/counties/"))
