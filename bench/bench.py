@@ -322,7 +322,7 @@ def grow() -> None:
     import django
 
     django.setup()
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.db.models import F
 
     from counties import services
@@ -416,6 +416,10 @@ def grow() -> None:
         Designation.objects.bulk_create(designations, batch_size=2000)
         services.rebuild_lineage()
         services.mark_data_changed()
+    # The planner's statistics, as autovacuum (PostgreSQL) would gather them on a database that
+    # grew to this size: without them it plans for the reference data's row counts.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     print(
         f"{Unit.objects.count()} units, {Designation.objects.count()} designations, {PovertyStatus.objects.count()} poverty statuses, "
         f"{UnitSuccession.objects.filter(is_primary=True).count()} primary successions"
