@@ -13,6 +13,7 @@ class CountiesConfig(AppConfig):
         from .roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self, dispatch_uid="counties-roles")
+        from . import sql  # noqa: F401  (registers the in_ids lookup)
         from .api import schema  # noqa: F401  (registers the OpenAPI extensions)
 
 

@@ -44,7 +44,6 @@ from .models import (
     UnitType,
     code_matches,
 )
-from .sql import IdSet
 
 YEAR_MIN, YEAR_MAX = FIRST_DIVISION_YEAR, LAST_PLAUSIBLE_YEAR
 CODE_VALIDATOR = RegexValidator(rf"^{KEY_PATTERN}$", _("Enter a 6-digit code (or a registry key such as X632801)."))
@@ -309,29 +308,29 @@ class UnitFilterSet(django_filters.FilterSet):
     def filter_poverty(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        poverty = Q(pk__in=IdSet(statistics.list_index().poverty_units))
+        poverty = Q(pk__in_ids=statistics.list_index().poverty_units)
         return qs.filter(poverty if value else ~poverty)
 
     def filter_batch_year(self, qs: QuerySet[Unit], name: str, value: list[int] | None) -> QuerySet[Unit]:
         if not value:
             return qs
         # A place designated in those years under any of its codes, or a unit under its own.
-        return qs.filter(pk__in=IdSet(statistics.list_index().in_years(value)))
+        return qs.filter(pk__in_ids=statistics.list_index().in_years(value))
 
     def filter_designated(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        places = Q(pk__in=IdSet(statistics.list_index().places))
+        places = Q(pk__in_ids=statistics.list_index().places)
         return qs.filter(places if value else ~places)
 
     def filter_designated_unit(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        units = Q(pk__in=IdSet(statistics.list_index().designated_units))
+        units = Q(pk__in_ids=statistics.list_index().designated_units)
         return qs.filter(units if value else ~units)
 
     def filter_exit_year(self, qs: QuerySet[Unit], name: str, value: int | None) -> QuerySet[Unit]:
-        return qs if value is None else qs.filter(pk__in=IdSet(statistics.list_index().exited_in(value)))
+        return qs if value is None else qs.filter(pk__in_ids=statistics.list_index().exited_in(value))
 
     def filter_in_use(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         return qs if value is None else qs.filter(last_year__isnull=value)

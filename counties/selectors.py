@@ -25,7 +25,7 @@ from .models import (
     UnitType,
     local_name,
 )
-from .sql import IdSet, IdSetQuery
+from .sql import IdSetQuery
 
 # What the county list shows: the demonstration counties (designated places, the home page's
 # number), the units designated under their own code (retired codes included: batch entries'
@@ -43,9 +43,9 @@ def unit_list(scope: str) -> QuerySet[Unit]:
     """Units for the public list and its exports, in one of the SCOPES."""
     units = Unit.objects.all()
     if scope == PLACES:
-        units = units.filter(pk__in=IdSet(statistics.list_index().places))
+        units = units.filter(pk__in_ids=statistics.list_index().places)
     elif scope == UNITS:
-        units = units.filter(pk__in=IdSet(statistics.list_index().designated_units))
+        units = units.filter(pk__in_ids=statistics.list_index().designated_units)
     return units.select_related("province", "prefecture", "current")
 
 

@@ -20,6 +20,19 @@ def test_an_id_set_selects_what_a_list_of_ids_selects(django_assert_num_queries)
     assert Unit.objects.exclude(pk__in=IdSet([])).count() == len(pks)
 
 
+def test_in_ids_selects_what_a_list_of_ids_selects(django_assert_num_queries):
+    pks = list(Unit.objects.order_by("pk").values_list("pk", flat=True))
+    chosen = frozenset(pks[::3])
+    with django_assert_num_queries(1):
+        found = set(Unit.objects.filter(pk__in_ids=chosen).values_list("pk", flat=True))
+    assert found == chosen
+    assert Unit.objects.exclude(pk__in_ids=chosen).count() == len(pks) - len(chosen)
+    assert not Unit.objects.filter(pk__in_ids=[]).exists()
+    assert Unit.objects.exclude(pk__in_ids=set()).count() == len(pks)
+    with pytest.raises((TypeError, ValueError)):  # ids only: nothing else reaches the SQL
+        list(Unit.objects.filter(pk__in_ids=["1); DROP TABLE counties_unit; --"]))
+
+
 def test_a_compiled_query_gives_the_rows_of_its_queryset_each_time(django_assert_num_queries):
     def build(ids):
         statuses = PovertyStatus.objects.filter(unit_id__in=ids).order_by("unit__key")
