@@ -11,7 +11,7 @@ a GET that counties.http_cache marked as the answer for any anonymous request of
 variant (`FrontEntryMark`), whether Django made it or took it from the shared response cache. It
 is kept in this process, keyed by the raw request values an answer can depend on (path, query,
 scheme, host and the proxy headers naming them, Accept, Accept-Language), in a least-recently-used
-store of at most FRONT_CACHE_BYTES.
+store of at most FRONT_CACHE_BYTES (bodies, headers and keys counted).
 
 When it answers, with nothing else: a GET or HEAD with no credentials and no cookie (a cookie may
 be a session), not conditional (Django answers those, 304s included, from the shared cache), not
@@ -71,12 +71,23 @@ VARIANT = (
 )
 
 
+# What an entry costs beside its body, its headers and its key: the objects holding them.
+ENTRY_OVERHEAD = 1024
+
+
 class Kept(NamedTuple):
     token: str
     throttled: bool
     status: str
     headers: list[tuple[str, str]]
     body: bytes
+    size: int  # what it counts against FRONT_CACHE_BYTES: body, headers, key and overhead
+
+
+def entry_size(key: tuple[str | None, ...], headers: list[tuple[str, str]], body: bytes) -> int:
+    """The memory an entry holds, as counted: the key is mostly what the client sent (a long
+    Accept-Language is a new key for the same body), so it is counted like the body."""
+    return len(body) + sum(len(n) + len(v) for n, v in headers) + sum(len(part or "") for part in key) + ENTRY_OVERHEAD
 
 
 class FrontCache:
@@ -118,10 +129,11 @@ class FrontCache:
             count = throttle.count(throttle_key, now)
         try:
             found, counted = read_and_count([COPY_KEY], count)
+            decision = None if counted is None else throttle.settle(count, counted, now)
         except Exception:  # Redis unreachable: Django's handling of that applies
             return None
-        if counted is not None:
-            decision = environ.setdefault(DECIDED, {})[throttle_key] = throttle.settle(count, counted, now)
+        if decision is not None:
+            environ.setdefault(DECIDED, {})[throttle_key] = decision
             if not decision.allowed:
                 return None  # the view answers 429 with this decision
         copy = found.get(COPY_KEY)
@@ -152,8 +164,9 @@ class FrontCache:
         finally:
             result.close()  # what the server would do: Django's request_finished
         status, headers = captured
-        if len(body) <= self.max_bytes // 8 and not any(name.lower() == "set-cookie" for name, _ in headers):
-            self.keep(key, Kept(mark.token, mark.throttled, status, list(headers), body))
+        size = entry_size(key, headers, body)
+        if size <= self.max_bytes // 8 and not any(name.lower() == "set-cookie" for name, _ in headers):
+            self.keep(key, Kept(mark.token, mark.throttled, status, list(headers), body, size))
         return [body]
 
     def keep(self, key: tuple, kept: Kept) -> None:
@@ -165,14 +178,14 @@ class FrontCache:
                 self.size = 0
                 self.token = kept.token
             old = self.entries.pop(key, None)
-            self.size += len(kept.body) - (len(old.body) if old else 0)
+            self.size += kept.size - (old.size if old else 0)
             self.entries[key] = kept
             while self.size > self.max_bytes and self.entries:
                 _, dropped = self.entries.popitem(last=False)
-                self.size -= len(dropped.body)
+                self.size -= dropped.size
 
     def forget(self, key: tuple, kept: Kept) -> None:
         with self.lock:
             if self.entries.get(key) is kept:
                 del self.entries[key]
-                self.size -= len(kept.body)
+                self.size -= kept.size

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
 from counties import services
@@ -51,9 +51,12 @@ def redis(settings):
 
 @pytest.fixture
 def django_app():
-    # As Django's test client does: the end of a request must not close the test's connection.
+    # As Django's test client does: the start and end of a request must not close the test's
+    # connection (on PostgreSQL, its open transaction is "unusable" to close_old_connections).
+    request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield Django()
+    request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
 
@@ -195,7 +198,14 @@ def test_memory_is_bounded(redis, django_app):
     front = FrontCache(django_app, max_bytes=200_000)
     for url in ["/provinces/", "/en/provinces/", "/batches/", "/en/batches/", "/api/v1/provinces/"]:
         call(front, url)
-    assert 0 < front.size <= 200_000 and front.size == sum(len(kept.body) for kept in front.entries.values())
+    assert 0 < front.size <= 200_000 and front.size == sum(kept.size for kept in front.entries.values())
+    # What the client sends in the key counts too: a long Accept-Language per request does not
+    # grow the store past its bound, however small the answer.
+    small = FrontCache(django_app, max_bytes=50_000)
+    for n in range(20):
+        call(small, "/api/v1/provinces/?page_size=1", accept_language="en;q=0.5," + "x" * 4000 + str(n))
+    assert small.size <= 50_000 and len(small.entries) < 20
+    assert all(kept.size > len(kept.body) + 4000 for kept in small.entries.values())
     call(front, "/counties/export.csv")  # larger than an eighth of the store: given, not kept
     assert all(key[1] != "/counties/export.csv" for key in front.entries)
     assert FrontCache(django_app, max_bytes=0).variant({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}) is None
