@@ -96,12 +96,6 @@ def current_state_and(*keys: str, count: Count | None = None) -> tuple[DataState
     return DataState(*copy), found, counted
 
 
-def shared_copy() -> DataState | None:
-    """The shared cache's copy of the state, if there is one (see the module's notes)."""
-    copy = cache.get(COPY_KEY)
-    return None if copy is None else DataState(*copy)
-
-
 def publish(state: DataState) -> None:
     """Called by the writer right after it committed a new token (see the module's notes)."""
     if cache_is_shared():

@@ -17,9 +17,10 @@ the language), the running code, and the data token (counties.data_token). From 
   any door (every one calls services.mark_data_changed) is seen at once. The security headers are
   added afresh by the middleware outside this one;
 - every anonymous API request the cache handles is counted against the API's anonymous rate limit
-  in the same round trip (counties.api.throttling), cached answers and 304s included; once the
-  limit is reached the request goes on to the view, which answers 429 with Retry-After from that
-  decision (the request is counted once);
+  in the same round trip (counties.api.throttling); once the limit is reached a cached answer is
+  not given and the request goes on to the view, which answers 429 with Retry-After from that
+  decision (the request is counted once). A matching conditional GET is still answered 304, as
+  it costs no work (refused, it is not counted);
 - a response it would keep is also marked (`FrontEntryMark`) for the front door in front of
   Django (counties.front_cache), which keeps the finished response in its process and answers
   the next identical anonymous request before Django.
