@@ -5,16 +5,17 @@ timings on the reference data and on ten times as much.
     make bench                                             # SQLite (a throwaway file)
     DATABASE_URL=postgres://…/scratch make bench           # SQLite, then PostgreSQL (emptied first)
     BENCH_SECONDS=10 make bench                            # longer load runs (default 5 s each)
+    BENCH_WORKERS=2 make bench                             # gunicorn workers (default 3, the image's)
 
 What it does, for each database (SQLite always; PostgreSQL when DATABASE_URL names one, whose
 contents it DROPS: point it only at a scratch database):
 
 1. Builds the database: migrations, reference data, illustrative roster (`manage.py` commands).
-2. Starts the site under gunicorn (2 sync workers, DEBUG off, a random SECRET_KEY, collected
-   static files, the cache in Redis DB 4 when Redis answers, else per-process memory; the API's
-   anonymous rate limit raised so the load generator is not throttled), sends each request
-   twice to warm it, captures each response, then measures it with wrk (16 connections,
-   2 threads): **cached** = these repeated identical requests, whatever the site caches.
+2. Starts the site under gunicorn (3 sync workers, as the production image runs it; DEBUG off,
+   a random SECRET_KEY, collected static files, the cache in Redis DB 4 when Redis answers, else
+   per-process memory; the API's anonymous rate limit raised so the load generator is not
+   throttled), sends each request twice to warm it, captures each response, then measures it
+   with wrk (16 connections, 2 threads): **cached** = these repeated identical requests, whatever the site caches.
 3. Serves the captured bytes from a bare WSGI app under the same gunicorn settings, and
    (SQLite) the same database file with Datasette (`datasette serve -i`, one process, its
    defaults), both measured the same way.
@@ -70,7 +71,10 @@ GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 DATASETTE = ROOT / "bench" / ".venv-datasette" / "bin" / "datasette"
 HOST = "127.0.0.1"
 SITE_PORT, BARE_PORT, DATASETTE_PORT = (int(p) for p in os.environ.get("BENCH_PORTS", "8120,8121,8122").split(","))
-WORKERS = 2
+# The production image's worker count (Dockerfile: WEB_CONCURRENCY=3), for the site and the bare
+# app alike. A worker waiting on Redis leaves its core to another; with fewer workers than that,
+# the site spends the round trip idle where the bare app, which waits on nothing, does not.
+WORKERS = int(os.environ.get("BENCH_WORKERS", 3))
 CONNECTIONS = 16
 THREADS = 2
 REPEATS = int(os.environ.get("BENCH_REPEATS", 15))

@@ -144,3 +144,25 @@ def test_cache_and_proxy_settings_are_validated():
     assert "TRUSTED_PROXY_COUNT must be 0 or more" in result.stderr
     result = manage("check", **(PRODUCTION_ENV | {"CACHE_URL": "redis://127.0.0.1:6379/1", "TRUSTED_PROXY_COUNT": "2"}))
     assert result.returncode == 0, result.stderr
+
+
+def test_one_round_trip_reads_and_counts_after_redis_forgets_its_script_or_drops_the_connection(settings):
+    """`read_and_count` sends its command on a pooled connection itself (registry.redis_cache):
+    a Redis that forgot the counting script (a restart, SCRIPT FLUSH) gets it again, and a
+    connection Redis closed is replaced (the pool sees it closed when handing it out)."""
+    import redis
+
+    from counties.shared_cache import Count, Counted, read_and_count
+
+    settings.CACHES = {"default": redis_cache()}
+    cache.clear()
+    cache.set("token-copy", ("abc", 1))
+    count = Count("counter:7", "counter:6", 120)
+    assert read_and_count(["token-copy", "missing"], count) == ({"token-copy": ("abc", 1)}, Counted(1, 0))
+    server = redis.Redis.from_url(REDIS_TEST_URL)
+    server.script_flush()
+    assert read_and_count(["token-copy"], count) == ({"token-copy": ("abc", 1)}, Counted(2, 0))
+    server.client_kill_filter(_type="normal", skipme=True)  # every connection but this one
+    assert read_and_count(["token-copy"], count) == ({"token-copy": ("abc", 1)}, Counted(3, 0))
+    assert read_and_count(["token-copy"]) == ({"token-copy": ("abc", 1)}, None)
+    cache.clear()
