@@ -19,8 +19,8 @@ the language), the running code, and the data token (counties.data_token). From 
 - every anonymous API request the cache handles is counted against the API's anonymous rate limit
   in the same round trip (counties.api.throttling); once the limit is reached a cached answer is
   not given and the request goes on to the view, which answers 429 with Retry-After from that
-  decision (the request is counted once). A matching conditional GET is still answered 304, as
-  it costs no work (refused, it is not counted);
+  decision (the request is counted once). A conditional GET is counted too: within the limit a
+  match is answered 304, over it the view answers 429 (a refused request is not counted);
 - a response it would keep is also marked (`FrontEntryMark`) for the front door in front of
   Django (counties.front_cache), which keeps the finished response in its process and answers
   the next identical anonymous request before Django.
@@ -83,12 +83,13 @@ class PublicCacheMiddleware:
         if use_cache:
             entry_key = ENTRY_PREFIX + hashlib.sha256(variant.encode()).hexdigest()
             keys.append(entry_key)
-            if api:  # an anonymous API request is counted here, in the same round trip
-                throttle = AnonThrottle()
-                throttle_key = throttle.get_cache_key(request, None)
-                if throttle_key not in request.META.get(DECIDED, {}):  # not counted in front already
-                    now = throttle.timer()
-                    count = throttle.count(throttle_key, now)
+        if api and anonymous:
+            # Counted here, in the same round trip, whatever answers it: the cache, a 304 or the view.
+            throttle = AnonThrottle()
+            throttle_key = throttle.get_cache_key(request, None)
+            if throttle_key not in request.META.get(DECIDED, {}):  # not counted in front already
+                now = throttle.timer()
+                count = throttle.count(throttle_key, now)
         try:
             state, found, counted = current_state_and(*keys, count=count)
         except DatabaseError:
@@ -96,11 +97,14 @@ class PublicCacheMiddleware:
             return self.get_response(request)
         if counted is not None:  # the view's throttle takes this decision rather than counting again
             request.META.setdefault(DECIDED, {})[throttle_key] = throttle.settle(count, counted, now)
+        # Over the anonymous limit: neither a 304 nor a cached answer, the view's throttle answers
+        # 429 with Retry-After (else revalidating would be a way around the limit).
+        refused = api and anonymous and not request.META[DECIDED][throttle_key].allowed
         # An authenticated API client gets its own ETags (the data is the same, the answer may not be).
         etag = strong_etag(f"{state.token}|{variant}|{'' if anonymous else 'private'}")
         last_modified = whole_second_after(state.changed_at) if state.changed_at else None
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
-        if not_modified is not None:
+        if not_modified is not None and not refused:
             not_modified["ETag"] = etag
             # A 304 repeats the Vary its 200 sends (RFC 9110 15.4.5), or a shared cache may
             # hand the stored answer to a client of another language or format.
@@ -109,7 +113,7 @@ class PublicCacheMiddleware:
         entry = found.get(entry_key) if use_cache else None
         if entry is not None and entry[0] == state.token:
             _token, throttled, headers, content = entry
-            if not (throttled and api and not request.META[DECIDED][throttle_key].allowed):
+            if not (throttled and refused):
                 response = replay(request, headers, content)
                 response.front_cache = FrontEntryMark(state.token, throttled)
                 return response

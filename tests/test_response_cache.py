@@ -175,6 +175,22 @@ def test_the_anonymous_limit_counts_cached_answers(client, settings):
     assert client.get("/api/v1/stats/coverage/?as_of=2019", REMOTE_ADDR="198.51.100.21").status_code == 200
 
 
+@pytest.mark.parametrize("response_cache", [True, False])
+def test_conditional_gets_count_against_the_anonymous_limit(client, settings, response_cache):
+    """Revalidating was a way around the limit: a matching If-None-Match got its 304 uncounted,
+    over the limit too."""
+    settings.API_THROTTLE_RATES = {"anon": "3/minute", "token": "5/minute"}
+    settings.RESPONSE_CACHE = response_cache
+    url, address = "/api/v1/counties/130705/", "198.51.100.30"
+    etag = client.get(url, REMOTE_ADDR=address)["ETag"]
+    answers = [client.get(url, REMOTE_ADDR=address, HTTP_IF_NONE_MATCH=etag) for _ in range(3)]
+    assert [a.status_code for a in answers] == [304, 304, 429]
+    assert int(answers[2]["Retry-After"]) > 0 and answers[2].json()["error"]["code"] == "throttled"
+    # Pages are not rate-limited: their 304s stay.
+    page_etag = client.get("/provinces/", REMOTE_ADDR=address)["ETag"]
+    assert client.get("/provinces/", REMOTE_ADDR=address, HTTP_IF_NONE_MATCH=page_etag).status_code == 304
+
+
 def test_pages_are_not_throttled_from_the_cache(client, settings):
     settings.API_THROTTLE_RATES = {"anon": "1/minute", "token": "5/minute"}
     assert [client.get("/provinces/").status_code for _ in range(3)] == [200, 200, 200]
