@@ -403,6 +403,26 @@ def test_csv_for_lists_and_statistics(client):
     assert len(read_csv(get(client, "stats/batches/?format=csv"))) == 7
 
 
+def test_a_csv_page_says_how_many_rows_and_where_the_next_page_is(client):
+    """A CSV page has no room for the count and links of a JSON page: they come as headers."""
+    first = get(client, "counties/?province=650000&page_size=40&format=csv")
+    total = int(first["X-Total-Count"])
+    assert total == models.Unit.objects.filter(province__code="650000").count() > 80
+    assert len(read_csv(first)) == 40
+    assert first["Link"] == '<http://testserver/api/v1/counties/?format=csv&page=2&page_size=40&province=650000>; rel="next"'
+    second = get(client, "counties/?format=csv&page=2&page_size=40&province=650000")
+    assert second["Link"] == (
+        '<http://testserver/api/v1/counties/?format=csv&page=3&page_size=40&province=650000>; rel="next", '
+        '<http://testserver/api/v1/counties/?format=csv&page_size=40&province=650000>; rel="prev"'
+    )
+    pages = [read_csv(first), read_csv(second), read_csv(get(client, "counties/?format=csv&page=3&page_size=40&province=650000"))]
+    codes = [row["code"] for page in pages for row in page]
+    assert len(codes) == len(set(codes)) == min(total, 120)
+    # The JSON page says the same in its body and its headers.
+    page = get(client, "counties/?province=650000&page_size=40")
+    assert page["X-Total-Count"] == str(page.json()["count"]) == str(total)
+
+
 # -- conditional GET ---------------------------------------------------------------------------
 
 

@@ -79,6 +79,12 @@ class RegistryPagination(PageNumberPagination):
         response.data["includes_illustrative"] = illustrative
         if illustrative:
             response.data["notice"] = str(ILLUSTRATIVE_NOTICE)
+        # The count and the other pages in headers too (RFC 8288 links): a CSV page has no room for
+        # them, and a partner reading one could not tell it was not the whole list.
+        response["X-Total-Count"] = str(self.page.paginator.count)
+        links = [(self.get_next_link(), "next"), (self.get_previous_link(), "prev")]
+        if links := ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links if url):
+            response["Link"] = links
         return response
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
