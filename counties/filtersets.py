@@ -296,13 +296,18 @@ class UnitFilterSet(django_filters.FilterSet):
         """The filters this (valid) filterset applies (an ordering is not one)."""
         return {name for name, value in self.form.cleaned_data.items() if name != "ordering" and value not in EMPTY_VALUES}
 
-    def qs_without(self, name: str) -> QuerySet[Unit]:
+    def qs_without(self, name: str, queryset: QuerySet[Unit] | None = None) -> QuerySet[Unit]:
         """The units filtered by every filter of this (valid) filterset but `name`: a facet's
-        other values are counted over them (the same cleaned values, not validated twice)."""
-        units = self.queryset.all()
-        for field, value in self.form.cleaned_data.items():
-            if field != name:
-                units = self.filters[field].filter(units, value)
+        other values are counted over them (the same cleaned values, not validated twice). From
+        `queryset` instead of the filterset's own if given (one not narrowed to the province)."""
+        units = (self.queryset if queryset is None else queryset).all()
+        self._left_out = name
+        try:
+            for field, value in self.form.cleaned_data.items():
+                if field != name:
+                    units = self.filters[field].filter(units, value)
+        finally:
+            self._left_out = None
         return units
 
     def filter_poverty(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
@@ -320,14 +325,22 @@ class UnitFilterSet(django_filters.FilterSet):
     def filter_designated(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        places = Q(pk__in_ids=statistics.list_index().places)
+        places = Q(pk__in_ids=statistics.list_index().places_in(self._province()))
         return qs.filter(places if value else ~places)
 
     def filter_designated_unit(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        units = Q(pk__in_ids=statistics.list_index().designated_units)
+        units = Q(pk__in_ids=statistics.list_index().designated_in(self._province()))
         return qs.filter(units if value else ~units)
+
+    def _province(self) -> str | None:
+        """The code of the province the list is filtered to, if any: a place-rule filter then sends
+        the database that province's ids only (the province filter applies all the same)."""
+        province = self.form.cleaned_data.get("province")
+        if province is None or getattr(self, "_left_out", None) == "province":
+            return None
+        return province.code
 
     def filter_exit_year(self, qs: QuerySet[Unit], name: str, value: int | None) -> QuerySet[Unit]:
         return qs if value is None else qs.filter(pk__in_ids=statistics.list_index().exited_in(value))

@@ -39,13 +39,15 @@ SCOPE_LABELS = {
 }
 
 
-def unit_list(scope: str) -> QuerySet[Unit]:
-    """Units for the public list and its exports, in one of the SCOPES."""
+def unit_list(scope: str, province: str | None = None) -> QuerySet[Unit]:
+    """Units for the public list and its exports, in one of the SCOPES; with the code of the
+    province the list is filtered to, only that province's share of the scope's set goes to the
+    database (the province filter still applies: an unknown code is the filter's error)."""
     units = Unit.objects.all()
     if scope == PLACES:
-        units = units.filter(pk__in_ids=statistics.list_index().places)
+        units = units.filter(pk__in_ids=statistics.list_index().places_in(province))
     elif scope == UNITS:
-        units = units.filter(pk__in_ids=statistics.list_index().designated_units)
+        units = units.filter(pk__in_ids=statistics.list_index().designated_in(province))
     return units.select_related("province", "prefecture", "current")
 
 

@@ -57,7 +57,7 @@ def _list_context(request: HttpRequest) -> tuple[Any, str, UnitFilterSet]:
     scope = request.GET.get("scope", selectors.PLACES)
     if scope not in selectors.SCOPES:
         scope = selectors.PLACES
-    filterset = UnitFilterSet(request.GET, queryset=selectors.unit_list(scope))
+    filterset = UnitFilterSet(request.GET, queryset=selectors.unit_list(scope, request.GET.get("province") or None))
     return filterset.qs if filterset.is_valid() else Unit.objects.none(), scope, filterset
 
 
@@ -176,8 +176,13 @@ def county_list(request: HttpRequest) -> HttpResponse:
     errors = _filter_errors(filterset)
     facets: dict[str, list[selectors.Facet]] = {}
     if not errors:
-        # A chosen facet counts its values over the list filtered by everything else.
-        others: dict[str, Any] = {name: filterset.qs_without(name) for name in FACETS if request.GET.get(name)}
+        # A chosen facet counts its values over the list filtered by everything else; the province
+        # facet over the whole scope (the list's own is narrowed to the chosen province).
+        others: dict[str, Any] = {
+            name: filterset.qs_without(name, selectors.unit_list(scope) if name == "province" else None)
+            for name in FACETS
+            if request.GET.get(name)
+        }
         by_pk = {p.pk: p for p in provinces}
         if scope == selectors.PLACES and filterset.in_force() == {"province"}:
             # Only a province chosen: its facet counts every demonstration county by province,

@@ -166,6 +166,22 @@ def test_designated_counts_places_and_designated_unit_counts_codes(client):
     assert count(client, "counties/?designated_unit=false") == 3055 - units.count()
 
 
+def test_the_place_filters_within_a_province_send_that_provinces_ids_only(client):
+    """With a province chosen, designated and designated_unit send the database that province's
+    share of the list index's sets (a few hundred ids, not every province's), and select the same
+    units as the province's share of the whole list does, either way round."""
+    units = models.Unit.objects.filter(designations__isnull=False).exclude(designations__status="withdrawn").distinct()
+    places = set(units.values_list("current__key", flat=True))
+    hebei = set(models.Unit.objects.filter(province__code="130000").values_list("key", flat=True))
+    for name, chosen in (("designated", places), ("designated_unit", set(units.values_list("key", flat=True)))):
+        with CaptureQueriesContext(connection) as queries:
+            found = set(keys(client, f"province=130000&{name}=true"))
+        assert found == chosen & hebei and len(found) > 50
+        listed = max((q["sql"] for q in queries), key=len)
+        assert len(re.findall(r"\d+", listed)) < 2 * len(found)  # not the 1,000-odd ids of every province
+        assert set(keys(client, f"province=130000&{name}=false")) == hebei - chosen
+
+
 def test_code_filter_returns_the_unit_and_its_successor(client):
     assert set(keys(client, "code=130721")) == {"130721", "130705"}
     assert keys(client, "code=130705") == ["130705"]

@@ -208,8 +208,14 @@ def test_the_list_index_another_process_unpickles_holds_no_container_per_unit(wo
     assert index.exited_in(2015) == {world[2].pk, world[3].pk}
     assert index.poverty_units == {world[n].pk for n in (1, 2, 3, 4, 5, 6, 8)}
     assert index.exit_year_counts({world[n].pk for n in (3, 4, 5, 6)}) == Counter({2018: 3, 2015: 1})
+    # The places by province: 乙县 U2 is counted as 乙区 U3, 丙县 U4 as 丙市 U6; 庚县 U8 (980000) was
+    # never designated.
+    places = {world[n].pk for n in (1, 3, 6, 7, 9)}
+    assert index.places == index.places_in("990000") == places and index.places_in("980000") == frozenset()
+    assert index.designated_in("990000") == index.designated_units == {world[n].pk for n in (1, 2, 3, 4, 6, 7, 9)}
     copy = pickle.loads(pickle.dumps(index))
     assert copy == index and all(isinstance(value, frozenset | dict | int) for value in copy.__dict__.values())
+    assert "places" not in copy.__dict__ and copy.places == places  # the union is each process's own
 
 
 def test_the_refresh_covers_every_cached_statistic():

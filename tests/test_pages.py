@@ -2,8 +2,11 @@
 
 import csv
 import io
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from counties import models
@@ -113,6 +116,21 @@ def test_a_chosen_province_keeps_the_other_provinces_counts(client):
             assert count > 5
             link = query.replace("650000", code).replace("&", "&amp;")
             assert f'<li><a href="?{link}">{name}</a> <span class="count">{count}</span></li>' in page
+
+
+def test_a_province_list_sends_the_database_that_provinces_places_only(client):
+    """The scope's set goes to the database narrowed to the chosen province: a few hundred ids
+    instead of every province's (ten thousand with ten times the data)."""
+    from counties import statistics
+
+    index = statistics.list_index()
+    hebei = index.places_in("130000")
+    assert len(hebei) == models.Unit.objects.filter(pk__in=index.places, province__code="130000").count() > 50
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/counties/?province=130000")
+    assert page.status_code == 200
+    most = max(len(re.findall(r"\d+", q["sql"])) for q in queries)  # the numbers in the longest query
+    assert len(hebei) <= most < 2 * len(hebei) < len(index.places)
 
 
 def test_bad_filter_value_is_reported_not_a_500(client):
