@@ -1,5 +1,6 @@
 """Django's Redis cache, with one Redis client per connection pool instead of one per operation,
-and one pipelined call for what an anonymous read needs (`get_many_and_count`).
+and one command for what an anonymous read needs (`get_many_and_count`), sent on a pooled
+connection directly.
 
 Django's RedisCacheClient builds a new `redis.Redis` object (and its table of response callbacks)
 for every cache call; a response-cache hit makes one to three calls, so that construction was a
