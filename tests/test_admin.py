@@ -11,6 +11,8 @@ from django.utils import timezone
 from counties import models
 from counties.roles import DATA_EDITORS, PROVINCIAL_EDITORS, REFERENCE_ADMINISTRATORS, VIEWERS
 
+from .conftest import admin_form_data
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 MODELS = [
@@ -135,6 +137,37 @@ def test_import_template_download(admin_client):
     chinese = admin_client.get(reverse("admin:counties_designation_import_template").replace("/en/admin/", "/admin/"))
     line = chinese.content.decode("utf-8").lstrip("\ufeff").splitlines()[1]
     assert line.startswith("# 说明：请删除此行。 code: 所在年份使用的 6 位代码") and "designated | accepted | withdrawn" in line
+
+
+# -- poverty exit years --------------------------------------------------------------------------
+
+EXIT_YEAR_MESSAGE = "The exit year must be between 2016 and 2020: the poverty counties exited poverty in those years."
+EXIT_YEAR_MESSAGE_ZH = "摘帽年份必须在 2016 至 2020 年之间：贫困县均在这几年脱贫摘帽。"
+
+
+@pytest.mark.parametrize("year", ["2030", "2012", "2015", "2021"])
+def test_an_impossible_exit_year_is_refused_on_its_field(admin_client, year):
+    status = models.PovertyStatus.objects.get(unit__key="130721")
+    url = reverse("admin:counties_povertystatus_change", args=[status.pk])
+    response = admin_client.post(url, admin_form_data(admin_client.get(url), exit_year=year, change_reason="checked"))
+    assert response.status_code == 200
+    # On the field, in the page's language, and nothing at the top of the form.
+    assert response.context["adminform"].form.errors == {"exit_year": [EXIT_YEAR_MESSAGE]}
+    chinese = url.replace("/en/admin/", "/admin/")
+    response = admin_client.post(chinese, admin_form_data(admin_client.get(chinese), exit_year=year, change_reason="核对"))
+    assert response.context["adminform"].form.errors == {"exit_year": [EXIT_YEAR_MESSAGE_ZH]}
+    status.refresh_from_db()
+    assert status.exit_year == 2018
+
+
+def test_an_exit_year_within_2016_to_2020_or_none_is_saved(admin_client):
+    status = models.PovertyStatus.objects.get(unit__key="130721")
+    url = reverse("admin:counties_povertystatus_change", args=[status.pk])
+    for year, stored in (("2020", 2020), ("2016", 2016), ("", None)):
+        response = admin_client.post(url, admin_form_data(admin_client.get(url), exit_year=year, change_reason="checked"))
+        assert response.status_code == 302
+        status.refresh_from_db()
+        assert status.exit_year == stored
 
 
 # -- roles ------------------------------------------------------------------------------------
