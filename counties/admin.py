@@ -624,7 +624,10 @@ class InUseFilter(admin.SimpleListFilter):
 
 
 class UnitSearchMixin:
-    """Searching by a retired code also finds the unit that replaced it."""
+    """Searching by a code finds the place's records whichever of its codes they are held under:
+    a retired code also finds the unit that replaced it, and the current code the units it
+    replaced (a poverty status stays on the code listed in 2014, 宣化县 130721, while staff know
+    the place as 宣化区 130705)."""
 
     unit_path = ""
 
@@ -632,7 +635,7 @@ class UnitSearchMixin:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
         term = search_term.strip()
         if re.fullmatch(KEY_PATTERN, term):
-            results = results | queryset.filter(code_matches(term, path=self.unit_path))
+            results = results | queryset.filter(code_matches(term, path=self.unit_path, earlier=True))
         return results, may_have_duplicates
 
 

@@ -74,12 +74,19 @@ def in_use_at_q(year: int, prefix: str = "") -> Q:
     )
 
 
-def code_matches(value: str, path: str = "", prefix: bool = False) -> Q:
+def code_matches(value: str, path: str = "", prefix: bool = False, earlier: bool = False) -> Q:
     """A unit (reached through `path`, e.g. "unit__") named by `value`: the unit holding the code,
     and the unit that code has become, so an old code also finds its successor. With `prefix`,
-    codes starting with `value` match too (the successor still only for an exact code)."""
+    codes starting with `value` match too (the successor still only for an exact code).
+
+    With `earlier`, also the units that became the one holding the code (its earlier codes, units
+    merged into it: `places.known_as`, read from the same lineage), so the current code finds the
+    records still held under the codes it replaced (宣化区 130705 finds 宣化县 130721's)."""
     held = Q(**{f"{path}key__startswith" if prefix else f"{path}key": value})
-    return held | Q(**{f"{path}pk__in": Unit.objects.filter(key=value).values("current")})
+    found = held | Q(**{f"{path}pk__in": Unit.objects.filter(key=value).values("current")})
+    if earlier:
+        found |= Q(**{f"{path}pk__in": UnitLineage.objects.filter(descendant__key=value).values("ancestor")})
+    return found
 
 
 # Characters no registry text may hold: C0 controls other than tab, newline and carriage return,

@@ -99,6 +99,30 @@ def test_search_by_old_code_finds_the_successor(admin_client):
     assert "宣化区 (130705)" in page  # its 2019 designation, under the new code
 
 
+def test_search_by_the_current_code_finds_records_held_under_the_old_one(admin_client):
+    xuanhua_county, xuanhua_district = models.Unit.objects.get(key="130721"), models.Unit.objects.get(key="130705")
+    batch = models.Batch.objects.get(year=2015)
+    models.FundingAllocation.objects.filter(unit__in=[xuanhua_county, xuanhua_district]).delete()
+    models.Designation.objects.filter(unit__in=[xuanhua_county, xuanhua_district]).delete()
+    designation = models.Designation.objects.create(unit=xuanhua_county, batch=batch, source="doc", source_kind="official")
+    funding = models.FundingAllocation.objects.create(
+        unit=xuanhua_county, designation=designation, fiscal_year=2015, level="central", amount="1.00", source="doc", source_kind="official"
+    )
+    status = models.PovertyStatus.objects.get(unit=xuanhua_county)  # the 832 are listed by their 2014 codes
+
+    def found(model_name, term):
+        response = admin_client.get(reverse(f"admin:counties_{model_name}_changelist"), {"q": term})
+        return sorted(obj.pk for obj in response.context["cl"].result_list)
+
+    for term in ("130705", "130721"):  # either code of the place finds what is held under the old one
+        assert found("povertystatus", term) == [status.pk]
+        assert found("designation", term) == [designation.pk]
+        assert found("fundingallocation", term) == [funding.pk]
+        assert found("unit", term) == sorted([xuanhua_county.pk, xuanhua_district.pk])
+    # A code stays exact: another county's records do not come with it.
+    assert found("povertystatus", "130722") == [models.PovertyStatus.objects.get(unit__key="130722").pk]
+
+
 def test_unit_links_use_autocomplete(admin_client):
     page = admin_client.get(reverse("admin:counties_designation_add")).content.decode()
     assert '<select name="unit" required id="id_unit" class="admin-autocomplete"' in page
