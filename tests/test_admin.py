@@ -4,6 +4,7 @@ provincial editors, history with reasons, the record as of a date, concurrent ed
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -406,6 +407,66 @@ def test_second_of_two_concurrent_edits_is_refused_and_keeps_its_input(admin_cli
     assert "my careful input" in page  # the form keeps what the second person typed
     designation.refresh_from_db()
     assert designation.status == "accepted"  # the first edit was not overwritten
+
+
+def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, django_assert_max_num_queries):
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    note = designation.source_note
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    chinese = url.replace("/en/admin/", "/admin/")
+    opened, opened_zh = admin_form_data(admin_client.get(url)), admin_form_data(admin_client.get(chinese))
+    # Meanwhile 王 saves two fields of the same record from his own session.
+    wang = User.objects.create_superuser("wang", password="x")
+    other = Client()
+    other.force_login(wang)
+    saved = other.post(url, admin_form_data(other.get(url), status="accepted", name_as_reported="宣化", change_reason="notice checked"))
+    assert saved.status_code == 302
+    at = timezone.localtime(designation.history.latest("history_id").history_date).strftime("%Y-%m-%d %H:%M:%S")
+
+    with django_assert_max_num_queries(PAGE_QUERY_LIMIT + 5):
+        refused = admin_client.post(url, opened | {"source_note": "my careful input", "change_reason": "mine"})
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.non_field_errors() == [
+        f"Someone else saved this record while you were editing it: wang changed status, name as reported (at {at}). "
+        "Your changes were not saved and are kept below: compare them with the record's history, then save again to overwrite."
+    ]
+    refused_zh = admin_client.post(chinese, opened_zh | {"source_note": "my careful input", "change_reason": "核对"})
+    assert refused_zh.context["adminform"].form.non_field_errors() == [
+        f"您编辑期间，其他人保存了这条记录：wang 于 {at} 修改了状态、报道所用名称。"
+        "您的修改尚未保存，保留在下方：请对照记录的修改历史，再次保存即可覆盖。"
+    ]
+    designation.refresh_from_db()
+    assert (designation.status, designation.name_as_reported, designation.source_note) == ("accepted", "宣化", note)
+    # Saving the kept input again overwrites knowingly (the version was moved on to 王's).
+    again = admin_client.post(url, refused.context["adminform"].form.data)
+    assert again.status_code == 302
+    designation.refresh_from_db()
+    assert designation.source_note == "my careful input"
+
+
+def test_a_refusal_after_many_saves_lists_the_latest_five(admin_client):
+    from counties.services import save_record
+
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    opened = admin_form_data(admin_client.get(url))
+    importer = User.objects.create_user("importer")
+    for n in range(7):
+        record = models.Designation.objects.get(pk=designation.pk)  # each door saves the record it read
+        record.name_as_reported = f"name {n}"
+        save_record(record, user=importer if n % 2 else None, reason=f"save {n}")
+    refused = admin_client.post(url, opened | {"change_reason": "mine"})
+    message = refused.context["adminform"].form.non_field_errors()[0]
+    saves = message.removeprefix("Someone else saved this record while you were editing it: ").split(". Your changes")[0].split("; ")
+    assert saves[0] == "2 earlier saves (see the history)"
+    # The five latest, oldest first; a save with no user recorded (a command-line import) is "someone".
+    assert [save.split(" (at ")[0] for save in saves[1:]] == [
+        "someone changed name as reported",
+        "importer changed name as reported",
+        "someone changed name as reported",
+        "importer changed name as reported",
+        "someone changed name as reported",
+    ]
 
 
 # -- sign-in protection -----------------------------------------------------------------------
