@@ -27,7 +27,7 @@ from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ConfirmImportForm, ImportForm, SelectableFieldsExportForm
 from simple_history.admin import SimpleHistoryAdmin
@@ -68,7 +68,14 @@ class RegistryForm(forms.ModelForm):
     step: of two saves of the same version posted at the same moment, the second waits for the
     first and is then refused with a message, keeping the user's input. Saving again then
     overwrites knowingly (the hidden version is moved on to the current one).
+
+    It also carries the id of the record's latest history entry as it was loaded, so the refusal
+    can say who saved what since (the history does not keep `updated_at`, so the version alone
+    cannot find the entry the user's copy came from).
     """
+
+    # The most versions a refusal lists; a record saved more often since is rare and has its history.
+    CHANGES_LISTED = 5
 
     change_reason = forms.CharField(
         label=gettext_lazy("Reason for the change"),
@@ -78,6 +85,7 @@ class RegistryForm(forms.ModelForm):
         help_text=gettext_lazy("Kept in the record's history with your name."),
     )
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False, label=gettext_lazy("version when opened"))
+    loaded_history = forms.CharField(widget=forms.HiddenInput, required=False, label=gettext_lazy("history entry when opened"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,6 +94,12 @@ class RegistryForm(forms.ModelForm):
             self.fields["change_reason"].help_text = gettext_lazy("Required: kept in the record's history with your name.")
         if self.instance.pk and getattr(self.instance, "updated_at", None):
             self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
+            if not self.is_bound and self.has_history:
+                self.fields["loaded_history"].initial = history.latest_version_id(self._meta.model, self.instance.pk)
+
+    @property
+    def has_history(self) -> bool:
+        return hasattr(self._meta.model, "history")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -93,17 +107,46 @@ class RegistryForm(forms.ModelForm):
         # The instance was read under the row lock in this request's transaction: it is current.
         current = getattr(self.instance, "updated_at", None) if self.instance.pk else None
         if loaded and current is not None and current.isoformat() != loaded:
+            since = self.cleaned_data.get("loaded_history", "")
+            changes = history.changes_since(self._meta.model, self.instance.pk, int(since)) if since.isdigit() and self.has_history else []
             self.data = self.data.copy()
             self.data["loaded_version"] = current.isoformat()
-            raise ValidationError(
-                _(
-                    "Someone else saved this record at %(time)s while you were editing it. Your changes were not saved "
-                    "and are kept below: compare them with the record's history, then save again to overwrite."
-                )
-                % {"time": timezone.localtime(current).strftime("%Y-%m-%d %H:%M:%S")},
-                code="concurrent_edit",
-            )
+            if self.has_history:
+                self.data["loaded_history"] = str(history.latest_version_id(self._meta.model, self.instance.pk))
+            raise ValidationError(self.concurrent_edit_message(current, changes), code="concurrent_edit")
         return cleaned
+
+    def concurrent_edit_message(self, current: datetime, changes: list[history.Entry]) -> str:
+        """Who saved the record since the user opened it, when, and which fields (by their labels, in
+        the page's language), so the user knows what to compare before saving again."""
+
+        def when(moment: datetime) -> str:
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+        if not changes:  # no history of those saves, or a form from before the history id was sent
+            return _(
+                "Someone else saved this record at %(time)s while you were editing it. Your changes were not saved "
+                "and are kept below: compare them with the record's history, then save again to overwrite."
+            ) % {"time": when(current)}
+        saves = []
+        for entry in changes[-self.CHANGES_LISTED :]:
+            user = entry.record.history_user
+            names = {"user": user.get_username() if user is not None else _("someone"), "time": when(entry.record.history_date)}
+            if entry.changes:
+                fields = _(", ").join(change.label for change in entry.changes)
+                saves.append(_("%(user)s changed %(fields)s (at %(time)s)") % {**names, "fields": fields})
+            else:  # saved without a change to any field, or the version before it is not in the history
+                saves.append(_("%(user)s saved it (at %(time)s)") % names)
+        if (earlier := len(changes) - self.CHANGES_LISTED) > 0:
+            saves.insert(
+                0,
+                ngettext("%(count)s earlier save (see the history)", "%(count)s earlier saves (see the history)", earlier)
+                % {"count": earlier},
+            )
+        return _(
+            "Someone else saved this record while you were editing it: %(saves)s. Your changes were not saved and are "
+            "kept below: compare them with the record's history, then save again to overwrite."
+        ) % {"saves": _("; ").join(saves)}
 
 
 class ReasonConfirmImportForm(ConfirmImportForm):
@@ -241,7 +284,7 @@ class RegistryAdmin(SimpleHistoryAdmin):
         fields = super().get_fields(request, obj)
         if obj is not None and not self.has_change_permission(request, obj):
             # Shown read-only: nothing is saved, so there is no reason to give (it read "None").
-            return [name for name in fields if name not in ("change_reason", "loaded_version")]
+            return [name for name in fields if name not in ("change_reason", "loaded_version", "loaded_history")]
         return fields
 
     def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any) -> type[forms.ModelForm]:
@@ -624,7 +667,10 @@ class InUseFilter(admin.SimpleListFilter):
 
 
 class UnitSearchMixin:
-    """Searching by a retired code also finds the unit that replaced it."""
+    """Searching by a code finds the place's records whichever of its codes they are held under:
+    a retired code also finds the unit that replaced it, and the current code the units it
+    replaced (a poverty status stays on the code listed in 2014, 宣化县 130721, while staff know
+    the place as 宣化区 130705)."""
 
     unit_path = ""
 
@@ -632,7 +678,7 @@ class UnitSearchMixin:
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
         term = search_term.strip()
         if re.fullmatch(KEY_PATTERN, term):
-            results = results | queryset.filter(code_matches(term, path=self.unit_path))
+            results = results | queryset.filter(code_matches(term, path=self.unit_path, earlier=True))
         return results, may_have_duplicates
 
 

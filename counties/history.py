@@ -199,6 +199,29 @@ def describe(model: type[models.Model], records: Sequence[Any], *, with_values: 
     return entries
 
 
+# -- one record since a version ------------------------------------------------------------------
+
+
+def latest_version_id(model: type[models.Model], pk: Any) -> int:
+    """The history_id of the record's latest version (0 when it has none yet): what an editor's
+    copy is a copy of, so that what others save after it can be told apart (`changes_since`)."""
+    found = history_model(model).objects.filter(id=pk).order_by("-history_id").values_list("history_id", flat=True).first()
+    return found or 0
+
+
+def changes_since(model: type[models.Model], pk: Any, history_id: int) -> list[Entry]:
+    """The versions of one record saved after its version `history_id`, oldest first, described:
+    who saved each, when, and which fields it changed (two queries, and one per related model)."""
+    records = (
+        history_model(model)
+        .objects.filter(id=pk, history_id__gt=history_id)
+        .select_related("history_user")
+        .annotate(previous_history_id=previous_version_id(model))
+        .order_by("history_date", "history_id")
+    )
+    return describe(model, list(records))
+
+
 # -- the change log ---------------------------------------------------------------------------------
 
 

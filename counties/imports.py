@@ -138,12 +138,20 @@ class UnitCodeWidget(widgets.ForeignKeyWidget):
 
 
 class YearWidget(widgets.IntegerWidget):
+    """A year of the programme (2014–2100). With `range_from_model`, any year: the model field's
+    own validator judges its range, so the row's error is the message the admin and the API give
+    for that field (a poverty county's exit year, 2016–2020)."""
+
+    def __init__(self, *, range_from_model: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.range_from_model = range_from_model
+
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> int | None:
         try:
             year = super().clean(value, row, **kwargs)
         except (ValueError, InvalidOperation):
             raise ValueError(_("%(value)s is not a year") % {"value": value}) from None
-        if year is not None and not 2014 <= year <= 2100:
+        if year is not None and not self.range_from_model and not 2014 <= year <= 2100:
             raise ValueError(_("the year %(year)s is out of range (2014–2100)") % {"year": year})
         return year
 
@@ -615,7 +623,7 @@ class PovertyStatusResource(RegistryResource):
     code = fields.Field(attribute="unit", column_name="code", widget=UnitCodeWidget())
     listed_name = fields.Field(attribute="listed_name", column_name="listed_name")
     region = fields.Field(attribute="region", column_name="region", widget=ChoiceWidget(PovertyStatus._meta.get_field("region").choices))
-    exit_year = fields.Field(attribute="exit_year", column_name="exit_year", widget=YearWidget())
+    exit_year = fields.Field(attribute="exit_year", column_name="exit_year", widget=YearWidget(range_from_model=True))
     exit_year_note = fields.Field(attribute="exit_year_note", column_name="exit_year_note")
     is_key_county_2012 = fields.Field(attribute="is_key_county_2012", column_name="is_key_county_2012", widget=OptionalBooleanWidget())
     is_contiguous_area_county = fields.Field(

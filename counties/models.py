@@ -42,6 +42,25 @@ FIRST_PROGRAMME_YEAR = 2014
 LAST_PLAUSIBLE_YEAR = 2100
 FIRST_DIVISION_YEAR = 1949
 
+# The 832 poverty counties exited poverty (脱贫摘帽) from 2016 to 2020 (DESIGN.md); no exit year
+# outside these is possible. The field's validator and its CHECK constraint both read them here.
+FIRST_EXIT_YEAR = 2016
+LAST_EXIT_YEAR = 2020
+# Formatted when read, in the reader's language; without %-placeholders, so that Django can use it
+# as the constraint's message too (it formats that one with the constraint's name).
+EXIT_YEAR_MESSAGE = format_lazy(
+    _("The exit year must be between {first} and {last}: the poverty counties exited poverty in those years."),
+    first=FIRST_EXIT_YEAR,
+    last=LAST_EXIT_YEAR,
+)
+
+
+def exit_year_in_range(value: int | None) -> None:
+    """Field validator of a poverty status's exit year: run by the admin's form, the API's
+    serializers and the imports alike, so each shows the same message on that field."""
+    if value is not None and not FIRST_EXIT_YEAR <= value <= LAST_EXIT_YEAR:
+        raise ValidationError(EXIT_YEAR_MESSAGE, code="exit_year_out_of_range")
+
 
 def code_in_use(first_year: int | None, last_year: int | None, year: int) -> bool:
     """Whether a code with these years in use was in use at the end of `year` (empty: open-ended)."""
@@ -55,12 +74,19 @@ def in_use_at_q(year: int, prefix: str = "") -> Q:
     )
 
 
-def code_matches(value: str, path: str = "", prefix: bool = False) -> Q:
+def code_matches(value: str, path: str = "", prefix: bool = False, earlier: bool = False) -> Q:
     """A unit (reached through `path`, e.g. "unit__") named by `value`: the unit holding the code,
     and the unit that code has become, so an old code also finds its successor. With `prefix`,
-    codes starting with `value` match too (the successor still only for an exact code)."""
+    codes starting with `value` match too (the successor still only for an exact code).
+
+    With `earlier`, also the units that became the one holding the code (its earlier codes, units
+    merged into it: `places.known_as`, read from the same lineage), so the current code finds the
+    records still held under the codes it replaced (宣化区 130705 finds 宣化县 130721's)."""
     held = Q(**{f"{path}key__startswith" if prefix else f"{path}key": value})
-    return held | Q(**{f"{path}pk__in": Unit.objects.filter(key=value).values("current")})
+    found = held | Q(**{f"{path}pk__in": Unit.objects.filter(key=value).values("current")})
+    if earlier:
+        found |= Q(**{f"{path}pk__in": UnitLineage.objects.filter(descendant__key=value).values("ancestor")})
+    return found
 
 
 # Characters no registry text may hold: C0 controls other than tab, newline and carriage return,
@@ -139,10 +165,18 @@ def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> 
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
 
-def _year_check(field: str, name: str, low: int = FIRST_PROGRAMME_YEAR, nullable: bool = False) -> models.CheckConstraint:
-    in_range = Q(**{f"{field}__gte": low, f"{field}__lte": LAST_PLAUSIBLE_YEAR})
-    # A plain message (a lazy string with % would be formatted by Django with the instance's values).
-    message = f"{field} must be a year between {low} and {LAST_PLAUSIBLE_YEAR}."
+def _year_check(
+    field: str,
+    name: str,
+    low: int = FIRST_PROGRAMME_YEAR,
+    nullable: bool = False,
+    high: int = LAST_PLAUSIBLE_YEAR,
+    message: object = None,
+) -> models.CheckConstraint:
+    in_range = Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    # A plain message by default; a given one (a field's own, in the reader's language) must hold no
+    # %-placeholders: Django formats a constraint's message with the constraint's name.
+    message = message or f"{field} must be a year between {low} and {high}."
     return models.CheckConstraint(
         condition=(in_range | Q(**{f"{field}__isnull": True})) if nullable else in_range, name=name, violation_error_message=message
     )
@@ -503,7 +537,11 @@ class PovertyStatus(Provenance, TimeStamped):
     unit = models.OneToOneField(Unit, on_delete=models.PROTECT, related_name="poverty_status", verbose_name=_("unit"))
     region = models.CharField(_("region"), max_length=8, choices=Region.choices)
     exit_year = models.PositiveSmallIntegerField(
-        _("exit year"), null=True, blank=True, help_text=_("Year the county exited poverty (脱贫摘帽).")
+        _("exit year"),
+        null=True,
+        blank=True,
+        help_text=_("Year the county exited poverty (脱贫摘帽)."),
+        validators=[exit_year_in_range],
     )
     exit_year_note = models.TextField(_("exit year note"), blank=True, validators=[no_control_characters])
     is_key_county_2012 = models.BooleanField(
@@ -530,7 +568,14 @@ class PovertyStatus(Provenance, TimeStamped):
         verbose_name_plural = _("poverty-county statuses")
         constraints = [
             _choices_check("region", Region, "poverty_region_valid"),
-            _year_check("exit_year", "poverty_exit_year_plausible", nullable=True),
+            _year_check(
+                "exit_year",
+                "poverty_exit_year_plausible",
+                low=FIRST_EXIT_YEAR,
+                high=LAST_EXIT_YEAR,
+                nullable=True,
+                message=EXIT_YEAR_MESSAGE,
+            ),
             # Spelled out with IS NOT NULL: a CHECK that evaluates to NULL passes.
             models.CheckConstraint(
                 condition=Q(contiguous_area="") | (Q(is_contiguous_area_county__isnull=False) & Q(is_contiguous_area_county=True)),

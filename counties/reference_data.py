@@ -30,7 +30,9 @@ from django.utils import timezone
 from . import naming
 from .models import (
     FIRST_DIVISION_YEAR,
+    FIRST_EXIT_YEAR,
     FIRST_PROGRAMME_YEAR,
+    LAST_EXIT_YEAR,
     LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
@@ -610,7 +612,7 @@ class Loader:
             values: dict[str, Any] = {
                 "unit": key,
                 "region": row.choice("region_en", regions),
-                "exit_year": row.year("exit_year", blank=True, low=FIRST_PROGRAMME_YEAR),
+                "exit_year": row.year("exit_year", blank=True, low=FIRST_EXIT_YEAR, high=LAST_EXIT_YEAR),
                 "exit_year_note": " ".join(notes),
                 "listed_name": row.required("source_name"),
                 "is_key_county_2012": None,

@@ -4,12 +4,15 @@ provincial editors, history with reasons, the record as of a date, concurrent ed
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from counties import models
 from counties.roles import DATA_EDITORS, PROVINCIAL_EDITORS, REFERENCE_ADMINISTRATORS, VIEWERS
+
+from .conftest import admin_form_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -97,6 +100,30 @@ def test_search_by_old_code_finds_the_successor(admin_client):
     assert "宣化区 (130705)" in page  # its 2019 designation, under the new code
 
 
+def test_search_by_the_current_code_finds_records_held_under_the_old_one(admin_client):
+    xuanhua_county, xuanhua_district = models.Unit.objects.get(key="130721"), models.Unit.objects.get(key="130705")
+    batch = models.Batch.objects.get(year=2015)
+    models.FundingAllocation.objects.filter(unit__in=[xuanhua_county, xuanhua_district]).delete()
+    models.Designation.objects.filter(unit__in=[xuanhua_county, xuanhua_district]).delete()
+    designation = models.Designation.objects.create(unit=xuanhua_county, batch=batch, source="doc", source_kind="official")
+    funding = models.FundingAllocation.objects.create(
+        unit=xuanhua_county, designation=designation, fiscal_year=2015, level="central", amount="1.00", source="doc", source_kind="official"
+    )
+    status = models.PovertyStatus.objects.get(unit=xuanhua_county)  # the 832 are listed by their 2014 codes
+
+    def found(model_name, term):
+        response = admin_client.get(reverse(f"admin:counties_{model_name}_changelist"), {"q": term})
+        return sorted(obj.pk for obj in response.context["cl"].result_list)
+
+    for term in ("130705", "130721"):  # either code of the place finds what is held under the old one
+        assert found("povertystatus", term) == [status.pk]
+        assert found("designation", term) == [designation.pk]
+        assert found("fundingallocation", term) == [funding.pk]
+        assert found("unit", term) == sorted([xuanhua_county.pk, xuanhua_district.pk])
+    # A code stays exact: another county's records do not come with it.
+    assert found("povertystatus", "130722") == [models.PovertyStatus.objects.get(unit__key="130722").pk]
+
+
 def test_unit_links_use_autocomplete(admin_client):
     page = admin_client.get(reverse("admin:counties_designation_add")).content.decode()
     assert '<select name="unit" required id="id_unit" class="admin-autocomplete"' in page
@@ -135,6 +162,37 @@ def test_import_template_download(admin_client):
     chinese = admin_client.get(reverse("admin:counties_designation_import_template").replace("/en/admin/", "/admin/"))
     line = chinese.content.decode("utf-8").lstrip("\ufeff").splitlines()[1]
     assert line.startswith("# 说明：请删除此行。 code: 所在年份使用的 6 位代码") and "designated | accepted | withdrawn" in line
+
+
+# -- poverty exit years --------------------------------------------------------------------------
+
+EXIT_YEAR_MESSAGE = "The exit year must be between 2016 and 2020: the poverty counties exited poverty in those years."
+EXIT_YEAR_MESSAGE_ZH = "摘帽年份必须在 2016 至 2020 年之间：贫困县均在这几年脱贫摘帽。"
+
+
+@pytest.mark.parametrize("year", ["2030", "2012", "2015", "2021"])
+def test_an_impossible_exit_year_is_refused_on_its_field(admin_client, year):
+    status = models.PovertyStatus.objects.get(unit__key="130721")
+    url = reverse("admin:counties_povertystatus_change", args=[status.pk])
+    response = admin_client.post(url, admin_form_data(admin_client.get(url), exit_year=year, change_reason="checked"))
+    assert response.status_code == 200
+    # On the field, in the page's language, and nothing at the top of the form.
+    assert response.context["adminform"].form.errors == {"exit_year": [EXIT_YEAR_MESSAGE]}
+    chinese = url.replace("/en/admin/", "/admin/")
+    response = admin_client.post(chinese, admin_form_data(admin_client.get(chinese), exit_year=year, change_reason="核对"))
+    assert response.context["adminform"].form.errors == {"exit_year": [EXIT_YEAR_MESSAGE_ZH]}
+    status.refresh_from_db()
+    assert status.exit_year == 2018
+
+
+def test_an_exit_year_within_2016_to_2020_or_none_is_saved(admin_client):
+    status = models.PovertyStatus.objects.get(unit__key="130721")
+    url = reverse("admin:counties_povertystatus_change", args=[status.pk])
+    for year, stored in (("2020", 2020), ("2016", 2016), ("", None)):
+        response = admin_client.post(url, admin_form_data(admin_client.get(url), exit_year=year, change_reason="checked"))
+        assert response.status_code == 302
+        status.refresh_from_db()
+        assert status.exit_year == stored
 
 
 # -- roles ------------------------------------------------------------------------------------
@@ -349,6 +407,66 @@ def test_second_of_two_concurrent_edits_is_refused_and_keeps_its_input(admin_cli
     assert "my careful input" in page  # the form keeps what the second person typed
     designation.refresh_from_db()
     assert designation.status == "accepted"  # the first edit was not overwritten
+
+
+def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, django_assert_max_num_queries):
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    note = designation.source_note
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    chinese = url.replace("/en/admin/", "/admin/")
+    opened, opened_zh = admin_form_data(admin_client.get(url)), admin_form_data(admin_client.get(chinese))
+    # Meanwhile 王 saves two fields of the same record from his own session.
+    wang = User.objects.create_superuser("wang", password="x")
+    other = Client()
+    other.force_login(wang)
+    saved = other.post(url, admin_form_data(other.get(url), status="accepted", name_as_reported="宣化", change_reason="notice checked"))
+    assert saved.status_code == 302
+    at = timezone.localtime(designation.history.latest("history_id").history_date).strftime("%Y-%m-%d %H:%M:%S")
+
+    with django_assert_max_num_queries(PAGE_QUERY_LIMIT + 5):
+        refused = admin_client.post(url, opened | {"source_note": "my careful input", "change_reason": "mine"})
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.non_field_errors() == [
+        f"Someone else saved this record while you were editing it: wang changed status, name as reported (at {at}). "
+        "Your changes were not saved and are kept below: compare them with the record's history, then save again to overwrite."
+    ]
+    refused_zh = admin_client.post(chinese, opened_zh | {"source_note": "my careful input", "change_reason": "核对"})
+    assert refused_zh.context["adminform"].form.non_field_errors() == [
+        f"您编辑期间，其他人保存了这条记录：wang 于 {at} 修改了状态、报道所用名称。"
+        "您的修改尚未保存，保留在下方：请对照记录的修改历史，再次保存即可覆盖。"
+    ]
+    designation.refresh_from_db()
+    assert (designation.status, designation.name_as_reported, designation.source_note) == ("accepted", "宣化", note)
+    # Saving the kept input again overwrites knowingly (the version was moved on to 王's).
+    again = admin_client.post(url, refused.context["adminform"].form.data)
+    assert again.status_code == 302
+    designation.refresh_from_db()
+    assert designation.source_note == "my careful input"
+
+
+def test_a_refusal_after_many_saves_lists_the_latest_five(admin_client):
+    from counties.services import save_record
+
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    opened = admin_form_data(admin_client.get(url))
+    importer = User.objects.create_user("importer")
+    for n in range(7):
+        record = models.Designation.objects.get(pk=designation.pk)  # each door saves the record it read
+        record.name_as_reported = f"name {n}"
+        save_record(record, user=importer if n % 2 else None, reason=f"save {n}")
+    refused = admin_client.post(url, opened | {"change_reason": "mine"})
+    message = refused.context["adminform"].form.non_field_errors()[0]
+    saves = message.removeprefix("Someone else saved this record while you were editing it: ").split(". Your changes")[0].split("; ")
+    assert saves[0] == "2 earlier saves (see the history)"
+    # The five latest, oldest first; a save with no user recorded (a command-line import) is "someone".
+    assert [save.split(" (at ")[0] for save in saves[1:]] == [
+        "someone changed name as reported",
+        "importer changed name as reported",
+        "someone changed name as reported",
+        "importer changed name as reported",
+        "someone changed name as reported",
+    ]
 
 
 # -- sign-in protection -----------------------------------------------------------------------

@@ -138,6 +138,8 @@ BAD_ROWS = {
     "funding without a source": lambda: FundingAllocationFactory(source=""),
     "poverty status with unknown region": lambda: PovertyStatusFactory(region="north"),
     "poverty exit year implausible": lambda: PovertyStatusFactory(exit_year=1999),
+    "poverty exit year before the first exits (2016)": lambda: PovertyStatusFactory(exit_year=2015),
+    "poverty exit year after the last exits (2020)": lambda: PovertyStatusFactory(exit_year=2021),
     "contiguous area named without the flag": lambda: PovertyStatusFactory(contiguous_area="武陵山区", is_contiguous_area_county=None),
     "two poverty statuses for one unit": duplicate_poverty_status,
     "figure without a source": lambda: make_fact(source=""),

@@ -141,7 +141,7 @@ def test_after_an_edit_the_statistics_equal_those_worked_out_from_scratch(world)
     assert (b2019.size, b2019.poverty_counties, b2019.provinces) == (4, 4, 2)
     p98 = next(p for p in refreshed["provinces"][2019 - statistics.FIRST_YEAR] if p.code == "980000")
     assert (p98.demonstration_counties, p98.poverty_counties_covered, str(p98.poverty_coverage_pct)) == (1, 1, "100.0")
-    assert [(e.exit_year, e.designated_before_exit) for e in refreshed["exits"]] == [(2015, 1), (2016, 1), (2018, 2), (2019, 1)]
+    assert [(e.exit_year, e.designated_before_exit) for e in refreshed["exits"]] == [(2016, 2), (2018, 2), (2019, 1)]
     assert world[8].pk in refreshed["list_index"].places
     assert refreshed == from_scratch()
 
@@ -203,11 +203,11 @@ def test_the_list_index_another_process_unpickles_holds_no_container_per_unit(wo
 
     commit()
     index = statistics.list_index()
-    # 丙县 U4 and 丁县 U5 exited in 2018 and became 丙市 U6; 乙县 U2 (2015) became 乙区 U3.
+    # 丙县 U4 and 丁县 U5 exited in 2018 and became 丙市 U6; 乙县 U2 became 乙区 U3 (both exited in 2016, with 甲县 U1).
     assert index.exited_in(2018) == {world[4].pk, world[5].pk, world[6].pk}
-    assert index.exited_in(2015) == {world[2].pk, world[3].pk}
+    assert index.exited_in(2016) == {world[1].pk, world[2].pk, world[3].pk}
     assert index.poverty_units == {world[n].pk for n in (1, 2, 3, 4, 5, 6, 8)}
-    assert index.exit_year_counts({world[n].pk for n in (3, 4, 5, 6)}) == Counter({2018: 3, 2015: 1})
+    assert index.exit_year_counts({world[n].pk for n in (3, 4, 5, 6)}) == Counter({2018: 3, 2016: 1})
     # The places by province: 乙县 U2 is counted as 乙区 U3, 丙县 U4 as 丙市 U6; 庚县 U8 (980000) was
     # never designated.
     places = {world[n].pk for n in (1, 3, 6, 7, 9)}

@@ -67,7 +67,7 @@ def world():
 
     Province 99:
       甲县 U1  poverty (exit 2016), designated 2015 and again 2019 (a repeat)
-      乙县 U2  poverty (exit 2015), retired 2016 → 乙区 U3; designated as U2 in 2015, as U3 in 2019
+      乙县 U2  poverty (exit 2016, as 乙区), retired 2016 → 乙区 U3; designated as U2 in 2015, as U3 in 2019
       丙县 U4  poverty (exit 2018) } merged in 2018 into 丙市 U6;
       丁县 U5  poverty (exit 2018) } U4 designated 2016, U6 designated 2019 (covers U5 too)
       戊县 U7, 己县 U9: not poverty, designated 2016 (U9 as an old revolutionary base county)
@@ -92,7 +92,7 @@ def world():
     succeed(u[2], u[3], 2016)
     succeed(u[4], u[6], 2018)
     succeed(u[5], u[6], 2018)
-    for n, exit_year in ((1, 2016), (2, 2015), (4, 2018), (5, 2018), (8, 2019)):
+    for n, exit_year in ((1, 2016), (2, 2016), (4, 2018), (5, 2018), (8, 2019)):
         poor(u[n], exit_year)
     d1 = designate(u[1], 2015)
     designate(u[2], 2015)
@@ -197,11 +197,11 @@ def test_funding_by_hand(world):
 
 
 def test_exits_by_hand(world):
-    # 乙县 exited in 2015, the year it was designated; 丁县 exited at end-2018, when it had just
-    # become one place with 丙县 (designated 2016), so both of 2018's exits were covered by then.
+    # 乙县 exited in 2016, the year its code became 乙区, and was designated (as 乙县) in 2015;
+    # 丁县 exited at end-2018, when it had just become one place with 丙县 (designated 2016), so
+    # both of 2018's exits were covered by then.
     assert [(e.exit_year, e.poverty_counties, e.designated_before_exit) for e in exits()] == [
-        (2015, 1, 1),
-        (2016, 1, 1),
+        (2016, 2, 2),
         (2018, 2, 2),
         (2019, 1, 0),
     ]

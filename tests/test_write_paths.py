@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -191,6 +192,28 @@ def test_the_admin_form_and_the_api_refuse_a_code_not_yet_in_use(admin_client, a
     )
     assert response.status_code == 400 and NOT_YET in str(response.json())
     assert not models.Designation.objects.filter(unit__key="632803", batch=batch).exists()
+
+
+def test_the_import_and_the_api_refuse_an_impossible_exit_year_with_the_admins_message(tmp_path, admin_user):
+    message = "The exit year must be between 2016 and 2020: the poverty counties exited poverty in those years."
+    status = models.PovertyStatus.objects.get(unit__key="130721")
+    header = "code,listed_name,region,exit_year,source,source_kind\n"
+    _, key = models.ApiToken.issue(admin_user, "admin", can_write=True)
+    for year in (2030, 2012):
+        row = f"130721,宣化县,east,{year},国开办发〔2019〕1号,official\n"
+        with pytest.raises(CommandError) as refused:
+            run_command("import_poverty_statuses", str(csv_file(tmp_path, header + row, "p.csv")))
+        assert f"exit_year: {message}" in str(refused.value)
+        response = Client().patch(
+            f"/api/v1/poverty-statuses/{status.pk}/?reason=checked",
+            {"exit_year": year},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {key}",
+        )
+        assert response.status_code == 400
+        assert response.json()["error"]["fields"] == {"exit_year": [message]}
+    status.refresh_from_db()
+    assert status.exit_year == 2018
 
 
 # -- 7. a cheap data version: once per transaction, after the commit, never in a dry run ------------------
