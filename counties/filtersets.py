@@ -178,6 +178,14 @@ class OrderingFilter(django_filters.OrderingFilter):
             choices.append((f"-{param}", format_lazy(gettext_lazy("{} (descending)"), label)))
         return choices
 
+    def menu_choices(self) -> list[tuple[str, Any]]:
+        """The orderings as a page's sort menu offers them: each once, and since both directions are
+        offered, each says which it is (代码（升序）, 代码（降序）): a bare "code" beside "code
+        (descending)" reads as a third order. The API's list of choices keeps django-filter's bare
+        ascending label, so its published schema does not change."""
+        ascending = gettext_lazy("{} (ascending)")
+        return [(value, label if value.startswith("-") else format_lazy(ascending, label)) for value, label in self.extra["choices"]]
+
     def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
         ordered = super().filter(qs, value)
         ordering = list(ordered.query.order_by) or list(qs.model._meta.ordering)

@@ -83,6 +83,8 @@ CHIP_LABELS = {
 }
 # Sortable columns: the column and the ordering parameter (UnitFilterSet's whitelist) it sorts by.
 SORTABLE = {"code": "code", "name": "pinyin", "province": "province"}
+# The list's order when the query names none (UnitFilterSet orders by the model's, the code).
+DEFAULT_ORDERING = "code"
 
 
 def _query(params: QueryDict, **changes: str | None) -> str:
@@ -151,12 +153,20 @@ def _facet_groups(params: QueryDict, facets: dict[str, list[selectors.Facet]]) -
 
 def _sort_headers(params: QueryDict) -> dict[str, dict[str, str | None]]:
     """For each sortable column, the link that sorts by it (or reverses it) and its aria-sort."""
-    current = params.get("ordering") or "code"  # the list's default order is by code
+    current = params.get("ordering") or DEFAULT_ORDERING
     headers = {}
     for column, field in SORTABLE.items():
         state = "ascending" if current == field else "descending" if current == f"-{field}" else None
         headers[column] = {"url": _query(params, ordering=f"-{field}" if state == "ascending" else field), "sort": state}
     return headers
+
+
+def _sort_menu(filterset: UnitFilterSet, params: QueryDict) -> list[dict[str, Any]]:
+    """The narrow screen's sort menu (where the column headers do not show): every ordering once,
+    the one in force chosen, the default order when the query names none."""
+    current = params.get("ordering") or DEFAULT_ORDERING
+    ordering = filterset.filters["ordering"]
+    return [{"value": value, "label": label, "selected": value == current} for value, label in ordering.menu_choices()]
 
 
 @require_safe
@@ -204,6 +214,7 @@ def county_list(request: HttpRequest) -> HttpResponse:
         "chips": _chips(request.GET, provinces, facets),
         "clear_filters": _query(QueryDict(mutable=True), scope=scope),
         "sort": _sort_headers(request.GET),
+        "sort_menu": _sort_menu(filterset, request.GET),
         "query": export_query.urlencode(),
         "api_query": urlencode(api_query(request.GET, scope)),
         "page_size": page_size,

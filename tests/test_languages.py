@@ -286,7 +286,7 @@ def test_central_funding_is_zhongyang_and_the_central_region_zhongbu(client):
 
 def test_sort_menu_is_translated(client):
     html = client.get("/counties/").content.decode()
-    assert '<option value="first_year">启用年份</option>' in html
+    assert '<option value="first_year">启用年份（升序）</option>' in html
     assert '<option value="-updated_at">更新时间（降序）</option>' in html
 
 

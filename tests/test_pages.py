@@ -133,6 +133,36 @@ def test_a_province_list_sends_the_database_that_provinces_places_only(client):
     assert len(hebei) <= most < 2 * len(hebei) < len(index.places)
 
 
+def sort_menu(page):
+    """The narrow screen's sort menu as (value, label, chosen) per option."""
+    menu = page[page.index('<select id="ordering"') :]
+    menu = menu[: menu.index("</select>")]
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', menu)
+    return [(value, label, bool(chosen)) for value, chosen, label in options]
+
+
+def test_the_sort_menu_offers_each_order_once_and_names_its_direction(client):
+    # It listed 代码 twice: the ascending code order and, for an empty value, the default order (the same).
+    chinese = sort_menu(html(client.get("/counties/")))
+    assert [(value, label) for value, label, _ in chinese] == [
+        ("code", "代码（升序）"),
+        ("-code", "代码（降序）"),
+        ("pinyin", "拼音（升序）"),
+        ("-pinyin", "拼音（降序）"),
+        ("province", "省份（升序）"),
+        ("-province", "省份（降序）"),
+        ("first_year", "启用年份（升序）"),
+        ("-first_year", "启用年份（降序）"),
+        ("updated_at", "更新时间（升序）"),
+        ("-updated_at", "更新时间（降序）"),
+    ]
+    assert [value for value, _, chosen in chinese if chosen] == ["code"]  # the list's default order
+    english = sort_menu(html(client.get("/en/counties/?scope=all&ordering=-province")))
+    assert english[:2] == [("code", "code (ascending)", False), ("-code", "code (descending)", False)]
+    assert [value for value, _, chosen in english if chosen] == ["-province"]
+    assert len({label for _, label, _ in english}) == len(english) == 10
+
+
 def test_bad_filter_value_is_reported_not_a_500(client):
     response = client.get("/counties/?province=999999&batch_year=soon")
     assert response.status_code == 400
