@@ -128,11 +128,13 @@ def bar_chart(
     *,
     percent: bool = False,
     unit: str = "",
-    rule: float | None = None,
+    rules: list[float | Decimal | None] | None = None,
     rule_label: str = "",
 ) -> SafeString:
-    """Grouped vertical bars; an optional horizontal rule (e.g. the 50% poverty-share rule). `unit`
-    names the axis's unit once (e.g. 亿元), so the axis reads 50, not 5,000,000,000."""
+    """Grouped vertical bars. `rules`, one per label, draws a rule each category is held to (the
+    poverty share of a batch, at least 50% from 2016) as a dashed line over the categories it
+    applies to only: a line across 2014 and 2015 would hold those batches to a rule they never
+    had. `unit` names the axis's unit once (e.g. 亿元), so the axis reads 50, not 5,000,000,000."""
     width = plot_width(labels)
     values = [float(v) for s in series for v in s.values if v is not None]
     grid, top = _axis(max(values, default=0), percent, unit, width)
@@ -152,14 +154,32 @@ def bar_chart(
             )
         parts.append(x_label(LEFT + group * (i + 0.5), label))
     extra = []
-    if rule is not None:
-        y = _y(rule, top)
+    spans = _runs(rules or [])
+    for first, last, rule in spans:
+        y = _y(float(rule), top)
+        x1, x2 = LEFT + group * first, LEFT + group * (last + 1)
         parts.append(
-            f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#c0392b" stroke-width="2" stroke-dasharray="6 4"/>'
+            f'<line class="rule" x1="{x1:.1f}" x2="{x2:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
+            'stroke="#c0392b" stroke-width="2" stroke-dasharray="6 4"/>'
         )
+    if spans:
         extra.append((rule_label, "#c0392b"))
     parts.append(_legend(series, extra, width=width))
     return _frame(title, description, "".join(parts), width)
+
+
+def _runs(values: list[float | Decimal | None]) -> list[tuple[int, int, float | Decimal]]:
+    """Consecutive equal values other than None, as (first index, last index, value): one line for
+    the years a rule held unchanged, [None, None, 50, 50, None] → [(2, 3, 50)]."""
+    runs: list[tuple[int, int, float | Decimal]] = []
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if runs and runs[-1][1] == i - 1 and runs[-1][2] == value:
+            runs[-1] = (runs[-1][0], i, value)
+        else:
+            runs.append((i, i, value))
+    return runs
 
 
 def hbar_chart(title: str, description: str, labels: list[str], series: list[Series], *, unit: str = "") -> SafeString:

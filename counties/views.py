@@ -333,6 +333,8 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
             "designations": designations,
             "poverty_designations": poverty_units,
             "includes_illustrative": any(c.includes_illustrative for _, c in items),
+            # 2014 and 2015 had no poverty-share rule (nor has 2021): their pages do not speak of one.
+            "has_rule": any(c.min_poverty_share_pct is not None for _, c in items),
             # Targets and results (issue 14): the batch's assessments and target attainment.
             "assessments": [a for a in targets.assessment_summary() if a.batch_year == year],
             "attainment": [r for r in targets.target_attainment() if r.batch_year == year and r.reported],
@@ -399,7 +401,8 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             # A batch known only in part has no meaningful share: no bar (the table says "partial").
             [charts.Series(_("Poverty share (%)"), [None if b.is_partial else b.poverty_share_pct for b in batches])],
             percent=True,
-            rule=50,
+            # Each batch's own rule (none before 2016), as the batch table and `meets_rule` have it.
+            rules=[b.min_poverty_share_pct for b in batches],
             rule_label=_("Rule: at least half"),
         ),
         "province_chart": charts.hbar_chart(

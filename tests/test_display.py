@@ -1,6 +1,7 @@
 """Display helpers: money in 万元/亿元 (million/billion yuan) with one unit per column, and the
 server-drawn charts' scales and labels."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -55,6 +56,21 @@ def test_every_label_is_drawn_and_the_axis_names_its_unit():
     names = ["新疆维吾尔自治区", "广西壮族自治区", "宁夏回族自治区"]
     svg = charts.hbar_chart("t", "d", names, [charts.Series("s", [3, 2, 1])])
     assert all(f">{name}</text>" in svg for name in names)  # in full, never cut to 新疆维
+
+
+def test_a_rule_is_drawn_over_the_categories_it_applies_to_only():
+    labels = ["2014", "2015", "2016", "2017", "2019", "2021"]
+    rules = [None, None, Decimal(50), Decimal(50), Decimal(60), None]
+    svg = charts.bar_chart("t", "d", labels, [charts.Series("s", [20, 40, 60, 80, 70, 10])], percent=True, rules=rules, rule_label="rule")
+    group = (charts.WIDTH - charts.LEFT - charts.RIGHT) / len(labels)
+    y50, y60 = charts._y(50, 100), charts._y(60, 100)
+    assert re.findall(r'<line class="rule" x1="([\d.]+)" x2="([\d.]+)" y1="([\d.]+)"', svg) == [
+        (f"{charts.LEFT + 2 * group:.1f}", f"{charts.LEFT + 4 * group:.1f}", f"{y50:.1f}"),  # 2016–2017 at 50%
+        (f"{charts.LEFT + 4 * group:.1f}", f"{charts.LEFT + 5 * group:.1f}", f"{y60:.1f}"),  # 2019 at 60%
+    ]
+    assert ">rule</text>" in svg
+    unruled = charts.bar_chart("t", "d", labels[:2], [charts.Series("s", [20, 40])], percent=True, rules=[None, None], rule_label="rule")
+    assert 'class="rule"' not in unruled and ">rule</text>" not in unruled
 
 
 def test_province_label_is_one_function_for_both_languages():

@@ -349,6 +349,45 @@ def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
     assert "长岛县 (2017) and 蓬莱市 (2018) are two places at the end of 2018 and one from the end of 2020" in definitions
 
 
+def batch_chart(page):
+    """The statistics page's chart of each batch's poverty share: its x label positions by batch and its rule lines."""
+    chart = page[page.index('id="h-batches"') :]
+    chart = chart[chart.index("<svg") : chart.index("</svg>")]
+    labels = {label: float(x) for x, label in re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle"[^>]*>([\d-]+)</text>', chart)}
+    lines = [(float(x1), float(x2)) for x1, x2 in re.findall(r'<line class="rule" x1="([\d.]+)" x2="([\d.]+)"', chart)]
+    return chart, labels, lines
+
+
+def test_the_poverty_share_rule_is_drawn_only_over_the_batches_it_applied_to(client):
+    """The rule of at least 50% poverty counties applied from 2016 (to 2019: the 2021 batch has none);
+    the line was drawn across the whole chart, from 2014."""
+    chart, labels, lines = batch_chart(html(client.get("/en/statistics/")))
+    assert list(labels) == ["2014", "2015", "2016", "2017", "2018", "2019", "2021"]
+    [(start, end)] = lines  # one line: the rule held unchanged 2016–2019
+    assert labels["2015"] < start < labels["2016"] and labels["2019"] < end < labels["2021"]
+    assert "Rule: at least half" in chart
+    # As of 2015 no batch had the rule: no line, and the legend does not name one.
+    chart, labels, lines = batch_chart(html(client.get("/en/statistics/?as_of=2015")))
+    assert list(labels) == ["2014", "2015"] and lines == [] and "Rule" not in chart
+
+
+def test_the_pages_state_no_poverty_share_rule_for_2014_and_2015(client):
+    from counties import statistics
+
+    assert [b.year for b in statistics.batch_composition() if b.meets_rule is None] == [2014, 2015, 2021]
+    batches = html(client.get("/en/batches/"))
+    for year in (2014, 2015):
+        row = batches[batches.index(f'<a href="/en/batches/{year}/">{year}</a>') :]
+        row = row[: row.index("</tr>")]
+        assert "≥" not in row and row.count("<td>—</td>") == 2  # the rule and whether it was met
+        page = html(client.get(f"/en/batches/{year}/"))
+        assert "<dt>Rule</dt><dd>none</dd>" in page and "against the rule" not in page
+        assert f"designated in {year}: poverty share, central funds" in page
+        assert "<dt>规则</dt><dd>无</dd>" in html(client.get(f"/batches/{year}/"))
+    page2016 = html(client.get("/en/batches/2016/"))
+    assert "<dt>Rule</dt><dd>≥ 50% — met</dd>" in page2016 and "poverty share against the rule" in page2016
+
+
 @pytest.mark.parametrize(
     ("as_of", "message"),
     [
