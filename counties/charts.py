@@ -19,6 +19,7 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from . import numbers
 from .models import local_name
 
 WIDTH, HEIGHT = 400, 280
@@ -52,6 +53,12 @@ def _fmt(value: float) -> str:
     if value == int(value):
         return f"{value:,.0f}"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _figure(value: float | int | Decimal, percent: bool) -> str:
+    """A bar's or a point's own value, written as the tables beside the chart write it (a share
+    with one decimal, 46.0, as counties.numbers has it; a count grouped, 1,016)."""
+    return numbers.share(value) if percent else _fmt(float(value))
 
 
 def _frame(title: str, description: str, body: str, width: float = WIDTH, height: float = HEIGHT) -> SafeString:
@@ -150,7 +157,7 @@ def bar_chart(
             y = _y(float(value), top)
             parts.append(
                 f'<rect x="{x0 + bar * j:.1f}" y="{y:.1f}" width="{bar - 1:.1f}" height="{HEIGHT - BOTTOM - y:.1f}" fill="{s.color}">'
-                f"<title>{escape(label)} · {escape(s.label)}: {escape(_fmt(float(value)))}</title></rect>"
+                f"<title>{escape(label)} · {escape(s.label)}: {escape(_figure(value, percent))}</title></rect>"
             )
         parts.append(x_label(LEFT + group * (i + 0.5), label))
     extra = []
@@ -238,7 +245,8 @@ def line_chart(
         parts.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2.5"/>')
         for (x, y), v in zip(points, [v for v in s.values if v is not None], strict=True):
             parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{s.color}"><title>{escape(s.label)}: {escape(str(v))}</title></circle>'
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{s.color}">'
+                f"<title>{escape(s.label)}: {escape(_figure(v, percent))}</title></circle>"
             )
     parts.append(_legend(series, width=width))
     return _frame(title, description, "".join(parts), width)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from counties import charts
+from counties import charts, numbers
 from counties.templatetags.registry import money_scale, yuan
 
 
@@ -71,6 +71,32 @@ def test_a_rule_is_drawn_over_the_categories_it_applies_to_only():
     assert ">rule</text>" in svg
     unruled = charts.bar_chart("t", "d", labels[:2], [charts.Series("s", [20, 40])], percent=True, rules=[None, None], rule_label="rule")
     assert 'class="rule"' not in unruled and ">rule</text>" not in unruled
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(1016, "1,016"), (832, "832"), (0, "0"), (12345678, "12,345,678"), (Decimal("1200.0000"), "1,200"), (None, "—")],
+)
+def test_a_count_is_grouped_in_thousands_in_both_languages(value, shown):
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert numbers.count(value) == shown
+    assert numbers.count(None, "?") == "?"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("88.6"), "88.6%"),
+        (Decimal("46"), "46.0%"),
+        (100, "100.0%"),
+        (Decimal("88.55"), "88.6%"),  # halves up, as the statistics round
+        (Decimal("-12.5"), "-12.5%"),
+        (None, "—"),
+    ],
+)
+def test_a_percentage_has_one_decimal(value, shown):
+    assert numbers.percent(value) == shown
 
 
 def test_province_label_is_one_function_for_both_languages():

@@ -129,8 +129,8 @@ def test_home_list_provinces_and_api_agree_on_the_reference_data(client):
     河北 70 and the list's facet 河北省 74. Now each door shows the places, and says so."""
     places = api(client, "stats/coverage/")["demonstration_counties"]
     assert api(client, "counties/?designated=true")["count"] == places  # main: 1218 against 1199
-    assert figure(text(client.get("/")), "示范县（按地方计）") == str(places)
-    assert f"{places} 个示范县（按地方计）</h2>" in text(client.get("/counties/"))
+    assert figure(text(client.get("/")), "示范县（按地方计）") == f"{places:,}"
+    assert f"{places:,} 个示范县（按地方计）</h2>" in text(client.get("/counties/"))
     assert sum(p["demonstration_counties"] for p in api(client, "stats/provinces/")) == places
     hebei = next(p for p in api(client, "stats/provinces/") if p["code"] == "130000")["demonstration_counties"]
     assert f'<span class="count">{hebei}</span>' in text(client.get("/counties/?province=130000"))

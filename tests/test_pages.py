@@ -31,7 +31,7 @@ def test_home_shows_headline_figures_and_flags_illustrative_data(client, django_
     page = html(response)
     assert '<html lang="zh-hans">' in page
     assert "电子商务进农村综合示范" in page
-    assert "1146" in page  # the illustrative designations are announced with their number
+    assert "1,146" in page  # the illustrative designations are announced with their number
     assert "737" in page and "88.6" in page  # end-2018 headline
     assert "2021 年批次仅部分已知" in page  # the latest batch is incomplete and says so
 
@@ -69,15 +69,15 @@ def test_county_list_defaults_to_demonstration_counties(client):
     units = models.Unit.objects.filter(designations__isnull=False).exclude(designations__status="withdrawn").distinct()
     places = len(set(units.values_list("current__key", flat=True)))
     page = html(response)
-    assert f"{places} 个示范县（按地方计）</h2>" in page  # the list shows places, and says so
-    assert f"本名录计有 {places} 个示范县" in page and f"和 {units.count()} 个获批单位" in page  # and how many of each
-    assert f"{units.count()} 个获批单位</h2>" in html(client.get("/counties/?scope=designated"))
+    assert f"{places:,} 个示范县（按地方计）</h2>" in page  # the list shows places, and says so
+    assert f"本名录计有 {places:,} 个示范县" in page and f"和 {units.count():,} 个获批单位" in page  # and how many of each
+    assert f"{units.count():,} 个获批单位</h2>" in html(client.get("/counties/?scope=designated"))
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("scope=all", "3055 个单位"),
+        ("scope=all", "3,055 个单位"),
         # The 832 and the 60 units they became (worked out in test_api).
         ("scope=all&poverty=true", "892 个单位"),
         ("province=650000&batch_year=2016", "23 个示范县（按地方计）"),
@@ -131,6 +131,72 @@ def test_a_province_list_sends_the_database_that_provinces_places_only(client):
     assert page.status_code == 200
     most = max(len(re.findall(r"\d+", q["sql"])) for q in queries)  # the numbers in the longest query
     assert len(hebei) <= most < 2 * len(hebei) < len(index.places)
+
+
+# The public pages in both languages, where a count can pass 1,000.
+PUBLIC_PAGES = [
+    "/",
+    "/batches/",
+    "/batches/2018/",
+    "/batches/2021/",
+    "/statistics/",
+    "/statistics/?as_of=2018",
+    "/counties/",
+    "/counties/?scope=all",
+    "/counties/?scope=designated&page_size=25",
+    "/provinces/",
+    "/provinces/130000/",
+    "/counties/130705/",
+]
+# A run of four or more digits that no comma groups and that is not part of a decimal, a path or a name.
+UNGROUPED = re.compile(r"(?<![\d,./\w-])\d{4,}(?![\d,.]\d|[\w/-])")
+
+
+def visible_text(page):
+    """The text a reader sees: no tags (so no attribute, link or chart coordinate), no head."""
+    body = page[page.index("<body") :]
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_counts_are_grouped_in_thousands_and_years_and_codes_never(client, prefix, path):
+    text = visible_text(html(client.get(prefix + path)))
+    ungrouped = {n for n in UNGROUPED.findall(text) if not (len(n) == 4 and 1949 <= int(n) <= 2100) and len(n) != 6}
+    assert ungrouped == set()  # the home page said 1146 and 1016, the county list 3055
+
+
+def test_each_page_writes_the_same_count_the_same_way(client):
+    from counties import statistics
+
+    latest, at_2018 = statistics.coverage(), statistics.coverage(2018)
+    assert (latest.demonstration_counties, latest.designated_units, at_2018.batch_entries) == (1199, 1217, 1016)
+    home = html(client.get("/"))
+    assert "<dd>1,199</dd>" in home and "<dd>1,217</dd>" in home and "<dd>1,260</dd>" in home  # places, units, entries
+    assert "截至 2018 年底：示范县 1,016 个（按地方计），覆盖 832 个贫困县中的 737 个（88.6%）。" in home
+    assert "本名录包含 1,146 条示意入选记录" in home
+    statistics_page = html(client.get("/en/statistics/"))
+    assert "<div><dt>Demonstration counties (places)</dt><dd>1,199</dd></div>" in statistics_page
+    assert "<title>2018 · Demonstration counties: 1,016</title>" in statistics_page  # the chart, as before
+    # A year and a code are names, not amounts: never grouped, beside a count that is.
+    assert '<tr><th scope="row">2018</th><td class="num">1,016</td><td class="num">260</td>' in statistics_page
+    assert '<option value="2018">2018</option>' in statistics_page
+    assert '<a href="/en/counties/130705/">130705</a>' in html(client.get("/en/counties/?scope=all&q=130705"))
+    assert "(1,016 counties and 737 poverty counties by 2018; 1,180 counties and all 832 by 2019)" in statistics_page
+    assert "（截至 2018 年示范县 1,016 个、覆盖贫困县 737 个；截至 2019 年示范县 1,180" in html(client.get("/statistics/"))
+    listed = html(client.get("/counties/?scope=all"))
+    assert "3,055 个单位</h2>" in listed
+    assert "本名录计有 1,199 个示范县" in listed and "和 1,217 个获批单位" in listed
+    assert "1,199 demonstration counties (places)</h2>" in html(client.get("/en/counties/"))
+
+
+def test_percentages_have_one_decimal_in_tables_sentences_and_charts(client):
+    page = html(client.get("/en/statistics/"))
+    batches = page[page.index('id="h-batches"') :]
+    # 2015: 92 poverty counties of 200 is 46%: 46.0% in the table, and now in the chart's tooltip too (it said 46).
+    assert '<td class="num">92</td><td class="num">46.0%</td>' in batches
+    assert "<title>2015 · Poverty share (%): 46.0</title>" in batches
+    assert "<title>Poverty counties covered (%): 100.0</title>" in page and '<td class="num">100.0%</td>' in page
 
 
 def sort_menu(page):
@@ -326,17 +392,17 @@ def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
     english = html(client.get("/en/statistics/?as_of=2018"))
     # The figures themselves, where they are shown (the definitions text holds no figure).
     for label, value in (
-        ("Batch entries", "1016"),
-        ("Designated units (codes)", "1016"),
-        ("Demonstration counties (places)", "1016"),
+        ("Batch entries", "1,016"),
+        ("Designated units (codes)", "1,016"),
+        ("Demonstration counties (places)", "1,016"),
         ("Poverty counties covered, of 832", "737"),
         ("Poverty coverage", "88.6%"),
     ):
         assert f"<div><dt>{label}</dt><dd>{value}</dd></div>" in english
     # The series table's rows: year, entries, new entries, places, covered, coverage; as of 2018,
     # the later years are left out, and the page says so.
-    row_2018 = (2018, 1016, 260, 1016, 737, "88.6%")
-    row_2019 = (2019, 1231, 215, 1180, 832, "100.0%")
+    row_2018 = (2018, "1,016", 260, "1,016", 737, "88.6%")
+    row_2019 = (2019, "1,231", 215, "1,180", 832, "100.0%")
 
     def series_row(row):
         return f'<th scope="row">{row[0]}</th>' + "".join(f'<td class="num">{n}</td>' for n in row[1:]) + "</tr>"

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from counties import numbers
 from counties.models import UNIT_TYPE_LABELS, Province
 from counties.selectors import ListedUnit
 
@@ -113,7 +114,7 @@ def facet_items(items: list[dict[str, Any]]) -> SafeString:
             html.append(f'<li class="selected"><a href="{url}" aria-current="true" class="current">{label}{remove}</a>')
         else:
             html.append(f'<li><a href="{url}">{label}</a>')
-        html.append(f' <span class="count">{facet.count:,}</span></li>\n')
+        html.append(f' <span class="count">{numbers.count(facet.count)}</span></li>\n')
     return mark_safe("".join(html))
 
 

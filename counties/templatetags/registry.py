@@ -1,4 +1,4 @@
-"""Display helpers: money in 万元/亿元, percentages, bilingual unit names, provenance badges."""
+"""Display helpers: money in 万元/亿元, counts and percentages, bilingual unit names, provenance badges."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
+from counties import numbers
 from counties.models import local_name
 from counties.reference_data import POVERTY_SOURCE
 from counties.roster import FORMER_ROSTER_SOURCES, ROSTER_SOURCE
@@ -87,14 +88,22 @@ def money_column(rows: Iterable[object], attribute: str) -> MoneyScale:
 
 
 @register.filter
-def thousands(value: int | None) -> str:
-    """1218 → '1,218' (both languages write thousands with commas)."""
-    return "—" if value is None else f"{value:,}"
+def thousands(value: int | Decimal | None, missing: str = "—") -> str:
+    """A count as the pages write it (counties.numbers): `n|thousands` → 1,218; an unknown count
+    shows `missing` (`size|thousands:"?"`)."""
+    return numbers.count(value, missing)
 
 
 @register.filter
 def pct(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value}%"
+    """A percentage as the pages write it (counties.numbers): one decimal, 88.6%, 100.0%."""
+    return numbers.percent(value)
+
+
+@register.filter
+def share(value: Decimal | None) -> str:
+    """A percentage's number alone, for a sentence that writes the % sign itself: 88.6."""
+    return numbers.share(value)
 
 
 @register.filter
