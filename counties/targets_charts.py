@@ -35,7 +35,8 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
     baseline = charts.HEIGHT - charts.BOTTOM
     for i, year in enumerate(series.years):
         x = charts.LEFT + group * i + group * 0.2
-        label = f"{year.year}: " + (str(year.value.normalize()) if year.value is not None else "—")
+        # As the table beside it writes the value: str() of a normalised 26000 is "2.6E+4".
+        label = f"{year.year}: " + (year.display_value if year.value is not None else "—")
         if year.growth_pct is not None:
             label += f" ({year.growth_pct:+}%)"
         label += f" · {STATUS_LABELS[year.status]}"

@@ -188,6 +188,13 @@ def test_county_section_shows_series_status_and_chart(client, example):
     assert "Illustrative data." in page
 
 
+def test_a_value_reads_the_same_in_the_chart_as_in_its_table(client, example):
+    page = client.get(reverse("counties:county", args=["130705"])).content.decode()
+    # The chart's tooltip wrote str() of the normalised value: 2.6E+4 beside the table's 26,000.
+    assert "<title>2015: 26,000 (+30.0%) · met</title>" in page and "E+" not in page
+    assert '<td class="num">26,000</td>\n    <td class="num">30.0%</td>' in page
+
+
 def test_county_without_values_says_who_reports_them(client):
     page = client.get(reverse("counties:county", args=["110101"])).content.decode()
     assert "No values have been reported for this county." in page
