@@ -123,16 +123,19 @@ class PublicCacheMiddleware:
         if response.status_code != 200:
             return response
         public = anonymous and cacheable(response, API_VARY if api else PAGE_VARY)
+        # Not before that second is over: a second change within it would carry the same date.
+        dated = last_modified is None or last_modified <= timezone.now().timestamp()
         if public or api:
             if not response.has_header("ETag"):  # a record's own ETag (counties.api.preconditions) stands
                 response["ETag"] = etag
-            # Not before that second is over: a second change within it would carry the same date.
-            if last_modified is not None and last_modified <= timezone.now().timestamp():
+            if last_modified is not None and dated:
                 response["Last-Modified"] = http_date(last_modified)
         if not public:
             return keep_private(response)
         cache_headers(response, anonymous=True)
-        if use_cache and request.method == "GET" and len(response.content) <= MAX_ENTRY_BYTES:
+        # An answer made within the change's second has no Last-Modified yet: kept, it would be
+        # served without one until the next edit, and If-Modified-Since would never get its 304.
+        if use_cache and dated and request.method == "GET" and len(response.content) <= MAX_ENTRY_BYTES:
             throttled = counts_as_throttled(response)
             cache.set(entry_key, (state.token, throttled, list(response.items()), response.content), settings.RESPONSE_CACHE_SECONDS)
             response.front_cache = FrontEntryMark(state.token, throttled)

@@ -50,3 +50,18 @@ def test_if_modified_since_still_saves_the_transfer(client):
         later = client.get(URL, HTTP_IF_MODIFIED_SINCE=response["Last-Modified"])
     assert later.status_code == 200
     assert later["Last-Modified"] == "Mon, 05 Jan 2026 12:00:07 GMT"
+
+
+@pytest.mark.parametrize("url", [URL, "/en/counties/130705/"])
+def test_an_answer_made_within_the_changes_second_is_not_kept_without_its_date(client, settings, url):
+    """The response cache kept the answer made before the second was over, and served it without
+    Last-Modified until the next edit: If-Modified-Since never got its 304."""
+    settings.RESPONSE_CACHE = True
+    change("e" * 32, 0.3)
+    with at(0.4):
+        assert "Last-Modified" not in client.get(url)
+    with at(3):
+        later = client.get(url)
+    assert later["Last-Modified"] == "Mon, 05 Jan 2026 12:00:01 GMT"
+    with at(4):
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=later["Last-Modified"]).status_code == 304
