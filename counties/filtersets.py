@@ -404,7 +404,9 @@ class RecordFilterSet(django_filters.FilterSet):
         field_name="unit__province", queryset=Province.objects.all(), to_field_name="code", label=_("province (code)")
     )
     code = django_filters.CharFilter(
-        method="filter_code", label=_("unit code; an old code also finds its successor's records"), **code_filter_field()
+        method="filter_code",
+        label=_("unit code; an old code also finds its successor's records, and a current code those held under the codes it replaced"),
+        **code_filter_field(),
     )
     source_kind = django_filters.ChoiceFilter(choices=SourceKind.choices, label=_("source kind"))
     updated_since = UpdatedSinceFilter()
@@ -412,7 +414,9 @@ class RecordFilterSet(django_filters.FilterSet):
     def filter_code(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         if not value:
             return qs
-        return qs.filter(code_matches(value, path="unit__"))
+        # Both ways, as the admin's search: 宣化区 130705 finds 宣化县 130721's poverty status, which
+        # stays under the code it was listed with.
+        return qs.filter(code_matches(value, path="unit__", earlier=True))
 
 
 class DesignationFilterSet(RecordFilterSet):

@@ -229,6 +229,9 @@ def test_updated_since(client):
 def test_record_filters(client):
     assert count(client, "designations/?batch_year=2016&province=650000") == 23
     assert count(client, "designations/?code=130721") == 2  # 宣化县 2015 and 宣化区 2019
+    # And the other way: 宣化区's code finds both, and 宣化县's poverty status, held under 130721.
+    assert count(client, "designations/?code=130705") == 2
+    assert [r["unit"] for r in get(client, "poverty-statuses/?code=130705").json()["results"]] == ["130721"]
     assert count(client, "funding-allocations/?fiscal_year=2015&level=central") == 200
     assert count(client, "poverty-statuses/?exit_year=2019-2020&region=east") > 0
     assert count(client, "batches/?year=2014-2016") == 3
