@@ -47,7 +47,7 @@ from .models import (
     Unit,
 )
 from .permissions import record_province_id, write_scope
-from .services import ReplacementBlocked, WriteSummary, preview_write, write_records
+from .services import PovertyCountiesRefused, ReplacementBlocked, WriteSummary, preview_write, write_records
 
 # The most rows the admin imports in one request: its preview and its commit each finish in a few
 # seconds at this size (see bench/import_bench.py), well inside the server's 60 s request timeout.
@@ -291,7 +291,7 @@ class RegistryResource(resources.ModelResource):
                     import_file=str(kwargs.get("file_name") or ""),
                     rows=len(dataset),
                 )
-        except (ReplacementBlocked, PermissionDenied, DatabaseError) as exc:
+        except (ReplacementBlocked, PovertyCountiesRefused, PermissionDenied, DatabaseError) as exc:
             if raise_errors:
                 raise
             result.append_base_error(Error(ImportRefused(_("Nothing was imported: %(problem)s") % {"problem": exc})))

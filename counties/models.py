@@ -587,6 +587,43 @@ class PovertyStatus(Provenance, TimeStamped):
     def __str__(self) -> str:
         return f"{self.unit} — {self.get_region_display()}"
 
+    def clean(self) -> None:
+        if self.unit_id is not None:
+            refusal = poverty_county_refusal(self.unit_id, self.pk)
+            if refusal:
+                raise ValidationError({"unit": refusal})
+
+
+# There are exactly 832 poverty counties (DESIGN.md): every statistic counts them as listed.
+POVERTY_COUNTIES = 832
+
+
+def poverty_county_refusal(unit_id: int, pk: int | None = None) -> str | None:
+    """Why the unit `unit_id` cannot hold a poverty status (a new one, or the record `pk` moved to
+    it), or None. A place is one poverty county: a status on a unit that became, or was become by,
+    a unit already holding one (宣化区 130705 is 宣化县 130721, listed under its 2014 code) would
+    count that place twice, and the 832 would be 833. Units merged into one (丙县 and 丁县 into
+    丙市) are two poverty counties all the same: neither became the other. And there are 832."""
+    others = PovertyStatus.objects.exclude(pk=pk) if pk is not None else PovertyStatus.objects.all()
+    lineage = UnitLineage.objects.filter(Q(ancestor_id=unit_id) | Q(descendant_id=unit_id)).values_list("ancestor_id", "descendant_id")
+    same_place = {unit for pair in lineage for unit in pair} - {unit_id}
+    held = others.filter(unit_id__in=same_place).select_related("unit").first() if same_place else None
+    if held is not None:
+        return SAME_PLACE_LISTED % {"unit": Unit.objects.get(pk=unit_id), "other": held.unit}
+    if pk is None and others.count() >= POVERTY_COUNTIES:
+        return ALL_POVERTY_COUNTIES_LISTED % {"total": POVERTY_COUNTIES}
+    return None
+
+
+# The two refusals, here and after a bulk write (services.check_poverty_counties).
+SAME_PLACE_LISTED = _(
+    "%(unit)s is the same place as %(other)s, which is already listed as a poverty county: a place is counted once. "
+    "Correct that record instead."
+)
+ALL_POVERTY_COUNTIES_LISTED = _(
+    "All %(total)s poverty counties are listed, and there are exactly %(total)s: correct or remove one before adding another."
+)
+
 
 class Batch(Provenance, TimeStamped):
     """One batch of demonstration counties (a year may have more than one, e.g. 2021's first)."""

@@ -20,7 +20,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import data_token
-from .models import DataVersion, Designation, FundingAllocation, ImportRecord, SourceKind, Unit, UnitLineage, UnitSuccession
+from .models import (
+    ALL_POVERTY_COUNTIES_LISTED,
+    POVERTY_COUNTIES,
+    SAME_PLACE_LISTED,
+    DataVersion,
+    Designation,
+    FundingAllocation,
+    ImportRecord,
+    PovertyStatus,
+    SourceKind,
+    Unit,
+    UnitLineage,
+    UnitSuccession,
+)
 from .permissions import EVERYWHERE, WriteScope, record_province_id, stored_province_id, write_scope
 
 logger = logging.getLogger(__name__)
@@ -219,6 +232,8 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
         record.save(update_fields=[*fields, *stamped])
     else:
         record.save()
+    if isinstance(record, PovertyStatus):
+        check_poverty_counties()  # the doors have checked the record itself (its clean()); this is the set
     _after_write(record, created)
     return record
 
@@ -476,6 +491,27 @@ def _refuse_illustrative_in_official_cells(created: Sequence[models.Model]) -> N
         )
 
 
+class PovertyCountiesRefused(ValueError):
+    """A write that would list more than the 832 poverty counties, or one place twice."""
+
+
+def check_poverty_counties() -> None:
+    """The 832 as a whole, after a write of poverty statuses and inside its transaction: the rule
+    each record is checked against (models.poverty_county_refusal) cannot see the other rows of
+    the same file, which are written together."""
+    total = PovertyStatus.objects.count()
+    if total > POVERTY_COUNTIES:
+        raise PovertyCountiesRefused(ALL_POVERTY_COUNTIES_LISTED % {"total": POVERTY_COUNTIES})
+    twice = (
+        UnitLineage.objects.filter(depth__gt=0, ancestor__poverty_status__isnull=False, descendant__poverty_status__isnull=False)
+        .select_related("ancestor", "descendant")
+        .order_by("descendant__key", "ancestor__key")
+        .first()
+    )
+    if twice is not None:
+        raise PovertyCountiesRefused(SAME_PLACE_LISTED % {"unit": twice.descendant, "other": twice.ancestor})
+
+
 @transaction.atomic
 def write_records(
     model: type[models.Model],
@@ -526,6 +562,8 @@ def write_records(
     summary.removed_funding = removal.funding
     if model in (Unit, UnitSuccession) and (created or changed):
         rebuild_lineage()
+    if model is PovertyStatus and (created or changed):
+        check_poverty_counties()
     if created or changed or removal.designations:
         mark_data_changed()
     if import_file is not None:

@@ -580,6 +580,29 @@ def test_api_writes_get_the_same_validation(client):
     assert unknown.status_code == 400 and "unit" in unknown.json()["error"]["fields"]
 
 
+def test_a_place_is_listed_once_and_there_are_832_poverty_counties(client):
+    """宣化区 130705 is 宣化县 130721, listed under its 2014 code: a second status made it count
+    twice (coverage said 833 of 832); and a county outside the 832 made it 833 too."""
+    _, key = models.ApiToken.issue(user_with(*EDITOR_PERMS), "editor", can_write=True)
+    status = {"listed_name": "宣化区", "region": "east", "exit_year": 2018, "source": "s", "source_kind": "official"}
+    same_place = call(client, "post", f"{API}/poverty-statuses/?reason=test", {**status, "unit": "130705"}, **auth(key))
+    assert same_place.status_code == 400
+    assert same_place.json()["error"]["fields"]["unit"] == [
+        "宣化区 (130705) is the same place as 宣化县 (130721), which is already listed as a poverty county: "
+        "a place is counted once. Correct that record instead."
+    ]
+    another = call(client, "post", f"{API}/poverty-statuses/?reason=test", {**status, "unit": "130123"}, **auth(key))
+    assert another.status_code == 400
+    assert another.json()["error"]["fields"]["unit"] == [
+        "All 832 poverty counties are listed, and there are exactly 832: correct or remove one before adding another."
+    ]
+    assert models.PovertyStatus.objects.count() == 832 == get(client, "stats/coverage/").json()["poverty_counties_total"]
+    # Two counties merged into one place stay two poverty counties: editing either is fine.
+    merged = models.UnitLineage.objects.filter(depth=1, descendant__key="632803").values_list("ancestor__poverty_status", flat=True)
+    assert len([pk for pk in merged if pk]) == 2
+    assert call(client, "patch", f"{API}/poverty-statuses/{merged[0]}/?reason=test", {"exit_year": 2019}, **auth(key)).status_code == 200
+
+
 def test_provincial_token_is_refused_outside_its_province(client):
     _, key = models.ApiToken.issue(user_with(*EDITOR_PERMS, province="130000"), "Hebei", can_write=True)
     outside = call(client, "post", f"{API}/designations/", designation_payload("110101"), **auth(key))

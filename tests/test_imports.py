@@ -140,6 +140,21 @@ def test_poverty_status_import_updates_and_keeps_unknown_flags(tmp_path):
     assert changes["source_kind"] == ("secondary", "official")
 
 
+def test_an_import_cannot_list_a_place_twice_nor_an_833rd_poverty_county(tmp_path):
+    header = "code,listed_name,region,exit_year,source,source_kind\n"
+    # A row checked against what is stored: 宣化区 is 宣化县 (130721), listed already.
+    with pytest.raises(CommandError, match=re.escape("row 1: unit: 宣化区 (130705) is the same place as 宣化县 (130721)")):
+        run_command("import_poverty_statuses", str(csv_file(tmp_path, header + "130705,宣化区,east,2018,doc,official\n", "p.csv")))
+    # Two new rows written together when one is free: the set is checked once they are written.
+    models.PovertyStatus.objects.filter(unit__key="130123").delete()
+    models.PovertyStatus.objects.get(unit__key="130721").delete()
+    rows = "130123,正定县,east,2019,doc,official\n130184,新乐市,east,2019,doc,official\n"
+    with pytest.raises(CommandError, match="Nothing was imported: All 832 poverty counties are listed"):
+        run_command("import_poverty_statuses", str(csv_file(tmp_path, header + rows, "q.csv")))
+    assert models.PovertyStatus.objects.count() == 831
+    assert not models.PovertyStatus.objects.filter(unit__key__in=["130123", "130184"]).exists()
+
+
 def test_official_records_replace_their_cell_and_nothing_else(tmp_path):
     """The replacement rule: official records of a (batch, province) cell replace that cell's
     illustrative records; every other cell (the same batch elsewhere, the province in other
