@@ -41,6 +41,7 @@ from .models import (
     Region,
     SourceKind,
     Unit,
+    UnitLineage,
     UnitType,
     code_matches,
 )
@@ -252,7 +253,10 @@ class UnitFilterSet(django_filters.FilterSet):
     in_use = BooleanFilter(method="filter_in_use", label=_("code in use today"))
     code = django_filters.CharFilter(method="filter_code", label=_("code; an old code also finds its successor"), **code_filter_field())
     q = django_filters.CharFilter(method="filter_q", label=_("code, Chinese name, pinyin or English name"), max_length=50)
-    updated_since = UpdatedSinceFilter()
+    updated_since = UpdatedSinceFilter(
+        method="filter_updated_since",
+        label=_("updated since: the unit, or a poverty status or designation of its place (added, changed or removed)"),
+    )
     ordering = OrderingFilter(
         fields=(
             ("key", "code"),
@@ -352,6 +356,18 @@ class UnitFilterSet(django_filters.FilterSet):
 
     def filter_exit_year(self, qs: QuerySet[Unit], name: str, value: int | None) -> QuerySet[Unit]:
         return qs if value is None else qs.filter(pk__in_ids=statistics.list_index().exited_in(value))
+
+    def filter_updated_since(self, qs: QuerySet[Unit], name: str, value: datetime | None) -> QuerySet[Unit]:
+        """A unit as the API shows it carries its place's poverty status and designations: a change
+        to one of those (or its removal) changes the unit's record as much as an edit of the unit,
+        and a partner syncing the units must see it. Read from the records' history, which keeps
+        removals too, through the lineage: the records held under the units that became it."""
+        if value is None:
+            return qs
+        held = Q()
+        for model in (PovertyStatus, Designation):
+            held |= Q(ancestor_id__in=model.history.filter(history_date__gte=value).values("unit_id"))
+        return qs.filter(Q(updated_at__gte=value) | Q(pk__in=UnitLineage.objects.filter(held).values("descendant_id")))
 
     def filter_in_use(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         return qs if value is None else qs.filter(last_year__isnull=value)

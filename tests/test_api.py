@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from counties import models, statistics
-from counties.services import save_record
+from counties.services import delete_record, save_record
 
 from .conftest import run_command
 
@@ -224,6 +224,23 @@ def test_updated_since(client):
     since = (timezone.now() + timedelta(hours=12)).isoformat()
     response = client.get(f"{API}/counties/", {"updated_since": since})
     assert [r["key"] for r in response.json()["results"]] == ["130705"]
+
+
+def test_updated_since_sees_a_change_to_the_records_a_county_carries(client):
+    """A county carries its place's poverty status and designations: changing or removing one is
+    a change to the county a syncing partner must see (the units' own updated_at does not move)."""
+    since = timezone.now().isoformat()
+    assert keys(client, f"updated_since={quote(since)}") == []
+    # 宣化县's status, held under 130721, is 宣化区 130705's too.
+    status = models.PovertyStatus.objects.get(unit__key="130721")
+    status.exit_year_note = "checked"
+    save_record(status, user=None, reason="test")
+    assert keys(client, f"updated_since={quote(since)}") == ["130705", "130721"]
+    # A designation removed: its unit, and the place it became, changed too.
+    designation = models.Designation.objects.filter(unit__province__code="650000").order_by("unit__key").first()
+    delete_record(designation, user=None, reason="test")
+    found = keys(client, f"updated_since={quote(since)}")
+    assert designation.unit.key in found and designation.unit.current.key in found and len(found) <= 4
 
 
 def test_record_filters(client):
