@@ -539,6 +539,9 @@ def test_county_list_headers_sort_both_ways(client):
     assert '<th scope="col" aria-sort="descending"><a href="?scope=all&amp;province=650000&amp;ordering=code" class="sort">' in descending
     codes = [line.split('">')[1].split("<")[0] for line in descending.split('<td class="card-title"><a href="/counties/')[1:]]
     assert codes == sorted(codes, reverse=True) and len(codes) > 10
+    # What a screen reader hears on the sorted column says which way it is sorted.
+    assert "（已降序排列；点击改为升序）" in descending and "（已升序排列；点击改为降序）" in page
+    assert "（已降序排列" not in page and "（已升序排列" not in descending
 
 
 def test_county_list_result_line_and_export_links(client):
