@@ -171,6 +171,8 @@ def test_the_anonymous_limit_counts_cached_answers(client, settings):
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]  # two of the 200s were cached
     assert int(answers[3]["Retry-After"]) > 0
     assert answers[3].json()["error"]["code"] == "throttled"
+    chinese = client.get("/api/v1/stats/coverage/?as_of=2019", REMOTE_ADDR="198.51.100.20", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.status_code == 429 and chinese.json()["error"]["message"].startswith("请求已被限流。预计")
     # Another client is not affected, and its first answer comes from the cache.
     assert client.get("/api/v1/stats/coverage/?as_of=2019", REMOTE_ADDR="198.51.100.21").status_code == 200
 

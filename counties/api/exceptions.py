@@ -49,6 +49,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, Http404):
         code = "not_found"
     message = _first_message(response.data)
+    if isinstance(exc, exceptions.Throttled):
+        # DRF joins its two sentences with a space, which Chinese does not put after "。".
+        message = message.replace("。 ", "。")
     if isinstance(exc, Http404):
         # Django's "No Unit matches the given query." names a class and is in English: every
         # missing record gets one message, in the client's language.
