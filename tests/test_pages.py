@@ -495,6 +495,35 @@ def test_statistics_province_chart_labels_every_province_sorted(client):
     assert len({p.demonstration_counties for p in rows}) > 5  # a measure that differs between provinces
 
 
+def test_province_chart_draws_its_poverty_part_inside_the_whole_as_the_table_and_api_count_it(client):
+    page = html(client.get("/en/statistics/"))
+    chart = page[page.index("Demonstration counties by province") :]
+    chart = chart[: chart.index("</svg>")]
+    bars = re.findall(r'width="([\d.]+)" height="[\d.]+" fill="#[0-9a-f]+"><title>([^<]+) · ([^<:]+): ([\d,]+)</title>', chart)
+    whole = {name: (float(w), int(n)) for w, name, series, n in bars if series == "Demonstration counties (places)"}
+    part = {name: (float(w), int(n)) for w, name, series, n in bars if series != "Demonstration counties (places)"}
+    assert len(whole) > 20 and set(part) == set(whole)
+    # The dark bar drew the poverty counties covered: Qinghai's 42 (茫崖市 holds 茫崖 and 冷湖)
+    # stuck out past its 41 places. It now counts places too, so it is never longer.
+    assert whole["Qinghai"] == part["Qinghai"] == (whole["Qinghai"][0], 41)
+    assert "<title>Qinghai · Of which poverty counties (places): 41</title>" in chart
+    assert all(part[name][1] <= whole[name][1] and part[name][0] <= whole[name][0] for name in whole)
+    assert part["Sichuan"][1] < whole["Sichuan"][1]  # a province with places that are not poverty counties
+    # The table beside it and the API give the part and the poverty counties covered, each by its name.
+    qinghai = page[page.index('<a href="/en/provinces/630000/">') :]
+    assert qinghai.split("</tr>")[0].endswith(
+        '<td class="num">45</td><td class="num">42</td><td class="num">41</td><td class="num">41</td>'
+        '<td class="num">42</td><td class="num">100.0%</td><td class="num">74</td>'
+    )
+    row = next(p for p in client.get("/api/v1/stats/provinces/").json() if p["code"] == "630000")
+    assert (row["demonstration_counties"], row["poverty_demonstration_counties"], row["poverty_counties_covered"]) == (41, 41, 42)
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/stats/provinces/?format=csv").content.decode("utf-8-sig"))))
+    assert next(r for r in rows if r["code"] == "630000")["poverty_demonstration_counties"] == "41"
+    chinese = html(client.get("/statistics/"))
+    assert "<title>青海 · 其中贫困县（按地方计）: 41</title>" in chinese
+    assert "<dt>其中贫困县（按地方计）</dt><dd>本身是或包含国家级贫困县的示范县（按地方计）。" in chinese
+
+
 def test_pages_are_findable(client):
     page = html(client.get("/counties/130705/"))
     assert '<link rel="canonical" href="http://testserver/counties/130705/">' in page
