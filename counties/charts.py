@@ -240,13 +240,15 @@ def line_chart(
     for i, label in enumerate(labels):
         parts.append(x_label(LEFT + step * (i + 0.5), label))
     for s in series:
-        points = [(LEFT + step * (i + 0.5), _y(float(v), top)) for i, v in enumerate(s.values) if v is not None]
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        points = {i: (LEFT + step * (i + 0.5), _y(float(v), top)) for i, v in enumerate(s.values) if v is not None}
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points.values())
         parts.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2.5"/>')
-        for (x, y), v in zip(points, [v for v in s.values if v is not None], strict=True):
+        for i, (x, y) in points.items():
+            # The point names its label (its year), as a bar's tooltip does: a value alone does
+            # not say which year it is.
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{s.color}">'
-                f"<title>{escape(s.label)}: {escape(_figure(v, percent))}</title></circle>"
+                f"<title>{escape(labels[i])} · {escape(s.label)}: {escape(_figure(s.values[i], percent))}</title></circle>"
             )
     parts.append(_legend(series, width=width))
     return _frame(title, description, "".join(parts), width)

@@ -196,7 +196,7 @@ def test_percentages_have_one_decimal_in_tables_sentences_and_charts(client):
     # 2015: 92 poverty counties of 200 is 46%: 46.0% in the table, and now in the chart's tooltip too (it said 46).
     assert '<td class="num">92</td><td class="num">46.0%</td>' in batches
     assert "<title>2015 · Poverty share (%): 46.0</title>" in batches
-    assert "<title>Poverty counties covered (%): 100.0</title>" in page and '<td class="num">100.0%</td>' in page
+    assert "<title>2019 · Poverty counties covered (%): 100.0</title>" in page and '<td class="num">100.0%</td>' in page
 
 
 def sort_menu(page):
