@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
+from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -35,6 +37,13 @@ class Series:
     label: str
     values: list[float | int | Decimal | None]
     color: str = PALETTE[0]
+    # How a value is written in its tooltip, when the table beside the chart writes it otherwise
+    # than a count or a percentage (the national series' 0.895, which the axis's two decimals
+    # would write 0.9).
+    write: Callable[[Any], str] | None = None
+
+    def text(self, value: float | int | Decimal, percent: bool) -> str:
+        return self.write(value) if self.write else _figure(value, percent)
 
 
 def province_label(province: object) -> str:
@@ -57,7 +66,8 @@ def _fmt(value: float) -> str:
 
 def _figure(value: float | int | Decimal, percent: bool) -> str:
     """A bar's or a point's own value, written as the tables beside the chart write it (a share
-    with one decimal, 46.0, as counties.numbers has it; a count grouped, 1,016)."""
+    with one decimal, 46.0, as counties.numbers has it; a count grouped, 1,016; money in its
+    column's unit, two decimals at most). Any other figure names its writer (`Series.write`)."""
     return numbers.share(value) if percent else _fmt(float(value))
 
 
@@ -157,7 +167,7 @@ def bar_chart(
             y = _y(float(value), top)
             parts.append(
                 f'<rect x="{x0 + bar * j:.1f}" y="{y:.1f}" width="{bar - 1:.1f}" height="{HEIGHT - BOTTOM - y:.1f}" fill="{s.color}">'
-                f"<title>{escape(label)} · {escape(s.label)}: {escape(_figure(value, percent))}</title></rect>"
+                f"<title>{escape(label)} · {escape(s.label)}: {escape(s.text(value, percent))}</title></rect>"
             )
         parts.append(x_label(LEFT + group * (i + 0.5), label))
     extra = []
@@ -248,7 +258,7 @@ def line_chart(
             # not say which year it is.
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{s.color}">'
-                f"<title>{escape(labels[i])} · {escape(s.label)}: {escape(_figure(s.values[i], percent))}</title></circle>"
+                f"<title>{escape(labels[i])} · {escape(s.label)}: {escape(s.text(s.values[i], percent))}</title></circle>"
             )
     parts.append(_legend(series, width=width))
     return _frame(title, description, "".join(parts), width)

@@ -9,7 +9,7 @@ from html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from . import charts
+from . import charts, numbers
 from .models import local_name
 from .targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED, STATUS_LABELS, IndicatorSeries, NationalPoint
 
@@ -70,11 +70,18 @@ def national_chart(points: list[NationalPoint]) -> SafeString:
         _("Rural online retail sales as published each year, and the 832 poverty counties' online retail sales in 2020."),
         [str(y) for y in years],
         [
-            charts.Series(_("Rural online retail sales"), [by_series.get("rural_online_retail_sales", {}).get(y) for y in years]),
+            # Written as the table beside it writes them (0.895): the default, an axis label's two
+            # decimals, wrote 0.9, 1.25 and 0.3.
+            charts.Series(
+                _("Rural online retail sales"),
+                [by_series.get("rural_online_retail_sales", {}).get(y) for y in years],
+                write=numbers.decimal,
+            ),
             charts.Series(
                 _("832 poverty counties"),
                 [by_series.get("poverty_counties_online_retail_sales", {}).get(y) for y in years],
                 charts.PALETTE[1],
+                write=numbers.decimal,
             ),
         ],
     )

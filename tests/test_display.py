@@ -99,6 +99,30 @@ def test_a_percentage_has_one_decimal(value, shown):
     assert numbers.percent(value) == shown
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("0.895"), "0.895"),  # not 0.9 (one decimal) nor 0.9 (the axis's two, 0.90)
+        (Decimal("1.245"), "1.245"),
+        (Decimal("1.700"), "1.7"),
+        (Decimal("10.000"), "10"),  # not 1E+1
+        (Decimal("1234.5"), "1,234.5"),
+        (None, "—"),
+    ],
+)
+def test_a_figure_keeps_the_decimals_its_statistic_gave_it(value, shown):
+    assert numbers.decimal(value) == shown
+
+
+def test_a_series_writes_its_values_as_its_table_does():
+    values = [Decimal("0.895"), Decimal("1.245"), Decimal("0.301")]
+    svg = charts.line_chart("t", "d", ["2016", "2017", "2020"], [charts.Series("s", values, write=numbers.decimal)])
+    assert re.findall(r"<title>(\d+ · s: [^<]+)</title>", svg) == ["2016 · s: 0.895", "2017 · s: 1.245", "2020 · s: 0.301"]
+    # Without a writer, a count or a percentage as before.
+    assert "<title>2016 · s: 1,016</title>" in charts.line_chart("t", "d", ["2016"], [charts.Series("s", [1016])])
+    assert "<title>2016 · s: 46.0</title>" in charts.bar_chart("t", "d", ["2016"], [charts.Series("s", [46])], percent=True)
+
+
 def test_province_label_is_one_function_for_both_languages():
     class Row:
         short_name_zh, short_name_en = "新疆", "Xinjiang"

@@ -199,6 +199,32 @@ def test_percentages_have_one_decimal_in_tables_sentences_and_charts(client):
     assert "<title>2019 · Poverty counties covered (%): 100.0</title>" in page and '<td class="num">100.0%</td>' in page
 
 
+def national_section(page):
+    section = page[page.index('id="h-national"') :]
+    return section[: section.index("</table>")]
+
+
+def test_national_series_chart_writes_each_value_as_the_table_and_the_api_do(client):
+    from decimal import Decimal
+
+    section = national_section(html(client.get("/en/statistics/")))
+    chart = section[: section.index("</svg>")]
+    rural, poverty = "Rural online retail sales", "832 poverty counties"
+    # The tooltips said 0.9, 1.25 and 0.3: the axis's two decimals, not the table's three.
+    expected = [(2014, rural, "0.18"), (2016, rural, "0.895"), (2017, rural, "1.245"), (2019, rural, "1.7"), (2021, rural, "2.05")]
+    expected.append((2020, poverty, "0.301"))
+    for year, series, value in expected:
+        assert f"<title>{year} · {series}: {value}</title>" in chart
+        assert f'<th scope="row">{year}</th><td>{series}</td><td class="num">{value}</td>' in section
+    api = csv.DictReader(io.StringIO(client.get("/api/v1/stats/national-series/?format=csv").content.decode("utf-8-sig")))
+    published = {(int(r["year"]), r["series"]): Decimal(r["trillion_yuan"]) for r in api}
+    assert published[(2016, "rural_online_retail_sales")] == Decimal("0.895")
+    assert published[(2017, "rural_online_retail_sales")] == Decimal("1.245")
+    assert published[(2020, "poverty_counties_online_retail_sales")] == Decimal("0.301")
+    chinese = national_section(html(client.get("/statistics/")))
+    assert "<title>2016 · 农村网络零售额: 0.895</title>" in chinese and "<title>2020 · 832 个贫困县: 0.301</title>" in chinese
+
+
 def sort_menu(page):
     """The narrow screen's sort menu as (value, label, chosen) per option."""
     menu = page[page.index('<select id="ordering"') :]
