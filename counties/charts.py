@@ -238,9 +238,22 @@ def hbar_chart(title: str, description: str, labels: list[str], series: list[Ser
     return _frame(title, description, "".join(parts), width, height)
 
 
+def _stretches(indices: list[int]) -> list[list[int]]:
+    """Ascending indices split where they skip: [0, 2, 3, 5, 6, 7] → [[0], [2, 3], [5, 6, 7]]."""
+    stretches: list[list[int]] = []
+    for i in indices:
+        if stretches and stretches[-1][-1] == i - 1:
+            stretches[-1].append(i)
+        else:
+            stretches.append([i])
+    return stretches
+
+
 def line_chart(
     title: str, description: str, labels: list[str], series: list[Series], *, percent: bool = False, unit: str = ""
 ) -> SafeString:
+    """A line per series over the labels, a point per value; a series is broken where it has no
+    value (None), never drawn straight across the gap."""
     width = plot_width(labels)
     values = [float(v) for s in series for v in s.values if v is not None]
     grid, top = _axis(max(values, default=0), percent, unit, width)
@@ -251,8 +264,13 @@ def line_chart(
         parts.append(x_label(LEFT + step * (i + 0.5), label))
     for s in series:
         points = {i: (LEFT + step * (i + 0.5), _y(float(v), top)) for i, v in enumerate(s.values) if v is not None}
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points.values())
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2.5"/>')
+        # One line per run of consecutive values: a line drawn across a label without a value
+        # (a year nothing was published for) would show a value that does not exist. A value
+        # alone between two gaps is its point only.
+        for run in _stretches(list(points)):
+            if len(run) > 1:
+                path = " ".join(f"{points[i][0]:.1f},{points[i][1]:.1f}" for i in run)
+                parts.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2.5"/>')
         for i, (x, y) in points.items():
             # The point names its label (its year), as a bar's tooltip does: a value alone does
             # not say which year it is.

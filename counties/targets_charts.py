@@ -59,6 +59,15 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
     return charts._frame(title, str(description), "".join(parts))
 
 
+def national_gaps(points: list[NationalPoint]) -> list[int]:
+    """The years between a series' first and last figure that have none (2015 and 2018 for rural
+    online retail sales): where its line breaks, which the page says in words as well."""
+    by_series: dict[str, set[int]] = {}
+    for point in points:
+        by_series.setdefault(point.series, set()).add(point.year)
+    return sorted({year for years in by_series.values() for year in range(min(years), max(years) + 1) if year not in years})
+
+
 def national_chart(points: list[NationalPoint]) -> SafeString:
     # Every year on the axis, so a year without a published figure (2015, 2018) keeps its place.
     years = list(range(min(p.year for p in points), max(p.year for p in points) + 1)) if points else []

@@ -426,6 +426,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "indicator_names": targets.indicator_names(),
         "national": national,
         "national_chart": targets_charts.national_chart(national),
+        "national_gaps": targets_charts.national_gaps(national),
         "funding_chart": charts.bar_chart(
             _("Funding by fiscal year"),
             _("Funding allocations recorded, by fiscal year, in %(unit)s.") % {"unit": money},

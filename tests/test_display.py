@@ -123,6 +123,18 @@ def test_a_series_writes_its_values_as_its_table_does():
     assert "<title>2016 · s: 46.0</title>" in charts.bar_chart("t", "d", ["2016"], [charts.Series("s", [46])], percent=True)
 
 
+def test_a_line_breaks_where_its_series_has_no_value():
+    labels = [str(year) for year in range(2014, 2022)]
+    values = [1, None, 3, 4, None, 6, 7, 8]  # nothing for 2015 and 2018
+    svg = charts.line_chart("t", "d", labels, [charts.Series("s", values)])
+    step = (charts.WIDTH - charts.LEFT - charts.RIGHT) / len(labels)
+    xs = [[float(point.split(",")[0]) for point in line.split()] for line in re.findall(r'<polyline points="([^"]+)"', svg)]
+    # 2016–2017 and 2019–2021; 2014, alone between the start and a gap, is its point only.
+    assert xs == [[pytest.approx(charts.LEFT + step * (i + 0.5), abs=0.06) for i in run] for run in ([2, 3], [5, 6, 7])]
+    assert svg.count("<circle ") == 6
+    assert charts._stretches([0, 2, 3, 5, 6, 7]) == [[0], [2, 3], [5, 6, 7]]
+
+
 def test_province_label_is_one_function_for_both_languages():
     class Row:
         short_name_zh, short_name_en = "新疆", "Xinjiang"

@@ -225,6 +225,20 @@ def test_national_series_chart_writes_each_value_as_the_table_and_the_api_do(cli
     assert "<title>2016 · 农村网络零售额: 0.895</title>" in chinese and "<title>2020 · 832 个贫困县: 0.301</title>" in chinese
 
 
+def test_national_series_line_breaks_at_the_years_without_a_figure(client):
+    section = national_section(html(client.get("/en/statistics/")))
+    chart = section[: section.index("</svg>")]
+    # Rural online retail sales: 2014, 2016, 2017, 2019, 2020, 2021, nothing for 2015 or 2018.
+    # The line ran straight from 2014 to 2016 and from 2017 to 2019 as if those years had values.
+    lines = [line.split() for line in re.findall(r'<polyline points="([^"]+)"', chart)]
+    assert [len(line) for line in lines] == [2, 3]  # 2016–2017 and 2019–2021; 2014 a point alone
+    assert "Years with no published figure (the line breaks there): 2015, 2018." in section
+    assert "未公布数据的年份（折线在此断开）：2015、2018。" in html(client.get("/statistics/"))
+    # Up to 2016 only 2015 is missing; up to 2014 there is no gap to speak of.
+    assert "Years with no published figure (the line breaks there): 2015." in html(client.get("/en/statistics/?as_of=2016"))
+    assert "no published figure" not in html(client.get("/en/statistics/?as_of=2014"))
+
+
 def sort_menu(page):
     """The narrow screen's sort menu as (value, label, chosen) per option."""
     menu = page[page.index('<select id="ordering"') :]
