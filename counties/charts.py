@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
+from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -35,6 +37,13 @@ class Series:
     label: str
     values: list[float | int | Decimal | None]
     color: str = PALETTE[0]
+    # How a value is written in its tooltip, when the table beside the chart writes it otherwise
+    # than a count or a percentage (the national series' 0.895, which the axis's two decimals
+    # would write 0.9).
+    write: Callable[[Any], str] | None = None
+
+    def text(self, value: float | int | Decimal, percent: bool) -> str:
+        return self.write(value) if self.write else _figure(value, percent)
 
 
 def province_label(province: object) -> str:
@@ -57,7 +66,8 @@ def _fmt(value: float) -> str:
 
 def _figure(value: float | int | Decimal, percent: bool) -> str:
     """A bar's or a point's own value, written as the tables beside the chart write it (a share
-    with one decimal, 46.0, as counties.numbers has it; a count grouped, 1,016)."""
+    with one decimal, 46.0, as counties.numbers has it; a count grouped, 1,016; money in its
+    column's unit, two decimals at most). Any other figure names its writer (`Series.write`)."""
     return numbers.share(value) if percent else _fmt(float(value))
 
 
@@ -157,7 +167,7 @@ def bar_chart(
             y = _y(float(value), top)
             parts.append(
                 f'<rect x="{x0 + bar * j:.1f}" y="{y:.1f}" width="{bar - 1:.1f}" height="{HEIGHT - BOTTOM - y:.1f}" fill="{s.color}">'
-                f"<title>{escape(label)} · {escape(s.label)}: {escape(_figure(value, percent))}</title></rect>"
+                f"<title>{escape(label)} · {escape(s.label)}: {escape(s.text(value, percent))}</title></rect>"
             )
         parts.append(x_label(LEFT + group * (i + 0.5), label))
     extra = []
@@ -228,9 +238,22 @@ def hbar_chart(title: str, description: str, labels: list[str], series: list[Ser
     return _frame(title, description, "".join(parts), width, height)
 
 
+def _stretches(indices: list[int]) -> list[list[int]]:
+    """Ascending indices split where they skip: [0, 2, 3, 5, 6, 7] → [[0], [2, 3], [5, 6, 7]]."""
+    stretches: list[list[int]] = []
+    for i in indices:
+        if stretches and stretches[-1][-1] == i - 1:
+            stretches[-1].append(i)
+        else:
+            stretches.append([i])
+    return stretches
+
+
 def line_chart(
     title: str, description: str, labels: list[str], series: list[Series], *, percent: bool = False, unit: str = ""
 ) -> SafeString:
+    """A line per series over the labels, a point per value; a series is broken where it has no
+    value (None), never drawn straight across the gap."""
     width = plot_width(labels)
     values = [float(v) for s in series for v in s.values if v is not None]
     grid, top = _axis(max(values, default=0), percent, unit, width)
@@ -240,13 +263,20 @@ def line_chart(
     for i, label in enumerate(labels):
         parts.append(x_label(LEFT + step * (i + 0.5), label))
     for s in series:
-        points = [(LEFT + step * (i + 0.5), _y(float(v), top)) for i, v in enumerate(s.values) if v is not None]
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2.5"/>')
-        for (x, y), v in zip(points, [v for v in s.values if v is not None], strict=True):
+        points = {i: (LEFT + step * (i + 0.5), _y(float(v), top)) for i, v in enumerate(s.values) if v is not None}
+        # One line per run of consecutive values: a line drawn across a label without a value
+        # (a year nothing was published for) would show a value that does not exist. A value
+        # alone between two gaps is its point only.
+        for run in _stretches(list(points)):
+            if len(run) > 1:
+                path = " ".join(f"{points[i][0]:.1f},{points[i][1]:.1f}" for i in run)
+                parts.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2.5"/>')
+        for i, (x, y) in points.items():
+            # The point names its label (its year), as a bar's tooltip does: a value alone does
+            # not say which year it is.
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{s.color}">'
-                f"<title>{escape(s.label)}: {escape(_figure(v, percent))}</title></circle>"
+                f"<title>{escape(labels[i])} · {escape(s.label)}: {escape(s.text(s.values[i], percent))}</title></circle>"
             )
     parts.append(_legend(series, width=width))
     return _frame(title, description, "".join(parts), width)

@@ -31,6 +31,11 @@ Definitions, for an as-of year Y (withdrawn designations never count):
 * Per province: units in use at the end of Y, poverty counties, batch entries by the designated
   unit's province, demonstration counties by the place's province, covered poverty counties,
   funding of fiscal years up to Y.
+* `poverty_demonstration_counties(Y)`, per province: its demonstration counties (places as of the
+  end of Y) that are, or hold, a poverty county's place then, by the place's province. A count of
+  places, so never more than the province's demonstration counties: 茫崖市, the place two poverty
+  counties (茫崖, 冷湖) merged into in 2018, is one, where `poverty_counties_covered` counts the
+  poverty counties themselves and counts two (Qinghai: 41 places, 42 poverty counties covered).
 * A poverty county *designated before it exited* was covered at the end of its exit year
   (batches are announced mid-year; exits at the year's end).
 """
@@ -533,6 +538,7 @@ class ProvinceCoverage:
     poverty_counties: int
     batch_entries: int
     demonstration_counties: int
+    poverty_demonstration_counties: int
     poverty_counties_covered: int
     poverty_coverage_pct: Decimal | None
     funds_yuan: Decimal
@@ -563,6 +569,8 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
     covered = Counter(p.province for p in programme.covered(as_of))
     batch_entries = Counter(e.province for e in until)
     demonstration = Counter(province_of[place] for place in places)
+    # Places, not poverty counties: a part of `demonstration`, as a chart draws it.
+    poverty_demonstration = Counter(province_of[place] for place in places & programme.poverty_places(as_of))
     illustrative = {e.province for e in until if e.illustrative}
     funds = {
         row["unit__province"]: row
@@ -585,6 +593,7 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
                 poverty_counties=poverty[pk],
                 batch_entries=batch_entries[pk],
                 demonstration_counties=demonstration[pk],
+                poverty_demonstration_counties=poverty_demonstration[pk],
                 poverty_counties_covered=covered[pk],
                 poverty_coverage_pct=percentage(covered[pk], poverty[pk]),
                 funds_yuan=yuan(funds.get(pk, {}).get("total")),

@@ -9,7 +9,7 @@ from html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from . import charts
+from . import charts, numbers
 from .models import local_name
 from .targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED, STATUS_LABELS, IndicatorSeries, NationalPoint
 
@@ -59,6 +59,15 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
     return charts._frame(title, str(description), "".join(parts))
 
 
+def national_gaps(points: list[NationalPoint]) -> list[int]:
+    """The years between a series' first and last figure that have none (2015 and 2018 for rural
+    online retail sales): where its line breaks, which the page says in words as well."""
+    by_series: dict[str, set[int]] = {}
+    for point in points:
+        by_series.setdefault(point.series, set()).add(point.year)
+    return sorted({year for years in by_series.values() for year in range(min(years), max(years) + 1) if year not in years})
+
+
 def national_chart(points: list[NationalPoint]) -> SafeString:
     # Every year on the axis, so a year without a published figure (2015, 2018) keeps its place.
     years = list(range(min(p.year for p in points), max(p.year for p in points) + 1)) if points else []
@@ -70,11 +79,18 @@ def national_chart(points: list[NationalPoint]) -> SafeString:
         _("Rural online retail sales as published each year, and the 832 poverty counties' online retail sales in 2020."),
         [str(y) for y in years],
         [
-            charts.Series(_("Rural online retail sales"), [by_series.get("rural_online_retail_sales", {}).get(y) for y in years]),
+            # Written as the table beside it writes them (0.895): the default, an axis label's two
+            # decimals, wrote 0.9, 1.25 and 0.3.
+            charts.Series(
+                _("Rural online retail sales"),
+                [by_series.get("rural_online_retail_sales", {}).get(y) for y in years],
+                write=numbers.decimal,
+            ),
             charts.Series(
                 _("832 poverty counties"),
                 [by_series.get("poverty_counties_online_retail_sales", {}).get(y) for y in years],
                 charts.PALETTE[1],
+                write=numbers.decimal,
             ),
         ],
     )

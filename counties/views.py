@@ -411,7 +411,11 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             [charts.province_label(p) for p in charted],
             [
                 charts.Series(_("Demonstration counties (places)"), [p.demonstration_counties for p in charted], charts.PALETTE[3]),
-                charts.Series(_("of which poverty counties"), [p.poverty_counties_covered for p in charted], charts.PALETTE[0]),
+                # Drawn inside the bar, so a part of it: places that are poverty counties, not the
+                # poverty counties covered (茫崖市 holds two: Qinghai's 42 of 41 stuck out).
+                charts.Series(
+                    _("Of which poverty counties (places)"), [p.poverty_demonstration_counties for p in charted], charts.PALETTE[0]
+                ),
             ],
             unit=_("counties"),
         ),
@@ -422,6 +426,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "indicator_names": targets.indicator_names(),
         "national": national,
         "national_chart": targets_charts.national_chart(national),
+        "national_gaps": targets_charts.national_gaps(national),
         "funding_chart": charts.bar_chart(
             _("Funding by fiscal year"),
             _("Funding allocations recorded, by fiscal year, in %(unit)s.") % {"unit": money},

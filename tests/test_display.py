@@ -99,6 +99,42 @@ def test_a_percentage_has_one_decimal(value, shown):
     assert numbers.percent(value) == shown
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("0.895"), "0.895"),  # not 0.9 (one decimal) nor 0.9 (the axis's two, 0.90)
+        (Decimal("1.245"), "1.245"),
+        (Decimal("1.700"), "1.7"),
+        (Decimal("10.000"), "10"),  # not 1E+1
+        (Decimal("1234.5"), "1,234.5"),
+        (None, "—"),
+    ],
+)
+def test_a_figure_keeps_the_decimals_its_statistic_gave_it(value, shown):
+    assert numbers.decimal(value) == shown
+
+
+def test_a_series_writes_its_values_as_its_table_does():
+    values = [Decimal("0.895"), Decimal("1.245"), Decimal("0.301")]
+    svg = charts.line_chart("t", "d", ["2016", "2017", "2020"], [charts.Series("s", values, write=numbers.decimal)])
+    assert re.findall(r"<title>(\d+ · s: [^<]+)</title>", svg) == ["2016 · s: 0.895", "2017 · s: 1.245", "2020 · s: 0.301"]
+    # Without a writer, a count or a percentage as before.
+    assert "<title>2016 · s: 1,016</title>" in charts.line_chart("t", "d", ["2016"], [charts.Series("s", [1016])])
+    assert "<title>2016 · s: 46.0</title>" in charts.bar_chart("t", "d", ["2016"], [charts.Series("s", [46])], percent=True)
+
+
+def test_a_line_breaks_where_its_series_has_no_value():
+    labels = [str(year) for year in range(2014, 2022)]
+    values = [1, None, 3, 4, None, 6, 7, 8]  # nothing for 2015 and 2018
+    svg = charts.line_chart("t", "d", labels, [charts.Series("s", values)])
+    step = (charts.WIDTH - charts.LEFT - charts.RIGHT) / len(labels)
+    xs = [[float(point.split(",")[0]) for point in line.split()] for line in re.findall(r'<polyline points="([^"]+)"', svg)]
+    # 2016–2017 and 2019–2021; 2014, alone between the start and a gap, is its point only.
+    assert xs == [[pytest.approx(charts.LEFT + step * (i + 0.5), abs=0.06) for i in run] for run in ([2, 3], [5, 6, 7])]
+    assert svg.count("<circle ") == 6
+    assert charts._stretches([0, 2, 3, 5, 6, 7]) == [[0], [2, 3], [5, 6, 7]]
+
+
 def test_province_label_is_one_function_for_both_languages():
     class Row:
         short_name_zh, short_name_en = "新疆", "Xinjiang"

@@ -196,7 +196,47 @@ def test_percentages_have_one_decimal_in_tables_sentences_and_charts(client):
     # 2015: 92 poverty counties of 200 is 46%: 46.0% in the table, and now in the chart's tooltip too (it said 46).
     assert '<td class="num">92</td><td class="num">46.0%</td>' in batches
     assert "<title>2015 · Poverty share (%): 46.0</title>" in batches
-    assert "<title>Poverty counties covered (%): 100.0</title>" in page and '<td class="num">100.0%</td>' in page
+    assert "<title>2019 · Poverty counties covered (%): 100.0</title>" in page and '<td class="num">100.0%</td>' in page
+
+
+def national_section(page):
+    section = page[page.index('id="h-national"') :]
+    return section[: section.index("</table>")]
+
+
+def test_national_series_chart_writes_each_value_as_the_table_and_the_api_do(client):
+    from decimal import Decimal
+
+    section = national_section(html(client.get("/en/statistics/")))
+    chart = section[: section.index("</svg>")]
+    rural, poverty = "Rural online retail sales", "832 poverty counties"
+    # The tooltips said 0.9, 1.25 and 0.3: the axis's two decimals, not the table's three.
+    expected = [(2014, rural, "0.18"), (2016, rural, "0.895"), (2017, rural, "1.245"), (2019, rural, "1.7"), (2021, rural, "2.05")]
+    expected.append((2020, poverty, "0.301"))
+    for year, series, value in expected:
+        assert f"<title>{year} · {series}: {value}</title>" in chart
+        assert f'<th scope="row">{year}</th><td>{series}</td><td class="num">{value}</td>' in section
+    api = csv.DictReader(io.StringIO(client.get("/api/v1/stats/national-series/?format=csv").content.decode("utf-8-sig")))
+    published = {(int(r["year"]), r["series"]): Decimal(r["trillion_yuan"]) for r in api}
+    assert published[(2016, "rural_online_retail_sales")] == Decimal("0.895")
+    assert published[(2017, "rural_online_retail_sales")] == Decimal("1.245")
+    assert published[(2020, "poverty_counties_online_retail_sales")] == Decimal("0.301")
+    chinese = national_section(html(client.get("/statistics/")))
+    assert "<title>2016 · 农村网络零售额: 0.895</title>" in chinese and "<title>2020 · 832 个贫困县: 0.301</title>" in chinese
+
+
+def test_national_series_line_breaks_at_the_years_without_a_figure(client):
+    section = national_section(html(client.get("/en/statistics/")))
+    chart = section[: section.index("</svg>")]
+    # Rural online retail sales: 2014, 2016, 2017, 2019, 2020, 2021, nothing for 2015 or 2018.
+    # The line ran straight from 2014 to 2016 and from 2017 to 2019 as if those years had values.
+    lines = [line.split() for line in re.findall(r'<polyline points="([^"]+)"', chart)]
+    assert [len(line) for line in lines] == [2, 3]  # 2016–2017 and 2019–2021; 2014 a point alone
+    assert "Years with no published figure (the line breaks there): 2015, 2018." in section
+    assert "未公布数据的年份（折线在此断开）：2015、2018。" in html(client.get("/statistics/"))
+    # Up to 2016 only 2015 is missing; up to 2014 there is no gap to speak of.
+    assert "Years with no published figure (the line breaks there): 2015." in html(client.get("/en/statistics/?as_of=2016"))
+    assert "no published figure" not in html(client.get("/en/statistics/?as_of=2014"))
 
 
 def sort_menu(page):
@@ -493,6 +533,35 @@ def test_statistics_province_chart_labels_every_province_sorted(client):
     assert all(label in chart for label in labels)  # every province, in full
     assert [chart.index(label) for label in labels] == sorted(chart.index(label) for label in labels)  # most first
     assert len({p.demonstration_counties for p in rows}) > 5  # a measure that differs between provinces
+
+
+def test_province_chart_draws_its_poverty_part_inside_the_whole_as_the_table_and_api_count_it(client):
+    page = html(client.get("/en/statistics/"))
+    chart = page[page.index("Demonstration counties by province") :]
+    chart = chart[: chart.index("</svg>")]
+    bars = re.findall(r'width="([\d.]+)" height="[\d.]+" fill="#[0-9a-f]+"><title>([^<]+) · ([^<:]+): ([\d,]+)</title>', chart)
+    whole = {name: (float(w), int(n)) for w, name, series, n in bars if series == "Demonstration counties (places)"}
+    part = {name: (float(w), int(n)) for w, name, series, n in bars if series != "Demonstration counties (places)"}
+    assert len(whole) > 20 and set(part) == set(whole)
+    # The dark bar drew the poverty counties covered: Qinghai's 42 (茫崖市 holds 茫崖 and 冷湖)
+    # stuck out past its 41 places. It now counts places too, so it is never longer.
+    assert whole["Qinghai"] == part["Qinghai"] == (whole["Qinghai"][0], 41)
+    assert "<title>Qinghai · Of which poverty counties (places): 41</title>" in chart
+    assert all(part[name][1] <= whole[name][1] and part[name][0] <= whole[name][0] for name in whole)
+    assert part["Sichuan"][1] < whole["Sichuan"][1]  # a province with places that are not poverty counties
+    # The table beside it and the API give the part and the poverty counties covered, each by its name.
+    qinghai = page[page.index('<a href="/en/provinces/630000/">') :]
+    assert qinghai.split("</tr>")[0].endswith(
+        '<td class="num">45</td><td class="num">42</td><td class="num">41</td><td class="num">41</td>'
+        '<td class="num">42</td><td class="num">100.0%</td><td class="num">74</td>'
+    )
+    row = next(p for p in client.get("/api/v1/stats/provinces/").json() if p["code"] == "630000")
+    assert (row["demonstration_counties"], row["poverty_demonstration_counties"], row["poverty_counties_covered"]) == (41, 41, 42)
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/stats/provinces/?format=csv").content.decode("utf-8-sig"))))
+    assert next(r for r in rows if r["code"] == "630000")["poverty_demonstration_counties"] == "41"
+    chinese = html(client.get("/statistics/"))
+    assert "<title>青海 · 其中贫困县（按地方计）: 41</title>" in chinese
+    assert "<dt>其中贫困县（按地方计）</dt><dd>本身是或包含国家级贫困县的示范县（按地方计）。" in chinese
 
 
 def test_pages_are_findable(client):

@@ -176,6 +176,27 @@ def test_provinces_by_hand(world):
     assert (early.county_level_units, early.poverty_counties_covered, early.funds_yuan) == (6, 2, Decimal("1000000.00"))
 
 
+def test_poverty_demonstration_counties_are_places_by_hand(world):
+    def part_and_whole(as_of, code="990000"):
+        row = {p.code: p for p in province_table(as_of)}[code]
+        return (row.demonstration_counties, row.poverty_demonstration_counties, row.poverty_counties_covered)
+
+    assert part_and_whole(2015) == (2, 2, 2)  # 甲县, 乙县
+    # 甲县, 乙区 (乙县), 丙县, 戊县, 己县: three of the five places are poverty counties.
+    assert part_and_whole(2016) == (5, 3, 3)
+    # From end-2018 丙市 is one place holding two poverty counties (丙县, 丁县): still three
+    # places, but four poverty counties covered.
+    assert part_and_whole(2018) == (5, 3, 4)
+    assert part_and_whole(2019) == (5, 3, 4)
+    assert part_and_whole(2019, "980000") == (0, 0, 0)  # 庚县: a poverty county, never designated
+    # Without 戊县 and 己县 the province has three places and four poverty counties covered (as
+    # Qinghai has 41 and 42, 茫崖市 holding 茫崖 and 冷湖): the part, a count of places, is
+    # never more than the whole.
+    models.Designation.objects.filter(unit__code__in=["990107", "990109"]).update(status="withdrawn")
+    models.DataVersion.objects.update(token="after-withdrawal")  # .update() sends no signal
+    assert part_and_whole(2019) == (3, 3, 4)
+
+
 def test_funding_by_hand(world):
     totals = funding_totals()
     assert totals.total_yuan == Decimal("1250100.50")

@@ -513,6 +513,11 @@ class ProvinceStatisticsSerializer(serializers.Serializer):
     poverty_counties = serializers.IntegerField()
     batch_entries = serializers.IntegerField()
     demonstration_counties = serializers.IntegerField()
+    poverty_demonstration_counties = serializers.IntegerField(
+        help_text="Of which places that are, or hold, a poverty county: a count of places, never more than "
+        "`demonstration_counties` (茫崖市, which two poverty counties merged into, is one here and two in "
+        "`poverty_counties_covered`)."
+    )
     poverty_counties_covered = serializers.IntegerField()
     poverty_coverage_pct = serializers.DecimalField(**PCT)
     funds_yuan = serializers.DecimalField(**YUAN)

@@ -101,6 +101,12 @@ def pct(value: Decimal | None) -> str:
 
 
 @register.filter
+def decimal(value: Decimal | None) -> str:
+    """A figure with the decimals its statistic keeps (counties.numbers): 0.895, 1.7."""
+    return numbers.decimal(value)
+
+
+@register.filter
 def share(value: Decimal | None) -> str:
     """A percentage's number alone, for a sentence that writes the % sign itself: 88.6."""
     return numbers.share(value)
