@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.results import Error
 
-from . import tables
+from . import tables, uploads
 from .models import (
     Batch,
     Designation,
@@ -237,6 +237,7 @@ class RegistryResource(resources.ModelResource):
         self.max_rows = max_rows
         self.scope = write_scope(user)
         self._seen: dict[tuple, int] = {}
+        self._row_numbers: list[int] = []
         self._duplicate_of: int | None = None
         self._stored_province: int | None = None
         self.lookups: Lookups | None = None
@@ -269,7 +270,11 @@ class RegistryResource(resources.ModelResource):
             result.append_base_error(Error(exc))
             result.summary = None
             return result
+        # import-export counts the rows it is given; the file's own numbers (blank rows included)
+        # are what the person can find, so every number reported is translated into them.
+        self._row_numbers = uploads.row_numbers(dataset)
         result = super().import_data(dataset, dry_run=True, raise_errors=raise_errors, use_transactions=True, **kwargs)
+        self._number_rows_as_in_the_file(result)
         if not self._meta.skip_diff:  # the admin's preview: every row, with its status
             result.preview = self.preview(result)
         if result.has_errors() or result.has_validation_errors():
@@ -299,6 +304,18 @@ class RegistryResource(resources.ModelResource):
         result.summary = self.summary
         return result
 
+    def _file_row(self, position: int) -> int:
+        """The file's number of the dataset's row at `position` (1-based, as import-export counts)."""
+        return self._row_numbers[position - 1] if 0 < position <= len(self._row_numbers) else position
+
+    def _number_rows_as_in_the_file(self, result: Any) -> None:
+        for row in result.invalid_rows:
+            row.number = self._file_row(row.number)
+        for row in result.error_rows:
+            row.number = self._file_row(row.number)
+            for error in row.errors:
+                error.number = self._file_row(error.number) if error.number is not None else None
+
     # -- the admin's preview -------------------------------------------------------------------
 
     def column_labels(self) -> list[tuple[str, str]]:
@@ -326,7 +343,9 @@ class RegistryResource(resources.ModelResource):
         invalid = {row.number: row for row in result.invalid_rows}
         failed = {row.number: row for row in result.error_rows}
         rows = []
-        for number, row_result in enumerate(result.rows, 1):
+        # result.rows holds one result per row of the dataset, in order (skipped rows are reported).
+        for position, row_result in enumerate(result.rows, 1):
+            number = self._file_row(position)
             status = row_result.import_type
             if number in invalid:
                 bad = invalid[number]
@@ -400,7 +419,7 @@ class RegistryResource(resources.ModelResource):
         key = tuple(str(row.get(column) or "").strip().removesuffix(".0") for column in self.duplicate_columns)
         self._duplicate_of = self._seen.get(key)
         if self._duplicate_of is None:
-            self._seen[key] = row_number or len(self._seen) + 1
+            self._seen[key] = self._file_row(row_number or len(self._seen) + 1)
 
     def after_init_instance(self, instance: Any, new: bool, row: Any, **kwargs: Any) -> None:
         # The province of the record as stored, before the row changes it: moving another

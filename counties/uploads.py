@@ -8,6 +8,10 @@ without being inflated. Python's zipfile stops reading a member at its declared 
 that lies about its size cannot expand past the limit either. A file with more than
 `IMPORT_MAX_ROWS` data rows is refused while it is read.
 
+Blank rows are left out, but every row read keeps its number in the file (`Rows.numbers`): row 1
+is the first row below the header, and a blank row still takes its number, so an error names the
+row where the person sees it (in a spreadsheet, whose line 1 is the header, on line number + 1).
+
 The admin reads through the two django-import-export formats below, which also write its exports
 through the registry's one table writer (`counties.tables`).
 """
@@ -32,6 +36,28 @@ FORMATS = ("csv", "xlsx")
 
 class UploadRejected(ValidationError):
     """A file that is not read at all, with the reason (a ValidationError, so forms show it as is)."""
+
+
+class Rows(tablib.Dataset):
+    """A file's data rows, each with its number in the file: `numbers[i]` is the row number of
+    `self[i]`, counted from the first row below the header, blank rows included (they are not
+    kept, so without this the rows after one would be misnumbered)."""
+
+    def __init__(self, headers: list[Any] | None = None) -> None:
+        super().__init__(headers=headers or [])
+        self.numbers: list[int] = []
+
+    def add(self, number: int, row: list[Any]) -> None:
+        if len(self) >= settings.IMPORT_MAX_ROWS:
+            raise _too_many_rows()
+        self.append(row)
+        self.numbers.append(number)
+
+
+def row_numbers(dataset: tablib.Dataset) -> list[int]:
+    """The file's number of each row of `dataset` (1, 2, 3... for a dataset not read from a file)."""
+    numbers = getattr(dataset, "numbers", None)
+    return list(numbers) if numbers is not None and len(numbers) == len(dataset) else list(range(1, len(dataset) + 1))
 
 
 def _megabytes(size: int) -> str:
@@ -66,7 +92,7 @@ def _too_many_rows() -> UploadRejected:
     return UploadRejected(_("The file has more than %(limit)s data rows; split it.") % {"limit": settings.IMPORT_MAX_ROWS})
 
 
-def read_csv(data: bytes) -> tablib.Dataset:
+def read_csv(data: bytes) -> Rows:
     check_size(data)
     if data.startswith(b"PK\x03\x04"):  # a ZIP archive: an XLSX file named .csv, most likely
         raise UploadRejected(_("This is an Excel (XLSX) file, not a CSV: choose the XLSX format, or save it as “CSV UTF-8”."))
@@ -81,25 +107,24 @@ def read_csv(data: bytes) -> tablib.Dataset:
     try:
         rows = csv.reader(io.StringIO(text, newline=""))
         header = next(rows, None)
-        dataset = tablib.Dataset(headers=header or [])
+        dataset = Rows(headers=header or [])
         width = len(header or [])
-        for row in rows:
+        # Numbered by record, not by line: a quoted cell may span lines, but it is one row of the
+        # spreadsheet the file is opened in.
+        for number, row in enumerate(rows, 1):
             if not any(cell.strip() for cell in row):
-                continue  # blank lines
-            if len(dataset) >= settings.IMPORT_MAX_ROWS:
-                raise _too_many_rows()
+                continue  # blank lines (and lines of commas only): skipped, though they keep their number
             if len(row) > width:
                 raise UploadRejected(
-                    _("Row %(row)s has %(cells)s cells; the header has %(columns)s.")
-                    % {"row": len(dataset) + 1, "cells": len(row), "columns": width}
+                    _("Row %(row)s has %(cells)s cells; the header has %(columns)s.") % {"row": number, "cells": len(row), "columns": width}
                 )
-            dataset.append(row + [""] * (width - len(row)))  # Excel drops empty trailing cells
+            dataset.add(number, row + [""] * (width - len(row)))  # Excel drops empty trailing cells
     except csv.Error as exc:
         raise UploadRejected(_("This is not a readable CSV file (%(reason)s).") % {"reason": exc}) from None
     return dataset
 
 
-def read_xlsx(data: bytes) -> tablib.Dataset:
+def read_xlsx(data: bytes) -> Rows:
     check_size(data)
     check_xlsx_archive(data)
     from openpyxl import load_workbook
@@ -109,17 +134,17 @@ def read_xlsx(data: bytes) -> tablib.Dataset:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         rows = workbook.active.iter_rows(values_only=True)
         header = next(rows, None)
-        dataset = tablib.Dataset(headers=list(header or []))
-        for row in rows:
+        dataset = Rows(headers=list(header or []))
+        # openpyxl yields the rows missing from the sheet too (as empty ones), so the count is the
+        # sheet's own row number less the header's.
+        for number, row in enumerate(rows, 1):
             if all(value is None for value in row):
-                continue  # trailing blank rows Excel keeps after deletions
-            if len(dataset) >= settings.IMPORT_MAX_ROWS:
-                raise _too_many_rows()
+                continue  # blank rows (Excel keeps some after deletions): skipped, though they keep their number
             cells = list(row)
             width = len(dataset.headers)
             if any(value is not None for value in cells[width:]):
-                raise UploadRejected(_("Row %(row)s has cells beyond the header's columns.") % {"row": len(dataset) + 1})
-            dataset.append(cells[:width] + [None] * (width - len(cells)))
+                raise UploadRejected(_("Row %(row)s has cells beyond the header's columns.") % {"row": number})
+            dataset.add(number, cells[:width] + [None] * (width - len(cells)))
         workbook.close()
     except UploadRejected:
         raise

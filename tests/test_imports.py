@@ -282,3 +282,58 @@ def test_the_preview_names_each_record_it_removes_and_warns_of_hand_edits(admin_
     assert f"2019-1 河北省 {target.unit.name_zh} ({target.unit.key}) — " in page
     assert f"edited by hand: changed by {admin_user.username} on " in page and "(2019 acceptance notice)" in page
     assert page.count("edited by hand") == 1  # the others were only ever written by the roster
+
+
+# -- row numbers: the file's own, blank rows included -----------------------------------------
+
+# Row 1 is the first row below the header. Rows 2 (empty) and 3 (commas only) are blank: skipped,
+# but counted, so the bad row is reported as row 5 and the repeat of row 4 as row 6.
+BLANK_ROWS = [
+    ["110101", "2016", "designated", "doc", "official"],
+    [],
+    ["", "", "", "", ""],
+    ["110102", "2016", "designated", "doc", "official"],
+    ["110105", "2016", "designated", "doc", "officialX"],
+    ["110102", "2016", "designated", "doc", "official"],
+]
+BLANK_ROWS_ERRORS = [
+    "row 5: source_kind: officialX is not one of official, secondary, unverified, illustrative",
+    "row 6: code: the same record appears earlier in the file (row 4)",
+]
+
+
+def blank_rows_csv() -> str:
+    return HEADER + "".join(",".join(row) + "\n" for row in BLANK_ROWS)
+
+
+def blank_rows_xlsx() -> bytes:
+    workbook = Workbook()
+    workbook.active.append(HEADER.strip().split(","))
+    for row in BLANK_ROWS:
+        workbook.active.append([cell or None for cell in row])  # a row of empty cells is no row at all
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_rows_are_numbered_as_in_the_file_blank_rows_included(tmp_path, admin_client, file_format):
+    content = blank_rows_csv().encode() if file_format == "csv" else blank_rows_xlsx()
+    path = tmp_path / f"designations.{file_format}"
+    path.write_bytes(content)
+    with pytest.raises(CommandError) as error:
+        run_command("import_designations", str(path))
+    assert str(error.value).splitlines()[1:] == BLANK_ROWS_ERRORS
+    # The admin's preview: the same numbers, with the same messages; the blank rows are not listed.
+    response = import_in_admin(admin_client, "designation", content, path.name, file_format)
+    assert "Row 1 is the first row below the header (row 2 of the spreadsheet)." in response.content.decode()
+    preview = response.context["result"].preview
+    assert [(row.number, row.status) for row in preview.rows] == [(1, "new"), (4, "new"), (5, "error"), (6, "error")]
+    assert preview.rows[2].errors == [("source kind", ["officialX is not one of official, secondary, unverified, illustrative"])]
+    assert preview.rows[3].errors == [("unit code", ["the same record appears earlier in the file (row 4)"])]
+
+
+def test_a_row_too_wide_is_named_by_its_number_in_the_file(tmp_path):
+    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n\n,,\n110102,2016,designated,doc,official,extra\n")
+    with pytest.raises(CommandError, match=re.escape("Row 4 has 6 cells; the header has 5.")):
+        run_command("import_designations", str(path))
