@@ -365,6 +365,11 @@ class RegistryResource(resources.ModelResource):
                 rows.append(PreviewRow(number, status, list(row_result.diff or []), [], diff=True))
         return Preview(columns=columns, rows=rows)
 
+    def error_columns(self) -> dict[str, str]:
+        """The file's column of each error key: a row's errors are keyed by the record's attribute
+        (`unit`, `batch`, `amount`), the file names the column (`code`, `batch_year`, `amount_yuan`)."""
+        return {f.attribute: f.column_name for f in self.get_import_fields() if f.attribute}
+
     def _field_label(self, name: str) -> str:
         try:
             return str(self._meta.model._meta.get_field(name).verbose_name)

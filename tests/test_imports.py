@@ -117,6 +117,21 @@ def test_funding_errors(tmp_path, row, message):
     assert models.FundingAllocation.objects.count() == before
 
 
+def test_the_command_names_the_files_columns_in_the_order_of_the_rows(tmp_path):
+    """Errors are keyed by the record's attribute (unit, batch, amount); the command names the
+    column the file has (code, batch_year, amount_yuan), as the admin puts them under its label."""
+    content = HEADER + "130721,2019,designated,doc,official\n110101,2020,designated,doc,official\n"
+    with pytest.raises(CommandError) as error:
+        run_command("import_designations", str(csv_file(tmp_path, content)))
+    assert str(error.value).splitlines()[1:] == [
+        "row 1: code: code 130721 (宣化县) was retired after 2015; use its successor 130705 (宣化区)",
+        "row 2: batch_year: there is no batch 2020-1",
+    ]
+    with pytest.raises(CommandError) as error:
+        run_command("import_funding", str(csv_file(tmp_path, FUNDING_HEADER + "110101,2016,central,-5,doc,official\n", "f.csv")))
+    assert str(error.value).splitlines()[1:] == ["row 1: amount_yuan: the amount -5 is negative"]
+
+
 def test_funding_import_writes_decimal_yuan(tmp_path):
     output = run_command(
         "import_funding", str(csv_file(tmp_path, FUNDING_HEADER + '110101,2016,provincial,"1,250,000.50",doc,official\n', "f.csv"))
@@ -143,7 +158,7 @@ def test_poverty_status_import_updates_and_keeps_unknown_flags(tmp_path):
 def test_an_import_cannot_list_a_place_twice_nor_an_833rd_poverty_county(tmp_path):
     header = "code,listed_name,region,exit_year,source,source_kind\n"
     # A row checked against what is stored: 宣化区 is 宣化县 (130721), listed already.
-    with pytest.raises(CommandError, match=re.escape("row 1: unit: 宣化区 (130705) is the same place as 宣化县 (130721)")):
+    with pytest.raises(CommandError, match=re.escape("row 1: code: 宣化区 (130705) is the same place as 宣化县 (130721)")):
         run_command("import_poverty_statuses", str(csv_file(tmp_path, header + "130705,宣化区,east,2018,doc,official\n", "p.csv")))
     # Two new rows written together when one is free: the set is checked once they are written.
     models.PovertyStatus.objects.filter(unit__key="130123").delete()

@@ -44,17 +44,20 @@ def check_user_may_import(user: Any, model: type[Model]) -> None:
         raise CommandError(f"user {user.get_username()!r} may not import {opts.verbose_name_plural}: lacks {', '.join(missing)}")
 
 
-def describe_errors(result: Any) -> list[str]:
-    lines = [f"file: {error.error}" for error in result.base_errors]
+def describe_errors(result: Any, columns: dict[str, str] | None = None) -> list[str]:
+    """The file's errors, then each row's in the order of the rows, each under the file's column:
+    `columns` maps an error's key (the record's attribute, `unit`) to the column (`code`), as the
+    admin's preview puts it under the column's label."""
+    columns = columns or {}
+    rows: list[tuple[int, str]] = []
     for row in result.invalid_rows:
         for field, messages in row.field_specific_errors.items():
-            lines.append(f"row {row.number}: {field}: {' '.join(str(m) for m in messages)}")
+            rows.append((row.number, f"row {row.number}: {columns.get(field, field)}: {' '.join(str(m) for m in messages)}"))
         for message in row.non_field_specific_errors:
-            lines.append(f"row {row.number}: {message}")
+            rows.append((row.number, f"row {row.number}: {message}"))
     for number, errors in result.row_errors():
-        for error in errors:
-            lines.append(f"row {number}: {error.error}")
-    return lines
+        rows.extend((number, f"row {number}: {error.error}") for error in errors)
+    return [f"file: {error.error}" for error in result.base_errors] + [line for _number, line in sorted(rows, key=lambda item: item[0])]
 
 
 def describe_summary(summary: WriteSummary, dry_run: bool) -> list[str]:
@@ -109,7 +112,7 @@ class ImportCommand(BaseCommand):
         resource = resource_class(user=user, reason=reason)
         result = resource.import_data(dataset, dry_run=options["dry_run"], raise_errors=False, file_name=options["file"].name)
         if result.has_errors() or result.has_validation_errors():
-            raise CommandError("nothing was imported:\n" + "\n".join(describe_errors(result)))
+            raise CommandError("nothing was imported:\n" + "\n".join(describe_errors(result, resource.error_columns())))
         self.stdout.write(f"{len(dataset)} rows read.")
         for line in describe_summary(result.summary, options["dry_run"]):
             self.stdout.write(line)
