@@ -9,6 +9,7 @@ a file with any error writes nothing. The checks, each reported on its row:
 * the same record twice in the file;
 * a batch that does not exist;
 * a malformed or negative amount, a year out of range, an unknown choice;
+* an XLSX cell of a kind its column cannot read (a date where a year is expected), named (`read_cell`);
 * a code not in use in the record's year (the rule of `models.code_not_in_use_error`), with the
   right code suggested;
 * a record of another province (as stored or as imported), for a provincial editor; a provincial
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -113,6 +115,69 @@ class Lookups:
         self.batches = {(b.year, b.sequence): b for b in Batch.objects.all()}
 
 
+# -- what a cell holds ------------------------------------------------------------------------
+# A CSV cell is text; an XLSX cell has a type (see `uploads`). Every column reads text and numbers;
+# anything else is refused with words for what the cell holds and what the column expects, never
+# turned into text no one typed (a date as "2016-05-01 00:00:00", an error value as "#REF!") nor
+# left to fail with Python's own message on the whole row.
+
+
+def _duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    return f"{sign}{seconds // 3600}:{seconds % 3600 // 60:02}:{seconds % 60:02}"  # as a spreadsheet shows [h]:mm:ss
+
+
+def found_in_cell(value: Any) -> str:
+    """What a cell that is neither empty, text nor a number holds, in words, with its value as a
+    spreadsheet shows it."""
+    if isinstance(value, bool):
+        return _("a true/false value (%(value)s)") % {"value": "TRUE" if value else "FALSE"}
+    if isinstance(value, datetime):
+        if value.time() == time():
+            return _("a date (%(value)s)") % {"value": value.date().isoformat()}
+        return _("a date and time (%(value)s)") % {"value": value.isoformat(sep=" ", timespec="seconds")}
+    if isinstance(value, date):
+        return _("a date (%(value)s)") % {"value": value.isoformat()}
+    if isinstance(value, time):
+        return _("a time of day (%(value)s)") % {"value": value.isoformat(timespec="seconds")}
+    if isinstance(value, timedelta):
+        return _("a duration (%(value)s)") % {"value": _duration(value)}
+    if isinstance(value, uploads.ErrorValue):
+        return _("the error value %(value)s") % {"value": value}
+    return str(value)
+
+
+def read_cell(value: Any, expected: str) -> str | int | float | Decimal | None:
+    """The cell's value if it is empty, text or a number; else a ValueError (the column's error)
+    saying what the cell holds where `expected` (e.g. "a year") is expected."""
+    if value is None or isinstance(value, str | Decimal) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    raise ValueError(_("%(found)s where %(expected)s is expected") % {"found": found_in_cell(value), "expected": expected})
+
+
+class ColumnError(ValueError):
+    """A field's error about another of the file's columns than its own."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+class TextWidget(widgets.Widget):
+    """A text column: text, or a number as the text it shows (2019, not 2019.0); empty is "" (the
+    model's text fields are never NULL). A date is refused, not written out: in a document number
+    or a name it is more likely the spreadsheet's reading of what was typed ("2019-1") than the text."""
+
+    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
+        value = read_cell(value, _("text"))
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+
 class UnitCodeWidget(widgets.ForeignKeyWidget):
     """A unit by its code (or registry key); an unknown code is an error naming it."""
 
@@ -120,7 +185,7 @@ class UnitCodeWidget(widgets.ForeignKeyWidget):
         super().__init__(Unit, field="key")
 
     def clean(self, value: Any, row: dict | None = None, lookups: Lookups | None = None, **kwargs: Any) -> Unit:
-        code = str(value or "").strip()
+        code = str(read_cell(value, _("a code")) or "").strip()
         if code.endswith(".0"):  # a code typed into a spreadsheet number cell
             code = code[:-2]
         if not code:
@@ -147,6 +212,7 @@ class YearWidget(widgets.IntegerWidget):
         self.range_from_model = range_from_model
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> int | None:
+        value = read_cell(value, _("a year"))
         try:
             year = super().clean(value, row, **kwargs)
         except (ValueError, InvalidOperation):
@@ -158,6 +224,7 @@ class YearWidget(widgets.IntegerWidget):
 
 class AmountWidget(widgets.DecimalWidget):
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Decimal | None:
+        value = read_cell(value, _("an amount in yuan"))
         text = str(value if value is not None else "").replace(",", "").replace("，", "").strip()
         if not text:
             raise ValueError(_("the amount is empty"))
@@ -178,7 +245,7 @@ class ChoiceWidget(widgets.Widget):
         self.default = default
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
-        text = str(value or "").strip()
+        text = str(read_cell(value, _("one of %(choices)s") % {"choices": ", ".join(self.choices)}) or "").strip()
         if not text and self.default is not None:
             return self.default
         if text not in self.choices:
@@ -193,6 +260,9 @@ class OptionalBooleanWidget(widgets.BooleanWidget):
     FALSE = {"0", "false", "no", "n", "否"}
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> bool | None:
+        if isinstance(value, bool):  # a spreadsheet's TRUE or FALSE
+            return value
+        value = read_cell(value, _("yes or no"))
         text = str(value if value is not None else "").strip().lower()
         if text in ("", "none", "null"):
             return None
@@ -418,8 +488,8 @@ class RegistryResource(resources.ModelResource):
         as written in the file, to report a repeated record."""
         for column, value in row.items():
             row[column] = tables.uncell(value)
-        first = str(next(iter(row.values()), "") or "").strip()
-        if first.startswith(INSTRUCTION_MARK):
+        first = next(iter(row.values()), None)
+        if isinstance(first, str) and first.strip().startswith(INSTRUCTION_MARK):  # text: an error value (#REF!) starts with # too
             raise ValidationError(_("this is the template's instruction row: delete it and enter your records below the header row"))
         key = tuple(str(row.get(column) or "").strip().removesuffix(".0") for column in self.duplicate_columns)
         self._duplicate_of = self._seen.get(key)
@@ -433,7 +503,17 @@ class RegistryResource(resources.ModelResource):
         self._before = None if new else {name: getattr(instance, name) for name in self._tracked}
 
     def import_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
-        super().import_instance(instance, row, lookups=self.lookups, **kwargs)
+        # import-export's own loop over the fields (there are no many-to-many ones), except that an
+        # error goes under the column it is about: the batch is read from two columns, and a bad
+        # batch_sequence is not batch_year's error.
+        errors = {}
+        for import_field in self.get_import_fields():
+            try:
+                self.import_field(import_field, instance, row, lookups=self.lookups, **kwargs)
+            except ValueError as exc:
+                errors[getattr(exc, "column", None) or import_field.attribute] = ValidationError(str(exc), code="invalid")
+        if errors:
+            raise ValidationError(errors)
         # A row that makes an illustrative record real without a note of its own must not keep the
         # note that said the record was invented: a real record would be presented as made up, or
         # an official one as "not a real figure".
@@ -504,9 +584,12 @@ class BatchField(fields.Field):
         year = YearWidget().clean(row.get("batch_year"))
         if year is None:
             raise ValueError(_("batch_year is empty"))
-        sequence_text = str(row.get("batch_sequence") or "1").strip().removesuffix(".0")
+        try:
+            sequence_text = str(read_cell(row.get("batch_sequence"), _("a batch number")) or "1").strip().removesuffix(".0")
+        except ValueError as exc:
+            raise ColumnError("batch_sequence", str(exc)) from None
         if not sequence_text.isdigit():
-            raise ValueError(_("%(value)s is not a batch number") % {"value": sequence_text})
+            raise ColumnError("batch_sequence", _("%(value)s is not a batch number") % {"value": sequence_text})
         if lookups is not None:
             batch = lookups.batches.get((year, int(sequence_text)))
         else:
@@ -531,10 +614,10 @@ class DesignationResource(RegistryResource):
     is_old_revolutionary_base = fields.Field(
         attribute="is_old_revolutionary_base", column_name="is_old_revolutionary_base", widget=OptionalBooleanWidget()
     )
-    name_as_reported = fields.Field(attribute="name_as_reported", column_name="name_as_reported")
-    source = fields.Field(attribute="source", column_name="source")
+    name_as_reported = fields.Field(attribute="name_as_reported", column_name="name_as_reported", widget=TextWidget())
+    source = fields.Field(attribute="source", column_name="source", widget=TextWidget())
     source_kind = fields.Field(attribute="source_kind", column_name="source_kind", widget=ChoiceWidget(SourceKind.choices))
-    source_note = fields.Field(attribute="source_note", column_name="source_note")
+    source_note = fields.Field(attribute="source_note", column_name="source_note", widget=TextWidget())
 
     required_headers = ("code", "batch_year", "source", "source_kind")
     duplicate_columns = ("code", "batch_year", "batch_sequence")
@@ -582,12 +665,12 @@ class FundingAllocationResource(RegistryResource):
     fiscal_year = fields.Field(attribute="fiscal_year", column_name="fiscal_year", widget=YearWidget())
     level = fields.Field(attribute="level", column_name="level", widget=ChoiceWidget(FundingAllocation._meta.get_field("level").choices))
     amount = fields.Field(attribute="amount", column_name="amount_yuan", widget=AmountWidget())
-    purpose = fields.Field(attribute="purpose", column_name="purpose")
-    document_number = fields.Field(attribute="document_number", column_name="document_number")
-    document_url = fields.Field(attribute="document_url", column_name="document_url")
-    source = fields.Field(attribute="source", column_name="source")
+    purpose = fields.Field(attribute="purpose", column_name="purpose", widget=TextWidget())
+    document_number = fields.Field(attribute="document_number", column_name="document_number", widget=TextWidget())
+    document_url = fields.Field(attribute="document_url", column_name="document_url", widget=TextWidget())
+    source = fields.Field(attribute="source", column_name="source", widget=TextWidget())
     source_kind = fields.Field(attribute="source_kind", column_name="source_kind", widget=ChoiceWidget(SourceKind.choices))
-    source_note = fields.Field(attribute="source_note", column_name="source_note")
+    source_note = fields.Field(attribute="source_note", column_name="source_note", widget=TextWidget())
 
     required_headers = ("code", "fiscal_year", "level", "amount_yuan", "source", "source_kind")
     duplicate_columns = ("code", "fiscal_year", "level", "amount_yuan", "document_number", "purpose")
@@ -635,7 +718,10 @@ class FundingAllocationResource(RegistryResource):
         self.existing = {f.pk: f for f in FundingAllocation.objects.filter(pk__in=ids).select_related("unit__province", "designation")}
 
     def get_instance(self, instance_loader: Any, row: dict) -> FundingAllocation | None:
-        identifier = str(row.get("id") or "").strip().removesuffix(".0")
+        try:
+            identifier = str(read_cell(row.get("id"), _("a record id")) or "").strip().removesuffix(".0")
+        except ValueError as exc:
+            raise ValidationError({"id": str(exc)}) from None
         if not identifier:
             return None
         if not identifier.isdigit() or int(identifier) not in self.existing:
@@ -645,18 +731,18 @@ class FundingAllocationResource(RegistryResource):
 
 class PovertyStatusResource(RegistryResource):
     code = fields.Field(attribute="unit", column_name="code", widget=UnitCodeWidget())
-    listed_name = fields.Field(attribute="listed_name", column_name="listed_name")
+    listed_name = fields.Field(attribute="listed_name", column_name="listed_name", widget=TextWidget())
     region = fields.Field(attribute="region", column_name="region", widget=ChoiceWidget(PovertyStatus._meta.get_field("region").choices))
     exit_year = fields.Field(attribute="exit_year", column_name="exit_year", widget=YearWidget(range_from_model=True))
-    exit_year_note = fields.Field(attribute="exit_year_note", column_name="exit_year_note")
+    exit_year_note = fields.Field(attribute="exit_year_note", column_name="exit_year_note", widget=TextWidget())
     is_key_county_2012 = fields.Field(attribute="is_key_county_2012", column_name="is_key_county_2012", widget=OptionalBooleanWidget())
     is_contiguous_area_county = fields.Field(
         attribute="is_contiguous_area_county", column_name="is_contiguous_area_county", widget=OptionalBooleanWidget()
     )
-    contiguous_area = fields.Field(attribute="contiguous_area", column_name="contiguous_area")
-    source = fields.Field(attribute="source", column_name="source")
+    contiguous_area = fields.Field(attribute="contiguous_area", column_name="contiguous_area", widget=TextWidget())
+    source = fields.Field(attribute="source", column_name="source", widget=TextWidget())
     source_kind = fields.Field(attribute="source_kind", column_name="source_kind", widget=ChoiceWidget(SourceKind.choices))
-    source_note = fields.Field(attribute="source_note", column_name="source_note")
+    source_note = fields.Field(attribute="source_note", column_name="source_note", widget=TextWidget())
 
     required_headers = ("code", "listed_name", "region", "source", "source_kind")
 

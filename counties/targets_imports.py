@@ -20,7 +20,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
-from .imports import ChoiceWidget, RegistryResource, UnitCodeWidget
+from .imports import ChoiceWidget, RegistryResource, TextWidget, UnitCodeWidget, read_cell
 from .models import SourceKind
 from .services import mark_data_changed
 from .targets_models import FIRST_VALUE_YEAR, Indicator, IndicatorValue
@@ -30,6 +30,7 @@ class ValueYearWidget(widgets.IntegerWidget):
     """A year of a value: from 2000, so that the year before a designation can be the growth base."""
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> int:
+        value = read_cell(value, _("a year"))
         text = str(value if value is not None else "").strip().removesuffix(".0")
         if not text:
             raise ValueError(_("the year is empty"))
@@ -48,7 +49,7 @@ class IndicatorWidget(widgets.ForeignKeyWidget):
         super().__init__(Indicator, field="code")
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Indicator:
-        code = str(value or "").strip()
+        code = str(read_cell(value, _("an indicator code")) or "").strip()
         indicator = Indicator.objects.filter(code=code).first() if code else None
         if indicator is None:
             known = ", ".join(Indicator.objects.order_by("position", "code").values_list("code", flat=True))
@@ -60,6 +61,7 @@ class ValueWidget(widgets.DecimalWidget):
     """A non-negative decimal; thousands separators are allowed, floats never used."""
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Decimal:
+        value = read_cell(value, _("a number"))
         text = str(value if value is not None else "").replace(",", "").replace("，", "").strip()
         if not text:
             raise ValueError(_("the value is empty"))
@@ -81,9 +83,9 @@ class IndicatorValueResource(RegistryResource):
     year = fields.Field(attribute="year", column_name="year", widget=ValueYearWidget())
     indicator = fields.Field(attribute="indicator", column_name="indicator", widget=IndicatorWidget())
     value = fields.Field(attribute="value", column_name="value", widget=ValueWidget())
-    source = fields.Field(attribute="source", column_name="source")
+    source = fields.Field(attribute="source", column_name="source", widget=TextWidget())
     source_kind = fields.Field(attribute="source_kind", column_name="source_kind", widget=ChoiceWidget(SourceKind.choices))
-    source_note = fields.Field(attribute="source_note", column_name="source_note")
+    source_note = fields.Field(attribute="source_note", column_name="source_note", widget=TextWidget())
 
     required_headers = ("code", "year", "indicator", "value", "source", "source_kind")
     duplicate_columns = ("code", "year", "indicator")

@@ -12,6 +12,11 @@ Blank rows are left out, but every row read keeps its number in the file (`Rows.
 is the first row below the header, and a blank row still takes its number, so an error names the
 row where the person sees it (in a spreadsheet, whose line 1 is the header, on line number + 1).
 
+An XLSX cell is read with its type, as openpyxl gives it: text, an int or a float, a datetime,
+time or timedelta (a cell formatted as a date, a time or a duration), a bool, or None; an error
+value (`#REF!`) becomes an `ErrorValue`, where openpyxl would give the text `#REF!`. The columns
+judge what they can read (`counties.imports.read_cell`).
+
 The admin reads through the two django-import-export formats below, which also write its exports
 through the registry's one table writer (`counties.tables`).
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from dataclasses import dataclass
 from typing import Any
 
 import tablib
@@ -58,6 +64,16 @@ def row_numbers(dataset: tablib.Dataset) -> list[int]:
     """The file's number of each row of `dataset` (1, 2, 3... for a dataset not read from a file)."""
     numbers = getattr(dataset, "numbers", None)
     return list(numbers) if numbers is not None and len(numbers) == len(dataset) else list(range(1, len(dataset) + 1))
+
+
+@dataclass(frozen=True)
+class ErrorValue:
+    """A spreadsheet error value (#REF!, #N/A, #DIV/0!...): a failed formula, never data."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
 
 
 def _megabytes(size: int) -> str:
@@ -130,17 +146,17 @@ def read_xlsx(data: bytes) -> Rows:
     from openpyxl import load_workbook
 
     try:
-        # data_only: the values a formula last computed, never the formula itself.
+        # data_only: the values a formula last computed, never the formula itself. The cells (not
+        # just their values) carry the type that tells an error value from text.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = workbook.active.iter_rows(values_only=True)
-        header = next(rows, None)
-        dataset = Rows(headers=list(header or []))
+        rows = workbook.active.iter_rows()
+        dataset = Rows(headers=[cell.value for cell in next(rows, ())])
         # openpyxl yields the rows missing from the sheet too (as empty ones), so the count is the
         # sheet's own row number less the header's.
         for number, row in enumerate(rows, 1):
-            if all(value is None for value in row):
+            cells = [_cell_value(cell) for cell in row]
+            if all(value is None for value in cells):
                 continue  # blank rows (Excel keeps some after deletions): skipped, though they keep their number
-            cells = list(row)
             width = len(dataset.headers)
             if any(value is not None for value in cells[width:]):
                 raise UploadRejected(_("Row %(row)s has cells beyond the header's columns.") % {"row": number})
@@ -151,6 +167,13 @@ def read_xlsx(data: bytes) -> Rows:
     except Exception as exc:  # a damaged file can fail anywhere in openpyxl; the user needs the reason, not a 500
         raise UploadRejected(_("This is not a readable XLSX file (%(reason)s).") % {"reason": f"{type(exc).__name__}: {exc}"}) from None
     return dataset
+
+
+def _cell_value(cell: Any) -> Any:
+    """A cell's value, read as its type says (see the module's docstring)."""
+    if cell.data_type == "e" and cell.value is not None:
+        return ErrorValue(str(cell.value))
+    return cell.value
 
 
 def read_table(file_format: str, data: bytes) -> tablib.Dataset:

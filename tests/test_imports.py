@@ -3,11 +3,13 @@ half-written, replacement of illustrative records, the command line, history and
 
 import io
 import re
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 
 from counties import models, statistics, tables
@@ -115,21 +117,6 @@ def test_funding_errors(tmp_path, row, message):
     with pytest.raises(CommandError, match=re.escape(message)):
         run_command("import_funding", str(csv_file(tmp_path, FUNDING_HEADER + row + "\n", "funding.csv")))
     assert models.FundingAllocation.objects.count() == before
-
-
-def test_the_command_names_the_files_columns_in_the_order_of_the_rows(tmp_path):
-    """Errors are keyed by the record's attribute (unit, batch, amount); the command names the
-    column the file has (code, batch_year, amount_yuan), as the admin puts them under its label."""
-    content = HEADER + "130721,2019,designated,doc,official\n110101,2020,designated,doc,official\n"
-    with pytest.raises(CommandError) as error:
-        run_command("import_designations", str(csv_file(tmp_path, content)))
-    assert str(error.value).splitlines()[1:] == [
-        "row 1: code: code 130721 (宣化县) was retired after 2015; use its successor 130705 (宣化区)",
-        "row 2: batch_year: there is no batch 2020-1",
-    ]
-    with pytest.raises(CommandError) as error:
-        run_command("import_funding", str(csv_file(tmp_path, FUNDING_HEADER + "110101,2016,central,-5,doc,official\n", "f.csv")))
-    assert str(error.value).splitlines()[1:] == ["row 1: amount_yuan: the amount -5 is negative"]
 
 
 def test_funding_import_writes_decimal_yuan(tmp_path):
@@ -352,3 +339,117 @@ def test_a_row_too_wide_is_named_by_its_number_in_the_file(tmp_path):
     path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n\n,,\n110102,2016,designated,doc,official,extra\n")
     with pytest.raises(CommandError, match=re.escape("Row 4 has 6 cells; the header has 5.")):
         run_command("import_designations", str(path))
+
+
+# -- every kind of XLSX cell: read as its column expects, or named in the column's error ----------
+
+DESIGNATION_COLUMNS = [
+    "code",
+    "batch_year",
+    "batch_sequence",
+    "status",
+    "is_old_revolutionary_base",
+    "name_as_reported",
+    "source",
+    "source_kind",
+    "source_note",
+]
+
+
+def xlsx_file(header, rows) -> bytes:
+    workbook = Workbook()
+    workbook.active.append(header)
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def import_both_ways(tmp_path, admin_client, model_name, command, content):
+    """The command's error lines and the admin preview's rows, for the same XLSX file."""
+    path = tmp_path / "file.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(CommandError) as error:
+        run_command(command, str(path))
+    lines = str(error.value).splitlines()[1:]
+    preview = import_in_admin(admin_client, model_name, content, "file.xlsx", "xlsx").context["result"].preview
+    return lines, {row.number: row.errors for row in preview.rows if row.errors}
+
+
+def test_xlsx_cells_of_every_kind_are_read_or_named_in_their_columns_error(tmp_path, admin_client):
+    rows = [
+        [110101, datetime(2016, 5, 1), 1, "designated", None, None, "doc", "official", None],
+        [110102, 2016, time(10, 30), "designated", True, None, "doc", "official", None],
+        [110105, 2016, 1, True, None, None, "doc", "official", None],
+        [110106, 2016, 1, "designated", datetime(2019, 1, 1, 8, 15), None, timedelta(hours=26), "official", None],
+        ["#REF!", 2016, 1, "designated", None, None, "doc", "official", None],
+        [110107, 2016, 1, "designated", False, 2016, "doc", "official", 12.5],  # valid: a bool, numbers as text
+    ]
+    lines, errors = import_both_ways(tmp_path, admin_client, "designation", "import_designations", xlsx_file(DESIGNATION_COLUMNS, rows))
+    assert lines == [
+        "row 1: batch_year: a date (2016-05-01) where a year is expected",
+        "row 2: batch_sequence: a time of day (10:30:00) where a batch number is expected",
+        "row 3: status: a true/false value (TRUE) where one of designated, accepted, withdrawn is expected",
+        "row 4: is_old_revolutionary_base: a date and time (2019-01-01 08:15:00) where yes or no is expected",
+        "row 4: source: a duration (26:00:00) where text is expected",
+        "row 5: code: the error value #REF! where a code is expected",
+    ]
+    # The admin's preview: the same messages on the same rows, each under its column's label.
+    assert errors == {
+        1: [("batch year", ["a date (2016-05-01) where a year is expected"])],
+        2: [("batch of the year", ["a time of day (10:30:00) where a batch number is expected"])],
+        3: [("status", ["a true/false value (TRUE) where one of designated, accepted, withdrawn is expected"])],
+        4: [
+            ("old revolutionary base county", ["a date and time (2019-01-01 08:15:00) where yes or no is expected"]),
+            ("source", ["a duration (26:00:00) where text is expected"]),
+        ],
+        5: [("unit code", ["the error value #REF! where a code is expected"])],
+    }
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("fiscal_year", datetime(2016, 5, 1), "fiscal_year: a date (2016-05-01) where a year is expected"),
+        ("fiscal_year", True, "fiscal_year: a true/false value (TRUE) where a year is expected"),
+        ("amount_yuan", datetime(2016, 5, 1), "amount_yuan: a date (2016-05-01) where an amount in yuan is expected"),
+        ("amount_yuan", "#DIV/0!", "amount_yuan: the error value #DIV/0! where an amount in yuan is expected"),
+        ("level", time(9, 0), "level: a time of day (09:00:00) where one of central, provincial, county is expected"),
+        ("id", datetime(2016, 5, 1), "id: a date (2016-05-01) where a record id is expected"),
+        ("document_number", datetime(2019, 1, 2), "document_number: a date (2019-01-02) where text is expected"),
+    ],
+)
+def test_funding_cells_of_the_wrong_kind_name_their_column(tmp_path, admin_client, column, value, message):
+    header = ["id", "code", "fiscal_year", "level", "amount_yuan", "document_number", "source", "source_kind"]
+    row = dict(zip(header, [None, 110101, 2016, "central", 5000000, "财建〔2016〕1号", "doc", "official"], strict=True))
+    row[column] = value
+    lines, errors = import_both_ways(tmp_path, admin_client, "fundingallocation", "import_funding", xlsx_file(header, [list(row.values())]))
+    assert lines == [f"row 1: {message}"]
+    assert [messages for _label, messages in errors[1]] == [[message.split(": ", 1)[1]]]
+
+
+def test_a_poverty_status_date_where_a_year_is_expected(tmp_path, admin_client):
+    header = ["code", "listed_name", "region", "exit_year", "is_key_county_2012", "source", "source_kind"]
+    content = xlsx_file(header, [["130721", "宣化县", "east", datetime(2019, 12, 31), True, "doc", "official"]])
+    lines, errors = import_both_ways(tmp_path, admin_client, "povertystatus", "import_poverty_statuses", content)
+    assert lines == ["row 1: exit_year: a date (2019-12-31) where a year is expected"]
+    assert errors == {1: [("exit year", ["a date (2019-12-31) where a year is expected"])]}
+
+
+def test_the_messages_are_translated(admin_client):
+    content = xlsx_file(DESIGNATION_COLUMNS, [[110101, datetime(2016, 5, 1), 1, "designated", None, None, "doc", "official", None]])
+    with translation.override("zh-hans"):
+        preview = import_in_admin(admin_client, "designation", content, "file.xlsx", "xlsx").context["result"].preview
+    assert preview.rows[0].errors == [("批次年份", ["应为年份，却是日期（2016-05-01）"])]
+
+
+def test_empty_xlsx_cells_in_text_columns_are_empty_text(tmp_path):
+    """An empty cell of a text column is "", as in a CSV file: not NULL, which the database refuses
+    (the whole file used to fail with "NOT NULL constraint failed")."""
+    header = ["code", "fiscal_year", "level", "amount_yuan", "purpose", "document_number", "document_url", "source", "source_kind"]
+    path = tmp_path / "funding.xlsx"
+    path.write_bytes(xlsx_file(header, [[110101, 2016, "central", 2500000.5, None, 2016, None, "doc", "official"]]))
+    assert "1 created" in run_command("import_funding", str(path))
+    record = models.FundingAllocation.objects.get(unit__code="110101")
+    assert (record.purpose, record.document_number, record.document_url, str(record.amount)) == ("", "2016", "", "2500000.50")

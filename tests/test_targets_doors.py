@@ -357,3 +357,28 @@ def test_xlsx_import_with_numbers_typed_as_numbers(tmp_path):
     run_command("import_indicator_values", str(path))
     value = IndicatorValue.objects.get()
     assert (value.unit.key, value.year, value.value) == ("130705", 2019, Decimal("6.75"))
+
+
+def test_xlsx_cells_of_the_wrong_kind_and_empty_text_cells(tmp_path):
+    """The designations' reading of XLSX cells: a date where a number is expected is named, and an
+    empty source note is "" (a NULL one made the whole file fail in the database)."""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    def xlsx(year, value):
+        workbook = Workbook()
+        workbook.active.append(["code", "year", "indicator", "value", "source", "source_kind", "source_note"])
+        workbook.active.append([130705, year, "parcels", value, "doc", "official", None])
+        path = tmp_path / "values.xlsx"
+        workbook.save(path)
+        return str(path)
+
+    with pytest.raises(CommandError) as error:
+        run_command("import_indicator_values", xlsx(datetime(2019, 1, 1), datetime(2019, 3, 1)))
+    assert str(error.value).splitlines()[1:] == [
+        "row 1: year: a date (2019-01-01) where a year is expected",
+        "row 1: value: a date (2019-03-01) where a number is expected",
+    ]
+    run_command("import_indicator_values", xlsx(2019, 100))
+    assert IndicatorValue.objects.get().source_note == ""
