@@ -153,6 +153,14 @@ def read_cell(value: Any, expected: str) -> str | int | float | Decimal | None:
     saying what the cell holds where `expected` (e.g. "a year") is expected."""
     if value is None or isinstance(value, str | Decimal) or (isinstance(value, int | float) and not isinstance(value, bool)):
         return value
+    if isinstance(value, uploads.UnsavedFormula):
+        raise ValueError(
+            _(
+                "the cell holds a formula (%(formula)s) with no saved value: open the file in Excel, WPS or LibreOffice and "
+                "save it there, so that the values of its formulas are saved too (or type the value itself)"
+            )
+            % {"formula": value}
+        )
     raise ValueError(_("%(found)s where %(expected)s is expected") % {"found": found_in_cell(value), "expected": expected})
 
 

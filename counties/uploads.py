@@ -14,8 +14,10 @@ row where the person sees it (in a spreadsheet, whose line 1 is the header, on l
 
 An XLSX cell is read with its type, as openpyxl gives it: text, an int or a float, a datetime,
 time or timedelta (a cell formatted as a date, a time or a duration), a bool, or None; an error
-value (`#REF!`) becomes an `ErrorValue`, where openpyxl would give the text `#REF!`. The columns
-judge what they can read (`counties.imports.read_cell`).
+value (`#REF!`) becomes an `ErrorValue`, and a formula the file holds no value for (the file was
+written by a program that does not calculate, openpyxl among them) an `UnsavedFormula`, where
+openpyxl would give the text `#REF!` and an empty cell. The columns judge what they can read
+(`counties.imports.read_cell`).
 
 The admin reads through the two django-import-export formats below, which also write its exports
 through the registry's one table writer (`counties.tables`).
@@ -25,8 +27,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any
 
 import tablib
@@ -74,6 +78,16 @@ class ErrorValue:
 
     def __str__(self) -> str:
         return self.code
+
+
+@dataclass(frozen=True)
+class UnsavedFormula:
+    """A formula cell saved without the value it computes (data_only reads that as empty)."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
 
 
 def _megabytes(size: int) -> str:
@@ -149,12 +163,17 @@ def read_xlsx(data: bytes) -> Rows:
         # data_only: the values a formula last computed, never the formula itself. The cells (not
         # just their values) carry the type that tells an error value from text.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = workbook.active.iter_rows()
-        dataset = Rows(headers=[cell.value for cell in next(rows, ())])
+        # If the file has formulas, the same sheet is read for them too, beside it: the only way (in
+        # openpyxl's public interface) to tell a formula with no saved value from an empty cell.
+        # It doubles the reading time, so only then.
+        formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False) if _holds_formulas(data) else None
+        rows = zip_longest(workbook.active.iter_rows(), formulas.active.iter_rows(values_only=True) if formulas else iter(()), fillvalue=())
+        header_cells, _formulas = next(rows, ((), ()))
+        dataset = Rows(headers=[cell.value for cell in header_cells])
         # openpyxl yields the rows missing from the sheet too (as empty ones), so the count is the
         # sheet's own row number less the header's.
-        for number, row in enumerate(rows, 1):
-            cells = [_cell_value(cell) for cell in row]
+        for number, (cells_read, formulas_read) in enumerate(rows, 1):
+            cells = [_cell_value(cell, formula) for cell, formula in zip_longest(cells_read, formulas_read)]
             if all(value is None for value in cells):
                 continue  # blank rows (Excel keeps some after deletions): skipped, though they keep their number
             width = len(dataset.headers)
@@ -162,6 +181,8 @@ def read_xlsx(data: bytes) -> Rows:
                 raise UploadRejected(_("Row %(row)s has cells beyond the header's columns.") % {"row": number})
             dataset.add(number, cells[:width] + [None] * (width - len(cells)))
         workbook.close()
+        if formulas:
+            formulas.close()
     except UploadRejected:
         raise
     except Exception as exc:  # a damaged file can fail anywhere in openpyxl; the user needs the reason, not a 500
@@ -169,11 +190,38 @@ def read_xlsx(data: bytes) -> Rows:
     return dataset
 
 
-def _cell_value(cell: Any) -> Any:
-    """A cell's value, read as its type says (see the module's docstring)."""
-    if cell.data_type == "e" and cell.value is not None:
-        return ErrorValue(str(cell.value))
-    return cell.value
+# A formula element (<f>, <f t="shared" .../>, <x:f>) in a sheet's XML; not <formula> or <filters>.
+FORMULA_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+
+
+def _holds_formulas(data: bytes) -> bool:
+    """Whether any sheet of the (already size-checked) XLSX file has a formula, read in pieces."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with archive.open(name) as member:
+                    tail = b""
+                    while chunk := member.read(1 << 20):
+                        if FORMULA_ELEMENT.search(tail + chunk):
+                            return True
+                        tail = chunk[-64:]  # an element cut in two by the piece
+    return False
+
+
+def _cell_value(cell: Any, formula: Any) -> Any:
+    """A cell's value, read as its type says (see the module's docstring); `formula` is the same
+    cell read without data_only (the formula where there is one, else the same value), or None
+    when the file has no formulas."""
+    value = getattr(cell, "value", None)
+    data_type = getattr(cell, "data_type", None)
+    if value is not None:
+        return ErrorValue(str(value)) if data_type == "e" else value
+    # A formula whose text result is "" is saved as type "str" with an empty value: that cell is
+    # empty. Otherwise an empty value where the other reading has one means a formula never
+    # calculated (openpyxl writes `<v/>` after each formula it saves).
+    if formula is not None and data_type != "str":
+        return UnsavedFormula(str(formula if isinstance(formula, str) else getattr(formula, "text", None) or "="))
+    return value
 
 
 def read_table(file_format: str, data: bytes) -> tablib.Dataset:

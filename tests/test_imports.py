@@ -3,6 +3,7 @@ half-written, replacement of illustrative records, the command line, history and
 
 import io
 import re
+import zipfile
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -356,14 +357,22 @@ DESIGNATION_COLUMNS = [
 ]
 
 
-def xlsx_file(header, rows) -> bytes:
+def xlsx_file(header, rows, patch=None) -> bytes:
+    """An XLSX file; `patch` rewrites its sheet's XML (openpyxl never saves a formula's value)."""
     workbook = Workbook()
     workbook.active.append(header)
     for row in rows:
         workbook.active.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    if patch is None:
+        return buffer.getvalue()
+    rewritten = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, patch(data.decode()).encode() if item.filename == "xl/worksheets/sheet1.xml" else data)
+    return rewritten.getvalue()
 
 
 def import_both_ways(tmp_path, admin_client, model_name, command, content):
@@ -377,6 +386,12 @@ def import_both_ways(tmp_path, admin_client, model_name, command, content):
     return lines, {row.number: row.errors for row in preview.rows if row.errors}
 
 
+FORMULA_MESSAGE = (
+    "the cell holds a formula (=A2) with no saved value: open the file in Excel, WPS or LibreOffice and save it there, "
+    "so that the values of its formulas are saved too (or type the value itself)"
+)
+
+
 def test_xlsx_cells_of_every_kind_are_read_or_named_in_their_columns_error(tmp_path, admin_client):
     rows = [
         [110101, datetime(2016, 5, 1), 1, "designated", None, None, "doc", "official", None],
@@ -384,6 +399,7 @@ def test_xlsx_cells_of_every_kind_are_read_or_named_in_their_columns_error(tmp_p
         [110105, 2016, 1, True, None, None, "doc", "official", None],
         [110106, 2016, 1, "designated", datetime(2019, 1, 1, 8, 15), None, timedelta(hours=26), "official", None],
         ["#REF!", 2016, 1, "designated", None, None, "doc", "official", None],
+        ["=A2", 2016, 1, "designated", None, None, "doc", "official", None],
         [110107, 2016, 1, "designated", False, 2016, "doc", "official", 12.5],  # valid: a bool, numbers as text
     ]
     lines, errors = import_both_ways(tmp_path, admin_client, "designation", "import_designations", xlsx_file(DESIGNATION_COLUMNS, rows))
@@ -394,6 +410,7 @@ def test_xlsx_cells_of_every_kind_are_read_or_named_in_their_columns_error(tmp_p
         "row 4: is_old_revolutionary_base: a date and time (2019-01-01 08:15:00) where yes or no is expected",
         "row 4: source: a duration (26:00:00) where text is expected",
         "row 5: code: the error value #REF! where a code is expected",
+        f"row 6: code: {FORMULA_MESSAGE}",
     ]
     # The admin's preview: the same messages on the same rows, each under its column's label.
     assert errors == {
@@ -405,6 +422,7 @@ def test_xlsx_cells_of_every_kind_are_read_or_named_in_their_columns_error(tmp_p
             ("source", ["a duration (26:00:00) where text is expected"]),
         ],
         5: [("unit code", ["the error value #REF! where a code is expected"])],
+        6: [("unit code", [FORMULA_MESSAGE])],
     }
 
 
@@ -438,10 +456,37 @@ def test_a_poverty_status_date_where_a_year_is_expected(tmp_path, admin_client):
 
 
 def test_the_messages_are_translated(admin_client):
-    content = xlsx_file(DESIGNATION_COLUMNS, [[110101, datetime(2016, 5, 1), 1, "designated", None, None, "doc", "official", None]])
+    rows = [
+        [110101, datetime(2016, 5, 1), 1, "designated", None, None, "doc", "official", None],
+        ["=A2", 2016, 1, "designated", None, None, "doc", "official", None],
+    ]
+    content = xlsx_file(DESIGNATION_COLUMNS, rows)
     with translation.override("zh-hans"):
         preview = import_in_admin(admin_client, "designation", content, "file.xlsx", "xlsx").context["result"].preview
     assert preview.rows[0].errors == [("批次年份", ["应为年份，却是日期（2016-05-01）"])]
+    formula = (
+        "该单元格是公式（=A2），但文件中没有保存其计算结果：请用 Excel、WPS 或 LibreOffice 打开并保存该文件，"
+        "使公式的结果一并保存（或直接填入该值）"
+    )
+    assert preview.rows[1].errors == [("单位代码", [formula])]
+
+
+def test_formulas_are_read_for_the_values_they_saved(tmp_path):
+    """A file saved by a spreadsheet program holds each formula's value: that is what is read, and
+    a formula whose value is empty text is an empty cell (not a formula without a value)."""
+
+    def saved_values(xml: str) -> str:
+        unsaved = ('<c r="A2"><f>B1</f><v /></c>', '<c r="I2"><f>""</f><v /></c>')
+        assert all(cell in xml for cell in unsaved)
+        xml = xml.replace(unsaved[0], '<c r="A2"><f>B1</f><v>110101</v></c>')  # =B1, saved as 110101
+        return xml.replace(unsaved[1], '<c r="I2" t="str"><f>""</f><v></v></c>')  # ="", saved as empty text
+
+    content = xlsx_file(DESIGNATION_COLUMNS, [["=B1", 2016, 1, "designated", True, None, "doc", "official", '=""']], saved_values)
+    path = tmp_path / "saved.xlsx"
+    path.write_bytes(content)
+    run_command("import_designations", str(path))
+    record = models.Designation.objects.get(unit__code="110101", batch__year=2016)
+    assert (record.is_old_revolutionary_base, record.name_as_reported, record.source_note) == (True, "", "")
 
 
 def test_empty_xlsx_cells_in_text_columns_are_empty_text(tmp_path):
