@@ -223,7 +223,10 @@ class YearWidget(widgets.IntegerWidget):
         value = read_cell(value, _("a year"))
         try:
             year = super().clean(value, row, **kwargs)
-        except (ValueError, InvalidOperation):
+            # IntegerWidget truncates: 2019.5 would be 2019 (2019.0, a spreadsheet's number, is 2019).
+            if year is not None and Decimal(str(value).strip()) != year:
+                raise ValueError
+        except (ValueError, InvalidOperation, OverflowError):  # OverflowError: "inf", which int() cannot take
             raise ValueError(_("%(value)s is not a year") % {"value": value}) from None
         if year is not None and not self.range_from_model and not 2014 <= year <= 2100:
             raise ValueError(_("the year %(year)s is out of range (2014–2100)") % {"year": year})

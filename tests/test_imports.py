@@ -73,6 +73,8 @@ BAD_FILES = {
     ),
     "no such batch": (HEADER + "110101,2020,designated,doc,official\n", "there is no batch 2020-1"),
     "year out of range": (HEADER + "110101,2013,designated,doc,official\n", "the year 2013 is out of range"),
+    "fractional year": (HEADER + "110101,2016.5,designated,doc,official\n", "row 2: batch_year: 2016.5 is not a year"),
+    "infinite year": (HEADER + "110101,inf,designated,doc,official\n", "row 2: batch_year: inf is not a year"),
     "unknown status": (HEADER + "110101,2016,maybe,doc,official\n", "maybe is not one of designated, accepted, withdrawn"),
 }
 
