@@ -167,6 +167,10 @@ def read_xlsx(data: bytes) -> Rows:
         # openpyxl's public interface) to tell a formula with no saved value from an empty cell.
         # It doubles the reading time, so only then.
         formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False) if _holds_formulas(data) else None
+        # Read to the last row there is, not to the sheet's own <dimension>: some writers put "A1"
+        # there, and the rows after it were silently left out ("0 rows read").
+        for book in (workbook, formulas) if formulas else (workbook,):
+            book.active.reset_dimensions()
         rows = zip_longest(workbook.active.iter_rows(), formulas.active.iter_rows(values_only=True) if formulas else iter(()), fillvalue=())
         header_cells, _formulas = next(rows, ((), ()))
         dataset = Rows(headers=[cell.value for cell in header_cells])

@@ -500,3 +500,18 @@ def test_empty_xlsx_cells_in_text_columns_are_empty_text(tmp_path):
     assert "1 created" in run_command("import_funding", str(path))
     record = models.FundingAllocation.objects.get(unit__code="110101")
     assert (record.purpose, record.document_number, record.document_url, str(record.amount)) == ("", "2016", "", "2500000.50")
+
+
+def test_an_xlsx_whose_dimension_says_a1_is_read_to_its_last_row(tmp_path):
+    """Some writers put <dimension ref="A1"/> in every sheet: openpyxl then stopped at the header,
+    and the import said "0 rows read" as if it had succeeded."""
+
+    def dimension_a1(xml: str) -> str:
+        assert '<dimension ref="A1:I3" />' in xml
+        return xml.replace('<dimension ref="A1:I3" />', '<dimension ref="A1" />')
+
+    rows = [[code, 2016, 1, "designated", None, None, "doc", "official", None] for code in (110101, 110102)]
+    path = tmp_path / "a1.xlsx"
+    path.write_bytes(xlsx_file(DESIGNATION_COLUMNS, rows, dimension_a1))
+    assert "2 created" in run_command("import_designations", str(path))
+    assert models.Designation.objects.filter(unit__code__in=["110101", "110102"], batch__year=2016).count() == 2
