@@ -30,6 +30,7 @@ and the Django-level cache, at one query, is the cheapest correct answer.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
@@ -82,6 +83,7 @@ class Kept(NamedTuple):
     headers: list[tuple[str, str]]
     body: bytes
     size: int  # what it counts against FRONT_CACHE_BYTES: body, headers, key and overhead
+    until: float | None  # made within its change's second, without Last-Modified: kept until then only
 
 
 def entry_size(key: tuple[str | None, ...], headers: list[tuple[str, str]], body: bytes) -> int:
@@ -139,8 +141,8 @@ class FrontCache:
         copy = found.get(COPY_KEY)
         if copy is None:
             return None  # Django reads the token from the database and shares it again
-        if copy[0] != kept.token:
-            self.forget(key, kept)
+        if copy[0] != kept.token or (kept.until is not None and time.time() >= kept.until):
+            self.forget(key, kept)  # Django answers it again, dated (counties.http_cache)
             return None
         with self.lock:
             if key in self.entries:
@@ -166,7 +168,7 @@ class FrontCache:
         status, headers = captured
         size = entry_size(key, headers, body)
         if size <= self.max_bytes // 8 and not any(name.lower() == "set-cookie" for name, _ in headers):
-            self.keep(key, Kept(mark.token, mark.throttled, status, list(headers), body, size))
+            self.keep(key, Kept(mark.token, mark.throttled, status, list(headers), body, size, mark.until))
         return [body]
 
     def keep(self, key: tuple, kept: Kept) -> None:

@@ -103,6 +103,8 @@ class PublicCacheMiddleware:
         # An authenticated API client gets its own ETags (the data is the same, the answer may not be).
         etag = strong_etag(f"{state.token}|{variant}|{'' if anonymous else 'private'}")
         last_modified = whole_second_after(state.changed_at) if state.changed_at else None
+        # Not before that second is over: a second change within it would carry the same date.
+        dated = last_modified is None or last_modified <= timezone.now().timestamp()
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None and not refused:
             not_modified["ETag"] = etag
@@ -115,7 +117,9 @@ class PublicCacheMiddleware:
             _token, throttled, headers, content = entry
             if not (throttled and refused):
                 response = replay(request, headers, content)
-                response.front_cache = FrontEntryMark(state.token, throttled)
+                if last_modified is not None and dated and not response.has_header("Last-Modified") and response.status_code == 200:
+                    response["Last-Modified"] = http_date(last_modified)  # kept before its second was over
+                response.front_cache = FrontEntryMark(state.token, throttled, None if dated else last_modified)
                 return response
             # Over the limit: the view's throttle answers 429 with Retry-After.
         with pinned(state):
@@ -123,8 +127,6 @@ class PublicCacheMiddleware:
         if response.status_code != 200:
             return response
         public = anonymous and cacheable(response, API_VARY if api else PAGE_VARY)
-        # Not before that second is over: a second change within it would carry the same date.
-        dated = last_modified is None or last_modified <= timezone.now().timestamp()
         if public or api:
             if not response.has_header("ETag"):  # a record's own ETag (counties.api.preconditions) stands
                 response["ETag"] = etag
@@ -133,12 +135,13 @@ class PublicCacheMiddleware:
         if not public:
             return keep_private(response)
         cache_headers(response, anonymous=True)
-        # An answer made within the change's second has no Last-Modified yet: kept, it would be
-        # served without one until the next edit, and If-Modified-Since would never get its 304.
-        if use_cache and dated and request.method == "GET" and len(response.content) <= MAX_ENTRY_BYTES:
+        if use_cache and request.method == "GET" and len(response.content) <= MAX_ENTRY_BYTES:
             throttled = counts_as_throttled(response)
             cache.set(entry_key, (state.token, throttled, list(response.items()), response.content), settings.RESPONSE_CACHE_SECONDS)
-            response.front_cache = FrontEntryMark(state.token, throttled)
+            # An answer made within the change's second has no Last-Modified yet: served from this
+            # cache once the second is over it is given one (above), and the front door, which
+            # serves its bytes as they are, keeps it until then only.
+            response.front_cache = FrontEntryMark(state.token, throttled, None if dated else last_modified)
         return response
 
 
@@ -149,6 +152,7 @@ class FrontEntryMark(NamedTuple):
 
     token: str
     throttled: bool  # the API's anonymous rate limit counts it
+    until: float | None = None  # to be kept until then only: it has no Last-Modified yet
 
 
 def carries_credentials(request: HttpRequest) -> bool:

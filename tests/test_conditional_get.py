@@ -53,7 +53,7 @@ def test_if_modified_since_still_saves_the_transfer(client):
 
 
 @pytest.mark.parametrize("url", [URL, "/en/counties/130705/"])
-def test_an_answer_made_within_the_changes_second_is_not_kept_without_its_date(client, settings, url):
+def test_an_answer_made_within_the_changes_second_is_dated_when_served_after_it(client, settings, url):
     """The response cache kept the answer made before the second was over, and served it without
     Last-Modified until the next edit: If-Modified-Since never got its 304."""
     settings.RESPONSE_CACHE = True

@@ -146,6 +146,38 @@ def test_an_edit_is_seen_at_once(redis, django_app, client):
         assert call(front, "/api/v1/stats/coverage/?as_of=2019") == after
 
 
+def test_an_answer_made_within_its_changes_second_is_kept_until_that_second_is_over(redis, django_app):
+    """It has no Last-Modified yet: kept longer, it would be served without one until the next edit
+    (If-Modified-Since never answered 304). Once the second is over it is made again once, dated
+    (from the shared cache, without running the view), and kept as such."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from counties.data_token import stored_state
+
+    front = FrontCache(django_app)
+    with committed():
+        services.mark_data_changed()
+    changed = stored_state().changed_at
+    url = "/api/v1/stats/coverage/?as_of=2019"
+    with mock.patch("counties.http_cache.timezone.now", return_value=changed + timedelta(seconds=0.1)):
+        with reaches(django_app, 1):
+            first = call(front, url)
+        with mock.patch("counties.front_cache.time.time", return_value=changed.timestamp() + 0.2), reaches(django_app, 0):
+            assert call(front, url) == first  # within the second: kept
+    assert "Last-Modified" not in first[1]
+    over = changed + timedelta(seconds=1.5)
+    with (
+        mock.patch("counties.http_cache.timezone.now", return_value=over),
+        mock.patch("counties.front_cache.time.time", return_value=over.timestamp()),
+    ):
+        with reaches(django_app, 1):
+            dated = call(front, url)
+        with reaches(django_app, 0):
+            assert call(front, url) == dated
+    assert dated[1]["Last-Modified"] and dated[2] == first[2] and dated[1]["ETag"] == first[1]["ETag"]
+
+
 @pytest.mark.parametrize(
     "method, headers",
     [
