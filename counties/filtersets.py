@@ -292,6 +292,7 @@ class UnitFilterSet(django_filters.FilterSet):
             filter_.model = queryset.model
             filter_.parent = self
             self.filters[name] = filter_
+        self._left_out: str | None = None  # the filter `qs_without` is leaving out, while it runs
 
     # Built once: no field here depends on the request, and building the form class (its thirteen
     # fields, then the class) for every request cost a cold list a millisecond. Each form made
@@ -350,7 +351,7 @@ class UnitFilterSet(django_filters.FilterSet):
         """The code of the province the list is filtered to, if any: a place-rule filter then sends
         the database that province's ids only (the province filter applies all the same)."""
         province = self.form.cleaned_data.get("province")
-        if province is None or getattr(self, "_left_out", None) == "province":
+        if province is None or self._left_out == "province":
             return None
         return province.code
 

@@ -594,7 +594,9 @@ class PovertyStatus(Provenance, TimeStamped):
                 raise ValidationError({"unit": refusal})
 
 
-# There are exactly 832 poverty counties (DESIGN.md): every statistic counts them as listed.
+# There are exactly 832 poverty counties (DESIGN.md): every statistic counts them as listed. The
+# rule is checked per record (a field's message, before writing) and over the set (after a bulk
+# write): the two functions below, with one pair of messages.
 POVERTY_COUNTIES = 832
 
 
@@ -615,7 +617,21 @@ def poverty_county_refusal(unit_id: int, pk: int | None = None) -> str | None:
     return None
 
 
-# The two refusals, here and after a bulk write (services.check_poverty_counties).
+def poverty_counties_problem() -> str | None:
+    """The same rule over every stored status, or None: what a write of several statuses together
+    (an import) checks once they are written, as its rows cannot see each other before."""
+    total = PovertyStatus.objects.count()
+    if total > POVERTY_COUNTIES:
+        return ALL_POVERTY_COUNTIES_LISTED % {"total": POVERTY_COUNTIES}
+    twice = (
+        UnitLineage.objects.filter(depth__gt=0, ancestor__poverty_status__isnull=False, descendant__poverty_status__isnull=False)
+        .select_related("ancestor", "descendant")
+        .order_by("descendant__key", "ancestor__key")
+        .first()
+    )
+    return None if twice is None else SAME_PLACE_LISTED % {"unit": twice.descendant, "other": twice.ancestor}
+
+
 SAME_PLACE_LISTED = _(
     "%(unit)s is the same place as %(other)s, which is already listed as a poverty county: a place is counted once. "
     "Correct that record instead."

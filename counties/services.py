@@ -21,9 +21,6 @@ from django.utils.translation import gettext as _
 
 from . import data_token
 from .models import (
-    ALL_POVERTY_COUNTIES_LISTED,
-    POVERTY_COUNTIES,
-    SAME_PLACE_LISTED,
     DataVersion,
     Designation,
     FundingAllocation,
@@ -33,6 +30,7 @@ from .models import (
     Unit,
     UnitLineage,
     UnitSuccession,
+    poverty_counties_problem,
 )
 from .permissions import EVERYWHERE, WriteScope, record_province_id, stored_province_id, write_scope
 
@@ -496,20 +494,11 @@ class PovertyCountiesRefused(ValueError):
 
 
 def check_poverty_counties() -> None:
-    """The 832 as a whole, after a write of poverty statuses and inside its transaction: the rule
-    each record is checked against (models.poverty_county_refusal) cannot see the other rows of
-    the same file, which are written together."""
-    total = PovertyStatus.objects.count()
-    if total > POVERTY_COUNTIES:
-        raise PovertyCountiesRefused(ALL_POVERTY_COUNTIES_LISTED % {"total": POVERTY_COUNTIES})
-    twice = (
-        UnitLineage.objects.filter(depth__gt=0, ancestor__poverty_status__isnull=False, descendant__poverty_status__isnull=False)
-        .select_related("ancestor", "descendant")
-        .order_by("descendant__key", "ancestor__key")
-        .first()
-    )
-    if twice is not None:
-        raise PovertyCountiesRefused(SAME_PLACE_LISTED % {"unit": twice.descendant, "other": twice.ancestor})
+    """The 832 as a whole (models.poverty_counties_problem), after a write of poverty statuses and
+    inside its transaction, which a refusal rolls back."""
+    problem = poverty_counties_problem()
+    if problem is not None:
+        raise PovertyCountiesRefused(problem)
 
 
 @transaction.atomic
