@@ -362,13 +362,16 @@ class UnitFilterSet(django_filters.FilterSet):
         """A unit as the API shows it carries its place's poverty status and designations: a change
         to one of those (or its removal) changes the unit's record as much as an edit of the unit,
         and a partner syncing the units must see it. Read from the records' history, which keeps
-        removals too, through the lineage: the records held under the units that became it."""
+        removals too, through the lineage both ways: a record's unit is part of the places it
+        became, and every unit that became one of those places carries its records."""
         if value is None:
             return qs
         held = Q()
         for model in (PovertyStatus, Designation):
             held |= Q(ancestor_id__in=model.history.filter(history_date__gte=value).values("unit_id"))
-        return qs.filter(Q(updated_at__gte=value) | Q(pk__in=UnitLineage.objects.filter(held).values("descendant_id")))
+        places = UnitLineage.objects.filter(held).values("descendant_id")
+        carriers = UnitLineage.objects.filter(descendant_id__in=places).values("ancestor_id")
+        return qs.filter(Q(updated_at__gte=value) | Q(pk__in=carriers))
 
     def filter_in_use(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         return qs if value is None else qs.filter(last_year__isnull=value)

@@ -607,6 +607,8 @@ def poverty_county_refusal(unit_id: int, pk: int | None = None) -> str | None:
     count that place twice, and the 832 would be 833. Units merged into one (丙县 and 丁县 into
     丙市) are two poverty counties all the same: neither became the other. And there are 832."""
     others = PovertyStatus.objects.exclude(pk=pk) if pk is not None else PovertyStatus.objects.all()
+    if others.filter(unit_id=unit_id).exists():
+        return None  # the unit holds one already: the field's own uniqueness message says so
     lineage = UnitLineage.objects.filter(Q(ancestor_id=unit_id) | Q(descendant_id=unit_id)).values_list("ancestor_id", "descendant_id")
     same_place = {unit for pair in lineage for unit in pair} - {unit_id}
     held = others.filter(unit_id__in=same_place).select_related("unit").first() if same_place else None

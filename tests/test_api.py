@@ -241,6 +241,12 @@ def test_updated_since_sees_a_change_to_the_records_a_county_carries(client):
     delete_record(designation, user=None, reason="test")
     found = keys(client, f"updated_since={quote(since)}")
     assert designation.unit.key in found and designation.unit.current.key in found and len(found) <= 4
+    # A record held under the current code: the old code carries the place's records too.
+    later = timezone.now().isoformat()
+    xuanhua = models.Designation.objects.get(unit__key="130705", batch__year=2019)
+    xuanhua.source_note = "checked"
+    save_record(xuanhua, user=None, reason="test")
+    assert keys(client, f"updated_since={quote(later)}") == ["130705", "130721"]
 
 
 def test_record_filters(client):
@@ -614,6 +620,9 @@ def test_a_place_is_listed_once_and_there_are_832_poverty_counties(client):
         "All 832 poverty counties are listed, and there are exactly 832: correct or remove one before adding another."
     ]
     assert models.PovertyStatus.objects.count() == 832 == get(client, "stats/coverage/").json()["poverty_counties_total"]
+    # A unit that holds one already is told so, not that all 832 are listed.
+    again = call(client, "post", f"{API}/poverty-statuses/?reason=test", {**status, "unit": "130721"}, **auth(key))
+    assert again.status_code == 400 and "already exists" in again.json()["error"]["fields"]["unit"][0]
     # Two counties merged into one place stay two poverty counties: editing either is fine.
     merged = models.UnitLineage.objects.filter(depth=1, descendant__key="632803").values_list("ancestor__poverty_status", flat=True)
     assert len([pk for pk in merged if pk]) == 2
