@@ -21,9 +21,9 @@ contents it DROPS: point it only at a scratch database):
    defaults), both measured the same way.
 4. **Cold** = the first request after an edit, as another instance sees it: in-process (Django
    test client, the same headers), before each request an edit as the writer makes it after its
-   commit (`counties.services.mark_data_changed()` outside a transaction: a new data token, then
-   the statistics worked out under it, `counties.derived`), then
-   `counties.statistics.forget_loaded_rows()`, so the request finds nothing kept in the
+   commit (`counties.writes.services.mark_data_changed()` outside a transaction: a new data token, then
+   the statistics worked out under it, `counties.writes.derived`), then
+   `counties.reads.statistics.forget_loaded_rows()`, so the request finds nothing kept in the
    process's memory and reads what the writer stored in the shared cache (Redis), and every
    response cached under the old token is stale; 15 requests each: the best wall time (the goals
    are judged on it: on a shared machine the least disturbed run is the closest to a quiet
@@ -262,8 +262,8 @@ def cold_timings(out: Path) -> None:
     from django.db import connection
     from django.test import Client
 
-    from counties.services import mark_data_changed
-    from counties.statistics import forget_loaded_rows
+    from counties.reads.statistics import forget_loaded_rows
+    from counties.writes.services import mark_data_changed
 
     queries = [0]
 
@@ -329,7 +329,6 @@ def grow() -> None:
     from django.db import connection, transaction
     from django.db.models import F
 
-    from counties import services
     from counties.models import (
         Batch,
         Designation,
@@ -344,6 +343,7 @@ def grow() -> None:
         UnitSuccession,
         UnitType,
     )
+    from counties.writes import services
 
     rng = random.Random(12)
     factor = UNITS_10X / Unit.objects.count()
@@ -666,8 +666,8 @@ def main() -> None:
             "50 units of the province as JSON, the zh faceted page against the same rows as HTML with two facets.",
             f"- **cold**: the first request after an edit, as another instance sees it: in-process (Django test client, same "
             "headers, same settings); before each request an edit as the writer makes it after its commit "
-            "(`counties.services.mark_data_changed()`: a new data token, then the statistics worked out and stored under it "
-            f"in the cache, {cache_url.split('://')[0]}), then `counties.statistics.forget_loaded_rows()`, so the request "
+            "(`counties.writes.services.mark_data_changed()`: a new data token, then the statistics worked out and stored under it "
+            f"in the cache, {cache_url.split('://')[0]}), then `counties.reads.statistics.forget_loaded_rows()`, so the request "
             "finds nothing kept in the process and reads what the writer stored; every response cached under the old token "
             f"is stale. {REPEATS} requests: the best wall time (the least disturbed by other work on the machine: "
             "the goals are judged on it), the median wall time, the median CPU time of the process and "

@@ -1,5 +1,5 @@
 """What an anonymous read costs in-process when the response cache answers it (the front door in
-front of Django, counties.front_cache, and the Django-level cache, counties.http_cache), beside
+front of Django, registry.caching.front_door, and the Django-level cache, registry.caching.responses), beside
 the same request with the cache off and a bare WSGI app returning the same bytes (no server, no
 network). The front door only answers with a shared cache (Redis): with locmem its column is the
 Django-level hit plus the front door's pass-through.
@@ -32,8 +32,9 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from counties import data_token, http_cache  # noqa: E402
-from counties.front_cache import FrontCache  # noqa: E402
+from registry.caching import keys  # noqa: E402
+from registry.caching import token as data_token  # noqa: E402
+from registry.caching.front_door import FrontCache  # noqa: E402
 
 URLS = [
     "/api/v1/counties/?province=530000&page_size=50",
@@ -101,7 +102,7 @@ def main() -> None:
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
 
-        key = http_cache.ENTRY_PREFIX + "x" * 64
+        key = keys.response_key("x")
 
         def lookup_only(environ, start_response, key=key):
             data_token.current_state_and(key)

@@ -10,11 +10,11 @@ class CountiesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from .roles import ensure_roles
+        from counties.writes.roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self, dispatch_uid="counties-roles")
-        from . import sql  # noqa: F401  (registers the in_ids lookup)
-        from .api import schema  # noqa: F401  (registers the OpenAPI extensions)
+        from counties.api import schema  # noqa: F401  (registers the OpenAPI extensions)
+        from counties.reads import sql  # noqa: F401  (registers the in_ids lookup)
 
 
 class RegistryAdminConfig(admin_apps.AdminConfig):
@@ -23,4 +23,8 @@ class RegistryAdminConfig(admin_apps.AdminConfig):
 
     default = False
 
-    default_site = "counties.admin_site.RegistryAdminSite"
+    default_site = "counties.admin.site.RegistryAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # every other app's admin module
+        from counties.admin import programme, staff, targets  # noqa: F401  (each registers its models)

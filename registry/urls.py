@@ -3,13 +3,13 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from counties.sitemaps import SITEMAPS
-from counties.views import healthz
+from counties.web.sitemaps import SITEMAPS
+from registry.handlers import healthz
 
-handler400 = "counties.views.bad_request"
-handler403 = "counties.views.permission_denied"
-handler404 = "counties.views.page_not_found"
-handler500 = "counties.views.server_error"
+handler400 = "registry.handlers.bad_request"
+handler403 = "registry.handlers.permission_denied"
+handler404 = "registry.handlers.page_not_found"
+handler500 = "registry.handlers.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -19,6 +19,6 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
-    path("", include("counties.urls")),
+    path("", include("counties.web.urls")),
     prefix_default_language=False,
 )

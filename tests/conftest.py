@@ -58,7 +58,7 @@ postgresql_only = pytest.mark.skipif(connection.vendor == "sqlite", reason=SQLIT
 def empty_cache():
     """Each test starts with an empty cache: the database rolls back between tests, the cache does not
     (nor the statistics' rows kept per data token, which stays the same when a test rolls back)."""
-    from counties.statistics import forget_loaded_rows
+    from counties.reads.statistics import forget_loaded_rows
 
     cache.clear()
     forget_loaded_rows()

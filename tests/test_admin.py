@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from counties import models
-from counties.roles import DATA_EDITORS, PROVINCIAL_EDITORS, REFERENCE_ADMINISTRATORS, VIEWERS
+from counties.models.staff import DATA_EDITORS, PROVINCIAL_EDITORS, REFERENCE_ADMINISTRATORS, VIEWERS
 
 from .conftest import admin_form_data
 
@@ -445,7 +445,7 @@ def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, dja
 
 
 def test_a_refusal_after_many_saves_lists_the_latest_five(admin_client):
-    from counties.services import save_record
+    from counties.writes.services import save_record
 
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     url = reverse("admin:counties_designation_change", args=[designation.pk])

@@ -12,8 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from counties import admin_site, history, models, services
-from counties.roles import DATA_EDITORS, PROVINCIAL_EDITORS
+from counties import models
+from counties.admin import site as admin_site
+from counties.models.staff import DATA_EDITORS, PROVINCIAL_EDITORS
+from counties.reads import history
+from counties.writes import services
 
 from .test_imports import import_in_admin
 

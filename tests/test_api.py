@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from counties import models, statistics
-from counties.services import delete_record, save_record
+from counties import models
+from counties.reads import statistics
+from counties.writes.services import delete_record, save_record
 
 from .conftest import run_command
 

@@ -4,8 +4,8 @@ unless the client asks for Chinese, and say which language they are in (issue 13
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from counties.api.middleware import language_from_header
 from counties.api.root import ENDPOINTS
+from registry.caching.keys import language_from_header
 
 pytestmark = pytest.mark.django_db
 

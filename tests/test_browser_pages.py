@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.utils import translation
 from django.utils.translation import gettext
 
-from counties.views import page_not_found
+from registry.handlers import page_not_found
 
 from .browser import VIEWPORTS, screenshot
 

@@ -22,7 +22,7 @@ from django.test import Client
 from django.urls import reverse
 
 from counties import models
-from counties.admin import RegistryAdmin
+from counties.admin.base import RegistryAdmin
 from counties.api.views import RecordViewSet
 
 from .conftest import postgresql_only

@@ -1,18 +1,21 @@
-"""The writer's refresh of the statistics (counties.derived): once per committed transaction, never
-for a dry run, a preview or a rolled-back write, never failing a write that committed, and giving
-the numbers a read works out from scratch, so that a read after an edit reads instead of working.
+"""Derived data (every statistic, the list index) is worked out by the first read that needs it
+after a change, under the new data token, and read from the cache after that: an edit's own request
+works nothing out, a dry run, a preview or a rolled-back write leaves the token as it was, and what
+a read works out after an edit equals what it would work out from scratch.
 
 The test's own transaction never commits: `commit()` runs what a commit would run."""
 
-import logging
+import inspect
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from counties import derived, models, statistics, targets
-from counties.data_token import data_version, pinned, stored_state
-from counties.services import data_change_pending, save_record
+from counties import models
+from counties.reads import statistics
+from counties.reads.statistics import targets
+from counties.writes.services import save_record
+from registry.caching.token import data_change_pending, data_version, pinned, stored_state
 
 from .conftest import run_command
 from .test_imports import csv_file, import_in_admin
@@ -24,25 +27,12 @@ pytestmark = pytest.mark.django_db
 
 def commit():
     """Run the on-commit callbacks queued so far as a commit does: off the queue first (Django
-    clears it before running them), so that no write is pending while they run."""
+    clears it before running them), so that no write is pending while they run. Returns them."""
     queued = list(connection.run_on_commit)
     connection.run_on_commit.clear()
     for _ids, callback, _robust in queued:
         callback()
-
-
-@pytest.fixture
-def refreshes(monkeypatch):
-    """The data states the refresh ran for."""
-    seen = []
-    real = derived.refresh
-
-    def counted(state):
-        seen.append(state)
-        real(state)
-
-    monkeypatch.setattr(derived, "refresh", counted)
-    return seen
+    return [callback for _ids, callback, _robust in queued]
 
 
 def a_new_designation(unit_key="110101", year=2019):
@@ -77,51 +67,48 @@ def from_scratch():
     return every_statistic()
 
 
-# -- when it runs -------------------------------------------------------------------------------
+# -- what an edit costs --------------------------------------------------------------------------
 
 
-def test_one_refresh_per_transaction_after_it_commits(tmp_path, refreshes):
-    commit()  # the reference data's own queued bump, if any
-    refreshes.clear()
+def test_an_edit_works_nothing_out_and_changes_the_token_once_after_its_commit(tmp_path):
     rows = "".join(f"{code},2016,designated,doc,official\n" for code in ("130102", "130104", "130105", "130108"))
-    run_command("import_designations", str(csv_file(tmp_path, HEADER + rows)))
-    assert refreshes == []  # nothing before the commit
-    commit()
-    assert [state.token for state in refreshes] == [data_version()]  # four rows, one refresh, the new token
+    commit()  # the reference data's own queued change, if any
+    before = data_version()
+    with CaptureQueriesContext(connection) as queries:
+        run_command("import_designations", str(csv_file(tmp_path, HEADER + rows)))
+        assert len(commit()) == 1  # four rows, one new token
+    assert data_version() != before
+    read = [q["sql"] for q in queries if "counties_designation" in q["sql"] and q["sql"].lstrip().upper().startswith("SELECT")]
+    # The import reads what it checks (the rows it replaces, the 832), never a whole statistic:
+    # no query groups designations, and none of the cached statistics was filled.
+    assert not any("GROUP BY" in sql.upper() for sql in read), read
+    state = stored_state()
+    with pinned(state), CaptureQueriesContext(connection) as queries:
+        statistics.coverage(2019)
+    assert len(queries) > 0  # worked out by this first read, not by the writer
 
 
-def test_no_refresh_for_a_dry_run_a_preview_or_a_rolled_back_write(tmp_path, admin_client, refreshes):
+def test_no_new_token_for_a_dry_run_a_preview_or_a_rolled_back_write(tmp_path, admin_client):
     commit()
-    refreshes.clear()
+    before = data_version()
     run_command("import_designations", str(csv_file(tmp_path, OFFICIAL_HEBEI_2016)), "--dry-run")
     import_in_admin(admin_client, "designation", OFFICIAL_HEBEI_2016)  # the preview, not confirmed
     with pytest.raises(RuntimeError), transaction.atomic():
         save_record(a_new_designation(), user=None, reason="test")
         raise RuntimeError("rolled back")
-    commit()
-    assert refreshes == []
+    assert commit() == [] and data_version() == before
 
 
-def test_a_failed_refresh_does_not_fail_the_committed_write(monkeypatch, caplog):
+def test_a_statistic_read_inside_an_uncommitted_write_is_neither_cached_nor_read_from_the_cache():
+    """It would store, under the old token, numbers of rows that may be rolled back."""
     commit()
     before = statistics.coverage(2019).batch_entries
-
-    def broken():
-        raise RuntimeError("the cache is full")
-
-    monkeypatch.setattr(statistics, "batch_composition", broken)
-    record = save_record(a_new_designation(), user=None, reason="test")
-    with caplog.at_level(logging.ERROR, logger="counties.services"):
-        commit()  # does not raise
-    assert "Refreshing the statistics after an edit failed" in caplog.text
-    assert models.Designation.objects.filter(pk=record.pk).exists()
-    monkeypatch.undo()
-    # What the refresh did not store, a read works out.
+    save_record(a_new_designation(), user=None, reason="test")
+    assert data_change_pending()
     assert statistics.coverage(2019).batch_entries == before + 1
-    assert statistics.batch_composition() == from_scratch()["batches"]
 
 
-# -- what it stores -----------------------------------------------------------------------------
+# -- what a read after an edit works out ------------------------------------------------------------
 
 
 def test_after_an_edit_the_statistics_equal_those_worked_out_from_scratch(world):  # noqa: F811
@@ -133,7 +120,6 @@ def test_after_an_edit_the_statistics_equal_those_worked_out_from_scratch(world)
         user=None,
         reason="t",
     )
-    commit()
     refreshed = every_statistic()
     c = refreshed["coverage"][2019 - statistics.FIRST_YEAR]
     assert (c.batch_entries, c.demonstration_counties, c.poverty_counties_covered, str(c.poverty_coverage_pct)) == (9, 6, 5, "100.0")
@@ -146,21 +132,17 @@ def test_after_an_edit_the_statistics_equal_those_worked_out_from_scratch(world)
     assert refreshed == from_scratch()
 
 
-def test_a_read_after_an_edit_reads_what_the_writer_stored(django_assert_num_queries):
+def test_the_first_read_after_an_edit_works_a_statistic_out_once_and_stores_it():
     commit()
     save_record(a_new_designation(), user=None, reason="test")
     commit()
-    statistics.forget_loaded_rows()  # as another process: nothing kept in memory, only the cache
-    state = stored_state()  # read once per request, as the response cache does
-    with pinned(state), django_assert_num_queries(0):  # no rows loaded, nothing worked out
-        index = statistics.list_index()
+    state = stored_state()
+    with pinned(state):
         assert statistics.coverage(2019).batch_entries == 1232
-        statistics.province_table(2016)
-        statistics.batch_composition()
-    assert models.Unit.objects.get(key="110101").pk in index.places
-
-
-# -- what a request after an edit costs ---------------------------------------------------------
+        statistics.forget_loaded_rows()  # as another process: nothing kept in memory, only the cache
+        with CaptureQueriesContext(connection) as queries:
+            assert statistics.coverage(2019).batch_entries == 1232
+        assert len(queries) == 0
 
 
 @pytest.mark.parametrize(
@@ -174,10 +156,12 @@ def test_a_read_after_an_edit_reads_what_the_writer_stored(django_assert_num_que
         ("/", {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}, 1),
     ],
 )
-def test_queries_of_a_read_after_an_edit(client, path, headers, expected):
+def test_queries_of_a_read_once_the_first_read_after_an_edit_has_worked_it_out(client, settings, path, headers, expected):
+    settings.RESPONSE_CACHE = False  # the statistics' cache is what is measured, not the response's
     commit()
     save_record(a_new_designation(), user=None, reason="test")
     commit()
+    assert client.get(path, **headers).status_code == 200  # the first read works it out
     statistics.forget_loaded_rows()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(path, **headers)
@@ -186,14 +170,26 @@ def test_queries_of_a_read_after_an_edit(client, path, headers, expected):
     assert not data_change_pending()
 
 
-def test_the_refresh_does_nothing_inside_an_uncommitted_write():
-    """It would work the numbers out from rows that may be rolled back, under the old token."""
+def test_every_cached_statistic_is_read_from_the_cache_once_worked_out():
+    """Each one, for every as-of year the pages offer: the first read works it out under the new
+    token, the next (another process's: no rows kept in memory) runs no query."""
     commit()
     save_record(a_new_designation(), user=None, reason="test")
+    commit()
     state = stored_state()
-    with CaptureQueriesContext(connection) as queries:
-        derived.refresh(state)
-    assert len(queries) == 0
+    with pinned(state):
+        years = range(statistics.FIRST_YEAR, statistics.latest_batch_year() + 1)
+        calls = []
+        for function in statistics.EVERY_CACHED:
+            takes_a_year = len(inspect.signature(function.uncached).parameters) == 1
+            calls += [(function, args) for args in ([(y,) for y in years] if takes_a_year else [()])]
+        first = [function(*args) for function, args in calls]
+        statistics.forget_loaded_rows()
+        for (function, args), value in zip(calls, first, strict=True):
+            with CaptureQueriesContext(connection) as queries:
+                assert function(*args) == value
+            assert len(queries) == 0, f"{function.__name__}{args} is not kept under the data token"
+    assert len(statistics.EVERY_CACHED) >= 13
 
 
 def test_the_list_index_another_process_unpickles_holds_no_container_per_unit(world):  # noqa: F811
@@ -216,24 +212,3 @@ def test_the_list_index_another_process_unpickles_holds_no_container_per_unit(wo
     copy = pickle.loads(pickle.dumps(index))
     assert copy == index and all(isinstance(value, frozenset | dict | int) for value in copy.__dict__.values())
     assert "places" not in copy.__dict__ and copy.places == places  # the union is each process's own
-
-
-def test_the_refresh_covers_every_cached_statistic():
-    """Each one, for every as-of year the pages offer, is read after the refresh without working
-    anything out (a statistic worked out runs a query: its rows, or the ones it reads)."""
-    import inspect
-
-    commit()
-    save_record(a_new_designation(), user=None, reason="test")
-    commit()
-    statistics.forget_loaded_rows()
-    state = stored_state()
-    with pinned(state):
-        years = range(statistics.FIRST_YEAR, statistics.latest_batch_year() + 1)
-        for function in statistics.EVERY_CACHED:
-            takes_a_year = len(inspect.signature(function.uncached).parameters) == 1
-            with CaptureQueriesContext(connection) as queries:
-                for args in [(y,) for y in years] if takes_a_year else [()]:
-                    function(*args)
-            assert len(queries) == 0, f"{function.__name__} is not refreshed after an edit"
-    assert len(statistics.EVERY_CACHED) >= 13

@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from counties import charts, numbers
-from counties.templatetags.registry import money_scale, yuan
+from counties.reads import numbers
+from counties.web import charts
+from counties.web.templatetags.registry import money_scale, yuan
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Every export door writes through the one table writer (counties.tables): text that a spreadsheet
+"""Every export door writes through the one table writer (counties.reads.tables): text that a spreadsheet
 would run as a formula comes out inert, numbers stay numbers, and no stored text makes an export fail."""
 
 import csv
@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from counties import models, tables
+from counties import models
+from counties.reads import tables
 
 from .conftest import run_command
 from .factories import DesignationFactory, ProvinceFactory, UnitFactory

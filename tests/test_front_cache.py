@@ -1,4 +1,4 @@
-"""The response cache's front door (counties.front_cache): anonymous reads answered from the
+"""The response cache's front door (registry.caching.front_door): anonymous reads answered from the
 finished responses a process keeps, before Django, with the data token and the API's rate limit
 still read and counted in the shared cache (Redis at REDIS_TEST_URL, see test_shared_cache).
 
@@ -15,10 +15,10 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
-from counties import services
-from counties.api.throttling import AnonThrottle
-from counties.front_cache import FrontCache
-from counties.shared_cache import Counted
+from registry.caching.front_door import FrontCache
+from registry.caching.shared import Counted
+from registry.caching.throttling import AnonThrottle
+from registry.caching.token import mark_data_changed
 
 from .test_response_cache import SECURITY_HEADERS, committed
 from .test_settings import PRODUCTION_ENV, manage
@@ -138,7 +138,7 @@ def test_an_edit_is_seen_at_once(redis, django_app, client):
     front = FrontCache(django_app)
     before = call(front, "/api/v1/stats/coverage/?as_of=2019")
     with committed():
-        services.mark_data_changed()
+        mark_data_changed()
     with reaches(django_app, 1):
         after = call(front, "/api/v1/stats/coverage/?as_of=2019")
     assert after[1]["ETag"] != before[1]["ETag"]
@@ -153,24 +153,24 @@ def test_an_answer_made_within_its_changes_second_is_kept_until_that_second_is_o
     from datetime import timedelta
     from unittest import mock
 
-    from counties.data_token import stored_state
+    from registry.caching.token import stored_state
 
     front = FrontCache(django_app)
     with committed():
-        services.mark_data_changed()
+        mark_data_changed()
     changed = stored_state().changed_at
     url = "/api/v1/stats/coverage/?as_of=2019"
     # The moment of the change itself: whatever its fraction of a second, its second is not over.
-    with mock.patch("counties.http_cache.timezone.now", return_value=changed):
+    with mock.patch("registry.caching.responses.timezone.now", return_value=changed):
         with reaches(django_app, 1):
             first = call(front, url)
-        with mock.patch("counties.front_cache.time.time", return_value=changed.timestamp()), reaches(django_app, 0):
+        with mock.patch("registry.caching.front_door.time.time", return_value=changed.timestamp()), reaches(django_app, 0):
             assert call(front, url) == first  # within the second: kept
     assert "Last-Modified" not in first[1]
     over = changed + timedelta(seconds=1.5)
     with (
-        mock.patch("counties.http_cache.timezone.now", return_value=over),
-        mock.patch("counties.front_cache.time.time", return_value=over.timestamp()),
+        mock.patch("registry.caching.responses.timezone.now", return_value=over),
+        mock.patch("registry.caching.front_door.time.time", return_value=over.timestamp()),
     ):
         with reaches(django_app, 1):
             dated = call(front, url)

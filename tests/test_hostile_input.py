@@ -13,7 +13,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from counties import models
-from counties.roles import DATA_EDITORS, VIEWERS
+from counties.models.staff import DATA_EDITORS, VIEWERS
 
 from .conftest import run_command
 from .test_imports import HEADER, csv_file, import_in_admin

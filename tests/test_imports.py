@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook
 
-from counties import models, statistics, tables
-from counties.roles import DATA_EDITORS, PROVINCIAL_EDITORS
+from counties import models
+from counties.models.staff import DATA_EDITORS, PROVINCIAL_EDITORS
+from counties.reads import statistics, tables
 
 from .conftest import run_command
 
@@ -274,7 +275,7 @@ def test_the_exporters_formula_guard_is_taken_back_on_import(tmp_path):
 
 
 def test_the_preview_names_each_record_it_removes_and_warns_of_hand_edits(admin_client, admin_user):
-    from counties.services import save_record
+    from counties.writes.services import save_record
 
     illustrative = models.Designation.objects.filter(batch__year=2019, unit__province__code="130000", source_kind="illustrative")
     target = illustrative.exclude(unit__key="130125").select_related("unit").first()

@@ -24,7 +24,7 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from counties import models
-from counties.targets_models import Assessment, Pairing
+from counties.models.targets import Assessment, Pairing
 
 from .conftest import run_command
 
@@ -291,7 +291,7 @@ def test_sort_menu_is_translated(client):
 
 
 def test_roster_records_of_an_earlier_wording_get_the_public_one():
-    from counties.roster import FORMER_ROSTER_SOURCES, ROSTER_SOURCE, load_illustrative_roster
+    from counties.writes.roster import FORMER_ROSTER_SOURCES, ROSTER_SOURCE, load_illustrative_roster
 
     illustrative = models.Designation.objects.filter(source_kind="illustrative")
     old = list(illustrative.order_by("pk")[:3])

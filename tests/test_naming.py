@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from counties import naming
-from counties.naming import english_name, pinyin_name, search_key, unreviewed_polyphones
+from counties.models import naming
+from counties.models.naming import english_name, pinyin_name, search_key, unreviewed_polyphones
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

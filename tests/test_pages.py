@@ -20,7 +20,7 @@ def html(response):
 
 def test_home_shows_headline_figures_and_flags_illustrative_data(client, django_assert_max_num_queries, django_assert_num_queries):
     # With an empty cache: the data token, read once for the whole request by the response cache
-    # (counties.http_cache); the latest batch year (aggregate); the programme's rows (designations,
+    # (registry.caching.responses); the latest batch year (aggregate); the programme's rows (designations,
     # poverty counties, successions), loaded once for coverage at that year and at 2018 and the
     # batch composition, which adds central allocations and batches.
     with django_assert_num_queries(1 + 1 + 3 + 2):
@@ -106,7 +106,7 @@ def test_a_chosen_province_keeps_the_other_provinces_counts(client):
     # Choose 新疆 in the list of demonstration counties: the province facet still counts every
     # province's places (the province table's number), and with another filter too (a count in
     # the database), each what the list of that province would count.
-    from counties import statistics
+    from counties.reads import statistics
 
     places = statistics.list_index().places
     for query, also in (("province=650000", {}), ("province=650000&type=county", {"unit_type": "county"})):
@@ -121,7 +121,7 @@ def test_a_chosen_province_keeps_the_other_provinces_counts(client):
 def test_a_province_list_sends_the_database_that_provinces_places_only(client):
     """The scope's set goes to the database narrowed to the chosen province: a few hundred ids
     instead of every province's (ten thousand with ten times the data)."""
-    from counties import statistics
+    from counties.reads import statistics
 
     index = statistics.list_index()
     hebei = index.places_in("130000")
@@ -167,7 +167,7 @@ def test_counts_are_grouped_in_thousands_and_years_and_codes_never(client, prefi
 
 
 def test_each_page_writes_the_same_count_the_same_way(client):
-    from counties import statistics
+    from counties.reads import statistics
 
     latest, at_2018 = statistics.coverage(), statistics.coverage(2018)
     assert (latest.demonstration_counties, latest.designated_units, at_2018.batch_entries) == (1199, 1217, 1016)
@@ -478,7 +478,7 @@ def test_the_poverty_share_rule_is_drawn_only_over_the_batches_it_applied_to(cli
 
 
 def test_the_pages_state_no_poverty_share_rule_for_2014_and_2015(client):
-    from counties import statistics
+    from counties.reads import statistics
 
     assert [b.year for b in statistics.batch_composition() if b.meets_rule is None] == [2014, 2015, 2021]
     batches = html(client.get("/en/batches/"))
@@ -522,7 +522,7 @@ def test_statistics_money_has_one_unit_per_column_and_axis(client):
 
 
 def test_statistics_province_chart_labels_every_province_sorted(client):
-    from counties import statistics
+    from counties.reads import statistics
 
     page = html(client.get("/statistics/?as_of=2018"))
     chart = page[page.index("各省示范县数") :]

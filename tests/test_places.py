@@ -4,9 +4,10 @@ place its unit had become by the end of the year asked about, and no later."""
 
 import pytest
 
-from counties import models, statistics
-from counties.places import PlaceResolver
-from counties.statistics import batch_composition, coverage, province_table
+from counties import models
+from counties.reads import statistics
+from counties.reads.places import PlaceResolver
+from counties.reads.statistics import batch_composition, coverage, province_table
 
 from .test_statistics import designate
 
@@ -54,7 +55,7 @@ def test_resolver_follows_successions_up_to_the_year_only():
 def test_known_as_from_the_lineage_is_the_resolvers():
     # The page's records read a unit's earlier codes from the lineage closure; the resolver works
     # them out from the primary successions. Every unit must get the same answer from both.
-    from counties.places import known_as, place_resolver
+    from counties.reads.places import known_as, place_resolver
 
     resolver = place_resolver()
     pks = list(models.Unit.objects.values_list("pk", flat=True))

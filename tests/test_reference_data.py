@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.urls import reverse
 
 from counties import models
-from counties.reference_data import CHANGED_REASON
+from counties.writes.reference_data import CHANGED_REASON
 
 from .conftest import admin_form_data, run_command
 

@@ -1,4 +1,4 @@
-"""The response cache for anonymous reads and the HTTP caching headers (counties.http_cache).
+"""The response cache for anonymous reads and the HTTP caching headers (registry.caching.responses).
 
 Every test runs on the per-process cache (locmem) and on Redis at REDIS_TEST_URL (see
 test_shared_cache). A cache hit reads nothing but the data token: from the database with locmem
@@ -15,8 +15,9 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from counties import http_cache, models
-from counties.http_cache import code_fingerprint
+from counties import models
+from registry.caching import responses as http_cache
+from registry.caching.keys import code_fingerprint
 
 from .conftest import run_command
 from .test_api import designation_payload
@@ -321,7 +322,7 @@ def test_a_reference_reload_is_seen_at_once(client, tmp_path, settings):
 
 def test_an_uncommitted_write_is_never_cached(client):
     """Inside a write's transaction the token is still the old one: no entry is read or stored."""
-    from counties.services import mark_data_changed
+    from registry.caching.token import mark_data_changed
 
     before = designation_count(client)
 

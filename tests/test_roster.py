@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management import CommandError
 
 from counties import models
-from counties.roster import CORPS_PREFIX, ROSTER_SOURCE, RosterError, roster_targets, verify_roster
-from counties.statistics import batch_composition, coverage
+from counties.reads.statistics import batch_composition, coverage
+from counties.writes.roster import CORPS_PREFIX, ROSTER_SOURCE, RosterError, roster_targets, verify_roster
 
 from .conftest import run_command
 

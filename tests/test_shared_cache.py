@@ -14,9 +14,10 @@ import pytest
 from django.core.cache import cache, caches
 from django.test import RequestFactory
 
-from counties import models, statistics
-from counties.clients import client_ip
-from counties.services import save_record
+from counties import models
+from counties.reads import statistics
+from counties.writes.services import save_record
+from registry.caching.clients import client_ip
 from registry.settings import cache_from_url
 
 from .test_settings import PRODUCTION_ENV, manage
@@ -97,7 +98,7 @@ THROTTLE_IN_ANOTHER_PROCESS = """
 import django; django.setup()
 from django.test import RequestFactory
 from rest_framework.request import Request
-from counties.api.throttling import AnonThrottle
+from registry.caching.throttling import AnonThrottle
 def request():
     return Request(RequestFactory().get("/api/v1/provinces/", REMOTE_ADDR="192.0.2.44"))
 print(" ".join(str(AnonThrottle().allow_request(request(), None)) for _ in range(2)))
@@ -123,7 +124,7 @@ def test_workers_share_one_limit_in_redis(client, settings):
 def test_statistics_are_cached_and_never_stale(shared_cache, django_assert_num_queries):
     first = statistics.coverage(2018)
     # The numbers come from the cache; the data token from the database with locmem (another
-    # process's edit must be seen), from its copy in Redis with Redis (counties.data_token).
+    # process's edit must be seen), from its copy in Redis with Redis (registry.caching.token).
     with django_assert_num_queries(1 if shared_cache == "locmem" else 0):
         assert statistics.coverage(2018) == first
     record = models.Designation(
@@ -147,12 +148,12 @@ def test_cache_and_proxy_settings_are_validated():
 
 
 def test_one_round_trip_reads_and_counts_after_redis_forgets_its_script_or_drops_the_connection(settings):
-    """`read_and_count` sends its command on a pooled connection itself (registry.redis_cache):
+    """`read_and_count` sends its command on a pooled connection itself (registry.caching.redis_backend):
     a Redis that forgot the counting script (a restart, SCRIPT FLUSH) gets it again, and a
     connection Redis closed is replaced (the pool sees it closed when handing it out)."""
     import redis
 
-    from counties.shared_cache import Count, Counted, read_and_count
+    from registry.caching.shared import Count, Counted, read_and_count
 
     settings.CACHES = {"default": redis_cache()}
     cache.clear()

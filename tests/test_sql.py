@@ -1,9 +1,9 @@
-"""The reads' SQL helpers (counties.sql): an id set as one parameter, and queries compiled once."""
+"""The reads' SQL helpers (counties.reads.sql): an id set as one parameter, and queries compiled once."""
 
 import pytest
 
 from counties.models import PovertyStatus, Unit
-from counties.sql import IdSet, IdSetQuery, array_literal, json_array
+from counties.reads.sql import IdSet, IdSetQuery, array_literal, json_array
 
 pytestmark = pytest.mark.django_db
 

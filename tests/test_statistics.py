@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from counties import models, statistics
-from counties.services import delete_record, rebuild_lineage, save_record
-from counties.statistics import batch_composition, coverage, exits, funding_totals, province_table
+from counties import models
+from counties.reads import statistics
+from counties.reads.statistics import batch_composition, coverage, exits, funding_totals, province_table
+from counties.writes.services import delete_record, rebuild_lineage, save_record
+from registry.caching import keys
 
 from .conftest import run_command
 from .factories import FundingAllocationFactory
@@ -383,6 +385,6 @@ def test_cached_statistics_belong_to_the_release_that_made_them(monkeypatch):
         return sum('"counties_batch"' in q["sql"] for q in queries)
 
     assert batch_queries() == 0  # cached
-    monkeypatch.setattr(statistics, "code_fingerprint", lambda: "the-next-release")
+    monkeypatch.setattr(keys, "code_fingerprint", lambda: "the-next-release")
     assert batch_queries() == 1  # not the old release's entry
     assert batch_queries() == 0

@@ -6,8 +6,8 @@ from django.db import connection
 from django.urls import reverse
 
 from counties import models
-from counties.services import UnitInUse, delete_record, delete_unit, rebuild_lineage, save_record
-from counties.statistics import coverage, forget_loaded_rows
+from counties.reads.statistics import coverage, forget_loaded_rows
+from counties.writes.services import UnitInUse, delete_record, delete_unit, rebuild_lineage, save_record
 
 from .factories import BatchFactory, PovertyStatusFactory, PrefectureFactory, UnitFactory
 

@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from counties import models, targets
-from counties.targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED
-from counties.targets_models import Assessment, Indicator, IndicatorValue, Pairing
+from counties import models
+from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairing
+from counties.reads.statistics import targets
+from counties.reads.statistics.targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED
 
 from .factories import FundingAllocationFactory
 from .test_statistics import designate, poor, succeed, unit

@@ -12,9 +12,12 @@ from django.core.management import CommandError
 from django.db import connection
 from django.urls import reverse
 
-from counties import data_token, models, services, targets
-from counties.roles import PROVINCIAL_EDITORS
-from counties.targets_models import Assessment, Indicator, IndicatorValue, Pairing
+from counties import models
+from counties.models.staff import PROVINCIAL_EDITORS
+from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairing
+from counties.reads.statistics import targets
+from registry.caching import token as data_token
+from registry.caching.token import mark_data_changed
 
 from .conftest import run_command
 from .test_imports import confirm, csv_file, import_in_admin
@@ -29,7 +32,7 @@ HEADER = "code,year,indicator,value,source,source_kind\n"
 def commit_callbacks():
     """Run and drop the on-commit callbacks queued so far, as a commit would: the test's own
     transaction never commits, and a data-version change still queued makes later writes of the
-    same transaction queue none of their own (services.mark_data_changed)."""
+    same transaction queue none of their own (mark_data_changed)."""
     for _ids, callback, _robust in connection.run_on_commit:
         callback()
     connection.run_on_commit.clear()
@@ -288,7 +291,7 @@ def test_same_numbers_on_page_api_and_report(client, example):
     Pairing.objects.create(
         unit=pairing_unit, partner_name="某平台", partner_kind="platform", start_year=2018, source="doc", source_kind="official"
     )
-    services.mark_data_changed()
+    mark_data_changed()
     api = client.get("/api/v1/stats/three-coverages/?as_of=2019").json()
     report = json.loads(run_command("coverage_report", "--as-of", "2019", "--format", "json", "--section", "three_coverages"))
     assert report["three_coverages"] == api
@@ -307,7 +310,7 @@ def test_same_numbers_on_page_api_and_report(client, example):
     models.Designation.objects.create(
         unit=models.Unit.objects.get(key="130721"), batch=models.Batch.objects.get(year=2015), source="doc", source_kind="official"
     )
-    services.mark_data_changed()
+    mark_data_changed()
     series = client.get("/api/v1/counties/130721/targets/").json()
     assert (series["code"], series["designated_from"]) == ("130705", 2015)
     volume = next(s for s in series["series"] if s["indicator"] == "ec_transaction_volume")

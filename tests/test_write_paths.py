@@ -14,10 +14,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from counties import models, statistics
-from counties.data_token import data_version
-from counties.imports import RESOURCES, DesignationResource, template_rows
-from counties.roles import PROVINCIAL_EDITORS
+from counties import models
+from counties.models.staff import PROVINCIAL_EDITORS
+from counties.reads import statistics
+from counties.writes.imports.programme import RESOURCES, DesignationResource, template_rows
+from registry.caching.token import data_version
 
 from .conftest import run_command
 from .factories import FundingAllocationFactory
@@ -101,7 +102,7 @@ def test_the_confirmation_needs_a_reason(admin_client):
 
 
 def test_files_beyond_the_admin_limit_point_to_the_command(admin_client, monkeypatch):
-    monkeypatch.setattr("counties.admin.ADMIN_MAX_ROWS", 1)
+    monkeypatch.setattr("counties.admin.base.ADMIN_MAX_ROWS", 1)
     preview = import_in_admin(admin_client, "designation", OFFICIAL_HEBEI_2016 + "130103,2016,designated,doc,official\n")
     page = preview.content.decode()
     assert "The file has 2 rows; the admin imports at most 1" in page and "manage.py import_designations FILE" in page
@@ -229,7 +230,7 @@ def test_a_dry_run_and_a_preview_leave_the_data_version_alone(tmp_path, admin_cl
 
 
 def test_an_import_changes_the_token_once_after_it_commits(tmp_path, django_capture_on_commit_callbacks):
-    from counties.services import _write_new_token
+    from registry.caching.token import _write_new_token
 
     rows = "".join(f"{code},2016,designated,doc,official\n" for code in ("130102", "130104", "130105", "130108"))
     token = data_version()
@@ -327,7 +328,7 @@ def test_a_real_record_cannot_be_tied_to_an_illustrative_one(admin_client, admin
 
 
 def test_roster_removal_is_a_handful_of_queries_with_history():
-    from counties.roster import REMOVE_REASON
+    from counties.writes.roster import REMOVE_REASON
 
     designations = illustrative().count()
     funding = models.FundingAllocation.objects.filter(source_kind="illustrative").count()

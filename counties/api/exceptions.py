@@ -9,8 +9,6 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-API_PREFIX = "/api/"
-
 
 def _first_message(detail: Any) -> str:
     if isinstance(detail, dict) and set(detail) == {"detail"}:

@@ -1,16 +1,12 @@
-"""The API's language (its conditional GETs and caching: counties.http_cache)."""
+"""The API's language (its conditional GETs and caching: registry.caching.responses)."""
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_supported_language_variant
-from django.utils.translation.trans_real import parse_accept_lang_header
 
-API_PREFIX = "/api/v1/"
-# Partners are international: a client that names no language the registry has gets English.
-API_DEFAULT_LANGUAGE = "en"
+from registry.caching.keys import api_language, is_api
 
 
 class ApiLanguageMiddleware:
@@ -26,7 +22,7 @@ class ApiLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(API_PREFIX):
+        if not is_api(request.path):
             return self.get_response(request)
         language = api_language(request)
         translation.activate(language)
@@ -35,21 +31,3 @@ class ApiLanguageMiddleware:
         response.headers["Content-Language"] = language
         patch_vary_headers(response, ("Accept-Language",))
         return response
-
-
-def api_language(request: HttpRequest) -> str:
-    """The language of an API answer (also part of the response cache's key)."""
-    return language_from_header(request.headers.get("Accept-Language", ""))
-
-
-def language_from_header(accept_language: str) -> str:
-    """The first language of the header, in the client's order of preference, that the registry
-    has (zh, zh-CN, zh-Hans and zh-TW → zh-hans; en, en-GB → en); else English."""
-    for code, _quality in parse_accept_lang_header(accept_language):
-        if code == "*":
-            break
-        try:
-            return get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return API_DEFAULT_LANGUAGE

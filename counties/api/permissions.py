@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # importing rest_framework.views here would be circular (DRF 
     from rest_framework.views import APIView
 
 from counties.models import ApiToken
-from counties.permissions import may_change_record, write_scope
+from counties.reads.permissions import may_change_record, write_scope
 
 
 class RegistryApiPermission(permissions.DjangoModelPermissions):

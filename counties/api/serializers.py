@@ -14,7 +14,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from counties import selectors
 from counties.models import (
     FIRST_PROGRAMME_YEAR,
     LAST_PLAUSIBLE_YEAR,
@@ -28,8 +27,9 @@ from counties.models import (
     Unit,
     UnitSuccession,
 )
-from counties.selectors import attach_place_records
-from counties.sql import IdSetQuery
+from counties.reads import selectors
+from counties.reads.selectors import attach_place_records
+from counties.reads.sql import IdSetQuery
 
 PROVENANCE_FIELDS = ["source", "source_kind", "source_note"]
 

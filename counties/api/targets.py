@@ -1,7 +1,7 @@
 """API for targets and results: the indicator catalogue, values, assessments and pairings (read-only;
 staff write them in the admin or by import), a county's target status per year, and the statistics
 (three full coverages, attainment by batch, assessment results, the national series). Every number
-comes from `counties.targets`, as on the pages and in `coverage_report`."""
+comes from `counties.reads.statistics.targets`, as on the pages and in `coverage_report`."""
 
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from counties import targets
+from counties.api.serializers import PCT, PROVENANCE_FIELDS, YUAN
+from counties.api.views import AS_OF, StatisticsView
 from counties.models import Unit
-from counties.targets_filtersets import AssessmentFilterSet, IndicatorFilterSet, IndicatorValueFilterSet, PairingFilterSet
-from counties.targets_models import Assessment, Indicator, IndicatorValue, Pairing
-
-from .serializers import PCT, PROVENANCE_FIELDS, YUAN
-from .views import AS_OF, StatisticsView
+from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairing
+from counties.reads.filtersets.targets import AssessmentFilterSet, IndicatorFilterSet, IndicatorValueFilterSet, PairingFilterSet
+from counties.reads.statistics import targets
 
 # -- records ------------------------------------------------------------------------------------
 

@@ -2,8 +2,8 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import root, targets, views
-from .exceptions import not_found
+from counties.api import root, targets, views
+from counties.api.exceptions import not_found
 
 app_name = "api"
 

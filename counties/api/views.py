@@ -15,14 +15,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from counties import selectors, services, statistics
-from counties.filtersets import (
-    BatchFilterSet,
-    DesignationFilterSet,
-    FundingAllocationFilterSet,
-    PovertyStatusFilterSet,
-    UnitFilterSet,
-)
+from counties.api import serializers as s
+from counties.api.preconditions import check_if_match, representation_etag
 from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
     CONTROL_CHARACTERS,
@@ -34,10 +28,16 @@ from counties.models import (
     Province,
     Unit,
 )
-from counties.services import OutOfScope, delete_record, save_record
-
-from . import serializers as s
-from .preconditions import check_if_match, representation_etag
+from counties.reads import selectors, statistics
+from counties.reads.filtersets.programme import (
+    BatchFilterSet,
+    DesignationFilterSet,
+    FundingAllocationFilterSet,
+    PovertyStatusFilterSet,
+    UnitFilterSet,
+)
+from counties.writes import services
+from counties.writes.services import OutOfScope, delete_record, save_record
 
 REASON = OpenApiParameter(
     "reason",

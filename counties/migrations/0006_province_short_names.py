@@ -1,6 +1,6 @@
 """Provinces get short names (新疆 / Xinjiang) for tables and chart labels.
 
-The reference loader writes them from now on (counties.naming.PROVINCE_SHORT_NAMES). Existing
+The reference loader writes them from now on (counties.models.naming.PROVINCE_SHORT_NAMES). Existing
 databases get them here, so the loader finds them already in place and records them as its own
 (a field it never wrote would otherwise count as a staff edit and be left alone). The values are
 copied here, not imported, so the migration stays as it was when written.

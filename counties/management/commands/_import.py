@@ -10,10 +10,10 @@ from django.contrib.auth import get_permission_codename, get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Model
 
-from counties import uploads
-from counties.imports import RESOURCES
 from counties.models import CHANGE_REASON_MAX_LENGTH, CONTROL_CHARACTERS
-from counties.services import WriteSummary
+from counties.writes.imports import uploads
+from counties.writes.imports.programme import RESOURCES
+from counties.writes.services import WriteSummary
 
 
 def load_dataset(path: Path) -> tablib.Dataset:
@@ -81,7 +81,7 @@ REASON_MAX_LENGTH = CHANGE_REASON_MAX_LENGTH  # the history's change-reason colu
 
 class ImportCommand(BaseCommand):
     kind = ""
-    resource_class: type | None = None  # a resource not in counties.imports.RESOURCES (the targets' imports)
+    resource_class: type | None = None  # a resource not in counties.writes.imports.programme.RESOURCES (the targets' imports)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="A .csv (UTF-8) or .xlsx file in the documented format.")

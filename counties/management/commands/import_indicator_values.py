@@ -1,4 +1,4 @@
-from counties.targets_imports import IndicatorValueResource
+from counties.writes.imports.targets import IndicatorValueResource
 
 from ._import import ImportCommand
 

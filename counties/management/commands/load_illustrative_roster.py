@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from counties.roster import RosterError, load_illustrative_roster, remove_illustrative_roster
+from counties.writes.roster import RosterError, load_illustrative_roster, remove_illustrative_roster
 
 
 class Command(BaseCommand):

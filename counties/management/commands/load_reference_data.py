@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from counties.reference_data import ReferenceDataError, load_reference_data
+from counties.writes.reference_data import ReferenceDataError, load_reference_data
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from counties.roles import ensure_roles
+from counties.writes.roles import ensure_roles
 
 
 class Command(BaseCommand):

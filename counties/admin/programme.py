@@ -1,0 +1,258 @@
+"""The admin for the programme's records and the units they name: search by old codes, imports
+with preview, change history with reasons, provincial restrictions, no lost edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from counties.admin.base import ImportExportRegistryAdmin, RegistryAdmin, UnitSearchMixin
+from counties.models import (
+    Batch,
+    Designation,
+    FundingAllocation,
+    PovertyStatus,
+    Prefecture,
+    ProgrammeFact,
+    Province,
+    PublishedProvinceCount,
+    Unit,
+    UnitSuccession,
+)
+from counties.reads import statistics
+from counties.writes import services
+from counties.writes.imports.programme import (
+    DesignationResource,
+    FundingAllocationResource,
+    PovertyStatusResource,
+)
+
+
+@admin.register(Province)
+class ProvinceAdmin(RegistryAdmin):
+    natural_key = "code"
+    natural_key_pattern = r"[1-9][0-9]0000"
+    list_display = ["code", "name_zh", "name_pinyin", "name_en"]
+    search_fields = ["code", "name_zh", "name_pinyin", "name_en"]
+
+
+@admin.register(Prefecture)
+class PrefectureAdmin(RegistryAdmin):
+    natural_key = "code"
+    natural_key_pattern = r"[1-9][0-9]{3}00"
+    list_display = ["code", "name_zh", "name_en", "province"]
+    list_select_related = ["province"]
+    list_filter = ["province"]
+    search_fields = ["code", "name_zh", "name_pinyin"]
+
+
+class SuccessionInline(admin.TabularInline):
+    model = UnitSuccession
+    fk_name = "predecessor"
+    autocomplete_fields = ["successor"]
+    extra = 0
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Shown on the unit's page; changed on the record's own page, where history, reasons and the
+    concurrent-edit check apply (and a unit with many records costs no more queries)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        return list(self.fields)
+
+
+class DesignationInline(ReadOnlyInline):
+    model = Designation
+    fields = ["batch", "status", "is_old_revolutionary_base", "source", "source_kind"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Designation]:
+        return super().get_queryset(request).select_related("batch", "unit")
+
+
+class FundingInline(ReadOnlyInline):
+    model = FundingAllocation
+    fields = ["fiscal_year", "level", "amount", "purpose", "source", "source_kind"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FundingAllocation]:
+        return super().get_queryset(request).select_related("unit")
+
+
+class PovertyStatusFilter(admin.SimpleListFilter):
+    title = gettext_lazy("poverty county")
+    parameter_name = "poverty"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("yes")), ("no", _("no"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Unit]) -> QuerySet[Unit]:
+        if self.value() in ("yes", "no"):
+            # The place rule, as on the public list: 宣化区 is the poverty county 宣化县 became.
+            poverty = Q(pk__in=statistics.list_index().poverty_units)
+            return queryset.filter(poverty if self.value() == "yes" else ~poverty)
+        return queryset
+
+
+class InUseFilter(admin.SimpleListFilter):
+    title = gettext_lazy("code in use")
+    parameter_name = "in_use"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("yes")), ("no", _("retired"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Unit]) -> QuerySet[Unit]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(last_year__isnull=self.value() == "yes")
+        return queryset
+
+
+@admin.register(Unit)
+class UnitAdmin(UnitSearchMixin, RegistryAdmin):
+    # Short cells (names without their codes, the years in one column), so that a row fits on one
+    # line at 1280 px beside the filters.
+    list_display = ["key", "name_zh", "name_pinyin", "unit_type", "province_name", "prefecture_name", "years_in_use"]
+    list_select_related = ["province", "prefecture"]
+    list_filter = [InUseFilter, PovertyStatusFilter, "unit_type", "parent_type", "province"]
+    search_fields = ["key", "name_zh", "name_pinyin", "name_en", "other_names"]
+    autocomplete_fields = ["province", "prefecture"]
+    readonly_fields = ["current"]
+    inlines = [SuccessionInline, DesignationInline, FundingInline]
+    unit_path = ""
+    natural_key = "key"
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Model | None = None, **kwargs: Any) -> Any:
+        # A retired code is a unit of its own (its page is its record); it says what it became.
+        if request.method == "GET" and isinstance(obj, Unit) and obj.current_id not in (None, obj.pk):
+            current = obj.current
+            messages.info(
+                request,
+                format_html(
+                    _("{code} {name} is a retired code; it became {link}."),
+                    code=obj.key,
+                    name=obj.name_zh,
+                    link=format_html(
+                        '<a href="{}">{} {}</a>',
+                        reverse("admin:counties_unit_change", args=[quote(current.key)], current_app=self.admin_site.name),
+                        current.key,
+                        current.name_zh,
+                    ),
+                ),
+            )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    @admin.display(description=gettext_lazy("province"), ordering="province__code")
+    def province_name(self, obj: Unit) -> str:
+        return obj.province.name_zh
+
+    @admin.display(description=gettext_lazy("prefecture"), ordering="prefecture__code")
+    def prefecture_name(self, obj: Unit) -> str:
+        return obj.prefecture.name_zh if obj.prefecture_id else "—"
+
+    @admin.display(description=gettext_lazy("years in use"), ordering="first_year")
+    def years_in_use(self, obj: Unit) -> str:
+        return f"{obj.first_year or '…'}–{obj.last_year or ''}"
+
+    def delete_model(self, request: HttpRequest, obj: Unit) -> None:
+        # The delete page has already refused a unit that records point at (they are PROTECTed
+        # and listed there); the service refuses again if one was added since.
+        try:
+            services.delete_unit(obj, user=request.user, reason=getattr(request, "_deletion_reason", ""))
+        except services.UnitInUse as exc:
+            raise PermissionDenied(str(exc)) from exc
+
+
+@admin.register(UnitSuccession)
+class UnitSuccessionAdmin(RegistryAdmin):
+    list_display = ["predecessor", "successor_code", "successor", "year", "kind", "is_primary"]
+    list_select_related = ["predecessor", "successor"]
+    list_filter = ["kind", "is_primary", "year"]
+    search_fields = ["predecessor__key", "predecessor__name_zh", "successor_code", "successor__name_zh"]
+    autocomplete_fields = ["predecessor", "successor"]
+
+
+@admin.register(Batch)
+class BatchAdmin(RegistryAdmin):
+    list_display = [
+        "year",
+        "sequence",
+        "title_zh",
+        "planned_size",
+        "central_funds_total",
+        "min_poverty_share_pct",
+        "roster_complete",
+        "source_kind",
+    ]
+    list_filter = ["source_kind", "roster_complete"]
+    search_fields = ["title_zh", "title_en", "document_number"]
+
+
+# -- the records data editors keep ---------------------------------------------------------
+
+
+@admin.register(Designation)
+class DesignationAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
+    resource_classes = [DesignationResource]
+    template_name = "designations"
+    list_display = ["unit", "unit_province", "batch", "status", "is_old_revolutionary_base", "source_kind"]
+    list_select_related = ["unit__province", "batch"]
+    list_filter = ["batch", "status", "source_kind", "is_old_revolutionary_base", "unit__province"]
+    search_fields = ["unit__key", "unit__name_zh", "unit__name_pinyin", "name_as_reported", "source"]
+    autocomplete_fields = ["unit"]
+    unit_path = "unit__"
+
+    @admin.display(description=gettext_lazy("province"), ordering="unit__province__code")
+    def unit_province(self, obj: Designation) -> str:
+        return obj.unit.province.name_zh
+
+
+@admin.register(FundingAllocation)
+class FundingAllocationAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
+    resource_classes = [FundingAllocationResource]
+    template_name = "funding"
+    list_display = ["unit", "fiscal_year", "level", "amount", "purpose", "source_kind"]
+    list_select_related = ["unit"]
+    list_filter = ["fiscal_year", "level", "source_kind", "unit__province"]
+    search_fields = ["unit__key", "unit__name_zh", "unit__name_pinyin", "purpose", "document_number"]
+    autocomplete_fields = ["unit", "designation"]
+    unit_path = "unit__"
+
+
+@admin.register(PovertyStatus)
+class PovertyStatusAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
+    resource_classes = [PovertyStatusResource]
+    template_name = "poverty"
+    list_display = ["unit", "listed_name", "region", "exit_year", "is_key_county_2012", "is_contiguous_area_county", "contiguous_area"]
+    list_select_related = ["unit"]
+    list_filter = ["region", "exit_year", "is_key_county_2012", "is_contiguous_area_county", "source_kind", "unit__province"]
+    search_fields = ["unit__key", "unit__name_zh", "unit__name_pinyin", "listed_name"]
+    autocomplete_fields = ["unit"]
+    unit_path = "unit__"
+
+
+@admin.register(ProgrammeFact)
+class ProgrammeFactAdmin(RegistryAdmin):
+    list_display = ["fact_id", "period", "metric", "value_text", "value_unit", "source_kind"]
+    list_filter = ["source_kind"]
+    search_fields = ["fact_id", "metric", "source"]
+
+
+@admin.register(PublishedProvinceCount)
+class PublishedProvinceCountAdmin(RegistryAdmin):
+    list_display = ["year", "province", "count", "source_kind"]
+    list_select_related = ["province"]
+    list_filter = ["year", "province"]

@@ -1,0 +1,188 @@
+"""What every record shares: key patterns and year bounds, the text rule, history with a reason,
+source kinds and provenance, and the small predicates on codes and years."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+# Official GB/T 2260 codes are six digits. Units that never had an official code (the Qinghai
+# 行委) get a registry key of "X" and six digits, which can never clash with an official code.
+# KEY_PATTERN is unanchored so that URL patterns, filters and constraints share it.
+CODE_REGEX = r"^[0-9]{6}$"
+KEY_PATTERN = r"(?:[0-9]{6}|X[0-9]{6})"
+REGISTRY_KEY_REGEX = rf"^{KEY_PATTERN}$"
+REGISTRY_KEY_PREFIX = "X"
+
+# The programme began in 2014; division codes in the reference data reach back to 1949.
+FIRST_PROGRAMME_YEAR = 2014
+LAST_PLAUSIBLE_YEAR = 2100
+FIRST_DIVISION_YEAR = 1949
+
+# The 832 poverty counties exited poverty (脱贫摘帽) from 2016 to 2020 (DESIGN.md); no exit year
+# outside these is possible. The field's validator and its CHECK constraint both read them here.
+FIRST_EXIT_YEAR = 2016
+LAST_EXIT_YEAR = 2020
+# Formatted when read, in the reader's language; without %-placeholders, so that Django can use it
+# as the constraint's message too (it formats that one with the constraint's name).
+EXIT_YEAR_MESSAGE = format_lazy(
+    _("The exit year must be between {first} and {last}: the poverty counties exited poverty in those years."),
+    first=FIRST_EXIT_YEAR,
+    last=LAST_EXIT_YEAR,
+)
+
+
+def exit_year_in_range(value: int | None) -> None:
+    """Field validator of a poverty status's exit year: run by the admin's form, the API's
+    serializers and the imports alike, so each shows the same message on that field."""
+    if value is not None and not FIRST_EXIT_YEAR <= value <= LAST_EXIT_YEAR:
+        raise ValidationError(EXIT_YEAR_MESSAGE, code="exit_year_out_of_range")
+
+
+def code_in_use(first_year: int | None, last_year: int | None, year: int) -> bool:
+    """Whether a code with these years in use was in use at the end of `year` (empty: open-ended)."""
+    return (first_year is None or first_year <= year) and (last_year is None or last_year >= year)
+
+
+def in_use_at_q(year: int, prefix: str = "") -> Q:
+    """The same rule as `code_in_use`, as a filter on a unit (`prefix` reaches it, e.g. "unit__")."""
+    return (Q(**{f"{prefix}first_year__lte": year}) | Q(**{f"{prefix}first_year__isnull": True})) & (
+        Q(**{f"{prefix}last_year__gte": year}) | Q(**{f"{prefix}last_year__isnull": True})
+    )
+
+
+# Characters no registry text may hold: C0 controls other than tab, newline and carriage return,
+# and DEL. They are invisible on a page, cannot be written into an XLSX file (XML forbids them)
+# and are never typed on purpose; pasted from other software, they are refused with a message.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# django-simple-history keeps a change's reason in a column of 100 characters (every door checks it).
+CHANGE_REASON_MAX_LENGTH = 100
+
+
+def no_control_characters(value: object) -> None:
+    """Field validator on every free-text field: run by forms, API serializers and imports alike."""
+    if isinstance(value, str) and (found := CONTROL_CHARACTERS.search(value)):
+        raise ValidationError(
+            _("Remove the control character %(character)s (at position %(position)s); text may not contain control characters."),
+            code="control_character",
+            params={"character": f"U+{ord(found.group()):04X}", "position": found.start() + 1},
+        )
+
+
+class RegistryHistory(HistoricalRecords):
+    """django-simple-history with history models named in the reader's language.
+
+    simple_history names them "historical <verbose name>", with the verbose name evaluated once,
+    in whatever language was active at import ("Historical 示范县认定" on an English page); this
+    keeps both parts lazy and translatable.
+    """
+
+    def get_meta_options(self, model: type[models.Model]) -> dict:
+        options = super().get_meta_options(model)
+        options["verbose_name"] = format_lazy(_("history of {}"), model._meta.verbose_name)
+        options["verbose_name_plural"] = format_lazy(_("history of {}"), model._meta.verbose_name_plural)
+        return options
+
+
+class SourceKind(models.TextChoices):
+    """How far a record can be trusted."""
+
+    OFFICIAL = "official", _("official")
+    SECONDARY = "secondary", _("secondary")
+    UNVERIFIED = "unverified", _("unverified")
+    ILLUSTRATIVE = "illustrative", _("illustrative")
+
+
+class Region(models.TextChoices):
+    # A region of China (东部/中部/西部); "central" is also a funding level (中央): see FundingLevel.
+    EAST = "east", pgettext_lazy("region", "east")
+    CENTRAL = "central", pgettext_lazy("region", "central")
+    WEST = "west", pgettext_lazy("region", "west")
+
+
+class UnitType(models.TextChoices):
+    COUNTY = "county", _("county")
+    DISTRICT = "district", _("district")
+    COUNTY_LEVEL_CITY = "county-level city", _("county-level city")
+    AUTONOMOUS_COUNTY = "autonomous county", _("autonomous county")
+    BANNER = "banner", _("banner")
+    AUTONOMOUS_BANNER = "autonomous banner", _("autonomous banner")
+    SPECIAL_DISTRICT = "special district", _("special district")
+    FORESTRY_DISTRICT = "forestry district", _("forestry district")
+    ADMINISTRATIVE_COMMITTEE = "administrative committee", _("administrative committee")
+
+
+UNIT_TYPE_LABELS = dict(UnitType.choices)
+
+
+class ParentType(models.TextChoices):
+    PREFECTURE = "prefecture", _("prefecture")
+    MUNICIPALITY = "municipality", _("municipality")
+    PROVINCE_ADMINISTERED = "province-administered", _("province-administered")
+
+
+def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+
+
+def _year_check(
+    field: str,
+    name: str,
+    low: int = FIRST_PROGRAMME_YEAR,
+    nullable: bool = False,
+    high: int = LAST_PLAUSIBLE_YEAR,
+    message: object = None,
+) -> models.CheckConstraint:
+    in_range = Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    # A plain message by default; a given one (a field's own, in the reader's language) must hold no
+    # %-placeholders: Django formats a constraint's message with the constraint's name.
+    message = message or f"{field} must be a year between {low} and {high}."
+    return models.CheckConstraint(
+        condition=(in_range | Q(**{f"{field}__isnull": True})) if nullable else in_range, name=name, violation_error_message=message
+    )
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class Provenance(models.Model):
+    """Where a record comes from and how far it can be trusted."""
+
+    source = models.TextField(
+        _("source"), help_text=_("Document number or URL of the source; several separated by ' ; '."), validators=[no_control_characters]
+    )
+    source_kind = models.CharField(
+        _("source kind"),
+        max_length=16,
+        choices=SourceKind.choices,
+        help_text=_("Illustrative records are invented to match published totals and are never official."),
+    )
+    source_note = models.TextField(_("source note"), blank=True, validators=[no_control_characters])
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_illustrative(self) -> bool:
+        return self.source_kind == SourceKind.ILLUSTRATIVE
+
+
+def provenance_constraints(prefix: str) -> list[models.CheckConstraint]:
+    return [
+        _choices_check("source_kind", SourceKind, f"{prefix}_source_kind_valid"),
+        models.CheckConstraint(condition=~Q(source=""), name=f"{prefix}_source_not_empty"),
+    ]

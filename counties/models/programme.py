@@ -1,0 +1,395 @@
+"""The programme's records: poverty status among the 832, batches, designations, funding and the
+published figures, each with its provenance."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from counties.models.base import (
+    EXIT_YEAR_MESSAGE,
+    FIRST_EXIT_YEAR,
+    LAST_EXIT_YEAR,
+    Provenance,
+    Region,
+    RegistryHistory,
+    SourceKind,
+    TimeStamped,
+    _choices_check,
+    _year_check,
+    exit_year_in_range,
+    no_control_characters,
+    provenance_constraints,
+)
+from counties.models.units import Province, Unit, UnitLineage, code_not_in_use_error
+
+
+class PovertyStatus(Provenance, TimeStamped):
+    """Membership of the 832 national poverty-relief counties (国家级贫困县).
+
+    Held on the unit as it was listed (the end-2014 code, or a registry key for the Qinghai 行委).
+    The 2012 category flags are three-valued: True, False, or None for "not determined".
+    """
+
+    unit = models.OneToOneField(Unit, on_delete=models.PROTECT, related_name="poverty_status", verbose_name=_("unit"))
+    region = models.CharField(_("region"), max_length=8, choices=Region.choices)
+    exit_year = models.PositiveSmallIntegerField(
+        _("exit year"),
+        null=True,
+        blank=True,
+        help_text=_("Year the county exited poverty (脱贫摘帽)."),
+        validators=[exit_year_in_range],
+    )
+    exit_year_note = models.TextField(_("exit year note"), blank=True, validators=[no_control_characters])
+    is_key_county_2012 = models.BooleanField(
+        _("key county (2012 list)"), null=True, blank=True, help_text=_("国家扶贫开发工作重点县. Empty: not determined.")
+    )
+    is_contiguous_area_county = models.BooleanField(
+        _("contiguous-area county"), null=True, blank=True, help_text=_("集中连片特殊困难地区县. Empty: not determined.")
+    )
+    contiguous_area = models.CharField(
+        _("contiguous area"),
+        max_length=64,
+        blank=True,
+        help_text=_("Name of the area; empty when not determined."),
+        validators=[no_control_characters],
+    )
+    category_source = models.TextField(_("category source"), blank=True, validators=[no_control_characters])
+    listed_name = models.CharField(_("name as listed"), max_length=64, validators=[no_control_characters])
+
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["unit__key"]
+        verbose_name = _("poverty-county status")
+        verbose_name_plural = _("poverty-county statuses")
+        constraints = [
+            _choices_check("region", Region, "poverty_region_valid"),
+            _year_check(
+                "exit_year",
+                "poverty_exit_year_plausible",
+                low=FIRST_EXIT_YEAR,
+                high=LAST_EXIT_YEAR,
+                nullable=True,
+                message=EXIT_YEAR_MESSAGE,
+            ),
+            # Spelled out with IS NOT NULL: a CHECK that evaluates to NULL passes.
+            models.CheckConstraint(
+                condition=Q(contiguous_area="") | (Q(is_contiguous_area_county__isnull=False) & Q(is_contiguous_area_county=True)),
+                name="poverty_area_needs_flag",
+            ),
+            *provenance_constraints("poverty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} — {self.get_region_display()}"
+
+    def clean(self) -> None:
+        if self.unit_id is not None:
+            refusal = poverty_county_refusal(self.unit_id, self.pk)
+            if refusal:
+                raise ValidationError({"unit": refusal})
+
+
+# There are exactly 832 poverty counties (DESIGN.md): every statistic counts them as listed. The
+# rule is checked per record (a field's message, before writing) and over the set (after a bulk
+# write): the two functions below, with one pair of messages.
+POVERTY_COUNTIES = 832
+
+
+def poverty_county_refusal(unit_id: int, pk: int | None = None) -> str | None:
+    """Why the unit `unit_id` cannot hold a poverty status (a new one, or the record `pk` moved to
+    it), or None. A place is one poverty county: a status on a unit that became, or was become by,
+    a unit already holding one (宣化区 130705 is 宣化县 130721, listed under its 2014 code) would
+    count that place twice, and the 832 would be 833. Units merged into one (丙县 and 丁县 into
+    丙市) are two poverty counties all the same: neither became the other. And there are 832."""
+    others = PovertyStatus.objects.exclude(pk=pk) if pk is not None else PovertyStatus.objects.all()
+    if others.filter(unit_id=unit_id).exists():
+        return None  # the unit holds one already: the field's own uniqueness message says so
+    lineage = UnitLineage.objects.filter(Q(ancestor_id=unit_id) | Q(descendant_id=unit_id)).values_list("ancestor_id", "descendant_id")
+    same_place = {unit for pair in lineage for unit in pair} - {unit_id}
+    held = others.filter(unit_id__in=same_place).select_related("unit").first() if same_place else None
+    if held is not None:
+        return SAME_PLACE_LISTED % {"unit": Unit.objects.get(pk=unit_id), "other": held.unit}
+    if pk is None and others.count() >= POVERTY_COUNTIES:
+        return ALL_POVERTY_COUNTIES_LISTED % {"total": POVERTY_COUNTIES}
+    return None
+
+
+def poverty_counties_problem() -> str | None:
+    """The same rule over every stored status, or None: what a write of several statuses together
+    (an import) checks once they are written, as its rows cannot see each other before."""
+    total = PovertyStatus.objects.count()
+    if total > POVERTY_COUNTIES:
+        return ALL_POVERTY_COUNTIES_LISTED % {"total": POVERTY_COUNTIES}
+    twice = (
+        UnitLineage.objects.filter(depth__gt=0, ancestor__poverty_status__isnull=False, descendant__poverty_status__isnull=False)
+        .select_related("ancestor", "descendant")
+        .order_by("descendant__key", "ancestor__key")
+        .first()
+    )
+    return None if twice is None else SAME_PLACE_LISTED % {"unit": twice.descendant, "other": twice.ancestor}
+
+
+SAME_PLACE_LISTED = _(
+    "%(unit)s is the same place as %(other)s, which is already listed as a poverty county: a place is counted once. "
+    "Correct that record instead."
+)
+ALL_POVERTY_COUNTIES_LISTED = _(
+    "All %(total)s poverty counties are listed, and there are exactly %(total)s: correct or remove one before adding another."
+)
+
+
+class Batch(Provenance, TimeStamped):
+    """One batch of demonstration counties (a year may have more than one, e.g. 2021's first)."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    sequence = models.PositiveSmallIntegerField(_("batch of the year"), default=1)
+    title_zh = models.CharField(_("Chinese title"), max_length=200, validators=[no_control_characters])
+    title_en = models.CharField(_("English title"), max_length=200, validators=[no_control_characters])
+    document_number = models.CharField(_("document number"), max_length=100, blank=True, validators=[no_control_characters])
+    document_date = models.DateField(_("document date"), null=True, blank=True)
+    document_url = models.URLField(_("document URL"), max_length=500, blank=True)
+    planned_size = models.PositiveIntegerField(_("published size"), null=True, blank=True)
+    provinces_count = models.PositiveSmallIntegerField(_("provinces in batch"), null=True, blank=True)
+    central_funds_total = models.DecimalField(_("central funds, total (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True)
+    central_funds_per_county = models.DecimalField(
+        _("central funds per county (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    min_poverty_share_pct = models.DecimalField(
+        _("minimum poverty-county share (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("The rule that applied to this batch, if any (from 2016: at least half of the batch)."),
+    )
+    published_poverty_counties = models.PositiveIntegerField(_("published poverty counties in batch"), null=True, blank=True)
+    published_old_base_counties = models.PositiveIntegerField(_("published old revolutionary base counties"), null=True, blank=True)
+    published_poverty_share_pct = models.DecimalField(
+        _("published poverty share (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    # The note a Chinese page shows beside the source; `source_note` is the English one (and the
+    # one staff and the loaders write first). Empty: Chinese pages show the English note, marked as such.
+    source_note_zh = models.TextField(
+        _("source note (Chinese)"),
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("The source note in Chinese, for the Chinese pages."),
+    )
+    roster_complete = models.BooleanField(
+        _("roster complete"),
+        default=False,
+        help_text=_("Whether every designation of this batch is recorded from a real source."),
+    )
+
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["year", "sequence"]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="batch_unique_year_sequence"),
+            _year_check("year", "batch_year_plausible"),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="batch_sequence_positive"),
+            models.CheckConstraint(
+                condition=Q(central_funds_total__isnull=True) | Q(central_funds_total__gte=0),
+                name="batch_funds_total_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(central_funds_per_county__isnull=True) | Q(central_funds_per_county__gte=0),
+                name="batch_funds_per_county_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_poverty_share_pct__isnull=True) | Q(min_poverty_share_pct__gte=0, min_poverty_share_pct__lte=100),
+                name="batch_min_share_is_percentage",
+            ),
+            models.CheckConstraint(
+                condition=Q(published_poverty_share_pct__isnull=True)
+                | Q(published_poverty_share_pct__gte=0, published_poverty_share_pct__lte=100),
+                name="batch_published_share_is_percentage",
+            ),
+            *provenance_constraints("batch"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title_zh
+
+
+class DesignationStatus(models.TextChoices):
+    DESIGNATED = "designated", _("designated")
+    ACCEPTED = "accepted", _("passed acceptance")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class DesignationQuerySet(models.QuerySet["Designation"]):
+    def counted(self) -> DesignationQuerySet:
+        """Designations that count as batch entries: all but withdrawn ones."""
+        return self.exclude(status=DesignationStatus.WITHDRAWN)
+
+
+class Designation(Provenance, TimeStamped):
+    """A unit designated as a demonstration county in a batch: one batch entry."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="designations", verbose_name=_("unit"))
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="designations", verbose_name=_("batch"))
+    status = models.CharField(_("status"), max_length=16, choices=DesignationStatus.choices, default=DesignationStatus.DESIGNATED)
+    is_old_revolutionary_base = models.BooleanField(
+        _("old revolutionary base county"),
+        null=True,
+        blank=True,
+        help_text=_("Selected as an old revolutionary base county. Empty: not recorded."),
+    )
+    name_as_reported = models.CharField(_("name as reported"), max_length=100, blank=True, validators=[no_control_characters])
+
+    objects = DesignationQuerySet.as_manager()
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["batch__year", "batch__sequence", "unit__key", "pk"]
+        verbose_name = _("designation")
+        verbose_name_plural = _("designations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "batch"],
+                name="designation_once_per_batch",
+                violation_error_message=_("This unit is already designated in this batch."),
+            ),
+            _choices_check("status", DesignationStatus, "designation_status_valid"),
+            *provenance_constraints("designation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} — {self.batch}"
+
+    def clean(self) -> None:
+        if self.unit_id is not None and self.batch_id is not None:
+            error = code_not_in_use_error(self.unit, self.batch.year)
+            if error:
+                raise ValidationError({"unit": error})
+
+
+class FundingLevel(models.TextChoices):
+    # The level of government that pays (中央/省级/县级), not a region or a unit type.
+    CENTRAL = "central", pgettext_lazy("funding level", "central")
+    PROVINCIAL = "provincial", pgettext_lazy("funding level", "provincial")
+    COUNTY = "county", pgettext_lazy("funding level", "county")
+
+
+class FundingAllocation(Provenance, TimeStamped):
+    """Money allocated to a unit, in yuan (a Decimal, never a float)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="funding", verbose_name=_("unit"))
+    designation = models.ForeignKey(
+        Designation, on_delete=models.PROTECT, null=True, blank=True, related_name="funding", verbose_name=_("designation")
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    level = models.CharField(_("level"), max_length=16, choices=FundingLevel.choices)
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=16, decimal_places=2)
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True, validators=[no_control_characters])
+    document_number = models.CharField(_("document number"), max_length=100, blank=True, validators=[no_control_characters])
+    document_url = models.URLField(_("document URL"), max_length=500, blank=True)
+
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["fiscal_year", "unit__key", "level", "pk"]
+        verbose_name = _("funding allocation")
+        verbose_name_plural = _("funding allocations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="funding_amount_non_negative",
+                violation_error_message=_("The amount must not be negative."),
+            ),
+            _year_check("fiscal_year", "funding_fiscal_year_plausible"),
+            _choices_check("level", FundingLevel, "funding_level_valid"),
+            *provenance_constraints("funding"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.fiscal_year} {self.get_level_display()}: {self.amount}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.unit_id is not None and self.fiscal_year is not None:
+            error = code_not_in_use_error(self.unit, self.fiscal_year)
+            if error:
+                errors["unit"] = error
+        # An illustrative designation is replaced wholesale when official records of its batch and
+        # province arrive; a real record tied to it would block that (or vanish with it).
+        if self.designation_id is not None and self.source_kind != SourceKind.ILLUSTRATIVE and self.designation.is_illustrative:
+            errors["designation"] = _("%(designation)s is illustrative; a funding record of kind %(kind)s cannot point at it") % {
+                "designation": self.designation,
+                "kind": self.get_source_kind_display(),
+            }
+        if errors:
+            raise ValidationError(errors)
+
+
+class ProgrammeFact(Provenance, TimeStamped):
+    """A published programme-level figure (batch sizes, coverage, funding, retail), with its source."""
+
+    fact_id = models.SlugField(_("identifier"), max_length=40, unique=True)
+    period = models.CharField(_("period"), max_length=20, validators=[no_control_characters])
+    metric = models.CharField(_("metric"), max_length=200, validators=[no_control_characters])
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=6, null=True, blank=True)
+    value_text = models.CharField(_("value as published"), max_length=200, validators=[no_control_characters])
+    value_unit = models.CharField(
+        pgettext_lazy("unit of measurement", "unit"), max_length=40, blank=True, validators=[no_control_characters]
+    )
+
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["period", "fact_id"]
+        verbose_name = _("programme figure")
+        verbose_name_plural = _("programme figures")
+        constraints = [*provenance_constraints("fact")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.metric}: {self.value_text} {self.value_unit}".strip()
+
+
+class PublishedProvinceCount(Provenance, TimeStamped):
+    """How many counties a province received in a year's batch, as one source states it.
+
+    Several sources may state a figure for the same province and year; they mostly agree, and
+    where one counts only part of a province (Xinjiang without the Production and Construction
+    Corps) the note says so.
+    """
+
+    year = models.PositiveSmallIntegerField(_("batch year"))
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="published_counts", verbose_name=_("province"))
+    count = models.PositiveIntegerField(_("counties stated"))
+
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["year", "province__code"]
+        verbose_name = _("published province count")
+        verbose_name_plural = _("published province counts")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "province", "source"], name="published_count_unique"),
+            _year_check("year", "published_count_year_plausible"),
+            *provenance_constraints("published_count"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.province.name_zh}: {self.count}"
+
+
+# -- the source texts the loaders write (the pages show them translated) ---------------------------
+
+POVERTY_SOURCE = "国务院扶贫开发领导小组办公室公布的 832 个国家级贫困县名单"
+POVERTY_SOURCE_NOTE = (
+    "Announcements of the State Council Leading Group Office of Poverty Alleviation and Development, "
+    "as compiled in the public data set Clebeech/ds_project (data/archive/全国832个国家级贫困县名单.xlsx)."
+)
+ROSTER_SOURCE = "Illustrative roster made by the registry to reproduce the published batch figures; not an official record"
+# Earlier wordings of ROSTER_SOURCE: records still carrying one are given the current wording.
+FORMER_ROSTER_SOURCES = ("Illustrative roster (manage.py load_illustrative_roster); not an official record",)

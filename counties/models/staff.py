@@ -1,0 +1,196 @@
+"""Staff and housekeeping records: reference snapshots, the data version, import records, staff
+profiles and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from counties.models.base import no_control_characters
+from counties.models.units import Province
+
+
+class ReferenceSnapshot(models.Model):
+    """What `load_reference_data` last wrote to one record, field by field (JSON values).
+
+    A reload changes a field only while the record still holds the value recorded here: any other
+    value was put there since by a person (or another door), and the reload keeps it and reports
+    it. A snapshot whose record is gone means someone deleted it; the reload does not bring it back.
+    """
+
+    model = models.CharField(max_length=64)
+    key = models.CharField(max_length=200)  # the record's natural key in the reference files, as JSON
+    values = models.JSONField()
+
+    class Meta:
+        ordering = ["model", "key"]
+        verbose_name = _("reference data snapshot")
+        verbose_name_plural = _("reference data snapshots")
+        constraints = [models.UniqueConstraint(fields=["model", "key"], name="reference_snapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.key}"
+
+
+class DataVersion(models.Model):
+    """One row whose token changes whenever a record the statistics read changes.
+
+    Cached statistics are keyed by the token, so an edit made in any process is seen by every
+    other process at its next read, whatever cache backend each uses. A random token (not a
+    counter) also stays correct when a transaction that changed it is rolled back.
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data version")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="data_version_single_row")]
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class ImportRecord(models.Model):
+    """One import that was written (admin or command line): who, when, which file, what it did.
+
+    Written by `services.write_records` in the import's own transaction, so a rolled-back import
+    leaves no record; the data officer's dashboard lists the recent ones.
+    """
+
+    created_at = models.DateTimeField(_("imported at"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("user")
+    )
+    model = models.CharField(_("records"), max_length=64, help_text=_("The model's label, e.g. counties.designation."))
+    file_name = models.CharField(_("file"), max_length=255, blank=True)
+    rows = models.PositiveIntegerField(_("rows in the file"))
+    created = models.PositiveIntegerField(_("created"))
+    changed = models.PositiveIntegerField(_("changed"))
+    unchanged = models.PositiveIntegerField(_("unchanged"))
+    removed = models.PositiveIntegerField(_("removed"))
+    reason = models.CharField(_("reason"), max_length=100)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.model} {self.file_name}"
+
+    @property
+    def model_class(self) -> type[models.Model] | None:
+        from django.apps import apps
+
+        try:
+            return apps.get_model(self.model)
+        except (LookupError, ValueError):
+            return None
+
+
+class StaffProfile(models.Model):
+    """What a staff account may touch beyond its permissions: a provincial editor's province."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_profile")
+    province = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("province"),
+        help_text=_("A provincial editor changes only records of this province (everything stays visible)."),
+    )
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.province or _('all provinces')})"
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+
+
+class ApiToken(models.Model):
+    """A partner's API token. Only its SHA-256 hash is stored; the key is shown once, when issued."""
+
+    KEY_PREFIX = "dcr_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100, help_text=_("Who or what the token is for."), validators=[no_control_characters])
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(_("key starts with"), max_length=12, editable=False)
+    can_write = models.BooleanField(
+        _("may write"), default=False, help_text=_("Read-only unless set; writes also need the user's permissions.")
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @classmethod
+    def issue(cls, user: models.Model, name: str, **fields: object) -> tuple[ApiToken, str]:
+        """Create a token; returns it with the plain key, which is not stored anywhere."""
+        key = cls.KEY_PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, key_hash=hash_token(key), key_prefix=key[:8], **fields)
+        return token, key
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+# -- staff roles: permission groups (created by counties.writes.roles.ensure_roles) ----------------
+
+DATA_MODELS = ["designation", "fundingallocation", "povertystatus"]
+REFERENCE_MODELS = ["unit", "unitsuccession", "batch", "province", "prefecture", "programmefact", "publishedprovincecount"]
+# Targets and results: values, assessments and pairings are data; the catalogue is reference.
+DATA_MODELS += ["indicatorvalue", "assessment", "pairing"]
+REFERENCE_MODELS += ["indicator"]
+ALL_MODELS = DATA_MODELS + REFERENCE_MODELS
+
+DATA_EDITORS = "data editors"
+PROVINCIAL_EDITORS = "provincial editors"
+REFERENCE_ADMINISTRATORS = "reference-data administrators"
+VIEWERS = "read-only viewers"
+
+
+def _codenames(actions: tuple[str, ...], models: list[str]) -> list[str]:
+    return [f"{action}_{model}" for action in actions for model in models]
+
+
+EDIT = ("add", "change", "delete", "view")
+ROLES: dict[str, list[str]] = {
+    # Designations, funding and poverty status, everywhere; everything else read-only.
+    DATA_EDITORS: _codenames(EDIT, DATA_MODELS) + _codenames(("view",), REFERENCE_MODELS),
+    # The same, limited to the province set in the user's staff profile.
+    PROVINCIAL_EDITORS: _codenames(EDIT, DATA_MODELS) + _codenames(("view",), REFERENCE_MODELS),
+    # Units, code successions, batches and the published figures.
+    REFERENCE_ADMINISTRATORS: _codenames(EDIT, REFERENCE_MODELS) + _codenames(("view",), DATA_MODELS),
+    VIEWERS: _codenames(("view",), ALL_MODELS),
+}

@@ -1,0 +1,123 @@
+"""Who may change which record: one rule, used by the admin, the imports, the API and the services.
+
+A provincial editor writes only records of the province in their staff profile. The rule fails
+closed: a member of *provincial editors* whose profile names no province writes nothing, and a
+record that belongs to no province (a batch, a programme figure) is out of a restricted account's
+reach. A change is checked against the record's province as stored *and* as it would be after
+the change, so a record cannot be moved into, or out of, someone's province by naming a new unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+from django.utils.translation import gettext as _
+
+from counties.models import Prefecture, Province, PublishedProvinceCount, Unit, UnitSuccession
+from counties.models.staff import PROVINCIAL_EDITORS
+
+
+@dataclass(frozen=True)
+class WriteScope:
+    """The provinces an account may write records of: every province, one, or none."""
+
+    unrestricted: bool
+    province: Province | None = None
+
+    def allows(self, province_id: int | None) -> bool:
+        """The one predicate every door uses: may this account write a record of this province?"""
+        if self.unrestricted:
+            return True
+        return self.province is not None and province_id is not None and province_id == self.province.pk
+
+    @property
+    def writes_nothing(self) -> bool:
+        return not self.unrestricted and self.province is None
+
+
+EVERYWHERE = WriteScope(unrestricted=True)
+NOWHERE = WriteScope(unrestricted=False)
+
+
+def write_scope(user: AbstractBaseUser | AnonymousUser | None) -> WriteScope:
+    """The scope of an account. `None` is the command line run without --user: unrestricted."""
+    if user is None or (user.is_authenticated and user.is_superuser):
+        return EVERYWHERE
+    if not user.is_authenticated:
+        return NOWHERE
+    profile = getattr(user, "registry_profile", None)
+    if profile is not None and profile.province_id is not None:
+        return WriteScope(unrestricted=False, province=profile.province)
+    if user.groups.filter(name=PROVINCIAL_EDITORS).exists():
+        return NOWHERE  # a provincial editor whose province was never set: fail closed
+    return EVERYWHERE
+
+
+def scope_note(user: AbstractBaseUser | AnonymousUser) -> str | None:
+    """What a restricted account is told (the admin's index, a refused page): which province it
+    may change, or that it may change none and why. None for an unrestricted account."""
+    scope = write_scope(user)
+    if scope.unrestricted or not user.is_authenticated:
+        return None
+    if scope.province is None:
+        return _(
+            "Your staff profile names no province, so you can read records but change none. Ask an administrator to set your province."
+        )
+    return _("Your account may change records of %(province)s only.") % {"province": scope.province.name_zh}
+
+
+def restricted_province(user: AbstractBaseUser | AnonymousUser) -> Province | None:
+    """The one province a provincial editor may change records of; None for everyone else."""
+    return write_scope(user).province
+
+
+def record_province_id(record: models.Model) -> int | None:
+    """The province a record belongs to, or None for a record of no province."""
+    if isinstance(record, Province):
+        return record.pk
+    if isinstance(record, Unit | Prefecture | PublishedProvinceCount):
+        return record.province_id
+    if isinstance(record, UnitSuccession):
+        return record.predecessor.province_id if record.predecessor_id else None
+    if getattr(record, "unit_id", None) is not None:
+        return record.unit.province_id
+    if getattr(record, "designation_id", None) is not None:  # an assessment: its designation's province
+        return record.designation.unit.province_id
+    return None
+
+
+def province_path(model: type[models.Model]) -> str | None:
+    """`record_province_id` as a query path from `model` (or its history model, whose foreign keys
+    reach the same records) to the province's id; None for a model of no province."""
+    if issubclass(model, Province):
+        return "id"
+    if issubclass(model, Unit | Prefecture | PublishedProvinceCount):
+        return "province_id"
+    if issubclass(model, UnitSuccession):
+        return "predecessor__province_id"
+    names = {f.name for f in model._meta.concrete_fields}
+    if "unit" in names:
+        return "unit__province_id"
+    if "designation" in names:  # an assessment: its designation's province
+        return "designation__unit__province_id"
+    return None
+
+
+def stored_province_id(record: models.Model) -> int | None:
+    """The province of the record as it is in the database (None for a record not saved yet)."""
+    if record.pk is None:
+        return None
+    stored = type(record)._default_manager.filter(pk=record.pk).first()
+    return record_province_id(stored) if stored is not None else None
+
+
+def may_change_record(user: AbstractBaseUser | AnonymousUser | None, record: models.Model, *, check_stored: bool = True) -> bool:
+    """May `user` save `record` as it now is (and, if it exists, change it as it is stored)?"""
+    scope = write_scope(user)
+    if scope.unrestricted:
+        return True
+    if not scope.allows(record_province_id(record)):
+        return False
+    return not (check_stored and record.pk is not None and not scope.allows(stored_province_id(record)))

@@ -1,0 +1,91 @@
+"""The place resolver: "the place as of the end of Y", the one rule every count, filter, facet and
+record uses (DESIGN.md, "Coverage statistics: definitions").
+
+A *place as of the end of Y* is the unit in use at the end of Y that a unit had become by then,
+following the primary code successions (renames, upgrades, mergers) of year Y or earlier and
+none later. So 宣化县 (retired 2016) and 宣化区 are one place from end-2016; 长岛县 and 蓬莱市 are
+two places until they merged in 2020 and one from end-2020. With no year, every succession is
+followed: the place today.
+
+The rule is applied in Python over the primary successions (a few hundred rows, one query),
+because it depends on the year of each succession, which the lineage closure does not hold, and
+because a merger into a unit that keeps its code (the successor existed before) cannot be read
+from the units' first years. Every statistic therefore runs the same code for the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from counties.models import UnitLineage, UnitSuccession
+from counties.reads.sql import IdSetQuery
+
+
+@dataclass(frozen=True)
+class PlaceResolver:
+    """Primary successions as `unit pk -> (successor pk, year of the change)`."""
+
+    successor: dict[int, tuple[int, int]]
+    _predecessors: dict[int, list[int]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for unit, (successor, _year) in self.successor.items():
+            self._predecessors.setdefault(successor, []).append(unit)
+
+    def place(self, unit: int, as_of: int | None = None) -> int:
+        """The pk of the place `unit` had become by the end of `as_of` (None: today)."""
+        if unit not in self.successor:
+            return unit  # most units never changed code (the statistics ask this by the hundred thousand)
+        seen = {unit}
+        while unit in self.successor:
+            successor, year = self.successor[unit]
+            if (as_of is not None and year > as_of) or successor in seen:
+                break
+            seen.add(successor)
+            unit = successor
+        return unit
+
+    def chain(self, unit: int) -> list[int]:
+        """`unit` and every unit it became, in order (the codes its records follow it to)."""
+        found = [unit]
+        while found[-1] in self.successor and self.successor[found[-1]][0] not in found:
+            found.append(self.successor[found[-1]][0])
+        return found
+
+    def places(self, units: Iterable[int], as_of: int | None = None) -> set[int]:
+        successor, place = self.successor, self.place
+        return {place(unit, as_of) if unit in successor else unit for unit in units}
+
+    def known_as(self, unit: int) -> set[int]:
+        """`unit` and every unit that became it (its earlier codes, and units merged into it):
+        the codes under which this place's records may be held."""
+        found, todo = {unit}, [unit]
+        while todo:
+            for earlier in self._predecessors.get(todo.pop(), ()):
+                if earlier not in found:
+                    found.add(earlier)
+                    todo.append(earlier)
+        return found
+
+
+def place_resolver() -> PlaceResolver:
+    """The resolver over the current primary successions (one query)."""
+    rows = UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id", "year")
+    return PlaceResolver({predecessor: (successor, year) for predecessor, successor, year in rows})
+
+
+def known_as(units: Iterable[int]) -> dict[int, set[int]]:
+    """`PlaceResolver.known_as` for a few units (a page), in one query that reads only their rows:
+    the lineage closure that `services.rebuild_lineage` keeps from the same primary successions
+    (every unit whose chain of successors reaches the unit, and the unit itself)."""
+    found = {unit: {unit} for unit in units}
+    for ancestor, descendant in _LINEAGE_ROWS.rows(found):
+        found[descendant].add(ancestor)
+    return found
+
+
+# Unordered: the model's ordering (by the ancestor's key) would join the units for nothing.
+_LINEAGE_ROWS = IdSetQuery(
+    lambda units: UnitLineage.objects.filter(descendant_id__in=units).order_by().values_list("ancestor_id", "descendant_id")
+)

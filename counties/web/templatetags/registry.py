@@ -1,0 +1,229 @@
+"""Display helpers: money in 万元/亿元, counts and percentages, bilingual unit names, provenance badges."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, get_language_info
+from django.utils.translation import gettext as _
+
+from counties.models import local_name
+from counties.models.programme import FORMER_ROSTER_SOURCES, POVERTY_SOURCE, ROSTER_SOURCE
+from counties.reads import numbers
+
+register = template.Library()
+
+YI = Decimal(100_000_000)
+WAN = Decimal(10_000)
+
+
+def _chinese() -> bool:
+    return (get_language() or "zh-hans").startswith("zh")
+
+
+@dataclass(frozen=True)
+class MoneyScale:
+    """The unit a column, a chart axis or a single figure of money is shown in (亿元, 万元 or 元 in
+    Chinese; billion yuan, million yuan or yuan in English); `str()` is the unit's name."""
+
+    divisor: Decimal
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+    def number(self, value: Decimal | int | float) -> str:
+        """The amount in this unit with at most two decimals and no trailing zeros: 37, 3.7, 1,850."""
+        scaled = (Decimal(value) / self.divisor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if scaled == 0 and value:
+            return "< 0.01"
+        return f"{scaled:,.2f}".rstrip("0").rstrip(".")
+
+
+# Largest first; English counts in thousands (million, billion), Chinese in 万 and 亿.
+ZH_SCALES = (MoneyScale(YI, "亿元"), MoneyScale(WAN, "万元"), MoneyScale(Decimal(1), "元"))
+EN_SCALES = (MoneyScale(Decimal(10**9), "billion yuan"), MoneyScale(Decimal(10**6), "million yuan"), MoneyScale(Decimal(1), "yuan"))
+
+
+def money_scale(amounts: Iterable[Decimal | int | float | None]) -> MoneyScale:
+    """One unit for a set of amounts (a table column, a chart axis), chosen by the largest: 亿元 from
+    1 亿, 万元 from 1 万 (billion or million yuan in English), so the whole column reads in one unit."""
+    largest = max((abs(Decimal(a)) for a in amounts if a is not None), default=Decimal(0))
+    scales = ZH_SCALES if _chinese() else EN_SCALES
+    return next((scale for scale in scales if largest >= scale.divisor), scales[-1])
+
+
+@register.filter
+def yuan(value: Decimal | int | None, scale: MoneyScale | None = None) -> str:
+    """Money as people read it. Alone, with its own unit: 3700000000 → '37 亿元' (zh) or '3.7 billion
+    yuan' (en); 18500000 → '1,850 万元' / '18.5 million yuan'. With a scale (`value|yuan:scale`, the
+    scale from `money_column`), the number only, in the column's unit named once in its header."""
+    if value is None:
+        return "—"
+    if scale is not None:
+        return scale.number(value)
+    unit = money_scale([value])
+    return f"{unit.number(value)} {unit}"
+
+
+@register.simple_tag
+def money_column(rows: Iterable[object], attribute: str) -> MoneyScale:
+    """`{% money_column rows "funds_yuan" as scale %}`: the one unit for a column of amounts."""
+    values = []
+    for row in rows:
+        value: object = row
+        for part in attribute.split("."):
+            value = getattr(value, part, None) if value is not None else None
+        values.append(value)
+    return money_scale(values)
+
+
+@register.filter
+def thousands(value: int | Decimal | None, missing: str = "—") -> str:
+    """A count as the pages write it (counties.reads.numbers): `n|thousands` → 1,218; an unknown count
+    shows `missing` (`size|thousands:"?"`)."""
+    return numbers.count(value, missing)
+
+
+@register.filter
+def pct(value: Decimal | None) -> str:
+    """A percentage as the pages write it (counties.reads.numbers): one decimal, 88.6%, 100.0%."""
+    return numbers.percent(value)
+
+
+@register.filter
+def decimal(value: Decimal | None) -> str:
+    """A figure with the decimals its statistic keeps (counties.reads.numbers): 0.895, 1.7."""
+    return numbers.decimal(value)
+
+
+@register.filter
+def share(value: Decimal | None) -> str:
+    """A percentage's number alone, for a sentence that writes the % sign itself: 88.6."""
+    return numbers.share(value)
+
+
+@register.filter
+def unit_name(unit: object) -> SafeString:
+    """The Chinese name, with the romanised name beside it in English mode."""
+    name_zh = getattr(unit, "name_zh", "")
+    if _chinese():
+        return format_html("{}", name_zh)
+    return format_html('{} <span class="romanised" lang="en">{}</span>', name_zh, getattr(unit, "name_en", ""))
+
+
+@register.filter
+def place_name(obj: object, form: str = "") -> SafeString:
+    """Provinces, prefectures and statistics rows (anything with name_zh/name_en):
+
+    - `place|place_name`: as unit_name, the Chinese name with the English one beside it on English pages;
+    - `place|place_name:"plain"`: the name in the page's language as plain text (titles, breadcrumbs, menus);
+    - `place|place_name:"short"`: the short name in the page's language (新疆 / Xinjiang) for narrow
+      columns, menus and chart labels; an object without one (a prefecture) gets its plain name.
+    """
+    name_zh, name_en = getattr(obj, "name_zh", ""), getattr(obj, "name_en", "")
+    if form == "short" and getattr(obj, "short_name_zh", ""):
+        name_zh, name_en = obj.short_name_zh, getattr(obj, "short_name_en", "")  # type: ignore[attr-defined]
+    elif form not in {"short", "plain"}:
+        return unit_name(obj)
+    return format_html("{}", local_name(name_zh, name_en))
+
+
+@register.simple_tag
+def source_badge(kind: str) -> SafeString:
+    labels = {
+        "official": _("official"),
+        "secondary": _("secondary"),
+        "unverified": _("unverified"),
+        "illustrative": _("illustrative"),
+    }
+    return format_html('<span class="badge badge-{}">{}</span>', kind, labels.get(kind, kind))
+
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
+@register.simple_tag
+def recorded(text: str | None) -> SafeString:
+    """Text recorded with a record (its source, a note), as a reader of the page gets it.
+
+    Sources the registry's own loaders write (the illustrative roster, which has no source of its
+    own, and the list of the 832) are said in the page's language. Other text is shown as it was
+    recorded, in the language it was written in; where that is not the page's language it is
+    marked (lang="en" on a Chinese page, lang="zh-hans" on an English one) so browsers, screen
+    readers and translation tools know, and so a Chinese page never passes English off as Chinese.
+    """
+    if text == ROSTER_SOURCE or text in FORMER_ROSTER_SOURCES:
+        return format_html("{}", _("illustrative roster made to reproduce the published figures, not an official record"))
+    if text == POVERTY_SOURCE:
+        return format_html(
+            "{}",
+            _("the list of the 832 national poverty counties published by the State Council Leading Group Office of Poverty Alleviation"),
+        )
+    if not text:
+        return format_html("")
+    written_in = "zh-hans" if len(HAN.findall(text)) * 2 >= len(LATIN.findall(text)) else "en"
+    if written_in == ("zh-hans" if _chinese() else "en"):
+        return format_html("{}", text)
+    return format_html('<span lang="{}">{}</span>', written_in, text)
+
+
+@register.filter
+def yes_no(value: bool | None) -> str:
+    if value is None:
+        return _("not determined")
+    return _("yes") if value else _("no")
+
+
+@register.filter
+def get_item(mapping: object, key: str) -> object:
+    """request.GET|get_item:name — the current value of a query parameter."""
+    getter = getattr(mapping, "get", None)
+    return getter(key) if getter else None
+
+
+@register.simple_tag(takes_context=True)
+def with_param(context: dict, name: str, value: object) -> str:
+    """The current query string with `name` set to `value` and the page reset (for facet links)."""
+    query = context["request"].GET.copy()
+    query[name] = str(value)
+    query.pop("page", None)
+    return "?" + query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context: dict) -> list[dict]:
+    """This page in every language, as plain links (both ways, and cacheable: no form, no CSRF token).
+
+    `translate_url` re-reverses the current URL under the other language, keeping the query string;
+    a path that does not resolve (a 404 page) gets the other language's prefix swapped by hand.
+    """
+    request = context.get("request")
+    current = get_language() or settings.LANGUAGE_CODE
+    here = request.get_full_path() if request is not None else "/"
+    bare = strip_language_prefix(here)
+    links = []
+    for code, _name in settings.LANGUAGES:
+        url = translate_url(here, code)
+        if url == here and code != current:
+            url = bare if code == settings.LANGUAGE_CODE else f"/{code}{bare}"
+        links.append({"code": code, "name": get_language_info(code)["name_local"], "url": url, "current": code == current})
+    return links
+
+
+def strip_language_prefix(path: str) -> str:
+    """'/en/counties/?q=1' → '/counties/?q=1'; a path without a language prefix is returned as it is."""
+    for code, _name in settings.LANGUAGES:
+        prefix = f"/{code}/"
+        if path.startswith(prefix):
+            return path[len(prefix) - 1 :]
+    return path

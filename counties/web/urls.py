@@ -1,0 +1,18 @@
+from django.urls import path, re_path
+
+from counties.models import KEY_PATTERN
+from counties.web import views
+
+app_name = "counties"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("counties/", views.county_list, name="county-list"),
+    re_path(r"^counties/export\.(?P<file_format>csv|xlsx)$", views.county_export, name="county-export"),
+    re_path(rf"^counties/(?P<key>{KEY_PATTERN})/$", views.county_detail, name="county"),
+    path("provinces/", views.province_list, name="province-list"),
+    re_path(r"^provinces/(?P<code>[0-9]{6})/$", views.province_detail, name="province"),
+    path("batches/", views.batch_list, name="batch-list"),
+    path("batches/<int:year>/", views.batch_detail, name="batch"),
+    path("statistics/", views.statistics_page, name="statistics"),
+]

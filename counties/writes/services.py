@@ -1,0 +1,567 @@
+"""Every change to the data goes through here: scope, history with a reason, lineage upkeep, the
+replacement rule and the data-version bump (`registry.caching.token.mark_data_changed`, once per
+transaction). The doors (admin, API, commands, loaders) call these functions; nothing is done
+behind `Model.save()`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from counties.models import (
+    Designation,
+    FundingAllocation,
+    ImportRecord,
+    PovertyStatus,
+    SourceKind,
+    Unit,
+    UnitLineage,
+    UnitSuccession,
+    poverty_counties_problem,
+)
+from counties.reads.permissions import EVERYWHERE, WriteScope, record_province_id, stored_province_id, write_scope
+from registry.caching.token import mark_data_changed
+
+# -- lineage ------------------------------------------------------------------------------------
+
+
+class SuccessionCycleError(ValueError):
+    pass
+
+
+@transaction.atomic
+def rebuild_lineage() -> int:
+    """Recompute `Unit.current` and the `UnitLineage` closure from the primary successions.
+
+    Called by every service that creates units or changes successions. Touches only rows that
+    differ, so a second call changes nothing. Returns the number of rows written (current
+    pointers changed + lineage rows added or removed).
+    """
+    primary = dict(UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id"))
+    units = dict(Unit.objects.values_list("pk", "current_id"))
+
+    wanted_pairs: dict[tuple[int, int], int] = {}
+    wanted_current: dict[int, int] = {}
+    for unit_id in units:
+        chain = [unit_id]
+        while chain[-1] in primary:
+            nxt = primary[chain[-1]]
+            if nxt in chain:
+                raise SuccessionCycleError(f"primary successions form a cycle through unit id {nxt}")
+            chain.append(nxt)
+        wanted_current[unit_id] = chain[-1]
+        for depth, descendant in enumerate(chain):
+            wanted_pairs[(unit_id, descendant)] = depth
+
+    changed_units = [Unit(pk=pk, current_id=wanted_current[pk]) for pk, current in units.items() if current != wanted_current[pk]]
+    Unit.objects.bulk_update(changed_units, ["current"], batch_size=500)
+
+    existing = {(a, d): (pk, depth) for pk, a, d, depth in UnitLineage.objects.values_list("pk", "ancestor_id", "descendant_id", "depth")}
+    stale = [pk for pair, (pk, depth) in existing.items() if wanted_pairs.get(pair) != depth]
+    UnitLineage.objects.filter(pk__in=stale).delete()
+    fresh = [
+        UnitLineage(ancestor_id=a, descendant_id=d, depth=depth)
+        for (a, d), depth in wanted_pairs.items()
+        if (a, d) not in existing or existing[(a, d)][1] != depth
+    ]
+    UnitLineage.objects.bulk_create(fresh, batch_size=1000)
+    written = len(changed_units) + len(stale) + len(fresh)
+    if written:
+        mark_data_changed()
+    return written
+
+
+# -- history ------------------------------------------------------------------------------------
+
+
+def write_history(model: type[models.Model], objects: Sequence[models.Model], history_type: str, *, user: Any, reason: str) -> None:
+    """History rows for records written in bulk ("+" created, "~" changed, "-" deleted), with the
+    user and reason, in a few INSERTs (bulk writes send no signals, so no history otherwise)."""
+    if not objects:
+        return
+    history = model.history.model  # type: ignore[attr-defined]
+    now = timezone.now()
+    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    rows = [
+        history(
+            history_date=now,
+            history_user_id=user_id,
+            history_change_reason=reason,
+            history_type=history_type,
+            **{f.attname: getattr(obj, f.attname) for f in history.tracked_fields},
+        )
+        for obj in objects
+    ]
+    history.objects.bulk_create(rows, batch_size=1000)
+
+
+def record_initial_history(reason: str) -> int:
+    """Give every tracked record that has no history yet its first ("created") entry.
+
+    The loaders write in bulk, which records no history; without a first entry the first edit of
+    such a record could not show what it changed from. Returns the entries written.
+    """
+    from counties.models import Batch, PovertyStatus, Prefecture, ProgrammeFact, Province, PublishedProvinceCount
+
+    written = 0
+    for model in (
+        Province,
+        Prefecture,
+        Unit,
+        UnitSuccession,
+        PovertyStatus,
+        Batch,
+        Designation,
+        FundingAllocation,
+        ProgrammeFact,
+        PublishedProvinceCount,
+    ):
+        missing = model.objects.exclude(pk__in=model.history.values("id"))
+        objects = list(missing)
+        if objects:
+            model.history.bulk_history_create(objects, batch_size=500, default_change_reason=reason)
+            written += len(objects)
+    return written
+
+
+# -- one record: the admin and the API ------------------------------------------------------------
+
+
+class OutOfScope(PermissionDenied):
+    """A write outside the provinces the account may change."""
+
+
+def check_scope(user: Any, record: models.Model, scope: WriteScope | None = None) -> None:
+    """Refuse a write of `record` (as it is now and as it is stored) outside `user`'s provinces."""
+    scope = scope or write_scope(user)
+    if scope.unrestricted:
+        return
+    if scope.writes_nothing:
+        raise OutOfScope(_("Your account is a provincial editor without a province: ask an administrator to set it."))
+    provinces = [record_province_id(record)]
+    if record.pk is not None:
+        provinces.append(stored_province_id(record))  # moving another province's record is a change of it
+    for province_id in provinces:
+        if not scope.allows(province_id):
+            raise OutOfScope(_("Your account may change records of %(province)s only.") % {"province": scope.province.name_zh})
+
+
+def _after_write(record: models.Model, created: bool) -> None:
+    # A new unit needs its own lineage row and current pointer; a succession changes the closure.
+    if isinstance(record, UnitSuccession) or (created and isinstance(record, Unit)):
+        rebuild_lineage()
+    mark_data_changed()
+
+
+@transaction.atomic
+def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequence[str] | None = None) -> models.Model:
+    """Save one record through any door: scope, history with the reason, lineage, data version.
+
+    `fields` writes only those fields (and `updated_at`) of an existing record: two writers of
+    different fields of the same record (an API PATCH) then both keep their change.
+    """
+    check_scope(user, record)
+    created = record.pk is None
+    record._change_reason = reason  # type: ignore[attr-defined]
+    if user is not None and getattr(user, "is_authenticated", False):
+        record._history_user = user  # type: ignore[attr-defined]
+    if fields is not None and not created:
+        stamped = [f.name for f in record._meta.concrete_fields if f.name == "updated_at"]
+        record.save(update_fields=[*fields, *stamped])
+    else:
+        record.save()
+    if isinstance(record, PovertyStatus):
+        check_poverty_counties()  # the doors have checked the record itself (its clean()); this is the set
+    _after_write(record, created)
+    return record
+
+
+@transaction.atomic
+def delete_record(record: models.Model, *, user: Any, reason: str) -> None:
+    """Delete one record through any door, with the reason in its history."""
+    check_scope(user, record)
+    record._change_reason = reason  # type: ignore[attr-defined]
+    if user is not None and getattr(user, "is_authenticated", False):
+        record._history_user = user  # type: ignore[attr-defined]
+    record.delete()
+    if isinstance(record, UnitSuccession | Unit):
+        rebuild_lineage()
+    mark_data_changed()
+
+
+# -- the replacement rule -----------------------------------------------------------------------
+
+
+class ReplacementBlocked(Exception):
+    """Illustrative records cannot be removed because real records point at them."""
+
+
+Cell = tuple[int, int]  # (batch id, province id)
+
+
+def cells_q(cells: Iterable[Cell], prefix: str = "") -> Q:
+    """Records in any of `cells` (batch, province)."""
+    by_batch: dict[int, set[int]] = {}
+    for batch_id, province_id in cells:
+        by_batch.setdefault(batch_id, set()).add(province_id)
+    condition = Q(pk__in=[])
+    for batch_id, provinces in by_batch.items():
+        condition |= Q(**{f"{prefix}batch_id": batch_id, f"{prefix}unit__province_id__in": sorted(provinces)})
+    return condition
+
+
+def replaced_by_official(cells: Iterable[Cell]) -> models.QuerySet[Designation]:
+    """THE replacement rule: official designations of a (batch, province) cell replace that cell's
+    illustrative designations, and nothing else. Secondary and unverified records stay beside them."""
+    cells = set(cells)
+    if not cells:
+        return Designation.objects.none()
+    return Designation.objects.filter(cells_q(cells), source_kind=SourceKind.ILLUSTRATIVE)
+
+
+def official_cells(batch_ids: Iterable[int] | None = None) -> set[Cell]:
+    """The (batch, province) cells that hold official designations; the roster never fills them."""
+    rows = Designation.objects.filter(source_kind=SourceKind.OFFICIAL)
+    if batch_ids is not None:
+        rows = rows.filter(batch_id__in=list(batch_ids))
+    return set(rows.values_list("batch_id", "unit__province_id").distinct())
+
+
+def blocking_links(designation_ids: Sequence[int]) -> list[FundingAllocation]:
+    """Real (non-illustrative) funding records that point at the given designations."""
+    blockers: list[FundingAllocation] = []
+    for start in range(0, len(designation_ids), 900):
+        chunk = designation_ids[start : start + 900]
+        blockers += (
+            FundingAllocation.objects.filter(designation_id__in=chunk)
+            .exclude(source_kind=SourceKind.ILLUSTRATIVE)
+            .select_related("unit", "designation__unit", "designation__batch")
+        )
+    return blockers
+
+
+def describe_blockers(blockers: Sequence[FundingAllocation]) -> str:
+    shown = "; ".join(
+        _("funding record %(id)s (%(kind)s) points at illustrative designation %(designation)s (id %(did)s)")
+        % {"id": f.pk, "kind": f.source_kind, "designation": f.designation, "did": f.designation_id}
+        for f in blockers[:10]
+    )
+    more = len(blockers) - 10
+    return shown + (f"; … {more} more" if more > 0 else "") + ". " + _("Point them at an official designation, or clear the link, first.")
+
+
+@dataclass
+class Removal:
+    designations: list[Designation] = field(default_factory=list)
+    funding: int = 0
+
+
+def remove_designations(
+    designations: models.QuerySet[Designation], *, user: Any, reason: str, scope: WriteScope = EVERYWHERE, illustrative_only: bool = True
+) -> Removal:
+    """Delete designations and their illustrative funding in a handful of queries, each with a
+    history entry carrying `reason`. Refuses (ReplacementBlocked) when a real funding record points
+    at one of them, and (OutOfScope) when one lies outside `scope`: nothing is removed then."""
+    rows = list(designations.select_related("unit__province", "batch").order_by("pk"))
+    if illustrative_only and any(d.source_kind != SourceKind.ILLUSTRATIVE for d in rows):
+        raise ValueError("only illustrative designations are removed in bulk")
+    for d in rows:
+        if not scope.allows(d.unit.province_id):
+            raise OutOfScope(_("%(designation)s is outside the provinces your account may change.") % {"designation": d})
+    ids = [d.pk for d in rows]
+    blockers = blocking_links(ids)
+    if blockers:
+        raise ReplacementBlocked(describe_blockers(blockers))
+    funding: list[FundingAllocation] = []
+    for start in range(0, len(ids), 900):
+        funding += FundingAllocation.objects.filter(designation_id__in=ids[start : start + 900])
+    write_history(FundingAllocation, funding, "-", user=user, reason=reason)
+    write_history(Designation, rows, "-", user=user, reason=reason)
+    # A raw DELETE: the rows are loaded and their history written above, and a Collector would
+    # send one post_delete (one history INSERT, without the reason) per row.
+    for start in range(0, len(funding), 900):
+        FundingAllocation.objects.filter(pk__in=[f.pk for f in funding[start : start + 900]])._raw_delete("default")
+    for start in range(0, len(ids), 900):
+        Designation.objects.filter(pk__in=ids[start : start + 900])._raw_delete("default")
+    if rows:
+        mark_data_changed()
+    return Removal(designations=rows, funding=len(funding))
+
+
+def remove_funding(funding: models.QuerySet[FundingAllocation], *, user: Any, reason: str) -> int:
+    """Delete funding records in bulk, each with a history entry carrying `reason`."""
+    rows = list(funding.order_by("pk"))
+    write_history(FundingAllocation, rows, "-", user=user, reason=reason)
+    for start in range(0, len(rows), 900):
+        FundingAllocation.objects.filter(pk__in=[f.pk for f in rows[start : start + 900]])._raw_delete("default")
+    if rows:
+        mark_data_changed()
+    return len(rows)
+
+
+# -- bulk writes: the imports and the roster ----------------------------------------------------
+
+
+@dataclass
+class CellCount:
+    created: int = 0
+    changed: int = 0
+    removed: int = 0
+
+
+@dataclass(frozen=True)
+class RemovedRecord:
+    """An illustrative designation a write removes, and the last change a person made to it."""
+
+    record: str  # "2019-1 河北省 宣化区 (130705)"
+    edited: str = ""  # "changed by wang on 2026-11-30 (reason …)", or empty
+
+
+@dataclass
+class WriteSummary:
+    """What a bulk write creates, changes and removes, per (batch or year, province); and, in a
+    preview, each record it removes by name."""
+
+    cells: dict[tuple[str, str], CellCount] = field(default_factory=dict)
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    removed_funding: int = 0
+    removals: list[RemovedRecord] = field(default_factory=list)
+
+    def cell(self, period: str, province: str) -> CellCount:
+        return self.cells.setdefault((period, province), CellCount())
+
+    def rows(self) -> list[tuple[str, str, CellCount]]:
+        return [(period, province, count) for (period, province), count in sorted(self.cells.items())]
+
+    def lines(self) -> list[str]:
+        return [
+            f"  {period} {province}: {c.created} created, {c.changed} changed, {c.removed} removed" for period, province, c in self.rows()
+        ]
+
+
+def batch_label(batch: Any) -> str:
+    return f"{batch.year}-{batch.sequence}"
+
+
+def province_label(unit: Unit) -> str:
+    return unit.province.name_zh
+
+
+def summarise(
+    created: Sequence[models.Model], changed: Sequence[models.Model], removed: Sequence[Designation], unchanged: int
+) -> WriteSummary:
+    summary = WriteSummary(created=len(created), changed=len(changed), unchanged=unchanged, removed=len(removed))
+    for attr, records in (("created", created), ("changed", changed), ("removed", removed)):
+        counts = Counter(
+            (batch_label(r.batch) if isinstance(r, Designation) else str(getattr(r, "fiscal_year", "")), province_label(r.unit))
+            for r in records
+        )
+        for (period, province), n in counts.items():
+            setattr(summary.cell(period, province), attr, getattr(summary.cell(period, province), attr) + n)
+    return summary
+
+
+def plan_replacement(records: Iterable[models.Model]) -> set[Cell]:
+    """The cells the official designations among `records` replace."""
+    return {(r.batch_id, r.unit.province_id) for r in records if isinstance(r, Designation) and r.source_kind == SourceKind.OFFICIAL}
+
+
+def preview_write(
+    model: type[models.Model],
+    created: Sequence[models.Model],
+    changed: Sequence[models.Model],
+    official: Iterable[models.Model],
+    unchanged: int,
+) -> WriteSummary:
+    """What `write_records` would do, read-only: a dry run and the admin preview write nothing."""
+    removed: list[Designation] = []
+    if model is Designation:
+        # A record the file turns from illustrative into official is changed, not removed.
+        changing = {r.pk for r in changed}
+        replaced = replaced_by_official(plan_replacement(official)).select_related("unit__province", "batch")
+        removed = [d for d in replaced if d.pk not in changing]
+    summary = summarise(created, changed, removed, unchanged)
+    ids = [d.pk for d in removed]
+    summary.removed_funding = sum(
+        FundingAllocation.objects.filter(designation_id__in=ids[i : i + 900]).count() for i in range(0, len(ids), 900)
+    )
+    summary.removals = removals(removed)
+    return summary
+
+
+def removals(removed: Sequence[Designation]) -> list[RemovedRecord]:
+    """The records a write would remove, by batch, province, name and code, each with the last
+    change a person made to it since it was written (the roster writes with no user), so a
+    preview can warn before an edit someone made by hand is replaced."""
+    edits: dict[int, Any] = {}
+    ids = [d.pk for d in removed]
+    for start in range(0, len(ids), 900):
+        changes = Designation.history.filter(id__in=ids[start : start + 900], history_type="~", history_user__isnull=False)
+        for change in changes.select_related("history_user").order_by("history_date"):
+            edits[change.id] = change  # the latest wins
+    notes = []
+    for d in sorted(removed, key=lambda d: (d.batch.year, d.batch.sequence, d.unit.province.code, d.unit.key)):
+        change = edits.get(d.pk)
+        edited = ""
+        if change is not None:
+            edited = _("changed by %(user)s on %(date)s (%(reason)s)") % {
+                "user": change.history_user.get_username(),
+                "date": timezone.localdate(change.history_date).isoformat(),
+                "reason": change.history_change_reason or "",
+            }
+        notes.append(RemovedRecord(f"{batch_label(d.batch)} {province_label(d.unit)} {d.unit.name_zh} ({d.unit.key})", edited))
+    return notes
+
+
+def _refuse_illustrative_in_official_cells(created: Sequence[models.Model]) -> None:
+    illustrative = [r for r in created if isinstance(r, Designation) and r.source_kind == SourceKind.ILLUSTRATIVE]
+    if not illustrative:
+        return
+    taken = official_cells({r.batch_id for r in illustrative})
+    refused = [r for r in illustrative if (r.batch_id, r.unit.province_id) in taken]
+    if refused:
+        raise ReplacementBlocked(
+            _("%(n)s illustrative designation(s) fall in a batch and province that has official records, e.g. %(example)s")
+            % {"n": len(refused), "example": refused[0]}
+        )
+
+
+class PovertyCountiesRefused(ValueError):
+    """A write that would list more than the 832 poverty counties, or one place twice."""
+
+
+def check_poverty_counties() -> None:
+    """The 832 as a whole (models.poverty_counties_problem), after a write of poverty statuses and
+    inside its transaction, which a refusal rolls back."""
+    problem = poverty_counties_problem()
+    if problem is not None:
+        raise PovertyCountiesRefused(problem)
+
+
+@transaction.atomic
+def write_records(
+    model: type[models.Model],
+    created: Sequence[models.Model],
+    changed: Sequence[models.Model],
+    *,
+    official: Iterable[models.Model] = (),
+    fields: Sequence[str],
+    user: Any,
+    reason: str,
+    unchanged: int = 0,
+    import_file: str | None = None,
+    rows: int = 0,
+) -> WriteSummary:
+    """Write validated records in bulk, in one transaction: the imports and the roster.
+
+    Applies the replacement rule to the cells of the official designations among `official`
+    (every official row of a file, changed or not), removing that cell's illustrative records
+    with a history entry carrying `reason`; refuses illustrative records in official cells. Every
+    record is checked against `user`'s scope again, as stored and as written (fail closed).
+
+    An import (`import_file` given: the file's name, `rows` its data rows) is also recorded as an
+    `ImportRecord` in the same transaction, for the data officers' dashboard.
+    """
+    scope = write_scope(user)
+    if not scope.unrestricted:
+        if scope.writes_nothing:
+            raise OutOfScope(_("Your account is a provincial editor without a province: ask an administrator to set it."))
+        outside = [r for r in [*created, *changed] if not scope.allows(record_province_id(r))]
+        if changed:
+            stored = dict(model._default_manager.filter(pk__in=[r.pk for r in changed]).values_list("pk", "unit__province_id"))
+            outside += [r for r in changed if not scope.allows(stored.get(r.pk))]
+        if outside:
+            raise OutOfScope(_("%(record)s is outside the provinces your account may change.") % {"record": outside[0]})
+    _refuse_illustrative_in_official_cells(created)
+    now = timezone.now()
+    model._default_manager.bulk_create(created, batch_size=1000)
+    for record in changed:
+        record.updated_at = now  # bulk_update does not apply auto_now
+    model._default_manager.bulk_update(changed, [*fields, "updated_at"], batch_size=1000)
+    write_history(model, created, "+", user=user, reason=reason)
+    write_history(model, changed, "~", user=user, reason=reason)
+    removal = Removal()
+    if model is Designation:
+        cells = plan_replacement(official)
+        removal = remove_designations(replaced_by_official(cells), user=user, reason=reason, scope=scope)
+    summary = summarise(created, changed, removal.designations, unchanged)
+    summary.removed_funding = removal.funding
+    if model in (Unit, UnitSuccession) and (created or changed):
+        rebuild_lineage()
+    if model is PovertyStatus and (created or changed):
+        check_poverty_counties()
+    if created or changed or removal.designations:
+        mark_data_changed()
+    if import_file is not None:
+        ImportRecord.objects.create(
+            user=user if user is not None and getattr(user, "is_authenticated", False) else None,
+            model=model._meta.label_lower,
+            file_name=import_file[:255],
+            rows=rows,
+            created=summary.created,
+            changed=summary.changed,
+            unchanged=summary.unchanged,
+            removed=summary.removed,
+            reason=reason,
+        )
+    return summary
+
+
+# -- no lost updates, deleting a unit ---------------------------------------------------------
+
+
+def locked(queryset: models.QuerySet) -> models.QuerySet:
+    """`queryset`, read under a row lock held until the surrounding transaction ends.
+
+    Every door that saves over an existing record reads it this way and checks the version its
+    user saw against the locked row: a second writer of the same record then waits for the first
+    to commit and sees its result, so "has someone else changed it?" and the save are one step.
+    (PostgreSQL locks the row; SQLite has no row locks and serialises writers on the whole file.)
+    """
+    return queryset.select_for_update(of=("self",))
+
+
+class UnitInUse(ValueError):
+    """A unit that records point at cannot be deleted; the message names them."""
+
+
+@transaction.atomic
+def delete_unit(unit: Unit, *, user: Any, reason: str) -> None:
+    """Delete a unit and its code successions, each with a history entry giving `reason`, and keep
+    the lineage consistent.
+
+    Refused (UnitInUse) while a designation, funding allocation or poverty status points at it:
+    those are records of a real place, and deleting the unit would leave them pointing nowhere.
+    A succession that names the unit as successor keeps its successor code (as for a successor
+    outside the registry), so the predecessor's code history stays true.
+    """
+    from counties.models import PovertyStatus
+
+    blockers = [
+        (Designation._meta.verbose_name_plural, Designation.objects.filter(unit=unit).count()),
+        (FundingAllocation._meta.verbose_name_plural, FundingAllocation.objects.filter(unit=unit).count()),
+        (PovertyStatus._meta.verbose_name_plural, PovertyStatus.objects.filter(unit=unit).count()),
+    ]
+    named = [f"{label}: {count}" for label, count in blockers if count]
+    if named:
+        message = _("%(unit)s cannot be deleted while records point at it (%(records)s). Delete or move them first.")
+        raise UnitInUse(message % {"unit": unit, "records": ", ".join(named)})
+    # One at a time so that each change is in history with the reason (a unit has a handful).
+    for succession in UnitSuccession.objects.filter(successor=unit).select_related("predecessor"):
+        succession.successor = None
+        save_record(succession, user=user, reason=reason, fields=["successor"])
+    for succession in UnitSuccession.objects.filter(predecessor=unit).select_related("predecessor"):
+        delete_record(succession, user=user, reason=reason)
+    delete_record(unit, user=user, reason=reason)  # its lineage rows go with it; the lineage is rebuilt

@@ -1,0 +1,139 @@
+"""What a cached answer is keyed and varied on: the one home of every cache key the registry
+builds and of what makes two answers differ.
+
+An answer depends on the data (the data token, `registry.caching.token`), on the code that made it
+(`code_fingerprint`), and on the request: scheme, host, path and query, and for the API also the
+representation headers (Accept and the language). The response cache keys an answer by
+`request_variant`, read from Django's request; its front door, which runs before Django builds a
+request, keys it by the raw WSGI values those are read from (`FRONT_DOOR_VARIANT`): a superset, so
+it never serves one variant's bytes for another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache as memoize
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import get_supported_language_variant
+
+# Everything under it is the partner API: JSON errors, its own language rule and cache variance.
+API_PREFIX = "/api/"
+# Partners are international: a client that names no language the registry has gets English.
+API_DEFAULT_LANGUAGE = "en"
+# What a cacheable answer may Vary on: the API on its representation headers, the pages on the
+# language only (an unprefixed page is always in LANGUAGE_CODE, whatever Accept-Language says).
+API_VARY = frozenset({"accept", "accept-language"})
+PAGE_VARY = frozenset({"accept-language"})
+# Never cached, never given a public ETag: the admin in every language, the health check (it must
+# reach the database), the language switch.
+PRIVATE_PATHS = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)?/)?admin/|^/healthz$|^/i18n/")
+# Everything in the WSGI environ an anonymous answer can depend on (besides the data and the code).
+FRONT_DOOR_VARIANT = (
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_ACCEPT",
+    "HTTP_ACCEPT_LANGUAGE",
+)
+
+# The data token's shared copy (registry.caching.token).
+TOKEN_COPY_KEY = "data-token"
+
+
+def is_api(path: str) -> bool:
+    return path.startswith(API_PREFIX)
+
+
+@memoize
+def code_fingerprint() -> str:
+    """A digest of the code, templates, translations and static files this process serves: an
+    entry (and an ETag) made by one release is never served by another, even with the same data."""
+    base = Path(settings.BASE_DIR)
+    digest = hashlib.sha256()
+    roots = [base / "counties", base / "registry", base / "templates", base / "locale", base / "static"]
+    files = sorted(p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file() and p.suffix != ".pyc")
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    for path in [*files, manifest] if manifest.is_file() else files:
+        digest.update(str(path.relative_to(base) if path.is_relative_to(base) else path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def api_language(request: HttpRequest) -> str:
+    """The language of an API answer (also part of the response cache's key)."""
+    return language_from_header(request.headers.get("Accept-Language", ""))
+
+
+def language_from_header(accept_language: str) -> str:
+    """The language of the header the registry has, in the client's order of preference
+    (zh, zh-CN, zh-Hans and zh-TW → zh-hans; en, en-GB → en); else English."""
+    for code in accepted_languages(accept_language):
+        if code == "*":
+            break
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return API_DEFAULT_LANGUAGE
+
+
+def accepted_languages(header: str) -> list[str]:
+    """The language ranges of an Accept-Language header (RFC 9110 12.5.4), most preferred first;
+    those with q=0 (refused) and malformed ones are left out, ties keep the header's order."""
+    ranked = []
+    for position, item in enumerate(header.split(",")):
+        code, _, params = item.strip().partition(";")
+        code = code.strip().lower()
+        well_formed = code == "*" or all(part.isascii() and part.isalnum() and 0 < len(part) <= 8 for part in code.split("-"))
+        if not well_formed:
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = -1.0
+        if 0 < quality <= 1:
+            ranked.append((-quality, position, code))
+    return [code for _q, _p, code in sorted(ranked)]
+
+
+def request_variant(request: HttpRequest) -> str:
+    """Everything that changes the bytes of an answer, but the data: the running code, scheme,
+    host, path and query, and for the API its representation headers."""
+    parts = [code_fingerprint(), request.scheme or "", request.get_host(), request.get_full_path()]
+    if is_api(request.path):
+        parts += [request.headers.get("Accept", ""), api_language(request)]
+    return "|".join(parts)
+
+
+def response_key(variant: str) -> str:
+    """Where the response cache keeps the answer of a variant."""
+    return "response:" + hashlib.sha256(variant.encode()).hexdigest()
+
+
+def strong_etag(variant: str) -> str:
+    return f'"{hashlib.sha256(variant.encode()).hexdigest()[:32]}"'
+
+
+def statistic_key(token: str, name: str, args: tuple[object, ...]) -> str:
+    """Where a statistic is kept: by the code as well as the data token, so that after a release
+    the new code never unpickles objects the old one stored (a class without a field it reads)."""
+    return f"statistics:{code_fingerprint()}:{token}:{name}:{':'.join(map(str, args))}"
+
+
+# A client's rate-limit counters (DRF's cache_format; `registry.caching.throttling` adds the window).
+THROTTLE_FORMAT = "throttle:%(scope)s:%(ident)s"

@@ -1,0 +1,77 @@
+"""Site-wide answers outside any one door: the health check and the error pages (handler400, 403,
+404, 500). Each answers the API in its JSON error format and the pages as pages, so they live with
+the project that wires both doors, not inside either."""
+
+from __future__ import annotations
+
+import sys
+
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from django.views.defaults import bad_request as django_bad_request
+
+from counties.api.exceptions import error_response
+from counties.reads.permissions import scope_note
+from registry.caching.keys import API_PREFIX
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness in one: 200 when the database answers a query, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database that does not answer is a 503 (try again), not a fault of the site.
+
+    Django calls this while handling the exception, so sys.exc_info() names it. The database
+    errors meant are a refused or dropped connection (OperationalError, InterfaceError); the next
+    request opens a new connection, so the site recovers by itself when the database is back. The
+    API answers in its own JSON error format; pages get a plain page that needs no database.
+    """
+    exception = sys.exc_info()[1]
+    unavailable = isinstance(exception, OperationalError | InterfaceError)
+    api = request.path.startswith(API_PREFIX)
+    if unavailable:
+        message = _("The registry's database is not answering. Please try again in a minute.")
+        response = error_response("service_unavailable", message, 503) if api else render(request, "503.html", status=503)
+        response["Retry-After"] = "60"
+        return response
+    if api:
+        return error_response("server_error", _("The server failed to answer this request; the fault is logged."), 500)
+    return render(request, "500.html", status=500)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400 (a Host the site does not serve, a malformed request): the API answers in its
+    JSON error format; pages keep Django's plain page, which reads nothing from the request (the
+    site's templates build links from the Host that was just refused)."""
+    if request.path.startswith(API_PREFIX):
+        return error_response("bad_request", _("This request cannot be answered: its Host header or its form is not accepted."), 400)
+    return django_bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler403: says why (the refusal's own message, and a provincial editor's scope) and leads
+    back, in the page's language; the API answers in its JSON error format."""
+    message = str(exception.args[0]) if exception and exception.args and isinstance(exception.args[0], str) else ""
+    if request.path.startswith(API_PREFIX):
+        return error_response("permission_denied", message or _("Your account may not do this."), 403)
+    context = {"message": message, "scope_note": scope_note(request.user) if hasattr(request, "user") else None}
+    return render(request, "403.html", context, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = str(exception.args[0]) if exception and exception.args and isinstance(exception.args[0], str) else ""
+    return render(request, "404.html", {"message": message}, status=404)
