@@ -46,7 +46,7 @@ import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from django.core.cache import cache
@@ -66,6 +66,7 @@ from counties.models import (
     code_in_use,
     local_name,
 )
+from counties.reads.numbers import percentage, yuan
 from counties.reads.places import PlaceResolver, place_resolver
 from registry.caching.keys import statistic_key
 from registry.caching.token import current_state, data_change_pending
@@ -99,18 +100,6 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
 # Every cached statistic, here and in `counties.reads.statistics.targets`: a test holds `counties.writes.derived.refresh`
 # to all of them, so one added later cannot be left to the first reader after an edit.
 EVERY_CACHED: list[Callable[..., Any]] = []
-
-
-def yuan(value: Decimal | int | None) -> Decimal:
-    """An amount in yuan with two decimals (SQLite's SUM drops them)."""
-    return Decimal(value or 0).quantize(Decimal("0.01"))
-
-
-def percentage(part: int, whole: int) -> Decimal | None:
-    """part / whole × 100 to one decimal, rounding halves up (737/832 → 88.6)."""
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def counted_designations(as_of: int | None = None) -> QuerySet[Designation]:
@@ -492,7 +481,7 @@ def batch_composition() -> list[BatchComposition]:
         size, rule = len(rows), batch.min_poverty_share_pct
         total, per_county = batch.central_funds_total, batch.central_funds_per_county
         if per_county is None and total is not None and batch.planned_size:
-            per_county = (total / batch.planned_size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            per_county = yuan(total / batch.planned_size)
         illustrative = sum(1 for e in rows if e.illustrative)
         result.append(
             BatchComposition(
