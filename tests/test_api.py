@@ -344,7 +344,7 @@ def test_unit_records_are_what_the_unit_serializer_describes():
     # with poverty statuses and designations under earlier codes, withdrawn designations).
     import json
 
-    from counties.api.serializers import UNIT_VALUES, UnitSerializer, unit_records
+    from counties.api.serializers.records import UNIT_VALUES, UnitSerializer, unit_records
 
     withdrawn = models.Designation.objects.filter(unit__key="130721").first()
     withdrawn.status = models.DesignationStatus.WITHDRAWN

@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from counties import models
 from counties.admin.base import RegistryAdmin
-from counties.api.views import RecordViewSet
+from counties.api.views.records import RecordViewSet
 
 from .conftest import postgresql_only
 from .factories import DesignationFactory

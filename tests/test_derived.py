@@ -8,6 +8,7 @@ The test's own transaction never commits: `commit()` runs what a commit would ru
 import inspect
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -62,7 +63,7 @@ def every_statistic():
 
 def from_scratch():
     """Every statistic worked out again, with nothing cached or kept."""
-    statistics.cache.clear()
+    cache.clear()
     statistics.forget_loaded_rows()
     return every_statistic()
 

@@ -1,15 +1,17 @@
-"""Display helpers: money in 万元/亿元 (million/billion yuan) with one unit per column, and the
-server-drawn charts' scales and labels."""
+"""Display helpers: how numbers and money are rounded and written (counties.reads.numbers: 万元/亿元,
+million/billion yuan, one unit per column), and the server-drawn charts' scales and labels."""
 
 import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.utils import translation
 
 from counties.reads import numbers
+from counties.reads.numbers import money_scale
 from counties.web import charts
-from counties.web.templatetags.registry import money_scale, yuan
+from counties.web.templatetags.registry import yuan
 
 
 @pytest.mark.parametrize(
@@ -144,3 +146,117 @@ def test_province_label_is_one_function_for_both_languages():
         assert charts.province_label(Row()) == "新疆"
     with translation.override("en"):
         assert charts.province_label(Row()) == "Xinjiang"
+
+
+# -- the one home of rounding and money: counties.reads.numbers, called directly ------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        (Decimal("88.55"), 1, "88.6"),
+        (Decimal("88.549"), 1, "88.5"),
+        (Decimal("0.125"), 2, "0.13"),  # half up, not to the even 0.12
+        (Decimal("0.89454"), 3, "0.895"),
+        (Decimal("-12.45"), 1, "-12.5"),  # away from zero, as the growth of a fall is rounded
+        (Decimal("46"), 1, "46.0"),
+    ],
+)
+def test_the_statistics_round_halves_up(value, places, expected):
+    assert str(numbers.rounded(value, places)) == expected
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "expected"),
+    [
+        (737, 832, "88.6"),  # 88.58...
+        (832, 832, "100.0"),
+        (0, 832, "0.0"),
+        (1, 16, "6.3"),  # 6.25, half up
+        (1, 3, "33.3"),
+        (Decimal("2.5"), Decimal("4"), "62.5"),  # villages covered over villages, as reported
+    ],
+)
+def test_a_percentage_is_worked_out_on_the_exact_ratio_to_one_decimal(part, whole, expected):
+    assert str(numbers.percentage(part, whole)) == expected
+
+
+def test_a_percentage_of_nothing_is_not_recorded():
+    assert numbers.percentage(0, 0) is None
+    assert numbers.percentage(5, Decimal(0)) is None
+    assert numbers.share(None) == "—" and numbers.percent(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        (None, "0.00"),  # an empty sum
+        (0, "0.00"),
+        (18_500_000, "18500000.00"),  # SQLite's SUM drops the decimals
+        (Decimal("3600000000") / 240, "15000000.00"),
+        (Decimal("0.125"), "0.13"),
+        (Decimal("1000000000") / 3, "333333333.33"),
+    ],
+)
+def test_an_amount_is_in_yuan_with_two_decimals(amount, expected):
+    assert str(numbers.yuan(amount)) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "largest", "unit"),
+    [
+        ("zh-hans", 99_999_999, "万元"),
+        ("zh-hans", 100_000_000, "亿元"),
+        ("zh-hans", 9_999, "元"),
+        ("zh-hans", 10_000, "万元"),
+        ("zh-hans", -200_000_000, "亿元"),  # by size, whatever the sign
+        ("en", 999_999_999, "million yuan"),
+        ("en", 1_000_000_000, "billion yuan"),
+        ("en", 999_999, "yuan"),
+        ("en", 1_000_000, "million yuan"),
+    ],
+)
+def test_the_unit_is_chosen_by_the_largest_amount(language, largest, unit):
+    with translation.override(language):
+        assert str(numbers.money_scale([None, 1, Decimal(largest)])) == unit
+
+
+def test_a_column_of_no_amounts_reads_in_yuan():
+    with translation.override("zh-hans"):
+        assert str(numbers.money_scale([])) == str(numbers.money_scale([None])) == "元"
+    with translation.override("en"):
+        assert str(numbers.money_scale([None])) == "yuan"
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "shown"),
+    [
+        ("zh-hans", 1_234_250, "123.43 万元"),  # 123.425, half up
+        ("zh-hans", 1_234_500, "123.45 万元"),
+        ("zh-hans", 99_990_000, "9,999 万元"),
+        ("en", 1_250_000, "1.25 million yuan"),
+        ("en", Decimal("1234.565"), "1,234.57 yuan"),
+        ("zh-hans", None, "—"),
+    ],
+)
+def test_money_alone_is_written_in_its_own_unit(language, amount, shown):
+    with translation.override(language):
+        assert numbers.money(amount) == shown
+
+
+def test_money_in_a_column_too_small_to_show_is_never_zero():
+    with translation.override("zh-hans"):
+        scale = numbers.money_scale([Decimal(300_000_000)])
+        assert numbers.money(Decimal(5_000), scale) == "< 0.01"
+        assert numbers.money(Decimal(0), scale) == "0"
+        assert numbers.money(None, scale) == "—"
+        assert scale.write(Decimal("1850")) == "1,850" and scale.write(Decimal("0.004")) == "< 0.01"
+
+
+def test_a_money_chart_writes_each_amount_as_its_table_does():
+    amounts = [Decimal(123_500_000), Decimal(5_000), Decimal(2_000_000_000)]
+    with translation.override("zh-hans"):
+        scale = numbers.money_scale(amounts)
+        svg = charts.bar_chart("t", "d", ["2016", "2017", "2018"], [charts.Series("s", [scale.of(a) for a in amounts], write=scale.write)])
+        tooltips = [unescape(text) for text in re.findall(r"<title>\d+ · s: ([^<]+)</title>", svg)]
+        assert tooltips == [yuan(a, scale) for a in amounts] == ["1.24", "< 0.01", "20"]

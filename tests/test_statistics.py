@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -342,7 +343,7 @@ def test_reference_reload_changes_the_next_answer(tmp_path, settings):
 
 
 def count_queries(function, *args):
-    statistics.cache.clear()
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         function(*args)
     return len(queries)

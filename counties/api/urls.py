@@ -2,19 +2,20 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from counties.api import root, targets, views
+from counties.api import root
 from counties.api.exceptions import not_found
+from counties.api.views import records, statistics, targets
 
 app_name = "api"
 
 router = SimpleRouter()
-router.register("counties", views.UnitViewSet, basename="county")
-router.register("provinces", views.ProvinceViewSet, basename="province")
-router.register("batches", views.BatchViewSet, basename="batch")
-router.register("designations", views.DesignationViewSet, basename="designation")
-router.register("funding-allocations", views.FundingAllocationViewSet, basename="funding-allocation")
-router.register("poverty-statuses", views.PovertyStatusViewSet, basename="poverty-status")
-# Targets and results (issue 14).
+router.register("counties", records.UnitViewSet, basename="county")
+router.register("provinces", records.ProvinceViewSet, basename="province")
+router.register("batches", records.BatchViewSet, basename="batch")
+router.register("designations", records.DesignationViewSet, basename="designation")
+router.register("funding-allocations", records.FundingAllocationViewSet, basename="funding-allocation")
+router.register("poverty-statuses", records.PovertyStatusViewSet, basename="poverty-status")
+# Targets and results.
 router.register("indicators", targets.IndicatorViewSet, basename="indicator")
 router.register("indicator-values", targets.IndicatorValueViewSet, basename="indicator-value")
 router.register("assessments", targets.AssessmentViewSet, basename="assessment")
@@ -22,13 +23,13 @@ router.register("pairings", targets.PairingViewSet, basename="pairing")
 
 urlpatterns = [
     path("", root.ApiRootView.as_view(), name="root"),
-    path("stats/coverage/", views.CoverageView.as_view(), name="stats-coverage"),
-    path("stats/coverage/series/", views.CoverageSeriesView.as_view(), name="stats-coverage-series"),
-    path("stats/batches/", views.BatchStatisticsView.as_view(), name="stats-batches"),
-    path("stats/provinces/", views.ProvinceStatisticsView.as_view(), name="stats-provinces"),
-    path("stats/funding/", views.FundingStatisticsView.as_view(), name="stats-funding"),
-    path("stats/exits/", views.ExitStatisticsView.as_view(), name="stats-exits"),
-    # Targets and results (issue 14).
+    path("stats/coverage/", statistics.CoverageView.as_view(), name="stats-coverage"),
+    path("stats/coverage/series/", statistics.CoverageSeriesView.as_view(), name="stats-coverage-series"),
+    path("stats/batches/", statistics.BatchStatisticsView.as_view(), name="stats-batches"),
+    path("stats/provinces/", statistics.ProvinceStatisticsView.as_view(), name="stats-provinces"),
+    path("stats/funding/", statistics.FundingStatisticsView.as_view(), name="stats-funding"),
+    path("stats/exits/", statistics.ExitStatisticsView.as_view(), name="stats-exits"),
+    # Targets and results.
     re_path(r"^counties/(?P<key>[0-9X][0-9]{5,6})/targets/$", targets.CountyTargetsView.as_view(), name="county-targets"),
     path("stats/three-coverages/", targets.ThreeCoveragesView.as_view(), name="stats-three-coverages"),
     path("stats/three-coverages/series/", targets.ThreeCoveragesSeriesView.as_view(), name="stats-three-coverages-series"),

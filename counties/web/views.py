@@ -14,12 +14,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from counties.models import Batch, Designation, Province, Unit, local_name
-from counties.reads import selectors, statistics, tables
+from counties.reads import numbers, selectors, statistics, tables
 from counties.reads.filtersets.programme import AsOfForm, StrictBooleanField, UnitFilterSet, api_query
 from counties.reads.statistics import targets
 from counties.web import charts
 from counties.web.charts import targets as targets_charts
-from counties.web.templatetags.registry import money_scale
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -346,7 +345,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     charted = sorted((p for p in provinces if p.demonstration_counties), key=lambda p: (-p.demonstration_counties, p.code))
     funding = statistics.funding_totals()
     funding_years = [t for t in funding.by_year if int(t.key) <= as_of]
-    money = money_scale(t.total_yuan for t in funding_years)
+    money = numbers.money_scale(t.total_yuan for t in funding_years)
     years = [str(c.as_of) for c in series]
     national = [p for p in targets.national_series() if p.year <= as_of]
     context = {
@@ -415,7 +414,8 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             _("Funding by fiscal year"),
             _("Funding allocations recorded, by fiscal year, in %(unit)s.") % {"unit": money},
             [t.key for t in funding_years],
-            [charts.Series(_("Funding"), [t.total_yuan / money.divisor for t in funding_years])],
+            # Each bar's tooltip writes its amount as the table beside the chart does.
+            [charts.Series(_("Funding"), [money.of(t.total_yuan) for t in funding_years], write=money.write)],
             unit=str(money),
         ),
     }

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count
@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from counties.models import Batch, Designation, DesignationStatus, ProgrammeFact, SourceKind, Unit
 from counties.models.targets import PASSING_RESULTS, Assessment, AssessmentResult, Indicator, IndicatorValue, Pairing, TargetRule
-from counties.reads import statistics
+from counties.reads import numbers, statistics
 from counties.reads.places import PlaceResolver, place_resolver
 
 MET, MISSED, NOT_REPORTED, NOT_APPLICABLE = "met", "missed", "not_reported", "not_applicable"
@@ -77,10 +77,6 @@ NATIONAL_METRICS = {
 }
 
 
-def one_decimal(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
 # -- one year's status ------------------------------------------------------------------------
 
 
@@ -100,7 +96,7 @@ class YearStatus:
     @property
     def display_value(self) -> str:
         """The value without trailing zeros, thousands grouped: 26000.0000 → 26,000; 8.5000 → 8.5."""
-        return "" if self.value is None else f"{self.value.normalize():,f}"
+        return numbers.decimal(self.value, missing="")
 
     @property
     def status_label(self) -> str:
@@ -126,7 +122,7 @@ def year_status(indicator: Indicator, year: int, reported: dict[int, Reported], 
     current, previous = reported.get(year), reported.get(year - 1)
     value = current.value if current and not current.several else None
     base = previous.value if previous and not previous.several else None
-    growth = one_decimal((value - base) * 100 / base) if value is not None and base else None
+    growth = numbers.percentage(value - base, base) if value is not None and base else None
 
     def result(status: str, reason: str = "") -> YearStatus:
         return YearStatus(year, value, current.source_kind if current else "", current.source if current else "", growth, status, reason)
@@ -403,9 +399,9 @@ def assessment_summary() -> list[AssessmentSummary]:
                 failed=counts[AssessmentResult.FAILED],
                 pending=counts[AssessmentResult.PENDING],
                 not_assessed=size - len(results),
-                mean_score=one_decimal(sum(scores) / len(scores)) if scores else None,
-                conditional_funding_yuan=statistics.yuan(sum(a for _r, a in funding)),
-                conditional_funding_released_yuan=statistics.yuan(sum(a for r, a in funding if r in PASSING_RESULTS)),
+                mean_score=numbers.rounded(sum(scores) / len(scores), 1) if scores else None,
+                conditional_funding_yuan=numbers.yuan(sum(a for _r, a in funding)),
+                conditional_funding_released_yuan=numbers.yuan(sum(a for r, a in funding if r in PASSING_RESULTS)),
                 includes_illustrative=any(k == SourceKind.ILLUSTRATIVE for _r, _s, k in results),
             )
         )
@@ -485,9 +481,9 @@ def _three_coverages(as_of: int) -> ThreeCoverages:
         village_reporting_counties=reporting,
         poor_villages=villages,
         poor_villages_covered=covered,
-        village_coverage_pct=one_decimal(covered * 100 / villages) if villages else None,
+        village_coverage_pct=numbers.percentage(covered, villages),
         platform_covered=platform["covered"],
-        platform_coverage_pct=statistics.percentage(platform["covered"], total),
+        platform_coverage_pct=numbers.percentage(platform["covered"], total),
         includes_illustrative=demonstration.includes_illustrative or village_illustrative or platform["illustrative"] > 0,
     )
 
@@ -537,7 +533,7 @@ def national_series() -> list[NationalPoint]:
             NationalPoint(
                 series=NATIONAL_METRICS[fact.metric],
                 year=int(fact.period[:4]),
-                trillion_yuan=fact.value.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP).normalize(),
+                trillion_yuan=numbers.rounded(fact.value, 3).normalize(),
                 published_trillion_yuan=fact.value.normalize(),
                 fact_id=fact.fact_id,
                 source=fact.source,

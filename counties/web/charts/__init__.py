@@ -66,8 +66,8 @@ def _fmt(value: float) -> str:
 
 def _figure(value: float | int | Decimal, percent: bool) -> str:
     """A bar's or a point's own value, written as the tables beside the chart write it (a share
-    with one decimal, 46.0, as counties.reads.numbers has it; a count grouped, 1,016; money in its
-    column's unit, two decimals at most). Any other figure names its writer (`Series.write`)."""
+    with one decimal, 46.0, as counties.reads.numbers has it; a count grouped, 1,016). Any other
+    figure names its writer (`Series.write`): money its column's scale, `MoneyScale.write`."""
     return numbers.share(value) if percent else _fmt(float(value))
 
 

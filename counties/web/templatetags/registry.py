@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import template
 from django.conf import settings
@@ -21,61 +20,21 @@ from counties.reads import numbers
 
 register = template.Library()
 
-YI = Decimal(100_000_000)
-WAN = Decimal(10_000)
-
 
 def _chinese() -> bool:
     return (get_language() or "zh-hans").startswith("zh")
 
 
-@dataclass(frozen=True)
-class MoneyScale:
-    """The unit a column, a chart axis or a single figure of money is shown in (亿元, 万元 or 元 in
-    Chinese; billion yuan, million yuan or yuan in English); `str()` is the unit's name."""
-
-    divisor: Decimal
-    name: str
-
-    def __str__(self) -> str:
-        return self.name
-
-    def number(self, value: Decimal | int | float) -> str:
-        """The amount in this unit with at most two decimals and no trailing zeros: 37, 3.7, 1,850."""
-        scaled = (Decimal(value) / self.divisor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        if scaled == 0 and value:
-            return "< 0.01"
-        return f"{scaled:,.2f}".rstrip("0").rstrip(".")
-
-
-# Largest first; English counts in thousands (million, billion), Chinese in 万 and 亿.
-ZH_SCALES = (MoneyScale(YI, "亿元"), MoneyScale(WAN, "万元"), MoneyScale(Decimal(1), "元"))
-EN_SCALES = (MoneyScale(Decimal(10**9), "billion yuan"), MoneyScale(Decimal(10**6), "million yuan"), MoneyScale(Decimal(1), "yuan"))
-
-
-def money_scale(amounts: Iterable[Decimal | int | float | None]) -> MoneyScale:
-    """One unit for a set of amounts (a table column, a chart axis), chosen by the largest: 亿元 from
-    1 亿, 万元 from 1 万 (billion or million yuan in English), so the whole column reads in one unit."""
-    largest = max((abs(Decimal(a)) for a in amounts if a is not None), default=Decimal(0))
-    scales = ZH_SCALES if _chinese() else EN_SCALES
-    return next((scale for scale in scales if largest >= scale.divisor), scales[-1])
-
-
 @register.filter
-def yuan(value: Decimal | int | None, scale: MoneyScale | None = None) -> str:
-    """Money as people read it. Alone, with its own unit: 3700000000 → '37 亿元' (zh) or '3.7 billion
-    yuan' (en); 18500000 → '1,850 万元' / '18.5 million yuan'. With a scale (`value|yuan:scale`, the
-    scale from `money_column`), the number only, in the column's unit named once in its header."""
-    if value is None:
-        return "—"
-    if scale is not None:
-        return scale.number(value)
-    unit = money_scale([value])
-    return f"{unit.number(value)} {unit}"
+def yuan(value: Decimal | int | None, scale: numbers.MoneyScale | None = None) -> str:
+    """Money as people read it (counties.reads.numbers). Alone, with its own unit: 3700000000 →
+    '37 亿元' (zh) or '3.7 billion yuan' (en). With a scale (`value|yuan:scale`, the scale from
+    `money_column`), the number only, in the column's unit named once in its header."""
+    return numbers.money(value, scale)
 
 
 @register.simple_tag
-def money_column(rows: Iterable[object], attribute: str) -> MoneyScale:
+def money_column(rows: Iterable[object], attribute: str) -> numbers.MoneyScale:
     """`{% money_column rows "funds_yuan" as scale %}`: the one unit for a column of amounts."""
     values = []
     for row in rows:
@@ -83,7 +42,7 @@ def money_column(rows: Iterable[object], attribute: str) -> MoneyScale:
         for part in attribute.split("."):
             value = getattr(value, part, None) if value is not None else None
         values.append(value)
-    return money_scale(values)
+    return numbers.money_scale(values)
 
 
 @register.filter

@@ -1,3 +1,6 @@
+"""Views of the programme's records: units, provinces and batches (read-only), and designations,
+funding allocations and poverty statuses, writable with a token through the one write service."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,10 +16,9 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
-from rest_framework.views import APIView
 
-from counties.api import serializers as s
 from counties.api.preconditions import check_if_match, representation_etag
+from counties.api.serializers import records as s
 from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
     CONTROL_CHARACTERS,
@@ -233,60 +235,3 @@ class PovertyStatusViewSet(RecordViewSet):
     serializer_class = s.PovertyStatusSerializer
     filterset_class = PovertyStatusFilterSet
     queryset = PovertyStatus.objects.select_related("unit__province").order_by("unit__key", "pk")
-
-
-# -- statistics -------------------------------------------------------------------------------
-
-
-class StatisticsView(APIView):
-    """Statistics come from counties.statistics, the same numbers as the pages and coverage_report."""
-
-    filter_backends: list[Any] = []
-
-    def as_of(self, request: Request) -> int:
-        latest = statistics.latest_batch_year()
-        params = s.AsOfSerializer(data=request.query_params, latest=latest)
-        params.is_valid(raise_exception=True)
-        return params.validated_data.get("as_of", latest)
-
-    def get_queryset(self) -> QuerySet:  # for the permission class: statistics are read-only
-        return Batch.objects.none()
-
-
-AS_OF = OpenApiParameter("as_of", OpenApiTypes.INT, description="Year-end, 2014 to the latest batch year (default: the latest).")
-
-
-class CoverageView(StatisticsView):
-    @extend_schema(summary="Coverage as of a year", parameters=[AS_OF], responses=s.CoverageSerializer)
-    def get(self, request: Request) -> Response:
-        return Response(s.CoverageSerializer(statistics.coverage(self.as_of(request))).data)
-
-
-class CoverageSeriesView(StatisticsView):
-    @extend_schema(summary="Coverage at the end of every year", responses=s.CoverageSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return Response(s.CoverageSerializer(statistics.coverage_series(), many=True).data)
-
-
-class BatchStatisticsView(StatisticsView):
-    @extend_schema(summary="Composition of every batch", responses=s.BatchStatisticsSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return Response(s.BatchStatisticsSerializer(statistics.batch_composition(), many=True).data)
-
-
-class ProvinceStatisticsView(StatisticsView):
-    @extend_schema(summary="Provinces compared, as of a year", parameters=[AS_OF], responses=s.ProvinceStatisticsSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return Response(s.ProvinceStatisticsSerializer(statistics.province_table(self.as_of(request)), many=True).data)
-
-
-class FundingStatisticsView(StatisticsView):
-    @extend_schema(summary="Funding totals by year, province, level and source kind", responses=s.FundingStatisticsSerializer)
-    def get(self, request: Request) -> Response:
-        return Response(s.FundingStatisticsSerializer(statistics.funding_totals()).data)
-
-
-class ExitStatisticsView(StatisticsView):
-    @extend_schema(summary="Poverty exits by year, and how many were designated by then", responses=s.ExitStatisticsSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return Response(s.ExitStatisticsSerializer(statistics.exits(), many=True).data)

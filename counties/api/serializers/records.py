@@ -1,3 +1,6 @@
+"""Serializers of the programme's records: units (with their place's poverty status and
+designations), provinces, batches, designations, funding allocations and poverty statuses."""
+
 from __future__ import annotations
 
 import copy
@@ -8,15 +11,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from counties.models import (
-    FIRST_PROGRAMME_YEAR,
-    LAST_PLAUSIBLE_YEAR,
     REGISTRY_KEY_REGEX,
     Batch,
     Designation,
@@ -446,102 +446,3 @@ class PovertyStatusSerializer(ModelValidatedSerializer):
             "created_at",
             "updated_at",
         ]
-
-
-# -- statistics -------------------------------------------------------------------------------
-
-PCT = {"max_digits": 5, "decimal_places": 1, "allow_null": True}
-YUAN = {"max_digits": 18, "decimal_places": 2}
-
-
-class AsOfSerializer(serializers.Serializer):
-    as_of = serializers.IntegerField(
-        required=False, min_value=FIRST_PROGRAMME_YEAR, help_text="Year-end (default: the latest year with a batch)."
-    )
-
-    def __init__(self, *args: Any, latest: int = LAST_PLAUSIBLE_YEAR, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.latest = latest
-
-    def validate_as_of(self, value: int) -> int:
-        if value > self.latest:
-            raise serializers.ValidationError(_("The latest year with a batch is %(year)s.") % {"year": self.latest})
-        return value
-
-
-class CoverageSerializer(serializers.Serializer):
-    as_of = serializers.IntegerField()
-    batch_entries = serializers.IntegerField(help_text="Designations in batches up to as_of (withdrawn ones excluded).")
-    designated_units = serializers.IntegerField(help_text="Distinct units (codes) among them, retired codes included.")
-    demonstration_counties = serializers.IntegerField(help_text="Distinct places as of the end of as_of among them.")
-    new_entries = serializers.IntegerField()
-    repeat_designations = serializers.IntegerField()
-    poverty_counties_total = serializers.IntegerField()
-    poverty_counties_covered = serializers.IntegerField()
-    poverty_coverage_pct = serializers.DecimalField(**PCT)
-    includes_illustrative = serializers.BooleanField()
-
-
-class BatchStatisticsSerializer(serializers.Serializer):
-    year = serializers.IntegerField()
-    sequence = serializers.IntegerField()
-    title_zh = serializers.CharField()
-    title_en = serializers.CharField()
-    published_size = serializers.IntegerField(allow_null=True)
-    size = serializers.IntegerField(help_text="Batch entries recorded (withdrawn designations excluded).")
-    illustrative_entries = serializers.IntegerField()
-    poverty_counties = serializers.IntegerField()
-    poverty_share_pct = serializers.DecimalField(**PCT)
-    min_poverty_share_pct = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
-    meets_rule = serializers.BooleanField(allow_null=True)
-    old_revolutionary_base_counties = serializers.IntegerField()
-    provinces = serializers.IntegerField()
-    central_funds_total_yuan = serializers.DecimalField(**YUAN, allow_null=True)
-    central_funds_per_county_yuan = serializers.DecimalField(**YUAN, allow_null=True)
-    central_funds_allocated_yuan = serializers.DecimalField(**YUAN)
-    roster_complete = serializers.BooleanField()
-    includes_illustrative = serializers.BooleanField()
-
-
-class ProvinceStatisticsSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name_zh = serializers.CharField()
-    name_en = serializers.CharField()
-    short_name_zh = serializers.CharField()
-    short_name_en = serializers.CharField()
-    county_level_units = serializers.IntegerField()
-    poverty_counties = serializers.IntegerField()
-    batch_entries = serializers.IntegerField()
-    demonstration_counties = serializers.IntegerField()
-    poverty_demonstration_counties = serializers.IntegerField(
-        help_text="Of which places that are, or hold, a poverty county: a count of places, never more than "
-        "`demonstration_counties` (茫崖市, which two poverty counties merged into, is one here and two in "
-        "`poverty_counties_covered`)."
-    )
-    poverty_counties_covered = serializers.IntegerField()
-    poverty_coverage_pct = serializers.DecimalField(**PCT)
-    funds_yuan = serializers.DecimalField(**YUAN)
-    includes_illustrative = serializers.BooleanField()
-
-
-class FundingTotalSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    total_yuan = serializers.DecimalField(**YUAN)
-    allocations = serializers.IntegerField()
-    includes_illustrative = serializers.BooleanField()
-
-
-class FundingStatisticsSerializer(serializers.Serializer):
-    total_yuan = serializers.DecimalField(**YUAN)
-    by_year = FundingTotalSerializer(many=True)
-    by_province = FundingTotalSerializer(many=True)
-    by_level = FundingTotalSerializer(many=True)
-    by_source_kind = FundingTotalSerializer(many=True)
-    includes_illustrative = serializers.BooleanField()
-
-
-class ExitStatisticsSerializer(serializers.Serializer):
-    exit_year = serializers.IntegerField(allow_null=True)
-    poverty_counties = serializers.IntegerField()
-    designated_before_exit = serializers.IntegerField()
-    includes_illustrative = serializers.BooleanField()

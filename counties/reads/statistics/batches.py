@@ -1,0 +1,109 @@
+"""Each batch's composition: its entries, the poverty counties among them against the batch's rule,
+old revolutionary base counties, provinces reached and central funds."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Sum
+
+from counties.models import Batch, DesignationStatus, FundingAllocation
+from counties.reads.numbers import percentage, yuan
+from counties.reads.statistics.cache import cached
+from counties.reads.statistics.rows import Entry, Programme
+
+
+@dataclass(frozen=True)
+class BatchComposition:
+    year: int
+    sequence: int
+    title_zh: str
+    title_en: str
+    published_size: int | None
+    size: int
+    illustrative_entries: int
+    poverty_counties: int
+    poverty_share_pct: Decimal | None
+    min_poverty_share_pct: Decimal | None
+    meets_rule: bool | None
+    old_revolutionary_base_counties: int
+    provinces: int
+    central_funds_total_yuan: Decimal | None
+    central_funds_per_county_yuan: Decimal | None
+    central_funds_allocated_yuan: Decimal
+    roster_complete: bool
+    includes_illustrative: bool
+    poverty_entry_ids: frozenset[int] = frozenset()
+
+    @property
+    def is_partial(self) -> bool:
+        """Known only in part: fewer entries than the published size, none of them illustrative and
+        the roster not complete (2021: 29 of 148). Its shares describe the known part only, so the
+        pages say "partial (29 of 148)" instead of a share."""
+        return bool(not self.roster_complete and not self.includes_illustrative and self.published_size and self.size < self.published_size)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["poverty_entry_ids"]
+        return data
+
+
+@cached
+def batch_composition() -> list[BatchComposition]:
+    """Per batch: entries, poverty counties among them, share, the rule and whether it was met,
+    old revolutionary base counties where recorded, provinces reached and central funds. The one
+    definition of a batch's composition: the home page, batch pages, API and reports read it.
+
+    Central funds are the batch's published figures; per county, the published amount or else the
+    published total over the published size. `central_funds_allocated_yuan` adds up the central
+    allocations recorded against the batch's designations.
+    """
+    programme = Programme.current()
+    by_batch: dict[int, list[Entry]] = defaultdict(list)
+    for entry in programme.entries:
+        by_batch[entry.batch].append(entry)
+    poverty_places: dict[int, set[int]] = {}
+    allocated = dict(
+        FundingAllocation.objects.filter(level="central", designation__isnull=False)
+        .exclude(designation__status=DesignationStatus.WITHDRAWN)
+        .values("designation__batch")
+        .annotate(total=Sum("amount"))
+        .values_list("designation__batch", "total")
+    )
+    result = []
+    for batch in Batch.objects.order_by("year", "sequence"):
+        rows = by_batch[batch.pk]
+        poor = frozenset(e.pk for e in rows if programme.is_poverty_entry(e, poverty_places))
+        size, rule = len(rows), batch.min_poverty_share_pct
+        total, per_county = batch.central_funds_total, batch.central_funds_per_county
+        if per_county is None and total is not None and batch.planned_size:
+            per_county = yuan(total / batch.planned_size)
+        illustrative = sum(1 for e in rows if e.illustrative)
+        result.append(
+            BatchComposition(
+                year=batch.year,
+                sequence=batch.sequence,
+                title_zh=batch.title_zh,
+                title_en=batch.title_en,
+                published_size=batch.planned_size,
+                size=size,
+                illustrative_entries=illustrative,
+                poverty_counties=len(poor),
+                poverty_share_pct=percentage(len(poor), size),
+                min_poverty_share_pct=rule,
+                # The exact ratio, not the rounded share: 49.96% does not meet a 50% rule.
+                meets_rule=None if rule is None or not size else len(poor) * 100 >= rule * size,
+                old_revolutionary_base_counties=sum(1 for e in rows if e.old_base),
+                provinces=len({e.province for e in rows}),
+                central_funds_total_yuan=total,
+                central_funds_per_county_yuan=per_county,
+                central_funds_allocated_yuan=yuan(allocated.get(batch.pk)),
+                roster_complete=batch.roster_complete,
+                includes_illustrative=illustrative > 0,
+                poverty_entry_ids=poor,
+            )
+        )
+    return result

@@ -1,0 +1,65 @@
+"""Coverage at a year-end: batch entries, designated units, demonstration counties (places) and the
+poverty counties covered, for one year or every year."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from counties.reads.numbers import percentage
+from counties.reads.statistics.cache import cached
+from counties.reads.statistics.rows import FIRST_YEAR, Programme, latest_batch_year, resolve_as_of
+
+
+@dataclass(frozen=True)
+class Coverage:
+    as_of: int
+    batch_entries: int
+    designated_units: int
+    demonstration_counties: int
+    new_entries: int
+    repeat_designations: int
+    poverty_counties_total: int
+    poverty_counties_covered: int
+    poverty_coverage_pct: Decimal | None
+    includes_illustrative: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def coverage(as_of: int | None = None) -> Coverage:
+    """Coverage at the end of `as_of` (default: the latest year with a batch)."""
+    return _coverage(resolve_as_of(as_of))
+
+
+def _coverage_of(programme: Programme, as_of: int) -> Coverage:
+    until = programme.entries_until(as_of)
+    places = programme.places(as_of)
+    covered = len(programme.covered(as_of))
+    total = len(programme.poverty)
+    return Coverage(
+        as_of=as_of,
+        batch_entries=len(until),
+        designated_units=len({e.unit for e in until}),
+        demonstration_counties=len(places),
+        new_entries=sum(1 for e in until if e.year == as_of),
+        repeat_designations=len(until) - len(places),
+        poverty_counties_total=total,
+        poverty_counties_covered=covered,
+        poverty_coverage_pct=percentage(covered, total),
+        includes_illustrative=any(e.illustrative for e in until),
+    )
+
+
+@cached
+def _coverage(as_of: int) -> Coverage:
+    return _coverage_of(Programme.current(), as_of)
+
+
+@cached
+def coverage_series() -> list[Coverage]:
+    """Coverage at the end of every year from 2014 to the latest batch year (one load for all years;
+    each year is cached on its own too, so `coverage(year)` then reads it)."""
+    return [_coverage(year) for year in range(FIRST_YEAR, latest_batch_year() + 1)]
