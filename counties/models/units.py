@@ -199,9 +199,6 @@ class Unit(TimeStamped):
     def is_in_use(self) -> bool:
         return self.last_year is None
 
-    def is_in_use_at(self, year: int) -> bool:
-        return code_in_use(self.first_year, self.last_year, year)
-
     @property
     def has_official_code(self) -> bool:
         return self.code is not None
@@ -214,7 +211,7 @@ class Unit(TimeStamped):
 
     def in_use_in(self, year: int) -> bool:
         """Whether the code was in use at the end of `year` (the single-unit form of `in_use_at`)."""
-        return (self.first_year is None or self.first_year <= year) and (self.last_year is None or self.last_year >= year)
+        return code_in_use(self.first_year, self.last_year, year)
 
     def units_in_use_in(self, year: int) -> list[Unit]:
         """The unit(s) this code stood for in `year`: its primary successor (followed forward) for a
