@@ -85,7 +85,7 @@ from counties.models.units import (  # noqa: F401
     UnitLineage,
     UnitQuerySet,
     UnitSuccession,
-    code_matches,
     code_not_in_use_error,
     local_name,
+    same_line,
 )
