@@ -1,7 +1,7 @@
 """The registry's small rules, each asked of its one home: the place a code names and the records
 held under its codes (`counties.reads.places`), "the same county" for the models' own checks and
-"code in use in year Y" (`counties.models`); then every door that takes a code giving the same
-answer."""
+"code in use in year Y" (`counties.models`), the year bounds of the imports; then every door that
+takes a code giving the same answer."""
 
 from decimal import Decimal
 
@@ -11,6 +11,7 @@ from django.urls import reverse
 from counties import models
 from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairing
 from counties.reads.places import held_by_place_named, place_named, units_named
+from counties.writes.imports.programme import year_in_range
 
 from .factories import BatchFactory
 
@@ -94,7 +95,19 @@ def test_a_renamed_code_was_in_use_up_to_its_last_year_end():
     assert [xuanhua_county.in_use_in(year) for year in (2014, 2015, 2016)] == [True, True, False]
 
 
-# -- every door that takes a code -----------------------------------------------------------------
+# -- year bounds --------------------------------------------------------------------------------
+
+
+def test_an_imported_year_lies_from_the_first_year_to_the_last_plausible_one():
+    assert year_in_range(models.FIRST_PROGRAMME_YEAR) == 2014 and year_in_range(models.LAST_PLAUSIBLE_YEAR) == 2100
+    with pytest.raises(ValueError, match=r"^the year 2013 is out of range \(2014–2100\)$"):
+        year_in_range(2013)
+    with pytest.raises(ValueError, match=r"^the year 2101 is out of range \(2000–2100\)$"):
+        year_in_range(2101, low=models.FIRST_VALUE_YEAR)
+    assert year_in_range(2000, low=models.FIRST_VALUE_YEAR) == 2000
+
+
+# -- every door that takes a code ---------------------------------------------------------------
 
 API_LISTS = {
     "designations": models.Designation,

@@ -20,6 +20,7 @@ from counties.api.preconditions import check_if_match, representation_etag
 from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
     CONTROL_CHARACTERS,
+    FIRST_PROGRAMME_YEAR,
     KEY_PATTERN,
     Batch,
     Designation,
@@ -253,7 +254,9 @@ class StatisticsView(APIView):
         return Batch.objects.none()
 
 
-AS_OF = OpenApiParameter("as_of", OpenApiTypes.INT, description="Year-end, 2014 to the latest batch year (default: the latest).")
+AS_OF = OpenApiParameter(
+    "as_of", OpenApiTypes.INT, description=f"Year-end, {FIRST_PROGRAMME_YEAR} to the latest batch year (default: the latest)."
+)
 
 
 class CoverageView(StatisticsView):

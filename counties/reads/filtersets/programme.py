@@ -46,7 +46,6 @@ from counties.models import (
 from counties.reads import selectors, statistics
 from counties.reads.places import held_by_place_named, place_units, units_named
 
-YEAR_MIN, YEAR_MAX = FIRST_DIVISION_YEAR, LAST_PLAUSIBLE_YEAR
 CODE_VALIDATOR = RegexValidator(rf"^{KEY_PATTERN}$", _("Enter a 6-digit code (or a registry key such as X632801)."))
 
 
@@ -71,8 +70,9 @@ class YearsField(forms.CharField):
             low, high = int(match[1]), int(match[2] or match[1])
             if low > high:
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
-            if low < YEAR_MIN or high > YEAR_MAX:
-                raise ValidationError(self.error_messages["range"], code="range", params={"low": YEAR_MIN, "high": YEAR_MAX})
+            if low < FIRST_DIVISION_YEAR or high > LAST_PLAUSIBLE_YEAR:
+                params = {"low": FIRST_DIVISION_YEAR, "high": LAST_PLAUSIBLE_YEAR}
+                raise ValidationError(self.error_messages["range"], code="range", params=params)
             years.update(range(low, high + 1))
         return sorted(years)
 
@@ -134,7 +134,7 @@ class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
 
 class YearField(forms.IntegerField):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=YEAR_MIN, max_value=YEAR_MAX, **kwargs)
+        super().__init__(min_value=FIRST_DIVISION_YEAR, max_value=LAST_PLAUSIBLE_YEAR, **kwargs)
 
 
 class YearFilter(django_filters.NumberFilter):
