@@ -1,11 +1,14 @@
 """The registry's small rules, each asked of its one home: the place a code names and the records
 held under its codes (`counties.reads.places`), "the same county" for the models' own checks and
-"code in use in year Y" (`counties.models`), the year bounds of the imports; then every door that
-takes a code giving the same answer."""
+"code in use in year Y" (`counties.models`), the year bounds of the imports and the as-of year of
+the statistics; then every door that takes a code, and every door that takes an as-of year, giving
+the same answer."""
 
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError
 from django.urls import reverse
 
 from counties import models
@@ -13,6 +16,7 @@ from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairi
 from counties.reads.places import held_by_place_named, place_named, units_named
 from counties.writes.imports.programme import year_in_range
 
+from .conftest import run_command
 from .factories import BatchFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -95,7 +99,7 @@ def test_a_renamed_code_was_in_use_up_to_its_last_year_end():
     assert [xuanhua_county.in_use_in(year) for year in (2014, 2015, 2016)] == [True, True, False]
 
 
-# -- year bounds --------------------------------------------------------------------------------
+# -- year bounds and the as-of year -------------------------------------------------------------
 
 
 def test_an_imported_year_lies_from_the_first_year_to_the_last_plausible_one():
@@ -105,6 +109,31 @@ def test_an_imported_year_lies_from_the_first_year_to_the_last_plausible_one():
     with pytest.raises(ValueError, match=r"^the year 2101 is out of range \(2000–2100\)$"):
         year_in_range(2101, low=models.FIRST_VALUE_YEAR)
     assert year_in_range(2000, low=models.FIRST_VALUE_YEAR) == 2000
+
+
+def as_of_message(value, latest):
+    with pytest.raises(ValidationError) as refused:
+        models.as_of_year(value, latest)
+    return " ".join(refused.value.messages)
+
+
+def test_an_as_of_year_lies_from_the_first_year_to_the_latest_batch_year():
+    assert models.as_of_year(None, 2021) == 2021
+    assert models.as_of_year(2014, 2021) == 2014 and models.as_of_year(2021, 2021) == 2021
+    assert as_of_message(2013, 2021) == "There are figures for the end of 2014 to the end of 2021 (the latest year with a batch), not 2013."
+    assert as_of_message(2022, 2021) == "There are figures for the end of 2014 to the end of 2021 (the latest year with a batch), not 2022."
+
+
+@pytest.mark.parametrize("year", [2013, 2099])
+def test_the_page_the_api_and_coverage_report_refuse_an_as_of_year_alike(client, year):
+    message = as_of_message(year, 2021)
+    page = client.get(reverse("counties:statistics"), {"as_of": year})
+    assert page.status_code == 400 and f'<q lang="zxx">{year}</q>: {message}' in page.content.decode()
+    api = client.get("/api/v1/stats/coverage/", {"as_of": year})
+    assert api.status_code == 400 and api.json()["error"]["fields"]["as_of"] == [message]
+    with pytest.raises(CommandError) as refused:
+        run_command("coverage_report", "--as-of", str(year))
+    assert str(refused.value) == f"--as-of: {message}"
 
 
 # -- every door that takes a code ---------------------------------------------------------------

@@ -8,14 +8,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from counties.models import (
-    FIRST_PROGRAMME_YEAR,
     LAST_PLAUSIBLE_YEAR,
     REGISTRY_KEY_REGEX,
     Batch,
@@ -26,6 +24,7 @@ from counties.models import (
     Province,
     Unit,
     UnitSuccession,
+    as_of_year,
 )
 from counties.reads import selectors
 from counties.reads.selectors import attach_place_records
@@ -455,18 +454,14 @@ YUAN = {"max_digits": 18, "decimal_places": 2}
 
 
 class AsOfSerializer(serializers.Serializer):
-    as_of = serializers.IntegerField(
-        required=False, min_value=FIRST_PROGRAMME_YEAR, help_text="Year-end (default: the latest year with a batch)."
-    )
+    as_of = serializers.IntegerField(required=False, help_text="Year-end (default: the latest year with a batch).")
 
     def __init__(self, *args: Any, latest: int = LAST_PLAUSIBLE_YEAR, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.latest = latest
 
     def validate_as_of(self, value: int) -> int:
-        if value > self.latest:
-            raise serializers.ValidationError(_("The latest year with a batch is %(year)s.") % {"year": self.latest})
-        return value
+        return as_of_year(value, self.latest)
 
 
 class CoverageSerializer(serializers.Serializer):

@@ -26,7 +26,6 @@ from django_filters.constants import EMPTY_VALUES
 
 from counties.models import (
     FIRST_DIVISION_YEAR,
-    FIRST_PROGRAMME_YEAR,
     KEY_PATTERN,
     LAST_PLAUSIBLE_YEAR,
     Batch,
@@ -41,6 +40,7 @@ from counties.models import (
     SourceKind,
     Unit,
     UnitType,
+    as_of_year,
     naming,
 )
 from counties.reads import selectors, statistics
@@ -209,16 +209,7 @@ class AsOfForm(forms.Form):
         self.latest = latest
 
     def clean_as_of(self) -> int:
-        value = self.cleaned_data.get("as_of")
-        if value is None:
-            return self.latest
-        if not FIRST_PROGRAMME_YEAR <= value <= self.latest:
-            raise ValidationError(
-                _("There are figures for the end of %(first)s to the end of %(latest)s (the latest year with a batch), not %(year)s."),
-                code="range",
-                params={"first": FIRST_PROGRAMME_YEAR, "latest": self.latest, "year": value},
-            )
-        return value
+        return as_of_year(self.cleaned_data.get("as_of"), self.latest)
 
 
 # The county list's scopes (selectors.SCOPES) as the API's filters: the same units, so the page's
