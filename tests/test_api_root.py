@@ -129,7 +129,7 @@ def test_the_illustrative_notice_and_the_as_of_message_follow_the_language(clien
     assert chinese.json()["notice"].startswith("本页包含示意记录")
     late = client.get("/api/v1/stats/coverage/", {"as_of": 2099}, HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert late.status_code == 400
-    assert late.json()["error"]["fields"]["as_of"] == ["最近有批次的年份为 2021 年。"]
+    assert late.json()["error"]["fields"]["as_of"] == ["统计数据仅涵盖 2014 年末至 2021 年末（最近有批次的年份），没有 2099 年的数据。"]
     assert client.get("/api/v1/stats/coverage/", {"as_of": 2099}).json()["error"]["fields"]["as_of"] == [
-        "The latest year with a batch is 2021."
+        "There are figures for the end of 2014 to the end of 2021 (the latest year with a batch), not 2099."
     ]

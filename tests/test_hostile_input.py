@@ -152,7 +152,7 @@ def test_bad_import_options_are_command_errors(tmp_path):
 def test_bad_arguments_are_command_errors():
     with pytest.raises(CommandError, match="invalid int value"):
         run_command("coverage_report", "--as-of", "last-year")
-    with pytest.raises(CommandError, match="--as-of must be a year"):
+    with pytest.raises(CommandError, match=r"^--as-of: .*\b1900\b"):
         run_command("coverage_report", "--as-of", "1900")
 
 

@@ -6,6 +6,7 @@ from django.db import connection
 from django.urls import reverse
 
 from counties import models
+from counties.reads.places import place_named
 from counties.reads.statistics import coverage, forget_loaded_rows
 from counties.writes.services import UnitInUse, delete_record, delete_unit, rebuild_lineage, save_record
 
@@ -34,10 +35,10 @@ def designate(code_or_key, year):
 
 
 def test_lookup_by_old_code_finds_the_successor():
-    assert models.Unit.objects.resolve("130721").code == "130705"
-    assert models.Unit.objects.resolve("130705").code == "130705"
-    assert models.Unit.objects.resolve("130223").name_zh == "滦州市"  # 滦县 → 滦州市 in 2018
-    assert models.Unit.objects.resolve("999999") is None
+    assert place_named("130721").code == "130705"
+    assert place_named("130705").code == "130705"
+    assert place_named("130223").name_zh == "滦州市"  # 滦县 → 滦州市 in 2018
+    assert place_named("999999") is None
 
 
 def test_designation_under_old_code_counts_for_the_new_unit(no_designations):
@@ -83,7 +84,7 @@ def test_lineage_follows_units_and_successions_written_through_the_services():
     save_record(succession, user=None, reason="test")
     old.refresh_from_db()
     assert old.current == new
-    assert models.Unit.objects.resolve(old.key) == new
+    assert place_named(old.key) == new
     assert models.UnitLineage.objects.filter(ancestor=old, descendant=new, depth=1).exists()
     assert rebuild_lineage() == 0  # nothing left to do: the service kept it up to date
     batch = BatchFactory(year=2030)
@@ -164,7 +165,7 @@ def test_a_unit_that_records_point_at_is_refused_with_the_reason(admin_client, c
         delete_unit(middle, user=None, reason="test")
     connection.check_constraints()
     old.refresh_from_db()
-    assert models.Unit.objects.resolve(old.key) == _new  # nothing changed
+    assert place_named(old.key) == _new  # nothing changed
 
 
 def test_a_plain_orm_save_does_no_hidden_work():

@@ -32,11 +32,11 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from counties.models import (
     KEY_PATTERN,
-    code_matches,
     no_control_characters,
 )
 from counties.reads import history, tables
 from counties.reads.permissions import may_change_record, record_province_id, scope_note, write_scope
+from counties.reads.places import held_by_place_named
 from counties.writes import services
 from counties.writes.imports import uploads
 from counties.writes.imports.programme import (
@@ -573,16 +573,16 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
 
 
 class UnitSearchMixin:
-    """Searching by a code finds the place's records whichever of its codes they are held under:
-    a retired code also finds the unit that replaced it, and the current code the units it
-    replaced (a poverty status stays on the code listed in 2014, 宣化县 130721, while staff know
-    the place as 宣化区 130705)."""
+    """Searching by a code finds the records of the place it names whichever of its codes they are
+    held under, as the API's `code` filter does (a poverty status stays on the code listed in 2014,
+    宣化县 130721, while staff know the place as 宣化区 130705)."""
 
     unit_path = ""
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
         term = search_term.strip()
         if re.fullmatch(KEY_PATTERN, term):
-            results = results | queryset.filter(code_matches(term, path=self.unit_path, earlier=True))
-        return results, may_have_duplicates
+            # A whole code, not text: searched as text, 632803 (茫崖市) would also find the records
+            # of 大柴旦行委, whose registry key X632803 holds it.
+            return queryset.filter(held_by_place_named(term, path=self.unit_path)), False
+        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]

@@ -59,12 +59,13 @@ class BatchYearFilter(admin.SimpleListFilter):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(RegistryAdmin):
+class AssessmentAdmin(UnitSearchMixin, RegistryAdmin):
     list_display = ["designation", "year", "result", "score", "conditional_funding", "source_kind"]
     list_select_related = ["designation__unit", "designation__batch", "conditional_funding__unit"]
     list_filter = ["result", "year", BatchYearFilter, "source_kind", "designation__unit__province"]
     search_fields = ["designation__unit__key", "designation__unit__name_zh", "document_number", "source"]
     autocomplete_fields = ["designation", "conditional_funding"]
+    unit_path = "designation__unit__"
 
 
 @admin.register(Pairing)

@@ -14,6 +14,7 @@ PostgreSQL alike, not only in forms.
 """
 
 from counties.models.base import (  # noqa: F401
+    AS_OF_MESSAGE,
     CHANGE_REASON_MAX_LENGTH,
     CODE_REGEX,
     CONTROL_CHARACTERS,
@@ -34,6 +35,7 @@ from counties.models.base import (  # noqa: F401
     SourceKind,
     TimeStamped,
     UnitType,
+    as_of_year,
     code_in_use,
     exit_year_in_range,
     in_use_at_q,
@@ -85,7 +87,7 @@ from counties.models.units import (  # noqa: F401
     UnitLineage,
     UnitQuerySet,
     UnitSuccession,
-    code_matches,
     code_not_in_use_error,
     local_name,
+    same_line,
 )

@@ -46,6 +46,22 @@ def exit_year_in_range(value: int | None) -> None:
         raise ValidationError(EXIT_YEAR_MESSAGE, code="exit_year_out_of_range")
 
 
+# The year-ends the statistics answer for: the programme's first to the latest year with a batch
+# (which the caller reads: it moves with the data). The page, the API and coverage_report all ask
+# `as_of_year`, so a year is refused alike, with this message, at both ends.
+AS_OF_MESSAGE = _("There are figures for the end of %(first)s to the end of %(latest)s (the latest year with a batch), not %(year)s.")
+
+
+def as_of_year(value: int | None, latest: int) -> int:
+    """The year-end a statistic is asked for: `latest` (the latest year with a batch) when none is
+    given, `value` when it lies from the programme's first year to `latest`; else ValidationError."""
+    if value is None:
+        return latest
+    if not FIRST_PROGRAMME_YEAR <= value <= latest:
+        raise ValidationError(AS_OF_MESSAGE, code="range", params={"first": FIRST_PROGRAMME_YEAR, "latest": latest, "year": value})
+    return value
+
+
 def code_in_use(first_year: int | None, last_year: int | None, year: int) -> bool:
     """Whether a code with these years in use was in use at the end of `year` (empty: open-ended)."""
     return (first_year is None or first_year <= year) and (last_year is None or last_year >= year)

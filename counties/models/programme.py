@@ -24,7 +24,7 @@ from counties.models.base import (
     no_control_characters,
     provenance_constraints,
 )
-from counties.models.units import Province, Unit, UnitLineage, code_not_in_use_error
+from counties.models.units import Province, Unit, UnitLineage, code_not_in_use_error, same_line
 
 
 class PovertyStatus(Provenance, TimeStamped):
@@ -109,9 +109,7 @@ def poverty_county_refusal(unit_id: int, pk: int | None = None) -> str | None:
     others = PovertyStatus.objects.exclude(pk=pk) if pk is not None else PovertyStatus.objects.all()
     if others.filter(unit_id=unit_id).exists():
         return None  # the unit holds one already: the field's own uniqueness message says so
-    lineage = UnitLineage.objects.filter(Q(ancestor_id=unit_id) | Q(descendant_id=unit_id)).values_list("ancestor_id", "descendant_id")
-    same_place = {unit for pair in lineage for unit in pair} - {unit_id}
-    held = others.filter(unit_id__in=same_place).select_related("unit").first() if same_place else None
+    held = others.filter(same_line(unit_id, "unit__")).select_related("unit").first()  # not the unit's own: none, as just seen
     if held is not None:
         return SAME_PLACE_LISTED % {"unit": Unit.objects.get(pk=unit_id), "other": held.unit}
     if pk is None and others.count() >= POVERTY_COUNTIES:

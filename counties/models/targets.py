@@ -23,7 +23,7 @@ from counties.models.base import (
     provenance_constraints,
 )
 from counties.models.programme import Designation, FundingAllocation, PovertyStatus
-from counties.models.units import Unit, UnitLineage, code_not_in_use_error
+from counties.models.units import Unit, code_not_in_use_error, same_line
 
 # Growth needs the year before designation as its base, so values reach back before 2014.
 FIRST_VALUE_YEAR = 2000
@@ -204,11 +204,7 @@ class Assessment(Provenance, TimeStamped):
             funding = self.conditional_funding
             if funding.designation_id not in (None, self.designation_id):
                 raise ValidationError({"conditional_funding": _("This funding belongs to another designation.")})
-            same_place = UnitLineage.objects.filter(
-                Q(ancestor=funding.unit_id, descendant=self.designation.unit_id)
-                | Q(ancestor=self.designation.unit_id, descendant=funding.unit_id)
-            ).exists()
-            if not same_place:
+            if not Unit.objects.filter(same_line(self.designation.unit_id), pk=funding.unit_id).exists():
                 raise ValidationError({"conditional_funding": _("This funding is for another county.")})
 
 
@@ -269,6 +265,4 @@ class Pairing(Provenance, TimeStamped):
 
 def is_poverty_place(unit_id: int) -> bool:
     """Whether the unit is the same place as one of the 832 (itself, a unit it became or one that became it)."""
-    return PovertyStatus.objects.filter(
-        Q(unit__lineage_descendants__descendant=unit_id) | Q(unit__lineage_ancestors__ancestor=unit_id)
-    ).exists()
+    return PovertyStatus.objects.filter(same_line(unit_id, "unit__")).exists()

@@ -97,15 +97,6 @@ class UnitQuerySet(models.QuerySet["Unit"]):
     def in_use(self) -> UnitQuerySet:
         return self.filter(last_year__isnull=True)
 
-    def resolve(self, code: str) -> Unit | None:
-        """The unit a code names today: the unit itself, or the unit that replaced a retired code.
-
-        Accepts official codes and registry keys. Returns None for a code the registry never held.
-        """
-        # The code matcher gives the unit and what it became; the place is the one that is its own current.
-        found = list(self.filter(code_matches(code)))
-        return next((u for u in found if u.current_id == u.pk), None) or next((u for u in found if u.key == code), None)
-
 
 class Unit(TimeStamped):
     """A county-level division code (or, for units that had none, a registry key)."""
@@ -199,9 +190,6 @@ class Unit(TimeStamped):
     def is_in_use(self) -> bool:
         return self.last_year is None
 
-    def is_in_use_at(self, year: int) -> bool:
-        return code_in_use(self.first_year, self.last_year, year)
-
     @property
     def has_official_code(self) -> bool:
         return self.code is not None
@@ -214,7 +202,7 @@ class Unit(TimeStamped):
 
     def in_use_in(self, year: int) -> bool:
         """Whether the code was in use at the end of `year` (the single-unit form of `in_use_at`)."""
-        return (self.first_year is None or self.first_year <= year) and (self.last_year is None or self.last_year >= year)
+        return code_in_use(self.first_year, self.last_year, year)
 
     def units_in_use_in(self, year: int) -> list[Unit]:
         """The unit(s) this code stood for in `year`: its primary successor (followed forward) for a
@@ -334,16 +322,11 @@ class UnitLineage(models.Model):
         return f"{self.ancestor_id} → {self.descendant_id} ({self.depth})"
 
 
-def code_matches(value: str, path: str = "", prefix: bool = False, earlier: bool = False) -> Q:
-    """A unit (reached through `path`, e.g. "unit__") named by `value`: the unit holding the code,
-    and the unit that code has become, so an old code also finds its successor. With `prefix`,
-    codes starting with `value` match too (the successor still only for an exact code).
-
-    With `earlier`, also the units that became the one holding the code (its earlier codes, units
-    merged into it: `places.known_as`, read from the same lineage), so the current code finds the
-    records still held under the codes it replaced (宣化区 130705 finds 宣化县 130721's)."""
-    held = Q(**{f"{path}key__startswith" if prefix else f"{path}key": value})
-    found = held | Q(**{f"{path}pk__in": Unit.objects.filter(key=value).values("current")})
-    if earlier:
-        found |= Q(**{f"{path}pk__in": UnitLineage.objects.filter(descendant__key=value).values("ancestor")})
-    return found
+def same_line(unit_id: int, path: str = "") -> Q:
+    """A unit (reached through `path`, e.g. "unit__") on one line of code changes with `unit_id`:
+    the unit itself, every unit it became and every unit that became it. The test the models'
+    own checks make for "the same county": units merged into one are on two lines, so they stay
+    two poverty counties (of the 832), and the funding of one is not the other's."""
+    return Q(**{f"{path}pk__in": UnitLineage.objects.filter(descendant_id=unit_id).values("ancestor")}) | Q(
+        **{f"{path}pk__in": UnitLineage.objects.filter(ancestor_id=unit_id).values("descendant")}
+    )

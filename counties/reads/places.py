@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from counties.models import UnitLineage, UnitSuccession
+from django.db.models import Q, QuerySet
+
+from counties.models import Unit, UnitLineage, UnitSuccession
 from counties.reads.sql import IdSetQuery
 
 
@@ -89,3 +92,38 @@ def known_as(units: Iterable[int]) -> dict[int, set[int]]:
 _LINEAGE_ROWS = IdSetQuery(
     lambda units: UnitLineage.objects.filter(descendant_id__in=units).order_by().values_list("ancestor_id", "descendant_id")
 )
+
+
+# -- a place named by a code: what every door's code filter, search and lookup finds -----------
+#
+# An old code finds its place: the unit it has become (`Unit.current`, kept from the primary
+# successions by `services.rebuild_lineage`; a unit in use is its own). The place's records are
+# those held under any of its codes, whichever of them is asked: the lineage's SQL form of
+# `known_as`, so a filter selects what the county page shows.
+
+
+def place_named(code: str) -> Unit | None:
+    """The unit `code` (an official code or a registry key) names today: the unit itself, or the
+    unit a retired code has become. None for a code the registry never held."""
+    unit = Unit.objects.select_related("current").filter(key=code).first()
+    return None if unit is None else unit.current or unit
+
+
+def units_named(code: str, *, prefix: bool = False) -> Q:
+    """Units a code names, for a list of units: the unit holding it (with `prefix`, every unit
+    whose code starts with it) and the place an exact code names today."""
+    held = Q(key__startswith=code) if prefix else Q(key=code)
+    return held | Q(pk__in=Unit.objects.filter(key=code).values("current"))
+
+
+def place_units(units: QuerySet[Unit]) -> QuerySet[UnitLineage, dict[str, Any]]:
+    """The ids of every unit of the places `units` have become today: each place and every unit
+    that became it (its earlier codes, units merged into it)."""
+    return UnitLineage.objects.filter(descendant__in=units.values("current")).values("ancestor")
+
+
+def held_by_place_named(code: str, path: str = "unit__") -> Q:
+    """Records (their unit reached through `path`) of the place `code` names today, under any of
+    its codes: an old code finds its successor's records, the current code those held under the
+    codes it replaced and the units merged into it, and every code of a place the same records."""
+    return Q(**{f"{path}pk__in": place_units(Unit.objects.filter(key=code))})

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from counties.models import Batch, Designation, Province, Unit, local_name
+from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, Province, Unit, local_name
 from counties.reads import numbers, selectors, statistics, tables
 from counties.reads.filtersets.programme import AsOfForm, StrictBooleanField, UnitFilterSet, api_query
 from counties.reads.statistics import targets
@@ -353,7 +353,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "as_of_errors": form.errors.get("as_of", []),
         "latest": latest,
         "later_years_hidden": as_of < latest,
-        "years_available": range(statistics.FIRST_YEAR, latest + 1),
+        "years_available": range(FIRST_PROGRAMME_YEAR, latest + 1),
         "coverage": statistics.coverage(as_of),
         "series": series,
         "batches": batches,

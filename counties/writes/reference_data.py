@@ -679,7 +679,7 @@ class Loader:
                 raise row.error(f"code {code} is {self.units[code]['name_zh']}, not {row['name_matched']}")
             # Record the designation against the unit as it was in the batch year.
             key = code
-            while not _in_use(self.units[key], year) and primary.get(key) in self.units:
+            while not code_in_use(self.units[key]["first_year"], self.units[key]["last_year"], year) and primary.get(key) in self.units:
                 key = primary[key]
             if (key, batch_key) in self.designations:
                 raise row.error(f"{key} is designated twice in the {year} batch")
@@ -847,10 +847,6 @@ def _first_year(spans: list[tuple[int, int | None]], first_in_window: int) -> in
             if end == start and begin < start:
                 start, joined = begin, True
     return start
-
-
-def _in_use(unit: dict[str, Any], year: int) -> bool:
-    return code_in_use(unit["first_year"], unit["last_year"], year)
 
 
 def _categories(row: Row) -> dict[str, Any]:

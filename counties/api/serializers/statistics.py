@@ -5,28 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from counties.models import FIRST_PROGRAMME_YEAR, LAST_PLAUSIBLE_YEAR
+from counties.models import LAST_PLAUSIBLE_YEAR, as_of_year
 
 PCT = {"max_digits": 5, "decimal_places": 1, "allow_null": True}
 YUAN = {"max_digits": 18, "decimal_places": 2}
 
 
 class AsOfSerializer(serializers.Serializer):
-    as_of = serializers.IntegerField(
-        required=False, min_value=FIRST_PROGRAMME_YEAR, help_text="Year-end (default: the latest year with a batch)."
-    )
+    as_of = serializers.IntegerField(required=False, help_text="Year-end (default: the latest year with a batch).")
 
     def __init__(self, *args: Any, latest: int = LAST_PLAUSIBLE_YEAR, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.latest = latest
 
     def validate_as_of(self, value: int) -> int:
-        if value > self.latest:
-            raise serializers.ValidationError(_("The latest year with a batch is %(year)s.") % {"year": self.latest})
-        return value
+        return as_of_year(value, self.latest)
 
 
 class CoverageSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from counties.api.serializers import statistics as s
-from counties.models import Batch
+from counties.models import FIRST_PROGRAMME_YEAR, Batch
 from counties.reads import statistics
 
 
@@ -32,7 +32,9 @@ class StatisticsView(APIView):
         return Batch.objects.none()
 
 
-AS_OF = OpenApiParameter("as_of", OpenApiTypes.INT, description="Year-end, 2014 to the latest batch year (default: the latest).")
+AS_OF = OpenApiParameter(
+    "as_of", OpenApiTypes.INT, description=f"Year-end, {FIRST_PROGRAMME_YEAR} to the latest batch year (default: the latest)."
+)
 
 
 class CoverageView(StatisticsView):

@@ -27,8 +27,8 @@ from counties.api.serializers.targets import (
     ThreeCoveragesSerializer,
 )
 from counties.api.views.statistics import AS_OF, StatisticsView
-from counties.models import Unit
 from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairing
+from counties.reads import places
 from counties.reads.filtersets.targets import AssessmentFilterSet, IndicatorFilterSet, IndicatorValueFilterSet, PairingFilterSet
 from counties.reads.statistics import targets
 
@@ -72,10 +72,9 @@ class CountyTargetsView(StatisticsView):
         responses=PlaceTargetsSerializer,
     )
     def get(self, request: Request, key: str) -> Response:
-        unit = Unit.objects.select_related("current").filter(key=key).first()
-        if unit is None:
+        place = places.place_named(key)
+        if place is None:
             raise Http404(_("No county-level unit has the code %(code)s.") % {"code": key})
-        place = unit.current or unit
         result = targets.place_targets(place)
         data = {"code": place.key, "designated_from": result.designated_from, "series": result.series}
         return Response(PlaceTargetsSerializer({**data, "includes_illustrative": result.includes_illustrative}).data)

@@ -2,8 +2,10 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from counties.models import as_of_year
 from counties.reads import statistics, tables
 from counties.reads.statistics import targets
 
@@ -58,12 +60,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: Any) -> None:
-        as_of, output, section = options["as_of"], options["format"], options["section"]
-        latest = statistics.latest_batch_year()
-        if as_of is None:
-            as_of = latest
-        elif not statistics.FIRST_YEAR <= as_of <= latest:
-            raise CommandError(f"--as-of must be a year from {statistics.FIRST_YEAR} to {latest}, got {as_of}")
+        output, section = options["format"], options["section"]
+        try:
+            as_of = as_of_year(options["as_of"], statistics.latest_batch_year())
+        except ValidationError as error:
+            raise CommandError(f"--as-of: {' '.join(error.messages)}") from None
         sections = SECTIONS if section == "all" else (section,)
         if output == "csv" and len(sections) > 1:
             raise CommandError("--format csv prints one table: choose it with --section " + "|".join(SECTIONS))

@@ -26,7 +26,6 @@ from django_filters.constants import EMPTY_VALUES
 
 from counties.models import (
     FIRST_DIVISION_YEAR,
-    FIRST_PROGRAMME_YEAR,
     KEY_PATTERN,
     LAST_PLAUSIBLE_YEAR,
     Batch,
@@ -40,14 +39,13 @@ from counties.models import (
     Region,
     SourceKind,
     Unit,
-    UnitLineage,
     UnitType,
-    code_matches,
+    as_of_year,
     naming,
 )
 from counties.reads import selectors, statistics
+from counties.reads.places import held_by_place_named, place_units, units_named
 
-YEAR_MIN, YEAR_MAX = FIRST_DIVISION_YEAR, LAST_PLAUSIBLE_YEAR
 CODE_VALIDATOR = RegexValidator(rf"^{KEY_PATTERN}$", _("Enter a 6-digit code (or a registry key such as X632801)."))
 
 
@@ -72,8 +70,9 @@ class YearsField(forms.CharField):
             low, high = int(match[1]), int(match[2] or match[1])
             if low > high:
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
-            if low < YEAR_MIN or high > YEAR_MAX:
-                raise ValidationError(self.error_messages["range"], code="range", params={"low": YEAR_MIN, "high": YEAR_MAX})
+            if low < FIRST_DIVISION_YEAR or high > LAST_PLAUSIBLE_YEAR:
+                params = {"low": FIRST_DIVISION_YEAR, "high": LAST_PLAUSIBLE_YEAR}
+                raise ValidationError(self.error_messages["range"], code="range", params=params)
             years.update(range(low, high + 1))
         return sorted(years)
 
@@ -135,7 +134,7 @@ class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
 
 class YearField(forms.IntegerField):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=YEAR_MIN, max_value=YEAR_MAX, **kwargs)
+        super().__init__(min_value=FIRST_DIVISION_YEAR, max_value=LAST_PLAUSIBLE_YEAR, **kwargs)
 
 
 class YearFilter(django_filters.NumberFilter):
@@ -210,16 +209,7 @@ class AsOfForm(forms.Form):
         self.latest = latest
 
     def clean_as_of(self) -> int:
-        value = self.cleaned_data.get("as_of")
-        if value is None:
-            return self.latest
-        if not FIRST_PROGRAMME_YEAR <= value <= self.latest:
-            raise ValidationError(
-                _("There are figures for the end of %(first)s to the end of %(latest)s (the latest year with a batch), not %(year)s."),
-                code="range",
-                params={"first": FIRST_PROGRAMME_YEAR, "latest": self.latest, "year": value},
-            )
-        return value
+        return as_of_year(self.cleaned_data.get("as_of"), self.latest)
 
 
 # The county list's scopes (selectors.SCOPES) as the API's filters: the same units, so the page's
@@ -363,16 +353,13 @@ class UnitFilterSet(django_filters.FilterSet):
         """A unit as the API shows it carries its place's poverty status and designations: a change
         to one of those (or its removal) changes the unit's record as much as an edit of the unit,
         and a partner syncing the units must see it. Read from the records' history, which keeps
-        removals too, through the lineage both ways: a record's unit is part of the places it
-        became, and every unit that became one of those places carries its records."""
+        removals too: every unit of the place a changed record's unit has become carries it."""
         if value is None:
             return qs
         held = Q()
         for model in (PovertyStatus, Designation):
-            held |= Q(ancestor_id__in=model.history.filter(history_date__gte=value).values("unit_id"))
-        places = UnitLineage.objects.filter(held).values("descendant_id")
-        carriers = UnitLineage.objects.filter(descendant_id__in=places).values("ancestor_id")
-        return qs.filter(Q(updated_at__gte=value) | Q(pk__in=carriers))
+            held |= Q(pk__in=model.history.filter(history_date__gte=value).values("unit_id"))
+        return qs.filter(Q(updated_at__gte=value) | Q(pk__in=place_units(Unit.objects.filter(held))))
 
     def filter_in_use(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         return qs if value is None else qs.filter(last_year__isnull=value)
@@ -380,14 +367,14 @@ class UnitFilterSet(django_filters.FilterSet):
     def filter_code(self, qs: QuerySet[Unit], name: str, value: str) -> QuerySet[Unit]:
         if not value:
             return qs
-        return qs.filter(code_matches(value))
+        return qs.filter(units_named(value))
 
     def filter_q(self, qs: QuerySet[Unit], name: str, value: str) -> QuerySet[Unit]:
         value = value.strip()
         if not value:
             return qs
         if value.isdigit():
-            return qs.filter(code_matches(value, prefix=True))
+            return qs.filter(units_named(value, prefix=True))
         # Romanised names are compared as naming.search_key folds them: 'Wǔ dū', 'wu du' and 'WUDU'
         # all find 武都区 (Wudu Qu), "Xi'an" and 'xian' 西安市, 'korla' 库尔勒市 (Korla City).
         key = naming.search_key(value)
@@ -435,9 +422,9 @@ class RecordFilterSet(django_filters.FilterSet):
     def filter_code(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         if not value:
             return qs
-        # Both ways, as the admin's search: 宣化区 130705 finds 宣化县 130721's poverty status, which
-        # stays under the code it was listed with.
-        return qs.filter(code_matches(value, path="unit__", earlier=True))
+        # The place's records, as the county page and the admin's search: 宣化区 130705 finds 宣化县
+        # 130721's poverty status, which stays under the code it was listed with.
+        return qs.filter(held_by_place_named(value))
 
 
 class DesignationFilterSet(RecordFilterSet):

@@ -7,7 +7,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from counties.models import Province, SourceKind, Unit, UnitLineage
+from counties.models import Province, SourceKind
 from counties.models.targets import Assessment, AssessmentResult, Indicator, IndicatorValue, Pairing, PartnerKind, TargetRule
 from counties.reads.filtersets.programme import (
     OrderingFilter,
@@ -17,23 +17,16 @@ from counties.reads.filtersets.programme import (
     YearsFilter,
     code_filter_field,
 )
-
-
-def place_units(code: str) -> QuerySet[UnitLineage]:
-    """The units of the place a code names today: the unit it has become and every unit that became it."""
-    return UnitLineage.objects.filter(descendant__in=Unit.objects.filter(key=code).values("current")).values("ancestor")
-
+from counties.reads.places import held_by_place_named
 
 PLACE_CODE_LABEL = _("unit code; finds the records of the place it names, under every code it had")
 
 
 class PlaceRecordFilterSet(RecordFilterSet):
-    """`code` finds the whole place's records, as the county page shows them."""
+    """`code` finds the whole place's records, as the county page shows them: every record
+    filter's `filter_code`, under the targets' own label (the published schema carries it)."""
 
     code = django_filters.CharFilter(method="filter_code", label=PLACE_CODE_LABEL, **code_filter_field())
-
-    def filter_code(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(unit__in=place_units(value)) if value else qs
 
 
 class IndicatorFilterSet(django_filters.FilterSet):
@@ -71,7 +64,7 @@ class AssessmentFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_code(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(designation__unit__in=place_units(value)) if value else qs
+        return qs.filter(held_by_place_named(value, path="designation__unit__")) if value else qs
 
 
 class PairingFilterSet(PlaceRecordFilterSet):

@@ -40,6 +40,8 @@ from import_export import fields, resources, widgets
 from import_export.results import Error
 
 from counties.models import (
+    FIRST_PROGRAMME_YEAR,
+    LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
     FundingAllocation,
@@ -211,8 +213,18 @@ class UnitCodeWidget(widgets.ForeignKeyWidget):
         return value.key if value else ""
 
 
+def year_in_range(year: int, low: int = FIRST_PROGRAMME_YEAR) -> int:
+    """`year` if it lies from `low` (by default the programme's first year) to the last plausible
+    year; else the row's error, in the words every import uses."""
+    if not low <= year <= LAST_PLAUSIBLE_YEAR:
+        raise ValueError(
+            _("the year %(year)s is out of range (%(low)s–%(high)s)") % {"year": year, "low": low, "high": LAST_PLAUSIBLE_YEAR}
+        )
+    return year
+
+
 class YearWidget(widgets.IntegerWidget):
-    """A year of the programme (2014–2100). With `range_from_model`, any year: the model field's
+    """A year of the programme (`year_in_range`). With `range_from_model`, any year: the model field's
     own validator judges its range, so the row's error is the message the admin and the API give
     for that field (a poverty county's exit year, 2016–2020)."""
 
@@ -229,9 +241,7 @@ class YearWidget(widgets.IntegerWidget):
                 raise ValueError
         except (ValueError, InvalidOperation, OverflowError):  # OverflowError: "inf", which int() cannot take
             raise ValueError(_("%(value)s is not a year") % {"value": value}) from None
-        if year is not None and not self.range_from_model and not 2014 <= year <= 2100:
-            raise ValueError(_("the year %(year)s is out of range (2014–2100)") % {"year": year})
-        return year
+        return year if year is None or self.range_from_model else year_in_range(year)
 
 
 class AmountWidget(widgets.DecimalWidget):

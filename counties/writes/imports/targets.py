@@ -22,7 +22,7 @@ from import_export import fields, widgets
 
 from counties.models import SourceKind
 from counties.models.targets import FIRST_VALUE_YEAR, Indicator, IndicatorValue
-from counties.writes.imports.programme import ChoiceWidget, RegistryResource, TextWidget, UnitCodeWidget, read_cell
+from counties.writes.imports.programme import ChoiceWidget, RegistryResource, TextWidget, UnitCodeWidget, read_cell, year_in_range
 from registry.caching.token import mark_data_changed
 
 
@@ -36,10 +36,7 @@ class ValueYearWidget(widgets.IntegerWidget):
             raise ValueError(_("the year is empty"))
         if not text.isdigit():
             raise ValueError(_("%(value)s is not a year") % {"value": value})
-        year = int(text)
-        if not FIRST_VALUE_YEAR <= year <= 2100:
-            raise ValueError(_("the year %(year)s is out of range (%(low)s–2100)") % {"year": year, "low": FIRST_VALUE_YEAR})
-        return year
+        return year_in_range(int(text), low=FIRST_VALUE_YEAR)
 
 
 class IndicatorWidget(widgets.ForeignKeyWidget):
