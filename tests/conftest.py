@@ -5,7 +5,9 @@ test database is created; each test then runs in a transaction that is rolled ba
 change anything without affecting each other.
 """
 
+from datetime import timedelta
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -62,6 +64,20 @@ def empty_cache():
 
     cache.clear()
     forget_loaded_rows()
+
+
+@pytest.fixture
+def changes_long_past(monkeypatch):
+    """The response cache reads a clock an hour ahead: every change to the data (the session's load,
+    or one the test makes) is long past. An answer gets its Last-Modified only once its change's
+    second is over, and the front door keeps an undated one until then only
+    (registry.caching.responses): on the real clock, two answers a test compares differ whenever a
+    second ends between the change and the second answer."""
+    from django.utils import timezone
+
+    from registry.caching import responses
+
+    monkeypatch.setattr(responses, "timezone", SimpleNamespace(now=lambda: timezone.now() + timedelta(hours=1)))
 
 
 def admin_form_data(response, **changes):

@@ -97,6 +97,7 @@ def headers(response):
 
 
 @pytest.mark.parametrize("url", READS)
+@pytest.mark.usefixtures("changes_long_past")
 def test_a_hit_is_the_same_answer_without_the_work(client, django_assert_num_queries, hit_queries, url):
     miss = client.get(url)
     assert miss.status_code == 200
