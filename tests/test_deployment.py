@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from .test_settings import manage
+from .conftest import manage
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
 """The response cache's front door (registry.caching.front_door): anonymous reads answered from the
 finished responses a process keeps, before Django, with the data token and the API's rate limit
-still read and counted in the shared cache (Redis at REDIS_TEST_URL, see test_shared_cache).
+still read and counted in the shared cache (Redis at REDIS_TEST_URL, conftest's `redis_cache`).
 
 The app is called as a WSGI server calls it (registry/wsgi.py wraps Django the same way); a
 spy on the Django application says whether a request reached Django at all.
@@ -20,9 +20,7 @@ from registry.caching.shared import Counted
 from registry.caching.throttling import AnonThrottle
 from registry.caching.token import mark_data_changed
 
-from .test_response_cache import SECURITY_HEADERS, committed
-from .test_settings import PRODUCTION_ENV, manage
-from .test_shared_cache import redis_cache, shared_cache  # noqa: F401 (a fixture)
+from .conftest import PRODUCTION_ENV, SECURITY_HEADERS, committed, manage, redis_cache
 
 pytestmark = pytest.mark.django_db
 

@@ -1,17 +1,15 @@
 """The response cache for anonymous reads and the HTTP caching headers (registry.caching.responses).
 
-Every test runs on the per-process cache (locmem) and on Redis at REDIS_TEST_URL (see
-test_shared_cache). A cache hit reads nothing but the data token: from the database with locmem
+Every test runs on the per-process cache (locmem) and on Redis at REDIS_TEST_URL (conftest's
+`shared_cache`). A cache hit reads nothing but the data token: from the database with locmem
 (one query: a per-process copy could not see other processes' edits), from Redis's copy with Redis
 (no query at all).
 """
 
 import shutil
-from contextlib import contextmanager
 
 import pytest
 from django.db import connection, transaction
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -19,11 +17,8 @@ from counties import models
 from registry.caching import responses as http_cache
 from registry.caching.keys import code_fingerprint
 
-from .conftest import run_command
-from .test_api import designation_payload
-from .test_imports import HEADER, csv_file
-from .test_settings import PRODUCTION_ENV, manage
-from .test_shared_cache import shared_cache  # noqa: F401 (a fixture)
+from .conftest import PRODUCTION_ENV, SECURITY_HEADERS, committed, manage, run_command
+from .factories import HEADER, csv_file, designation_payload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_cache")]
 
@@ -47,31 +42,12 @@ READS = [
     "/api/v1/stats/coverage/?as_of=2019",
     "/api/v1/designations/?format=csv",
 ]
-SECURITY_HEADERS = [
-    "Content-Security-Policy",
-    "Permissions-Policy",
-    "X-Content-Type-Options",
-    "X-Frame-Options",
-    "Referrer-Policy",
-    "Cross-Origin-Opener-Policy",
-]
 
 
 @pytest.fixture
-def hit_queries(shared_cache):  # noqa: F811
+def hit_queries(shared_cache):
     """What a cache hit queries: the data token from the database with locmem, nothing with Redis."""
     return 1 if shared_cache == "locmem" else 0
-
-
-@contextmanager
-def committed():
-    """Run a write as if its transaction had committed: its on-commit callbacks run (the data token
-    changes) and are gone, as after a real commit (the test's own transaction stays open)."""
-    connection = transaction.get_connection()
-    start = len(connection.run_on_commit)
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        yield
-    del connection.run_on_commit[start:]
 
 
 @pytest.fixture
