@@ -310,8 +310,52 @@ def test_an_uncommitted_write_is_never_cached(client):
     assert designation_count(client) == before
 
 
-def test_the_fingerprint_is_stable_in_a_process():
-    assert code_fingerprint() == code_fingerprint() and len(code_fingerprint()) == 16
+def test_the_fingerprint_follows_the_code_and_only_the_code(settings, tmp_path):
+    """An entry (and an ETag) made by one release is never served by another: a changed, renamed or
+    added file among the code, templates, translations and static files, or a new static manifest,
+    is a new fingerprint; the same tree is the same fingerprint, whatever else changes around it."""
+    for name, text in {
+        "counties/views.py": "VIEW = 1\n",
+        "registry/urls.py": "urlpatterns = []\n",
+        "templates/home.html": "<h1>首页</h1>\n",
+        "locale/en/LC_MESSAGES/django.po": 'msgid "首页"\n',
+        "static/css/site.css": "body {}\n",
+        "README.md": "not served\n",
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    settings.BASE_DIR, settings.STATIC_ROOT = tmp_path, tmp_path / "staticfiles"
+    template = tmp_path / "templates" / "home.html"
+
+    def started_afresh():
+        code_fingerprint.cache_clear()  # as a process started on the tree as it is now
+        return code_fingerprint()
+
+    try:
+        first = started_afresh()
+        assert len(first) == 16 and started_afresh() == first
+        (tmp_path / "README.md").write_text("changed\n", encoding="utf-8")
+        (tmp_path / "counties" / "__pycache__").mkdir()
+        (tmp_path / "counties" / "__pycache__" / "views.cpython-311.pyc").write_bytes(b"compiled")
+        assert started_afresh() == first  # neither is served
+
+        template.write_text("<h1>首页 </h1>\n", encoding="utf-8")
+        assert code_fingerprint() == first  # a running process keeps the fingerprint of what it loaded
+        edited = started_afresh()
+        assert edited != first
+        template.write_text("<h1>首页</h1>\n", encoding="utf-8")
+        assert started_afresh() == first  # the contents, not the file's time
+        template.rename(tmp_path / "templates" / "index.html")
+        renamed = started_afresh()
+        assert renamed not in (first, edited)
+        (tmp_path / "static" / "css" / "print.css").write_text("body {}\n", encoding="utf-8")
+        added = started_afresh()
+        assert added not in (first, edited, renamed)
+        (tmp_path / "staticfiles").mkdir()
+        (tmp_path / "staticfiles" / "staticfiles.json").write_text('{"paths": {}}', encoding="utf-8")
+        assert started_afresh() not in (first, edited, renamed, added)
+    finally:
+        code_fingerprint.cache_clear()  # the next test's is the real tree's again
 
 
 def test_cache_settings_are_validated():
