@@ -2,6 +2,7 @@
 published figures on the reference data, the cache, and query counts that do not grow with the data."""
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -170,7 +171,15 @@ def test_coverage_report_prints_the_same_numbers():
     row = dict(zip(header.split(","), values.split(","), strict=True))
     assert (row["batch_entries"], row["poverty_counties_covered"], row["poverty_coverage_pct"]) == ("1016", "737", "88.6")
     table = run_command("coverage_report", "--as-of", "2018", "--section", "coverage")
-    assert "1016" in table and "88.6" in table
+    title, names, figures = table.strip("\n").splitlines()
+    assert title == "coverage (as of 2018)"
+    cells = dict(zip(names.split(), figures.split(), strict=True))
+    assert list(cells) == list(row)
+    numbers = [column for column in row if column != "includes_illustrative"]  # a flag: True here, true in the CSV
+    assert [cells[column] for column in numbers] == [row[column] for column in numbers]  # the CSV's numbers
+    assert (cells["demonstration_counties"], cells["poverty_counties_covered"], cells["poverty_coverage_pct"]) == ("1016", "737", "88.6")
+    # Each value starts under its column's name.
+    assert [m.start() for m in re.finditer(r"\S+", figures)] == [m.start() for m in re.finditer(r"\S+", names)]
 
 
 @pytest.mark.parametrize(
