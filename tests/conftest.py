@@ -1,16 +1,36 @@
-"""Shared fixtures.
+"""Shared fixtures, and the helpers that drive the app from a test (a command, the admin's import,
+manage.py in a fresh process). Builders of records, files and payloads are in factories.py.
 
 The reference data and the illustrative roster are loaded once per test session, right after the
 test database is created; each test then runs in a transaction that is rolled back, so tests may
 change anything without affecting each other.
 """
 
-from io import StringIO
+import os
+import re
+import subprocess
+import sys
+from contextlib import contextmanager
+from datetime import timedelta
+from decimal import Decimal
+from io import BytesIO, StringIO
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
+from django.test import TestCase
+from django.urls import reverse
+from django.utils import timezone
+
+from counties import models
+from counties.writes.services import rebuild_lineage
+from registry.caching import responses
+from registry.settings import cache_from_url
+
+from .factories import FundingAllocationFactory, designate, poor, succeed, unit
 
 
 def load_reference_data_and_roster():
@@ -64,6 +84,16 @@ def empty_cache():
     forget_loaded_rows()
 
 
+@pytest.fixture
+def changes_long_past(monkeypatch):
+    """The response cache reads a clock an hour ahead: every change to the data (the session's load,
+    or one the test makes) is long past. An answer gets its Last-Modified only once its change's
+    second is over, and the front door keeps an undated one until then only
+    (registry.caching.responses): on the real clock, two answers a test compares differ whenever a
+    second ends between the change and the second answer."""
+    monkeypatch.setattr(responses, "timezone", SimpleNamespace(now=lambda: timezone.now() + timedelta(hours=1)))
+
+
 def admin_form_data(response, **changes):
     """The POST data of an admin change page as it was opened (its inlines included), with `changes`."""
     data = {}
@@ -99,6 +129,148 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+# -- the shared cache ------------------------------------------------------------------------------
+
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "")
+
+
+def redis_cache() -> dict:
+    if not REDIS_TEST_URL:
+        pytest.skip("REDIS_TEST_URL is not set; CI sets it (.ci/run). Locally: REDIS_TEST_URL=redis://127.0.0.1:6379/1")
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"REDIS_TEST_URL={REDIS_TEST_URL} does not answer: {exc}")
+    return cache_from_url(REDIS_TEST_URL)
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def shared_cache(request, settings):
+    """The default cache (throttles, statistics) on each backend, empty before and after."""
+    config = redis_cache() if request.param == "redis" else cache_from_url("locmemcache://registry-test")
+    settings.CACHES = {"default": config}
+    cache.clear()
+    yield request.param
+    cache.clear()
+
+
+SECURITY_HEADERS = [
+    "Content-Security-Policy",
+    "Permissions-Policy",
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+]
+
+
+@contextmanager
+def committed():
+    """Run a write as if its transaction had committed: its on-commit callbacks run (the data token
+    changes) and are gone, as after a real commit (the test's own transaction stays open)."""
+    connection = transaction.get_connection()
+    start = len(connection.run_on_commit)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        yield
+    del connection.run_on_commit[start:]
+
+
+# -- manage.py in a fresh process, as production starts it -----------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-private-production-key-that-is-long-enough-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c",
+    "ALLOWED_HOSTS": "registry.example.cn",
+    "DATABASE_URL": "sqlite:///unused.sqlite3",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # Drop every variable the settings read (the test settings set some of them in this process).
+    read = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CSRF_TRUSTED_ORIGINS"}
+    clean = {k: v for k, v in os.environ.items() if k not in read and not k.startswith(("SECURE_", "SESSION_", "CSRF_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean | {"DJANGO_SETTINGS_MODULE": "registry.settings"} | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+# -- the admin's import ----------------------------------------------------------------------------
+
+
+def import_in_admin(client, model_name, content, filename="file.csv", file_format="csv"):
+    url = reverse(f"admin:counties_{model_name}_import")
+    upload = BytesIO(content if isinstance(content, bytes) else content.encode("utf-8"))
+    upload.name = filename
+    form_page = client.get(url).content.decode()
+    format_value = re.search(rf'<option value="(\d+)"[^>]*>{file_format}</option>', form_page)[1]
+    return client.post(url, {"import_file": upload, "format": format_value, "resource": "0"})
+
+
+def confirm(client, model_name, preview, reason="2016 roster received"):
+    page = preview.content.decode()
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
+    return client.post(reverse(f"admin:counties_{model_name}_process_import"), {**fields, "reason": reason})
+
+
+# -- the hand-worked programme ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def world():
+    """A programme small enough to work out by hand.
+
+    Province 99:
+      甲县 U1  poverty (exit 2016), designated 2015 and again 2019 (a repeat)
+      乙县 U2  poverty (exit 2016, as 乙区), retired 2016 → 乙区 U3; designated as U2 in 2015, as U3 in 2019
+      丙县 U4  poverty (exit 2018) } merged in 2018 into 丙市 U6;
+      丁县 U5  poverty (exit 2018) } U4 designated 2016, U6 designated 2019 (covers U5 too)
+      戊县 U7, 己县 U9: not poverty, designated 2016 (U9 as an old revolutionary base county)
+    Province 98 (no designations):
+      庚县 U8  poverty (exit 2019)
+    The 2016 batch is 1 poverty county of 3 (33.3%), below its 50% rule.
+    """
+    models.FundingAllocation.objects.all().delete()
+    models.Designation.objects.all().delete()
+    models.PovertyStatus.objects.all().delete()
+    u = {
+        1: unit("990101", "甲县"),
+        2: unit("990102", "乙县", last_year=2015),
+        3: unit("990103", "乙区", first_year=2016),
+        4: unit("990104", "丙县", last_year=2017),
+        5: unit("990105", "丁县", last_year=2017),
+        6: unit("990106", "丙市", first_year=2018),
+        7: unit("990107", "戊县"),
+        8: unit("980101", "庚县", province="980000"),
+        9: unit("990109", "己县"),
+    }
+    succeed(u[2], u[3], 2016)
+    succeed(u[4], u[6], 2018)
+    succeed(u[5], u[6], 2018)
+    for n, exit_year in ((1, 2016), (2, 2016), (4, 2018), (5, 2018), (8, 2019)):
+        poor(u[n], exit_year)
+    d1 = designate(u[1], 2015)
+    designate(u[2], 2015)
+    designate(u[4], 2016)
+    designate(u[7], 2016)
+    designate(u[9], 2016, is_old_revolutionary_base=True)
+    designate(u[1], 2019)
+    designate(u[3], 2019)
+    designate(u[6], 2019)
+    FundingAllocationFactory(unit=u[1], designation=d1, fiscal_year=2015, level="central", amount=Decimal("1000000.00"))
+    FundingAllocationFactory(unit=u[1], fiscal_year=2016, level="provincial", amount=Decimal("250000.50"))
+    FundingAllocationFactory(unit=u[8], fiscal_year=2019, level="county", amount=Decimal("100.00"))
+    rebuild_lineage()  # built through the ORM, not the services, which would have done this
+    return u
 
 
 # The browser fixtures are session-wide: one server and one Chromium for every browser test.

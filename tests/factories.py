@@ -1,5 +1,6 @@
-"""Factories for hand-built records. Codes live in province 99 (no such province exists), so a
-built record can never collide with the loaded reference data."""
+"""Factories for hand-built records, and small builders on top of them (records, import files,
+API payloads). Codes live in provinces 99 and 98 (no such provinces exist), so a built record can
+never collide with the loaded reference data."""
 
 from decimal import Decimal
 
@@ -14,11 +15,11 @@ class ProvinceFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("code",)
 
     code = "990000"
-    name_zh = "测试省"
+    name_zh = factory.LazyAttribute(lambda o: f"测试省{o.code[:2]}")
     name_pinyin = "Ceshi"
     name_en = "Test Province"
-    short_name_zh = "测试"
-    short_name_en = "Test"
+    short_name_zh = factory.LazyAttribute(lambda o: f"测试{o.code[:2]}")
+    short_name_en = factory.LazyAttribute(lambda o: f"Test {o.code[:2]}")
 
 
 class PrefectureFactory(factory.django.DjangoModelFactory):
@@ -47,6 +48,18 @@ class UnitFactory(factory.django.DjangoModelFactory):
     province = factory.SelfAttribute("prefecture.province")
     parent_type = models.ParentType.PREFECTURE
     first_year = 1983
+
+
+class UnitSuccessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.UnitSuccession
+
+    predecessor = factory.SubFactory(UnitFactory)
+    successor = factory.SubFactory(UnitFactory)
+    successor_code = factory.SelfAttribute("successor.key")
+    year = 2016
+    kind = models.SuccessionKind.REPLACED
+    is_primary = True
 
 
 class BatchFactory(factory.django.DjangoModelFactory):
@@ -93,3 +106,57 @@ class FundingAllocationFactory(factory.django.DjangoModelFactory):
     amount = Decimal("1000000.00")
     source = "test"
     source_kind = models.SourceKind.OFFICIAL
+
+
+# -- small worlds worked out by hand ---------------------------------------------------------------
+
+
+def unit(code, name, *, province="990000", first_year=1983, last_year=None):
+    """A county named `name` in every language, directly under a test province."""
+    return UnitFactory(
+        code=code,
+        name_zh=name,
+        name_pinyin=name,
+        name_en=name,
+        prefecture=None,
+        province=ProvinceFactory(code=province),
+        parent_type=models.ParentType.PROVINCE_ADMINISTERED,
+        first_year=first_year,
+        last_year=last_year,
+    )
+
+
+def succeed(old, new, year):
+    return UnitSuccessionFactory(predecessor=old, successor=new, year=year)
+
+
+def poor(u, exit_year):
+    return PovertyStatusFactory(unit=u, exit_year=exit_year)
+
+
+def designate(u, year, **fields):
+    """A designation of `u` in the loaded batch of `year`."""
+    return DesignationFactory(unit=u, batch=models.Batch.objects.get(year=year), **fields)
+
+
+# -- import files and API payloads -----------------------------------------------------------------
+
+# The designation import's header row.
+HEADER = "code,batch_year,status,source,source_kind\n"
+OFFICIAL_HEBEI_2016 = HEADER + "130102,2016,designated,财建〔2016〕1号,official\n"
+
+
+def csv_file(tmp_path, text, name="designations.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def designation_payload(code="110101", year=2018):
+    return {
+        "unit": code,
+        "batch": models.Batch.objects.get(year=year).pk,
+        "status": "designated",
+        "source": "商建函〔2018〕1号",
+        "source_kind": "official",
+    }

@@ -18,7 +18,7 @@ from counties.models.staff import DATA_EDITORS, PROVINCIAL_EDITORS
 from counties.reads import history
 from counties.writes import services
 
-from .test_imports import import_in_admin
+from .conftest import import_in_admin
 
 pytestmark = pytest.mark.django_db
 

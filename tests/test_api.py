@@ -17,6 +17,7 @@ from counties.reads import statistics
 from counties.writes.services import delete_record, save_record
 
 from .conftest import run_command
+from .factories import designation_payload
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -508,16 +509,6 @@ EDITOR_PERMS = [
 def auth(key):
     # No Accept-Language: the API answers in English (tests/test_api_root.py).
     return {"HTTP_AUTHORIZATION": f"Token {key}"}
-
-
-def designation_payload(code="110101", year=2018):
-    return {
-        "unit": code,
-        "batch": models.Batch.objects.get(year=year).pk,
-        "status": "designated",
-        "source": "商建函〔2018〕1号",
-        "source_kind": "official",
-    }
 
 
 def write_routes():

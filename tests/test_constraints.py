@@ -7,6 +7,7 @@ database constraint can refuse them.
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from counties import models
@@ -175,11 +176,22 @@ def test_database_accepts_the_valid_counterpart(make_good_row):
         make_good_row()
 
 
-def test_same_unit_may_be_designated_in_two_batches():
+def test_a_unit_is_designated_once_per_batch_and_again_in_any_other(english):
+    """The rule is on the unit and the batch, not the unit alone nor the year: a repeat in another
+    batch, of the same year or a later one, is a second batch entry (DESIGN.md: 51 counties were
+    designated twice by 2020); the same batch twice is refused."""
     unit = UnitFactory()
-    DesignationFactory(unit=unit, batch=BatchFactory(year=2030))
-    DesignationFactory(unit=unit, batch=BatchFactory(year=2031))
-    assert unit.designations.count() == 2
+    first = BatchFactory(year=2030, sequence=1)
+    DesignationFactory(unit=unit, batch=first)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DesignationFactory(unit=unit, batch=first)
+    DesignationFactory(unit=unit, batch=BatchFactory(year=2030, sequence=2))
+    DesignationFactory(unit=unit, batch=BatchFactory(year=2031, sequence=1))
+    assert sorted(unit.designations.values_list("batch__year", "batch__sequence")) == [(2030, 1), (2030, 2), (2031, 1)]
+    # The admin form and the API (full_clean) check the same constraint before writing, with its message.
+    with pytest.raises(ValidationError) as refused:
+        models.Designation(unit=unit, batch=first, source="test", source_kind="official").validate_constraints()
+    assert refused.value.messages == ["This unit is already designated in this batch."]
 
 
 def test_unit_type_display_is_djangos_in_both_languages():

@@ -18,10 +18,8 @@ from counties.reads.statistics import targets
 from counties.writes.services import save_record
 from registry.caching.token import data_change_pending, data_version, pinned, stored_state
 
-from .conftest import run_command
-from .test_imports import csv_file, import_in_admin
-from .test_statistics import designate, world  # noqa: F401 (the hand-worked fixture)
-from .test_write_paths import HEADER, OFFICIAL_HEBEI_2016
+from .conftest import import_in_admin, run_command
+from .factories import HEADER, OFFICIAL_HEBEI_2016, csv_file
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +110,7 @@ def test_a_statistic_read_inside_an_uncommitted_write_is_neither_cached_nor_read
 # -- what a read after an edit works out ------------------------------------------------------------
 
 
-def test_after_an_edit_the_statistics_equal_those_worked_out_from_scratch(world):  # noqa: F811
+def test_after_an_edit_the_statistics_equal_those_worked_out_from_scratch(world):
     commit()
     # 庚县 (U8, the one poverty county never designated) in the 2019 batch: every poverty county
     # is covered at end-2019 (5 of 5), and province 98 has its first demonstration county.
@@ -193,7 +191,7 @@ def test_every_cached_statistic_is_read_from_the_cache_once_worked_out():
     assert len(statistics.EVERY_CACHED) >= 13
 
 
-def test_the_list_index_another_process_unpickles_holds_no_container_per_unit(world):  # noqa: F811
+def test_the_list_index_another_process_unpickles_holds_no_container_per_unit(world):
     """Sets of ids only, no container per unit: what the list reads is worked out from them."""
     import pickle
     from collections import Counter

@@ -10,13 +10,11 @@ import pytest
 
 from counties import models
 
-from .test_statistics import world  # noqa: F401  (the fixture)
-
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def withdrawn(world):  # noqa: F811
+def withdrawn(world):
     """The statistics `world` (乙县 → 乙区 in 2016; 丙县 + 丁县 → 丙市 in 2018) with 戊县's 2016
     designation withdrawn. As of the latest batch year (2021), by hand:
 

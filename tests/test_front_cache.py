@@ -1,6 +1,6 @@
 """The response cache's front door (registry.caching.front_door): anonymous reads answered from the
 finished responses a process keeps, before Django, with the data token and the API's rate limit
-still read and counted in the shared cache (Redis at REDIS_TEST_URL, see test_shared_cache).
+still read and counted in the shared cache (Redis at REDIS_TEST_URL, conftest's `redis_cache`).
 
 The app is called as a WSGI server calls it (registry/wsgi.py wraps Django the same way); a
 spy on the Django application says whether a request reached Django at all.
@@ -20,9 +20,7 @@ from registry.caching.shared import Counted
 from registry.caching.throttling import AnonThrottle
 from registry.caching.token import mark_data_changed
 
-from .test_response_cache import SECURITY_HEADERS, committed
-from .test_settings import PRODUCTION_ENV, manage
-from .test_shared_cache import redis_cache, shared_cache  # noqa: F401 (a fixture)
+from .conftest import PRODUCTION_ENV, SECURITY_HEADERS, committed, manage, redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +96,7 @@ def reaches(django_app, expected):
     "url",
     ["/counties/?province=530000", "/en/counties/130705/", "/api/v1/counties/?province=530000&page_size=50", "/sitemap.xml"],
 )
+@pytest.mark.usefixtures("changes_long_past")
 def test_a_kept_answer_is_given_without_django(redis, django_app, url):
     front = FrontCache(django_app)
     with reaches(django_app, 1):
@@ -110,6 +109,7 @@ def test_a_kept_answer_is_given_without_django(redis, django_app, url):
     assert again[1]["Cache-Control"] == "public, max-age=60"
 
 
+@pytest.mark.usefixtures("changes_long_past")
 def test_head_gets_the_headers_of_get_and_no_body(redis, django_app):
     front = FrontCache(django_app)
     status, headers, _ = call(front, "/provinces/")
@@ -117,6 +117,7 @@ def test_head_gets_the_headers_of_get_and_no_body(redis, django_app):
         assert call(front, "/provinces/", method="HEAD") == (status, headers, b"")
 
 
+@pytest.mark.usefixtures("changes_long_past")
 def test_each_variant_is_its_own_entry(redis, django_app):
     front = FrontCache(django_app)
     as_json = call(front, "/api/v1/provinces/?page_size=1", accept="application/json")
@@ -134,6 +135,7 @@ def test_each_variant_is_its_own_entry(redis, django_app):
     assert b"http://localhost/" in other_host[2]
 
 
+@pytest.mark.usefixtures("changes_long_past")
 def test_an_edit_is_seen_at_once(redis, django_app, client):
     front = FrontCache(django_app)
     before = call(front, "/api/v1/stats/coverage/?as_of=2019")
@@ -208,6 +210,7 @@ def test_the_admin_and_the_health_check_are_never_kept(redis, django_app, url):
     assert front.entries == {}
 
 
+@pytest.mark.usefixtures("changes_long_past")
 def test_the_anonymous_limit_counts_kept_answers(redis, django_app, settings):
     settings.API_THROTTLE_RATES = {"anon": "3/minute", "token": "5/minute"}
     front = FrontCache(django_app)

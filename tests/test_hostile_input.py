@@ -15,8 +15,8 @@ from openpyxl import Workbook
 from counties import models
 from counties.models.staff import DATA_EDITORS, VIEWERS
 
-from .conftest import run_command
-from .test_imports import HEADER, csv_file, import_in_admin
+from .conftest import import_in_admin, run_command
+from .factories import HEADER, csv_file
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

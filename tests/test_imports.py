@@ -9,7 +9,6 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError
-from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook
 
@@ -17,32 +16,10 @@ from counties import models
 from counties.models.staff import DATA_EDITORS, PROVINCIAL_EDITORS
 from counties.reads import statistics, tables
 
-from .conftest import run_command
+from .conftest import confirm, import_in_admin, run_command
+from .factories import HEADER, csv_file
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
-HEADER = "code,batch_year,status,source,source_kind\n"
-
-
-def csv_file(tmp_path, text, name="designations.csv"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def import_in_admin(client, model_name, content, filename="file.csv", file_format="csv"):
-    url = reverse(f"admin:counties_{model_name}_import")
-    upload = io.BytesIO(content if isinstance(content, bytes) else content.encode("utf-8"))
-    upload.name = filename
-    form_page = client.get(url).content.decode()
-    format_value = re.search(rf'<option value="(\d+)"[^>]*>{file_format}</option>', form_page)[1]
-    return client.post(url, {"import_file": upload, "format": format_value, "resource": "0"})
-
-
-def confirm(client, model_name, preview, reason="2016 roster received"):
-    page = preview.content.decode()
-    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
-    return client.post(reverse(f"admin:counties_{model_name}_process_import"), {**fields, "reason": reason})
 
 
 def test_clean_file_previews_then_commits(admin_client, admin_user):

@@ -9,7 +9,7 @@ from counties.reads import statistics
 from counties.reads.places import PlaceResolver
 from counties.reads.statistics import batch_composition, coverage, province_table
 
-from .test_statistics import designate
+from .factories import designate
 
 pytestmark = pytest.mark.django_db
 

@@ -1,17 +1,15 @@
 """The response cache for anonymous reads and the HTTP caching headers (registry.caching.responses).
 
-Every test runs on the per-process cache (locmem) and on Redis at REDIS_TEST_URL (see
-test_shared_cache). A cache hit reads nothing but the data token: from the database with locmem
+Every test runs on the per-process cache (locmem) and on Redis at REDIS_TEST_URL (conftest's
+`shared_cache`). A cache hit reads nothing but the data token: from the database with locmem
 (one query: a per-process copy could not see other processes' edits), from Redis's copy with Redis
 (no query at all).
 """
 
 import shutil
-from contextlib import contextmanager
 
 import pytest
 from django.db import connection, transaction
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -19,11 +17,8 @@ from counties import models
 from registry.caching import responses as http_cache
 from registry.caching.keys import code_fingerprint
 
-from .conftest import run_command
-from .test_api import designation_payload
-from .test_imports import HEADER, csv_file
-from .test_settings import PRODUCTION_ENV, manage
-from .test_shared_cache import shared_cache  # noqa: F401 (a fixture)
+from .conftest import PRODUCTION_ENV, SECURITY_HEADERS, committed, manage, run_command
+from .factories import HEADER, csv_file, designation_payload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_cache")]
 
@@ -47,31 +42,12 @@ READS = [
     "/api/v1/stats/coverage/?as_of=2019",
     "/api/v1/designations/?format=csv",
 ]
-SECURITY_HEADERS = [
-    "Content-Security-Policy",
-    "Permissions-Policy",
-    "X-Content-Type-Options",
-    "X-Frame-Options",
-    "Referrer-Policy",
-    "Cross-Origin-Opener-Policy",
-]
 
 
 @pytest.fixture
-def hit_queries(shared_cache):  # noqa: F811
+def hit_queries(shared_cache):
     """What a cache hit queries: the data token from the database with locmem, nothing with Redis."""
     return 1 if shared_cache == "locmem" else 0
-
-
-@contextmanager
-def committed():
-    """Run a write as if its transaction had committed: its on-commit callbacks run (the data token
-    changes) and are gone, as after a real commit (the test's own transaction stays open)."""
-    connection = transaction.get_connection()
-    start = len(connection.run_on_commit)
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        yield
-    del connection.run_on_commit[start:]
 
 
 @pytest.fixture
@@ -97,6 +73,7 @@ def headers(response):
 
 
 @pytest.mark.parametrize("url", READS)
+@pytest.mark.usefixtures("changes_long_past")
 def test_a_hit_is_the_same_answer_without_the_work(client, django_assert_num_queries, hit_queries, url):
     miss = client.get(url)
     assert miss.status_code == 200
@@ -333,8 +310,52 @@ def test_an_uncommitted_write_is_never_cached(client):
     assert designation_count(client) == before
 
 
-def test_the_fingerprint_is_stable_in_a_process():
-    assert code_fingerprint() == code_fingerprint() and len(code_fingerprint()) == 16
+def test_the_fingerprint_follows_the_code_and_only_the_code(settings, tmp_path):
+    """An entry (and an ETag) made by one release is never served by another: a changed, renamed or
+    added file among the code, templates, translations and static files, or a new static manifest,
+    is a new fingerprint; the same tree is the same fingerprint, whatever else changes around it."""
+    for name, text in {
+        "counties/views.py": "VIEW = 1\n",
+        "registry/urls.py": "urlpatterns = []\n",
+        "templates/home.html": "<h1>首页</h1>\n",
+        "locale/en/LC_MESSAGES/django.po": 'msgid "首页"\n',
+        "static/css/site.css": "body {}\n",
+        "README.md": "not served\n",
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    settings.BASE_DIR, settings.STATIC_ROOT = tmp_path, tmp_path / "staticfiles"
+    template = tmp_path / "templates" / "home.html"
+
+    def started_afresh():
+        code_fingerprint.cache_clear()  # as a process started on the tree as it is now
+        return code_fingerprint()
+
+    try:
+        first = started_afresh()
+        assert len(first) == 16 and started_afresh() == first
+        (tmp_path / "README.md").write_text("changed\n", encoding="utf-8")
+        (tmp_path / "counties" / "__pycache__").mkdir()
+        (tmp_path / "counties" / "__pycache__" / "views.cpython-311.pyc").write_bytes(b"compiled")
+        assert started_afresh() == first  # neither is served
+
+        template.write_text("<h1>首页 </h1>\n", encoding="utf-8")
+        assert code_fingerprint() == first  # a running process keeps the fingerprint of what it loaded
+        edited = started_afresh()
+        assert edited != first
+        template.write_text("<h1>首页</h1>\n", encoding="utf-8")
+        assert started_afresh() == first  # the contents, not the file's time
+        template.rename(tmp_path / "templates" / "index.html")
+        renamed = started_afresh()
+        assert renamed not in (first, edited)
+        (tmp_path / "static" / "css" / "print.css").write_text("body {}\n", encoding="utf-8")
+        added = started_afresh()
+        assert added not in (first, edited, renamed)
+        (tmp_path / "staticfiles").mkdir()
+        (tmp_path / "staticfiles" / "staticfiles.json").write_text('{"paths": {}}', encoding="utf-8")
+        assert started_afresh() not in (first, edited, renamed, added)
+    finally:
+        code_fingerprint.cache_clear()  # the next test's is the real tree's again
 
 
 def test_cache_settings_are_validated():

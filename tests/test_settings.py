@@ -1,33 +1,8 @@
 """Settings come from the environment and are validated; production refuses unsafe values."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION_ENV = {
-    "DEBUG": "0",
-    "SECRET_KEY": "a-private-production-key-that-is-long-enough-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c",
-    "ALLOWED_HOSTS": "registry.example.cn",
-    "DATABASE_URL": "sqlite:///unused.sqlite3",
-}
-
-
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    # Drop every variable the settings read (the test settings set some of them in this process).
-    read = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CSRF_TRUSTED_ORIGINS"}
-    clean = {k: v for k, v in os.environ.items() if k not in read and not k.startswith(("SECURE_", "SESSION_", "CSRF_"))}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=clean | {"DJANGO_SETTINGS_MODULE": "registry.settings"} | env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from .conftest import PRODUCTION_ENV, manage
 
 
 def test_check_deploy_reports_no_warnings():

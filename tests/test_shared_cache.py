@@ -8,7 +8,6 @@ skipped with a message; with it, an unreachable Redis fails them.
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache, caches
@@ -18,35 +17,10 @@ from counties import models
 from counties.reads import statistics
 from counties.writes.services import save_record
 from registry.caching.clients import client_ip
-from registry.settings import cache_from_url
 
-from .test_settings import PRODUCTION_ENV, manage
+from .conftest import PRODUCTION_ENV, REDIS_TEST_URL, ROOT, manage, redis_cache
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "")
-
-
-def redis_cache() -> dict:
-    if not REDIS_TEST_URL:
-        pytest.skip("REDIS_TEST_URL is not set; CI sets it (.ci/run). Locally: REDIS_TEST_URL=redis://127.0.0.1:6379/1")
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"REDIS_TEST_URL={REDIS_TEST_URL} does not answer: {exc}")
-    return cache_from_url(REDIS_TEST_URL)
-
-
-@pytest.fixture(params=["locmem", "redis"])
-def shared_cache(request, settings):
-    """The default cache (throttles, statistics) on each backend, empty before and after."""
-    config = redis_cache() if request.param == "redis" else cache_from_url("locmemcache://registry-test")
-    settings.CACHES = {"default": config}
-    cache.clear()
-    yield request.param
-    cache.clear()
 
 
 def anonymous(client, address="198.51.100.7", forwarded=None):

@@ -1,5 +1,5 @@
-"""The statistics engine: hand-built fixtures with values worked out by hand, the published figures
-on the reference data, the cache, and query counts that do not grow with the data."""
+"""The statistics engine: the hand-built `world` (conftest.py) with values worked out by hand, the
+published figures on the reference data, the cache, and query counts that do not grow with the data."""
 
 import json
 import re
@@ -18,99 +18,9 @@ from counties.writes.services import delete_record, rebuild_lineage, save_record
 from registry.caching import keys
 
 from .conftest import run_command
-from .factories import FundingAllocationFactory
+from .factories import FundingAllocationFactory, designate, poor, unit
 
 pytestmark = pytest.mark.django_db
-
-
-def unit(code, name, *, province="990000", first_year=1983, last_year=None):
-    province_obj, _ = models.Province.objects.get_or_create(
-        code=province,
-        defaults={
-            "name_zh": f"测试省{province[:2]}",
-            "name_pinyin": "Ceshi",
-            "name_en": "Test Province",
-            "short_name_zh": f"测试{province[:2]}",
-            "short_name_en": f"Test {province[:2]}",
-        },
-    )
-    return models.Unit.objects.create(
-        key=code,
-        code=code,
-        name_zh=name,
-        name_pinyin=name,
-        name_en=name,
-        unit_type="county",
-        province=province_obj,
-        parent_type="province-administered",
-        first_year=first_year,
-        last_year=last_year,
-    )
-
-
-def succeed(old, new, year):
-    models.UnitSuccession.objects.create(
-        predecessor=old, successor=new, successor_code=new.key, year=year, kind="replaced", is_primary=True
-    )
-
-
-def poor(u, exit_year):
-    return models.PovertyStatus.objects.create(
-        unit=u, region="west", exit_year=exit_year, listed_name=u.name_zh, source="test", source_kind="official"
-    )
-
-
-def designate(u, year, **fields):
-    batch = models.Batch.objects.get(year=year)
-    return models.Designation.objects.create(unit=u, batch=batch, source="test", source_kind="official", **fields)
-
-
-@pytest.fixture
-def world():
-    """A programme small enough to work out by hand.
-
-    Province 99:
-      甲县 U1  poverty (exit 2016), designated 2015 and again 2019 (a repeat)
-      乙县 U2  poverty (exit 2016, as 乙区), retired 2016 → 乙区 U3; designated as U2 in 2015, as U3 in 2019
-      丙县 U4  poverty (exit 2018) } merged in 2018 into 丙市 U6;
-      丁县 U5  poverty (exit 2018) } U4 designated 2016, U6 designated 2019 (covers U5 too)
-      戊县 U7, 己县 U9: not poverty, designated 2016 (U9 as an old revolutionary base county)
-    Province 98 (no designations):
-      庚县 U8  poverty (exit 2019)
-    The 2016 batch is 1 poverty county of 3 (33.3%), below its 50% rule.
-    """
-    models.FundingAllocation.objects.all().delete()
-    models.Designation.objects.all().delete()
-    models.PovertyStatus.objects.all().delete()
-    u = {
-        1: unit("990101", "甲县"),
-        2: unit("990102", "乙县", last_year=2015),
-        3: unit("990103", "乙区", first_year=2016),
-        4: unit("990104", "丙县", last_year=2017),
-        5: unit("990105", "丁县", last_year=2017),
-        6: unit("990106", "丙市", first_year=2018),
-        7: unit("990107", "戊县"),
-        8: unit("980101", "庚县", province="980000"),
-        9: unit("990109", "己县"),
-    }
-    succeed(u[2], u[3], 2016)
-    succeed(u[4], u[6], 2018)
-    succeed(u[5], u[6], 2018)
-    for n, exit_year in ((1, 2016), (2, 2016), (4, 2018), (5, 2018), (8, 2019)):
-        poor(u[n], exit_year)
-    d1 = designate(u[1], 2015)
-    designate(u[2], 2015)
-    designate(u[4], 2016)
-    designate(u[7], 2016)
-    designate(u[9], 2016, is_old_revolutionary_base=True)
-    designate(u[1], 2019)
-    designate(u[3], 2019)
-    designate(u[6], 2019)
-    FundingAllocationFactory(unit=u[1], designation=d1, fiscal_year=2015, level="central", amount=Decimal("1000000.00"))
-    FundingAllocationFactory(unit=u[1], fiscal_year=2016, level="provincial", amount=Decimal("250000.50"))
-    FundingAllocationFactory(unit=u[8], fiscal_year=2019, level="county", amount=Decimal("100.00"))
-    rebuild_lineage()  # built through the ORM, not the services, which would have done this
-    return u
 
 
 def fields(c):
@@ -262,7 +172,15 @@ def test_coverage_report_prints_the_same_numbers():
     row = dict(zip(header.split(","), values.split(","), strict=True))
     assert (row["batch_entries"], row["poverty_counties_covered"], row["poverty_coverage_pct"]) == ("1016", "737", "88.6")
     table = run_command("coverage_report", "--as-of", "2018", "--section", "coverage")
-    assert "1016" in table and "88.6" in table
+    title, names, figures = table.strip("\n").splitlines()
+    assert title == "coverage (as of 2018)"
+    cells = dict(zip(names.split(), figures.split(), strict=True))
+    assert list(cells) == list(row)
+    numbers = [column for column in row if column != "includes_illustrative"]  # a flag: True here, true in the CSV
+    assert [cells[column] for column in numbers] == [row[column] for column in numbers]  # the CSV's numbers
+    assert (cells["demonstration_counties"], cells["poverty_counties_covered"], cells["poverty_coverage_pct"]) == ("1016", "737", "88.6")
+    # Each value starts under its column's name.
+    assert [m.start() for m in re.finditer(r"\S+", figures)] == [m.start() for m in re.finditer(r"\S+", names)]
 
 
 @pytest.mark.parametrize(

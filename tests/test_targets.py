@@ -11,8 +11,7 @@ from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairi
 from counties.reads.statistics import targets
 from counties.reads.statistics.targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED
 
-from .factories import FundingAllocationFactory
-from .test_statistics import designate, poor, succeed, unit
+from .factories import FundingAllocationFactory, designate, poor, succeed, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

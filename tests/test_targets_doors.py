@@ -19,8 +19,8 @@ from counties.reads.statistics import targets
 from registry.caching import token as data_token
 from registry.caching.token import mark_data_changed
 
-from .conftest import run_command
-from .test_imports import confirm, csv_file, import_in_admin
+from .conftest import confirm, import_in_admin, run_command
+from .factories import csv_file
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

@@ -22,10 +22,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from .test_shared_cache import redis_cache
+from .conftest import REDIS_TEST_URL, ROOT, redis_cache
 
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "")
 ANON_RATE = 6
 # Both servers are told there is one proxy in front (as in docker-compose), so each test can speak
 # for its own client address through X-Forwarded-For and start with a fresh count.

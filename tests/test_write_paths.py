@@ -20,13 +20,10 @@ from counties.reads import statistics
 from counties.writes.imports.programme import RESOURCES, DesignationResource, template_rows
 from registry.caching.token import data_version
 
-from .conftest import run_command
-from .factories import FundingAllocationFactory
-from .test_imports import HEADER, confirm, csv_file, import_in_admin
+from .conftest import confirm, import_in_admin, run_command
+from .factories import HEADER, OFFICIAL_HEBEI_2016, FundingAllocationFactory, csv_file
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
-OFFICIAL_HEBEI_2016 = HEADER + "130102,2016,designated,财建〔2016〕1号,official\n"
 
 
 def illustrative(**filters):
