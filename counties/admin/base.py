@@ -36,7 +36,7 @@ from counties.models import (
     no_control_characters,
 )
 from counties.reads import history, tables
-from counties.reads.permissions import may_change_record, record_province_id, scope_note, write_scope
+from counties.reads.permissions import may_change_record, scope_note, write_scope
 from counties.writes import services
 from counties.writes.imports import uploads
 from counties.writes.imports.programme import (
@@ -256,19 +256,18 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
     # -- provincial editors -------------------------------------------------------------------
 
-    # The rule is counties.reads.permissions.write_scope; it fails closed (a provincial editor without a
-    # province changes nothing) and is checked on the record as stored and as submitted.
+    # The rule is counties.reads.permissions.WriteScope; it fails closed (a provincial editor without a
+    # province changes nothing). The admin asks it on the record as stored (to offer a change) and as
+    # submitted (to say why on the form); the services refuse again whatever reaches them.
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and not write_scope(request.user).writes_nothing
+        return super().has_add_permission(request) and may_change_record(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        allowed = super().has_change_permission(request, obj) and not write_scope(request.user).writes_nothing
-        return allowed and (obj is None or may_change_record(request.user, obj, check_stored=False))
+        return super().has_change_permission(request, obj) and may_change_record(request.user, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        allowed = super().has_delete_permission(request, obj) and not write_scope(request.user).writes_nothing
-        return allowed and (obj is None or may_change_record(request.user, obj, check_stored=False))
+        return super().has_delete_permission(request, obj) and may_change_record(request.user, obj)
 
     def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         fields = super().get_fields(request, obj)
@@ -286,13 +285,9 @@ class RegistryAdmin(SimpleHistoryAdmin):
         class ProvincialForm(form):  # type: ignore[valid-type, misc]
             def _post_clean(self) -> None:
                 super()._post_clean()  # builds self.instance from the submitted values
-                if not self.errors and not scope.allows(record_province_id(self.instance)):
-                    province = scope.province.name_zh if scope.province else _("no province")
-                    self.add_error(
-                        None,
-                        _("You may change records of %(province)s only; %(record)s is not one of them.")
-                        % {"province": province, "record": self.instance},
-                    )
+                refusal = None if self.errors else scope.refusal(self.instance)
+                if refusal is not None:
+                    self.add_error(None, refusal)
 
         return ProvincialForm
 
@@ -441,7 +436,7 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
     skip_admin_log = True
 
     def has_import_permission(self, request: HttpRequest) -> bool:
-        return super().has_import_permission(request) and not write_scope(request.user).writes_nothing
+        return super().has_import_permission(request) and may_change_record(request.user)
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         form = kwargs.get("form")

@@ -28,7 +28,7 @@ from counties.models import (
     UnitSuccession,
     poverty_counties_problem,
 )
-from counties.reads.permissions import EVERYWHERE, WriteScope, record_province_id, stored_province_id, write_scope
+from counties.reads.permissions import WriteScope, stored_province_ids, write_scope
 from registry.caching.token import mark_data_changed
 
 # -- lineage ------------------------------------------------------------------------------------
@@ -140,19 +140,23 @@ class OutOfScope(PermissionDenied):
     """A write outside the provinces the account may change."""
 
 
-def check_scope(user: Any, record: models.Model, scope: WriteScope | None = None) -> None:
+def check_scope(user: Any, record: models.Model) -> None:
     """Refuse a write of `record` (as it is now and as it is stored) outside `user`'s provinces."""
-    scope = scope or write_scope(user)
+    scope = write_scope(user)
+    if not scope.unrestricted:
+        refuse_out_of_scope(scope, [record], stored_province_ids(type(record), [record.pk]) if record.pk is not None else None)
+
+
+def refuse_out_of_scope(scope: WriteScope, records: Iterable[models.Model], stored: dict[Any, int | None] | None = None) -> None:
+    """Raise OutOfScope for the first of `records` that `scope` refuses, each judged as it would be
+    saved and, when `stored` maps primary keys to provinces as stored, as stored too (a record no
+    longer stored has no province there: refused)."""
     if scope.unrestricted:
         return
-    if scope.writes_nothing:
-        raise OutOfScope(_("Your account is a provincial editor without a province: ask an administrator to set it."))
-    provinces = [record_province_id(record)]
-    if record.pk is not None:
-        provinces.append(stored_province_id(record))  # moving another province's record is a change of it
-    for province_id in provinces:
-        if not scope.allows(province_id):
-            raise OutOfScope(_("Your account may change records of %(province)s only.") % {"province": scope.province.name_zh})
+    for record in records:
+        refusal = scope.refusal(record, stored.get(record.pk)) if stored is not None else scope.refusal(record)
+        if refusal is not None:
+            raise OutOfScope(refusal)
 
 
 def _after_write(record: models.Model, created: bool) -> None:
@@ -265,18 +269,14 @@ class Removal:
     funding: int = 0
 
 
-def remove_designations(
-    designations: models.QuerySet[Designation], *, user: Any, reason: str, scope: WriteScope = EVERYWHERE, illustrative_only: bool = True
-) -> Removal:
+def remove_designations(designations: models.QuerySet[Designation], *, user: Any, reason: str, illustrative_only: bool = True) -> Removal:
     """Delete designations and their illustrative funding in a handful of queries, each with a
     history entry carrying `reason`. Refuses (ReplacementBlocked) when a real funding record points
-    at one of them, and (OutOfScope) when one lies outside `scope`: nothing is removed then."""
+    at one of them, and (OutOfScope) when one lies outside `user`'s provinces: nothing is removed then."""
     rows = list(designations.select_related("unit__province", "batch").order_by("pk"))
     if illustrative_only and any(d.source_kind != SourceKind.ILLUSTRATIVE for d in rows):
         raise ValueError("only illustrative designations are removed in bulk")
-    for d in rows:
-        if not scope.allows(d.unit.province_id):
-            raise OutOfScope(_("%(designation)s is outside the provinces your account may change.") % {"designation": d})
+    refuse_out_of_scope(write_scope(user), rows)
     ids = [d.pk for d in rows]
     blockers = blocking_links(ids)
     if blockers:
@@ -298,8 +298,11 @@ def remove_designations(
 
 
 def remove_funding(funding: models.QuerySet[FundingAllocation], *, user: Any, reason: str) -> int:
-    """Delete funding records in bulk, each with a history entry carrying `reason`."""
-    rows = list(funding.order_by("pk"))
+    """Delete funding records in bulk, each with a history entry carrying `reason`; refused
+    (OutOfScope) when one lies outside `user`'s provinces."""
+    scope = write_scope(user)
+    rows = list(funding.select_related("unit").order_by("pk") if not scope.unrestricted else funding.order_by("pk"))
+    refuse_out_of_scope(scope, rows)
     write_history(FundingAllocation, rows, "-", user=user, reason=reason)
     for start in range(0, len(rows), 900):
         FundingAllocation.objects.filter(pk__in=[f.pk for f in rows[start : start + 900]])._raw_delete("default")
@@ -476,14 +479,8 @@ def write_records(
     """
     scope = write_scope(user)
     if not scope.unrestricted:
-        if scope.writes_nothing:
-            raise OutOfScope(_("Your account is a provincial editor without a province: ask an administrator to set it."))
-        outside = [r for r in [*created, *changed] if not scope.allows(record_province_id(r))]
-        if changed:
-            stored = dict(model._default_manager.filter(pk__in=[r.pk for r in changed]).values_list("pk", "unit__province_id"))
-            outside += [r for r in changed if not scope.allows(stored.get(r.pk))]
-        if outside:
-            raise OutOfScope(_("%(record)s is outside the provinces your account may change.") % {"record": outside[0]})
+        refuse_out_of_scope(scope, created)
+        refuse_out_of_scope(scope, changed, stored_province_ids(model, [r.pk for r in changed]))
     _refuse_illustrative_in_official_cells(created)
     now = timezone.now()
     model._default_manager.bulk_create(created, batch_size=1000)
@@ -495,7 +492,7 @@ def write_records(
     removal = Removal()
     if model is Designation:
         cells = plan_replacement(official)
-        removal = remove_designations(replaced_by_official(cells), user=user, reason=reason, scope=scope)
+        removal = remove_designations(replaced_by_official(cells), user=user, reason=reason)
     summary = summarise(created, changed, removal.designations, unchanged)
     summary.removed_funding = removal.funding
     if model in (Unit, UnitSuccession) and (created or changed):

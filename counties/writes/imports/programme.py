@@ -48,7 +48,7 @@ from counties.models import (
     Unit,
 )
 from counties.reads import tables
-from counties.reads.permissions import record_province_id, write_scope
+from counties.reads.permissions import NO_PROVINCE, record_province_id, write_scope
 from counties.writes.imports import uploads
 from counties.writes.services import PovertyCountiesRefused, ReplacementBlocked, WriteSummary, preview_write, write_records
 
@@ -461,7 +461,7 @@ class RegistryResource(resources.ModelResource):
     def check_file(self, dataset: Any) -> None:
         """Refuse the file as a whole (ImportRefused) before any row is read."""
         if self.scope.writes_nothing:
-            raise ImportRefused(_("Your account is a provincial editor without a province: it may not import records."))
+            raise ImportRefused(str(NO_PROVINCE))
         if self.max_rows is not None and len(dataset) > self.max_rows:
             raise ImportRefused(
                 _(

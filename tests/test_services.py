@@ -1,0 +1,112 @@
+"""The write services called directly, with no door in front: the write scope, the replacement
+rule, the 832 and the change reason hold here, so a door or a loader that forgot one could not
+break it. Each test fails when the check it names is taken out of the service."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from counties import models
+from counties.models.staff import PROVINCIAL_EDITORS
+from counties.writes import services
+from counties.writes.services import OutOfScope
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+HEBEI, HUNAN = "130000", "430000"
+
+
+def provincial_editor(province=HEBEI, name="hebei"):
+    user = User.objects.create_user(name, password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=PROVINCIAL_EDITORS))
+    if province is not None:
+        models.StaffProfile.objects.create(user=user, province=models.Province.objects.get(code=province))
+    return user
+
+
+def illustrative(**filters):
+    return models.Designation.objects.filter(source_kind=models.SourceKind.ILLUSTRATIVE, **filters)
+
+
+def designation_in(province):
+    return models.Designation.objects.filter(unit__province__code=province).select_related("unit", "batch").order_by("pk").first()
+
+
+def official_designation(code, year):
+    return models.Designation(
+        unit=models.Unit.objects.select_related("province").get(code=code),
+        batch=models.Batch.objects.get(year=year, sequence=1),
+        source="财建〔2016〕1号",
+        source_kind=models.SourceKind.OFFICIAL,
+    )
+
+
+# -- the write scope -------------------------------------------------------------------------------
+
+
+def test_a_provincial_editor_saves_their_own_provinces_record_and_no_other():
+    editor = provincial_editor()
+    hebei, hunan = designation_in(HEBEI), designation_in(HUNAN)
+    hebei.name_as_reported = "冀"
+    services.save_record(hebei, user=editor, reason="checked")  # their own: written
+    stored, versions = hunan.name_as_reported, hunan.history.count()
+    hunan.name_as_reported = "湘"
+    with pytest.raises(OutOfScope, match=re.escape(f"You may change records of 河北省 only; {hunan} is not one of them.")):
+        services.save_record(hunan, user=editor, reason="checked")
+    hunan.refresh_from_db()
+    assert (hunan.name_as_reported, hunan.history.count()) == (stored, versions)
+    assert models.Designation.objects.get(pk=hebei.pk).name_as_reported == "冀"
+
+
+def test_moving_another_provinces_record_into_ones_own_is_a_change_of_it():
+    editor = provincial_editor()
+    hunan = designation_in(HUNAN)
+    hunan.unit = models.Unit.objects.get(code="130102")  # as saved, a Hebei record
+    with pytest.raises(OutOfScope):
+        services.save_record(hunan, user=editor, reason="moved")
+    with pytest.raises(OutOfScope):
+        services.write_records(models.Designation, [], [hunan], fields=["unit"], user=editor, reason="moved")
+    assert models.Designation.objects.get(pk=hunan.pk).unit.province.code == HUNAN
+
+
+def test_a_provincial_editor_deletes_and_creates_in_their_province_only():
+    editor = provincial_editor()
+    hunan = models.Designation.objects.filter(unit__province__code=HUNAN, funding__isnull=True).first()
+    with pytest.raises(OutOfScope):
+        services.delete_record(hunan, user=editor, reason="duplicate")
+    created = official_designation("110101", 2018)
+    with pytest.raises(OutOfScope):
+        services.write_records(models.Designation, [created], [], fields=[], user=editor, reason="notice")
+    assert models.Designation.objects.filter(pk=hunan.pk).exists()
+    assert not models.Designation.objects.filter(unit__code="110101", batch__year=2018).exists()
+
+
+def test_a_replacement_never_removes_another_provinces_records():
+    """The cells a write replaces come from its official records, changed or not: an official record
+    of another province in a Hebei editor's write must not empty that province's cell."""
+    cell = illustrative(batch__year=2016).exclude(unit__province__code=HEBEI).select_related("unit__province").first()
+    province, before = cell.unit.province, illustrative(batch__year=2016, unit__province=cell.unit.province).count()
+    unit = models.Unit.objects.filter(province=province).exclude(designations__batch__year=2016).first()
+    official = models.Designation.objects.create(unit=unit, batch=cell.batch, source="doc", source_kind="official")
+    with pytest.raises(OutOfScope):
+        services.write_records(models.Designation, [], [], official=[official], fields=[], user=provincial_editor(), reason="notice")
+    assert illustrative(batch__year=2016, unit__province=province).count() == before
+    # The same write by an account of every province replaces the cell.
+    summary = services.write_records(models.Designation, [], [], official=[official], fields=[], user=None, reason="notice")
+    assert summary.removed == before > 0
+    assert not illustrative(batch__year=2016, unit__province=province).exists()
+
+
+def test_an_editor_without_a_province_writes_nothing():
+    nowhere = provincial_editor(province=None, name="nowhere")
+    hebei = designation_in(HEBEI)
+    for write in (
+        lambda: services.save_record(hebei, user=nowhere, reason="checked"),
+        lambda: services.delete_record(hebei, user=nowhere, reason="checked"),
+        lambda: services.write_records(models.Designation, [], [hebei], fields=["status"], user=nowhere, reason="checked"),
+        lambda: services.remove_funding(models.FundingAllocation.objects.filter(unit__province__code=HEBEI), user=nowhere, reason="x"),
+    ):
+        with pytest.raises(OutOfScope, match="provincial editor without a province"):
+            write()
+    assert models.Designation.objects.filter(pk=hebei.pk).exists()
