@@ -10,7 +10,9 @@ from django.contrib.auth.models import Group, User
 from counties import models
 from counties.models.staff import PROVINCIAL_EDITORS
 from counties.writes import services
-from counties.writes.services import OutOfScope
+from counties.writes.services import OutOfScope, ReasonRefused
+
+from .factories import UnitFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -110,3 +112,51 @@ def test_an_editor_without_a_province_writes_nothing():
         with pytest.raises(OutOfScope, match="provincial editor without a province"):
             write()
     assert models.Designation.objects.filter(pk=hebei.pk).exists()
+
+
+# -- the change reason -----------------------------------------------------------------------------
+
+
+def writes(record):
+    """Each write service, writing `record` (a designation with no funding) with a given reason."""
+    return {
+        "save_record": lambda reason: services.save_record(record, user=None, reason=reason),
+        "delete_record": lambda reason: services.delete_record(record, user=None, reason=reason),
+        "write_records": lambda reason: services.write_records(
+            models.Designation, [], [record], fields=["status"], user=None, reason=reason
+        ),
+        "remove_designations": lambda reason: services.remove_designations(
+            models.Designation.objects.filter(pk=record.pk), user=None, reason=reason, illustrative_only=False
+        ),
+        "delete_unit": lambda reason: services.delete_unit(UnitFactory(), user=None, reason=reason),
+    }
+
+
+@pytest.mark.parametrize("service", ["save_record", "delete_record", "write_records", "remove_designations", "delete_unit"])
+@pytest.mark.parametrize(
+    ("reason", "code", "message"),
+    [
+        ("", "reason_required", "A reason is required"),
+        ("   ", "reason_required", "A reason is required"),
+        ("x" * 101, "reason_too_long", "The reason is 101 characters long; the history keeps at most 100."),
+        ("bad\x01reason", "control_character", "Remove the control character U+0001 (at position 4)"),
+        ("why\x00not", "control_character", "Remove the control character U+0000 (at position 4)"),
+    ],
+)
+def test_a_write_without_a_reason_the_history_can_keep_is_refused(service, reason, code, message):
+    record = models.Designation.objects.filter(funding__isnull=True, source_kind="secondary").first()
+    record.status = models.DesignationStatus.ACCEPTED
+    units, versions = models.Unit.objects.count(), models.Designation.history.count()
+    with pytest.raises(ReasonRefused) as refused:
+        writes(record)[service](reason)
+    assert refused.value.code == code
+    assert message in " ".join(refused.value.messages)
+    assert models.Designation.objects.get(pk=record.pk).status != models.DesignationStatus.ACCEPTED
+    assert (models.Unit.objects.count(), models.Designation.history.count()) == (units + (service == "delete_unit"), versions)
+
+
+def test_a_reason_of_100_characters_is_kept_whole():
+    record = models.Designation.objects.filter(source_kind="secondary").first()
+    record.status = models.DesignationStatus.ACCEPTED
+    services.save_record(record, user=None, reason="x" * 100)
+    assert record.history.latest().history_change_reason == "x" * 100

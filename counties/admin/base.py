@@ -31,9 +31,9 @@ from import_export.forms import ConfirmImportForm, ImportForm, SelectableFieldsE
 from simple_history.admin import SimpleHistoryAdmin
 
 from counties.models import (
+    CHANGE_REASON_MAX_LENGTH,
     KEY_PATTERN,
     code_matches,
-    no_control_characters,
 )
 from counties.reads import history, tables
 from counties.reads.permissions import may_change_record, scope_note, write_scope
@@ -69,9 +69,9 @@ class RegistryForm(forms.ModelForm):
 
     change_reason = forms.CharField(
         label=gettext_lazy("Reason for the change"),
-        max_length=100,
         required=False,
-        validators=[no_control_characters],
+        widget=forms.TextInput(attrs={"maxlength": CHANGE_REASON_MAX_LENGTH}),
+        validators=[services.check_reason],
         help_text=gettext_lazy("Kept in the record's history with your name."),
     )
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False, label=gettext_lazy("version when opened"))
@@ -145,8 +145,8 @@ class ReasonConfirmImportForm(ConfirmImportForm):
     reason = forms.CharField(
         label=gettext_lazy("Reason for the import"),
         help_text=gettext_lazy("Recorded in the history of every record created, changed or removed, e.g. the notice's number."),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=100,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": CHANGE_REASON_MAX_LENGTH}),
+        validators=[services.check_reason],
     )
 
 
@@ -174,7 +174,11 @@ class RegistryExportForm(SelectableFieldsExportForm):
 
 
 class DeleteReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason for the deletion"), widget=forms.Textarea(attrs={"rows": 2}), max_length=100)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the deletion"),
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": CHANGE_REASON_MAX_LENGTH}),
+        validators=[services.check_reason],
+    )
 
 
 class RegistryAdmin(SimpleHistoryAdmin):

@@ -64,7 +64,8 @@ def in_use_at_q(year: int, prefix: str = "") -> Q:
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-# django-simple-history keeps a change's reason in a column of 100 characters (every door checks it).
+# django-simple-history keeps a change's reason in a column of 100 characters; the write services
+# refuse a longer reason, so that every door gives the same answer instead of a database error.
 CHANGE_REASON_MAX_LENGTH = 100
 
 

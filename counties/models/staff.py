@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from counties.models.base import no_control_characters
+from counties.models.base import CHANGE_REASON_MAX_LENGTH, no_control_characters
 from counties.models.units import Province
 
 
@@ -76,7 +76,7 @@ class ImportRecord(models.Model):
     changed = models.PositiveIntegerField(_("changed"))
     unchanged = models.PositiveIntegerField(_("unchanged"))
     removed = models.PositiveIntegerField(_("removed"))
-    reason = models.CharField(_("reason"), max_length=100)
+    reason = models.CharField(_("reason"), max_length=CHANGE_REASON_MAX_LENGTH)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -11,13 +11,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from counties.models import (
+    CHANGE_REASON_MAX_LENGTH,
     Designation,
     FundingAllocation,
     ImportRecord,
@@ -26,6 +27,7 @@ from counties.models import (
     Unit,
     UnitLineage,
     UnitSuccession,
+    no_control_characters,
     poverty_counties_problem,
 )
 from counties.reads.permissions import WriteScope, stored_province_ids, write_scope
@@ -80,7 +82,29 @@ def rebuild_lineage() -> int:
     return written
 
 
-# -- history ------------------------------------------------------------------------------------
+# -- history and its reason ---------------------------------------------------------------------
+
+
+class ReasonRefused(ValidationError):
+    """A change reason the history cannot keep: none, too long, or holding a control character."""
+
+
+def check_reason(reason: str) -> None:
+    """The change reason's rule, checked by every service below before it writes: a reason is
+    given, fits the history's column and holds no control character. A door may ask it first (a
+    form field's validator, the import command before it reads the file): the refusal is the same."""
+    if not reason or not reason.strip():
+        raise ReasonRefused(_("A reason is required: it is kept in the record's history."), code="reason_required")
+    if len(reason) > CHANGE_REASON_MAX_LENGTH:
+        raise ReasonRefused(
+            _("The reason is %(length)s characters long; the history keeps at most %(limit)s."),
+            code="reason_too_long",
+            params={"length": len(reason), "limit": CHANGE_REASON_MAX_LENGTH},
+        )
+    try:
+        no_control_characters(reason)
+    except ValidationError as exc:
+        raise ReasonRefused(exc.message, code=exc.code, params=exc.params) from None
 
 
 def write_history(model: type[models.Model], objects: Sequence[models.Model], history_type: str, *, user: Any, reason: str) -> None:
@@ -110,6 +134,7 @@ def record_initial_history(reason: str) -> int:
     The loaders write in bulk, which records no history; without a first entry the first edit of
     such a record could not show what it changed from. Returns the entries written.
     """
+    check_reason(reason)
     from counties.models import Batch, PovertyStatus, Prefecture, ProgrammeFact, Province, PublishedProvinceCount
 
     written = 0
@@ -173,6 +198,7 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
     `fields` writes only those fields (and `updated_at`) of an existing record: two writers of
     different fields of the same record (an API PATCH) then both keep their change.
     """
+    check_reason(reason)
     check_scope(user, record)
     created = record.pk is None
     record._change_reason = reason  # type: ignore[attr-defined]
@@ -192,6 +218,7 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
 @transaction.atomic
 def delete_record(record: models.Model, *, user: Any, reason: str) -> None:
     """Delete one record through any door, with the reason in its history."""
+    check_reason(reason)
     check_scope(user, record)
     record._change_reason = reason  # type: ignore[attr-defined]
     if user is not None and getattr(user, "is_authenticated", False):
@@ -273,6 +300,7 @@ def remove_designations(designations: models.QuerySet[Designation], *, user: Any
     """Delete designations and their illustrative funding in a handful of queries, each with a
     history entry carrying `reason`. Refuses (ReplacementBlocked) when a real funding record points
     at one of them, and (OutOfScope) when one lies outside `user`'s provinces: nothing is removed then."""
+    check_reason(reason)
     rows = list(designations.select_related("unit__province", "batch").order_by("pk"))
     if illustrative_only and any(d.source_kind != SourceKind.ILLUSTRATIVE for d in rows):
         raise ValueError("only illustrative designations are removed in bulk")
@@ -300,6 +328,7 @@ def remove_designations(designations: models.QuerySet[Designation], *, user: Any
 def remove_funding(funding: models.QuerySet[FundingAllocation], *, user: Any, reason: str) -> int:
     """Delete funding records in bulk, each with a history entry carrying `reason`; refused
     (OutOfScope) when one lies outside `user`'s provinces."""
+    check_reason(reason)
     scope = write_scope(user)
     rows = list(funding.select_related("unit").order_by("pk") if not scope.unrestricted else funding.order_by("pk"))
     refuse_out_of_scope(scope, rows)
@@ -477,6 +506,7 @@ def write_records(
     An import (`import_file` given: the file's name, `rows` its data rows) is also recorded as an
     `ImportRecord` in the same transaction, for the data officers' dashboard.
     """
+    check_reason(reason)
     scope = write_scope(user)
     if not scope.unrestricted:
         refuse_out_of_scope(scope, created)
@@ -544,6 +574,7 @@ def delete_unit(unit: Unit, *, user: Any, reason: str) -> None:
     A succession that names the unit as successor keeps its successor code (as for a successor
     outside the registry), so the predecessor's code history stays true.
     """
+    check_reason(reason)
     from counties.models import PovertyStatus
 
     blockers = [

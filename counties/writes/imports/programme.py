@@ -50,7 +50,14 @@ from counties.models import (
 from counties.reads import tables
 from counties.reads.permissions import NO_PROVINCE, record_province_id, write_scope
 from counties.writes.imports import uploads
-from counties.writes.services import PovertyCountiesRefused, ReplacementBlocked, WriteSummary, preview_write, write_records
+from counties.writes.services import (
+    PovertyCountiesRefused,
+    ReasonRefused,
+    ReplacementBlocked,
+    WriteSummary,
+    preview_write,
+    write_records,
+)
 
 # The most rows the admin imports in one request: its preview and its commit each finish in a few
 # seconds at this size (see bench/import_bench.py), well inside the server's 60 s request timeout.
@@ -378,10 +385,11 @@ class RegistryResource(resources.ModelResource):
                     import_file=str(kwargs.get("file_name") or ""),
                     rows=len(dataset),
                 )
-        except (ReplacementBlocked, PovertyCountiesRefused, PermissionDenied, DatabaseError) as exc:
+        except (ReplacementBlocked, PovertyCountiesRefused, PermissionDenied, ReasonRefused, DatabaseError) as exc:
             if raise_errors:
                 raise
-            result.append_base_error(Error(ImportRefused(_("Nothing was imported: %(problem)s") % {"problem": exc})))
+            problem = " ".join(exc.messages) if isinstance(exc, ReasonRefused) else exc
+            result.append_base_error(Error(ImportRefused(_("Nothing was imported: %(problem)s") % {"problem": problem})))
             self.summary = None
         result.summary = self.summary
         return result
