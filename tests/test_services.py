@@ -3,12 +3,13 @@ rule, the 832 and the change reason hold here, so a door or a loader that forgot
 break it. Each test fails when the check it names is taken out of the service."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
 
 from counties import models
-from counties.models.staff import PROVINCIAL_EDITORS
+from counties.models.staff import ALL_MODELS, PROVINCIAL_EDITORS
 from counties.writes import services
 from counties.writes.services import OutOfScope, ReasonRefused
 
@@ -160,3 +161,50 @@ def test_a_reason_of_100_characters_is_kept_whole():
     record.status = models.DesignationStatus.ACCEPTED
     services.save_record(record, user=None, reason="x" * 100)
     assert record.history.latest().history_change_reason == "x" * 100
+
+
+# -- one list of tracked models --------------------------------------------------------------------
+
+
+def test_every_tracked_model_gets_its_first_history_entry():
+    unit = models.Unit.objects.get(code="130705")
+    value = models.IndicatorValue.objects.bulk_create(  # a bulk write records no history
+        [
+            models.IndicatorValue(
+                unit=unit, indicator=models.Indicator.objects.first(), year=2019, value=Decimal(1), source="t", source_kind="official"
+            )
+        ]
+    )[0]
+    pairing = models.Pairing.objects.bulk_create(
+        [models.Pairing(unit=unit, partner_name="某平台", partner_kind="platform", start_year=2018, source="t", source_kind="official")]
+    )[0]
+    assert services.record_initial_history("first entry") == 2
+    for record in (value, pairing):
+        entry = record.history.get()
+        assert (entry.history_type, entry.history_change_reason) == ("+", "first entry")
+
+
+def test_a_unit_that_indicator_values_or_pairings_point_at_is_not_deleted():
+    unit, partner = UnitFactory(), UnitFactory()
+    models.IndicatorValue.objects.create(
+        unit=unit, indicator=models.Indicator.objects.first(), year=2019, value=Decimal(1), source="t", source_kind="official"
+    )
+    models.Pairing.objects.create(
+        unit=models.Unit.objects.get(code="130705"),
+        partner_name="甲县",
+        partner_kind="county",
+        partner_unit=partner,
+        start_year=2018,
+        source="t",
+        source_kind="official",
+    )
+    with pytest.raises(services.UnitInUse, match=r"\(indicator values: 1\)"):
+        services.delete_unit(unit, user=None, reason="entered by mistake")
+    with pytest.raises(services.UnitInUse, match=r"\(pairings: 1\)"):
+        services.delete_unit(partner, user=None, reason="entered by mistake")
+    assert models.Unit.objects.filter(pk__in=[unit.pk, partner.pk]).count() == 2
+
+
+def test_every_tracked_model_has_its_place_in_the_staff_roles():
+    assert sorted(ALL_MODELS) == sorted(model._meta.model_name for model in models.tracked_models())
+    assert len(ALL_MODELS) == len(set(ALL_MODELS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -92,6 +93,15 @@ class RegistryHistory(HistoricalRecords):
         options["verbose_name"] = format_lazy(_("history of {}"), model._meta.verbose_name)
         options["verbose_name_plural"] = format_lazy(_("history of {}"), model._meta.verbose_name_plural)
         return options
+
+
+def tracked_models() -> list[type[models.Model]]:
+    """The registry's tracked models: every model that keeps a change history, in the app's order.
+
+    Declaring `history = RegistryHistory()` on a model is what puts it on this list, so the list
+    cannot fall behind the models: the write services, the change log and a unit's deletion read it.
+    """
+    return [m for m in apps.get_app_config("counties").get_models() if hasattr(m._meta, "simple_history_manager_attribute")]
 
 
 class SourceKind(models.TextChoices):

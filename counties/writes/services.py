@@ -29,6 +29,7 @@ from counties.models import (
     UnitSuccession,
     no_control_characters,
     poverty_counties_problem,
+    tracked_models,
 )
 from counties.reads.permissions import WriteScope, stored_province_ids, write_scope
 from registry.caching.token import mark_data_changed
@@ -135,21 +136,8 @@ def record_initial_history(reason: str) -> int:
     such a record could not show what it changed from. Returns the entries written.
     """
     check_reason(reason)
-    from counties.models import Batch, PovertyStatus, Prefecture, ProgrammeFact, Province, PublishedProvinceCount
-
     written = 0
-    for model in (
-        Province,
-        Prefecture,
-        Unit,
-        UnitSuccession,
-        PovertyStatus,
-        Batch,
-        Designation,
-        FundingAllocation,
-        ProgrammeFact,
-        PublishedProvinceCount,
-    ):
+    for model in tracked_models():
         missing = model.objects.exclude(pk__in=model.history.values("id"))
         objects = list(missing)
         if objects:
@@ -564,25 +552,32 @@ class UnitInUse(ValueError):
     """A unit that records point at cannot be deleted; the message names them."""
 
 
+def records_pointing_at(unit: Unit) -> list[tuple[str, int]]:
+    """(name of the records, how many) for every kind of tracked record that points at `unit`,
+    read from the models' own relations, so a model added later is counted too. The unit's own
+    code successions and its derived lineage are not among them: deleting the unit takes those."""
+    counts: Counter[type[models.Model]] = Counter()
+    for relation in Unit._meta.related_objects:
+        model = relation.related_model
+        if model in (Unit, UnitSuccession) or model not in tracked_models():
+            continue
+        counts[model] += model._default_manager.filter(**{relation.field.name: unit}).count()
+    return [(str(model._meta.verbose_name_plural), count) for model, count in counts.items() if count]
+
+
 @transaction.atomic
 def delete_unit(unit: Unit, *, user: Any, reason: str) -> None:
     """Delete a unit and its code successions, each with a history entry giving `reason`, and keep
     the lineage consistent.
 
-    Refused (UnitInUse) while a designation, funding allocation or poverty status points at it:
-    those are records of a real place, and deleting the unit would leave them pointing nowhere.
-    A succession that names the unit as successor keeps its successor code (as for a successor
-    outside the registry), so the predecessor's code history stays true.
+    Refused (UnitInUse) while any other tracked record (a designation, funding, a poverty status,
+    an indicator value, a pairing) points at it: those are records of a real place, and deleting
+    the unit would leave them pointing nowhere. A succession that names the unit as successor
+    keeps its successor code (as for a successor outside the registry), so the predecessor's code
+    history stays true.
     """
     check_reason(reason)
-    from counties.models import PovertyStatus
-
-    blockers = [
-        (Designation._meta.verbose_name_plural, Designation.objects.filter(unit=unit).count()),
-        (FundingAllocation._meta.verbose_name_plural, FundingAllocation.objects.filter(unit=unit).count()),
-        (PovertyStatus._meta.verbose_name_plural, PovertyStatus.objects.filter(unit=unit).count()),
-    ]
-    named = [f"{label}: {count}" for label, count in blockers if count]
+    named = [f"{label}: {count}" for label, count in records_pointing_at(unit)]
     if named:
         message = _("%(unit)s cannot be deleted while records point at it (%(records)s). Delete or move them first.")
         raise UnitInUse(message % {"unit": unit, "records": ", ".join(named)})
