@@ -208,3 +208,11 @@ def test_a_unit_that_indicator_values_or_pairings_point_at_is_not_deleted():
 def test_every_tracked_model_has_its_place_in_the_staff_roles():
     assert sorted(ALL_MODELS) == sorted(model._meta.model_name for model in models.tracked_models())
     assert len(ALL_MODELS) == len(set(ALL_MODELS))
+
+
+def test_a_token_key_is_minted_by_the_token_itself():
+    token = models.ApiToken(user=User.objects.create_user("partner"), name="partner")
+    key = token.new_key()
+    assert key.startswith(models.ApiToken.KEY_PREFIX) and key[:8] == token.key_prefix
+    assert token.key_hash == models.hash_token(key) and key not in (token.key_hash, token.key_prefix)
+    assert token.new_key() != key
