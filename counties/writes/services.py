@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
+    Batch,
     Designation,
     FundingAllocation,
     ImportRecord,
@@ -382,11 +383,21 @@ def province_label(unit: Unit) -> str:
 def summarise(
     created: Sequence[models.Model], changed: Sequence[models.Model], removed: Sequence[Designation], unchanged: int
 ) -> WriteSummary:
+    """The counts, and per (batch or year, province) cell those of the records of a unit. The cells'
+    names are read in a few queries, whatever the records hold loaded (a loader's hold ids only)."""
     summary = WriteSummary(created=len(created), changed=len(changed), unchanged=unchanged, removed=len(removed))
+    of_units = [r for r in [*created, *changed, *removed] if getattr(r, "unit_id", None) is not None]
+    unit_ids = sorted({r.unit_id for r in of_units})
+    provinces: dict[int, str] = {}
+    for start in range(0, len(unit_ids), 900):
+        provinces.update(Unit.objects.filter(pk__in=unit_ids[start : start + 900]).values_list("pk", "province__name_zh"))
+    batch_ids = {r.batch_id for r in of_units if isinstance(r, Designation)}
+    batches = {batch.pk: batch_label(batch) for batch in Batch.objects.filter(pk__in=batch_ids).only("year", "sequence")}
     for attr, records in (("created", created), ("changed", changed), ("removed", removed)):
         counts = Counter(
-            (batch_label(r.batch) if isinstance(r, Designation) else str(getattr(r, "fiscal_year", "")), province_label(r.unit))
+            (batches[r.batch_id] if isinstance(r, Designation) else str(getattr(r, "fiscal_year", "")), provinces[r.unit_id])
             for r in records
+            if getattr(r, "unit_id", None) is not None
         )
         for (period, province), n in counts.items():
             setattr(summary.cell(period, province), attr, getattr(summary.cell(period, province), attr) + n)
