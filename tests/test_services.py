@@ -11,9 +11,9 @@ from django.contrib.auth.models import Group, User
 from counties import models
 from counties.models.staff import ALL_MODELS, PROVINCIAL_EDITORS
 from counties.writes import services
-from counties.writes.services import OutOfScope, ReasonRefused
+from counties.writes.services import OutOfScope, PovertyCountiesRefused, ReasonRefused, ReplacementBlocked
 
-from .factories import UnitFactory
+from .factories import FundingAllocationFactory, UnitFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -43,6 +43,10 @@ def official_designation(code, year):
         source="财建〔2016〕1号",
         source_kind=models.SourceKind.OFFICIAL,
     )
+
+
+def new_poverty_status(unit):
+    return models.PovertyStatus(unit=unit, region="east", listed_name=unit.name_zh, source="test", source_kind="secondary")
 
 
 # -- the write scope -------------------------------------------------------------------------------
@@ -113,6 +117,77 @@ def test_an_editor_without_a_province_writes_nothing():
         with pytest.raises(OutOfScope, match="provincial editor without a province"):
             write()
     assert models.Designation.objects.filter(pk=hebei.pk).exists()
+
+
+# -- the replacement rule --------------------------------------------------------------------------
+
+
+def test_official_records_replace_their_cells_illustrative_ones_and_nothing_else():
+    cell = illustrative(batch__year=2016, unit__province__code=HEBEI)
+    removed = sorted(cell.values_list("pk", flat=True))
+    others = illustrative().exclude(pk__in=removed).count()
+    kept = models.Designation.objects.exclude(source_kind=models.SourceKind.ILLUSTRATIVE).count()
+    created = official_designation("130102", 2016)
+    reason = "冀商函〔2016〕12号"
+    summary = services.write_records(models.Designation, [created], [], official=[created], fields=[], user=None, reason=reason)
+    assert (summary.created, summary.removed, len(removed)) == (1, 6, 6)
+    assert not cell.exists()
+    assert illustrative().count() == others  # other provinces of 2016, and Hebei in other years, stay
+    assert models.Designation.objects.exclude(source_kind=models.SourceKind.ILLUSTRATIVE).count() == kept + 1
+    history = models.Designation.history.filter(history_type="-", id__in=removed)
+    assert set(history.values_list("history_change_reason", flat=True)) == {reason}
+
+
+def test_an_illustrative_record_is_refused_in_a_cell_that_has_official_ones():
+    created = official_designation("130102", 2016)
+    services.write_records(models.Designation, [created], [], official=[created], fields=[], user=None, reason="notice")
+    invented = models.Designation(
+        unit=models.Unit.objects.get(code="130104"),
+        batch=created.batch,
+        source="roster",
+        source_kind=models.SourceKind.ILLUSTRATIVE,
+    )
+    with pytest.raises(ReplacementBlocked):
+        services.write_records(models.Designation, [invented], [], fields=[], user=None, reason="roster")
+    assert not models.Designation.objects.filter(unit__code="130104", batch=created.batch).exists()
+
+
+def test_a_replacement_stops_at_real_funding_tied_to_an_illustrative_record():
+    target = illustrative(batch__year=2016, unit__province__code=HEBEI).order_by("unit__key").first()
+    funding = FundingAllocationFactory(unit=target.unit, designation=target, fiscal_year=2016, source_kind="official")
+    created = official_designation("130102", 2016)
+    with pytest.raises(ReplacementBlocked, match=f"funding record {funding.pk}"):
+        services.write_records(models.Designation, [created], [], official=[created], fields=[], user=None, reason="notice")
+    assert illustrative(batch__year=2016, unit__province__code=HEBEI).count() == 6
+    assert not models.Designation.objects.filter(unit__code="130102", batch__year=2016).exists()
+
+
+# -- the 832 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", ["save_record", "write_records"])
+def test_there_are_never_more_than_832_poverty_counties(service):
+    unit = models.Unit.objects.get(code="110101")  # 东城区: no poverty county
+    status = new_poverty_status(unit)
+    with pytest.raises(PovertyCountiesRefused, match="All 832 poverty counties are listed"):
+        if service == "save_record":
+            services.save_record(status, user=None, reason="listed")
+        else:
+            services.write_records(models.PovertyStatus, [status], [], fields=[], user=None, reason="listed")
+    assert models.PovertyStatus.objects.count() == 832
+    assert not models.PovertyStatus.objects.filter(unit=unit).exists()
+
+
+def test_a_place_is_one_poverty_county_whatever_its_code():
+    other = models.PovertyStatus.objects.exclude(unit__code="130721").order_by("unit__key").first()
+    other.delete()  # 831 listed: only the place rule can refuse what follows
+    xuanhua_district = models.Unit.objects.get(code="130705")  # 宣化县 130721 as it became: listed already
+    with pytest.raises(PovertyCountiesRefused, match="is the same place as"):
+        services.write_records(models.PovertyStatus, [new_poverty_status(xuanhua_district)], [], fields=[], user=None, reason="listed")
+    assert models.PovertyStatus.objects.count() == 831
+    # A unit that is no poverty county's place takes the free place.
+    services.write_records(models.PovertyStatus, [new_poverty_status(other.unit)], [], fields=[], user=None, reason="listed again")
+    assert models.PovertyStatus.objects.count() == 832
 
 
 # -- the change reason -----------------------------------------------------------------------------
