@@ -6,30 +6,19 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from counties import models
-from counties.models.staff import ALL_MODELS, PROVINCIAL_EDITORS
+from counties.models.staff import ALL_MODELS
 from counties.writes import services
 from counties.writes.services import OutOfScope, PovertyCountiesRefused, ReasonRefused, ReplacementBlocked
 
 from .factories import FundingAllocationFactory, UnitFactory
+from .test_write_paths import illustrative, provincial_editor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 HEBEI, HUNAN = "130000", "430000"
-
-
-def provincial_editor(province=HEBEI, name="hebei"):
-    user = User.objects.create_user(name, password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=PROVINCIAL_EDITORS))
-    if province is not None:
-        models.StaffProfile.objects.create(user=user, province=models.Province.objects.get(code=province))
-    return user
-
-
-def illustrative(**filters):
-    return models.Designation.objects.filter(source_kind=models.SourceKind.ILLUSTRATIVE, **filters)
 
 
 def designation_in(province):
