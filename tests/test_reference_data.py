@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError
+from django.db import connection
 from django.db.models import Max
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from counties import models
@@ -339,3 +341,45 @@ def test_reload_keeps_a_staff_edit_made_in_the_admin_and_history_stays_true(admi
     assert "Nothing changed" in again and "130705: name_en is" in again
     assert unit.history.count() == history
     assert list(models.ReferenceSnapshot.objects.values_list("values", flat=True)) == snapshots
+
+
+# -- the loader writes through the services, in bulk ---------------------------------------------------
+
+
+@pytest.mark.usefixtures("english")
+def test_the_reference_data_is_held_to_the_832_like_every_door(data_copy):
+    rewrite_line(data_copy / "counties_2014_2020.csv", 2, lambda s: s.replace("东城区", "东城新区"))  # must not be written either
+    with (data_copy / "poverty_counties_832.csv").open("a", encoding="utf-8") as handle:
+        handle.write("110101,东城区,110100,市辖区,110101,东城区,110100,市辖区,110000,北京市,东部,east,,,,,110101,东城区,市辖区,\n")
+    with pytest.raises(CommandError, match=r"nothing was written\..*All 832 poverty counties are listed"):
+        run_command("load_reference_data", "--data-dir", str(data_copy))
+    assert models.PovertyStatus.objects.count() == 832
+    assert models.Unit.objects.get(code="110101").name_zh == "东城区"
+
+
+def rewrite_notes(path: Path, count: int) -> None:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows[:count]:
+        row["notes"] = "checked again"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_the_loader_writes_in_bulk_through_the_service(data_copy):
+    rewrite_notes(data_copy / "poverty_counties_832.csv", 300)
+    with CaptureQueriesContext(connection) as queries:
+        output = run_command("load_reference_data", "--data-dir", str(data_copy))
+    assert "poverty-county statuses: 0 created, 300 updated, 532 unchanged" in output
+    statements = [q["sql"].split()[0] for q in queries if "povertystatus" in q["sql"]]
+    # SELECT the stored values, then the changed records whole; the 832 over the set (COUNT, and
+    # a place listed twice); the keys; the records with no history yet (none).
+    assert statements.count("SELECT") == 6
+    # UPDATE and INSERT their history in as many rows per statement as the database takes (at
+    # least 50 on SQLite, 1,000 on PostgreSQL), not one per record.
+    assert statements.count("UPDATE") <= 2
+    assert statements.count("INSERT") <= 300 // 50 + 1
+    changed = models.PovertyStatus.history.filter(history_type="~", exit_year_note="checked again")
+    assert set(changed.values_list("history_change_reason", flat=True)) == {CHANGED_REASON} and changed.count() == 300

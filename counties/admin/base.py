@@ -31,11 +31,11 @@ from import_export.forms import ConfirmImportForm, ImportForm, SelectableFieldsE
 from simple_history.admin import SimpleHistoryAdmin
 
 from counties.models import (
+    CHANGE_REASON_MAX_LENGTH,
     KEY_PATTERN,
-    no_control_characters,
 )
 from counties.reads import history, tables
-from counties.reads.permissions import may_change_record, record_province_id, scope_note, write_scope
+from counties.reads.permissions import may_change_record, scope_note, write_scope
 from counties.reads.places import held_by_place_named
 from counties.writes import services
 from counties.writes.imports import uploads
@@ -69,9 +69,9 @@ class RegistryForm(forms.ModelForm):
 
     change_reason = forms.CharField(
         label=gettext_lazy("Reason for the change"),
-        max_length=100,
         required=False,
-        validators=[no_control_characters],
+        widget=forms.TextInput(attrs={"maxlength": CHANGE_REASON_MAX_LENGTH}),
+        validators=[services.check_reason],
         help_text=gettext_lazy("Kept in the record's history with your name."),
     )
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False, label=gettext_lazy("version when opened"))
@@ -145,8 +145,8 @@ class ReasonConfirmImportForm(ConfirmImportForm):
     reason = forms.CharField(
         label=gettext_lazy("Reason for the import"),
         help_text=gettext_lazy("Recorded in the history of every record created, changed or removed, e.g. the notice's number."),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=100,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": CHANGE_REASON_MAX_LENGTH}),
+        validators=[services.check_reason],
     )
 
 
@@ -174,7 +174,11 @@ class RegistryExportForm(SelectableFieldsExportForm):
 
 
 class DeleteReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason for the deletion"), widget=forms.Textarea(attrs={"rows": 2}), max_length=100)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the deletion"),
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": CHANGE_REASON_MAX_LENGTH}),
+        validators=[services.check_reason],
+    )
 
 
 class RegistryAdmin(SimpleHistoryAdmin):
@@ -256,19 +260,18 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
     # -- provincial editors -------------------------------------------------------------------
 
-    # The rule is counties.reads.permissions.write_scope; it fails closed (a provincial editor without a
-    # province changes nothing) and is checked on the record as stored and as submitted.
+    # The rule is counties.reads.permissions.WriteScope; it fails closed (a provincial editor without a
+    # province changes nothing). The admin asks it on the record as stored (to offer a change) and as
+    # submitted (to say why on the form); the services refuse again whatever reaches them.
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and not write_scope(request.user).writes_nothing
+        return super().has_add_permission(request) and may_change_record(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        allowed = super().has_change_permission(request, obj) and not write_scope(request.user).writes_nothing
-        return allowed and (obj is None or may_change_record(request.user, obj, check_stored=False))
+        return super().has_change_permission(request, obj) and may_change_record(request.user, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        allowed = super().has_delete_permission(request, obj) and not write_scope(request.user).writes_nothing
-        return allowed and (obj is None or may_change_record(request.user, obj, check_stored=False))
+        return super().has_delete_permission(request, obj) and may_change_record(request.user, obj)
 
     def get_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         fields = super().get_fields(request, obj)
@@ -286,13 +289,9 @@ class RegistryAdmin(SimpleHistoryAdmin):
         class ProvincialForm(form):  # type: ignore[valid-type, misc]
             def _post_clean(self) -> None:
                 super()._post_clean()  # builds self.instance from the submitted values
-                if not self.errors and not scope.allows(record_province_id(self.instance)):
-                    province = scope.province.name_zh if scope.province else _("no province")
-                    self.add_error(
-                        None,
-                        _("You may change records of %(province)s only; %(record)s is not one of them.")
-                        % {"province": province, "record": self.instance},
-                    )
+                refusal = None if self.errors else scope.refusal(self.instance)
+                if refusal is not None:
+                    self.add_error(None, refusal)
 
         return ProvincialForm
 
@@ -441,7 +440,7 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
     skip_admin_log = True
 
     def has_import_permission(self, request: HttpRequest) -> bool:
-        return super().has_import_permission(request) and not write_scope(request.user).writes_nothing
+        return super().has_import_permission(request) and may_change_record(request.user)
 
     def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
         form = kwargs.get("form")

@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from counties.models import Designation, Province, SourceKind
+from counties.models import CHANGE_REASON_MAX_LENGTH, Designation, Province, SourceKind
 from counties.reads import dashboard, history
 from counties.reads.permissions import scope_note, write_scope
 
@@ -52,7 +52,7 @@ class ChangeLogForm(forms.Form):
     until = forms.DateField(required=False, label=gettext_lazy("to"), widget=forms.DateInput(attrs={"type": "date"}))
     model = forms.ChoiceField(required=False, label=gettext_lazy("records"))
     province = forms.ModelChoiceField(queryset=Province.objects.none(), required=False, label=gettext_lazy("province"))
-    reason = forms.CharField(required=False, max_length=100, label=gettext_lazy("reason contains"))
+    reason = forms.CharField(required=False, max_length=CHANGE_REASON_MAX_LENGTH, label=gettext_lazy("reason contains"))
 
     def __init__(self, *args: Any, models_seen: list[type[models.Model]], provinces: models.QuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

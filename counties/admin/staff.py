@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -15,7 +13,6 @@ from django.utils.translation import gettext_lazy
 from counties.models import (
     ApiToken,
     StaffProfile,
-    hash_token,
 )
 
 
@@ -36,8 +33,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        key = ApiToken.KEY_PREFIX + secrets.token_urlsafe(32)
-        obj.key_hash, obj.key_prefix = hash_token(key), key[:8]
+        key = obj.new_key()
         super().save_model(request, obj, form, change)
         self.message_user(
             request,

@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # importing rest_framework.views here would be circular (DRF 
     from rest_framework.views import APIView
 
 from counties.models import ApiToken
-from counties.reads.permissions import may_change_record, write_scope
+from counties.reads.permissions import NO_PROVINCE, may_change_record, write_scope
 
 
 class RegistryApiPermission(permissions.DjangoModelPermissions):
@@ -29,15 +29,16 @@ class RegistryApiPermission(permissions.DjangoModelPermissions):
             return False
         if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
             return False
-        if write_scope(request.user).writes_nothing:
-            self.message = _("Your account is a provincial editor without a province: it may not change records.")
+        if not may_change_record(request.user):
+            self.message = NO_PROVINCE
             return False
         return super().has_permission(request, view)
 
     def has_object_permission(self, request: Request, view: APIView, obj: Model) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        if not may_change_record(request.user, obj, check_stored=False):  # obj is as stored
-            self.message = _("Your account may change records of its own province only.")
+        refusal = write_scope(request.user).refusal(obj)  # obj is as stored; the service checks the change too
+        if refusal is not None:
+            self.message = refusal
             return False
         return True

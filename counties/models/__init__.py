@@ -41,6 +41,7 @@ from counties.models.base import (  # noqa: F401
     in_use_at_q,
     no_control_characters,
     provenance_constraints,
+    tracked_models,
 )
 from counties.models.programme import (  # noqa: F401
     ALL_POVERTY_COUNTIES_LISTED,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -80,7 +81,8 @@ def in_use_at_q(year: int, prefix: str = "") -> Q:
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-# django-simple-history keeps a change's reason in a column of 100 characters (every door checks it).
+# django-simple-history keeps a change's reason in a column of 100 characters; the write services
+# refuse a longer reason, so that every door gives the same answer instead of a database error.
 CHANGE_REASON_MAX_LENGTH = 100
 
 
@@ -107,6 +109,15 @@ class RegistryHistory(HistoricalRecords):
         options["verbose_name"] = format_lazy(_("history of {}"), model._meta.verbose_name)
         options["verbose_name_plural"] = format_lazy(_("history of {}"), model._meta.verbose_name_plural)
         return options
+
+
+def tracked_models() -> list[type[models.Model]]:
+    """The registry's tracked models: every model that keeps a change history, in the app's order.
+
+    Declaring `history = RegistryHistory()` on a model is what puts it on this list, so the list
+    cannot fall behind the models: the write services, the change log and a unit's deletion read it.
+    """
+    return [m for m in apps.get_app_config("counties").get_models() if hasattr(m._meta, "simple_history_manager_attribute")]
 
 
 class SourceKind(models.TextChoices):

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from counties.models.base import no_control_characters
+from counties.models.base import CHANGE_REASON_MAX_LENGTH, no_control_characters
 from counties.models.units import Province
 
 
@@ -76,7 +76,7 @@ class ImportRecord(models.Model):
     changed = models.PositiveIntegerField(_("changed"))
     unchanged = models.PositiveIntegerField(_("unchanged"))
     removed = models.PositiveIntegerField(_("removed"))
-    reason = models.CharField(_("reason"), max_length=100)
+    reason = models.CharField(_("reason"), max_length=CHANGE_REASON_MAX_LENGTH)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -156,9 +156,17 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, user: models.Model, name: str, **fields: object) -> tuple[ApiToken, str]:
         """Create a token; returns it with the plain key, which is not stored anywhere."""
-        key = cls.KEY_PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_hash=hash_token(key), key_prefix=key[:8], **fields)
+        token = cls(user=user, name=name, **fields)
+        key = token.new_key()
+        token.save(force_insert=True)
         return token, key
+
+    def new_key(self) -> str:
+        """Give the token a new key (not saved yet) and return it: only its hash is kept, so the
+        key is shown once, by whoever issues it (`issue`, the admin)."""
+        key = self.KEY_PREFIX + secrets.token_urlsafe(32)
+        self.key_hash, self.key_prefix = hash_token(key), key[:8]
+        return key
 
     @property
     def is_usable(self) -> bool:

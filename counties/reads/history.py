@@ -25,15 +25,11 @@ from django.db.models import CharField, F, IntegerField, OuterRef, Subquery, Val
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from counties.models import tracked_models
 from counties.reads.permissions import province_path, write_scope
 
 # The kinds of history entry, as simple_history writes them.
 CREATED, CHANGED, DELETED = "+", "~", "-"
-
-
-def tracked_models() -> list[type[models.Model]]:
-    """Every model of the registry with a change history, in the app's order."""
-    return [m for m in apps.get_app_config("counties").get_models() if hasattr(m._meta, "simple_history_manager_attribute")]
 
 
 def history_model(model: type[models.Model]) -> type[models.Model]:

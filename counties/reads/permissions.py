@@ -9,14 +9,21 @@ the change, so a record cannot be moved into, or out of, someone's province by n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from counties.models import Prefecture, Province, PublishedProvinceCount, Unit, UnitSuccession
 from counties.models.staff import PROVINCIAL_EDITORS
+
+# What a refused write says, whichever door it came through.
+NO_PROVINCE = gettext_lazy("Your account is a provincial editor without a province: ask an administrator to set it.")
+OTHER_PROVINCE = gettext_lazy("You may change records of %(province)s only; %(record)s is not one of them.")
 
 
 @dataclass(frozen=True)
@@ -27,7 +34,7 @@ class WriteScope:
     province: Province | None = None
 
     def allows(self, province_id: int | None) -> bool:
-        """The one predicate every door uses: may this account write a record of this province?"""
+        """May this account write a record of this province?"""
         if self.unrestricted:
             return True
         return self.province is not None and province_id is not None and province_id == self.province.pk
@@ -35,6 +42,22 @@ class WriteScope:
     @property
     def writes_nothing(self) -> bool:
         return not self.unrestricted and self.province is None
+
+    def refusal(self, record: models.Model, *stored_province_ids: int | None) -> str | None:
+        """Why this account may not write `record`, or None: the one check every door and service asks.
+
+        The record is judged by its province as it would be saved, and by each of
+        `stored_province_ids` (its province as stored, for a change of a stored record): moving
+        another province's record into one's own is a change of that other province's record.
+        """
+        if self.unrestricted:
+            return None
+        if self.province is None:
+            return str(NO_PROVINCE)
+        for province_id in (record_province_id(record), *stored_province_ids):
+            if not self.allows(province_id):
+                return OTHER_PROVINCE % {"province": self.province.name_zh, "record": record}
+        return None
 
 
 EVERYWHERE = WriteScope(unrestricted=True)
@@ -105,19 +128,20 @@ def province_path(model: type[models.Model]) -> str | None:
     return None
 
 
-def stored_province_id(record: models.Model) -> int | None:
-    """The province of the record as it is in the database (None for a record not saved yet)."""
-    if record.pk is None:
-        return None
-    stored = type(record)._default_manager.filter(pk=record.pk).first()
-    return record_province_id(stored) if stored is not None else None
+def stored_province_ids(model: type[models.Model], pks: Sequence[Any]) -> dict[Any, int | None]:
+    """The provinces of records of `model` as they are in the database, by primary key (a record
+    of no province, or not stored, is absent), in a query per 900 records."""
+    path = province_path(model)
+    if path is None:
+        return {}
+    found: dict[Any, int | None] = {}
+    for start in range(0, len(pks), 900):
+        found.update(model._default_manager.filter(pk__in=pks[start : start + 900]).values_list("pk", path))
+    return found
 
 
-def may_change_record(user: AbstractBaseUser | AnonymousUser | None, record: models.Model, *, check_stored: bool = True) -> bool:
-    """May `user` save `record` as it now is (and, if it exists, change it as it is stored)?"""
+def may_change_record(user: AbstractBaseUser | AnonymousUser | None, record: models.Model | None = None) -> bool:
+    """May `user` write `record` as it now is (the doors pass it as stored), or, without a record,
+    any record at all? What the doors ask to offer or hide a change; the services ask again."""
     scope = write_scope(user)
-    if scope.unrestricted:
-        return True
-    if not scope.allows(record_province_id(record)):
-        return False
-    return not (check_stored and record.pk is not None and not scope.allows(stored_province_id(record)))
+    return not scope.writes_nothing if record is None else scope.refusal(record) is None

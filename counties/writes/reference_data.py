@@ -8,7 +8,8 @@ changes nothing and says so. Rows the files do not mention (records staff added)
 The container runs this on every start, so it must never undo what staff did: it remembers what it
 last wrote to each record (ReferenceSnapshot) and changes a field only while the record still holds
 that value. A value changed since, or a record deleted since, stays as staff left it and is
-reported. Every change it makes is in history, with a reason that names the reload.
+reported. Every change it makes goes through `services.write_records`, as every door's does, and
+is in history with a reason that names the reload.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
 
 from counties.models import (
     FIRST_DIVISION_YEAR,
@@ -49,7 +49,13 @@ from counties.models import (
     naming,
 )
 from counties.models.programme import POVERTY_SOURCE, POVERTY_SOURCE_NOTE
-from counties.writes.services import rebuild_lineage, record_initial_history
+from counties.writes.services import (
+    PovertyCountiesRefused,
+    ReplacementBlocked,
+    rebuild_lineage,
+    record_initial_history,
+    write_records,
+)
 from registry.caching.token import mark_data_changed
 
 FILES = {
@@ -249,7 +255,9 @@ def _sync(
     fields = list(rows[0].keys())
     existing = {tuple(v[k] for k in key): v for v in model.objects.values("pk", *fields)}
     snapshots = {s.key: s for s in ReferenceSnapshot.objects.filter(model=model._meta.label)}
-    to_create, to_update, changed_fields = [], [], set()
+    to_create: list[models.Model] = []
+    to_update: dict[Any, dict[str, Any]] = {}  # primary key -> the fields the files change
+    changed_fields: set[str] = set()
     new_snapshots, changed_snapshots = [], []
     for row in rows:
         row_key = tuple(row[k] for k in key)
@@ -280,9 +288,7 @@ def _sync(
             else:  # someone changed it since (or it predates snapshots): theirs stands
                 count.kept.append(f"{label} {_describe(row_key)}: {name} is {current[name]!r}, the reference data says {value!r}")
         if diff:
-            # bulk_update writes every field that changed in any row, so each object carries the
-            # record's current values for the rest (a field left unset would be written as its default).
-            to_update.append(model(pk=current["pk"], **{name: current[name] for name in fields} | diff))
+            to_update[current["pk"]] = diff
             changed_fields.update(diff)
             count.updated += 1
         else:
@@ -292,17 +298,17 @@ def _sync(
         elif recorded != loaded:
             snapshot.values = recorded
             changed_snapshots.append(snapshot)
-    created = model.objects.bulk_create(to_create, batch_size=500)
+    # Written by the service every door writes through, so the loader's records are held to the
+    # same rules (the replacement rule, the 832, lineage upkeep) and get the same history.
+    if to_create:
+        write_records(model, to_create, [], official=to_create, fields=[], user=None, reason=CREATED_REASON)
     if to_update:
-        now = timezone.now()  # bulk_update does not set auto_now fields itself
-        for obj in to_update:
-            obj.updated_at = now
-        model.objects.bulk_update(to_update, [*sorted(changed_fields), "updated_at"], batch_size=500)
-    if created:
-        model.history.bulk_history_create(created, batch_size=500, default_change_reason=CREATED_REASON)
-    if to_update:
-        written = list(model.objects.filter(pk__in=[obj.pk for obj in to_update]))
-        model.history.bulk_history_create(written, batch_size=500, update=True, default_change_reason=CHANGED_REASON)
+        # The records whole, as the history records every field (bulk_update writes only the changed ones).
+        changed = list(model.objects.in_bulk(list(to_update)).values())
+        for record in changed:
+            for name, value in to_update[record.pk].items():
+                setattr(record, name, value)
+        write_records(model, [], changed, official=changed, fields=sorted(changed_fields), user=None, reason=CHANGED_REASON)
     ReferenceSnapshot.objects.bulk_create(new_snapshots, batch_size=500)
     ReferenceSnapshot.objects.bulk_update(changed_snapshots, ["values"], batch_size=500)
     count.created = len(to_create)
@@ -880,3 +886,5 @@ def load_reference_data(directory: Path) -> LoadReport:
             return report
     except IntegrityError as exc:
         raise ReferenceDataError(f"the database refused the reference data: {exc}") from exc
+    except (PovertyCountiesRefused, ReplacementBlocked) as exc:  # the rules every write is held to
+        raise ReferenceDataError(f"the reference data breaks a rule of the registry: {exc}") from exc

@@ -11,13 +11,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from counties.models import (
+    CHANGE_REASON_MAX_LENGTH,
+    Batch,
     Designation,
     FundingAllocation,
     ImportRecord,
@@ -26,9 +28,11 @@ from counties.models import (
     Unit,
     UnitLineage,
     UnitSuccession,
+    no_control_characters,
     poverty_counties_problem,
+    tracked_models,
 )
-from counties.reads.permissions import EVERYWHERE, WriteScope, record_province_id, stored_province_id, write_scope
+from counties.reads.permissions import WriteScope, stored_province_ids, write_scope
 from registry.caching.token import mark_data_changed
 
 # -- lineage ------------------------------------------------------------------------------------
@@ -80,7 +84,29 @@ def rebuild_lineage() -> int:
     return written
 
 
-# -- history ------------------------------------------------------------------------------------
+# -- history and its reason ---------------------------------------------------------------------
+
+
+class ReasonRefused(ValidationError):
+    """A change reason the history cannot keep: none, too long, or holding a control character."""
+
+
+def check_reason(reason: str) -> None:
+    """The change reason's rule, checked by every service below before it writes: a reason is
+    given, fits the history's column and holds no control character. A door may ask it first (a
+    form field's validator, the import command before it reads the file): the refusal is the same."""
+    if not reason or not reason.strip():
+        raise ReasonRefused(_("A reason is required: it is kept in the record's history."), code="reason_required")
+    if len(reason) > CHANGE_REASON_MAX_LENGTH:
+        raise ReasonRefused(
+            _("The reason is %(length)s characters long; the history keeps at most %(limit)s."),
+            code="reason_too_long",
+            params={"length": len(reason), "limit": CHANGE_REASON_MAX_LENGTH},
+        )
+    try:
+        no_control_characters(reason)
+    except ValidationError as exc:
+        raise ReasonRefused(exc.message, code=exc.code, params=exc.params) from None
 
 
 def write_history(model: type[models.Model], objects: Sequence[models.Model], history_type: str, *, user: Any, reason: str) -> None:
@@ -110,21 +136,9 @@ def record_initial_history(reason: str) -> int:
     The loaders write in bulk, which records no history; without a first entry the first edit of
     such a record could not show what it changed from. Returns the entries written.
     """
-    from counties.models import Batch, PovertyStatus, Prefecture, ProgrammeFact, Province, PublishedProvinceCount
-
+    check_reason(reason)
     written = 0
-    for model in (
-        Province,
-        Prefecture,
-        Unit,
-        UnitSuccession,
-        PovertyStatus,
-        Batch,
-        Designation,
-        FundingAllocation,
-        ProgrammeFact,
-        PublishedProvinceCount,
-    ):
+    for model in tracked_models():
         missing = model.objects.exclude(pk__in=model.history.values("id"))
         objects = list(missing)
         if objects:
@@ -140,19 +154,23 @@ class OutOfScope(PermissionDenied):
     """A write outside the provinces the account may change."""
 
 
-def check_scope(user: Any, record: models.Model, scope: WriteScope | None = None) -> None:
+def check_scope(user: Any, record: models.Model) -> None:
     """Refuse a write of `record` (as it is now and as it is stored) outside `user`'s provinces."""
-    scope = scope or write_scope(user)
+    scope = write_scope(user)
+    if not scope.unrestricted:
+        refuse_out_of_scope(scope, [record], stored_province_ids(type(record), [record.pk]) if record.pk is not None else None)
+
+
+def refuse_out_of_scope(scope: WriteScope, records: Iterable[models.Model], stored: dict[Any, int | None] | None = None) -> None:
+    """Raise OutOfScope for the first of `records` that `scope` refuses, each judged as it would be
+    saved and, when `stored` maps primary keys to provinces as stored, as stored too (a record no
+    longer stored has no province there: refused)."""
     if scope.unrestricted:
         return
-    if scope.writes_nothing:
-        raise OutOfScope(_("Your account is a provincial editor without a province: ask an administrator to set it."))
-    provinces = [record_province_id(record)]
-    if record.pk is not None:
-        provinces.append(stored_province_id(record))  # moving another province's record is a change of it
-    for province_id in provinces:
-        if not scope.allows(province_id):
-            raise OutOfScope(_("Your account may change records of %(province)s only.") % {"province": scope.province.name_zh})
+    for record in records:
+        refusal = scope.refusal(record, stored.get(record.pk)) if stored is not None else scope.refusal(record)
+        if refusal is not None:
+            raise OutOfScope(refusal)
 
 
 def _after_write(record: models.Model, created: bool) -> None:
@@ -169,6 +187,7 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
     `fields` writes only those fields (and `updated_at`) of an existing record: two writers of
     different fields of the same record (an API PATCH) then both keep their change.
     """
+    check_reason(reason)
     check_scope(user, record)
     created = record.pk is None
     record._change_reason = reason  # type: ignore[attr-defined]
@@ -188,6 +207,7 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
 @transaction.atomic
 def delete_record(record: models.Model, *, user: Any, reason: str) -> None:
     """Delete one record through any door, with the reason in its history."""
+    check_reason(reason)
     check_scope(user, record)
     record._change_reason = reason  # type: ignore[attr-defined]
     if user is not None and getattr(user, "is_authenticated", False):
@@ -265,18 +285,15 @@ class Removal:
     funding: int = 0
 
 
-def remove_designations(
-    designations: models.QuerySet[Designation], *, user: Any, reason: str, scope: WriteScope = EVERYWHERE, illustrative_only: bool = True
-) -> Removal:
+def remove_designations(designations: models.QuerySet[Designation], *, user: Any, reason: str, illustrative_only: bool = True) -> Removal:
     """Delete designations and their illustrative funding in a handful of queries, each with a
     history entry carrying `reason`. Refuses (ReplacementBlocked) when a real funding record points
-    at one of them, and (OutOfScope) when one lies outside `scope`: nothing is removed then."""
+    at one of them, and (OutOfScope) when one lies outside `user`'s provinces: nothing is removed then."""
+    check_reason(reason)
     rows = list(designations.select_related("unit__province", "batch").order_by("pk"))
     if illustrative_only and any(d.source_kind != SourceKind.ILLUSTRATIVE for d in rows):
         raise ValueError("only illustrative designations are removed in bulk")
-    for d in rows:
-        if not scope.allows(d.unit.province_id):
-            raise OutOfScope(_("%(designation)s is outside the provinces your account may change.") % {"designation": d})
+    refuse_out_of_scope(write_scope(user), rows)
     ids = [d.pk for d in rows]
     blockers = blocking_links(ids)
     if blockers:
@@ -298,8 +315,12 @@ def remove_designations(
 
 
 def remove_funding(funding: models.QuerySet[FundingAllocation], *, user: Any, reason: str) -> int:
-    """Delete funding records in bulk, each with a history entry carrying `reason`."""
-    rows = list(funding.order_by("pk"))
+    """Delete funding records in bulk, each with a history entry carrying `reason`; refused
+    (OutOfScope) when one lies outside `user`'s provinces."""
+    check_reason(reason)
+    scope = write_scope(user)
+    rows = list(funding.select_related("unit").order_by("pk") if not scope.unrestricted else funding.order_by("pk"))
+    refuse_out_of_scope(scope, rows)
     write_history(FundingAllocation, rows, "-", user=user, reason=reason)
     for start in range(0, len(rows), 900):
         FundingAllocation.objects.filter(pk__in=[f.pk for f in rows[start : start + 900]])._raw_delete("default")
@@ -362,11 +383,21 @@ def province_label(unit: Unit) -> str:
 def summarise(
     created: Sequence[models.Model], changed: Sequence[models.Model], removed: Sequence[Designation], unchanged: int
 ) -> WriteSummary:
+    """The counts, and per (batch or year, province) cell those of the records of a unit. The cells'
+    names are read in a few queries, whatever the records hold loaded (a loader's hold ids only)."""
     summary = WriteSummary(created=len(created), changed=len(changed), unchanged=unchanged, removed=len(removed))
+    of_units = [r for r in [*created, *changed, *removed] if getattr(r, "unit_id", None) is not None]
+    unit_ids = sorted({r.unit_id for r in of_units})
+    provinces: dict[int, str] = {}
+    for start in range(0, len(unit_ids), 900):
+        provinces.update(Unit.objects.filter(pk__in=unit_ids[start : start + 900]).values_list("pk", "province__name_zh"))
+    batch_ids = {r.batch_id for r in of_units if isinstance(r, Designation)}
+    batches = {batch.pk: batch_label(batch) for batch in Batch.objects.filter(pk__in=batch_ids).only("year", "sequence")}
     for attr, records in (("created", created), ("changed", changed), ("removed", removed)):
         counts = Counter(
-            (batch_label(r.batch) if isinstance(r, Designation) else str(getattr(r, "fiscal_year", "")), province_label(r.unit))
+            (batches[r.batch_id] if isinstance(r, Designation) else str(getattr(r, "fiscal_year", "")), provinces[r.unit_id])
             for r in records
+            if getattr(r, "unit_id", None) is not None
         )
         for (period, province), n in counts.items():
             setattr(summary.cell(period, province), attr, getattr(summary.cell(period, province), attr) + n)
@@ -474,16 +505,11 @@ def write_records(
     An import (`import_file` given: the file's name, `rows` its data rows) is also recorded as an
     `ImportRecord` in the same transaction, for the data officers' dashboard.
     """
+    check_reason(reason)
     scope = write_scope(user)
     if not scope.unrestricted:
-        if scope.writes_nothing:
-            raise OutOfScope(_("Your account is a provincial editor without a province: ask an administrator to set it."))
-        outside = [r for r in [*created, *changed] if not scope.allows(record_province_id(r))]
-        if changed:
-            stored = dict(model._default_manager.filter(pk__in=[r.pk for r in changed]).values_list("pk", "unit__province_id"))
-            outside += [r for r in changed if not scope.allows(stored.get(r.pk))]
-        if outside:
-            raise OutOfScope(_("%(record)s is outside the provinces your account may change.") % {"record": outside[0]})
+        refuse_out_of_scope(scope, created)
+        refuse_out_of_scope(scope, changed, stored_province_ids(model, [r.pk for r in changed]))
     _refuse_illustrative_in_official_cells(created)
     now = timezone.now()
     model._default_manager.bulk_create(created, batch_size=1000)
@@ -495,7 +521,7 @@ def write_records(
     removal = Removal()
     if model is Designation:
         cells = plan_replacement(official)
-        removal = remove_designations(replaced_by_official(cells), user=user, reason=reason, scope=scope)
+        removal = remove_designations(replaced_by_official(cells), user=user, reason=reason)
     summary = summarise(created, changed, removal.designations, unchanged)
     summary.removed_funding = removal.funding
     if model in (Unit, UnitSuccession) and (created or changed):
@@ -537,24 +563,32 @@ class UnitInUse(ValueError):
     """A unit that records point at cannot be deleted; the message names them."""
 
 
+def records_pointing_at(unit: Unit) -> list[tuple[str, int]]:
+    """(name of the records, how many) for every kind of tracked record that points at `unit`,
+    read from the models' own relations, so a model added later is counted too. The unit's own
+    code successions and its derived lineage are not among them: deleting the unit takes those."""
+    counts: Counter[type[models.Model]] = Counter()
+    for relation in Unit._meta.related_objects:
+        model = relation.related_model
+        if model in (Unit, UnitSuccession) or model not in tracked_models():
+            continue
+        counts[model] += model._default_manager.filter(**{relation.field.name: unit}).count()
+    return [(str(model._meta.verbose_name_plural), count) for model, count in counts.items() if count]
+
+
 @transaction.atomic
 def delete_unit(unit: Unit, *, user: Any, reason: str) -> None:
     """Delete a unit and its code successions, each with a history entry giving `reason`, and keep
     the lineage consistent.
 
-    Refused (UnitInUse) while a designation, funding allocation or poverty status points at it:
-    those are records of a real place, and deleting the unit would leave them pointing nowhere.
-    A succession that names the unit as successor keeps its successor code (as for a successor
-    outside the registry), so the predecessor's code history stays true.
+    Refused (UnitInUse) while any other tracked record (a designation, funding, a poverty status,
+    an indicator value, a pairing) points at it: those are records of a real place, and deleting
+    the unit would leave them pointing nowhere. A succession that names the unit as successor
+    keeps its successor code (as for a successor outside the registry), so the predecessor's code
+    history stays true.
     """
-    from counties.models import PovertyStatus
-
-    blockers = [
-        (Designation._meta.verbose_name_plural, Designation.objects.filter(unit=unit).count()),
-        (FundingAllocation._meta.verbose_name_plural, FundingAllocation.objects.filter(unit=unit).count()),
-        (PovertyStatus._meta.verbose_name_plural, PovertyStatus.objects.filter(unit=unit).count()),
-    ]
-    named = [f"{label}: {count}" for label, count in blockers if count]
+    check_reason(reason)
+    named = [f"{label}: {count}" for label, count in records_pointing_at(unit)]
     if named:
         message = _("%(unit)s cannot be deleted while records point at it (%(records)s). Delete or move them first.")
         raise UnitInUse(message % {"unit": unit, "records": ", ".join(named)})

@@ -20,8 +20,6 @@ from rest_framework.serializers import BaseSerializer
 from counties.api.preconditions import check_if_match, representation_etag
 from counties.api.serializers import records as s
 from counties.models import (
-    CHANGE_REASON_MAX_LENGTH,
-    CONTROL_CHARACTERS,
     KEY_PATTERN,
     Batch,
     Designation,
@@ -98,12 +96,7 @@ class RecordViewSet(viewsets.ModelViewSet):
     # transaction, then writes only the fields the request sends.
 
     def change_reason(self) -> str:
-        reason = (self.request.query_params.get("reason") or self.request.headers.get("X-Change-Reason") or "").strip()
-        # The history keeps 100 characters; longer (or a NUL) would be a database error on PostgreSQL.
-        if len(reason) > CHANGE_REASON_MAX_LENGTH or CONTROL_CHARACTERS.search(reason):
-            message = _("A reason is at most %(limit)s characters, without control characters.") % {"limit": CHANGE_REASON_MAX_LENGTH}
-            raise exceptions.ValidationError({"reason": [message]})
-        return reason
+        return (self.request.query_params.get("reason") or self.request.headers.get("X-Change-Reason") or "").strip()
 
     def get_queryset(self) -> QuerySet:
         queryset = super().get_queryset()
@@ -139,28 +132,33 @@ class RecordViewSet(viewsets.ModelViewSet):
         serializer.instance = instance
 
     def perform_update(self, serializer: BaseSerializer) -> None:
-        # Required, as in the admin: a change replaces a value that had its own source.
-        reason = self.change_reason()
-        if not reason:
-            raise exceptions.ValidationError({"reason": [_("Give a reason for the change (?reason=… or the X-Change-Reason header).")]})
+        # Required, as in the admin (the service refuses a change without one): a change replaces
+        # a value that had its own source.
         instance = serializer.instance
         for name, value in serializer.validated_data.items():
             setattr(instance, name, value)
         # Only the fields sent: a concurrent PATCH of other fields keeps its change.
-        self.write(save_record, instance, reason, fields=list(serializer.validated_data))
+        self.write(save_record, instance, self.change_reason(), fields=list(serializer.validated_data))
 
     def perform_destroy(self, instance: Model) -> None:
-        reason = self.change_reason()
-        if not reason:
-            raise exceptions.ValidationError({"reason": [_("Give a reason for the deletion (?reason=… or the X-Change-Reason header).")]})
-        self.write(delete_record, instance, reason)
+        self.write(delete_record, instance, self.change_reason())
 
     def write(self, service: Any, instance: Model, reason: str, **options: Any) -> None:
-        """The same service as the admin and the imports: scope (stored and new), history, data version."""
+        """The same service as the admin and the imports: scope (stored and new), the reason,
+        history, data version. Its refusals become the API's answers."""
         try:
             service(instance, user=self.request.user, reason=reason, **options)
         except OutOfScope as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
+        except services.ReasonRefused as exc:
+            messages = exc.messages
+            if exc.code == "reason_required":  # the same refusal, saying how a client gives one
+                messages = [
+                    _("Give a reason for the deletion (?reason=… or the X-Change-Reason header).")
+                    if service is delete_record
+                    else _("Give a reason for the change (?reason=… or the X-Change-Reason header).")
+                ]
+            raise exceptions.ValidationError({"reason": messages}) from exc
 
 
 @extend_schema_view(

@@ -13,7 +13,7 @@ from django.db.models import Model
 from counties.models import CHANGE_REASON_MAX_LENGTH, CONTROL_CHARACTERS
 from counties.writes.imports import uploads
 from counties.writes.imports.programme import RESOURCES
-from counties.writes.services import WriteSummary
+from counties.writes.services import ReasonRefused, WriteSummary, check_reason
 
 
 def load_dataset(path: Path) -> tablib.Dataset:
@@ -76,7 +76,14 @@ def describe_summary(summary: WriteSummary, dry_run: bool) -> list[str]:
     return lines
 
 
-REASON_MAX_LENGTH = CHANGE_REASON_MAX_LENGTH  # the history's change-reason column
+def reason_refusal(exc: ReasonRefused) -> str:
+    """The services' refusal of a reason, as the command line names its option."""
+    params = exc.params or {}
+    if exc.code == "reason_too_long":
+        return f"--reason is {params['length']} characters long; the history keeps at most {params['limit']}"
+    if exc.code == "control_character":
+        return f"--reason contains the control character {params['character']}"
+    return f"--reason: {' '.join(exc.messages)}"
 
 
 class ImportCommand(BaseCommand):
@@ -91,14 +98,16 @@ class ImportCommand(BaseCommand):
 
     def handle(self, *args: object, **options: Any) -> None:
         resource_class = self.resource_class or RESOURCES[self.kind]
-        for option in ("user", "reason"):
-            if "\x00" in (options[option] or ""):
-                raise CommandError(f"--{option} contains a NUL character")
-            # The reason goes into history like any other text: the same rule as every input door.
-            if found := CONTROL_CHARACTERS.search(options[option] or ""):
-                raise CommandError(f"--{option} contains the control character U+{ord(found.group()):04X}")
-        if len(options["reason"]) > REASON_MAX_LENGTH:
-            raise CommandError(f"--reason is {len(options['reason'])} characters long; the history keeps at most {REASON_MAX_LENGTH}")
+        if "\x00" in (options["user"] or ""):
+            raise CommandError("--user contains a NUL character")
+        if found := CONTROL_CHARACTERS.search(options["user"] or ""):
+            raise CommandError(f"--user contains the control character U+{ord(found.group()):04X}")
+        if options["reason"]:
+            # The services' rule, asked before the file is read; the write asks it again.
+            try:
+                check_reason(options["reason"])
+            except ReasonRefused as exc:
+                raise CommandError(reason_refusal(exc)) from None
         dataset = load_dataset(options["file"])
         user = None
         if options["user"]:
@@ -106,7 +115,7 @@ class ImportCommand(BaseCommand):
             if user is None:
                 raise CommandError(f"no user {options['user']!r}")
             check_user_may_import(user, resource_class._meta.model)
-        reason = options["reason"] or f"imported from {options['file'].name}"[:REASON_MAX_LENGTH]
+        reason = options["reason"] or f"imported from {options['file'].name}"[:CHANGE_REASON_MAX_LENGTH]
         # The same resource and service as the admin: every row is validated first (nothing is
         # written), then the whole file is written in one transaction, unless this is a dry run.
         resource = resource_class(user=user, reason=reason)

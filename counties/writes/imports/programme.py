@@ -50,9 +50,16 @@ from counties.models import (
     Unit,
 )
 from counties.reads import tables
-from counties.reads.permissions import record_province_id, write_scope
+from counties.reads.permissions import NO_PROVINCE, record_province_id, write_scope
 from counties.writes.imports import uploads
-from counties.writes.services import PovertyCountiesRefused, ReplacementBlocked, WriteSummary, preview_write, write_records
+from counties.writes.services import (
+    PovertyCountiesRefused,
+    ReasonRefused,
+    ReplacementBlocked,
+    WriteSummary,
+    preview_write,
+    write_records,
+)
 
 # The most rows the admin imports in one request: its preview and its commit each finish in a few
 # seconds at this size (see bench/import_bench.py), well inside the server's 60 s request timeout.
@@ -388,10 +395,11 @@ class RegistryResource(resources.ModelResource):
                     import_file=str(kwargs.get("file_name") or ""),
                     rows=len(dataset),
                 )
-        except (ReplacementBlocked, PovertyCountiesRefused, PermissionDenied, DatabaseError) as exc:
+        except (ReplacementBlocked, PovertyCountiesRefused, PermissionDenied, ReasonRefused, DatabaseError) as exc:
             if raise_errors:
                 raise
-            result.append_base_error(Error(ImportRefused(_("Nothing was imported: %(problem)s") % {"problem": exc})))
+            problem = " ".join(exc.messages) if isinstance(exc, ReasonRefused) else exc
+            result.append_base_error(Error(ImportRefused(_("Nothing was imported: %(problem)s") % {"problem": problem})))
             self.summary = None
         result.summary = self.summary
         return result
@@ -471,7 +479,7 @@ class RegistryResource(resources.ModelResource):
     def check_file(self, dataset: Any) -> None:
         """Refuse the file as a whole (ImportRefused) before any row is read."""
         if self.scope.writes_nothing:
-            raise ImportRefused(_("Your account is a provincial editor without a province: it may not import records."))
+            raise ImportRefused(str(NO_PROVINCE))
         if self.max_rows is not None and len(dataset) > self.max_rows:
             raise ImportRefused(
                 _(

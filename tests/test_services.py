@@ -1,0 +1,282 @@
+"""The write services called directly, with no door in front: the write scope, the replacement
+rule, the 832 and the change reason hold here, so a door or a loader that forgot one could not
+break it. Each test fails when the check it names is taken out of the service."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+
+from counties import models
+from counties.models.staff import ALL_MODELS
+from counties.writes import services
+from counties.writes.services import OutOfScope, PovertyCountiesRefused, ReasonRefused, ReplacementBlocked
+
+from .factories import FundingAllocationFactory, UnitFactory
+from .test_write_paths import illustrative, provincial_editor
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+HEBEI, HUNAN = "130000", "430000"
+
+
+def designation_in(province):
+    return models.Designation.objects.filter(unit__province__code=province).select_related("unit", "batch").order_by("pk").first()
+
+
+def official_designation(code, year):
+    return models.Designation(
+        unit=models.Unit.objects.select_related("province").get(code=code),
+        batch=models.Batch.objects.get(year=year, sequence=1),
+        source="财建〔2016〕1号",
+        source_kind=models.SourceKind.OFFICIAL,
+    )
+
+
+def new_poverty_status(unit):
+    return models.PovertyStatus(unit=unit, region="east", listed_name=unit.name_zh, source="test", source_kind="secondary")
+
+
+# -- the write scope -------------------------------------------------------------------------------
+
+
+def test_a_provincial_editor_saves_their_own_provinces_record_and_no_other():
+    editor = provincial_editor()
+    hebei, hunan = designation_in(HEBEI), designation_in(HUNAN)
+    hebei.name_as_reported = "冀"
+    services.save_record(hebei, user=editor, reason="checked")  # their own: written
+    stored, versions = hunan.name_as_reported, hunan.history.count()
+    hunan.name_as_reported = "湘"
+    with pytest.raises(OutOfScope, match=re.escape(f"You may change records of 河北省 only; {hunan} is not one of them.")):
+        services.save_record(hunan, user=editor, reason="checked")
+    hunan.refresh_from_db()
+    assert (hunan.name_as_reported, hunan.history.count()) == (stored, versions)
+    assert models.Designation.objects.get(pk=hebei.pk).name_as_reported == "冀"
+
+
+def test_moving_another_provinces_record_into_ones_own_is_a_change_of_it():
+    editor = provincial_editor()
+    hunan = designation_in(HUNAN)
+    hunan.unit = models.Unit.objects.get(code="130102")  # as saved, a Hebei record
+    with pytest.raises(OutOfScope):
+        services.save_record(hunan, user=editor, reason="moved")
+    with pytest.raises(OutOfScope):
+        services.write_records(models.Designation, [], [hunan], fields=["unit"], user=editor, reason="moved")
+    assert models.Designation.objects.get(pk=hunan.pk).unit.province.code == HUNAN
+
+
+def test_a_provincial_editor_deletes_and_creates_in_their_province_only():
+    editor = provincial_editor()
+    hunan = models.Designation.objects.filter(unit__province__code=HUNAN, funding__isnull=True).first()
+    with pytest.raises(OutOfScope):
+        services.delete_record(hunan, user=editor, reason="duplicate")
+    created = official_designation("110101", 2018)
+    with pytest.raises(OutOfScope):
+        services.write_records(models.Designation, [created], [], fields=[], user=editor, reason="notice")
+    assert models.Designation.objects.filter(pk=hunan.pk).exists()
+    assert not models.Designation.objects.filter(unit__code="110101", batch__year=2018).exists()
+
+
+def test_a_replacement_never_removes_another_provinces_records():
+    """The cells a write replaces come from its official records, changed or not: an official record
+    of another province in a Hebei editor's write must not empty that province's cell."""
+    cell = illustrative(batch__year=2016).exclude(unit__province__code=HEBEI).select_related("unit__province").first()
+    province, before = cell.unit.province, illustrative(batch__year=2016, unit__province=cell.unit.province).count()
+    unit = models.Unit.objects.filter(province=province).exclude(designations__batch__year=2016).first()
+    official = models.Designation.objects.create(unit=unit, batch=cell.batch, source="doc", source_kind="official")
+    with pytest.raises(OutOfScope):
+        services.write_records(models.Designation, [], [], official=[official], fields=[], user=provincial_editor(), reason="notice")
+    assert illustrative(batch__year=2016, unit__province=province).count() == before
+    # The same write by an account of every province replaces the cell.
+    summary = services.write_records(models.Designation, [], [], official=[official], fields=[], user=None, reason="notice")
+    assert summary.removed == before > 0
+    assert not illustrative(batch__year=2016, unit__province=province).exists()
+
+
+def test_an_editor_without_a_province_writes_nothing():
+    nowhere = provincial_editor(province=None, name="nowhere")
+    hebei = designation_in(HEBEI)
+    for write in (
+        lambda: services.save_record(hebei, user=nowhere, reason="checked"),
+        lambda: services.delete_record(hebei, user=nowhere, reason="checked"),
+        lambda: services.write_records(models.Designation, [], [hebei], fields=["status"], user=nowhere, reason="checked"),
+        lambda: services.remove_funding(models.FundingAllocation.objects.filter(unit__province__code=HEBEI), user=nowhere, reason="x"),
+    ):
+        with pytest.raises(OutOfScope, match="provincial editor without a province"):
+            write()
+    assert models.Designation.objects.filter(pk=hebei.pk).exists()
+
+
+# -- the replacement rule --------------------------------------------------------------------------
+
+
+def test_official_records_replace_their_cells_illustrative_ones_and_nothing_else():
+    cell = illustrative(batch__year=2016, unit__province__code=HEBEI)
+    removed = sorted(cell.values_list("pk", flat=True))
+    others = illustrative().exclude(pk__in=removed).count()
+    kept = models.Designation.objects.exclude(source_kind=models.SourceKind.ILLUSTRATIVE).count()
+    created = official_designation("130102", 2016)
+    reason = "冀商函〔2016〕12号"
+    summary = services.write_records(models.Designation, [created], [], official=[created], fields=[], user=None, reason=reason)
+    assert (summary.created, summary.removed, len(removed)) == (1, 6, 6)
+    assert not cell.exists()
+    assert illustrative().count() == others  # other provinces of 2016, and Hebei in other years, stay
+    assert models.Designation.objects.exclude(source_kind=models.SourceKind.ILLUSTRATIVE).count() == kept + 1
+    history = models.Designation.history.filter(history_type="-", id__in=removed)
+    assert set(history.values_list("history_change_reason", flat=True)) == {reason}
+
+
+def test_an_illustrative_record_is_refused_in_a_cell_that_has_official_ones():
+    created = official_designation("130102", 2016)
+    services.write_records(models.Designation, [created], [], official=[created], fields=[], user=None, reason="notice")
+    invented = models.Designation(
+        unit=models.Unit.objects.get(code="130104"),
+        batch=created.batch,
+        source="roster",
+        source_kind=models.SourceKind.ILLUSTRATIVE,
+    )
+    with pytest.raises(ReplacementBlocked):
+        services.write_records(models.Designation, [invented], [], fields=[], user=None, reason="roster")
+    assert not models.Designation.objects.filter(unit__code="130104", batch=created.batch).exists()
+
+
+def test_a_replacement_stops_at_real_funding_tied_to_an_illustrative_record():
+    target = illustrative(batch__year=2016, unit__province__code=HEBEI).order_by("unit__key").first()
+    funding = FundingAllocationFactory(unit=target.unit, designation=target, fiscal_year=2016, source_kind="official")
+    created = official_designation("130102", 2016)
+    with pytest.raises(ReplacementBlocked, match=f"funding record {funding.pk}"):
+        services.write_records(models.Designation, [created], [], official=[created], fields=[], user=None, reason="notice")
+    assert illustrative(batch__year=2016, unit__province__code=HEBEI).count() == 6
+    assert not models.Designation.objects.filter(unit__code="130102", batch__year=2016).exists()
+
+
+# -- the 832 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", ["save_record", "write_records"])
+def test_there_are_never_more_than_832_poverty_counties(service):
+    unit = models.Unit.objects.get(code="110101")  # 东城区: no poverty county
+    status = new_poverty_status(unit)
+    with pytest.raises(PovertyCountiesRefused, match="All 832 poverty counties are listed"):
+        if service == "save_record":
+            services.save_record(status, user=None, reason="listed")
+        else:
+            services.write_records(models.PovertyStatus, [status], [], fields=[], user=None, reason="listed")
+    assert models.PovertyStatus.objects.count() == 832
+    assert not models.PovertyStatus.objects.filter(unit=unit).exists()
+
+
+def test_a_place_is_one_poverty_county_whatever_its_code():
+    other = models.PovertyStatus.objects.exclude(unit__code="130721").order_by("unit__key").first()
+    other.delete()  # 831 listed: only the place rule can refuse what follows
+    xuanhua_district = models.Unit.objects.get(code="130705")  # 宣化县 130721 as it became: listed already
+    with pytest.raises(PovertyCountiesRefused, match="is the same place as"):
+        services.write_records(models.PovertyStatus, [new_poverty_status(xuanhua_district)], [], fields=[], user=None, reason="listed")
+    assert models.PovertyStatus.objects.count() == 831
+    # A unit that is no poverty county's place takes the free place.
+    services.write_records(models.PovertyStatus, [new_poverty_status(other.unit)], [], fields=[], user=None, reason="listed again")
+    assert models.PovertyStatus.objects.count() == 832
+
+
+# -- the change reason -----------------------------------------------------------------------------
+
+
+def writes(record):
+    """Each write service, writing `record` (a designation with no funding) with a given reason."""
+    return {
+        "save_record": lambda reason: services.save_record(record, user=None, reason=reason),
+        "delete_record": lambda reason: services.delete_record(record, user=None, reason=reason),
+        "write_records": lambda reason: services.write_records(
+            models.Designation, [], [record], fields=["status"], user=None, reason=reason
+        ),
+        "remove_designations": lambda reason: services.remove_designations(
+            models.Designation.objects.filter(pk=record.pk), user=None, reason=reason, illustrative_only=False
+        ),
+        "delete_unit": lambda reason: services.delete_unit(UnitFactory(), user=None, reason=reason),
+    }
+
+
+@pytest.mark.parametrize("service", ["save_record", "delete_record", "write_records", "remove_designations", "delete_unit"])
+@pytest.mark.parametrize(
+    ("reason", "code", "message"),
+    [
+        ("", "reason_required", "A reason is required"),
+        ("   ", "reason_required", "A reason is required"),
+        ("x" * 101, "reason_too_long", "The reason is 101 characters long; the history keeps at most 100."),
+        ("bad\x01reason", "control_character", "Remove the control character U+0001 (at position 4)"),
+        ("why\x00not", "control_character", "Remove the control character U+0000 (at position 4)"),
+    ],
+)
+def test_a_write_without_a_reason_the_history_can_keep_is_refused(service, reason, code, message):
+    record = models.Designation.objects.filter(funding__isnull=True, source_kind="secondary").first()
+    record.status = models.DesignationStatus.ACCEPTED
+    units, versions = models.Unit.objects.count(), models.Designation.history.count()
+    with pytest.raises(ReasonRefused) as refused:
+        writes(record)[service](reason)
+    assert refused.value.code == code
+    assert message in " ".join(refused.value.messages)
+    assert models.Designation.objects.get(pk=record.pk).status != models.DesignationStatus.ACCEPTED
+    assert (models.Unit.objects.count(), models.Designation.history.count()) == (units + (service == "delete_unit"), versions)
+
+
+def test_a_reason_of_100_characters_is_kept_whole():
+    record = models.Designation.objects.filter(source_kind="secondary").first()
+    record.status = models.DesignationStatus.ACCEPTED
+    services.save_record(record, user=None, reason="x" * 100)
+    assert record.history.latest().history_change_reason == "x" * 100
+
+
+# -- one list of tracked models --------------------------------------------------------------------
+
+
+def test_every_tracked_model_gets_its_first_history_entry():
+    unit = models.Unit.objects.get(code="130705")
+    value = models.IndicatorValue.objects.bulk_create(  # a bulk write records no history
+        [
+            models.IndicatorValue(
+                unit=unit, indicator=models.Indicator.objects.first(), year=2019, value=Decimal(1), source="t", source_kind="official"
+            )
+        ]
+    )[0]
+    pairing = models.Pairing.objects.bulk_create(
+        [models.Pairing(unit=unit, partner_name="某平台", partner_kind="platform", start_year=2018, source="t", source_kind="official")]
+    )[0]
+    assert services.record_initial_history("first entry") == 2
+    for record in (value, pairing):
+        entry = record.history.get()
+        assert (entry.history_type, entry.history_change_reason) == ("+", "first entry")
+
+
+def test_a_unit_that_indicator_values_or_pairings_point_at_is_not_deleted():
+    unit, partner = UnitFactory(), UnitFactory()
+    models.IndicatorValue.objects.create(
+        unit=unit, indicator=models.Indicator.objects.first(), year=2019, value=Decimal(1), source="t", source_kind="official"
+    )
+    models.Pairing.objects.create(
+        unit=models.Unit.objects.get(code="130705"),
+        partner_name="甲县",
+        partner_kind="county",
+        partner_unit=partner,
+        start_year=2018,
+        source="t",
+        source_kind="official",
+    )
+    with pytest.raises(services.UnitInUse, match=r"\(indicator values: 1\)"):
+        services.delete_unit(unit, user=None, reason="entered by mistake")
+    with pytest.raises(services.UnitInUse, match=r"\(pairings: 1\)"):
+        services.delete_unit(partner, user=None, reason="entered by mistake")
+    assert models.Unit.objects.filter(pk__in=[unit.pk, partner.pk]).count() == 2
+
+
+def test_every_tracked_model_has_its_place_in_the_staff_roles():
+    assert sorted(ALL_MODELS) == sorted(model._meta.model_name for model in models.tracked_models())
+    assert len(ALL_MODELS) == len(set(ALL_MODELS))
+
+
+def test_a_token_key_is_minted_by_the_token_itself():
+    token = models.ApiToken(user=User.objects.create_user("partner"), name="partner")
+    key = token.new_key()
+    assert key.startswith(models.ApiToken.KEY_PREFIX) and key[:8] == token.key_prefix
+    assert token.key_hash == models.hash_token(key) and key not in (token.key_hash, token.key_prefix)
+    assert token.new_key() != key
