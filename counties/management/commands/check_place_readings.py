@@ -65,7 +65,7 @@ class Command(BaseCommand):
             if any(c in naming.POLYPHONES for c in name):
                 listed = readings.get(name)
                 source = listed.source if listed else "covered by a shorter listed name"
-                self.stdout.write(f"{name}\t{' '.join(naming._syllables(name))}\t{naming.english_name(name)}\t{source}")
+                self.stdout.write(f"{name}\t{' '.join(naming.pinyin_syllables(name))}\t{naming.english_name(name)}\t{source}")
         unreviewed = [f"{name} ({naming.unreviewed_polyphones(name)})" for name in names if naming.unreviewed_polyphones(name)]
         disagreements = []
         if cedict is not None:
@@ -73,7 +73,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{cedict}: no such file")
             dictionary = cedict_readings(cedict)
             for name in names:
-                syllables = naming._syllables(name)
+                syllables = naming.pinyin_syllables(name)
                 keys = (name, naming.split_suffix(name)[0])
                 candidates = [(key, r) for key in keys for r in dictionary.get(key, []) if len(r) == len(key)]
                 if candidates and not any(syllables[: len(key)] == r for key, r in candidates):

@@ -29,7 +29,7 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
     """One bar per year; a year with no value is marked on the axis, never drawn as zero."""
     indicator = series.indicator
     values = [float(y.value) for y in series.years if y.value is not None]
-    grid, top = charts._axis(max(values, default=0))
+    grid, top = charts.axis(max(values, default=0))
     width = charts.WIDTH - charts.LEFT - charts.RIGHT
     group = width / max(len(series.years), 1)
     parts = [grid]
@@ -47,17 +47,17 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
                 f'fill="{STATUS_COLOURS[year.status]}">×<title>{escape(label)}</title></text>'
             )
         else:
-            y = charts._y(float(year.value), top)
+            y = charts.value_y(float(year.value), top)
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{group * 0.6:.1f}" height="{baseline - y:.1f}" '
                 f'fill="{STATUS_COLOURS[year.status]}"><title>{escape(label)}</title></rect>'
             )
         parts.append(charts.x_label(charts.LEFT + group * (i + 0.5), str(year.year)))
     statuses = [s for s in (MET, MISSED, NOT_REPORTED, NOT_APPLICABLE) if any(y.status == s for y in series.years)]
-    parts.append(charts._legend([], [(str(STATUS_LABELS[s]), STATUS_COLOURS[s]) for s in statuses]))
+    parts.append(charts.legend([], [(str(STATUS_LABELS[s]), STATUS_COLOURS[s]) for s in statuses]))
     title = f"{indicator_name(indicator)} ({indicator_unit(indicator)})"
     description = _("Value reported each year, coloured by the target status of the year.")
-    return charts._frame(title, str(description), "".join(parts))
+    return charts.frame(title, str(description), "".join(parts))
 
 
 def national_gaps(points: list[NationalPoint]) -> list[int]:
