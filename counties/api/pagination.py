@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -36,8 +36,10 @@ class RowsPaginator(Paginator):
         super().__init__(object_list, per_page)
         self.columns = tuple(columns)
 
-    def _get_page(self, object_list: QuerySet, number: int, paginator: Paginator) -> Page:
-        return super()._get_page(object_list.values_list(*self.columns), number, paginator)
+    def page(self, number: int | str) -> Page:
+        page = super().page(number)
+        page.object_list = cast(QuerySet, page.object_list).values_list(*self.columns)  # the page's slice, still unread
+        return page
 
 
 class RegistryPagination(PageNumberPagination):
