@@ -21,7 +21,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -166,11 +165,15 @@ class RegistryExportForm(SelectableFieldsExportForm):
     """The export's column choices, labelled as the import preview labels them (the field's
     verbose name in the reader's language, with the file's column name)."""
 
-    def _get_field_label(self, resource: Any, field_name: str) -> str:
-        field = resource.fields.get(field_name)
-        column = field.column_name if field is not None else field_name
-        label = dict(resource().column_labels()).get(column) if hasattr(resource, "column_labels") else None
-        return f"{label} ({column})" if label else super()._get_field_label(resource, field_name)
+    def __init__(self, formats: list, resources: list, **kwargs: Any) -> None:
+        super().__init__(formats, resources, **kwargs)
+        for resource in resources:
+            labels = dict(resource().column_labels()) if hasattr(resource, "column_labels") else {}
+            for field_name in resource().get_export_order():
+                field = resource.fields.get(field_name)
+                column = field.column_name if field is not None else field_name
+                if label := labels.get(column):
+                    self.fields[self.create_boolean_field_name(resource, field_name)].label = f"{label} ({column})"
 
 
 class DeleteReasonForm(forms.Form):
@@ -284,9 +287,9 @@ class RegistryAdmin(SimpleHistoryAdmin):
             return form
 
         class ProvincialForm(form):  # type: ignore[valid-type, misc]
-            def _post_clean(self) -> None:
-                super()._post_clean()  # builds self.instance from the submitted values
-                if not self.errors and not scope.allows(record_province_id(self.instance)):
+            def full_clean(self) -> None:
+                super().full_clean()  # its last step builds self.instance from the submitted values
+                if self.is_bound and not self.errors and not scope.allows(record_province_id(self.instance)):
                     province = scope.province.name_zh if scope.province else _("no province")
                     self.add_error(
                         None,
@@ -334,12 +337,16 @@ class RegistryAdmin(SimpleHistoryAdmin):
         form = DeleteReasonForm(request.POST or None)
         if request.method == "POST" and not form.is_valid():
             request.POST = QueryDict()  # not confirmed: show the confirmation again, with the error
-        elif request.method == "POST":
-            request._deletion_reason = form.cleaned_data["reason"]
         return super().delete_view(request, object_id, {**(extra_context or {}), "reason_form": form})
 
+    @staticmethod
+    def deletion_reason(request: HttpRequest) -> str:
+        """The reason the confirmed deletion gave (delete_view has refused one without it)."""
+        form = DeleteReasonForm(request.POST)
+        return form.cleaned_data["reason"] if form.is_valid() else ""
+
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
-        delete_record(obj, user=request.user, reason=getattr(request, "_deletion_reason", ""))
+        delete_record(obj, user=request.user, reason=self.deletion_reason(request))
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -484,7 +491,7 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
                     request, _("The kept file %(file)s is no longer on the server; choose it again.") % {"file": kept["file_name"]}
                 )
                 return HttpResponseRedirect(request.path)
-            request._files = MultiValueDict({"import_file": [SimpleUploadedFile(kept["file_name"], data)]})
+            request.FILES["import_file"] = SimpleUploadedFile(kept["file_name"], data)  # as if chosen again
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None)
         if context is None:
@@ -548,12 +555,13 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
             super().add_data_read_fail_error_to_form(form, e)
 
     def get_export_data(self, file_format: Any, request: HttpRequest, queryset: QuerySet, **kwargs: Any) -> Any:
-        # django-import-export keeps numbers as numbers only for its own XLSX class; ours is that format too.
-        request._export_native_types = isinstance(file_format, uploads.XLSXFormat)
-        return super().get_export_data(file_format, request, queryset, **kwargs)
+        # Its keyword arguments reach get_data_for_export, which is not given the format otherwise.
+        return super().get_export_data(file_format, request, queryset, export_format=file_format, **kwargs)
 
     def get_data_for_export(self, request: HttpRequest, queryset: QuerySet, **kwargs: Any) -> Any:
-        kwargs["force_native_type"] = getattr(request, "_export_native_types", kwargs.get("force_native_type", False))
+        # django-import-export keeps numbers as numbers only for its own XLSX class; ours is that format too.
+        if isinstance(kwargs.pop("export_format", None), uploads.XLSXFormat):
+            kwargs["force_native_type"] = True
         return super().get_data_for_export(request, queryset, **kwargs)
 
     def get_urls(self) -> list:

@@ -171,7 +171,7 @@ class UnitAdmin(UnitSearchMixin, RegistryAdmin):
         # The delete page has already refused a unit that records point at (they are PROTECTed
         # and listed there); the service refuses again if one was added since.
         try:
-            services.delete_unit(obj, user=request.user, reason=getattr(request, "_deletion_reason", ""))
+            services.delete_unit(obj, user=request.user, reason=self.deletion_reason(request))
         except services.UnitInUse as exc:
             raise PermissionDenied(str(exc)) from exc
 
