@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -259,6 +259,20 @@ def describe_blockers(blockers: Sequence[FundingAllocation]) -> str:
     return shown + (f"; … {more} more" if more > 0 else "") + ". " + _("Point them at an official designation, or clear the link, first.")
 
 
+def delete_rows(model: type[models.Model], pks: Sequence[int]) -> None:
+    """DELETE these rows, 900 ids a statement, and nothing more: the caller has loaded them and
+    written their history with its reason. QuerySet.delete() would load them again and send each
+    row's signals, simple-history's writing a second history entry, without the reason, per row."""
+    connection = connections[router.db_for_write(model)]
+    column = model._meta.pk.column
+    assert column is not None  # a primary key is a stored column
+    delete = f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {connection.ops.quote_name(column)} IN "
+    with connection.cursor() as cursor:
+        for start in range(0, len(pks), 900):
+            chunk = list(pks[start : start + 900])
+            cursor.execute(delete + "(" + ", ".join(["%s"] * len(chunk)) + ")", chunk)
+
+
 @dataclass
 class Removal:
     designations: list[Designation] = field(default_factory=list)
@@ -286,12 +300,8 @@ def remove_designations(
         funding += FundingAllocation.objects.filter(designation_id__in=ids[start : start + 900])
     write_history(FundingAllocation, funding, "-", user=user, reason=reason)
     write_history(Designation, rows, "-", user=user, reason=reason)
-    # A raw DELETE: the rows are loaded and their history written above, and a Collector would
-    # send one post_delete (one history INSERT, without the reason) per row.
-    for start in range(0, len(funding), 900):
-        FundingAllocation.objects.filter(pk__in=[f.pk for f in funding[start : start + 900]])._raw_delete("default")
-    for start in range(0, len(ids), 900):
-        Designation.objects.filter(pk__in=ids[start : start + 900])._raw_delete("default")
+    delete_rows(FundingAllocation, [f.pk for f in funding])
+    delete_rows(Designation, ids)
     if rows:
         mark_data_changed()
     return Removal(designations=rows, funding=len(funding))
@@ -301,8 +311,7 @@ def remove_funding(funding: models.QuerySet[FundingAllocation], *, user: Any, re
     """Delete funding records in bulk, each with a history entry carrying `reason`."""
     rows = list(funding.order_by("pk"))
     write_history(FundingAllocation, rows, "-", user=user, reason=reason)
-    for start in range(0, len(rows), 900):
-        FundingAllocation.objects.filter(pk__in=[f.pk for f in rows[start : start + 900]])._raw_delete("default")
+    delete_rows(FundingAllocation, [f.pk for f in rows])
     if rows:
         mark_data_changed()
     return len(rows)
