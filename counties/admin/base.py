@@ -84,11 +84,15 @@ class RegistryForm(forms.ModelForm):
         if self.instance.pk and getattr(self.instance, "updated_at", None):
             self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
             if not self.is_bound and self.has_history:
-                self.fields["loaded_history"].initial = history.latest_version_id(self._meta.model, self.instance.pk)
+                self.fields["loaded_history"].initial = history.latest_version_id(self.model, self.instance.pk)
+
+    @property
+    def model(self) -> type[Model]:
+        return type(self.instance)  # ModelForm builds or is given an instance of its model
 
     @property
     def has_history(self) -> bool:
-        return hasattr(self._meta.model, "history")
+        return hasattr(self.model, "history")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -97,11 +101,11 @@ class RegistryForm(forms.ModelForm):
         current = getattr(self.instance, "updated_at", None) if self.instance.pk else None
         if loaded and current is not None and current.isoformat() != loaded:
             since = self.cleaned_data.get("loaded_history", "")
-            changes = history.changes_since(self._meta.model, self.instance.pk, int(since)) if since.isdigit() and self.has_history else []
+            changes = history.changes_since(self.model, self.instance.pk, int(since)) if since.isdigit() and self.has_history else []
             self.data = self.data.copy()
             self.data["loaded_version"] = current.isoformat()
             if self.has_history:
-                self.data["loaded_history"] = str(history.latest_version_id(self._meta.model, self.instance.pk))
+                self.data["loaded_history"] = str(history.latest_version_id(self.model, self.instance.pk))
             raise ValidationError(self.concurrent_edit_message(current, changes), code="concurrent_edit")
         return cleaned
 

@@ -99,7 +99,7 @@ class RegistryAdminSite(admin.AdminSite):
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         """The registry's models in groups, most used first; other apps after them."""
-        app_dict = self._build_app_dict(request, app_label)
+        app_dict = {app["app_label"]: app for app in super().get_app_list(request, app_label)}
         registry = app_dict.pop("counties", None)
         groups = []
         if registry is not None:
@@ -131,14 +131,13 @@ class RegistryAdminSite(admin.AdminSite):
     # -- helpers for the two pages ---------------------------------------------------------------
 
     def may_view(self, request: HttpRequest, model: type[models.Model]) -> bool:
-        model_admin = self._registry.get(model)
-        return model_admin is not None and model_admin.has_view_permission(request)
+        return self.is_registered(model) and self.get_model_admin(model).has_view_permission(request)
 
     def object_url(self, model: type[models.Model], obj: Any, view: str = "change") -> str | None:
         """The admin page of a record (or of a historical version's record), by its natural key."""
-        model_admin = self._registry.get(model)
-        if model_admin is None:
+        if not self.is_registered(model):
             return None
+        model_admin = self.get_model_admin(model)
         url_id = model_admin.url_id(obj) if hasattr(model_admin, "url_id") else obj.pk
         try:
             return reverse(f"{self.name}:{model._meta.app_label}_{model._meta.model_name}_{view}", args=[url_id])
@@ -213,6 +212,6 @@ class RegistryAdminSite(admin.AdminSite):
         return TemplateResponse(request, "admin/counties/dashboard.html", context)
 
     def object_list_url(self, model: type[models.Model]) -> str | None:
-        if model not in self._registry:
+        if not self.is_registered(model):
             return None
         return reverse(f"{self.name}:{model._meta.app_label}_{model._meta.model_name}_changelist")
