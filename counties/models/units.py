@@ -206,7 +206,7 @@ class Unit(TimeStamped):
     def has_official_code(self) -> bool:
         return self.code is not None
 
-    def get_unit_type_display(self) -> str:
+    def get_unit_type_display(self) -> str:  # type: ignore[no-redef]  # django-stubs declares Django's generated one
         # The label of the type in the active language, as Django's own method gives it; that one
         # hashes every lazy label of the choices on each call (make_hashable), which cost a
         # 50-row county list about a tenth of its rendering.
@@ -234,7 +234,7 @@ class Unit(TimeStamped):
                 )
                 for edge in edges:
                     nxt = edge.successor if forward else edge.predecessor
-                    if nxt.pk not in seen:
+                    if nxt is not None and nxt.pk not in seen:
                         seen.add(nxt.pk)
                         step.append(nxt)
             frontier = step
