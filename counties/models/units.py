@@ -3,6 +3,8 @@ successions between codes and the lineage closure that finds a place through the
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import get_language
@@ -166,6 +168,12 @@ class Unit(TimeStamped):
     # `current` is derived from the successions (services.rebuild_lineage rewrites it in bulk, with
     # no history): history records what people and loaders recorded, so it stays true.
     history = RegistryHistory(excluded_fields=["created_at", "updated_at", "current"])
+
+    # Not fields: the records of the unit's place, through code changes, given to the units a page
+    # shows by the reads (`attach_place_records`): poverty statuses, designations, counted ones.
+    place_poverty: list[Any]
+    place_designations: list[Any]
+    place_entries: list[Any]
 
     class Meta:
         ordering = ["key"]

@@ -31,7 +31,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
@@ -304,7 +304,7 @@ class RegistryResource(resources.ModelResource):
         store_instance = False
 
     def __init__(
-        self, user: AbstractBaseUser | None = None, reason: str = "", max_rows: int | None = None, html_diff: bool = False, **kwargs: Any
+        self, user: AbstractUser | None = None, reason: str = "", max_rows: int | None = None, html_diff: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         # This import's own options (a copy: changing the class's would change every later import).
