@@ -7,7 +7,7 @@ Installed as Django's default admin site by `counties.apps.RegistryAdminConfig`,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -57,18 +57,20 @@ class ChangeLogForm(forms.Form):
     def __init__(self, *args: Any, models_seen: list[type[models.Model]], provinces: models.QuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.models_seen = {m._meta.label_lower: m for m in models_seen}
-        self.fields["model"].choices = [("", _("all"))] + [(m._meta.label_lower, m._meta.verbose_name_plural) for m in models_seen]
-        self.fields["user"].queryset = get_user_model().objects.filter(is_staff=True).order_by("username", "pk")
-        self.fields["user"].empty_label = _("anyone")
-        self.fields["province"].queryset = provinces
-        self.fields["province"].empty_label = _("all")
+        model = cast(forms.ChoiceField, self.fields["model"])  # the fields declared above
+        user, province = (cast(forms.ModelChoiceField, self.fields[name]) for name in ("user", "province"))
+        model.choices = [("", _("all"))] + [(m._meta.label_lower, m._meta.verbose_name_plural) for m in models_seen]
+        user.queryset = get_user_model().objects.filter(is_staff=True).order_by("username", "pk")
+        user.empty_label = _("anyone")
+        province.queryset = provinces
+        province.empty_label = _("all")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        since, until = cleaned.get("since"), cleaned.get("until")
+        super().clean()
+        since, until = self.cleaned_data.get("since"), self.cleaned_data.get("until")
         if since and until and since > until:
             raise forms.ValidationError(_("The start date %(since)s is after the end date %(until)s.") % {"since": since, "until": until})
-        return cleaned
+        return self.cleaned_data
 
     def filters(self) -> history.ChangeLogFilter:
         data = self.cleaned_data
@@ -193,10 +195,10 @@ class RegistryAdminSite(admin.AdminSite):
             row.url = changelist
             kinds.append(row)
         designations = self.object_list_url(Designation)
-        batches = list(dashboard.batches_with_illustrative_records())
+        batches: list[Any] = list(dashboard.batches_with_illustrative_records())  # given their link below
         for batch in batches:
             batch.url = f"{designations}?batch__id__exact={batch.pk}&source_kind__exact={SourceKind.ILLUSTRATIVE}" if designations else None
-        imports = dashboard.recent_imports()
+        imports: list[Any] = dashboard.recent_imports()  # given their records' name and link below
         for record in imports:
             model = record.model_class
             record.verbose_name = model._meta.verbose_name_plural if model else record.model

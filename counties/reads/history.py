@@ -95,6 +95,9 @@ class Entry:
     changes: list[Change] = field(default_factory=list)
     values: list[tuple[str, str]] = field(default_factory=list)  # every field, in words
     has_previous: bool = False
+    # The record's page and its history page, where a door links them.
+    url: str | None = None
+    history_url: str | None = None
 
     @property
     def kind(self) -> str:

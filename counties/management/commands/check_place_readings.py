@@ -79,8 +79,8 @@ class Command(BaseCommand):
                 if candidates and not any(syllables[: len(key)] == r for key, r in candidates):
                     listed = readings.get(name)
                     # Only a row that says why it departs from CC-CEDICT explains a disagreement.
-                    explained = listed is not None and listed.source.startswith("reviewed")
-                    reason = listed.source if explained else "NOT EXPLAINED in place_readings.csv"
+                    explained = listed.source if listed is not None and listed.source.startswith("reviewed") else None
+                    reason = explained or "NOT EXPLAINED in place_readings.csv"
                     disagreements.append(f"{name}: {' '.join(syllables)}; CC-CEDICT {' '.join(candidates[0][1])}; {reason}")
         self.stdout.write(
             f"{len(names)} names; {len(unreviewed)} with an unreviewed polyphone; {len(disagreements)} disagreeing with CC-CEDICT"
