@@ -114,7 +114,7 @@ def value_y(value: float, top: float) -> float:
 def legend(series: list[Series], extra: list[tuple[str, str]] | None = None, *, y: float | None = None, width: float = WIDTH) -> str:
     """Colour keys below the plot, wrapped onto a second row when they do not fit on one."""
     items = [(s.label, s.color) for s in series] + (extra or [])
-    x, row = LEFT, 0
+    x, row = float(LEFT), 0
     top = HEIGHT - BOTTOM + 38 if y is None else y
     parts = []
     for label, color in items:
@@ -265,7 +265,7 @@ def line_chart(
     for i, label in enumerate(labels):
         parts.append(x_label(LEFT + step * (i + 0.5), label))
     for s in series:
-        points = {i: (LEFT + step * (i + 0.5), value_y(float(v), top)) for i, v in enumerate(s.values) if v is not None}
+        points = {i: (LEFT + step * (i + 0.5), value_y(float(v), top), v) for i, v in enumerate(s.values) if v is not None}
         # One line per run of consecutive values: a line drawn across a label without a value
         # (a year nothing was published for) would show a value that does not exist. A value
         # alone between two gaps is its point only.
@@ -273,12 +273,12 @@ def line_chart(
             if len(run) > 1:
                 path = " ".join(f"{points[i][0]:.1f},{points[i][1]:.1f}" for i in run)
                 parts.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2.5"/>')
-        for i, (x, y) in points.items():
+        for i, (x, y, value) in points.items():
             # The point names its label (its year), as a bar's tooltip does: a value alone does
             # not say which year it is.
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{s.color}">'
-                f"<title>{escape(labels[i])} · {escape(s.label)}: {escape(s.text(s.values[i], percent))}</title></circle>"
+                f"<title>{escape(labels[i])} · {escape(s.label)}: {escape(s.text(value, percent))}</title></circle>"
             )
     parts.append(legend(series, width=width))
     return frame(title, description, "".join(parts), width)

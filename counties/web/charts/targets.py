@@ -4,12 +4,13 @@ page shows the same figures in a table beside it."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from counties.models import local_name
+from counties.models import Indicator, local_name
 from counties.reads import numbers
 from counties.reads.statistics.targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED, STATUS_LABELS, IndicatorSeries, NationalPoint
 from counties.web import charts
@@ -17,12 +18,12 @@ from counties.web import charts
 STATUS_COLOURS = {MET: "#2e7d32", MISSED: "#c0392b", NOT_APPLICABLE: "#0b4f8a", NOT_REPORTED: "#9e9e9e"}
 
 
-def indicator_name(indicator: object) -> str:
-    return local_name(indicator.name_zh, indicator.name_en)  # type: ignore[attr-defined]
+def indicator_name(indicator: Indicator) -> str:
+    return local_name(indicator.name_zh, indicator.name_en)
 
 
-def indicator_unit(indicator: object) -> str:
-    return local_name(indicator.unit_zh, indicator.unit_en)  # type: ignore[attr-defined]
+def indicator_unit(indicator: Indicator) -> str:
+    return local_name(indicator.unit_zh, indicator.unit_en)
 
 
 def indicator_chart(series: IndicatorSeries) -> SafeString:
@@ -72,7 +73,7 @@ def national_gaps(points: list[NationalPoint]) -> list[int]:
 def national_chart(points: list[NationalPoint]) -> SafeString:
     # Every year on the axis, so a year without a published figure (2015, 2018) keeps its place.
     years = list(range(min(p.year for p in points), max(p.year for p in points) + 1)) if points else []
-    by_series: dict[str, dict[int, object]] = {}
+    by_series: dict[str, dict[int, Decimal]] = {}
     for point in points:
         by_series.setdefault(point.series, {})[point.year] = point.trillion_yuan
     return charts.line_chart(
