@@ -3,6 +3,9 @@ parameters (a bad one is a 400 naming it), whitelisted orderings ending with the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +22,7 @@ from counties.reads.filtersets.programme import (
 )
 
 
-def place_units(code: str) -> QuerySet[UnitLineage]:
+def place_units(code: str) -> QuerySet[UnitLineage, Mapping[str, Any]]:
     """The units of the place a code names today: the unit it has become and every unit that became it."""
     return UnitLineage.objects.filter(descendant__in=Unit.objects.filter(key=code).values("current")).values("ancestor")
 

@@ -44,10 +44,10 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet, Sum
@@ -77,7 +77,13 @@ ILLUSTRATIVE = Q(source_kind=SourceKind.ILLUSTRATIVE)
 T = TypeVar("T")
 
 
-def cached(function: Callable[..., T]) -> Callable[..., T]:
+class Cached(Protocol[T]):
+    uncached: Callable[..., T]
+
+    def __call__(self, *args: Any) -> T: ...
+
+
+def cached(function: Callable[..., T]) -> Cached[T]:
     """Cache a statistic under the code, the data token and its arguments; `.uncached` bypasses the cache."""
 
     @functools.wraps(function)
@@ -91,9 +97,10 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
             cache.set(key, value, CACHE_SECONDS)
         return value
 
-    wrapper.uncached = function  # type: ignore[attr-defined]
-    EVERY_CACHED.append(wrapper)
-    return wrapper
+    statistic = cast(Cached[T], wrapper)  # given its `uncached` here
+    statistic.uncached = function
+    EVERY_CACHED.append(statistic)
+    return statistic
 
 
 # Every cached statistic, here and in `counties.reads.statistics.targets`: a test holds `counties.writes.derived.refresh`
@@ -569,7 +576,7 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
     # Places, not poverty counties: a part of `demonstration`, as a chart draws it.
     poverty_demonstration = Counter(province_of[place] for place in places & programme.poverty_places(as_of))
     illustrative = {e.province for e in until if e.illustrative}
-    funds = {
+    funds: dict[int, Mapping[str, Any]] = {
         row["unit__province"]: row
         for row in FundingAllocation.objects.filter(fiscal_year__lte=as_of)
         .values("unit__province")
