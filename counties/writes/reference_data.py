@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from counties.models import (
@@ -103,6 +103,10 @@ class Row:
             raise self.error(f"column {column!r} must be a 6-digit code, got {value!r}")
         return value
 
+    @overload
+    def year(self, column: str, *, blank: Literal[False] = False, low: int = ..., high: int = ...) -> int: ...
+    @overload
+    def year(self, column: str, *, blank: bool, low: int = ..., high: int = ...) -> int | None: ...
     def year(self, column: str, *, blank: bool = False, low: int = FIRST_DIVISION_YEAR, high: int = LAST_PLAUSIBLE_YEAR) -> int | None:
         value = self[column]
         if blank and value == "":
@@ -225,7 +229,7 @@ def _json(value: Any) -> Any:
 
 
 def _sync(
-    label: str, model: type[models.Model], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None
+    label: str, model: type[Any], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None
 ) -> tuple[ModelCount, dict[tuple, int]]:
     """Create or update `rows` (dicts of field values, FKs as *_id) matched on `key`; `label`
     names the records in the report.
@@ -249,7 +253,8 @@ def _sync(
     fields = list(rows[0].keys())
     existing = {tuple(v[k] for k in key): v for v in model.objects.values("pk", *fields)}
     snapshots = {s.key: s for s in ReferenceSnapshot.objects.filter(model=model._meta.label)}
-    to_create, to_update, changed_fields = [], [], set()
+    to_create, to_update = [], []
+    changed_fields: set[str] = set()
     new_snapshots, changed_snapshots = [], []
     for row in rows:
         row_key = tuple(row[k] for k in key)
@@ -458,8 +463,8 @@ class Loader:
         self._build_province_counts()
 
     def _build_units(self) -> None:
-        unit_types = {c for c, _ in Unit._meta.get_field("unit_type").choices}
-        parent_types = {c for c, _ in Unit._meta.get_field("parent_type").choices}
+        unit_types = {c for c, _ in Unit._meta.get_field("unit_type").choices or ()}
+        parent_types = {c for c, _ in Unit._meta.get_field("parent_type").choices or ()}
         history: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
         for row in self.history_rows:
             if row["level"] == "county":

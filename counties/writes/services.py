@@ -16,6 +16,7 @@ from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import get_history_model_for_model
 
 from counties.models import (
     Designation,
@@ -23,6 +24,7 @@ from counties.models import (
     ImportRecord,
     PovertyStatus,
     SourceKind,
+    TimeStamped,
     Unit,
     UnitLineage,
     UnitSuccession,
@@ -88,7 +90,7 @@ def write_history(model: type[models.Model], objects: Sequence[models.Model], hi
     user and reason, in a few INSERTs (bulk writes send no signals, so no history otherwise)."""
     if not objects:
         return
-    history = model.history.model  # type: ignore[attr-defined]
+    history = get_history_model_for_model(model)
     now = timezone.now()
     user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     rows = [
@@ -152,7 +154,8 @@ def check_scope(user: Any, record: models.Model, scope: WriteScope | None = None
         provinces.append(stored_province_id(record))  # moving another province's record is a change of it
     for province_id in provinces:
         if not scope.allows(province_id):
-            raise OutOfScope(_("Your account may change records of %(province)s only.") % {"province": scope.province.name_zh})
+            province = scope.province.name_zh if scope.province else _("no province")
+            raise OutOfScope(_("Your account may change records of %(province)s only.") % {"province": province})
 
 
 def _after_write(record: models.Model, created: bool) -> None:
@@ -171,9 +174,9 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
     """
     check_scope(user, record)
     created = record.pk is None
-    record._change_reason = reason  # type: ignore[attr-defined]
+    record._change_reason = reason  # type: ignore[attr-defined]  # simple-history's documented attribute
     if user is not None and getattr(user, "is_authenticated", False):
-        record._history_user = user  # type: ignore[attr-defined]
+        record._history_user = user  # type: ignore[attr-defined]  # simple-history's documented attribute
     if fields is not None and not created:
         stamped = [f.name for f in record._meta.concrete_fields if f.name == "updated_at"]
         record.save(update_fields=[*fields, *stamped])
@@ -189,9 +192,9 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
 def delete_record(record: models.Model, *, user: Any, reason: str) -> None:
     """Delete one record through any door, with the reason in its history."""
     check_scope(user, record)
-    record._change_reason = reason  # type: ignore[attr-defined]
+    record._change_reason = reason  # type: ignore[attr-defined]  # simple-history's documented attribute
     if user is not None and getattr(user, "is_authenticated", False):
-        record._history_user = user  # type: ignore[attr-defined]
+        record._history_user = user  # type: ignore[attr-defined]  # simple-history's documented attribute
     record.delete()
     if isinstance(record, UnitSuccession | Unit):
         rebuild_lineage()
@@ -368,9 +371,7 @@ def province_label(unit: Unit) -> str:
     return unit.province.name_zh
 
 
-def summarise(
-    created: Sequence[models.Model], changed: Sequence[models.Model], removed: Sequence[Designation], unchanged: int
-) -> WriteSummary:
+def summarise(created: Sequence[Any], changed: Sequence[Any], removed: Sequence[Designation], unchanged: int) -> WriteSummary:
     summary = WriteSummary(created=len(created), changed=len(changed), unchanged=unchanged, removed=len(removed))
     for attr, records in (("created", created), ("changed", changed), ("removed", removed)):
         counts = Counter(
@@ -463,7 +464,7 @@ def check_poverty_counties() -> None:
 def write_records(
     model: type[models.Model],
     created: Sequence[models.Model],
-    changed: Sequence[models.Model],
+    changed: Sequence[TimeStamped],
     *,
     official: Iterable[models.Model] = (),
     fields: Sequence[str],
