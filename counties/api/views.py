@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
@@ -16,6 +16,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from counties.api import serializers as s
+from counties.api.pagination import RegistryPagination
 from counties.api.preconditions import check_if_match, representation_etag
 from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
@@ -131,7 +132,7 @@ class RecordViewSet(viewsets.ModelViewSet):
         return response
 
     def perform_create(self, serializer: BaseSerializer) -> None:
-        instance = serializer.Meta.model(**serializer.validated_data)
+        instance = self.get_queryset().model(**serializer.validated_data)
         # Optional, as in the admin: a new record carries its source in its own fields.
         self.write(save_record, instance, self.change_reason() or _("created through the API"))
         serializer.instance = instance
@@ -141,7 +142,7 @@ class RecordViewSet(viewsets.ModelViewSet):
         reason = self.change_reason()
         if not reason:
             raise exceptions.ValidationError({"reason": [_("Give a reason for the change (?reason=… or the X-Change-Reason header).")]})
-        instance = serializer.instance
+        instance = cast(Model, serializer.instance)  # an update's serializer holds its record
         for name, value in serializer.validated_data.items():
             setattr(instance, name, value)
         # Only the fields sent: a concurrent PATCH of other fields keeps its change.
@@ -182,7 +183,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
             page = self.paginate_queryset(units)
             rows = [selectors.county_row(unit) for unit in selectors.attach_place_records(units if page is None else page)]
         else:
-            page = self.paginator.paginate_rows(units, s.UNIT_VALUES, request, view=self)
+            page = cast(RegistryPagination, self.paginator).paginate_rows(units, s.UNIT_VALUES, request, view=self)
             rows = s.unit_records(units.values_list(*s.UNIT_VALUES) if page is None else page)
         return Response(rows) if page is None else self.get_paginated_response(rows)
 
