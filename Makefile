@@ -1,6 +1,6 @@
 # The two commands a newcomer needs:
 #   make run    serve the site on http://127.0.0.1:8000 (SQLite, reference data and illustrative roster loaded)
-#   make test   lint, check migrations and run the whole test suite (SQLite, or PostgreSQL via DATABASE_URL)
+#   make test   lint, type-check, check migrations and run the whole test suite (SQLite, or PostgreSQL via DATABASE_URL)
 # Both create the virtual environment and install the pinned requirements on first use.
 
 PYTHON ?= python3
@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint data messages browser schema requirements clean bench-import bench wrk
+.PHONY: run test lint typecheck data messages browser schema requirements clean bench-import bench wrk
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ data: $(STAMP) messages
 	$(BIN)/python manage.py load_illustrative_roster
 
 test: export DJANGO_SETTINGS_MODULE = registry.settings_test
-test: $(DEV_STAMP) lint messages browser
+test: $(DEV_STAMP) lint typecheck messages browser
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -60,6 +60,10 @@ messages: $(STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy over counties/ and registry/ with the Django and DRF plugins (pyproject.toml's [tool.mypy]).
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
 
 # Regenerate the committed OpenAPI schema after changing the API (a test fails until you do).
 schema: export DJANGO_SETTINGS_MODULE = registry.settings_test

@@ -53,7 +53,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
 
 
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400 (a Host the site does not serve, a malformed request): the API answers in its
     JSON error format; pages keep Django's plain page, which reads nothing from the request (the
     site's templates build links from the Host that was just refused)."""

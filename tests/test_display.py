@@ -66,7 +66,7 @@ def test_a_rule_is_drawn_over_the_categories_it_applies_to_only():
     rules = [None, None, Decimal(50), Decimal(50), Decimal(60), None]
     svg = charts.bar_chart("t", "d", labels, [charts.Series("s", [20, 40, 60, 80, 70, 10])], percent=True, rules=rules, rule_label="rule")
     group = (charts.WIDTH - charts.LEFT - charts.RIGHT) / len(labels)
-    y50, y60 = charts._y(50, 100), charts._y(60, 100)
+    y50, y60 = charts.value_y(50, 100), charts.value_y(60, 100)
     assert re.findall(r'<line class="rule" x1="([\d.]+)" x2="([\d.]+)" y1="([\d.]+)"', svg) == [
         (f"{charts.LEFT + 2 * group:.1f}", f"{charts.LEFT + 4 * group:.1f}", f"{y50:.1f}"),  # 2016–2017 at 50%
         (f"{charts.LEFT + 4 * group:.1f}", f"{charts.LEFT + 5 * group:.1f}", f"{y60:.1f}"),  # 2019 at 60%

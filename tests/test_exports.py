@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from counties import models
@@ -111,6 +112,15 @@ def test_admin_exports(admin_client, hostile):
     header, row = xlsx_rows(response.content)
     assert row[header.index("source")] == "'" + CMD
     assert row[header.index("batch_sequence")] == 1  # a number, not text
+
+
+def test_admin_export_columns_are_labelled_as_the_import_preview_labels_them(admin_client):
+    for language, code, year in (("zh-hans", "单位代码", "批次年份"), ("en", "unit code", "batch year")):
+        with translation.override(language):  # the admin's address in that language
+            url = reverse("admin:counties_designation_export")
+        fields = admin_client.get(url).context["form"].fields
+        assert fields["designationresource_code"].label == f"{code} (code)"
+        assert fields["designationresource_batch_year"].label == f"{year} (batch_year)"
 
 
 def test_admin_offers_only_csv_and_xlsx(admin_client):

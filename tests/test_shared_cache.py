@@ -35,6 +35,46 @@ def test_the_backend_is_the_one_configured(shared_cache):
     assert backend == {"locmem": "LocMemCache", "redis": "RedisCache"}[shared_cache]
 
 
+def test_every_cache_call_answers_as_django_s_backends_do(shared_cache):
+    """The Redis backend is the registry's own (on Django's BaseCache): each call of Django's cache
+    API keeps its meaning there, as on locmem."""
+    assert cache.add("a", {"x": 1}) is True
+    assert cache.add("a", 2) is False
+    assert cache.get("a") == {"x": 1} and cache.get("missing", "default") == "default"
+    cache.set("n", 5)
+    assert (cache.incr("n", 2), cache.decr("n"), cache.get("n")) == (7, 6, 6)
+    with pytest.raises(ValueError):
+        cache.incr("missing")
+    cache.set_many({"b": [1, 2], "c": "三"}, timeout=60)
+    assert cache.get_many(["b", "c", "missing"]) == {"b": [1, 2], "c": "三"}
+    assert cache.get_many([]) == {}
+    assert cache.has_key("b") and cache.delete("b") and not cache.has_key("b")
+    cache.delete_many(["c", "n"])
+    assert cache.get_many(["c", "n"]) == {}
+    cache.set("gone", 1, timeout=0)  # kept for no time: not kept
+    assert cache.get("gone") is None and cache.add("gone", 1, timeout=0) is True and cache.get("gone") is None
+    assert cache.touch("a", 60) is True and cache.touch("missing") is False
+    cache.set("v", "one", version=2)
+    assert (cache.get("v"), cache.get("v", version=2)) == (None, "one")
+    cache.clear()
+    assert cache.get("a") is None
+
+
+def test_values_pass_between_django_s_own_redis_backend_and_the_registry_s(settings):
+    """The two write values alike, so processes of either kind can share one Redis (during a deploy)."""
+    from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+
+    settings.CACHES = {"default": redis_cache()}
+    cache.clear()
+    django_backend = DjangoRedisCache(REDIS_TEST_URL, {"KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]})
+    django_backend.set("from-django", {"值": [1, 2]})
+    cache.set("from-registry", ("abc", 3))
+    cache.set("counter", 4)
+    assert cache.get("from-django") == {"值": [1, 2]}
+    assert django_backend.get_many(["from-registry", "counter"]) == {"from-registry": ("abc", 3), "counter": 4}
+    cache.clear()
+
+
 def test_a_forged_forwarded_for_does_not_escape_the_limit(client, settings, shared_cache):
     """200 requests, each with its own X-Forwarded-For, were all answered."""
     settings.API_THROTTLE_RATES = {"anon": "3/minute", "token": "5/minute"}

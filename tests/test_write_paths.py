@@ -343,3 +343,23 @@ def test_roster_removal_is_a_handful_of_queries_with_history():
     removed = models.Designation.history.filter(history_type="-", history_change_reason=REMOVE_REASON)
     assert removed.count() == designations
     assert models.FundingAllocation.history.filter(history_type="-", history_change_reason=REMOVE_REASON).count() == funding
+
+
+def test_bulk_removal_costs_the_same_for_one_record_or_forty_and_writes_each_history_entry_once():
+    """remove_funding deletes with one DELETE per 900 rows: QuerySet.delete() would load the rows
+    again and write a second history entry (without the reason) for each through its signals."""
+    from counties.writes.services import remove_funding
+
+    funding = models.FundingAllocation.objects.filter(source_kind="illustrative").order_by("pk")
+    one, forty = [f.pk for f in funding[:1]], [f.pk for f in funding[1:41]]
+    statements = []
+    for chosen in (one, forty):
+        with CaptureQueriesContext(connection) as queries:
+            assert remove_funding(models.FundingAllocation.objects.filter(pk__in=chosen), user=None, reason="bulk test") == len(chosen)
+        statements.append([q["sql"].split()[0] for q in queries])
+        assert not models.FundingAllocation.objects.filter(pk__in=chosen).exists()
+    # SELECT the records; INSERT their history entries; DELETE them.
+    assert statements[0] == statements[1] == ["SELECT", "INSERT", "DELETE"]
+    removed = models.FundingAllocation.history.filter(id__in=one + forty, history_type="-")
+    assert sorted(removed.values_list("id", flat=True)) == sorted(one + forty)
+    assert set(removed.values_list("history_change_reason", flat=True)) == {"bulk test"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 from datetime import datetime, time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -21,7 +21,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -85,26 +84,31 @@ class RegistryForm(forms.ModelForm):
         if self.instance.pk and getattr(self.instance, "updated_at", None):
             self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
             if not self.is_bound and self.has_history:
-                self.fields["loaded_history"].initial = history.latest_version_id(self._meta.model, self.instance.pk)
+                self.fields["loaded_history"].initial = history.latest_version_id(self.model, self.instance.pk)
+
+    @property
+    def model(self) -> type[Model]:
+        return type(self.instance)  # ModelForm builds or is given an instance of its model
 
     @property
     def has_history(self) -> bool:
-        return hasattr(self._meta.model, "history")
+        return hasattr(self.model, "history")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
         loaded = self.cleaned_data.get("loaded_version")
         # The instance was read under the row lock in this request's transaction: it is current.
         current = getattr(self.instance, "updated_at", None) if self.instance.pk else None
         if loaded and current is not None and current.isoformat() != loaded:
             since = self.cleaned_data.get("loaded_history", "")
-            changes = history.changes_since(self._meta.model, self.instance.pk, int(since)) if since.isdigit() and self.has_history else []
-            self.data = self.data.copy()
-            self.data["loaded_version"] = current.isoformat()
+            changes = history.changes_since(self.model, self.instance.pk, int(since)) if since.isdigit() and self.has_history else []
+            data = cast(QueryDict, self.data).copy()  # the admin binds its forms to request.POST
+            data["loaded_version"] = current.isoformat()
             if self.has_history:
-                self.data["loaded_history"] = str(history.latest_version_id(self._meta.model, self.instance.pk))
+                data["loaded_history"] = str(history.latest_version_id(self.model, self.instance.pk))
+            self.data = data
             raise ValidationError(self.concurrent_edit_message(current, changes), code="concurrent_edit")
-        return cleaned
+        return self.cleaned_data
 
     def concurrent_edit_message(self, current: datetime, changes: list[history.Entry]) -> str:
         """Who saved the record since the user opened it, when, and which fields (by their labels, in
@@ -166,11 +170,15 @@ class RegistryExportForm(SelectableFieldsExportForm):
     """The export's column choices, labelled as the import preview labels them (the field's
     verbose name in the reader's language, with the file's column name)."""
 
-    def _get_field_label(self, resource: Any, field_name: str) -> str:
-        field = resource.fields.get(field_name)
-        column = field.column_name if field is not None else field_name
-        label = dict(resource().column_labels()).get(column) if hasattr(resource, "column_labels") else None
-        return f"{label} ({column})" if label else super()._get_field_label(resource, field_name)
+    def __init__(self, formats: list, resources: list, **kwargs: Any) -> None:
+        super().__init__(formats, resources, **kwargs)
+        for resource in resources:
+            labels = dict(resource().column_labels()) if hasattr(resource, "column_labels") else {}
+            for field_name in resource().get_export_order():
+                field = resource.fields.get(field_name)
+                column = field.column_name if field is not None else field_name
+                if label := labels.get(column):
+                    self.fields[self.create_boolean_field_name(resource, field_name)].label = f"{label} ({column})"
 
 
 class DeleteReasonForm(forms.Form):
@@ -205,18 +213,18 @@ class RegistryAdmin(SimpleHistoryAdmin):
         """What names `obj` (a record or one of its historical versions) in its admin URLs."""
         return str(getattr(obj, self.natural_key) if self.natural_key else getattr(obj, self.opts.pk.attname))
 
-    def resolve_url_id(self, request: HttpRequest, object_id: str) -> tuple[str | None, HttpResponse | None]:
+    def resolve_url_id(self, request: HttpRequest, object_id: str) -> str | HttpResponse:
         """The internal id for a URL's record name, or a response that says the code is unknown."""
         code = unquote(object_id)
         if not self.natural_key or not re.fullmatch(self.natural_key_pattern, code):
-            return object_id, None
+            return object_id
         lookup = {self.natural_key: code}
         pk = self.model._default_manager.filter(**lookup).values_list("pk", flat=True).first()
         if pk is None:  # a deleted record still has its history
             pk = self.model.history.filter(**lookup).order_by("-history_date").values_list("id", flat=True).first()
         if pk is None:
-            return None, self.unknown_code_response(request, code)
-        return quote(str(pk)), None
+            return self.unknown_code_response(request, code)
+        return quote(str(pk))
 
     def unknown_code_response(self, request: HttpRequest, code: str) -> HttpResponse:
         messages.warning(
@@ -228,12 +236,12 @@ class RegistryAdmin(SimpleHistoryAdmin):
         return HttpResponseRedirect(f"{changelist}?{urlencode({'q': code})}")
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type:
-        changelist = super().get_changelist(request, **kwargs)
+        changelist: Any = super().get_changelist(request, **kwargs)  # a class chosen at run time
         if not self.natural_key:
             return changelist
         model_admin = self
 
-        class NaturalKeyChangeList(changelist):  # type: ignore[valid-type, misc]
+        class NaturalKeyChangeList(changelist):
             def url_for_result(self, result: Model) -> str:
                 return reverse(
                     f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
@@ -251,12 +259,14 @@ class RegistryAdmin(SimpleHistoryAdmin):
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
-        pk, refused = self.resolve_url_id(request, object_id)
-        return refused or super().change_view(request, pk, form_url, extra_context)
+        pk = self.resolve_url_id(request, object_id)
+        return pk if isinstance(pk, HttpResponse) else super().change_view(request, pk, form_url, extra_context)
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
-        pk, refused = self.resolve_url_id(request, object_id)
-        return refused or super().history_view(request, unquote(pk), {**(extra_context or {}), "url_id": unquote(object_id)})
+        pk = self.resolve_url_id(request, object_id)
+        if isinstance(pk, HttpResponse):
+            return pk
+        return super().history_view(request, unquote(pk), {**(extra_context or {}), "url_id": unquote(object_id)})
 
     # -- provincial editors -------------------------------------------------------------------
 
@@ -281,7 +291,7 @@ class RegistryAdmin(SimpleHistoryAdmin):
         return fields
 
     def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any) -> type[forms.ModelForm]:
-        form = super().get_form(request, obj, change, **kwargs)
+        form: Any = super().get_form(request, obj, change, **kwargs)  # a class built at run time
         scope = write_scope(request.user)
         if scope.unrestricted:
             return form
@@ -309,7 +319,7 @@ class RegistryAdmin(SimpleHistoryAdmin):
             return None
 
     @staticmethod
-    def history_reason(form: forms.Form, change: bool) -> str:
+    def history_reason(form: forms.BaseForm, change: bool) -> str:
         return form.cleaned_data.get("change_reason", "").strip() or (_("changed in the admin") if change else _("added in the admin"))
 
     def save_model(self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool) -> None:
@@ -327,18 +337,22 @@ class RegistryAdmin(SimpleHistoryAdmin):
     # -- deletions need a reason -------------------------------------------------------------
 
     def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
-        object_id, refused = self.resolve_url_id(request, object_id)
-        if refused:
-            return refused
+        pk = self.resolve_url_id(request, object_id)
+        if isinstance(pk, HttpResponse):
+            return pk
         form = DeleteReasonForm(request.POST or None)
         if request.method == "POST" and not form.is_valid():
             request.POST = QueryDict()  # not confirmed: show the confirmation again, with the error
-        elif request.method == "POST":
-            request._deletion_reason = form.cleaned_data["reason"]
-        return super().delete_view(request, object_id, {**(extra_context or {}), "reason_form": form})
+        return super().delete_view(request, pk, {**(extra_context or {}), "reason_form": form})
+
+    @staticmethod
+    def deletion_reason(request: HttpRequest) -> str:
+        """The reason the confirmed deletion gave (delete_view has refused one without it)."""
+        form = DeleteReasonForm(request.POST)
+        return form.cleaned_data["reason"] if form.is_valid() else ""
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
-        delete_record(obj, user=request.user, reason=getattr(request, "_deletion_reason", ""))
+        delete_record(obj, user=request.user, reason=self.deletion_reason(request))
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -364,9 +378,9 @@ class RegistryAdmin(SimpleHistoryAdmin):
         There is nothing to submit: history is neither edited nor reverted through the admin."""
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
-        pk, refused = self.resolve_url_id(request, object_id)
-        if refused:
-            return refused
+        pk = self.resolve_url_id(request, object_id)
+        if isinstance(pk, HttpResponse):
+            return pk
         if not str(version_id).isdigit():
             raise PermissionDenied
         record = get_object_or_404(self.model.history.select_related("history_user"), id=unquote(pk), history_id=version_id)
@@ -385,10 +399,10 @@ class RegistryAdmin(SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/counties/object_history_version.html", context)
 
     def as_of_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        object_id, refused = self.resolve_url_id(request, object_id)
-        if refused:
-            return refused
-        obj = self.get_object(request, unquote(object_id))
+        pk = self.resolve_url_id(request, object_id)
+        if isinstance(pk, HttpResponse):
+            return pk
+        obj = self.get_object(request, unquote(pk))
         if obj is None or not self.has_view_permission(request, obj):
             raise PermissionDenied
         try:
@@ -399,7 +413,8 @@ class RegistryAdmin(SimpleHistoryAdmin):
         state, fields = None, []
         if day is not None:
             moment = timezone.make_aware(datetime.combine(day, time.max))
-            state = obj.history.filter(history_date__lte=moment).order_by("-history_date").first()
+            versions = history.history_model(self.model).objects.filter(id=obj.pk, history_date__lte=moment)
+            state = versions.order_by("-history_date").first()
             if state is not None and state.history_type != "-":
                 fields = history.describe(self.model, [state], with_values=True)[0].values
         context = {
@@ -483,7 +498,7 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
                     request, _("The kept file %(file)s is no longer on the server; choose it again.") % {"file": kept["file_name"]}
                 )
                 return HttpResponseRedirect(request.path)
-            request._files = MultiValueDict({"import_file": [SimpleUploadedFile(kept["file_name"], data)]})
+            request.FILES["import_file"] = SimpleUploadedFile(kept["file_name"], data)  # as if chosen again
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None)
         if context is None:
@@ -491,7 +506,7 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
         form = context.get("form")
         upload = form.cleaned_data.get("import_file") if form is not None and form.is_bound and not form.errors else None
         stored = getattr(upload, "tmp_storage_name", None)
-        if stored:
+        if upload is not None and stored:
             previous = request.session.get(self.kept_file_key())
             if previous and previous["name"] != stored:
                 self.forget_kept_file(request)
@@ -547,12 +562,13 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
             super().add_data_read_fail_error_to_form(form, e)
 
     def get_export_data(self, file_format: Any, request: HttpRequest, queryset: QuerySet, **kwargs: Any) -> Any:
-        # django-import-export keeps numbers as numbers only for its own XLSX class; ours is that format too.
-        request._export_native_types = isinstance(file_format, uploads.XLSXFormat)
-        return super().get_export_data(file_format, request, queryset, **kwargs)
+        # Its keyword arguments reach get_data_for_export, which is not given the format otherwise.
+        return super().get_export_data(file_format, request, queryset, export_format=file_format, **kwargs)
 
     def get_data_for_export(self, request: HttpRequest, queryset: QuerySet, **kwargs: Any) -> Any:
-        kwargs["force_native_type"] = getattr(request, "_export_native_types", kwargs.get("force_native_type", False))
+        # django-import-export keeps numbers as numbers only for its own XLSX class; ours is that format too.
+        if isinstance(kwargs.pop("export_format", None), uploads.XLSXFormat):
+            kwargs["force_native_type"] = True
         return super().get_data_for_export(request, queryset, **kwargs)
 
     def get_urls(self) -> list:

@@ -3,10 +3,10 @@ with preview, change history with reasons, provincial restrictions, no lost edit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import quote
+from django.contrib.admin.utils import flatten, quote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
@@ -74,7 +74,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
-        return list(self.fields)
+        return flatten(self.fields or ())
 
 
 class DesignationInline(ReadOnlyInline):
@@ -137,8 +137,7 @@ class UnitAdmin(UnitSearchMixin, RegistryAdmin):
 
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Model | None = None, **kwargs: Any) -> Any:
         # A retired code is a unit of its own (its page is its record); it says what it became.
-        if request.method == "GET" and isinstance(obj, Unit) and obj.current_id not in (None, obj.pk):
-            current = obj.current
+        if request.method == "GET" and isinstance(obj, Unit) and obj.current_id != obj.pk and (current := obj.current) is not None:
             messages.info(
                 request,
                 format_html(
@@ -161,17 +160,17 @@ class UnitAdmin(UnitSearchMixin, RegistryAdmin):
 
     @admin.display(description=gettext_lazy("prefecture"), ordering="prefecture__code")
     def prefecture_name(self, obj: Unit) -> str:
-        return obj.prefecture.name_zh if obj.prefecture_id else "—"
+        return obj.prefecture.name_zh if obj.prefecture else "—"
 
     @admin.display(description=gettext_lazy("years in use"), ordering="first_year")
     def years_in_use(self, obj: Unit) -> str:
         return f"{obj.first_year or '…'}–{obj.last_year or ''}"
 
-    def delete_model(self, request: HttpRequest, obj: Unit) -> None:
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
         # The delete page has already refused a unit that records point at (they are PROTECTed
         # and listed there); the service refuses again if one was added since.
         try:
-            services.delete_unit(obj, user=request.user, reason=getattr(request, "_deletion_reason", ""))
+            services.delete_unit(cast(Unit, obj), user=request.user, reason=self.deletion_reason(request))  # this admin's records
         except services.UnitInUse as exc:
             raise PermissionDenied(str(exc)) from exc
 

@@ -7,7 +7,7 @@ Installed as Django's default admin site by `counties.apps.RegistryAdminConfig`,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
@@ -57,18 +57,20 @@ class ChangeLogForm(forms.Form):
     def __init__(self, *args: Any, models_seen: list[type[models.Model]], provinces: models.QuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.models_seen = {m._meta.label_lower: m for m in models_seen}
-        self.fields["model"].choices = [("", _("all"))] + [(m._meta.label_lower, m._meta.verbose_name_plural) for m in models_seen]
-        self.fields["user"].queryset = get_user_model().objects.filter(is_staff=True).order_by("username", "pk")
-        self.fields["user"].empty_label = _("anyone")
-        self.fields["province"].queryset = provinces
-        self.fields["province"].empty_label = _("all")
+        model = cast(forms.ChoiceField, self.fields["model"])  # the fields declared above
+        user, province = (cast(forms.ModelChoiceField, self.fields[name]) for name in ("user", "province"))
+        model.choices = [("", _("all"))] + [(m._meta.label_lower, m._meta.verbose_name_plural) for m in models_seen]
+        user.queryset = get_user_model().objects.filter(is_staff=True).order_by("username", "pk")
+        user.empty_label = _("anyone")
+        province.queryset = provinces
+        province.empty_label = _("all")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        since, until = cleaned.get("since"), cleaned.get("until")
+        super().clean()
+        since, until = self.cleaned_data.get("since"), self.cleaned_data.get("until")
         if since and until and since > until:
             raise forms.ValidationError(_("The start date %(since)s is after the end date %(until)s.") % {"since": since, "until": until})
-        return cleaned
+        return self.cleaned_data
 
     def filters(self) -> history.ChangeLogFilter:
         data = self.cleaned_data
@@ -99,7 +101,7 @@ class RegistryAdminSite(admin.AdminSite):
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         """The registry's models in groups, most used first; other apps after them."""
-        app_dict = self._build_app_dict(request, app_label)
+        app_dict = {app["app_label"]: app for app in super().get_app_list(request, app_label)}
         registry = app_dict.pop("counties", None)
         groups = []
         if registry is not None:
@@ -131,14 +133,13 @@ class RegistryAdminSite(admin.AdminSite):
     # -- helpers for the two pages ---------------------------------------------------------------
 
     def may_view(self, request: HttpRequest, model: type[models.Model]) -> bool:
-        model_admin = self._registry.get(model)
-        return model_admin is not None and model_admin.has_view_permission(request)
+        return self.is_registered(model) and self.get_model_admin(model).has_view_permission(request)
 
     def object_url(self, model: type[models.Model], obj: Any, view: str = "change") -> str | None:
         """The admin page of a record (or of a historical version's record), by its natural key."""
-        model_admin = self._registry.get(model)
-        if model_admin is None:
+        if not self.is_registered(model):
             return None
+        model_admin = self.get_model_admin(model)
         url_id = model_admin.url_id(obj) if hasattr(model_admin, "url_id") else obj.pk
         try:
             return reverse(f"{self.name}:{model._meta.app_label}_{model._meta.model_name}_{view}", args=[url_id])
@@ -194,10 +195,10 @@ class RegistryAdminSite(admin.AdminSite):
             row.url = changelist
             kinds.append(row)
         designations = self.object_list_url(Designation)
-        batches = list(dashboard.batches_with_illustrative_records())
+        batches: list[Any] = list(dashboard.batches_with_illustrative_records())  # given their link below
         for batch in batches:
             batch.url = f"{designations}?batch__id__exact={batch.pk}&source_kind__exact={SourceKind.ILLUSTRATIVE}" if designations else None
-        imports = dashboard.recent_imports()
+        imports: list[Any] = dashboard.recent_imports()  # given their records' name and link below
         for record in imports:
             model = record.model_class
             record.verbose_name = model._meta.verbose_name_plural if model else record.model
@@ -213,6 +214,6 @@ class RegistryAdminSite(admin.AdminSite):
         return TemplateResponse(request, "admin/counties/dashboard.html", context)
 
     def object_list_url(self, model: type[models.Model]) -> str | None:
-        if model not in self._registry:
+        if not self.is_registered(model):
             return None
         return reverse(f"{self.name}:{model._meta.app_label}_{model._meta.model_name}_changelist")

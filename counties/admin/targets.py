@@ -55,7 +55,7 @@ class BatchYearFilter(admin.SimpleListFilter):
         return [(str(y), str(y)) for y in sorted(years)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Assessment]) -> QuerySet[Assessment]:
-        return queryset.filter(designation__batch__year=self.value()) if self.value() else queryset
+        return queryset.filter(designation__batch__year=year) if (year := self.value()) else queryset
 
 
 @admin.register(Assessment)

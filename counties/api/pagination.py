@@ -1,6 +1,6 @@
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -36,8 +36,10 @@ class RowsPaginator(Paginator):
         super().__init__(object_list, per_page)
         self.columns = tuple(columns)
 
-    def _get_page(self, object_list: QuerySet, number: int, paginator: Paginator) -> Page:
-        return super()._get_page(object_list.values_list(*self.columns), number, paginator)
+    def page(self, number: int | str) -> Page:
+        page = super().page(number)
+        page.object_list = cast(QuerySet, page.object_list).values_list(*self.columns)  # the page's slice, still unread
+        return page
 
 
 class RegistryPagination(PageNumberPagination):
@@ -65,7 +67,7 @@ class RegistryPagination(PageNumberPagination):
         return min(size, self.max_page_size)
 
     @property
-    def django_paginator_class(self) -> Any:  # type: ignore[override]
+    def django_paginator_class(self) -> Any:  # type: ignore[override]  # DRF only calls it, as (queryset, page_size)
         return partial(RowsPaginator, columns=self.columns) if self.columns else Paginator
 
     def paginate_rows(self, queryset: QuerySet, columns: Sequence[str], request: Request, view: Any = None) -> list[tuple] | None:
@@ -81,9 +83,9 @@ class RegistryPagination(PageNumberPagination):
             response.data["notice"] = str(ILLUSTRATIVE_NOTICE)
         # The count and the other pages in headers too (RFC 8288 links): a CSV page has no room for
         # them, and a partner reading one could not tell it was not the whole list.
-        response["X-Total-Count"] = str(self.page.paginator.count)
-        links = [(self.get_next_link(), "next"), (self.get_previous_link(), "prev")]
-        if links := ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links if url):
+        response["X-Total-Count"] = str(response.data["count"])
+        pages = [(self.get_next_link(), "next"), (self.get_previous_link(), "prev")]
+        if links := ", ".join(f'<{url}>; rel="{rel}"' for url, rel in pages if url):
             response["Link"] = links
         return response
 

@@ -2,6 +2,7 @@
 one row per item, nested fields flattened, written by the registry's one table writer (BOM,
 formula neutralising)."""
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -25,11 +26,11 @@ class FastJSONRenderer(JSONRenderer):
     answer (`Accept: application/json; indent=4`, the browsable API's) is DRF's renderer's.
     """
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: dict | None = None) -> bytes:
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None) -> bytes:
         if data is None:
             return b""
         renderer_context = renderer_context or {}
-        if self.get_indent(accepted_media_type, renderer_context) is not None:
+        if self.get_indent(accepted_media_type or "", renderer_context) is not None:
             return super().render(data, accepted_media_type, renderer_context)
         options = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
         rendered = orjson.dumps(data, default=_FALLBACK.default, option=options)
@@ -71,7 +72,7 @@ class CSVRenderer(BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: dict | None = None) -> bytes:
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None) -> bytes:
         if data is None:
             return b""
         rows = rows_of(data)
@@ -85,7 +86,8 @@ class FormatNegotiation(DefaultContentNegotiation):
     """`?format=` must name one of the API's formats. Another is refused with a 400 that lists
     them: DRF answers 404, which a partner reads as a missing record, not a mistyped format."""
 
-    def filter_renderers(self, renderers: list[BaseRenderer], format: str) -> list[BaseRenderer]:
+    def filter_renderers(self, renderers: Iterable[BaseRenderer], format: str) -> list[BaseRenderer]:
+        renderers = list(renderers)
         chosen = [renderer for renderer in renderers if renderer.format == format]
         if not chosen:
             message = _("No format %(asked)r: use one of %(formats)s.")

@@ -4,6 +4,7 @@ source kinds and provenance, and the small predicates on codes and years."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -13,6 +14,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 # Official GB/T 2260 codes are six digits. Units that never had an official code (the Qinghai
 # 行委) get a registry key of "X" and six digits, which can never clash with an official code.
@@ -167,7 +171,7 @@ def _year_check(
     low: int = FIRST_PROGRAMME_YEAR,
     nullable: bool = False,
     high: int = LAST_PLAUSIBLE_YEAR,
-    message: object = None,
+    message: str | StrPromise | None = None,
 ) -> models.CheckConstraint:
     in_range = Q(**{f"{field}__gte": low, f"{field}__lte": high})
     # A plain message by default; a given one (a field's own, in the reader's language) must hold no

@@ -242,7 +242,8 @@ def _matches(chinese: str) -> list[tuple[int, PlaceReading]]:
     return sorted(found, key=lambda item: item[0])
 
 
-def _syllables(chinese: str) -> list[str]:
+def pinyin_syllables(chinese: str) -> list[str]:
+    """One pinyin syllable per character of a place name, polyphones read as the registry has reviewed them."""
     syllables = lazy_pinyin(chinese, style=Style.NORMAL, v_to_u=True)
     if len(syllables) != len(chinese):
         return syllables
@@ -273,7 +274,7 @@ def _word(syllables: list[str]) -> str:
 
 def pinyin_word(chinese: str) -> str:
     """'宣化' -> 'Xuanhua'."""
-    return _word(_syllables(chinese))
+    return _word(pinyin_syllables(chinese))
 
 
 def split_suffix(name: str) -> tuple[str, str]:
@@ -315,7 +316,7 @@ def english_name(name_zh: str) -> str:
         parts = [listed.name_en]
     else:
         # Romanise the whole name so pypinyin's phrase dictionary sees the context of each character.
-        syllables = _syllables(name_zh)
+        syllables = pinyin_syllables(name_zh)
         parts = [_word(syllables[: len(stem)]) if len(syllables) == len(name_zh) else pinyin_word(stem)]
     if ethnic:
         parts.append(_join(ethnic))
@@ -327,7 +328,7 @@ def english_name(name_zh: str) -> str:
 def pinyin_name(name_zh: str) -> str:
     """The pinyin shown beside a Chinese name and searched: '宣化区' -> 'Xuanhua Qu'."""
     stem, suffix = split_suffix(name_zh)
-    syllables = _syllables(name_zh)
+    syllables = pinyin_syllables(name_zh)
     if not suffix or len(syllables) != len(name_zh):
         return _word(syllables)
     return f"{_word(syllables[: len(stem)])} {_word(syllables[len(stem) :])}"

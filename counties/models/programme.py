@@ -320,7 +320,7 @@ class FundingAllocation(Provenance, TimeStamped):
                 errors["unit"] = error
         # An illustrative designation is replaced wholesale when official records of its batch and
         # province arrive; a real record tied to it would block that (or vanish with it).
-        if self.designation_id is not None and self.source_kind != SourceKind.ILLUSTRATIVE and self.designation.is_illustrative:
+        if self.source_kind != SourceKind.ILLUSTRATIVE and (designation := self.designation) is not None and designation.is_illustrative:
             errors["designation"] = _("%(designation)s is illustrative; a funding record of kind %(kind)s cannot point at it") % {
                 "designation": self.designation,
                 "kind": self.get_source_kind_display(),

@@ -200,8 +200,7 @@ class Assessment(Provenance, TimeStamped):
         super().clean()
         if self.designation_id and self.year and self.year < self.designation.batch.year:
             raise ValidationError({"year": _("The assessment cannot come before the designation's batch year.")})
-        if self.conditional_funding_id and self.designation_id:
-            funding = self.conditional_funding
+        if self.conditional_funding_id and self.designation_id and (funding := self.conditional_funding) is not None:
             if funding.designation_id not in (None, self.designation_id):
                 raise ValidationError({"conditional_funding": _("This funding belongs to another designation.")})
             if not Unit.objects.filter(same_line(self.designation.unit_id), pk=funding.unit_id).exists():

@@ -3,6 +3,8 @@ successions between codes and the lineage closure that finds a place through the
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import get_language
@@ -158,6 +160,12 @@ class Unit(TimeStamped):
     # no history): history records what people and loaders recorded, so it stays true.
     history = RegistryHistory(excluded_fields=["created_at", "updated_at", "current"])
 
+    # Not fields: the records of the unit's place, through code changes, given to the units a page
+    # shows by the reads (`attach_place_records`): poverty statuses, designations, counted ones.
+    place_poverty: list[Any]
+    place_designations: list[Any]
+    place_entries: list[Any]
+
     class Meta:
         ordering = ["key"]
         verbose_name = _("county-level unit")
@@ -194,7 +202,7 @@ class Unit(TimeStamped):
     def has_official_code(self) -> bool:
         return self.code is not None
 
-    def get_unit_type_display(self) -> str:
+    def get_unit_type_display(self) -> str:  # type: ignore[no-redef]  # django-stubs declares Django's generated one
         # The label of the type in the active language, as Django's own method gives it; that one
         # hashes every lazy label of the choices on each call (make_hashable), which cost a
         # 50-row county list about a tenth of its rendering.
@@ -222,7 +230,7 @@ class Unit(TimeStamped):
                 )
                 for edge in edges:
                     nxt = edge.successor if forward else edge.predecessor
-                    if nxt.pk not in seen:
+                    if nxt is not None and nxt.pk not in seen:
                         seen.add(nxt.pk)
                         step.append(nxt)
             frontier = step

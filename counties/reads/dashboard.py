@@ -4,7 +4,7 @@ the batches, one for the imports: the cost does not grow with the data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db import models
@@ -18,6 +18,9 @@ class KindRow:
     model: type[models.Model]
     counts: list[tuple[str, str, int]]  # (kind, label, count), in SourceKind's order
     total: int
+    # The records' list, and the counts with the list of each kind's records, where a door links them.
+    url: str | None = None
+    links: list[tuple[str, str, int, str | None]] = field(default_factory=list)
 
     @property
     def name(self) -> str:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import CharField, F, IntegerField, OuterRef, Subquery, Value
@@ -38,7 +38,7 @@ def history_model(model: type[models.Model]) -> type[models.Model]:
 
 def tracked_fields(model: type[models.Model]) -> list[models.Field]:
     """The fields a version records, as fields of the model itself (labels, choices, relations)."""
-    kept = {f.name for f in history_model(model).tracked_fields}  # type: ignore[attr-defined]
+    kept = {f.name for f in history_model(model).tracked_fields}
     return [f for f in model._meta.concrete_fields if f.name in kept and not f.primary_key]
 
 
@@ -47,7 +47,7 @@ def tracked_fields(model: type[models.Model]) -> list[models.Field]:
 
 def value_in_words(model_field: models.Field, value: Any, names: dict[tuple[type[models.Model], Any], str]) -> str:
     """A stored value as a person reads it: 是/否/未知, a choice's label, a record's name."""
-    if model_field.is_relation:
+    if isinstance(model_field, models.ForeignKey):
         if value is None:
             return "—"
         return names.get((model_field.related_model, value)) or _("#%(id)s (no longer exists)") % {"id": value}
@@ -89,6 +89,9 @@ class Entry:
     changes: list[Change] = field(default_factory=list)
     values: list[tuple[str, str]] = field(default_factory=list)  # every field, in words
     has_previous: bool = False
+    # The record's page and its history page, where a door links them.
+    url: str | None = None
+    history_url: str | None = None
 
     @property
     def kind(self) -> str:
@@ -147,12 +150,12 @@ def _label(model: type[models.Model], record: Any, fields: list[models.Field], o
     `record.instance` reads the fields it does not keep, e.g. timestamps, from the live record)."""
     instance = model(**{f.attname: getattr(record, f.attname) for f in [model._meta.pk, *fields]})
     for f in fields:
-        if f.is_relation:
+        if isinstance(f, models.ForeignKey):
             target = objects.get((f.related_model, getattr(record, f.attname)))
             if target is None and getattr(record, f.attname) is not None:
                 return f"{model._meta.verbose_name} #{record.id}"
             if target is not None:
-                f.set_cached_value(instance, target)
+                setattr(instance, f.name, target)
     try:
         return str(instance)
     except ObjectDoesNotExist:
@@ -174,7 +177,7 @@ def describe(model: type[models.Model], records: Sequence[Any], *, with_values: 
     keys: dict[type[models.Model], set[Any]] = defaultdict(set)
     for record in [*records, *before.values()]:
         for f in fields:
-            if f.is_relation:
+            if isinstance(f, models.ForeignKey):
                 keys[f.related_model].add(getattr(record, f.attname))
     objects = _related_objects(keys)
     names = {key: str(obj) for key, obj in objects.items()}
@@ -240,7 +243,7 @@ def _row_queryset(model: type[models.Model], filters: ChangeLogFilter, province_
     if province_id is not None and path is None:
         return None
     rows = history_model(model).objects.order_by()
-    if province_id is not None:
+    if province_id is not None and path is not None:
         rows = rows.filter(**{path: province_id})
     if filters.user_id is not None:
         rows = rows.filter(history_user_id=filters.user_id)
@@ -263,7 +266,7 @@ def visible_models(may_view: Any) -> list[type[models.Model]]:
     return [m for m in tracked_models() if may_view(m)]
 
 
-def change_log(user: AbstractBaseUser | AnonymousUser, models_seen: Iterable[type[models.Model]], filters: ChangeLogFilter) -> Any:
+def change_log(user: AbstractUser | AnonymousUser, models_seen: Iterable[type[models.Model]], filters: ChangeLogFilter) -> Any:
     """Every version of every record `user` may see, newest first, as (model label, history_id,
     date) rows: one UNION query, to be paginated (its count and page are two queries).
 

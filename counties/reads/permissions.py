@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AbstractUser, AnonymousUser
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -64,7 +64,7 @@ EVERYWHERE = WriteScope(unrestricted=True)
 NOWHERE = WriteScope(unrestricted=False)
 
 
-def write_scope(user: AbstractBaseUser | AnonymousUser | None) -> WriteScope:
+def write_scope(user: AbstractUser | AnonymousUser | None) -> WriteScope:
     """The scope of an account. `None` is the command line run without --user: unrestricted."""
     if user is None or (user.is_authenticated and user.is_superuser):
         return EVERYWHERE
@@ -78,7 +78,7 @@ def write_scope(user: AbstractBaseUser | AnonymousUser | None) -> WriteScope:
     return EVERYWHERE
 
 
-def scope_note(user: AbstractBaseUser | AnonymousUser) -> str | None:
+def scope_note(user: AbstractUser | AnonymousUser) -> str | None:
     """What a restricted account is told (the admin's index, a refused page): which province it
     may change, or that it may change none and why. None for an unrestricted account."""
     scope = write_scope(user)
@@ -91,7 +91,7 @@ def scope_note(user: AbstractBaseUser | AnonymousUser) -> str | None:
     return _("Your account may change records of %(province)s only.") % {"province": scope.province.name_zh}
 
 
-def restricted_province(user: AbstractBaseUser | AnonymousUser) -> Province | None:
+def restricted_province(user: AbstractUser | AnonymousUser) -> Province | None:
     """The one province a provincial editor may change records of; None for everyone else."""
     return write_scope(user).province
 
@@ -104,10 +104,11 @@ def record_province_id(record: models.Model) -> int | None:
         return record.province_id
     if isinstance(record, UnitSuccession):
         return record.predecessor.province_id if record.predecessor_id else None
-    if getattr(record, "unit_id", None) is not None:
-        return record.unit.province_id
-    if getattr(record, "designation_id", None) is not None:  # an assessment: its designation's province
-        return record.designation.unit.province_id
+    other: Any = record  # the other models are told apart by their fields, not by their class
+    if getattr(other, "unit_id", None) is not None:
+        return other.unit.province_id
+    if getattr(other, "designation_id", None) is not None:  # an assessment: its designation's province
+        return other.designation.unit.province_id
     return None
 
 

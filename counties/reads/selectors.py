@@ -99,16 +99,19 @@ def unit_facets(
     index = statistics.list_index()
 
     def counts(name: str, column: str, position: int) -> dict[Any, int]:
-        if name not in others:
+        other = others.get(name)
+        if other is None:
             return Counter(row[position] for row in list_rows)
-        if isinstance(others[name], dict):
-            return others[name]
-        return dict(others[name].order_by().values_list(column).annotate(n=Count("pk")).values_list(column, "n"))
+        if isinstance(other, dict):
+            return other
+        return dict(other.order_by().values_list(column).annotate(n=Count("pk")).values_list(column, "n"))
 
     def pks(name: str) -> set[int]:
-        if name not in others:
+        other = others.get(name)
+        if other is None:
             return {pk for pk, _, _ in list_rows}
-        return set(others[name].order_by().values_list("pk", flat=True))
+        assert not isinstance(other, dict)  # counts are given for the province and type facets only
+        return set(other.order_by().values_list("pk", flat=True))
 
     province_counts = counts("province", "province_id", 1)
     poverty_pks = pks("poverty")

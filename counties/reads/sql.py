@@ -61,12 +61,12 @@ class IdSet(Expression):
         super().__init__(output_field=_ID)
         self.ids = list(ids)
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str]]:
         # PostgreSQL: one bigint[] parameter.
-        return "SELECT unnest(%s::bigint[])", [array_literal(self.ids)]
+        return "SELECT unnest(%s::bigint[])", (array_literal(self.ids),)
 
-    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return "SELECT value FROM json_each(%s)", [json_array(self.ids)]
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[str]]:
+        return "SELECT value FROM json_each(%s)", (json_array(self.ids),)
 
 
 @Field.register_lookup
@@ -76,13 +76,13 @@ class InIds(Lookup):
     lookup_name = "in_ids"
     prepare_rhs = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::bigint[])", [*params, array_literal(self.rhs)]
+        return f"{lhs} = ANY(%s::bigint[])", (*params, array_literal(self.rhs))
 
-    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, json_array(self.rhs)]
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", (*params, json_array(self.rhs))
 
 
 # An id no row has: the compiled query's parameter for the set is found by its value.
@@ -98,6 +98,8 @@ class IdSetQuery:
         self.compiled = threading.local()
 
     def rows(self, ids: Iterable[int]) -> list[tuple[Any, ...]]:
+        # Django's SQL compiler is no documented API, but it is the only way to run a compiled query
+        # again with new parameters and still have the rows converted as the queryset converts them.
         found = getattr(self.compiled, "found", None)
         if found is None or found[0] is not connections[found[0].alias]:
             queryset = self.build(IdSet(_PLACEHOLDER))

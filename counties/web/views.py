@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -87,7 +87,7 @@ def _query(params: QueryDict, **changes: str | None) -> str:
     return "?" + urlencode(pairs)
 
 
-def _chips(params: QueryDict, provinces: list[Province], facets: dict[str, list[selectors.Facet]]) -> list[dict[str, str]]:
+def _chips(params: QueryDict, provinces: list[Province], facets: dict[str, list[selectors.Facet]]) -> list[dict[str, Any]]:
     """The filters in force, each as a chip whose link removes that filter only."""
     names = {p.code: local_name(p.name_zh, p.name_en) for p in provinces}
     labels = {(f.name, f.value): f.label for items in facets.values() for f in items}
@@ -162,7 +162,7 @@ def county_list(request: HttpRequest) -> HttpResponse:
     page_size = page_size if page_size in PAGE_SIZES else 50
     # One scan of the filtered list gives the count, the page's units and the facets.
     rows = selectors.list_rows(units)
-    page = Paginator(rows, page_size).get_page(request.GET.get("page"))
+    page: Page[Any] = Paginator(rows, page_size).get_page(request.GET.get("page"))  # its rows, then its units
     page.object_list = selectors.listed_units([pk for pk, _, _ in page.object_list])
     # The province menu, the facet's and the chips' province names, the rows' provinces: one read.
     provinces = list(Province.objects.order_by("code").only("code", "name_zh", "name_en", "short_name_zh", "short_name_en"))
@@ -236,13 +236,13 @@ def county_detail(request: HttpRequest, key: str) -> HttpResponse:
     unit = Unit.objects.select_related("province", "prefecture", "current").filter(key=key).first()
     if unit is None:
         raise Http404(_("No county-level unit has the code %(code)s.") % {"code": key})
-    if unit.current_id and unit.current_id != unit.pk:
+    if unit.current_id and unit.current_id != unit.pk and (current := unit.current) is not None:
         # An old code's page is its successor's: the place is the same. The old code rides along,
         # so the page can say how the code changed instead of landing the reader silently.
         # The rest of the query (say, an as-of year) comes along too.
         query = request.GET.copy()
         query["from"] = unit.key
-        target = reverse("counties:county", args=[unit.current.key])
+        target = reverse("counties:county", args=[current.key])
         return HttpResponsePermanentRedirect(f"{target}?{query.urlencode()}")
     place = selectors.place(unit)
     place_targets = targets.place_targets(unit)

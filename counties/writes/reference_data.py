@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.db import IntegrityError, models, transaction
 
@@ -109,6 +109,10 @@ class Row:
             raise self.error(f"column {column!r} must be a 6-digit code, got {value!r}")
         return value
 
+    @overload
+    def year(self, column: str, *, blank: Literal[False] = False, low: int = ..., high: int = ...) -> int: ...
+    @overload
+    def year(self, column: str, *, blank: bool, low: int = ..., high: int = ...) -> int | None: ...
     def year(self, column: str, *, blank: bool = False, low: int = FIRST_DIVISION_YEAR, high: int = LAST_PLAUSIBLE_YEAR) -> int | None:
         value = self[column]
         if blank and value == "":
@@ -231,7 +235,7 @@ def _json(value: Any) -> Any:
 
 
 def _sync(
-    label: str, model: type[models.Model], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None
+    label: str, model: type[Any], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None
 ) -> tuple[ModelCount, dict[tuple, int]]:
     """Create or update `rows` (dicts of field values, FKs as *_id) matched on `key`; `label`
     names the records in the report.
@@ -464,8 +468,8 @@ class Loader:
         self._build_province_counts()
 
     def _build_units(self) -> None:
-        unit_types = {c for c, _ in Unit._meta.get_field("unit_type").choices}
-        parent_types = {c for c, _ in Unit._meta.get_field("parent_type").choices}
+        unit_types = {c for c, _ in Unit._meta.get_field("unit_type").choices or ()}
+        parent_types = {c for c, _ in Unit._meta.get_field("parent_type").choices or ()}
         history: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
         for row in self.history_rows:
             if row["level"] == "county":

@@ -31,6 +31,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeGuard
 
 from django.db import transaction
 from django.db.models import Count
@@ -114,7 +115,7 @@ def roster_targets() -> RosterTargets:
     """Read the targets: every first batch up to the last cumulative figure, with its published
     size; its poverty count as published, or else its published share of its size (2016: 66% of
     240 → 158)."""
-    facts = dict(
+    facts: dict[str, Any] = dict(
         ProgrammeFact.objects.filter(fact_id__in=[f for pair in CUMULATIVE_FACTS.values() for f in pair]).values_list("fact_id", "value")
     )
     missing = sorted(f for pair in CUMULATIVE_FACTS.values() for f in pair if facts.get(f) is None)
@@ -124,6 +125,7 @@ def roster_targets() -> RosterTargets:
     sizes: dict[int, int] = {}
     poverty: dict[int, int] = {}
     for batch in Batch.objects.filter(sequence=1, year__lte=max(cumulative), planned_size__isnull=False).order_by("year"):
+        assert batch.planned_size is not None  # the query asks for a published size
         sizes[batch.year] = batch.planned_size
         if batch.published_poverty_counties is not None:
             poverty[batch.year] = batch.published_poverty_counties
@@ -266,7 +268,7 @@ class RosterBuilder:
             return False
         return unit.province in slot.provinces if slot.provinces is not None else unit.province not in claimed
 
-    def fresh(self, unit: UnitInfo | None, year: int) -> bool:
+    def fresh(self, unit: UnitInfo | None, year: int) -> TypeGuard[UnitInfo]:
         return (
             unit is not None and unit.in_use(year) and unit.current not in self.used_currents and unit.current not in self.reserved_currents
         )
@@ -389,10 +391,10 @@ class RosterBuilder:
         fixed = self.fixed_for(year)
         entries_2019: set[int] = set()
         new_currents = 0
-        for unit in fixed:
-            new_currents += unit.current not in self.used_currents
-            self.add(unit, year, fixed=True)
-            entries_2019.add(unit.pk)
+        for fixed_unit in fixed:
+            new_currents += fixed_unit.current not in self.used_currents
+            self.add(fixed_unit, year, fixed=True)
+            entries_2019.add(fixed_unit.pk)
         for place in sorted(self.places - self.covered, key=lambda pk: _order(year, self.units[pk].key)):
             if place in self.covered:
                 continue  # covered by a unit placed earlier in this loop (a merged place)

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import get_history_model_for_model
 
 from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
@@ -25,6 +26,7 @@ from counties.models import (
     ImportRecord,
     PovertyStatus,
     SourceKind,
+    TimeStamped,
     Unit,
     UnitLineage,
     UnitSuccession,
@@ -114,7 +116,7 @@ def write_history(model: type[models.Model], objects: Sequence[models.Model], hi
     user and reason, in a few INSERTs (bulk writes send no signals, so no history otherwise)."""
     if not objects:
         return
-    history = model.history.model  # type: ignore[attr-defined]
+    history = get_history_model_for_model(model)
     now = timezone.now()
     user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     rows = [
@@ -190,9 +192,9 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
     check_reason(reason)
     check_scope(user, record)
     created = record.pk is None
-    record._change_reason = reason  # type: ignore[attr-defined]
+    record._change_reason = reason  # type: ignore[attr-defined]  # simple-history's documented attribute
     if user is not None and getattr(user, "is_authenticated", False):
-        record._history_user = user  # type: ignore[attr-defined]
+        record._history_user = user  # type: ignore[attr-defined]  # simple-history's documented attribute
     if fields is not None and not created:
         stamped = [f.name for f in record._meta.concrete_fields if f.name == "updated_at"]
         record.save(update_fields=[*fields, *stamped])
@@ -209,9 +211,9 @@ def delete_record(record: models.Model, *, user: Any, reason: str) -> None:
     """Delete one record through any door, with the reason in its history."""
     check_reason(reason)
     check_scope(user, record)
-    record._change_reason = reason  # type: ignore[attr-defined]
+    record._change_reason = reason  # type: ignore[attr-defined]  # simple-history's documented attribute
     if user is not None and getattr(user, "is_authenticated", False):
-        record._history_user = user  # type: ignore[attr-defined]
+        record._history_user = user  # type: ignore[attr-defined]  # simple-history's documented attribute
     record.delete()
     if isinstance(record, UnitSuccession | Unit):
         rebuild_lineage()
@@ -279,6 +281,20 @@ def describe_blockers(blockers: Sequence[FundingAllocation]) -> str:
     return shown + (f"; … {more} more" if more > 0 else "") + ". " + _("Point them at an official designation, or clear the link, first.")
 
 
+def delete_rows(model: type[models.Model], pks: Sequence[int]) -> None:
+    """DELETE these rows, 900 ids a statement, and nothing more: the caller has loaded them and
+    written their history with its reason. QuerySet.delete() would load them again and send each
+    row's signals, simple-history's writing a second history entry, without the reason, per row."""
+    connection = connections[router.db_for_write(model)]
+    column = model._meta.pk.column
+    assert column is not None  # a primary key is a stored column
+    delete = f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {connection.ops.quote_name(column)} IN "
+    with connection.cursor() as cursor:
+        for start in range(0, len(pks), 900):
+            chunk = list(pks[start : start + 900])
+            cursor.execute(delete + "(" + ", ".join(["%s"] * len(chunk)) + ")", chunk)
+
+
 @dataclass
 class Removal:
     designations: list[Designation] = field(default_factory=list)
@@ -303,12 +319,8 @@ def remove_designations(designations: models.QuerySet[Designation], *, user: Any
         funding += FundingAllocation.objects.filter(designation_id__in=ids[start : start + 900])
     write_history(FundingAllocation, funding, "-", user=user, reason=reason)
     write_history(Designation, rows, "-", user=user, reason=reason)
-    # A raw DELETE: the rows are loaded and their history written above, and a Collector would
-    # send one post_delete (one history INSERT, without the reason) per row.
-    for start in range(0, len(funding), 900):
-        FundingAllocation.objects.filter(pk__in=[f.pk for f in funding[start : start + 900]])._raw_delete("default")
-    for start in range(0, len(ids), 900):
-        Designation.objects.filter(pk__in=ids[start : start + 900])._raw_delete("default")
+    delete_rows(FundingAllocation, [f.pk for f in funding])
+    delete_rows(Designation, ids)
     if rows:
         mark_data_changed()
     return Removal(designations=rows, funding=len(funding))
@@ -322,8 +334,7 @@ def remove_funding(funding: models.QuerySet[FundingAllocation], *, user: Any, re
     rows = list(funding.select_related("unit").order_by("pk") if not scope.unrestricted else funding.order_by("pk"))
     refuse_out_of_scope(scope, rows)
     write_history(FundingAllocation, rows, "-", user=user, reason=reason)
-    for start in range(0, len(rows), 900):
-        FundingAllocation.objects.filter(pk__in=[f.pk for f in rows[start : start + 900]])._raw_delete("default")
+    delete_rows(FundingAllocation, [f.pk for f in rows])
     if rows:
         mark_data_changed()
     return len(rows)
@@ -485,7 +496,7 @@ def check_poverty_counties() -> None:
 def write_records(
     model: type[models.Model],
     created: Sequence[models.Model],
-    changed: Sequence[models.Model],
+    changed: Sequence[TimeStamped],
     *,
     official: Iterable[models.Model] = (),
     fields: Sequence[str],

@@ -109,12 +109,12 @@ class FrontCache:
         count = None
         if kept.throttled:
             throttle = AnonThrottle()
-            throttle_key = throttle.get_cache_key(SimpleNamespace(META=environ), None)
+            throttle_key = throttle.client_key(SimpleNamespace(META=environ))
             now = throttle.timer()
             count = throttle.count(throttle_key, now)
         try:
             found, counted = read_and_count([TOKEN_COPY_KEY], count)
-            decision = None if counted is None else throttle.settle(count, counted, now)
+            decision = None if count is None or counted is None else throttle.settle(count, counted, now)
         except Exception:  # Redis unreachable: Django's handling of that applies
             return None
         if decision is not None:
@@ -147,7 +147,8 @@ class FrontCache:
         try:
             body = b"".join(result)
         finally:
-            result.close()  # what the server would do: Django's request_finished
+            if hasattr(result, "close"):  # what the server would do (WSGI): Django's request_finished
+                result.close()
         status, headers = captured
         size = entry_size(key, headers, body)
         if size <= self.max_bytes // 8 and not any(name.lower() == "set-cookie" for name, _ in headers):

@@ -73,7 +73,7 @@ class PublicCacheMiddleware:
         if api and anonymous:
             # Counted here, in the same round trip, whatever answers it: the cache, a 304 or the view.
             throttle = AnonThrottle()
-            throttle_key = throttle.get_cache_key(request, None)
+            throttle_key = throttle.client_key(request)  # an anonymous request, before authentication
             if throttle_key not in request.META.get(DECIDED, {}):  # not counted in front already
                 now = throttle.timer()
                 count = throttle.count(throttle_key, now)
@@ -82,7 +82,7 @@ class PublicCacheMiddleware:
         except DatabaseError:
             # The database is down: the stack below answers that, in the request's language (503).
             return self.get_response(request)
-        if counted is not None:  # the view's throttle takes this decision rather than counting again
+        if count is not None and counted is not None:  # the view's throttle takes this decision rather than counting again
             request.META.setdefault(DECIDED, {})[throttle_key] = throttle.settle(count, counted, now)
         # Over the anonymous limit: neither a 304 nor a cached answer, the view's throttle answers
         # 429 with Retry-After (else revalidating would be a way around the limit).
@@ -106,7 +106,7 @@ class PublicCacheMiddleware:
                 response = replay(request, headers, content)
                 if last_modified is not None and dated and not response.has_header("Last-Modified") and response.status_code == 200:
                     response["Last-Modified"] = http_date(last_modified)  # kept before its second was over
-                response.front_cache = FrontEntryMark(state.token, throttled, None if dated else last_modified)
+                mark_for_front_door(response, FrontEntryMark(state.token, throttled, None if dated else last_modified))
                 return response
             # Over the limit: the view's throttle answers 429 with Retry-After.
         with pinned(state):
@@ -122,13 +122,13 @@ class PublicCacheMiddleware:
         if not public:
             return keep_private(response)
         cache_headers(response, anonymous=True)
-        if use_cache and request.method == "GET" and len(response.content) <= MAX_ENTRY_BYTES:
+        if use_cache and request.method == "GET" and isinstance(response, HttpResponse) and len(response.content) <= MAX_ENTRY_BYTES:
             throttled = counts_as_throttled(response)
             cache.set(entry_key, (state.token, throttled, list(response.items()), response.content), settings.RESPONSE_CACHE_SECONDS)
             # An answer made within the change's second has no Last-Modified yet: served from this
             # cache once the second is over it is given one (above), and the front door, which
             # serves its bytes as they are, keeps it until then only.
-            response.front_cache = FrontEntryMark(state.token, throttled, None if dated else last_modified)
+            mark_for_front_door(response, FrontEntryMark(state.token, throttled, None if dated else last_modified))
         return response
 
 
@@ -140,6 +140,10 @@ class FrontEntryMark(NamedTuple):
     token: str
     throttled: bool  # the API's anonymous rate limit counts it
     until: float | None = None  # to be kept until then only: it has no Last-Modified yet
+
+
+def mark_for_front_door(response: HttpResponseBase, mark: FrontEntryMark) -> None:
+    response.front_cache = mark  # type: ignore[attr-defined]  # an attribute of our own, which the front door reads back
 
 
 def carries_credentials(request: HttpRequest) -> bool:

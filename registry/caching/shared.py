@@ -9,7 +9,7 @@ development and tests, the database cache) the same operations are made one afte
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from django.core.cache import cache
 
@@ -27,6 +27,10 @@ class Counted(NamedTuple):
     previous: int
 
 
+@overload
+def read_and_count(keys: list[str], count: Count) -> tuple[dict[str, Any], Counted]: ...
+@overload
+def read_and_count(keys: list[str], count: Count | None = None) -> tuple[dict[str, Any], Counted | None]: ...
 def read_and_count(keys: list[str], count: Count | None = None) -> tuple[dict[str, Any], Counted | None]:
     """The values found at `keys`, and the counters after counting this request (if asked)."""
     pipelined = getattr(cache, "get_many_and_count", None)

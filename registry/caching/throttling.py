@@ -28,7 +28,6 @@ import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
-from django.http import HttpRequest
 from rest_framework.request import Request
 
 if TYPE_CHECKING:  # importing rest_framework.views here would be circular (DRF imports this module)
@@ -52,7 +51,11 @@ class Decision(NamedTuple):
 class CountingThrottle(SimpleRateThrottle):
     """DRF's throttle interface (rate strings, get_cache_key, wait), counted as described above."""
 
-    timer = time.time
+    timer = staticmethod(time.time)
+    scope: str
+    # Read from the rate by DRF's __init__ (parse_rate).
+    num_requests: int
+    duration: int
 
     def get_rate(self) -> str:
         return settings.API_THROTTLE_RATES[self.scope]
@@ -86,7 +89,7 @@ class CountingThrottle(SimpleRateThrottle):
             wait = (duration - elapsed) + duration * max(0.0, 1 - (limit - 1) / full)
         return Decision(False, max(wait, 1.0))
 
-    def allow_request(self, request: Request | HttpRequest, view: APIView | None) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         if self.rate is None:
             return True
         key = self.get_cache_key(request, view)
@@ -116,17 +119,21 @@ class AnonThrottle(CountingThrottle):
     scope = "anon"
     cache_format = THROTTLE_FORMAT
 
-    def allow_request(self, request: Request | HttpRequest, view: APIView | None) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         if isinstance(getattr(request, "auth", None), ApiToken):
             return True
         return super().allow_request(request, view)
 
     def get_cache_key(self, request: Any, view: APIView | None) -> str | None:
-        """Also called by the response caches before any authentication: `request` may be a
-        plain HttpRequest, or anything with the WSGI environ as META."""
-        user = getattr(request, "user", None)  # none yet before the authentication middleware
+        user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             return None
+        return self.client_key(request)
+
+    def client_key(self, request: Any) -> str:
+        """The counter of the client that sent `request`. Also called by the response caches before
+        any authentication: `request` may be a plain HttpRequest, or anything with the WSGI environ
+        as META."""
         return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or ""}
 
 

@@ -7,9 +7,10 @@ import copy
 import re
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -40,7 +41,8 @@ class ModelValidatedSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        instance = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
+        model: type[Model] = self.Meta.model
+        instance = copy.copy(self.instance) if self.instance is not None else model()
         for name, value in attrs.items():
             setattr(instance, name, value)
         try:
@@ -117,7 +119,9 @@ class UnitSerializer(serializers.ModelSerializer):
     province = ProvinceRefSerializer()
     prefecture = PrefectureRefSerializer(allow_null=True)
     in_use = serializers.BooleanField(source="is_in_use", help_text="False for a retired code; `current` is what it became.")
-    current = serializers.SlugRelatedField(slug_field="key", read_only=True, help_text="Registry key of the unit this one has become.")
+    current: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="key", read_only=True, help_text="Registry key of the unit this one has become."
+    )
     successors = SuccessionSerializer(source="successions", many=True)
     poverty = serializers.SerializerMethodField(
         help_text="The poverty-county status of this place, also when it was listed under an earlier code (宣化区 as 宣化县); null if none."
@@ -163,7 +167,7 @@ class UnitSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(UnitDesignationSerializer(many=True))
     def get_designations(self, unit: Unit) -> list[dict[str, Any]]:
-        return UnitDesignationSerializer(unit.place_designations, many=True).data
+        return cast(list[dict[str, Any]], UnitDesignationSerializer(unit.place_designations, many=True).data)  # many: a list
 
 
 # The columns `unit_records` reads, one row per unit (the page's rows, or the one unit).
@@ -198,7 +202,9 @@ def _datetime(value: datetime | None, zone: tzinfo | None) -> str | None:
     """What `_UPDATED_AT.to_representation` writes (ISO 8601 in the current time zone `zone`,
     +00:00 as Z), without its per-call look-ups of the settings and the zone: an aware datetime,
     as the database gives them; anything else (or another format: no `zone`) through DRF's field."""
-    if zone is None or value is None or not timezone.is_aware(value):
+    if value is None:
+        return None
+    if zone is None or not timezone.is_aware(value):
         return _UPDATED_AT.to_representation(value)
     text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -32,7 +32,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
 class IndicatorValueSerializer(serializers.ModelSerializer):
     code = serializers.CharField(source="unit.key", read_only=True)
-    indicator = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    indicator: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = IndicatorValue
@@ -86,7 +86,7 @@ class YearStatusSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="Target status: " + ", ".join(targets.STATUS_LABELS))
     reason = serializers.CharField(help_text="Why a year is not met or missed: " + ", ".join(targets.REASON_LABELS))
     source_kind = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named source: DRF's metaclass takes it off the class
 
 
 class IndicatorSeriesSerializer(serializers.Serializer):
@@ -156,6 +156,6 @@ class NationalPointSerializer(serializers.Serializer):
     trillion_yuan = serializers.DecimalField(max_digits=12, decimal_places=3)
     published_trillion_yuan = serializers.DecimalField(max_digits=20, decimal_places=6)
     fact_id = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named source: DRF's metaclass takes it off the class
     source_kind = serializers.CharField()
     note = serializers.CharField()

@@ -3,7 +3,7 @@ funding allocations and poverty statuses, writable with a token through the one 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from counties.api.pagination import RegistryPagination
 from counties.api.preconditions import check_if_match, representation_etag
 from counties.api.serializers import records as s
 from counties.models import (
@@ -126,7 +127,7 @@ class RecordViewSet(viewsets.ModelViewSet):
         return response
 
     def perform_create(self, serializer: BaseSerializer) -> None:
-        instance = serializer.Meta.model(**serializer.validated_data)
+        instance = self.get_queryset().model(**serializer.validated_data)
         # Optional, as in the admin: a new record carries its source in its own fields.
         self.write(save_record, instance, self.change_reason() or _("created through the API"))
         serializer.instance = instance
@@ -182,7 +183,7 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
             page = self.paginate_queryset(units)
             rows = [selectors.county_row(unit) for unit in selectors.attach_place_records(units if page is None else page)]
         else:
-            page = self.paginator.paginate_rows(units, s.UNIT_VALUES, request, view=self)
+            page = cast(RegistryPagination, self.paginator).paginate_rows(units, s.UNIT_VALUES, request, view=self)
             rows = s.unit_records(units.values_list(*s.UNIT_VALUES) if page is None else page)
         return Response(rows) if page is None else self.get_paginated_response(rows)
 

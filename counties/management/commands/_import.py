@@ -12,7 +12,7 @@ from django.db.models import Model
 
 from counties.models import CHANGE_REASON_MAX_LENGTH, CONTROL_CHARACTERS
 from counties.writes.imports import uploads
-from counties.writes.imports.programme import RESOURCES
+from counties.writes.imports.programme import RESOURCES, RegistryResource
 from counties.writes.services import ReasonRefused, WriteSummary, check_reason
 
 
@@ -88,7 +88,8 @@ def reason_refusal(exc: ReasonRefused) -> str:
 
 class ImportCommand(BaseCommand):
     kind = ""
-    resource_class: type | None = None  # a resource not in counties.writes.imports.programme.RESOURCES (the targets' imports)
+    # A resource not in counties.writes.imports.programme.RESOURCES (the targets' imports).
+    resource_class: type[RegistryResource] | None = None
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="A .csv (UTF-8) or .xlsx file in the documented format.")

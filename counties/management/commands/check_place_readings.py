@@ -65,7 +65,7 @@ class Command(BaseCommand):
             if any(c in naming.POLYPHONES for c in name):
                 listed = readings.get(name)
                 source = listed.source if listed else "covered by a shorter listed name"
-                self.stdout.write(f"{name}\t{' '.join(naming._syllables(name))}\t{naming.english_name(name)}\t{source}")
+                self.stdout.write(f"{name}\t{' '.join(naming.pinyin_syllables(name))}\t{naming.english_name(name)}\t{source}")
         unreviewed = [f"{name} ({naming.unreviewed_polyphones(name)})" for name in names if naming.unreviewed_polyphones(name)]
         disagreements = []
         if cedict is not None:
@@ -73,14 +73,14 @@ class Command(BaseCommand):
                 raise CommandError(f"{cedict}: no such file")
             dictionary = cedict_readings(cedict)
             for name in names:
-                syllables = naming._syllables(name)
+                syllables = naming.pinyin_syllables(name)
                 keys = (name, naming.split_suffix(name)[0])
                 candidates = [(key, r) for key in keys for r in dictionary.get(key, []) if len(r) == len(key)]
                 if candidates and not any(syllables[: len(key)] == r for key, r in candidates):
                     listed = readings.get(name)
                     # Only a row that says why it departs from CC-CEDICT explains a disagreement.
-                    explained = listed is not None and listed.source.startswith("reviewed")
-                    reason = listed.source if explained else "NOT EXPLAINED in place_readings.csv"
+                    explained = listed.source if listed is not None and listed.source.startswith("reviewed") else None
+                    reason = explained or "NOT EXPLAINED in place_readings.csv"
                     disagreements.append(f"{name}: {' '.join(syllables)}; CC-CEDICT {' '.join(candidates[0][1])}; {reason}")
         self.stdout.write(
             f"{len(names)} names; {len(unreviewed)} with an unreviewed polyphone; {len(disagreements)} disagreeing with CC-CEDICT"

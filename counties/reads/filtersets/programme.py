@@ -7,6 +7,7 @@ message. Orderings come from a whitelist and always end with the primary key.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import re
 from datetime import UTC, datetime
@@ -57,7 +58,7 @@ class YearsField(forms.CharField):
         "range": _("Years must lie between %(low)s and %(high)s."),
     }
 
-    def to_python(self, value: Any) -> list[int] | None:
+    def to_python(self, value: Any) -> list[int] | None:  # type: ignore[override]  # a CharField's text, read as years
         value = super().to_python(value)
         if not value:
             return None
@@ -92,7 +93,7 @@ class StrictBooleanField(forms.NullBooleanField):
     TRUE, FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
     widget = forms.TextInput  # NullBooleanSelect would turn an unknown value into "no filter"
 
-    def to_python(self, value: Any) -> bool | None:
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]  # django-stubs gives NullBooleanField BooleanField's type
         if value in (None, ""):
             return None
         text = str(value).strip().lower()
@@ -288,13 +289,14 @@ class UnitFilterSet(django_filters.FilterSet):
     # Built once: no field here depends on the request, and building the form class (its thirteen
     # fields, then the class) for every request cost a cold list a millisecond. Each form made
     # from it still gets its own copies of the fields, as Django's forms always do.
-    _form_class: ClassVar[type[forms.Form] | None] = None
+    _form_class: ClassVar[builtins.type[forms.Form] | None] = None  # builtins': this class has a filter named type
 
-    def get_form_class(self) -> type[forms.Form]:
+    def get_form_class(self) -> builtins.type[forms.Form]:
         cls = type(self)
-        if cls.__dict__.get("_form_class") is None:
-            cls._form_class = super().get_form_class()
-        return cls._form_class  # type: ignore[return-value]
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = cls._form_class = super().get_form_class()
+        return form_class
 
     def in_force(self) -> set[str]:
         """The filters this (valid) filterset applies (an ordering is not one)."""

@@ -137,9 +137,11 @@ def year_status(indicator: Indicator, year: int, reported: dict[int, Reported], 
         return result(NOT_APPLICABLE, SEVERAL_UNITS)
     if previous is None:
         return result(NOT_REPORTED, NO_BASE)
+    assert value is not None and base is not None  # one report each: only several have no value
     if indicator.rule == TargetRule.GROWTH_AT_LEAST:
         if base == 0:
             return result(NOT_APPLICABLE, ZERO_BASE)
+        assert indicator.rule_threshold_pct is not None  # Indicator's constraint: this rule has its threshold
         # Exact comparison, no rounding: (value − base) / base ≥ threshold / 100.
         met = (value - base) * 100 >= indicator.rule_threshold_pct * base
     elif indicator.rule == TargetRule.RISES:
@@ -172,7 +174,8 @@ class Lineage:
         return self.resolver.known_as(place)
 
 
-ValueRow = tuple[int, int, int, Decimal, str, str]  # unit, indicator, year, value, source kind, source
+# unit, indicator (its id, or its code), year, value, source kind, source
+ValueRow = tuple[int, int | str, int, Decimal, str, str]
 
 
 class Reports:
@@ -180,19 +183,19 @@ class Reports:
 
     def __init__(self, lineage: Lineage, values: Iterable[ValueRow]) -> None:
         self.lineage = lineage
-        self.by_unit: dict[int, list[tuple[int, int, Decimal, str, str]]] = defaultdict(list)
+        self.by_unit: dict[int, list[tuple[int | str, int, Decimal, str, str]]] = defaultdict(list)
         for unit_id, indicator_id, year, value, kind, source in values:
             self.by_unit[unit_id].append((indicator_id, year, value, kind, source))
-        self._places: dict[int, dict[int, dict[int, Reported]]] = {}
+        self._places: dict[int, dict[int | str, dict[int, Reported]]] = {}
 
     def reporting_places(self) -> set[int]:
         """The places whose table is not empty: every reporting unit and every unit it became."""
         return {place for unit in self.by_unit for place in self.lineage.resolver.chain(unit)}
 
-    def of(self, place: int) -> dict[int, dict[int, Reported]]:
+    def of(self, place: int) -> dict[int | str, dict[int, Reported]]:
         """indicator id → year → what the place reported (two units the same year: `several`)."""
         if place not in self._places:
-            table: dict[int, dict[int, Reported]] = defaultdict(dict)
+            table: dict[int | str, dict[int, Reported]] = defaultdict(dict)
             for unit_id in self.lineage.units_of(place):
                 for indicator_id, year, value, kind, source in self.by_unit.get(unit_id, ()):
                     table[indicator_id][year] = (
@@ -381,16 +384,16 @@ def assessment_summary() -> list[AssessmentSummary]:
     for batch, result, score, kind, _amount in latest.values():
         per_batch[batch].append((result, score, kind))
     summary = []
-    for batch in Batch.objects.order_by("year", "sequence").values("pk", "year", "sequence"):
-        results = per_batch.get(batch["pk"], [])
+    for row in Batch.objects.order_by("year", "sequence").values("pk", "year", "sequence"):
+        results = per_batch.get(row["pk"], [])
         scores = [score for _r, score, _k in results if score is not None]
-        funding = by_batch_funding.get(batch["pk"], [])
+        funding = by_batch_funding.get(row["pk"], [])
         counts = {choice: sum(r == choice for r, _s, _k in results) for choice in AssessmentResult.values}
-        size = sizes.get(batch["pk"], 0)
+        size = sizes.get(row["pk"], 0)
         summary.append(
             AssessmentSummary(
-                batch_year=batch["year"],
-                batch_sequence=batch["sequence"],
+                batch_year=row["year"],
+                batch_sequence=row["sequence"],
                 batch_entries=size,
                 assessed=len(results),
                 excellent=counts[AssessmentResult.EXCELLENT],
@@ -466,11 +469,12 @@ def _three_coverages(as_of: int) -> ThreeCoverages:
         table = reports.of(place)
         totals, covers = table.get(POOR_VILLAGES, {}), table.get(POOR_VILLAGES_COVERED, {})
         for year in sorted(set(totals) & set(covers), reverse=True):
-            if totals[year].several or covers[year].several:
+            villages_then, covered_then = totals[year].value, covers[year].value
+            if villages_then is None or covered_then is None:  # several units reported that year: no one figure
                 continue
             reporting += 1
-            villages += totals[year].value
-            covered += covers[year].value
+            villages += villages_then
+            covered += covered_then
             village_illustrative |= SourceKind.ILLUSTRATIVE in (totals[year].source_kind, covers[year].source_kind)
             break
     return ThreeCoverages(
@@ -527,7 +531,7 @@ def national_series() -> list[NationalPoint]:
     points = []
     facts = ProgrammeFact.objects.filter(metric__in=NATIONAL_METRICS, value__isnull=False, value_unit="trillion CNY")
     for fact in facts.order_by("metric", "period", "fact_id"):
-        if not fact.period[:4].isdigit():
+        if fact.value is None or not fact.period[:4].isdigit():
             continue
         points.append(
             NationalPoint(

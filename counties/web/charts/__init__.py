@@ -71,7 +71,8 @@ def _figure(value: float | int | Decimal, percent: bool) -> str:
     return numbers.share(value) if percent else _fmt(float(value))
 
 
-def _frame(title: str, description: str, body: str, width: float = WIDTH, height: float = HEIGHT) -> SafeString:
+def frame(title: str, description: str, body: str, width: float = WIDTH, height: float = HEIGHT) -> SafeString:
+    """The <svg> around a chart's drawing, named by its <title> and <desc> for screen readers."""
     chart_id = f"chart-{zlib.crc32(title.encode()):08x}"
     return mark_safe(
         f'<svg class="chart" viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
@@ -80,7 +81,7 @@ def _frame(title: str, description: str, body: str, width: float = WIDTH, height
     )
 
 
-def _axis(maximum: float, percent: bool = False, unit: str = "", width: float = WIDTH) -> tuple[str, float]:
+def axis(maximum: float, percent: bool = False, unit: str = "", width: float = WIDTH) -> tuple[str, float]:
     """Horizontal grid lines with labels and the axis's unit above them; returns the markup and the
     top of the scale."""
     top = 100.0 if percent else _nice(maximum)
@@ -105,14 +106,15 @@ def _nice(maximum: float) -> float:
     return next(step * magnitude for step in (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10) if maximum <= step * magnitude * (1 + 1e-9))
 
 
-def _y(value: float, top: float) -> float:
+def value_y(value: float, top: float) -> float:
+    """Where `value` sits on a vertical scale from 0 to `top`."""
     return HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * (value / top if top else 0)
 
 
-def _legend(series: list[Series], extra: list[tuple[str, str]] | None = None, *, y: float | None = None, width: float = WIDTH) -> str:
+def legend(series: list[Series], extra: list[tuple[str, str]] | None = None, *, y: float | None = None, width: float = WIDTH) -> str:
     """Colour keys below the plot, wrapped onto a second row when they do not fit on one."""
     items = [(s.label, s.color) for s in series] + (extra or [])
-    x, row = LEFT, 0
+    x, row = float(LEFT), 0
     top = HEIGHT - BOTTOM + 38 if y is None else y
     parts = []
     for label, color in items:
@@ -154,7 +156,7 @@ def bar_chart(
     had. `unit` names the axis's unit once (e.g. 亿元), so the axis reads 50, not 5,000,000,000."""
     width = plot_width(labels)
     values = [float(v) for s in series for v in s.values if v is not None]
-    grid, top = _axis(max(values, default=0), percent, unit, width)
+    grid, top = axis(max(values, default=0), percent, unit, width)
     group = (width - LEFT - RIGHT) / max(len(labels), 1)
     bar = group * 0.7 / max(len(series), 1)
     parts = [grid]
@@ -164,7 +166,7 @@ def bar_chart(
             value = s.values[i]
             if value is None:
                 continue
-            y = _y(float(value), top)
+            y = value_y(float(value), top)
             parts.append(
                 f'<rect x="{x0 + bar * j:.1f}" y="{y:.1f}" width="{bar - 1:.1f}" height="{HEIGHT - BOTTOM - y:.1f}" fill="{s.color}">'
                 f"<title>{escape(label)} · {escape(s.label)}: {escape(s.text(value, percent))}</title></rect>"
@@ -173,7 +175,7 @@ def bar_chart(
     extra = []
     spans = _runs(rules or [])
     for first, last, rule in spans:
-        y = _y(float(rule), top)
+        y = value_y(float(rule), top)
         x1, x2 = LEFT + group * first, LEFT + group * (last + 1)
         parts.append(
             f'<line class="rule" x1="{x1:.1f}" x2="{x2:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
@@ -181,8 +183,8 @@ def bar_chart(
         )
     if spans:
         extra.append((rule_label, "#c0392b"))
-    parts.append(_legend(series, extra, width=width))
-    return _frame(title, description, "".join(parts), width)
+    parts.append(legend(series, extra, width=width))
+    return frame(title, description, "".join(parts), width)
 
 
 def _runs(values: list[float | Decimal | None]) -> list[tuple[int, int, float | Decimal]]:
@@ -234,8 +236,8 @@ def hbar_chart(title: str, description: str, labels: list[str], series: list[Ser
             )
             if j == 0:
                 parts.append(f'<text x="{left + length + 4:.1f}" y="{y + bar - 3:.1f}" fill="{INK}">{escape(_fmt(float(value)))}</text>')
-    parts.append(_legend(series[:2], y=height - LINE - 4, width=width))
-    return _frame(title, description, "".join(parts), width, height)
+    parts.append(legend(series[:2], y=height - LINE - 4, width=width))
+    return frame(title, description, "".join(parts), width, height)
 
 
 def _stretches(indices: list[int]) -> list[list[int]]:
@@ -256,14 +258,14 @@ def line_chart(
     value (None), never drawn straight across the gap."""
     width = plot_width(labels)
     values = [float(v) for s in series for v in s.values if v is not None]
-    grid, top = _axis(max(values, default=0), percent, unit, width)
+    grid, top = axis(max(values, default=0), percent, unit, width)
     # Points sit in the middle of equal slots, as bars do, so the first and last labels fit.
     step = (width - LEFT - RIGHT) / max(len(labels), 1)
     parts = [grid]
     for i, label in enumerate(labels):
         parts.append(x_label(LEFT + step * (i + 0.5), label))
     for s in series:
-        points = {i: (LEFT + step * (i + 0.5), _y(float(v), top)) for i, v in enumerate(s.values) if v is not None}
+        points = {i: (LEFT + step * (i + 0.5), value_y(float(v), top), v) for i, v in enumerate(s.values) if v is not None}
         # One line per run of consecutive values: a line drawn across a label without a value
         # (a year nothing was published for) would show a value that does not exist. A value
         # alone between two gaps is its point only.
@@ -271,12 +273,12 @@ def line_chart(
             if len(run) > 1:
                 path = " ".join(f"{points[i][0]:.1f},{points[i][1]:.1f}" for i in run)
                 parts.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2.5"/>')
-        for i, (x, y) in points.items():
+        for i, (x, y, value) in points.items():
             # The point names its label (its year), as a bar's tooltip does: a value alone does
             # not say which year it is.
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{s.color}">'
-                f"<title>{escape(labels[i])} · {escape(s.label)}: {escape(s.text(s.values[i], percent))}</title></circle>"
+                f"<title>{escape(labels[i])} · {escape(s.label)}: {escape(s.text(value, percent))}</title></circle>"
             )
-    parts.append(_legend(series, width=width))
-    return _frame(title, description, "".join(parts), width)
+    parts.append(legend(series, width=width))
+    return frame(title, description, "".join(parts), width)

@@ -4,12 +4,13 @@ page shows the same figures in a table beside it."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from counties.models import local_name
+from counties.models import Indicator, local_name
 from counties.reads import numbers
 from counties.reads.statistics.targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED, STATUS_LABELS, IndicatorSeries, NationalPoint
 from counties.web import charts
@@ -17,19 +18,19 @@ from counties.web import charts
 STATUS_COLOURS = {MET: "#2e7d32", MISSED: "#c0392b", NOT_APPLICABLE: "#0b4f8a", NOT_REPORTED: "#9e9e9e"}
 
 
-def indicator_name(indicator: object) -> str:
-    return local_name(indicator.name_zh, indicator.name_en)  # type: ignore[attr-defined]
+def indicator_name(indicator: Indicator) -> str:
+    return local_name(indicator.name_zh, indicator.name_en)
 
 
-def indicator_unit(indicator: object) -> str:
-    return local_name(indicator.unit_zh, indicator.unit_en)  # type: ignore[attr-defined]
+def indicator_unit(indicator: Indicator) -> str:
+    return local_name(indicator.unit_zh, indicator.unit_en)
 
 
 def indicator_chart(series: IndicatorSeries) -> SafeString:
     """One bar per year; a year with no value is marked on the axis, never drawn as zero."""
     indicator = series.indicator
     values = [float(y.value) for y in series.years if y.value is not None]
-    grid, top = charts._axis(max(values, default=0))
+    grid, top = charts.axis(max(values, default=0))
     width = charts.WIDTH - charts.LEFT - charts.RIGHT
     group = width / max(len(series.years), 1)
     parts = [grid]
@@ -47,17 +48,17 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
                 f'fill="{STATUS_COLOURS[year.status]}">×<title>{escape(label)}</title></text>'
             )
         else:
-            y = charts._y(float(year.value), top)
+            y = charts.value_y(float(year.value), top)
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{group * 0.6:.1f}" height="{baseline - y:.1f}" '
                 f'fill="{STATUS_COLOURS[year.status]}"><title>{escape(label)}</title></rect>'
             )
         parts.append(charts.x_label(charts.LEFT + group * (i + 0.5), str(year.year)))
     statuses = [s for s in (MET, MISSED, NOT_REPORTED, NOT_APPLICABLE) if any(y.status == s for y in series.years)]
-    parts.append(charts._legend([], [(str(STATUS_LABELS[s]), STATUS_COLOURS[s]) for s in statuses]))
+    parts.append(charts.legend([], [(str(STATUS_LABELS[s]), STATUS_COLOURS[s]) for s in statuses]))
     title = f"{indicator_name(indicator)} ({indicator_unit(indicator)})"
     description = _("Value reported each year, coloured by the target status of the year.")
-    return charts._frame(title, str(description), "".join(parts))
+    return charts.frame(title, str(description), "".join(parts))
 
 
 def national_gaps(points: list[NationalPoint]) -> list[int]:
@@ -72,7 +73,7 @@ def national_gaps(points: list[NationalPoint]) -> list[int]:
 def national_chart(points: list[NationalPoint]) -> SafeString:
     # Every year on the axis, so a year without a published figure (2015, 2018) keeps its place.
     years = list(range(min(p.year for p in points), max(p.year for p in points) + 1)) if points else []
-    by_series: dict[str, dict[int, object]] = {}
+    by_series: dict[str, dict[int, Decimal]] = {}
     for point in points:
         by_series.setdefault(point.series, {})[point.year] = point.trillion_yuan
     return charts.line_chart(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.conf import settings
@@ -38,7 +39,7 @@ def money_column(rows: Iterable[object], attribute: str) -> numbers.MoneyScale:
     """`{% money_column rows "funds_yuan" as scale %}`: the one unit for a column of amounts."""
     values = []
     for row in rows:
-        value: object = row
+        value: Any = row
         for part in attribute.split("."):
             value = getattr(value, part, None) if value is not None else None
         values.append(value)
@@ -80,7 +81,7 @@ def unit_name(unit: object) -> SafeString:
 
 
 @register.filter
-def place_name(obj: object, form: str = "") -> SafeString:
+def place_name(obj: Any, form: str = "") -> SafeString:
     """Provinces, prefectures and statistics rows (anything with name_zh/name_en):
 
     - `place|place_name`: as unit_name, the Chinese name with the English one beside it on English pages;
@@ -89,8 +90,8 @@ def place_name(obj: object, form: str = "") -> SafeString:
       columns, menus and chart labels; an object without one (a prefecture) gets its plain name.
     """
     name_zh, name_en = getattr(obj, "name_zh", ""), getattr(obj, "name_en", "")
-    if form == "short" and getattr(obj, "short_name_zh", ""):
-        name_zh, name_en = obj.short_name_zh, getattr(obj, "short_name_en", "")  # type: ignore[attr-defined]
+    if form == "short" and bool(getattr(obj, "short_name_zh", "")):
+        name_zh, name_en = obj.short_name_zh, getattr(obj, "short_name_en", "")
     elif form not in {"short", "plain"}:
         return unit_name(obj)
     return format_html("{}", local_name(name_zh, name_en))

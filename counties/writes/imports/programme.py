@@ -31,7 +31,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
@@ -44,8 +44,11 @@ from counties.models import (
     LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
+    DesignationStatus,
     FundingAllocation,
+    FundingLevel,
     PovertyStatus,
+    Region,
     SourceKind,
     Unit,
 )
@@ -320,8 +323,10 @@ class RegistryResource(resources.ModelResource):
         use_bulk = True
         store_instance = False
 
+    _meta: Any  # import-export's options of the resource (its Meta, read like a model's _meta)
+
     def __init__(
-        self, user: AbstractBaseUser | None = None, reason: str = "", max_rows: int | None = None, html_diff: bool = False, **kwargs: Any
+        self, user: AbstractUser | None = None, reason: str = "", max_rows: int | None = None, html_diff: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         # This import's own options (a copy: changing the class's would change every later import).
@@ -574,13 +579,13 @@ class RegistryResource(resources.ModelResource):
             unit = instance.unit if getattr(instance, "unit_id", None) else None
             for province_id in (unit.province_id if unit else None, self._stored_province):
                 if province_id is not None and not self.scope.allows(province_id):
-                    named = unit is not None and unit.province_id == province_id  # else: the record as stored
+                    named = unit if unit is not None and unit.province_id == province_id else None  # else: the record as stored
                     errors.setdefault("code", []).append(
                         _("%(code)s is in %(other)s; you may import records of %(own)s only")
                         % {
-                            "code": unit.key if named else f"id {instance.pk}",
-                            "other": unit.province.name_zh if named else _("another province"),
-                            "own": self.scope.province.name_zh,
+                            "code": named.key if named else f"id {instance.pk}",
+                            "other": named.province.name_zh if named else _("another province"),
+                            "own": self.scope.province.name_zh if self.scope.province else _("no province"),
                         }
                     )
                     break
@@ -638,9 +643,7 @@ class DesignationResource(RegistryResource):
     code = fields.Field(attribute="unit", column_name="code", widget=UnitCodeWidget())
     batch_year = BatchField(attribute="batch", column_name="batch_year")
     batch_sequence = fields.Field(column_name="batch_sequence", readonly=True)
-    status = fields.Field(
-        attribute="status", column_name="status", widget=ChoiceWidget(Designation._meta.get_field("status").choices, "designated")
-    )
+    status = fields.Field(attribute="status", column_name="status", widget=ChoiceWidget(DesignationStatus.choices, "designated"))
     is_old_revolutionary_base = fields.Field(
         attribute="is_old_revolutionary_base", column_name="is_old_revolutionary_base", widget=OptionalBooleanWidget()
     )
@@ -693,7 +696,7 @@ class FundingAllocationResource(RegistryResource):
     id = fields.Field(attribute="id", column_name="id", widget=widgets.IntegerWidget())
     code = fields.Field(attribute="unit", column_name="code", widget=UnitCodeWidget())
     fiscal_year = fields.Field(attribute="fiscal_year", column_name="fiscal_year", widget=YearWidget())
-    level = fields.Field(attribute="level", column_name="level", widget=ChoiceWidget(FundingAllocation._meta.get_field("level").choices))
+    level = fields.Field(attribute="level", column_name="level", widget=ChoiceWidget(FundingLevel.choices))
     amount = fields.Field(attribute="amount", column_name="amount_yuan", widget=AmountWidget())
     purpose = fields.Field(attribute="purpose", column_name="purpose", widget=TextWidget())
     document_number = fields.Field(attribute="document_number", column_name="document_number", widget=TextWidget())
@@ -762,7 +765,7 @@ class FundingAllocationResource(RegistryResource):
 class PovertyStatusResource(RegistryResource):
     code = fields.Field(attribute="unit", column_name="code", widget=UnitCodeWidget())
     listed_name = fields.Field(attribute="listed_name", column_name="listed_name", widget=TextWidget())
-    region = fields.Field(attribute="region", column_name="region", widget=ChoiceWidget(PovertyStatus._meta.get_field("region").choices))
+    region = fields.Field(attribute="region", column_name="region", widget=ChoiceWidget(Region.choices))
     exit_year = fields.Field(attribute="exit_year", column_name="exit_year", widget=YearWidget(range_from_model=True))
     exit_year_note = fields.Field(attribute="exit_year_note", column_name="exit_year_note", widget=TextWidget())
     is_key_county_2012 = fields.Field(attribute="is_key_county_2012", column_name="is_key_county_2012", widget=OptionalBooleanWidget())
