@@ -5,8 +5,10 @@ never collide with the loaded reference data."""
 from decimal import Decimal
 
 import factory
+from django.contrib.auth.models import Group, User
 
 from counties import models
+from counties.models.staff import PROVINCIAL_EDITORS
 
 
 class ProvinceFactory(factory.django.DjangoModelFactory):
@@ -160,3 +162,17 @@ def designation_payload(code="110101", year=2018):
         "source": "商建函〔2018〕1号",
         "source_kind": "official",
     }
+
+
+def illustrative(**filters):
+    """The illustrative designations (the roster's), narrowed by `filters`."""
+    return models.Designation.objects.filter(source_kind="illustrative", **filters)
+
+
+def provincial_editor(province="130000", name="hebei"):
+    """A provincial editor of `province` (None: one whose profile names no province yet)."""
+    user = User.objects.create_user(name, password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=PROVINCIAL_EDITORS))
+    if province is not None:
+        models.StaffProfile.objects.create(user=user, province=models.Province.objects.get(code=province))
+    return user

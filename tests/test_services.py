@@ -13,8 +13,7 @@ from counties.models.staff import ALL_MODELS
 from counties.writes import services
 from counties.writes.services import OutOfScope, PovertyCountiesRefused, ReasonRefused, ReplacementBlocked
 
-from .factories import FundingAllocationFactory, UnitFactory
-from .test_write_paths import illustrative, provincial_editor
+from .factories import FundingAllocationFactory, UnitFactory, illustrative, provincial_editor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 

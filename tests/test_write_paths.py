@@ -7,7 +7,6 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.management import CommandError
 from django.db import connection
 from django.test import Client
@@ -15,27 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from counties import models
-from counties.models.staff import PROVINCIAL_EDITORS
 from counties.reads import statistics
 from counties.writes.imports.programme import RESOURCES, DesignationResource, template_rows
 from registry.caching.token import data_version
 
 from .conftest import confirm, import_in_admin, run_command
-from .factories import HEADER, OFFICIAL_HEBEI_2016, FundingAllocationFactory, csv_file
+from .factories import HEADER, OFFICIAL_HEBEI_2016, FundingAllocationFactory, csv_file, illustrative, provincial_editor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
-
-def illustrative(**filters):
-    return models.Designation.objects.filter(source_kind="illustrative", **filters)
-
-
-def provincial_editor(province="130000", name="hebei"):
-    user = User.objects.create_user(name, password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=PROVINCIAL_EDITORS))
-    if province is not None:
-        models.StaffProfile.objects.create(user=user, province=models.Province.objects.get(code=province))
-    return user
 
 
 # -- 1. the template cannot be imported by mistake --------------------------------------------------

@@ -296,7 +296,7 @@ class RegistryAdmin(SimpleHistoryAdmin):
         if scope.unrestricted:
             return form
 
-        class ProvincialForm(form):  # type: ignore[valid-type, misc]
+        class ProvincialForm(form):
             def _post_clean(self) -> None:
                 super()._post_clean()  # builds self.instance from the submitted values
                 refusal = None if self.errors else scope.refusal(self.instance)
@@ -587,7 +587,7 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
 # -- reference data ---------------------------------------------------------------------------
 
 
-class UnitSearchMixin:
+class UnitSearchMixin(RegistryAdmin):
     """Searching by a code finds the records of the place it names whichever of its codes they are
     held under, as the API's `code` filter does (a poverty status stays on the code listed in 2014,
     宣化县 130721, while staff know the place as 宣化区 130705)."""
@@ -600,4 +600,4 @@ class UnitSearchMixin:
             # A whole code, not text: searched as text, 632803 (茫崖市) would also find the records
             # of 大柴旦行委, whose registry key X632803 holds it.
             return queryset.filter(held_by_place_named(term, path=self.unit_path)), False
-        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        return super().get_search_results(request, queryset, search_term)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import Model
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 from rest_framework.request import Request
@@ -18,7 +19,7 @@ class RegistryApiPermission(permissions.DjangoModelPermissions):
     """Anyone reads. A write needs a token that may write, the user's model permission and, for a
     provincial editor, a record of their province."""
 
-    message = _("Writing needs an API token that may write, and the matching permission.")
+    message: str | Promise = _("Writing needs an API token that may write, and the matching permission.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in permissions.SAFE_METHODS:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 from counties.models.base import CHANGE_REASON_MAX_LENGTH, no_control_characters
 from counties.models.units import Province
@@ -154,7 +158,7 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.key_prefix}…)"
 
     @classmethod
-    def issue(cls, user: models.Model, name: str, **fields: object) -> tuple[ApiToken, str]:
+    def issue(cls, user: User, name: str, **fields: object) -> tuple[ApiToken, str]:
         """Create a token; returns it with the plain key, which is not stored anywhere."""
         token = cls(user=user, name=name, **fields)
         key = token.new_key()

@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import CharField, F, IntegerField, OuterRef, Subquery, Value
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import get_history_model_for_model
 
 from counties.models import tracked_models
 from counties.reads.permissions import province_path, write_scope
@@ -32,8 +33,9 @@ from counties.reads.permissions import province_path, write_scope
 CREATED, CHANGED, DELETED = "+", "~", "-"
 
 
-def history_model(model: type[models.Model]) -> type[models.Model]:
-    return model.history.model  # type: ignore[attr-defined]
+def history_model(model: type[models.Model]) -> Any:
+    """The model simple-history builds for `model`'s versions (at run time: it has no static type)."""
+    return get_history_model_for_model(model)
 
 
 def tracked_fields(model: type[models.Model]) -> list[models.Field]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AbstractUser, AnonymousUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -141,7 +141,7 @@ def stored_province_ids(model: type[models.Model], pks: Sequence[Any]) -> dict[A
     return found
 
 
-def may_change_record(user: AbstractBaseUser | AnonymousUser | None, record: models.Model | None = None) -> bool:
+def may_change_record(user: AbstractUser | AnonymousUser | None, record: models.Model | None = None) -> bool:
     """May `user` write `record` as it now is (the doors pass it as stored), or, without a record,
     any record at all? What the doors ask to offer or hide a change; the services ask again."""
     scope = write_scope(user)

@@ -116,7 +116,7 @@ def units_named(code: str, *, prefix: bool = False) -> Q:
     return held | Q(pk__in=Unit.objects.filter(key=code).values("current"))
 
 
-def place_units(units: QuerySet[Unit]) -> QuerySet[UnitLineage, dict[str, Any]]:
+def place_units(units: QuerySet[Unit]) -> QuerySet[UnitLineage, Any]:
     """The ids of every unit of the places `units` have become today: each place and every unit
     that became it (its earlier codes, units merged into it)."""
     return UnitLineage.objects.filter(descendant__in=units.values("current")).values("ancestor")

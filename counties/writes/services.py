@@ -16,7 +16,7 @@ from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import get_history_model_for_model
+from simple_history.utils import get_history_manager_for_model, get_history_model_for_model
 
 from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
@@ -141,10 +141,10 @@ def record_initial_history(reason: str) -> int:
     check_reason(reason)
     written = 0
     for model in tracked_models():
-        missing = model.objects.exclude(pk__in=model.history.values("id"))
-        objects = list(missing)
+        versions = get_history_model_for_model(model)
+        objects = list(model._default_manager.exclude(pk__in=versions._default_manager.values("id")))
         if objects:
-            model.history.bulk_history_create(objects, batch_size=500, default_change_reason=reason)
+            get_history_manager_for_model(model).bulk_history_create(objects, batch_size=500, default_change_reason=reason)
             written += len(objects)
     return written
 
@@ -397,7 +397,7 @@ def summarise(
     """The counts, and per (batch or year, province) cell those of the records of a unit. The cells'
     names are read in a few queries, whatever the records hold loaded (a loader's hold ids only)."""
     summary = WriteSummary(created=len(created), changed=len(changed), unchanged=unchanged, removed=len(removed))
-    of_units = [r for r in [*created, *changed, *removed] if getattr(r, "unit_id", None) is not None]
+    of_units: list[Any] = [r for r in [*created, *changed, *removed] if getattr(r, "unit_id", None) is not None]
     unit_ids = sorted({r.unit_id for r in of_units})
     provinces: dict[int, str] = {}
     for start in range(0, len(unit_ids), 900):
@@ -406,9 +406,9 @@ def summarise(
     batches = {batch.pk: batch_label(batch) for batch in Batch.objects.filter(pk__in=batch_ids).only("year", "sequence")}
     for attr, records in (("created", created), ("changed", changed), ("removed", removed)):
         counts = Counter(
-            (batches[r.batch_id] if isinstance(r, Designation) else str(getattr(r, "fiscal_year", "")), provinces[r.unit_id])
+            (batches[r.batch_id] if isinstance(r, Designation) else str(getattr(r, "fiscal_year", "")), provinces[unit_id])
             for r in records
-            if getattr(r, "unit_id", None) is not None
+            if (unit_id := getattr(r, "unit_id", None)) is not None
         )
         for (period, province), n in counts.items():
             setattr(summary.cell(period, province), attr, getattr(summary.cell(period, province), attr) + n)

@@ -9,8 +9,8 @@ from rest_framework import serializers
 
 from counties.models import LAST_PLAUSIBLE_YEAR, as_of_year
 
-PCT = {"max_digits": 5, "decimal_places": 1, "allow_null": True}
-YUAN = {"max_digits": 18, "decimal_places": 2}
+PCT: dict[str, Any] = {"max_digits": 5, "decimal_places": 1, "allow_null": True}
+YUAN: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 
 
 class AsOfSerializer(serializers.Serializer):

@@ -135,7 +135,7 @@ class RecordViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer: BaseSerializer) -> None:
         # Required, as in the admin (the service refuses a change without one): a change replaces
         # a value that had its own source.
-        instance = serializer.instance
+        instance = cast(Model, serializer.instance)  # an update's serializer holds its record
         for name, value in serializer.validated_data.items():
             setattr(instance, name, value)
         # Only the fields sent: a concurrent PATCH of other fields keeps its change.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from django.core.cache import cache
 
@@ -18,7 +18,13 @@ CACHE_SECONDS = 24 * 60 * 60
 T = TypeVar("T")
 
 
-def cached(function: Callable[..., T]) -> Callable[..., T]:
+class Cached(Protocol[T]):
+    uncached: Callable[..., T]
+
+    def __call__(self, *args: Any) -> T: ...
+
+
+def cached(function: Callable[..., T]) -> Cached[T]:
     """Cache a statistic under the code, the data token and its arguments; `.uncached` bypasses the cache."""
 
     @functools.wraps(function)
@@ -32,14 +38,15 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
             cache.set(key, value, CACHE_SECONDS)
         return value
 
-    wrapper.uncached = function  # type: ignore[attr-defined]
-    EVERY_CACHED.append(wrapper)
-    return wrapper
+    statistic = cast(Cached[T], wrapper)  # given its `uncached` here
+    statistic.uncached = function
+    EVERY_CACHED.append(statistic)
+    return statistic
 
 
 # Every cached statistic, in every module of this package: a test works each one out under a new
 # token and reads it back without a query, so one added later is held to it too.
-EVERY_CACHED: list[Callable[..., Any]] = []
+EVERY_CACHED: list[Cached[Any]] = []
 
 # One dict per `kept_per_token` function, token -> value, so `forget_loaded_rows` drops them all.
 _KEPT: list[dict[str, Any]] = []

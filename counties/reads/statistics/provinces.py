@@ -4,6 +4,7 @@ covered poverty counties and funding, per province."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -61,7 +62,7 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
     # Places, not poverty counties: a part of `demonstration`, as a chart draws it.
     poverty_demonstration = Counter(province_of[place] for place in places & programme.poverty_places(as_of))
     illustrative = {e.province for e in until if e.illustrative}
-    funds = {
+    funds: dict[int, Mapping[str, Any]] = {
         row["unit__province"]: row
         for row in FundingAllocation.objects.filter(fiscal_year__lte=as_of)
         .values("unit__province")

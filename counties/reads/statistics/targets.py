@@ -402,7 +402,7 @@ def assessment_summary() -> list[AssessmentSummary]:
                 failed=counts[AssessmentResult.FAILED],
                 pending=counts[AssessmentResult.PENDING],
                 not_assessed=size - len(results),
-                mean_score=numbers.rounded(sum(scores) / len(scores), 1) if scores else None,
+                mean_score=numbers.rounded(sum(scores, Decimal(0)) / len(scores), 1) if scores else None,
                 conditional_funding_yuan=numbers.yuan(sum(a for _r, a in funding)),
                 conditional_funding_released_yuan=numbers.yuan(sum(a for r, a in funding if r in PASSING_RESULTS)),
                 includes_illustrative=any(k == SourceKind.ILLUSTRATIVE for _r, _s, k in results),
