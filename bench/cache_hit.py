@@ -1,5 +1,5 @@
 """What an anonymous read costs in-process when the response cache answers it (the front door in
-front of Django, registry.caching.front_door, and the Django-level cache, registry.caching.responses), beside
+front of Django, counties.caching.front_door, and the Django-level cache, counties.caching.responses), beside
 the same request with the cache off and a bare WSGI app returning the same bytes (no server, no
 network). The front door only answers with a shared cache (Redis): with locmem its column is the
 Django-level hit plus the front door's pass-through.
@@ -32,9 +32,9 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from registry.caching import keys  # noqa: E402
-from registry.caching import token as data_token  # noqa: E402
-from registry.caching.front_door import FrontCache  # noqa: E402
+from counties.caching import keys  # noqa: E402
+from counties.caching import token as data_token  # noqa: E402
+from counties.caching.front_door import FrontCache  # noqa: E402
 
 URLS = [
     "/api/v1/counties/?province=530000&page_size=50",

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_safe
 from django.views.defaults import bad_request as django_bad_request
 
 from counties.api.exceptions import error_response
+from counties.caching.keys import API_PREFIX
 from counties.reads.permissions import scope_note
-from registry.caching.keys import API_PREFIX
 
 
 @never_cache

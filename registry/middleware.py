@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
 from counties.api.exceptions import error_response
-from registry.caching.keys import API_PREFIX
+from counties.caching.keys import API_PREFIX
 
 
 class RefuseNulMiddleware:

@@ -96,8 +96,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Anonymous reads are answered here from the response cache, before the costly layers below
-    # (the ones above only add headers, so cached answers get them too). See registry.caching.responses.
-    "registry.caching.responses.PublicCacheMiddleware",
+    # (the ones above only add headers, so cached answers get them too). See counties.caching.responses.
+    "counties.caching.responses.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "counties.api.middleware.ApiLanguageMiddleware",
@@ -168,7 +168,7 @@ def cache_from_url(url: str, name: str = "CACHE_URL") -> dict:
         except ValueError:
             raise ImproperlyConfigured(f"{name} has a port that is not a number") from None
         return {
-            "BACKEND": "registry.caching.redis_backend.RedisCache",
+            "BACKEND": "counties.caching.redis_backend.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "registry",
             # A Redis that stops answering fails a request within seconds instead of hanging a worker.
@@ -183,7 +183,7 @@ def cache_from_url(url: str, name: str = "CACHE_URL") -> dict:
 
 CACHES = {"default": cache_from_url(env.str("CACHE_URL", default="locmemcache://registry"))}
 
-# HTTP caching (registry.caching.responses). Every anonymous read (pages, API, exports, sitemap) carries
+# HTTP caching (counties.caching.responses). Every anonymous read (pages, API, exports, sitemap) carries
 # `Cache-Control: public, max-age=CACHE_MAX_AGE` and a strong ETag: a proxy or CDN in front may
 # serve it for that many seconds after an edit, so keep it short. With RESPONSE_CACHE on, the
 # answers themselves are kept in the default cache, keyed by the data token (never stale), for at
@@ -193,7 +193,7 @@ RESPONSE_CACHE = _env_bool("RESPONSE_CACHE", True)
 RESPONSE_CACHE_SECONDS = _env_int("RESPONSE_CACHE_SECONDS", 3600)
 if CACHE_MAX_AGE < 0:
     raise ImproperlyConfigured(f"CACHE_MAX_AGE must be 0 or more seconds, got {CACHE_MAX_AGE}")
-# Each process also keeps finished anonymous answers in memory (registry.caching.front_door), at most
+# Each process also keeps finished anonymous answers in memory (counties.caching.front_door), at most
 # this many bytes (0: none); an answer larger than an eighth of it is not kept.
 FRONT_CACHE_BYTES = _env_int("FRONT_CACHE_BYTES", 32 * 1024 * 1024)
 if FRONT_CACHE_BYTES < 0:
@@ -225,7 +225,7 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # per-process locmem cache would lose it between workers).
 IMPORT_EXPORT_TMP_STORAGE_CLASS = (
     "import_export.tmp_storages.CacheStorage"
-    if CACHES["default"]["BACKEND"] == "registry.caching.redis_backend.RedisCache"
+    if CACHES["default"]["BACKEND"] == "counties.caching.redis_backend.RedisCache"
     else "import_export.tmp_storages.TempFolderStorage"
 )
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -281,7 +281,7 @@ X_FRAME_OPTIONS = "DENY"
 TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, got {TRUSTED_PROXY_COUNT}")
-AXES_CLIENT_IP_CALLABLE = "registry.caching.clients.client_ip"
+AXES_CLIENT_IP_CALLABLE = "counties.caching.clients.client_ip"
 
 # Import files (admin and command line): the largest file, its unzipped size (XLSX) and rows.
 IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
@@ -340,7 +340,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "counties.api.renderers.FormatNegotiation",
-    "DEFAULT_THROTTLE_CLASSES": ["registry.caching.throttling.AnonThrottle", "registry.caching.throttling.TokenThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["counties.caching.throttling.AnonThrottle", "counties.caching.throttling.TokenThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "counties.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -26,8 +26,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from counties import models
+from counties.caching import responses
 from counties.writes.services import rebuild_lineage
-from registry.caching import responses
 from registry.settings import cache_from_url
 
 from .factories import FundingAllocationFactory, designate, poor, succeed, unit
@@ -89,7 +89,7 @@ def changes_long_past(monkeypatch):
     """The response cache reads a clock an hour ahead: every change to the data (the session's load,
     or one the test makes) is long past. An answer gets its Last-Modified only once its change's
     second is over, and the front door keeps an undated one until then only
-    (registry.caching.responses): on the real clock, two answers a test compares differ whenever a
+    (counties.caching.responses): on the real clock, two answers a test compares differ whenever a
     second ends between the change and the second answer."""
     monkeypatch.setattr(responses, "timezone", SimpleNamespace(now=lambda: timezone.now() + timedelta(hours=1)))
 

@@ -5,7 +5,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from counties.api.root import ENDPOINTS
-from registry.caching.keys import language_from_header
+from counties.caching.keys import language_from_header
 
 pytestmark = pytest.mark.django_db
 

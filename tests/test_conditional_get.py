@@ -15,7 +15,7 @@ NOON = datetime(2026, 1, 5, 12, 0, 0, tzinfo=UTC)
 
 def at(seconds: float):
     """Make the middleware's clock read NOON + seconds."""
-    return mock.patch("registry.caching.responses.timezone.now", return_value=NOON + timedelta(seconds=seconds))
+    return mock.patch("counties.caching.responses.timezone.now", return_value=NOON + timedelta(seconds=seconds))
 
 
 def change(token: str, seconds: float) -> None:

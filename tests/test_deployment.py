@@ -137,7 +137,7 @@ def test_migrations_run_once_before_any_app_container(tmp_path):
 def test_the_shared_cache_is_redis_and_bounded():
     assert environment("web")["CACHE_URL"] == "redis://redis:6379/0"
     url = environment("web")["CACHE_URL"]
-    assert cache_from_url(url)["BACKEND"] == "registry.caching.redis_backend.RedisCache"
+    assert cache_from_url(url)["BACKEND"] == "counties.caching.redis_backend.RedisCache"
     assert SERVICES[urlsplit(url).hostname]["image"].startswith("redis:")
     program, *options = (interpolate(part) for part in SERVICES["redis"]["command"])
     config = dict(zip(options[::2], options[1::2], strict=True))

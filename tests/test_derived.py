@@ -13,10 +13,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from counties import models
+from counties.caching.token import data_change_pending, data_version, pinned, stored_state
 from counties.reads import statistics
 from counties.reads.statistics import targets
 from counties.writes.services import save_record
-from registry.caching.token import data_change_pending, data_version, pinned, stored_state
 
 from .conftest import import_in_admin, run_command
 from .factories import HEADER, OFFICIAL_HEBEI_2016, csv_file

@@ -1,4 +1,4 @@
-"""The response cache's front door (registry.caching.front_door): anonymous reads answered from the
+"""The response cache's front door (counties.caching.front_door): anonymous reads answered from the
 finished responses a process keeps, before Django, with the data token and the API's rate limit
 still read and counted in the shared cache (Redis at REDIS_TEST_URL, conftest's `redis_cache`).
 
@@ -15,10 +15,10 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
-from registry.caching.front_door import FrontCache
-from registry.caching.shared import Counted
-from registry.caching.throttling import AnonThrottle
-from registry.caching.token import mark_data_changed
+from counties.caching.front_door import FrontCache
+from counties.caching.shared import Counted
+from counties.caching.throttling import AnonThrottle
+from counties.caching.token import mark_data_changed
 
 from .conftest import PRODUCTION_ENV, SECURITY_HEADERS, committed, manage, redis_cache
 
@@ -155,7 +155,7 @@ def test_an_answer_made_within_its_changes_second_is_kept_until_that_second_is_o
     from datetime import timedelta
     from unittest import mock
 
-    from registry.caching.token import stored_state
+    from counties.caching.token import stored_state
 
     front = FrontCache(django_app)
     with committed():
@@ -163,16 +163,16 @@ def test_an_answer_made_within_its_changes_second_is_kept_until_that_second_is_o
     changed = stored_state().changed_at
     url = "/api/v1/stats/coverage/?as_of=2019"
     # The moment of the change itself: whatever its fraction of a second, its second is not over.
-    with mock.patch("registry.caching.responses.timezone.now", return_value=changed):
+    with mock.patch("counties.caching.responses.timezone.now", return_value=changed):
         with reaches(django_app, 1):
             first = call(front, url)
-        with mock.patch("registry.caching.front_door.time.time", return_value=changed.timestamp()), reaches(django_app, 0):
+        with mock.patch("counties.caching.front_door.time.time", return_value=changed.timestamp()), reaches(django_app, 0):
             assert call(front, url) == first  # within the second: kept
     assert "Last-Modified" not in first[1]
     over = changed + timedelta(seconds=1.5)
     with (
-        mock.patch("registry.caching.responses.timezone.now", return_value=over),
-        mock.patch("registry.caching.front_door.time.time", return_value=over.timestamp()),
+        mock.patch("counties.caching.responses.timezone.now", return_value=over),
+        mock.patch("counties.caching.front_door.time.time", return_value=over.timestamp()),
     ):
         with reaches(django_app, 1):
             dated = call(front, url)

@@ -20,7 +20,7 @@ def html(response):
 
 def test_home_shows_headline_figures_and_flags_illustrative_data(client, django_assert_max_num_queries, django_assert_num_queries):
     # With an empty cache: the data token, read once for the whole request by the response cache
-    # (registry.caching.responses); the latest batch year (aggregate); the programme's rows (designations,
+    # (counties.caching.responses); the latest batch year (aggregate); the programme's rows (designations,
     # poverty counties, successions), loaded once for coverage at that year and at 2018 and the
     # batch composition, which adds central allocations and batches.
     with django_assert_num_queries(1 + 1 + 3 + 2):

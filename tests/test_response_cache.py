@@ -1,4 +1,4 @@
-"""The response cache for anonymous reads and the HTTP caching headers (registry.caching.responses).
+"""The response cache for anonymous reads and the HTTP caching headers (counties.caching.responses).
 
 Every test runs on the per-process cache (locmem) and on Redis at REDIS_TEST_URL (conftest's
 `shared_cache`). A cache hit reads nothing but the data token: from the database with locmem
@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from counties import models
-from registry.caching import responses as http_cache
-from registry.caching.keys import code_fingerprint
+from counties.caching import responses as http_cache
+from counties.caching.keys import code_fingerprint
 
 from .conftest import PRODUCTION_ENV, SECURITY_HEADERS, committed, manage, run_command
 from .factories import HEADER, csv_file, designation_payload
@@ -299,7 +299,7 @@ def test_a_reference_reload_is_seen_at_once(client, tmp_path, settings):
 
 def test_an_uncommitted_write_is_never_cached(client):
     """Inside a write's transaction the token is still the old one: no entry is read or stored."""
-    from registry.caching.token import mark_data_changed
+    from counties.caching.token import mark_data_changed
 
     before = designation_count(client)
 

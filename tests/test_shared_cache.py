@@ -14,9 +14,9 @@ from django.core.cache import cache, caches
 from django.test import RequestFactory
 
 from counties import models
+from counties.caching.clients import client_ip
 from counties.reads import statistics
 from counties.writes.services import save_record
-from registry.caching.clients import client_ip
 
 from .conftest import PRODUCTION_ENV, REDIS_TEST_URL, ROOT, manage, redis_cache
 
@@ -112,7 +112,7 @@ THROTTLE_IN_ANOTHER_PROCESS = """
 import django; django.setup()
 from django.test import RequestFactory
 from rest_framework.request import Request
-from registry.caching.throttling import AnonThrottle
+from counties.caching.throttling import AnonThrottle
 def request():
     return Request(RequestFactory().get("/api/v1/provinces/", REMOTE_ADDR="192.0.2.44"))
 print(" ".join(str(AnonThrottle().allow_request(request(), None)) for _ in range(2)))
@@ -138,7 +138,7 @@ def test_workers_share_one_limit_in_redis(client, settings):
 def test_statistics_are_cached_and_never_stale(shared_cache, django_assert_num_queries):
     first = statistics.coverage(2018)
     # The numbers come from the cache; the data token from the database with locmem (another
-    # process's edit must be seen), from its copy in Redis with Redis (registry.caching.token).
+    # process's edit must be seen), from its copy in Redis with Redis (counties.caching.token).
     with django_assert_num_queries(1 if shared_cache == "locmem" else 0):
         assert statistics.coverage(2018) == first
     record = models.Designation(
@@ -162,12 +162,12 @@ def test_cache_and_proxy_settings_are_validated():
 
 
 def test_one_round_trip_reads_and_counts_after_redis_forgets_its_script_or_drops_the_connection(settings):
-    """`read_and_count` sends its command on a pooled connection itself (registry.caching.redis_backend):
+    """`read_and_count` sends its command on a pooled connection itself (counties.caching.redis_backend):
     a Redis that forgot the counting script (a restart, SCRIPT FLUSH) gets it again, and a
     connection Redis closed is replaced (the pool sees it closed when handing it out)."""
     import redis
 
-    from registry.caching.shared import Count, Counted, read_and_count
+    from counties.caching.shared import Count, Counted, read_and_count
 
     settings.CACHES = {"default": redis_cache()}
     cache.clear()

@@ -12,10 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from counties import models
+from counties.caching import keys
 from counties.reads import statistics
 from counties.reads.statistics import batch_composition, coverage, exits, funding_totals, province_table
 from counties.writes.services import delete_record, rebuild_lineage, save_record
-from registry.caching import keys
 
 from .conftest import run_command
 from .factories import FundingAllocationFactory, designate, poor, unit

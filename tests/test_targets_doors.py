@@ -13,11 +13,11 @@ from django.db import connection
 from django.urls import reverse
 
 from counties import models
+from counties.caching import token as data_token
+from counties.caching.token import mark_data_changed
 from counties.models.staff import PROVINCIAL_EDITORS
 from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairing
 from counties.reads.statistics import targets
-from registry.caching import token as data_token
-from registry.caching.token import mark_data_changed
 
 from .conftest import confirm, import_in_admin, run_command
 from .factories import csv_file

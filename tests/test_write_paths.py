@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from counties import models
+from counties.caching.token import data_version
 from counties.reads import statistics
 from counties.writes.imports.programme import RESOURCES, DesignationResource, template_rows
-from registry.caching.token import data_version
 
 from .conftest import confirm, import_in_admin, run_command
 from .factories import HEADER, OFFICIAL_HEBEI_2016, FundingAllocationFactory, csv_file, illustrative, provincial_editor
@@ -213,7 +213,7 @@ def test_a_dry_run_and_a_preview_leave_the_data_version_alone(tmp_path, admin_cl
 
 
 def test_an_import_changes_the_token_once_after_it_commits(tmp_path, django_capture_on_commit_callbacks):
-    from registry.caching.token import _write_new_token
+    from counties.caching.token import _write_new_token
 
     rows = "".join(f"{code},2016,designated,doc,official\n" for code in ("130102", "130104", "130105", "130108"))
     token = data_version()

@@ -1,4 +1,4 @@
-"""The API's language (its conditional GETs and caching: registry.caching.responses)."""
+"""The API's language (its conditional GETs and caching: counties.caching.responses)."""
 
 from collections.abc import Callable
 
@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
-from registry.caching.keys import api_language, is_api
+from counties.caching.keys import api_language, is_api
 
 
 class ApiLanguageMiddleware:

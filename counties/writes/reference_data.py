@@ -27,6 +27,7 @@ from typing import Any, Literal, overload
 
 from django.db import IntegrityError, models, transaction
 
+from counties.caching.token import mark_data_changed
 from counties.models import (
     FIRST_DIVISION_YEAR,
     FIRST_EXIT_YEAR,
@@ -56,7 +57,6 @@ from counties.writes.services import (
     record_initial_history,
     write_records,
 )
-from registry.caching.token import mark_data_changed
 
 FILES = {
     "units": "counties_2014_2020.csv",

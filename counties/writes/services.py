@@ -1,5 +1,5 @@
 """Every change to the data goes through here: scope, history with a reason, lineage upkeep, the
-replacement rule and the data-version bump (`registry.caching.token.mark_data_changed`, once per
+replacement rule and the data-version bump (`counties.caching.token.mark_data_changed`, once per
 transaction). The doors (admin, API, commands, loaders) call these functions; nothing is done
 behind `Model.save()`.
 """
@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import get_history_manager_for_model, get_history_model_for_model
 
+from counties.caching.token import mark_data_changed
 from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
     Batch,
@@ -35,7 +36,6 @@ from counties.models import (
     tracked_models,
 )
 from counties.reads.permissions import WriteScope, stored_province_ids, write_scope
-from registry.caching.token import mark_data_changed
 
 # -- lineage ------------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ from typing import Any, Protocol, TypeVar, cast
 
 from django.core.cache import cache
 
-from registry.caching.keys import statistic_key
-from registry.caching.token import current_state, data_change_pending
+from counties.caching.keys import statistic_key
+from counties.caching.token import current_state, data_change_pending
 
 CACHE_SECONDS = 24 * 60 * 60
 

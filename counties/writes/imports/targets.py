@@ -20,10 +20,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
+from counties.caching.token import mark_data_changed
 from counties.models import SourceKind
 from counties.models.targets import FIRST_VALUE_YEAR, Indicator, IndicatorValue
 from counties.writes.imports.programme import ChoiceWidget, RegistryResource, TextWidget, UnitCodeWidget, read_cell, year_in_range
-from registry.caching.token import mark_data_changed
 
 
 class ValueYearWidget(widgets.IntegerWidget):

@@ -4,7 +4,7 @@
 Permissions-Policy, CORS) and before sessions, language, CSRF, authentication, messages, history and
 axes. For every GET or HEAD outside the admin it derives a *variant* from what changes the bytes of
 the answer (scheme, host, path and query; for the API also the representation headers Accept and
-the language), the running code, and the data token (registry.caching.token). From that:
+the language), the running code, and the data token (counties.caching.token). From that:
 
 - a strong ETag and Last-Modified: a matching conditional GET is answered 304 before any work;
 - anonymous answers are `Cache-Control: public, max-age=CACHE_MAX_AGE`, so a proxy or CDN may keep
@@ -17,12 +17,12 @@ the language), the running code, and the data token (registry.caching.token). Fr
   any door (every one calls token.mark_data_changed) is seen at once. The security headers are
   added afresh by the middleware outside this one;
 - every anonymous API request the cache handles is counted against the API's anonymous rate limit
-  in the same round trip (registry.caching.throttling); once the limit is reached a cached answer is
+  in the same round trip (counties.caching.throttling); once the limit is reached a cached answer is
   not given and the request goes on to the view, which answers 429 with Retry-After from that
   decision (the request is counted once). A conditional GET is counted too: within the limit a
   match is answered 304, over it the view answers 429 (a refused request is not counted);
 - a response it would keep is also marked (`FrontEntryMark`) for the front door in front of
-  Django (registry.caching.front_door), which keeps the finished response in its process and answers
+  Django (counties.caching.front_door), which keeps the finished response in its process and answers
   the next identical anonymous request before Django.
 """
 
@@ -41,9 +41,9 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
-from registry.caching.keys import API_VARY, PAGE_VARY, PRIVATE_PATHS, is_api, request_variant, response_key, strong_etag
-from registry.caching.throttling import DECIDED, AnonThrottle
-from registry.caching.token import current_state_and, data_change_pending, pinned
+from counties.caching.keys import API_VARY, PAGE_VARY, PRIVATE_PATHS, is_api, request_variant, response_key, strong_etag
+from counties.caching.throttling import DECIDED, AnonThrottle
+from counties.caching.token import current_state_and, data_change_pending, pinned
 
 # The cookies an anonymous visitor may carry: neither changes a cached answer (the API's language
 # comes from Accept-Language alone, and is part of its variant).
@@ -134,7 +134,7 @@ class PublicCacheMiddleware:
 
 class FrontEntryMark(NamedTuple):
     """Left on a response that any anonymous request for the same variant may be given while the
-    data token is `token`: registry.caching.front_door keeps the finished response (with the headers the
+    data token is `token`: counties.caching.front_door keeps the finished response (with the headers the
     outer middleware added) in its process."""
 
     token: str

@@ -1,7 +1,7 @@
 """One round trip to the default cache for what every anonymous read needs: some values (the data
 token's copy, a response) and, for the API, one more count in a rate-limit window.
 
-With Redis (registry.caching.redis_backend) the reads and the count go out as one command, so a cached
+With Redis (counties.caching.redis_backend) the reads and the count go out as one command, so a cached
 answer costs one round trip however many keys it needs. With any other backend (locmem in
 development and tests, the database cache) the same operations are made one after another.
 """

@@ -21,7 +21,7 @@ from redis.exceptions import NoScriptError, ResponseError
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from registry.caching.shared import Count, Counted
+    from counties.caching.shared import Count, Counted
 
 
 # Reads KEYS but the last two, adds one to the second-last (kept ARGV[1] seconds), reads the last.
@@ -125,11 +125,11 @@ class RedisCache(BaseCache):
 
     def get_many_and_count(self, keys: list[str], count: Count | None) -> tuple[dict[str, Any], Counted | None]:
         """`get_many(keys)` and, in the same round trip, INCR of a window counter (with its expiry)
-        and a read of the previous window's: see registry.caching.shared.read_and_count. One command
+        and a read of the previous window's: see counties.caching.shared.read_and_count. One command
         (a script when counting). The keys are the registry's own (a constant, and the client's
         address for a counter), so they are not scanned for what memcached would refuse, as
         `make_and_validate_key` does, character by character, on every call: Redis takes any key."""
-        from registry.caching.shared import Counted
+        from counties.caching.shared import Counted
 
         made = [self.make_key(key) for key in keys]
         if count is None:

@@ -7,7 +7,7 @@ around it (the request object, eight middleware, the response object), several t
 costs to send the bytes (`bench/cache_hit.py` shows the three side by side).
 
 What it keeps: the finished response (status, every header the outer middleware added, body) of
-a GET that registry.caching.responses marked as the answer for any anonymous request of the same
+a GET that counties.caching.responses marked as the answer for any anonymous request of the same
 variant (`FrontEntryMark`), whether Django made it or took it from the shared response cache. It
 is kept in this process, keyed by the raw request values an answer can depend on (path, query,
 scheme, host and the proxy headers naming them, Accept, Accept-Language), in a least-recently-used
@@ -16,9 +16,9 @@ store of at most FRONT_CACHE_BYTES (bodies, headers and keys counted).
 When it answers, with nothing else: a GET or HEAD with no credentials and no cookie (a cookie may
 be a session), not conditional (Django answers those, 304s included, from the shared cache), not
 cross-origin (the CORS headers depend on Origin), not the admin or the health check, and only
-while the entry's data token is the current one. The token's shared copy (registry.caching.token) is
+while the entry's data token is the current one. The token's shared copy (counties.caching.token) is
 read in one round trip to Redis, in which an anonymous API request is also counted against its
-rate limit (registry.caching.throttling); so an edit through any instance is seen at once, and the
+rate limit (counties.caching.throttling); so an edit through any instance is seen at once, and the
 limit counts every answer. A refused request, a missing token copy, a stale entry or an error
 goes on to Django, which answers it as if this layer were not there (with the throttle's decision
 already made, so the request is counted once).
@@ -38,10 +38,10 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 
-from registry.caching.keys import FRONT_DOOR_VARIANT, PRIVATE_PATHS, TOKEN_COPY_KEY
-from registry.caching.shared import read_and_count
-from registry.caching.throttling import DECIDED, AnonThrottle
-from registry.caching.token import cache_is_shared
+from counties.caching.keys import FRONT_DOOR_VARIANT, PRIVATE_PATHS, TOKEN_COPY_KEY
+from counties.caching.shared import read_and_count
+from counties.caching.throttling import DECIDED, AnonThrottle
+from counties.caching.token import cache_is_shared
 
 # A request carrying any of these is Django's to answer: credentials, cookies, conditions, ranges,
 # an Origin (CORS headers are added for it).
@@ -125,7 +125,7 @@ class FrontCache:
         if copy is None:
             return None  # Django reads the token from the database and shares it again
         if copy[0] != kept.token or (kept.until is not None and time.time() >= kept.until):
-            self.forget(key, kept)  # Django answers it again, dated (registry.caching.responses)
+            self.forget(key, kept)  # Django answers it again, dated (counties.caching.responses)
             return None
         with self.lock:
             if key in self.entries:

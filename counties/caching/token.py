@@ -4,7 +4,7 @@ The truth is the single `DataVersion` row. A write marks the data changed (`mark
 called by the write services); once its transaction commits, the row gets a new token, once per
 transaction however many records it wrote, and never for a dry run, a preview or a rolled-back
 write. Every cached answer (statistics, whole responses) is keyed by the token
-(`registry.caching.keys`), so an edit made through any instance is seen by every other at its next
+(`counties.caching.keys`), so an edit made through any instance is seen by every other at its next
 read, and what derives from the data is worked out again by the first read that needs it.
 
 Reading the row costs a query on every request, which is most of what a cached answer would cost.
@@ -39,9 +39,9 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.utils import timezone
 
+from counties.caching.keys import TOKEN_COPY_KEY
+from counties.caching.shared import Count, Counted, read_and_count
 from counties.models import DataVersion
-from registry.caching.keys import TOKEN_COPY_KEY
-from registry.caching.shared import Count, Counted, read_and_count
 
 COPY_SECONDS = 30
 
@@ -90,7 +90,7 @@ def pinned(state: DataState) -> Iterator[None]:
 
 def current_state_and(*keys: str, count: Count | None = None) -> tuple[DataState, dict[str, Any], Counted | None]:
     """The current state, the cached values at `keys` (those present) and, if asked, a rate-limit
-    window counted (registry.caching.shared), in one round trip to a shared cache; with a
+    window counted (counties.caching.shared), in one round trip to a shared cache; with a
     per-process cache, the state comes from the database."""
     if not cache_is_shared():
         return stored_state(), *read_and_count(list(keys), count)

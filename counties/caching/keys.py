@@ -1,7 +1,7 @@
 """What a cached answer is keyed and varied on: the one home of every cache key the registry
 builds and of what makes two answers differ.
 
-An answer depends on the data (the data token, `registry.caching.token`), on the code that made it
+An answer depends on the data (the data token, `counties.caching.token`), on the code that made it
 (`code_fingerprint`), and on the request: scheme, host, path and query, and for the API also the
 representation headers (Accept and the language). The response cache keys an answer by
 `request_variant`, read from Django's request; its front door, which runs before Django builds a
@@ -47,7 +47,7 @@ FRONT_DOOR_VARIANT = (
     "HTTP_ACCEPT_LANGUAGE",
 )
 
-# The data token's shared copy (registry.caching.token).
+# The data token's shared copy (counties.caching.token).
 TOKEN_COPY_KEY = "data-token"
 
 
@@ -135,5 +135,5 @@ def statistic_key(token: str, name: str, args: tuple[object, ...]) -> str:
     return f"statistics:{code_fingerprint()}:{token}:{name}:{':'.join(map(str, args))}"
 
 
-# A client's rate-limit counters (DRF's cache_format; `registry.caching.throttling` adds the window).
+# A client's rate-limit counters (DRF's cache_format; `counties.caching.throttling` adds the window).
 THROTTLE_FORMAT = "throttle:%(scope)s:%(ident)s"

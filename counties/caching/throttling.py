@@ -15,7 +15,7 @@ forgives at a window's edge otherwise).
 A refused request is not counted (its count is taken back), so a client that waits the
 Retry-After it was given is let through, as with DRF's throttles.
 
-The response cache (registry.caching.responses, registry.caching.front_door) counts anonymous API requests it
+The response cache (counties.caching.responses, counties.caching.front_door) counts anonymous API requests it
 answers itself, in the same round trip as its other reads; it leaves its decision in the request's
 META so the view's throttle, if the request reaches it, uses that decision instead of counting the
 same request twice.
@@ -34,10 +34,10 @@ if TYPE_CHECKING:  # importing rest_framework.views here would be circular (DRF 
     from rest_framework.views import APIView
 from rest_framework.throttling import SimpleRateThrottle
 
+from counties.caching.clients import client_ip
+from counties.caching.keys import THROTTLE_FORMAT
+from counties.caching.shared import Count, Counted, read_and_count, uncount
 from counties.models import ApiToken
-from registry.caching.clients import client_ip
-from registry.caching.keys import THROTTLE_FORMAT
-from registry.caching.shared import Count, Counted, read_and_count, uncount
 
 # Where a decision already made for a request is left (in request.META, i.e. the WSGI environ).
 DECIDED = "registry.throttle_decided"
@@ -111,7 +111,7 @@ class CountingThrottle(SimpleRateThrottle):
 
 
 class AnonThrottle(CountingThrottle):
-    """Anonymous clients by address (registry.caching.clients: X-Forwarded-For only from trusted proxies).
+    """Anonymous clients by address (counties.caching.clients: X-Forwarded-For only from trusted proxies).
 
     The counters live in the default cache: shared by every worker when it is Redis.
     """
