@@ -8,11 +8,10 @@ array (PostgreSQL's `unnest`) the database unpacks the set itself, and the query
 preparation stay the same size whatever the number of ids.
 
 `in_ids`: the same, for the list index's thousands of ids: `pk__in_ids=ids`. Inside `IN (...)`
-PostgreSQL cannot know how many distinct ids `unnest` gives (it assumes 200), and with ten times
-the data planned a nested loop of ten thousand index lookups (33 ms); `= ANY(array)` is one array
-constant it hashes (6 ms). A page's few ids (`IdSetQuery`) keep `IN`, where that loop is right.
-Either way the array goes as one text literal: psycopg adapting a list of ten thousand ints cost
-12 ms by itself.
+PostgreSQL cannot know how many distinct ids `unnest` gives (it assumes 200) and plans a nested
+loop of index lookups, one per id; `= ANY(array)` is one array constant it hashes. A page's few
+ids (`IdSetQuery`) keep `IN`, where that loop is right. Either way the array goes as one text
+literal: psycopg adapting a long list of ints one by one costs more than the query.
 
 `IdSetQuery`: a `values_list` query whose only parameter is such a set (the records of a page's
 units), compiled once per database connection and then run with each new set. Django builds and

@@ -250,7 +250,7 @@ def county_detail(request: HttpRequest, key: str) -> HttpResponse:
         "unit": unit,
         "place": place,
         "came_from": place.path_from(request.GET.get("from", "")),
-        # Targets and results (issue 14): the place's series, each with its chart.
+        # Targets and results: the place's series, each with its chart.
         "targets": place_targets,
         "target_series": [(s, targets_charts.indicator_chart(s)) for s in place_targets.series],
     }
@@ -318,7 +318,7 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
             "includes_illustrative": any(c.includes_illustrative for _, c in items),
             # 2014 and 2015 had no poverty-share rule (nor has 2021): their pages do not speak of one.
             "has_rule": any(c.min_poverty_share_pct is not None for _, c in items),
-            # Targets and results (issue 14): the batch's assessments and target attainment.
+            # Targets and results: the batch's assessments and target attainment.
             "assessments": [a for a in targets.assessment_summary() if a.batch_year == year],
             "attainment": [r for r in targets.target_attainment() if r.batch_year == year and r.reported],
             "indicator_names": targets.indicator_names(),
@@ -402,7 +402,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             ],
             unit=_("counties"),
         ),
-        # Targets and results (issue 14): the three full coverages, attainment by batch, the national series.
+        # Targets and results: the three full coverages, attainment by batch, the national series.
         "three_coverages": targets.three_coverages(as_of),
         "three_coverages_series": [c for c in targets.three_coverages_series() if c.as_of <= as_of],
         "attainment": [r for r in targets.target_attainment() if r.reported and r.batch_year <= as_of and r.year <= as_of],

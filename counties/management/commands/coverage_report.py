@@ -9,7 +9,7 @@ from counties.models import as_of_year
 from counties.reads import statistics, tables
 from counties.reads.statistics import targets
 
-# The targets-and-results sections (issue 14) come from counties.reads.statistics.targets.
+# The targets-and-results sections come from counties.reads.statistics.targets.
 SECTIONS = ("coverage", "batches", "provinces", "funding", "exits", *targets.REPORT_SECTIONS)
 
 

@@ -7,9 +7,8 @@ Built on the designations' `RegistryResource`, so a file is judged exactly as a 
 strict headers, every error on its row, a record repeated in the file, a code retired by the year
 (its successor suggested), the provincial editor's province, the change reason and user in the
 history, and nothing written unless every row is valid (one transaction). The same resource serves
-the admin (preview, then confirm) and `manage.py import_indicator_values`.
-
-Bulk rows send no signals: the data token is bumped once, explicitly, after a successful import.
+the admin (preview, then confirm) and `manage.py import_indicator_values`; the rows are written by
+`services.write_records`, as every import's are.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
-from counties.caching.token import mark_data_changed
 from counties.models import SourceKind
 from counties.models.targets import FIRST_VALUE_YEAR, Indicator, IndicatorValue
 from counties.writes.imports.programme import ChoiceWidget, RegistryResource, TextWidget, UnitCodeWidget, read_cell, year_in_range
@@ -104,14 +102,6 @@ class IndicatorValueResource(RegistryResource):
         except ValueError:
             return None  # reported when the row's fields are imported
         return IndicatorValue.objects.filter(unit=unit, year=year, indicator=indicator).first()
-
-    def record_year(self, instance: IndicatorValue) -> int | None:
-        return instance.year
-
-    def after_import(self, dataset: Any, result: Any, **kwargs: Any) -> None:
-        super().after_import(dataset, result, **kwargs)
-        if not (result.has_errors() or result.has_validation_errors()) and (result.totals["new"] or result.totals["update"]):
-            mark_data_changed()
 
 
 EXAMPLE = {
