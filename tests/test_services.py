@@ -1,5 +1,5 @@
 """The write services called directly, with no door in front: the write scope, the replacement
-rule, the 832 and the change reason hold here, so a door or a loader that forgot one could not
+rule, the 832, the change reason and a code in use in its year hold here, so a door or a loader that forgot one could not
 break it. Each test fails when the check it names is taken out of the service."""
 
 import re
@@ -279,3 +279,34 @@ def test_a_token_key_is_minted_by_the_token_itself():
     assert key.startswith(models.ApiToken.KEY_PREFIX) and key[:8] == token.key_prefix
     assert token.key_hash == models.hash_token(key) and key not in (token.key_hash, token.key_prefix)
     assert token.new_key() != key
+
+
+# -- a code in use in the record's year -----------------------------------------------------------
+
+
+def test_save_record_refuses_a_code_retired_before_the_batch_and_names_its_successor():
+    # 宣化县 130721 became 宣化区 130705 in 2016: a 2018 designation must name 130705.
+    with pytest.raises(services.CodeNotInUse) as refused:
+        services.save_record(official_designation("130721", 2018), user=None, reason="notice")
+    assert "130721" in str(refused.value) and "130705" in str(refused.value)
+    assert not models.Designation.objects.filter(unit__code="130721", batch__year=2018).exists()
+
+
+def test_write_records_refuses_the_whole_set_when_one_code_is_not_in_use_in_its_year():
+    before = models.Designation.objects.count()
+    good, retired = official_designation("130705", 2018), official_designation("130721", 2018)
+    with pytest.raises(services.CodeNotInUse, match=r"130721"):
+        services.write_records(models.Designation, [good, retired], [], official=[], fields=[], user=None, reason="notice")
+    assert models.Designation.objects.count() == before
+
+
+def test_funding_names_its_unit_by_the_code_of_its_fiscal_year():
+    unit = models.Unit.objects.get(code="130721")
+    funding = models.FundingAllocation(
+        unit=unit, fiscal_year=2019, level="central", amount=Decimal("1000000.00"), source="test", source_kind="secondary"
+    )
+    with pytest.raises(services.CodeNotInUse, match=r"130705"):
+        services.save_record(funding, user=None, reason="notice")
+    funding.fiscal_year = 2015  # still 宣化县 then
+    services.save_record(funding, user=None, reason="notice")
+    assert models.FundingAllocation.objects.filter(pk=funding.pk, unit=unit).exists()

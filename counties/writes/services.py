@@ -25,12 +25,15 @@ from counties.models import (
     Designation,
     FundingAllocation,
     ImportRecord,
+    IndicatorValue,
     PovertyStatus,
     SourceKind,
     TimeStamped,
     Unit,
     UnitLineage,
     UnitSuccession,
+    code_in_use,
+    code_not_in_use_error,
     no_control_characters,
     poverty_counties_problem,
     tracked_models,
@@ -84,6 +87,49 @@ def rebuild_lineage() -> int:
     if written:
         mark_data_changed()
     return written
+
+
+# -- a code in use in the record's year --------------------------------------------------------
+
+
+class CodeNotInUse(ValidationError):
+    """A record names its unit by a code that was not in use in the record's year."""
+
+
+def check_codes_in_use(records: Sequence[models.Model]) -> None:
+    """The rule of `models.code_not_in_use_error`, checked by the services for every door and
+    loader: a designation names its unit by the code in use in its batch year, funding in its
+    fiscal year, an indicator value in its year. Two queries, whatever the number of records;
+    the message, with the right code suggested, is worked out for the refused ones only."""
+    batch_ids = {r.batch_id for r in records if isinstance(r, Designation)}
+    batch_years = dict(Batch.objects.filter(pk__in=batch_ids).values_list("pk", "year")) if batch_ids else {}
+    dated: list[tuple[int, int]] = []
+    for record in records:
+        unit_id = getattr(record, "unit_id", None)
+        if isinstance(record, Designation):
+            year = batch_years.get(record.batch_id)
+        elif isinstance(record, FundingAllocation):
+            year = record.fiscal_year
+        elif isinstance(record, IndicatorValue):
+            year = record.year
+        else:
+            year = None
+        if unit_id is not None and year is not None:
+            dated.append((unit_id, year))
+    unit_ids = sorted({unit_id for unit_id, _year in dated})
+    years_of: dict[int, tuple[int | None, int | None]] = {}
+    for start in range(0, len(unit_ids), 900):
+        rows = Unit.objects.filter(pk__in=unit_ids[start : start + 900]).values_list("pk", "first_year", "last_year")
+        years_of.update({pk: (first, last) for pk, first, last in rows})
+    refused = [
+        code_not_in_use_error(Unit.objects.get(pk=unit_id), year)
+        for unit_id, year in dated
+        if unit_id in years_of and not code_in_use(*years_of[unit_id], year)
+    ]
+    if refused:
+        shown = "; ".join(str(message) for message in refused[:10])
+        more = len(refused) - 10
+        raise CodeNotInUse(shown + (f"; … {more} more" if more > 0 else ""))
 
 
 # -- history and its reason ---------------------------------------------------------------------
@@ -191,6 +237,7 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
     """
     check_reason(reason)
     check_scope(user, record)
+    check_codes_in_use([record])
     created = record.pk is None
     record._change_reason = reason  # type: ignore[attr-defined]  # simple-history's documented attribute
     if user is not None and getattr(user, "is_authenticated", False):
@@ -521,6 +568,7 @@ def write_records(
     if not scope.unrestricted:
         refuse_out_of_scope(scope, created)
         refuse_out_of_scope(scope, changed, stored_province_ids(model, [r.pk for r in changed]))
+    check_codes_in_use([*created, *changed])
     _refuse_illustrative_in_official_cells(created)
     now = timezone.now()
     model._default_manager.bulk_create(created, batch_size=1000)
