@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 from django.views.defaults import bad_request as django_bad_request
 
 from counties.api.exceptions import error_response
-from counties.caching.keys import API_PREFIX
+from counties.caching.keys import is_api
 from counties.reads.permissions import scope_note
 
 
@@ -42,7 +42,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """
     exception = sys.exc_info()[1]
     unavailable = isinstance(exception, OperationalError | InterfaceError)
-    api = request.path.startswith(API_PREFIX)
+    api = is_api(request.path)
     if unavailable:
         message = _("The registry's database is not answering. Please try again in a minute.")
         response = error_response("service_unavailable", message, 503) if api else render(request, "503.html", status=503)
@@ -57,7 +57,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400 (a Host the site does not serve, a malformed request): the API answers in its
     JSON error format; pages keep Django's plain page, which reads nothing from the request (the
     site's templates build links from the Host that was just refused)."""
-    if request.path.startswith(API_PREFIX):
+    if is_api(request.path):
         return error_response("bad_request", _("This request cannot be answered: its Host header or its form is not accepted."), 400)
     return django_bad_request(request, exception)
 
@@ -66,7 +66,7 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     """handler403: says why (the refusal's own message, and a provincial editor's scope) and leads
     back, in the page's language; the API answers in its JSON error format."""
     message = str(exception.args[0]) if exception and exception.args and isinstance(exception.args[0], str) else ""
-    if request.path.startswith(API_PREFIX):
+    if is_api(request.path):
         return error_response("permission_denied", message or _("Your account may not do this."), 403)
     context = {"message": message, "scope_note": scope_note(request.user) if hasattr(request, "user") else None}
     return render(request, "403.html", context, status=403)

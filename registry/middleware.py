@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
 from counties.api.exceptions import error_response
-from counties.caching.keys import API_PREFIX
+from counties.caching.keys import is_api
 
 
 class RefuseNulMiddleware:
@@ -24,7 +24,7 @@ class RefuseNulMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
             message = _("A query parameter contains a NUL character, which no search or filter accepts.")
-            if request.path.startswith(API_PREFIX):
+            if is_api(request.path):
                 return error_response("invalid", message, 400)
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

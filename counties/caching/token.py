@@ -121,10 +121,10 @@ def data_change_pending() -> bool:
     read then must not use (or fill) the cache: it would see, or store under the old token, numbers
     of data that is not committed (and may be rolled back).
 
-    The one use of a Django internal in the registry: the queue of on-commit callbacks
-    (`connection.run_on_commit`, a list of (savepoint ids, callback, robust) tuples). Django offers
-    no public way to ask whether a callback is queued, and a flag of our own could not tell that a
-    transaction was rolled back (which empties the queue). Django's own tests read the queue too.
+    It reads a Django internal, the queue of on-commit callbacks (`connection.run_on_commit`, a
+    list of (savepoint ids, callback, robust) tuples): Django offers no public way to ask whether a
+    callback is queued, and a flag of our own could not tell that a transaction was rolled back
+    (which empties the queue). Django's own tests read the queue too.
     """
     connection = transaction.get_connection()
     return connection.in_atomic_block and any(queued[1] is _write_new_token for queued in connection.run_on_commit)

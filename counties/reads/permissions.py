@@ -24,6 +24,8 @@ from counties.models.staff import PROVINCIAL_EDITORS
 # What a refused write says, whichever door it came through.
 NO_PROVINCE = gettext_lazy("Your account is a provincial editor without a province: ask an administrator to set it.")
 OTHER_PROVINCE = gettext_lazy("You may change records of %(province)s only; %(record)s is not one of them.")
+# An import's row: the code the row names (or the stored record's id) and its province.
+OTHER_PROVINCE_ROW = gettext_lazy("%(code)s is in %(other)s; you may import records of %(own)s only")
 
 
 @dataclass(frozen=True)
