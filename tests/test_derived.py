@@ -41,7 +41,7 @@ def a_new_designation(unit_key="110101", year=2019):
 
 def every_statistic():
     """What the pages, the API and the exports read, for every year the pages offer."""
-    years = range(statistics.FIRST_YEAR, statistics.latest_batch_year() + 1)
+    years = range(models.FIRST_PROGRAMME_YEAR, statistics.latest_batch_year() + 1)
     return {
         "latest": statistics.latest_batch_year(),
         "list_index": statistics.list_index(),
@@ -120,11 +120,11 @@ def test_after_an_edit_the_statistics_equal_those_worked_out_from_scratch(world)
         reason="t",
     )
     refreshed = every_statistic()
-    c = refreshed["coverage"][2019 - statistics.FIRST_YEAR]
+    c = refreshed["coverage"][2019 - models.FIRST_PROGRAMME_YEAR]
     assert (c.batch_entries, c.demonstration_counties, c.poverty_counties_covered, str(c.poverty_coverage_pct)) == (9, 6, 5, "100.0")
     b2019 = next(b for b in refreshed["batches"] if b.year == 2019)
     assert (b2019.size, b2019.poverty_counties, b2019.provinces) == (4, 4, 2)
-    p98 = next(p for p in refreshed["provinces"][2019 - statistics.FIRST_YEAR] if p.code == "980000")
+    p98 = next(p for p in refreshed["provinces"][2019 - models.FIRST_PROGRAMME_YEAR] if p.code == "980000")
     assert (p98.demonstration_counties, p98.poverty_counties_covered, str(p98.poverty_coverage_pct)) == (1, 1, "100.0")
     assert [(e.exit_year, e.designated_before_exit) for e in refreshed["exits"]] == [(2016, 2), (2018, 2), (2019, 1)]
     assert world[8].pk in refreshed["list_index"].places
@@ -177,7 +177,7 @@ def test_every_cached_statistic_is_read_from_the_cache_once_worked_out():
     commit()
     state = stored_state()
     with pinned(state):
-        years = range(statistics.FIRST_YEAR, statistics.latest_batch_year() + 1)
+        years = range(models.FIRST_PROGRAMME_YEAR, statistics.latest_batch_year() + 1)
         calls = []
         for function in statistics.EVERY_CACHED:
             takes_a_year = len(inspect.signature(function.uncached).parameters) == 1

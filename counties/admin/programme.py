@@ -27,6 +27,7 @@ from counties.models import (
     PublishedProvinceCount,
     Unit,
     UnitSuccession,
+    in_use_at_q,
 )
 from counties.reads import statistics
 from counties.writes import services
@@ -117,7 +118,7 @@ class InUseFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Unit]) -> QuerySet[Unit]:
         if self.value() in ("yes", "no"):
-            return queryset.filter(last_year__isnull=self.value() == "yes")
+            return queryset.filter(in_use_at_q()) if self.value() == "yes" else queryset.exclude(in_use_at_q())
         return queryset
 
 
@@ -137,7 +138,7 @@ class UnitAdmin(UnitSearchMixin, RegistryAdmin):
 
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Model | None = None, **kwargs: Any) -> Any:
         # A retired code is a unit of its own (its page is its record); it says what it became.
-        if request.method == "GET" and isinstance(obj, Unit) and obj.current_id != obj.pk and (current := obj.current) is not None:
+        if request.method == "GET" and isinstance(obj, Unit) and (current := obj.became) is not None:
             messages.info(
                 request,
                 format_html(

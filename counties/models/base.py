@@ -67,15 +67,21 @@ def as_of_year(value: int | None, latest: int) -> int:
     return value
 
 
-def code_in_use(first_year: int | None, last_year: int | None, year: int) -> bool:
-    """Whether a code with these years in use was in use at the end of `year` (empty: open-ended)."""
+def code_in_use(first_year: int | None, last_year: int | None, year: int | None = None) -> bool:
+    """Whether a code with these years in use was in use at the end of `year` (empty: open-ended);
+    with no year, whether it is in use today (not retired: it has no last year)."""
+    if year is None:
+        return last_year is None
     return (first_year is None or first_year <= year) and (last_year is None or last_year >= year)
 
 
-def in_use_at_q(year: int, prefix: str = "") -> Q:
+def in_use_at_q(year: int | None = None, prefix: str = "") -> Q:
     """The same rule as `code_in_use`, as a filter on a unit (`prefix` reaches it, e.g. "unit__")."""
+    today = Q(**{f"{prefix}last_year__isnull": True})
+    if year is None:
+        return today
     return (Q(**{f"{prefix}first_year__lte": year}) | Q(**{f"{prefix}first_year__isnull": True})) & (
-        Q(**{f"{prefix}last_year__gte": year}) | Q(**{f"{prefix}last_year__isnull": True})
+        Q(**{f"{prefix}last_year__gte": year}) | today
     )
 
 

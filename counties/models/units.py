@@ -97,7 +97,7 @@ class UnitQuerySet(models.QuerySet["Unit"]):
         return self.filter(in_use_at_q(year))
 
     def in_use(self) -> UnitQuerySet:
-        return self.filter(last_year__isnull=True)
+        return self.filter(in_use_at_q())
 
 
 class Unit(TimeStamped):
@@ -196,7 +196,7 @@ class Unit(TimeStamped):
 
     @property
     def is_in_use(self) -> bool:
-        return self.last_year is None
+        return code_in_use(self.first_year, self.last_year)
 
     @property
     def has_official_code(self) -> bool:
@@ -213,28 +213,21 @@ class Unit(TimeStamped):
         return code_in_use(self.first_year, self.last_year, year)
 
     def units_in_use_in(self, year: int) -> list[Unit]:
-        """The unit(s) this code stood for in `year`: its primary successor (followed forward) for a
-        retired code, its primary predecessors (followed back) for a code created later."""
-        found, frontier, seen = [], [self], {self.pk}
-        forward = self.last_year is not None and self.last_year < year
-        while frontier:
-            step = []
-            for unit in frontier:
-                if unit.in_use_in(year):
-                    found.append(unit)
-                    continue
-                edges = (
-                    UnitSuccession.objects.filter(predecessor=unit, is_primary=True, successor__isnull=False).select_related("successor")
-                    if forward
-                    else UnitSuccession.objects.filter(successor=unit, is_primary=True).select_related("predecessor")
-                )
-                for edge in edges:
-                    nxt = edge.successor if forward else edge.predecessor
-                    if nxt is not None and nxt.pk not in seen:
-                        seen.add(nxt.pk)
-                        step.append(nxt)
-            frontier = step
-        return sorted(found, key=lambda u: u.key)
+        """The unit(s) this code stood for in `year`: the unit it had become (a retired code), or
+        the units that became it (a code created later). Read from the lineage closure that
+        `services.rebuild_lineage` keeps from the primary successions, in one query."""
+        lineage = UnitLineage.objects.all()
+        if self.last_year is not None and self.last_year < year:
+            line = lineage.filter(ancestor=self).values_list("descendant", flat=True)
+        else:
+            line = lineage.filter(descendant=self).values_list("ancestor", flat=True)
+        return list(Unit.objects.filter(in_use_at_q(year), pk__in=line).exclude(pk=self.pk).order_by("key"))
+
+    @property
+    def became(self) -> Unit | None:
+        """The unit this retired code has become, when that is another (None for a code in use):
+        the place rule's answer for a loaded unit (`places.place_named` for a code)."""
+        return self.current if self.current_id is not None and self.current_id != self.pk else None
 
 
 def code_not_in_use_error(unit: Unit, year: int) -> str | None:

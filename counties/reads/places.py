@@ -15,29 +15,35 @@ from the units' first years. Every statistic therefore runs the same code for th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db.models import Q, QuerySet
 
 from counties.models import Unit, UnitLineage, UnitSuccession
 from counties.reads.sql import IdSetQuery
 
+K = TypeVar("K", bound=Hashable)
+
 
 @dataclass(frozen=True)
-class PlaceResolver:
-    """Primary successions as `unit pk -> (successor pk, year of the change)`."""
+class PlaceResolver(Generic[K]):
+    """Primary successions as `unit -> (successor, year of the change)`: the one walk along a
+    line of code changes. A unit is a pk for the stored registry, a code for a loader's rows
+    before they are stored. A cycle (refused by `services.rebuild_lineage`) ends a walk where it
+    would repeat a unit."""
 
-    successor: dict[int, tuple[int, int]]
-    _predecessors: dict[int, list[int]] = field(default_factory=dict, compare=False, repr=False)
+    successor: dict[K, tuple[K, int]]
+    _predecessors: dict[K, list[K]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for unit, (successor, _year) in self.successor.items():
             self._predecessors.setdefault(successor, []).append(unit)
 
-    def place(self, unit: int, as_of: int | None = None) -> int:
-        """The pk of the place `unit` had become by the end of `as_of` (None: today)."""
+    def place(self, unit: K, as_of: int | None = None) -> K:
+        """The place `unit` had become by the end of `as_of` (None: today): the unit in use then,
+        for a unit whose code was in use at some time up to `as_of`."""
         if unit not in self.successor:
             return unit  # most units never changed code (the statistics ask this by the hundred thousand)
         seen = {unit}
@@ -49,18 +55,19 @@ class PlaceResolver:
             unit = successor
         return unit
 
-    def chain(self, unit: int) -> list[int]:
-        """`unit` and every unit it became, in order (the codes its records follow it to)."""
+    def chain(self, unit: K) -> list[K]:
+        """`unit` and every unit it became, in order (the codes its records follow it to). A chain
+        whose last unit still has a successor ended at a cycle."""
         found = [unit]
         while found[-1] in self.successor and self.successor[found[-1]][0] not in found:
             found.append(self.successor[found[-1]][0])
         return found
 
-    def places(self, units: Iterable[int], as_of: int | None = None) -> set[int]:
+    def places(self, units: Iterable[K], as_of: int | None = None) -> set[K]:
         successor, place = self.successor, self.place
         return {place(unit, as_of) if unit in successor else unit for unit in units}
 
-    def known_as(self, unit: int) -> set[int]:
+    def known_as(self, unit: K) -> set[K]:
         """`unit` and every unit that became it (its earlier codes, and units merged into it):
         the codes under which this place's records may be held."""
         found, todo = {unit}, [unit]
@@ -72,7 +79,7 @@ class PlaceResolver:
         return found
 
 
-def place_resolver() -> PlaceResolver:
+def place_resolver() -> PlaceResolver[int]:
     """The resolver over the current primary successions (one query)."""
     rows = UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id", "year")
     return PlaceResolver({predecessor: (successor, year) for predecessor, successor, year in rows})
@@ -106,7 +113,7 @@ def place_named(code: str) -> Unit | None:
     """The unit `code` (an official code or a registry key) names today: the unit itself, or the
     unit a retired code has become. None for a code the registry never held."""
     unit = Unit.objects.select_related("current").filter(key=code).first()
-    return None if unit is None else unit.current or unit
+    return None if unit is None else unit.became or unit
 
 
 def units_named(code: str, *, prefix: bool = False) -> Q:

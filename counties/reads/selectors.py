@@ -22,6 +22,7 @@ from counties.models import (
     Unit,
     UnitSuccession,
     UnitType,
+    code_in_use,
     local_name,
 )
 from counties.reads import places, statistics
@@ -316,7 +317,9 @@ def listed_units(pks: list[int]) -> list[ListedUnit]:
     for pk in pks:
         _, key, name_zh, name_en, unit_type, province, last_year = units[pk]
         poverty, designations = records[pk]
-        listed.append(ListedUnit(pk, key, name_zh, name_en, unit_type, province, last_year is None, poverty, counted(designations)))
+        listed.append(
+            ListedUnit(pk, key, name_zh, name_en, unit_type, province, code_in_use(None, last_year), poverty, counted(designations))
+        )
     return listed
 
 
@@ -389,12 +392,11 @@ class Place:
         (130721 宣化县 → 130705 宣化区, 2016); empty when `key` is not an earlier code of it."""
         primary = {s.predecessor_id: s for s in self.successions if s.is_primary and s.successor_id}
         start = next((u for u in self.lineage if u.key == key and u.pk != self.unit.pk), None)
-        steps: list[UnitSuccession] = []
-        current = start.pk if start else None
-        while current in primary and len(steps) < len(self.lineage):
-            steps.append(primary[current])
-            current = primary[current].successor_id
-        return steps if current == self.unit.pk else []
+        if start is None:
+            return []
+        walk = {s.predecessor_id: (s.successor_id, s.year) for s in primary.values() if s.successor_id is not None}
+        chain = places.PlaceResolver(walk).chain(start.pk)
+        return [primary[pk] for pk in chain[:-1]] if chain[-1] == self.unit.pk else []
 
 
 def place(unit: Unit) -> Place:

@@ -236,7 +236,7 @@ def county_detail(request: HttpRequest, key: str) -> HttpResponse:
     unit = Unit.objects.select_related("province", "prefecture", "current").filter(key=key).first()
     if unit is None:
         raise Http404(_("No county-level unit has the code %(code)s.") % {"code": key})
-    if unit.current_id and unit.current_id != unit.pk and (current := unit.current) is not None:
+    if (current := unit.became) is not None:
         # An old code's page is its successor's: the place is the same. The old code rides along,
         # so the page can say how the code changed instead of landing the reader silently.
         # The rest of the query (say, an as-of year) comes along too.

@@ -46,10 +46,10 @@ from counties.models import (
     SuccessionKind,
     Unit,
     UnitSuccession,
-    code_in_use,
     naming,
 )
 from counties.models.programme import POVERTY_SOURCE, POVERTY_SOURCE_NOTE
+from counties.reads.places import PlaceResolver
 from counties.writes.services import (
     PovertyCountiesRefused,
     ReplacementBlocked,
@@ -70,7 +70,9 @@ FILES = {
     "province_counts": "demo_counties_province_counts.csv",
 }
 
-WINDOW_FIRST, WINDOW_LAST = 2014, 2020
+# The units file describes the codes in use from the programme's first year to the end of its
+# window, 2020 (its columns in_2014 ... in_2020): a fact of the file.
+WINDOW_FIRST, WINDOW_LAST = FIRST_PROGRAMME_YEAR, 2020
 
 # Where a retired code split among several successors, which one it *became*. The loader picks
 # the successor with the same name stem (宣化县 → 宣化区), else the one created that year; these
@@ -676,7 +678,9 @@ class Loader:
 
     def _build_designations(self) -> None:
         self.designations: dict[tuple[str, tuple[int, int]], dict[str, Any]] = {}
-        primary = {pred: succ for (pred, succ, _), v in self.successions.items() if v["is_primary"]}
+        resolver = PlaceResolver(
+            {pred: (succ, year) for (pred, succ, year), v in self.successions.items() if v["is_primary"] and succ in self.units}
+        )
         for row in self.designation_rows:
             year = row.year("batch_year", low=FIRST_PROGRAMME_YEAR)
             batch_key = (year, 1)
@@ -688,9 +692,7 @@ class Loader:
             if self.units[code]["name_zh"] != row["name_matched"] and row["name_matched"] not in self.units[code]["other_names"]:
                 raise row.error(f"code {code} is {self.units[code]['name_zh']}, not {row['name_matched']}")
             # Record the designation against the unit as it was in the batch year.
-            key = code
-            while not code_in_use(self.units[key]["first_year"], self.units[key]["last_year"], year) and primary.get(key) in self.units:
-                key = primary[key]
+            key = resolver.place(code, year)
             if (key, batch_key) in self.designations:
                 raise row.error(f"{key} is designated twice in the {year} batch")
             self.designations[(key, batch_key)] = {

@@ -47,7 +47,6 @@ from counties.models import (
     PublishedProvinceCount,
     SourceKind,
     Unit,
-    UnitSuccession,
     UnitType,
     code_in_use,
 )
@@ -187,9 +186,6 @@ class RosterBuilder:
                 )
             )
         }
-        self.primary = dict(
-            UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id")
-        )
         self.targets = roster_targets()
         self.places = set(PovertyStatus.objects.values_list("unit_id", flat=True))
         # The statistics' place rule (counties.reads.places), at the year-ends the published figures
@@ -197,7 +193,7 @@ class RosterBuilder:
         # only later still count twice), and a unit is "the same place" as a poverty county when
         # they share a place at any of them (places only merge over time, so this holds for every
         # earlier batch year too).
-        resolver = place_resolver()
+        self.resolver = resolver = place_resolver()
         for unit in self.units.values():
             unit.current = resolver.place(unit.pk, self.targets.last_year)
         self.places_of: dict[int, set[int]] = defaultdict(set)
@@ -243,12 +239,8 @@ class RosterBuilder:
     # -- helpers ----------------------------------------------------------------------------
 
     def unit_at(self, pk: int, year: int) -> UnitInfo | None:
-        """The unit a place was in `year`, following primary successors."""
-        seen = set()
-        while not self.units[pk].in_use(year) and pk in self.primary and pk not in seen:
-            seen.add(pk)
-            pk = self.primary[pk]
-        unit = self.units[pk]
+        """The unit a place was in `year`: the place rule's answer, when its code was in use then."""
+        unit = self.units[self.resolver.place(pk, year)]
         return unit if unit.in_use(year) else None
 
     def add(self, unit: UnitInfo, year: int, old_base: bool | None = None, fixed: bool = False) -> None:

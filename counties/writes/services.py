@@ -39,6 +39,7 @@ from counties.models import (
     tracked_models,
 )
 from counties.reads.permissions import WriteScope, stored_province_ids, write_scope
+from counties.reads.places import place_resolver
 
 # -- lineage ------------------------------------------------------------------------------------
 
@@ -55,18 +56,15 @@ def rebuild_lineage() -> int:
     differ, so a second call changes nothing. Returns the number of rows written (current
     pointers changed + lineage rows added or removed).
     """
-    primary = dict(UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id"))
+    resolver = place_resolver()
     units = dict(Unit.objects.values_list("pk", "current_id"))
 
     wanted_pairs: dict[tuple[int, int], int] = {}
     wanted_current: dict[int, int] = {}
     for unit_id in units:
-        chain = [unit_id]
-        while chain[-1] in primary:
-            nxt = primary[chain[-1]]
-            if nxt in chain:
-                raise SuccessionCycleError(f"primary successions form a cycle through unit id {nxt}")
-            chain.append(nxt)
+        chain = resolver.chain(unit_id)
+        if chain[-1] in resolver.successor:
+            raise SuccessionCycleError(f"primary successions form a cycle through unit id {resolver.successor[chain[-1]][0]}")
         wanted_current[unit_id] = chain[-1]
         for depth, descendant in enumerate(chain):
             wanted_pairs[(unit_id, descendant)] = depth

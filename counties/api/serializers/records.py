@@ -27,6 +27,7 @@ from counties.models import (
     Province,
     Unit,
     UnitSuccession,
+    code_in_use,
 )
 from counties.reads import selectors
 from counties.reads.selectors import attach_place_records
@@ -286,7 +287,7 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
                 else {"code": prefecture_code, "name_zh": prefecture_zh, "name_en": prefecture_en},
                 "first_year": first_year,
                 "last_year": last_year,
-                "in_use": last_year is None,
+                "in_use": code_in_use(first_year, last_year),
                 "current": current,
                 "successors": successions[pk],
                 "poverty": None

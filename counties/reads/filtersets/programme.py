@@ -42,6 +42,7 @@ from counties.models import (
     Unit,
     UnitType,
     as_of_year,
+    in_use_at_q,
     naming,
 )
 from counties.reads import selectors, statistics
@@ -364,7 +365,7 @@ class UnitFilterSet(django_filters.FilterSet):
         return qs.filter(Q(updated_at__gte=value) | Q(pk__in=place_units(Unit.objects.filter(held))))
 
     def filter_in_use(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
-        return qs if value is None else qs.filter(last_year__isnull=value)
+        return qs if value is None else qs.filter(in_use_at_q()) if value else qs.exclude(in_use_at_q())
 
     def filter_code(self, qs: QuerySet[Unit], name: str, value: str) -> QuerySet[Unit]:
         if not value:

@@ -50,11 +50,10 @@ from counties.reads.statistics.exits import ExitYear, exits
 from counties.reads.statistics.funding import FundingTotal, FundingTotals, funding_totals
 from counties.reads.statistics.index import ListIndex, list_index
 from counties.reads.statistics.provinces import ProvinceCoverage, province_table
-from counties.reads.statistics.rows import FIRST_YEAR, Programme, latest_batch_year, resolve_as_of
+from counties.reads.statistics.rows import Programme, latest_batch_year, resolve_as_of
 
 __all__ = [
     "EVERY_CACHED",
-    "FIRST_YEAR",
     "BatchComposition",
     "Coverage",
     "ExitYear",

@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
+from counties.models import FIRST_PROGRAMME_YEAR
 from counties.reads.numbers import percentage
 from counties.reads.statistics.cache import cached
-from counties.reads.statistics.rows import FIRST_YEAR, Programme, latest_batch_year, resolve_as_of
+from counties.reads.statistics.rows import Programme, latest_batch_year, resolve_as_of
 
 
 @dataclass(frozen=True)
@@ -62,4 +63,4 @@ def _coverage(as_of: int) -> Coverage:
 def coverage_series() -> list[Coverage]:
     """Coverage at the end of every year from 2014 to the latest batch year (one load for all years;
     each year is cached on its own too, so `coverage(year)` then reads it)."""
-    return [_coverage(year) for year in range(FIRST_YEAR, latest_batch_year() + 1)]
+    return [_coverage(year) for year in range(FIRST_PROGRAMME_YEAR, latest_batch_year() + 1)]

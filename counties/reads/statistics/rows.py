@@ -15,7 +15,6 @@ from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, PovertySta
 from counties.reads.places import PlaceResolver, place_resolver
 from counties.reads.statistics.cache import cached, kept_per_token
 
-FIRST_YEAR = FIRST_PROGRAMME_YEAR
 ILLUSTRATIVE = Q(source_kind=SourceKind.ILLUSTRATIVE)
 
 T = TypeVar("T")
@@ -70,7 +69,7 @@ class Programme:
 
     entries: list[Entry]
     poverty: list[PovertyCounty]
-    resolver: PlaceResolver
+    resolver: PlaceResolver[int]
     # What one year's statistics share (the entries up to it, their places, the poverty counties
     # covered), worked out once per year: coverage, provinces, exits and the list index ask again.
     _by_year: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False, compare=False)
@@ -149,7 +148,7 @@ class Programme:
 @cached
 def latest_batch_year() -> int:
     """The default as-of year: the latest year with a batch."""
-    return Batch.objects.aggregate(latest=Max("year"))["latest"] or FIRST_YEAR
+    return Batch.objects.aggregate(latest=Max("year"))["latest"] or FIRST_PROGRAMME_YEAR
 
 
 def resolve_as_of(as_of: int | None) -> int:

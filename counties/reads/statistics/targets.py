@@ -39,7 +39,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from counties.models import Batch, Designation, DesignationStatus, ProgrammeFact, SourceKind, Unit
+from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, DesignationStatus, ProgrammeFact, SourceKind, Unit
 from counties.models.targets import PASSING_RESULTS, Assessment, AssessmentResult, Indicator, IndicatorValue, Pairing, TargetRule
 from counties.reads import numbers, statistics
 from counties.reads.places import PlaceResolver, place_resolver
@@ -158,7 +158,7 @@ def year_status(indicator: Indicator, year: int, reported: dict[int, Reported], 
 class Lineage:
     """The place rule of `counties.reads.places` (the one every statistic uses), as the targets read it."""
 
-    resolver: PlaceResolver
+    resolver: PlaceResolver[int]
 
     @classmethod
     def load(cls, units: Iterable[int] | None = None) -> Lineage:
@@ -494,7 +494,7 @@ def _three_coverages(as_of: int) -> ThreeCoverages:
 
 @statistics.cached
 def three_coverages_series() -> list[ThreeCoverages]:
-    return [_three_coverages(year) for year in range(statistics.FIRST_YEAR, statistics.latest_batch_year() + 1)]
+    return [_three_coverages(year) for year in range(FIRST_PROGRAMME_YEAR, statistics.latest_batch_year() + 1)]
 
 
 # -- the national series ----------------------------------------------------------------------------
