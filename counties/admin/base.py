@@ -309,7 +309,7 @@ class RegistryAdmin(SimpleHistoryAdmin):
         """On a save or a deletion, the record is read under a row lock held until the request's
         transaction commits (the admin runs both in one), so the concurrent-edit check in
         RegistryForm and the save cannot be separated by another save."""
-        if request.method != "POST" or not transaction.get_connection().in_atomic_block:
+        if request.method != "POST" or transaction.get_autocommit():
             return super().get_object(request, object_id, from_field)
         queryset = services.locked(self.get_queryset(request))
         field = queryset.model._meta.pk if from_field is None else queryset.model._meta.get_field(from_field)

@@ -13,7 +13,9 @@ from django.db.models import Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.exceptions import NotHistoricalModelError
 from simple_history.models import HistoricalRecords
+from simple_history.utils import get_history_manager_for_model
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -127,7 +129,15 @@ def tracked_models() -> list[type[models.Model]]:
     Declaring `history = RegistryHistory()` on a model is what puts it on this list, so the list
     cannot fall behind the models: the write services, the change log and a unit's deletion read it.
     """
-    return [m for m in apps.get_app_config("counties").get_models() if hasattr(m._meta, "simple_history_manager_attribute")]
+    return [m for m in apps.get_app_config("counties").get_models() if _has_history(m)]
+
+
+def _has_history(model: type[models.Model]) -> bool:
+    try:
+        get_history_manager_for_model(model)
+    except NotHistoricalModelError:
+        return False
+    return True
 
 
 class SourceKind(models.TextChoices):

@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Lower, Replace
-from django.http import QueryDict
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -190,14 +189,13 @@ class OrderingFilter(django_filters.OrderingFilter):
         return [(value, label if value.startswith("-") else format_lazy(ascending, label)) for value, label in self.extra["choices"]]
 
     def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
-        ordered = super().filter(qs, value)
-        ordering = list(ordered.query.order_by) or list(qs.model._meta.ordering)
+        # With none asked, the view's order stands (each ends with a unique key).
+        ordering = [self.get_ordering_value(param) for param in value or () if param]
+        if not ordering:
+            return qs
         # Empty values last whichever the direction, on SQLite and PostgreSQL alike.
-        expressions = [
-            (F(name[1:]).desc(nulls_last=True) if name.startswith("-") else F(name).asc(nulls_last=True)) if isinstance(name, str) else name
-            for name in ordering
-        ]
-        return ordered.order_by(*expressions, "pk")
+        expressions = [F(name[1:]).desc(nulls_last=True) if name.startswith("-") else F(name).asc(nulls_last=True) for name in ordering]
+        return qs.order_by(*expressions, "pk")
 
 
 class AsOfForm(forms.Form):
@@ -224,6 +222,22 @@ def api_query(params: Any, scope: str) -> dict[str, str]:
     with the page's scope turned into the filter that selects the same units."""
     query = {name: params[name] for name in UnitFilterSet.base_filters if params.get(name)}
     return query | SCOPE_FILTERS.get(scope, {})
+
+
+class ShallowCopies(dict):
+    """A filterset's declared filters, copied for each request one level deep. django-filter
+    deep-copies them (the province filter's queryset, every list of choices: some 650 copies, a
+    tenth of a cold list's view); a filter keeps nothing of a request but its parent and model,
+    which the filterset sets on each copy, so a shallow copy serves. A filter with a method gets
+    it bound to the copy (django-filter binds it to the filter it was made on)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, django_filters.Filter]:
+        copies = {}
+        for name, base in self.items():
+            copies[name] = copy.copy(base)
+            if base.method is not None:
+                copies[name].method = base.method
+        return copies
 
 
 class UnitFilterSet(django_filters.FilterSet):
@@ -264,27 +278,12 @@ class UnitFilterSet(django_filters.FilterSet):
         model = Unit
         fields: list[str] = []
 
+    @classmethod
+    def get_filters(cls) -> dict[str, django_filters.Filter]:
+        return ShallowCopies(super().get_filters())
+
     def __init__(self, data: Any = None, queryset: QuerySet[Unit] | None = None, *, request: Any = None, prefix: str | None = None) -> None:
-        # django-filter's FilterSet.__init__, but for how the filters are copied: it deep-copies
-        # every one for each request (the province filter's queryset, every list of choices: some
-        # 650 copies), a tenth of a cold list's view. A filter keeps nothing of a request but its
-        # parent and model, set here, so a shallow copy serves; a filter with a method gets it bound
-        # to the copy (django-filter binds it to the filter it was made on).
-        if queryset is None:
-            queryset = Unit.objects.all()
-        self.is_bound = data is not None
-        self.data = data or QueryDict()
-        self.queryset = queryset
-        self.request = request
-        self.form_prefix = prefix
-        self.filters = {}
-        for name, base in self.base_filters.items():
-            filter_ = copy.copy(base)
-            if base.method is not None:
-                filter_.method = base.method
-            filter_.model = queryset.model
-            filter_.parent = self
-            self.filters[name] = filter_
+        super().__init__(data, queryset, request=request, prefix=prefix)
         self._left_out: str | None = None  # the filter `qs_without` is leaving out, while it runs
 
     # Built once: no field here depends on the request, and building the form class (its thirteen
