@@ -8,6 +8,7 @@ from django.urls import reverse
 from counties import models
 from counties.reads.places import place_named
 from counties.reads.statistics import coverage, forget_loaded_rows
+from counties.writes import services
 from counties.writes.services import UnitInUse, delete_record, delete_unit, rebuild_lineage, save_record
 
 from .factories import BatchFactory, PovertyStatusFactory, PrefectureFactory, UnitFactory
@@ -172,3 +173,22 @@ def test_a_plain_orm_save_does_no_hidden_work():
     """No signals: lineage and the data version are the services' work, visible at each door."""
     unit = UnitFactory()
     assert unit.current_id is None and not models.UnitLineage.objects.filter(ancestor=unit).exists()
+
+
+def test_a_form_with_several_successions_rebuilds_the_lineage_once(monkeypatch, admin_user):
+    """An admin page's inline rows are one change: each row checked and in history, the lineage
+    rebuilt after the last of them (not once per row, which reads every unit each time)."""
+    old, middle, new = UnitFactory(last_year=2025), UnitFactory(first_year=2026, last_year=2027), UnitFactory(first_year=2028)
+    rebuild_lineage()
+    rebuilds = []
+    monkeypatch.setattr(services, "rebuild_lineage", lambda: rebuilds.append(1) or rebuild_lineage())
+    rows = [
+        models.UnitSuccession(predecessor=p, successor=s, successor_code=s.key, year=y, kind="replaced", is_primary=True)
+        for p, s, y in ((old, middle, 2026), (middle, new, 2028))
+    ]
+    services.save_records(rows, [], user=admin_user, reason="two code changes")
+    assert rebuilds == [1]
+    old.refresh_from_db()
+    assert old.current == new
+    assert models.UnitLineage.objects.get(ancestor=old, descendant=new).depth == 2
+    assert [r.history.get().history_change_reason for r in rows] == ["two code changes", "two code changes"]

@@ -42,7 +42,7 @@ from counties.writes.imports.programme import (
     ADMIN_MAX_ROWS,
     template_rows,
 )
-from counties.writes.services import delete_record, save_record
+from counties.writes.services import delete_record, save_record, save_records
 
 
 class RegistryForm(forms.ModelForm):
@@ -327,11 +327,8 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
         # Inline rows (a unit's successions) go through the same service, with the record's reason.
-        reason = self.history_reason(form, change)
-        for obj in formset.save(commit=False):
-            save_record(obj, user=request.user, reason=reason)
-        for obj in formset.deleted_objects:
-            delete_record(obj, user=request.user, reason=reason)
+        saved = formset.save(commit=False)
+        save_records(saved, formset.deleted_objects, user=request.user, reason=self.history_reason(form, change))
         formset.save_m2m()
 
     # -- deletions need a reason -------------------------------------------------------------

@@ -219,9 +219,43 @@ def refuse_out_of_scope(scope: WriteScope, records: Iterable[models.Model], stor
             raise OutOfScope(refusal)
 
 
-def _after_write(record: models.Model, created: bool) -> None:
+def _changes_lineage(record: models.Model, *, created: bool = False, deleted: bool = False) -> bool:
     # A new unit needs its own lineage row and current pointer; a succession changes the closure.
-    if isinstance(record, UnitSuccession) or (created and isinstance(record, Unit)):
+    return isinstance(record, UnitSuccession) or (isinstance(record, Unit) and (created or deleted))
+
+
+def _attribute(record: models.Model, user: Any, reason: str) -> None:
+    record._change_reason = reason  # type: ignore[attr-defined]  # simple-history's documented attribute
+    if user is not None and getattr(user, "is_authenticated", False):
+        record._history_user = user  # type: ignore[attr-defined]  # simple-history's documented attribute
+
+
+def _save(record: models.Model, user: Any, reason: str, fields: Sequence[str] | None = None) -> bool:
+    """Check and save one record; whether the lineage must be rebuilt."""
+    check_scope(user, record)
+    check_codes_in_use([record])
+    created = record.pk is None
+    _attribute(record, user, reason)
+    if fields is not None and not created:
+        stamped = [f.name for f in record._meta.concrete_fields if f.name == "updated_at"]
+        record.save(update_fields=[*fields, *stamped])
+    else:
+        record.save()
+    if isinstance(record, PovertyStatus):
+        check_poverty_counties()  # the doors have checked the record itself (its clean()); this is the set
+    return _changes_lineage(record, created=created)
+
+
+def _delete(record: models.Model, user: Any, reason: str) -> bool:
+    """Check and delete one record; whether the lineage must be rebuilt."""
+    check_scope(user, record)
+    _attribute(record, user, reason)
+    record.delete()
+    return _changes_lineage(record, deleted=True)
+
+
+def _written(lineage_changed: bool) -> None:
+    if lineage_changed:
         rebuild_lineage()
     mark_data_changed()
 
@@ -234,20 +268,7 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
     different fields of the same record (an API PATCH) then both keep their change.
     """
     check_reason(reason)
-    check_scope(user, record)
-    check_codes_in_use([record])
-    created = record.pk is None
-    record._change_reason = reason  # type: ignore[attr-defined]  # simple-history's documented attribute
-    if user is not None and getattr(user, "is_authenticated", False):
-        record._history_user = user  # type: ignore[attr-defined]  # simple-history's documented attribute
-    if fields is not None and not created:
-        stamped = [f.name for f in record._meta.concrete_fields if f.name == "updated_at"]
-        record.save(update_fields=[*fields, *stamped])
-    else:
-        record.save()
-    if isinstance(record, PovertyStatus):
-        check_poverty_counties()  # the doors have checked the record itself (its clean()); this is the set
-    _after_write(record, created)
+    _written(_save(record, user, reason, fields))
     return record
 
 
@@ -255,14 +276,17 @@ def save_record(record: models.Model, *, user: Any, reason: str, fields: Sequenc
 def delete_record(record: models.Model, *, user: Any, reason: str) -> None:
     """Delete one record through any door, with the reason in its history."""
     check_reason(reason)
-    check_scope(user, record)
-    record._change_reason = reason  # type: ignore[attr-defined]  # simple-history's documented attribute
-    if user is not None and getattr(user, "is_authenticated", False):
-        record._history_user = user  # type: ignore[attr-defined]  # simple-history's documented attribute
-    record.delete()
-    if isinstance(record, UnitSuccession | Unit):
-        rebuild_lineage()
-    mark_data_changed()
+    _written(_delete(record, user, reason))
+
+
+@transaction.atomic
+def save_records(saved: Iterable[models.Model], deleted: Iterable[models.Model], *, user: Any, reason: str) -> None:
+    """Save and delete the records of one form (an admin page's inline rows) as one change, each
+    as `save_record` and `delete_record` would, with the lineage rebuilt once at the end."""
+    check_reason(reason)
+    changed = [_save(record, user, reason) for record in saved]
+    changed += [_delete(record, user, reason) for record in deleted]
+    _written(any(changed))
 
 
 # -- the replacement rule -----------------------------------------------------------------------
@@ -649,10 +673,12 @@ def delete_unit(unit: Unit, *, user: Any, reason: str) -> None:
     if named:
         message = _("%(unit)s cannot be deleted while records point at it (%(records)s). Delete or move them first.")
         raise UnitInUse(message % {"unit": unit, "records": ", ".join(named)})
-    # One at a time so that each change is in history with the reason (a unit has a handful).
+    # One at a time so that each change is in history with the reason (a unit has a handful);
+    # the lineage is rebuilt once, after the unit (and its lineage rows) are gone.
     for succession in UnitSuccession.objects.filter(successor=unit).select_related("predecessor"):
         succession.successor = None
-        save_record(succession, user=user, reason=reason, fields=["successor"])
+        _save(succession, user, reason, fields=["successor"])
     for succession in UnitSuccession.objects.filter(predecessor=unit).select_related("predecessor"):
-        delete_record(succession, user=user, reason=reason)
-    delete_record(unit, user=user, reason=reason)  # its lineage rows go with it; the lineage is rebuilt
+        _delete(succession, user, reason)
+    _delete(unit, user, reason)
+    _written(lineage_changed=True)
