@@ -260,3 +260,15 @@ def test_a_money_chart_writes_each_amount_as_its_table_does():
         svg = charts.bar_chart("t", "d", ["2016", "2017", "2018"], [charts.Series("s", [scale.of(a) for a in amounts], write=scale.write)])
         tooltips = [unescape(text) for text in re.findall(r"<title>\d+ · s: ([^<]+)</title>", svg)]
         assert tooltips == [yuan(a, scale) for a in amounts] == ["1.24", "< 0.01", "20"]
+
+
+@pytest.mark.parametrize(("value", "shown"), [(1200.0, "1,200"), (12.5, "12.5"), (0.25, "0.25"), (1 / 3, "0.33"), (0.0, "0")])
+def test_an_axis_tick_has_at_most_two_decimals_and_no_trailing_zeros(value, shown):
+    assert numbers.tick(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "shown"), [(Decimal("1200.5"), 2, "1,200.50"), (Decimal("3"), 4, "3.0000"), (Decimal("0.125"), None, "0.125")]
+)
+def test_a_stored_decimal_is_written_with_its_fields_places(value, places, shown):
+    assert numbers.stored(value, places) == shown

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import get_history_model_for_model
 
 from counties.models import tracked_models
+from counties.reads import numbers
 from counties.reads.permissions import province_path, write_scope
 
 # The kinds of history entry, as simple_history writes them.
@@ -62,8 +63,7 @@ def value_in_words(model_field: models.Field, value: Any, names: dict[tuple[type
     if value == "":
         return _("(empty)")
     if isinstance(value, Decimal):
-        places = getattr(model_field, "decimal_places", None)
-        return f"{value:,.{places}f}" if places is not None else f"{value:,}"
+        return numbers.stored(value, getattr(model_field, "decimal_places", None))
     if isinstance(value, dt.datetime):
         return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
     if isinstance(value, dt.date):

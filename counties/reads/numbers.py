@@ -78,6 +78,20 @@ def decimal(value: Decimal | int | None, missing: str = "—") -> str:
     return f"{Decimal(value).normalize():,f}"
 
 
+def stored(value: Decimal, places: int | None) -> str:
+    """A decimal as its field stores it, with the field's decimal places, grouped: a change in the
+    history shows what was written (Decimal('1200.5'), 2 places → '1,200.50')."""
+    return f"{value:,.{places}f}" if places is not None else f"{value:,}"
+
+
+def tick(value: float) -> str:
+    """A chart axis's tick or a plain chart figure: 1,200, 12.5, 0.25 (two decimals at most, no
+    trailing zeros): an axis divides its top value into quarters."""
+    if value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def share(value: Decimal | float | int | None) -> str:
     """A percentage's number, one decimal, halves rounded up as the statistics round them: 46 → '46.0'."""
     if value is None:

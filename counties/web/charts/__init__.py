@@ -57,18 +57,11 @@ def text_width(text: str, size: float = FONT) -> float:
     return sum(size if ord(ch) > 0x2E80 else size * 0.6 for ch in text)
 
 
-def _fmt(value: float) -> str:
-    """An axis value: 1,200, 12.5, 0.25 (no trailing zeros)."""
-    if value == int(value):
-        return f"{value:,.0f}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
 def _figure(value: float | int | Decimal, percent: bool) -> str:
     """A bar's or a point's own value, written as the tables beside the chart write it (a share
     with one decimal, 46.0, as counties.reads.numbers has it; a count grouped, 1,016). Any other
     figure names its writer (`Series.write`): money its column's scale, `MoneyScale.write`."""
-    return numbers.share(value) if percent else _fmt(float(value))
+    return numbers.share(value) if percent else numbers.tick(float(value))
 
 
 def frame(title: str, description: str, body: str, width: float = WIDTH, height: float = HEIGHT) -> SafeString:
@@ -91,7 +84,7 @@ def axis(maximum: float, percent: bool = False, unit: str = "", width: float = W
     for i in range(5):
         value = top * i / 4
         y = HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * i / 4
-        label = f"{value:.0f}%" if percent else _fmt(value)
+        label = f"{value:.0f}%" if percent else numbers.tick(value)
         parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d0d0" stroke-width="1"/>')
         parts.append(f'<text x="{LEFT - 5}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}">{label}</text>')
     return "".join(parts), top
@@ -220,7 +213,8 @@ def hbar_chart(title: str, description: str, labels: list[str], series: list[Ser
     for i in range(5):
         x = left + plot * i / 4
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + row * len(labels)}" stroke="#d0d0d0" stroke-width="1"/>')
-        parts.append(f'<text x="{x:.1f}" y="{TOP + row * len(labels) + 14}" text-anchor="middle" fill="{INK}">{_fmt(top * i / 4)}</text>')
+        tick = numbers.tick(top * i / 4)
+        parts.append(f'<text x="{x:.1f}" y="{TOP + row * len(labels) + 14}" text-anchor="middle" fill="{INK}">{tick}</text>')
     for i, label in enumerate(labels):
         y = TOP + row * i + (row - bar) / 2
         parts.append(f'<text x="{left - 6}" y="{y + bar - 3:.1f}" text-anchor="end" fill="{INK}">{escape(label)}</text>')
@@ -230,12 +224,13 @@ def hbar_chart(title: str, description: str, labels: list[str], series: list[Ser
                 continue
             length = plot * float(value) / top if top else 0
             inset = 0 if j == 0 else bar / 4
+            figure = escape(numbers.tick(float(value)))
             parts.append(
                 f'<rect x="{left}" y="{y + inset:.1f}" width="{length:.1f}" height="{bar - 2 * inset:.1f}" fill="{s.color}">'
-                f"<title>{escape(label)} · {escape(s.label)}: {escape(_fmt(float(value)))}</title></rect>"
+                f"<title>{escape(label)} · {escape(s.label)}: {figure}</title></rect>"
             )
             if j == 0:
-                parts.append(f'<text x="{left + length + 4:.1f}" y="{y + bar - 3:.1f}" fill="{INK}">{escape(_fmt(float(value)))}</text>')
+                parts.append(f'<text x="{left + length + 4:.1f}" y="{y + bar - 3:.1f}" fill="{INK}">{figure}</text>')
     parts.append(legend(series[:2], y=height - LINE - 4, width=width))
     return frame(title, description, "".join(parts), width, height)
 
