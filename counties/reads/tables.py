@@ -58,10 +58,12 @@ def uncell(value: Any) -> Any:
     return value
 
 
-def _csv_cell(value: Any) -> Any:
+def text(value: Any, missing: str = "") -> Any:
+    """A cell as a CSV file or a plain-text table writes it: true/false for a boolean, `missing`
+    for no value, text made inert as `cell` makes it."""
     value = cell(value)
     if value is None:
-        return ""
+        return missing
     if value is True or value is False:
         return "true" if value else "false"
     return value
@@ -72,8 +74,8 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], bom: bool = T
     if bom:
         buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_csv_cell(h) for h in header])
-    writer.writerows([_csv_cell(v) for v in row] for row in rows)
+    writer.writerow([text(h) for h in header])
+    writer.writerows([text(v) for v in row] for row in rows)
     return buffer.getvalue()
 
 

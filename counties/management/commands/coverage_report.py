@@ -90,7 +90,7 @@ class Command(BaseCommand):
             self.stdout.write("  (none)")
             return
         columns = list(rows[0])
-        cells = [[("—" if row[c] is None else str(row[c])) for c in columns] for row in rows]
+        cells = [[str(tables.text(row[c], missing="—")) for c in columns] for row in rows]
         widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
         self.stdout.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
         for r in cells:
