@@ -23,7 +23,7 @@ def report(u, code, year, value, kind="official"):
 
 
 @pytest.fixture
-def world():
+def province_99():
     """Province 99, worked by hand (e-commerce transaction volume, target: grows ≥ 30% a year):
 
     甲县 U1  designated 2015: 2014 200, 2015 259.9 (+29.95%: missed, though it rounds to 30.0)
@@ -71,8 +71,8 @@ def only(place_targets, code):
     return next(s for s in place_targets.series if s.indicator.code == code)
 
 
-def test_growth_rule_across_a_code_change(world):
-    series = only(targets.place_targets(world[3]), "ec_transaction_volume")
+def test_growth_rule_across_a_code_change(province_99):
+    series = only(targets.place_targets(province_99[3]), "ec_transaction_volume")
     assert statuses(series) == [
         (2014, NOT_APPLICABLE, None),  # before the 2015 batch
         (2015, MET, "30.0"),  # exactly 30.0% meets a ≥ 30% rule
@@ -85,29 +85,29 @@ def test_growth_rule_across_a_code_change(world):
     assert series.years[2].source == "test" and series.years[2].display_value == "150"
 
 
-def test_growth_is_decided_on_the_exact_figures(world):
-    series = only(targets.place_targets(world[1]), "ec_transaction_volume")
+def test_growth_is_decided_on_the_exact_figures(province_99):
+    series = only(targets.place_targets(province_99[1]), "ec_transaction_volume")
     # 259.9 / 200 is +29.95%: shown rounded half up as 30.0, but below 30%, so missed.
     assert statuses(series)[1] == (2015, MISSED, "30.0")
 
 
-def test_rises_and_falls_rules(world):
+def test_rises_and_falls_rules(province_99):
     for year, share, cost in ((2015, "10", "8.5"), (2016, "12", "8.5"), (2017, "11", "7.9")):
-        report(world[1], "online_share_of_retail", year, share)
-        report(world[1], "logistics_cost_per_parcel", year, cost)
-    place = targets.place_targets(world[1])
+        report(province_99[1], "online_share_of_retail", year, share)
+        report(province_99[1], "logistics_cost_per_parcel", year, cost)
+    place = targets.place_targets(province_99[1])
     assert [y.status for y in only(place, "online_share_of_retail").years] == [NOT_REPORTED, MET, MISSED]
     # Lower is better: an unchanged cost has not fallen.
     assert [y.status for y in only(place, "logistics_cost_per_parcel").years] == [NOT_REPORTED, MISSED, MET]
     assert [y.growth_pct for y in only(place, "logistics_cost_per_parcel").years] == [None, Decimal("0.0"), Decimal("-7.1")]
 
 
-def test_indicator_without_a_target_and_a_zero_base(world):
-    report(world[1], "people_trained", 2015, "300")
-    report(world[1], "people_trained", 2016, "0")
-    report(world[1], "ec_transaction_volume", 2016, "0")
-    report(world[1], "ec_transaction_volume", 2017, "10")
-    place = targets.place_targets(world[1])
+def test_indicator_without_a_target_and_a_zero_base(province_99):
+    report(province_99[1], "people_trained", 2015, "300")
+    report(province_99[1], "people_trained", 2016, "0")
+    report(province_99[1], "ec_transaction_volume", 2016, "0")
+    report(province_99[1], "ec_transaction_volume", 2017, "10")
+    place = targets.place_targets(province_99[1])
     assert {y.status for y in only(place, "people_trained").years} == {NOT_APPLICABLE}
     assert [y.year for y in only(place, "people_trained").years] == [2015, 2016]  # its own years only
     assert only(place, "people_trained").years[1].growth_pct == Decimal("-100.0")
@@ -115,14 +115,14 @@ def test_indicator_without_a_target_and_a_zero_base(world):
     assert (last.year, last.status, last.reason) == (2017, NOT_APPLICABLE, targets.ZERO_BASE)
 
 
-def test_merged_place_and_undesignated_county(world):
-    merged = statuses(only(targets.place_targets(world[6]), "ec_transaction_volume"))
+def test_merged_place_and_undesignated_county(province_99):
+    merged = statuses(only(targets.place_targets(province_99[6]), "ec_transaction_volume"))
     assert merged == [(2017, NOT_APPLICABLE, None), (2018, NOT_APPLICABLE, None)]  # two units reported 2017
-    assert {s for _y, s, _g in statuses(only(targets.place_targets(world[7]), "ec_transaction_volume"))} == {NOT_APPLICABLE}
-    assert targets.place_targets(world[7]).designated_from is None
+    assert {s for _y, s, _g in statuses(only(targets.place_targets(province_99[7]), "ec_transaction_volume"))} == {NOT_APPLICABLE}
+    assert targets.place_targets(province_99[7]).designated_from is None
 
 
-def test_attainment_by_batch_and_year(world):
+def test_attainment_by_batch_and_year(province_99):
     rows = {(r.batch_year, r.year): r for r in targets.target_attainment() if r.indicator == "ec_transaction_volume"}
     fields = lambda r: (r.batch_entries, r.reported, r.met, r.missed, r.not_reported)  # noqa: E731
     assert fields(rows[(2015, 2015)]) == (2, 2, 1, 1, 0)  # 乙县 met, 甲县 missed
@@ -137,12 +137,12 @@ def test_attainment_by_batch_and_year(world):
     assert not any(r.indicator == "online_share_of_retail" for r in targets.target_attainment())  # nothing reported
 
 
-def test_assessments_summary_and_conditional_funding(world):
-    funds = FundingAllocationFactory(unit=world[1], designation=world["d1"], fiscal_year=2016, amount=Decimal("1500000.00"))
-    funds2 = FundingAllocationFactory(unit=world[3], fiscal_year=2016, amount=Decimal("1500000.00"))
-    Assessment.objects.create(designation=world["d1"], year=2015, result="pending", source="t", source_kind="official")
+def test_assessments_summary_and_conditional_funding(province_99):
+    funds = FundingAllocationFactory(unit=province_99[1], designation=province_99["d1"], fiscal_year=2016, amount=Decimal("1500000.00"))
+    funds2 = FundingAllocationFactory(unit=province_99[3], fiscal_year=2016, amount=Decimal("1500000.00"))
+    Assessment.objects.create(designation=province_99["d1"], year=2015, result="pending", source="t", source_kind="official")
     Assessment.objects.create(
-        designation=world["d1"],
+        designation=province_99["d1"],
         year=2016,
         result="passed",
         score=Decimal("85.5"),
@@ -151,7 +151,7 @@ def test_assessments_summary_and_conditional_funding(world):
         source_kind="official",
     )
     Assessment.objects.create(
-        designation=world["d2"],
+        designation=province_99["d2"],
         year=2016,
         result="rectify",
         score=Decimal("70"),
@@ -166,9 +166,11 @@ def test_assessments_summary_and_conditional_funding(world):
     assert next(r for r in targets.assessment_summary() if r.batch_year == 2016).not_assessed == 1
 
 
-def test_assessment_validation(world):
-    other = FundingAllocationFactory(unit=world[7], fiscal_year=2016)
-    bad = Assessment(designation=world["d1"], year=2014, result="passed", conditional_funding=other, source="t", source_kind="official")
+def test_assessment_validation(province_99):
+    other = FundingAllocationFactory(unit=province_99[7], fiscal_year=2016)
+    bad = Assessment(
+        designation=province_99["d1"], year=2014, result="passed", conditional_funding=other, source="t", source_kind="official"
+    )
     with pytest.raises(ValidationError) as error:
         bad.full_clean()
     assert "year" in error.value.message_dict
@@ -176,31 +178,31 @@ def test_assessment_validation(world):
     with pytest.raises(ValidationError) as error:
         bad.full_clean()
     assert error.value.message_dict == {"conditional_funding": ["This funding is for another county."]}
-    pending = Assessment(designation=world["d1"], year=2016, result="pending", score=Decimal("1"), source="t", source_kind="official")
+    pending = Assessment(designation=province_99["d1"], year=2016, result="pending", score=Decimal("1"), source="t", source_kind="official")
     with pytest.raises(ValidationError, match="A pending assessment has no score"):
         pending.full_clean()
 
 
-def test_three_coverages_as_of_several_years(world):
+def test_three_coverages_as_of_several_years(province_99):
     Pairing.objects.create(
-        unit=world[3], partner_name="某平台", partner_kind="platform", start_year=2018, source="t", source_kind="official"
+        unit=province_99[3], partner_name="某平台", partner_kind="platform", start_year=2018, source="t", source_kind="official"
     )
     Pairing.objects.create(
-        unit=world[5],
+        unit=province_99[5],
         partner_name="某县",
         partner_kind="county",
-        partner_unit=world[1],
+        partner_unit=province_99[1],
         start_year=2019,
         source="t",
         source_kind="secondary",
     )
-    report(world[2], "poor_villages", 2015, "40")
-    report(world[2], "poor_villages_covered", 2015, "10")
-    report(world[3], "poor_villages", 2018, "40")
-    report(world[3], "poor_villages_covered", 2018, "30")
-    report(world[6], "poor_villages", 2019, "25")  # 丙市 reports only the total: not counted
-    report(world[1], "poor_villages", 2017, "20")
-    report(world[1], "poor_villages_covered", 2017, "20")
+    report(province_99[2], "poor_villages", 2015, "40")
+    report(province_99[2], "poor_villages_covered", 2015, "10")
+    report(province_99[3], "poor_villages", 2018, "40")
+    report(province_99[3], "poor_villages_covered", 2018, "30")
+    report(province_99[6], "poor_villages", 2019, "25")  # 丙市 reports only the total: not counted
+    report(province_99[1], "poor_villages", 2017, "20")
+    report(province_99[1], "poor_villages_covered", 2017, "20")
 
     def fields(c):
         return (
@@ -229,12 +231,14 @@ def test_three_coverages_as_of_several_years(world):
     assert series[4] == targets.three_coverages(2018)
 
 
-def test_pairing_needs_a_poverty_county(world):
-    pairing = Pairing(unit=world[7], partner_name="某平台", partner_kind="platform", start_year=2018, source="t", source_kind="official")
+def test_pairing_needs_a_poverty_county(province_99):
+    pairing = Pairing(
+        unit=province_99[7], partner_name="某平台", partner_kind="platform", start_year=2018, source="t", source_kind="official"
+    )
     with pytest.raises(ValidationError) as error:
         pairing.full_clean()
     assert error.value.message_dict == {"unit": ["Pairings are recorded for national poverty counties; this unit is not one."]}
-    county = Pairing(unit=world[3], partner_name="某县", partner_kind="county", start_year=2018, source="t", source_kind="official")
+    county = Pairing(unit=province_99[3], partner_name="某县", partner_kind="county", start_year=2018, source="t", source_kind="official")
     with pytest.raises(ValidationError) as error:
         county.full_clean()
     assert error.value.message_dict == {"partner_unit": ["A county partner needs its unit."]}
