@@ -377,6 +377,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes announces itself at INFO on every start; lock-outs are WARNINGs and still show.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes announces itself at INFO on every start; lock-outs are WARNINGs and still show.
+        "axes": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) would print each 4xx a second time beside the root's.
+        "django": {"handlers": [], "propagate": True},
+    },
 }
