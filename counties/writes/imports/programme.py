@@ -57,7 +57,6 @@ from counties.reads.permissions import NO_PROVINCE, OTHER_PROVINCE_ROW, record_p
 from counties.writes.imports import uploads
 from counties.writes.services import (
     PovertyCountiesRefused,
-    ReasonRefused,
     ReplacementBlocked,
     WriteSummary,
     preview_write,
@@ -400,10 +399,11 @@ class RegistryResource(resources.ModelResource):
                     import_file=str(kwargs.get("file_name") or ""),
                     rows=len(dataset),
                 )
-        except (ReplacementBlocked, PovertyCountiesRefused, PermissionDenied, ReasonRefused, DatabaseError) as exc:
+        except (ReplacementBlocked, PovertyCountiesRefused, PermissionDenied, ValidationError, DatabaseError) as exc:
             if raise_errors:
                 raise
-            problem = " ".join(exc.messages) if isinstance(exc, ReasonRefused) else exc
+            # A service's ValidationError: the reason, a link to another place, a code out of its year.
+            problem = " ".join(exc.messages) if isinstance(exc, ValidationError) else exc
             result.append_base_error(Error(ImportRefused(_("Nothing was imported: %(problem)s") % {"problem": problem})))
             self.summary = None
         result.summary = self.summary
