@@ -5,16 +5,21 @@ closed: a member of *provincial editors* whose profile names no province writes 
 record that belongs to no province (a batch, a programme figure) is out of a restricted account's
 reach. A change is checked against the record's province as stored *and* as it would be after
 the change, so a record cannot be moved into, or out of, someone's province by naming a new unit.
+
+The same scope says whose *staff data* an account sees (who changed a record, when and why; which
+file an import read): `WriteScope.sees_staff_data`, asked by the change log, the History pages
+and the dashboard's recent imports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -60,6 +65,25 @@ class WriteScope:
             if not self.allows(province_id):
                 return OTHER_PROVINCE % {"province": self.province.name_zh, "record": record}
         return None
+
+    # -- staff data: who changed a record, when and why, and which file an import read --------------
+
+    def sees_staff_data(self, province_id: int | None) -> bool:
+        """May this account see the staff data of a record of this province (or of an import that
+        wrote records of this province only)? The one rule of the change log, the History pages and
+        the dashboard's recent imports: a provincial editor sees their own province's, nothing of a
+        record of no province (a batch) or of an import across provinces; an editor without a
+        province sees none; every other account sees all. The records themselves stay readable."""
+        return self.allows(province_id)
+
+    def staff_data_q(self, path: str | None) -> Q | None:
+        """`sees_staff_data` as a filter of rows whose province is at `path` (None: rows of no
+        province); None when the account sees none of those rows."""
+        if self.unrestricted:
+            return Q()
+        if self.province is None or path is None:
+            return None
+        return Q(**{path: self.province.pk})
 
 
 EVERYWHERE = WriteScope(unrestricted=True)
@@ -114,6 +138,23 @@ def record_province_id(record: models.Model) -> int | None:
     return None
 
 
+def provinces_of(records: Iterable[models.Model]) -> set[int | None]:
+    """The provinces `records` belong to (`record_province_id`; None for a record of no province),
+    those of a unit read in one query per 900 units."""
+    found: set[int | None] = set()
+    unit_ids: set[int] = set()
+    for record in records:
+        unit_id = getattr(record, "unit_id", None)
+        if unit_id is not None:
+            unit_ids.add(unit_id)
+        else:
+            found.add(record_province_id(record))
+    ids = sorted(unit_ids)
+    for start in range(0, len(ids), 900):
+        found.update(Unit.objects.filter(pk__in=ids[start : start + 900]).order_by().values_list("province_id", flat=True).distinct())
+    return found
+
+
 def province_path(model: type[models.Model]) -> str | None:
     """`record_province_id` as a query path from `model` (or its history model, whose foreign keys
     reach the same records) to the province's id; None for a model of no province."""
@@ -141,6 +182,11 @@ def stored_province_ids(model: type[models.Model], pks: Sequence[Any]) -> dict[A
     for start in range(0, len(pks), 900):
         found.update(model._default_manager.filter(pk__in=pks[start : start + 900]).values_list("pk", path))
     return found
+
+
+def sees_staff_data_of(user: AbstractUser | AnonymousUser | None, record: models.Model) -> bool:
+    """May `user` see who changed `record`, when and why (its History pages)? `WriteScope.sees_staff_data`."""
+    return write_scope(user).sees_staff_data(record_province_id(record))
 
 
 def may_change_record(user: AbstractUser | AnonymousUser | None, record: models.Model | None = None) -> bool:

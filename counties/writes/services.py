@@ -41,7 +41,7 @@ from counties.models import (
     poverty_counties_problem,
     tracked_models,
 )
-from counties.reads.permissions import WriteScope, stored_province_ids, write_scope
+from counties.reads.permissions import WriteScope, provinces_of, stored_province_ids, write_scope
 
 # -- lineage ------------------------------------------------------------------------------------
 
@@ -651,6 +651,7 @@ def write_records(
     `ImportRecord` in the same transaction, for the data officers' dashboard.
     """
     check_reason(reason)
+    official = list(official)
     scope = write_scope(user)
     if not scope.unrestricted:
         refuse_out_of_scope(scope, created)
@@ -678,7 +679,9 @@ def write_records(
     if created or changed or removal.designations:
         mark_data_changed()
     if import_file is not None:
+        provinces = provinces_of([*created, *changed, *official, *removal.designations])
         ImportRecord.objects.create(
+            province_id=next(iter(provinces)) if len(provinces) == 1 else None,
             user=user if user is not None and getattr(user, "is_authenticated", False) else None,
             model=model._meta.label_lower,
             file_name=import_file[:255],
