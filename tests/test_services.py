@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 
 from counties import models
 from counties.models.staff import ALL_MODELS
+from counties.reads.permissions import write_scope
 from counties.writes import services
 from counties.writes.services import OutOfScope, PovertyCountiesRefused, ReasonRefused, ReplacementBlocked
 
@@ -399,3 +400,26 @@ def test_a_replacement_never_removes_another_places_funding_linked_to_its_cell(u
         services.write_records(models.Designation, [created], [], official=[created], fields=[], user=editor, reason="notice")
     assert models.FundingAllocation.objects.filter(pk=crossing.pk).exists()
     assert illustrative(batch__year=2016, unit__province__code=SHANXI).count() == cell
+
+
+def test_the_scopes_words_come_from_one_home():
+    """What the admin's index and 403 page, an import's row and the services say of a provincial
+    editor's scope is built by `WriteScope` (counties/reads/permissions.py)."""
+    scope = write_scope(provincial_editor())
+    beijing = official_designation("110101", 2018)
+    assert scope.note() == "Your account may change records of 河北省 only."
+    assert scope.refusal(beijing) == f"You may change records of 河北省 only; {beijing} is not one of them."
+    assert scope.row_refusal(beijing) == "110101 is in 北京市; you may import records of 河北省 only"
+    hebei = designation_in(HEBEI)
+    assert scope.row_refusal(hebei) is None
+    assert (
+        scope.row_refusal(hebei, beijing.unit.province_id) == f"id {hebei.pk} is in another province; you may import records of 河北省 only"
+    )
+    nowhere = write_scope(provincial_editor(province=None, name="nowhere"))
+    assert nowhere.note().startswith("Your staff profile names no province")
+    assert (
+        nowhere.refusal(hebei)
+        == nowhere.row_refusal(hebei)
+        == "Your account is a provincial editor without a province: ask an administrator to set it."
+    )
+    assert write_scope(None).note() is None and write_scope(None).row_refusal(beijing) is None

@@ -4,6 +4,7 @@ the import and export with preview and reason, and the search by a unit's codes 
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 from datetime import datetime, time
 from typing import Any, cast
@@ -298,11 +299,21 @@ class RegistryAdmin(SimpleHistoryAdmin):
             return form
 
         class ProvincialForm(form):
-            def _post_clean(self) -> None:
-                super()._post_clean()  # builds self.instance from the submitted values
-                refusal = None if self.errors else scope.refusal(self.instance)
+            def clean(self) -> dict[str, Any]:
+                cleaned: dict[str, Any] = super().clean()
+                if self.errors:  # a field in error: the record as submitted is not known
+                    return cleaned
+                # The record as it would be saved (as the API's serializers build it), judged by
+                # the one rule; the service refuses again whatever reaches it.
+                submitted = copy.copy(self.instance)
+                fields = {f.name for f in submitted._meta.concrete_fields}
+                for name, value in cleaned.items():
+                    if name in fields:
+                        setattr(submitted, name, value)
+                refusal = scope.refusal(submitted)
                 if refusal is not None:
-                    self.add_error(None, refusal)
+                    raise ValidationError(refusal, code="out_of_scope")
+                return cleaned
 
         return ProvincialForm
 

@@ -26,11 +26,17 @@ from django.utils.translation import gettext_lazy
 from counties.models import Prefecture, Province, PublishedProvinceCount, Unit, UnitSuccession
 from counties.models.staff import PROVINCIAL_EDITORS
 
-# What a refused write says, whichever door it came through.
+# What a refused write says, whichever door it came through: the services, the admin's forms and
+# index, the imports, the API and the 403 page all take their words from here.
 NO_PROVINCE = gettext_lazy("Your account is a provincial editor without a province: ask an administrator to set it.")
 OTHER_PROVINCE = gettext_lazy("You may change records of %(province)s only; %(record)s is not one of them.")
 # An import's row: the code the row names (or the stored record's id) and its province.
 OTHER_PROVINCE_ROW = gettext_lazy("%(code)s is in %(other)s; you may import records of %(own)s only")
+# What a restricted account is told before it tries (the admin's index, a refused page).
+ONE_PROVINCE_NOTE = gettext_lazy("Your account may change records of %(province)s only.")
+NO_PROVINCE_NOTE = gettext_lazy(
+    "Your staff profile names no province, so you can read records but change none. Ask an administrator to set your province."
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,35 @@ class WriteScope:
             if not self.allows(province_id):
                 return OTHER_PROVINCE % {"province": self.province.name_zh, "record": record}
         return None
+
+    def row_refusal(self, record: models.Model, stored_province_id: int | None = None) -> str | None:
+        """`refusal` in an import's words, or None: the code the row names (or, for a stored record
+        moved out of another province, its id) and that province. A row whose province is not
+        known yet (its code is in error) is left to that error."""
+        if self.unrestricted:
+            return None
+        if self.province is None:
+            return str(NO_PROVINCE)
+        other: Any = record  # a record of a unit, told apart by its field
+        unit = other.unit if getattr(other, "unit_id", None) else None
+        for province_id in (record_province_id(record), stored_province_id):
+            if province_id is not None and not self.allows(province_id):
+                named = unit if unit is not None and unit.province_id == province_id else None  # else: the record as stored
+                return OTHER_PROVINCE_ROW % {
+                    "code": named.key if named else f"id {record.pk}",
+                    "other": named.province.name_zh if named else _("another province"),
+                    "own": self.province.name_zh,
+                }
+        return None
+
+    def note(self) -> str | None:
+        """What a restricted account is told of its scope: the province it may change records of,
+        or that it may change none and why. None for an unrestricted account."""
+        if self.unrestricted:
+            return None
+        if self.province is None:
+            return str(NO_PROVINCE_NOTE)
+        return ONE_PROVINCE_NOTE % {"province": self.province.name_zh}
 
     # -- staff data: who changed a record, when and why, and which file an import read --------------
 
@@ -107,14 +142,7 @@ def write_scope(user: AbstractUser | AnonymousUser | None) -> WriteScope:
 def scope_note(user: AbstractUser | AnonymousUser) -> str | None:
     """What a restricted account is told (the admin's index, a refused page): which province it
     may change, or that it may change none and why. None for an unrestricted account."""
-    scope = write_scope(user)
-    if scope.unrestricted or not user.is_authenticated:
-        return None
-    if scope.province is None:
-        return _(
-            "Your staff profile names no province, so you can read records but change none. Ask an administrator to set your province."
-        )
-    return _("Your account may change records of %(province)s only.") % {"province": scope.province.name_zh}
+    return write_scope(user).note() if user.is_authenticated else None
 
 
 def restricted_province(user: AbstractUser | AnonymousUser) -> Province | None:
