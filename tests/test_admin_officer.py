@@ -185,6 +185,7 @@ def test_history_reads_in_labels_and_words_in_both_languages(admin_client, admin
 def test_foreign_keys_are_named_in_history(admin_user):
     funding = models.FundingAllocation.objects.first()
     funding.unit = models.Unit.objects.get(key="130705")
+    funding.designation = None  # a designation of the unit it left would be another place's
     services.save_record(funding, user=admin_user, reason="moved")
     entry = history.describe(models.FundingAllocation, [funding.history.first()])[0]
     unit_change = next(c for c in entry.changes if c.label == "单位")
@@ -370,3 +371,54 @@ def test_the_libraries_pages_are_in_chinese_too(admin_client):
     assert "全选" in export and "Select all" not in export
     header_only = import_in_admin(admin_client, "designation", "code,batch_year,status,source,source_kind\n")
     assert "没有可导入的有效数据" in header_only.content.decode()
+
+
+# -- 7. one rule for what a provincial editor sees of other provinces' staff data ----------------------
+
+
+def test_a_provincial_editor_sees_the_staff_data_of_their_province_only_on_every_page(client, admin_user):
+    """Who changed a record, why, and which file an import read: the dashboard's imports, the
+    History pages and the change log show a Hebei editor Hebei's and nothing of Shanxi's."""
+    hebei_editor, shanxi_editor = staff(PROVINCIAL_EDITORS, province="130000"), staff(PROVINCIAL_EDITORS, province="140000")
+    hebei = models.Designation.objects.filter(unit__province__code="130000").order_by("pk").first()
+    shanxi = models.Designation.objects.filter(unit__province__code="140000").order_by("pk").first()
+
+    def imported(user, records, file_name, reason):
+        for record in records:
+            record.name_as_reported = f"{reason} {record.pk}"
+        services.write_records(
+            models.Designation, [], records, fields=["name_as_reported"], user=user, reason=reason, import_file=file_name, rows=1
+        )
+
+    imported(hebei_editor, [hebei], "冀名单.csv", "冀商函")
+    imported(shanxi_editor, [shanxi], "晋名单.csv", "晋商函")
+    imported(admin_user, [hebei, shanxi], "全国名单.csv", "商建函")
+    provinces = dict(models.ImportRecord.objects.values_list("file_name", "province__code"))
+    assert provinces == {"冀名单.csv": "130000", "晋名单.csv": "140000", "全国名单.csv": None}
+
+    client.force_login(hebei_editor)
+    dashboard = client.get(reverse("admin:dashboard")).content.decode()
+    assert "冀名单.csv" in dashboard and "冀商函" in dashboard
+    assert "晋名单.csv" not in dashboard and "晋商函" not in dashboard and "全国名单.csv" not in dashboard
+    log = client.get(reverse("admin:change_log"), {"reason": "商"})
+    assert {e.record.history_change_reason for e in log.context["entries"]} == {"冀商函", "商建函"}  # Hebei's record, both times
+    assert "晋商函" not in log.content.decode()
+    own = client.get(reverse("admin:counties_designation_history", args=[hebei.pk]))
+    assert own.status_code == 200 and "冀商函" in own.content.decode()
+    version = shanxi.history.latest().history_id
+    for url in (
+        reverse("admin:counties_designation_history", args=[shanxi.pk]),
+        reverse("admin:counties_designation_simple_history", args=[shanxi.pk, version]),
+        reverse("admin:counties_designation_as_of", args=[shanxi.pk]) + "?date=2099-01-01",
+    ):
+        refused = client.get(url)
+        assert refused.status_code == 403 and "晋商函" not in refused.content.decode(), url
+    history_link = reverse("admin:counties_designation_history", args=[shanxi.pk])
+    shown = client.get(reverse("admin:counties_designation_change", args=[shanxi.pk]))
+    assert shown.status_code == 200 and history_link not in shown.content.decode()  # the record itself stays readable
+
+    client.force_login(staff(DATA_EDITORS))  # an account of every province sees all of it
+    dashboard = client.get(reverse("admin:dashboard")).content.decode()
+    assert all(name in dashboard for name in ("冀名单.csv", "晋名单.csv", "全国名单.csv"))
+    assert "晋商函" in client.get(history_link).content.decode()
+    assert history_link in client.get(reverse("admin:counties_designation_change", args=[shanxi.pk])).content.decode()

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 
 from counties import models
 from counties.models.staff import ALL_MODELS
+from counties.reads.permissions import write_scope
 from counties.writes import services
 from counties.writes.services import OutOfScope, PovertyCountiesRefused, ReasonRefused, ReplacementBlocked
 
@@ -310,3 +311,115 @@ def test_funding_names_its_unit_by_the_code_of_its_fiscal_year():
     funding.fiscal_year = 2015  # still 宣化县 then
     services.save_record(funding, user=None, reason="notice")
     assert models.FundingAllocation.objects.filter(pk=funding.pk, unit=unit).exists()
+
+
+# -- links stay within one place -------------------------------------------------------------------
+
+SHANXI = "140000"
+
+
+def illustrative_funding_of(unit, designation):
+    return models.FundingAllocation(
+        unit=unit,
+        designation=designation,
+        fiscal_year=designation.batch.year,
+        level="central",
+        amount=Decimal("5.00"),
+        source="roster",
+        source_kind=models.SourceKind.ILLUSTRATIVE,
+    )
+
+
+def test_a_funding_record_points_only_at_a_designation_of_its_own_place():
+    shanxi = illustrative(batch__year=2016, unit__province__code=SHANXI).select_related("unit", "batch").first()
+    hebei_unit = models.Unit.objects.get(code="130102")
+    before = models.FundingAllocation.objects.count()
+    for write in (
+        lambda f: services.save_record(f, user=provincial_editor(), reason="linked"),
+        lambda f: services.write_records(models.FundingAllocation, [f], [], fields=[], user=None, reason="linked"),
+    ):
+        with pytest.raises(services.LinkRefused) as refused:
+            write(illustrative_funding_of(hebei_unit, shanxi))
+        message = str(refused.value.messages[0])
+        assert f"cannot point at {shanxi}" in message and "山西省" in message and "河北省" in message and str(hebei_unit) in message
+    assert models.FundingAllocation.objects.count() == before
+    # Its own place, under a code it had: 宣化县 130721 became 宣化区 130705.
+    xuanhua_county = models.Designation.objects.filter(unit__code="130721").select_related("batch").first()
+    funding = illustrative_funding_of(models.Unit.objects.get(code="130705"), xuanhua_county)
+    funding.fiscal_year, funding.source_kind = 2016, models.SourceKind.SECONDARY
+    services.save_record(funding, user=None, reason="linked")
+    assert models.FundingAllocation.objects.filter(pk=funding.pk, designation=xuanhua_county).exists()
+
+
+def test_a_designation_cannot_move_away_from_the_funding_that_points_at_it():
+    funding = (
+        models.FundingAllocation.objects.filter(designation__isnull=False, unit__province__code=HEBEI)
+        .select_related("designation__unit")
+        .first()
+    )
+    designation = funding.designation
+    designation.unit = models.Unit.objects.filter(province__code=SHANXI, last_year__isnull=True).first()
+    with pytest.raises(services.LinkRefused, match="cannot point at"):
+        services.write_records(models.Designation, [], [designation], fields=["unit"], user=None, reason="moved")
+    assert models.Designation.objects.get(pk=designation.pk).unit_id == funding.unit_id
+
+
+def test_an_assessments_conditional_funding_is_of_its_own_place():
+    designation = illustrative(batch__year=2016, unit__province__code=HEBEI).first()
+    elsewhere = models.FundingAllocation.objects.filter(
+        unit__province__code=SHANXI, designation__isnull=True
+    ).first() or FundingAllocationFactory(unit=models.Unit.objects.filter(province__code=SHANXI).first(), fiscal_year=2016)
+    assessment = models.Assessment(
+        designation=designation, year=2018, result="pending", conditional_funding=elsewhere, source="s", source_kind="secondary"
+    )
+    with pytest.raises(services.LinkRefused, match="cannot point at"):
+        services.save_record(assessment, user=None, reason="assessed")
+    assert not models.Assessment.objects.filter(designation=designation).exists()
+
+
+@pytest.mark.parametrize("user", ["shanxi editor", "everywhere"])
+def test_a_replacement_never_removes_another_places_funding_linked_to_its_cell(user):
+    """A link made before the place rule (a Hebei record pointing at a Shanxi illustrative
+    designation) stops the Shanxi cell's replacement: removing the designation would remove the
+    Hebei record with it."""
+    shanxi = illustrative(batch__year=2016, unit__province__code=SHANXI).select_related("unit", "batch").first()
+    crossing = models.FundingAllocation.objects.create(
+        unit=models.Unit.objects.get(code="130102"),
+        designation=shanxi,
+        fiscal_year=2016,
+        level="central",
+        amount=Decimal(5),
+        source="roster",
+        source_kind=models.SourceKind.ILLUSTRATIVE,
+    )
+    cell = illustrative(batch__year=2016, unit__province__code=SHANXI).count()
+    unit = models.Unit.objects.filter(province__code=SHANXI, last_year__isnull=True).exclude(designations__batch__year=2016).first()
+    created = models.Designation(unit=unit, batch=shanxi.batch, source="晋财建〔2016〕1号", source_kind="official")
+    editor = provincial_editor(SHANXI, "shanxi") if user == "shanxi editor" else None
+    with pytest.raises(ReplacementBlocked, match=re.escape(f"cannot point at {shanxi}")):
+        services.write_records(models.Designation, [created], [], official=[created], fields=[], user=editor, reason="notice")
+    assert models.FundingAllocation.objects.filter(pk=crossing.pk).exists()
+    assert illustrative(batch__year=2016, unit__province__code=SHANXI).count() == cell
+
+
+def test_the_scopes_words_come_from_one_home():
+    """What the admin's index and 403 page, an import's row and the services say of a provincial
+    editor's scope is built by `WriteScope` (counties/reads/permissions.py)."""
+    scope = write_scope(provincial_editor())
+    beijing = official_designation("110101", 2018)
+    assert scope.note() == "Your account may change records of 河北省 only."
+    assert scope.refusal(beijing) == f"You may change records of 河北省 only; {beijing} is not one of them."
+    assert scope.row_refusal(beijing) == "110101 is in 北京市; you may import records of 河北省 only"
+    hebei = designation_in(HEBEI)
+    assert scope.row_refusal(hebei) is None
+    assert (
+        scope.row_refusal(hebei, beijing.unit.province_id) == f"id {hebei.pk} is in another province; you may import records of 河北省 only"
+    )
+    nowhere = write_scope(provincial_editor(province=None, name="nowhere"))
+    assert nowhere.note().startswith("Your staff profile names no province")
+    assert (
+        nowhere.refusal(hebei)
+        == nowhere.row_refusal(hebei)
+        == "Your account is a provincial editor without a province: ask an administrator to set it."
+    )
+    assert write_scope(None).note() is None and write_scope(None).row_refusal(beijing) is None

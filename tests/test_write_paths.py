@@ -319,10 +319,11 @@ def test_roster_removal_is_a_handful_of_queries_with_history():
     with CaptureQueriesContext(connection) as queries:
         run_command("load_illustrative_roster", "--remove")
     statements = [q["sql"].split()[0] for q in queries]
-    # SAVEPOINT; SELECT the illustrative designations; SELECT real funding tied to them and SELECT
-    # their funding (each in 2 chunks of 900 ids); DELETE that funding (1 chunk) and the designations
-    # (2 chunks); SELECT the other illustrative funding and DELETE it; RELEASE SAVEPOINT.
-    assert len([s for s in statements if s != "INSERT"]) == 12
+    # SAVEPOINT; SELECT the illustrative designations; SELECT their funding (2 chunks of 900 ids;
+    # each record is of its designation's unit, so no lineage is read to tell another place's);
+    # DELETE that funding (1 chunk) and the designations (2 chunks); SELECT the other illustrative
+    # funding and DELETE it; RELEASE SAVEPOINT.
+    assert len([s for s in statements if s != "INSERT"]) == 10
     # The history rows go in as many rows per INSERT as the database takes (at least 50 on SQLite,
     # 1,000 on PostgreSQL), not one per record.
     assert statements.count("INSERT") <= (designations + funding) // 50 + 3
@@ -349,3 +350,61 @@ def test_bulk_removal_costs_the_same_for_one_record_or_forty_and_writes_each_his
     removed = models.FundingAllocation.history.filter(id__in=one + forty, history_type="-")
     assert sorted(removed.values_list("id", flat=True)) == sorted(one + forty)
     assert set(removed.values_list("history_change_reason", flat=True)) == {"bulk test"}
+
+
+# -- a link stays within one place, through every door ------------------------------------------------
+
+SHANXI = "140000"
+
+
+def shanxi_illustrative_2016():
+    return illustrative(batch__year=2016, unit__province__code=SHANXI).select_related("unit", "batch").order_by("pk").first()
+
+
+def test_a_hebei_editors_api_funding_cannot_point_at_a_shanxi_designation(client):
+    shanxi = shanxi_illustrative_2016()
+    _, key = models.ApiToken.issue(provincial_editor(), "hebei", can_write=True)
+    payload = {"unit": "130102", "designation": shanxi.pk, "fiscal_year": 2016, "level": "central", "amount": "5"}
+    payload |= {"source": "roster", "source_kind": "illustrative"}
+    before = models.FundingAllocation.objects.count()
+    response = client.post(
+        "/api/v1/funding-allocations/",
+        payload,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {key}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    message = " ".join(response.json()["error"]["fields"]["designation"])
+    assert f"cannot point at {shanxi}" in message and "山西省" in message and "130102" in message and "河北省" in message
+    assert models.FundingAllocation.objects.count() == before
+
+
+def test_a_funding_import_cannot_move_a_record_away_from_its_designations_place(tmp_path):
+    funding = models.FundingAllocation.objects.filter(designation__isnull=False, unit__province__code="130000").first()
+    elsewhere = models.Unit.objects.filter(province__code=SHANXI, last_year__isnull=True, first_year__lte=funding.fiscal_year).first()
+    row = f"{funding.pk},{elsewhere.key},{funding.fiscal_year},{funding.level},{funding.amount},{funding.source},{funding.source_kind}\n"
+    path = csv_file(tmp_path, "id,code,fiscal_year,level,amount_yuan,source,source_kind\n" + row, "funding.csv")
+    with pytest.raises(CommandError, match=re.escape(f"cannot point at {funding.designation}")):
+        run_command("import_funding", str(path), "--reason", "moved")
+    assert models.FundingAllocation.objects.get(pk=funding.pk).unit_id == funding.unit_id
+
+
+def test_a_shanxi_editors_import_does_not_remove_a_hebei_record_across_the_line(client):
+    """The measured case: a Hebei record tied to a Shanxi illustrative designation (a link made
+    before the place rule) is not deleted by the Shanxi editor's designation import."""
+    shanxi = shanxi_illustrative_2016()
+    crossing = FundingAllocationFactory(
+        unit=models.Unit.objects.get(code="130102"), designation=shanxi, fiscal_year=2016, source_kind="illustrative"
+    )
+    cell = illustrative(batch__year=2016, unit__province__code=SHANXI).count()
+    unit = models.Unit.objects.filter(province__code=SHANXI, last_year__isnull=True).exclude(designations__batch__year=2016).first()
+    client.force_login(provincial_editor(SHANXI, "shanxi"))
+    preview = import_in_admin(client, "designation", HEADER + f"{unit.key},2016,designated,晋财建〔2016〕1号,official\n")
+    done = confirm(client, "designation", preview, reason="晋财建〔2016〕1号")
+    page = done.content.decode()
+    assert done.status_code == 200 and "Nothing was imported" in page and "Import finished" not in page
+    assert f"cannot point at {shanxi}" in page.replace("&#x27;", "'")
+    assert models.FundingAllocation.objects.filter(pk=crossing.pk, designation=shanxi).exists()
+    assert illustrative(batch__year=2016, unit__province__code=SHANXI).count() == cell
+    assert not models.Designation.objects.filter(unit=unit, batch__year=2016).exists()

@@ -4,6 +4,7 @@ the import and export with preview and reason, and the search by a unit's codes 
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 from datetime import datetime, time
 from typing import Any, cast
@@ -34,7 +35,7 @@ from counties.models import (
     KEY_PATTERN,
 )
 from counties.reads import history, tables
-from counties.reads.permissions import may_change_record, scope_note, write_scope
+from counties.reads.permissions import may_change_record, scope_note, sees_staff_data_of, write_scope
 from counties.reads.places import held_by_place_named
 from counties.writes import services
 from counties.writes.imports import uploads
@@ -253,6 +254,7 @@ class RegistryAdmin(SimpleHistoryAdmin):
 
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Model | None = None, **kwargs: Any) -> Any:
         context["url_id"] = self.url_id(obj) if obj is not None and obj.pk is not None else None
+        context["may_see_history"] = obj is not None and self.has_view_history_or_change_history_permission(request, obj)
         note = scope_note(request.user) if obj is not None and not self.has_change_permission(request, obj) else None
         if note:  # why the record is shown read-only: a provincial editor's scope
             messages.info(request, note)
@@ -297,11 +299,21 @@ class RegistryAdmin(SimpleHistoryAdmin):
             return form
 
         class ProvincialForm(form):
-            def _post_clean(self) -> None:
-                super()._post_clean()  # builds self.instance from the submitted values
-                refusal = None if self.errors else scope.refusal(self.instance)
+            def clean(self) -> dict[str, Any]:
+                cleaned: dict[str, Any] = super().clean()
+                if self.errors:  # a field in error: the record as submitted is not known
+                    return cleaned
+                # The record as it would be saved (as the API's serializers build it), judged by
+                # the one rule; the service refuses again whatever reaches it.
+                submitted = copy.copy(self.instance)
+                fields = {f.name for f in submitted._meta.concrete_fields}
+                for name, value in cleaned.items():
+                    if name in fields:
+                        setattr(submitted, name, value)
+                refusal = scope.refusal(submitted)
                 if refusal is not None:
-                    self.add_error(None, refusal)
+                    raise ValidationError(refusal, code="out_of_scope")
+                return cleaned
 
         return ProvincialForm
 
@@ -365,6 +377,13 @@ class RegistryAdmin(SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
+    def has_view_history_or_change_history_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # Who changed a record and why is staff data: the History and version pages show it only to
+        # an account that sees that province's (the change log's rule, counties.reads.permissions).
+        return super().has_view_history_or_change_history_permission(request, obj) and (
+            obj is None or sees_staff_data_of(request.user, obj)
+        )
+
     def set_history_delta_changes(self, request: HttpRequest, historical_records: Any, foreign_keys_are_objs: bool = True) -> None:
         """The History page's changes, in field labels and values in words (counties.reads.history)."""
         for entry in history.describe(self.model, list(historical_records)):
@@ -400,7 +419,7 @@ class RegistryAdmin(SimpleHistoryAdmin):
         if isinstance(pk, HttpResponse):
             return pk
         obj = self.get_object(request, unquote(pk))
-        if obj is None or not self.has_view_permission(request, obj):
+        if obj is None or not self.has_view_history_or_change_history_permission(request, obj):
             raise PermissionDenied
         try:
             day = parse_date(request.GET.get("date", "") or "")

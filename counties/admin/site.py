@@ -198,7 +198,7 @@ class RegistryAdminSite(admin.AdminSite):
         batches: list[Any] = list(dashboard.batches_with_illustrative_records())  # given their link below
         for batch in batches:
             batch.url = f"{designations}?batch__id__exact={batch.pk}&source_kind__exact={SourceKind.ILLUSTRATIVE}" if designations else None
-        imports: list[Any] = dashboard.recent_imports()  # given their records' name and link below
+        imports: list[Any] = dashboard.recent_imports(request.user)  # given their records' name and link below
         for record in imports:
             model = record.model_class
             record.verbose_name = model._meta.verbose_name_plural if model else record.model

@@ -89,6 +89,8 @@ from counties.models.units import (  # noqa: F401
     UnitQuerySet,
     UnitSuccession,
     code_not_in_use_error,
+    lines_apart,
     local_name,
+    other_place_link,
     same_line,
 )

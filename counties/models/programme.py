@@ -24,7 +24,7 @@ from counties.models.base import (
     no_control_characters,
     provenance_constraints,
 )
-from counties.models.units import Province, Unit, UnitLineage, code_not_in_use_error, same_line
+from counties.models.units import Province, Unit, UnitLineage, code_not_in_use_error, lines_apart, other_place_link, same_line
 
 
 class PovertyStatus(Provenance, TimeStamped):
@@ -320,7 +320,10 @@ class FundingAllocation(Provenance, TimeStamped):
                 errors["unit"] = error
         # An illustrative designation is replaced wholesale when official records of its batch and
         # province arrive; a real record tied to it would block that (or vanish with it).
-        if self.source_kind != SourceKind.ILLUSTRATIVE and (designation := self.designation) is not None and designation.is_illustrative:
+        designation = self.designation if self.designation_id is not None else None
+        if designation is not None and self.unit_id is not None and lines_apart([(self.unit_id, designation.unit_id)]):
+            errors["designation"] = other_place_link(self, self.unit, designation, designation.unit)
+        elif self.source_kind != SourceKind.ILLUSTRATIVE and designation is not None and designation.is_illustrative:
             errors["designation"] = _("%(designation)s is illustrative; a funding record of kind %(kind)s cannot point at it") % {
                 "designation": self.designation,
                 "kind": self.get_source_kind_display(),

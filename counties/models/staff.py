@@ -81,6 +81,17 @@ class ImportRecord(models.Model):
     unchanged = models.PositiveIntegerField(_("unchanged"))
     removed = models.PositiveIntegerField(_("removed"))
     reason = models.CharField(_("reason"), max_length=CHANGE_REASON_MAX_LENGTH)
+    # Whose staff data the import is (`WriteScope.sees_staff_data`): its file name and reason are
+    # shown to a provincial editor of this province; none is shown for an import across provinces.
+    province = models.ForeignKey(
+        Province,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("province"),
+        help_text=_("The one province whose records the import wrote or removed; empty when it wrote those of several, or of none."),
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -23,7 +23,7 @@ from counties.models.base import (
     provenance_constraints,
 )
 from counties.models.programme import Designation, FundingAllocation, PovertyStatus
-from counties.models.units import Unit, code_not_in_use_error, same_line
+from counties.models.units import Unit, code_not_in_use_error, lines_apart, other_place_link, same_line
 
 # Growth needs the year before designation as its base, so values reach back before 2014.
 FIRST_VALUE_YEAR = 2000
@@ -203,8 +203,8 @@ class Assessment(Provenance, TimeStamped):
         if self.conditional_funding_id and self.designation_id and (funding := self.conditional_funding) is not None:
             if funding.designation_id not in (None, self.designation_id):
                 raise ValidationError({"conditional_funding": _("This funding belongs to another designation.")})
-            if not Unit.objects.filter(same_line(self.designation.unit_id), pk=funding.unit_id).exists():
-                raise ValidationError({"conditional_funding": _("This funding is for another county.")})
+            if lines_apart([(self.designation.unit_id, funding.unit_id)]):
+                raise ValidationError({"conditional_funding": other_place_link(self, self.designation.unit, funding, funding.unit)})
 
 
 class PartnerKind(models.TextChoices):

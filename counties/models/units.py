@@ -3,6 +3,7 @@ successions between codes and the lineage closure that finds a place through the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -330,4 +331,39 @@ def same_line(unit_id: int, path: str = "") -> Q:
     two poverty counties (of the 832), and the funding of one is not the other's."""
     return Q(**{f"{path}pk__in": UnitLineage.objects.filter(descendant_id=unit_id).values("ancestor")}) | Q(
         **{f"{path}pk__in": UnitLineage.objects.filter(ancestor_id=unit_id).values("descendant")}
+    )
+
+
+def lines_apart(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Of pairs of unit ids, those *not* on one line of code changes: `same_line` for many pairs
+    at once (a write's links), in one query per 900 units whatever the number of pairs."""
+    apart = {(a, b) for a, b in pairs if a != b}
+    units = sorted({unit for pair in apart for unit in pair})
+    linked: set[tuple[int, int]] = set()
+    for start in range(0, len(units), 900):
+        rows = UnitLineage.objects.filter(ancestor_id__in=units[start : start + 900]).order_by()
+        linked.update(rows.values_list("ancestor_id", "descendant_id"))
+    return {(a, b) for a, b in apart if (a, b) not in linked and (b, a) not in linked}
+
+
+# A link between two records (a funding record's designation, an assessment's conditional funding)
+# stays within one place: else a write in one place, or one province, could change or remove
+# another's record through it.
+OTHER_PLACE_LINK = _(
+    "%(record)s cannot point at %(linked)s (%(other_province)s): a record may point only at records of its own place, "
+    "%(unit)s (%(province)s) under any of its codes."
+)
+
+
+def other_place_link(record: models.Model, unit: Unit, linked: models.Model, linked_unit: Unit) -> str:
+    """The refusal of a link from `record` (of `unit`) to `linked` (of `linked_unit`), naming both."""
+    return str(
+        OTHER_PLACE_LINK
+        % {
+            "record": record,
+            "linked": linked,
+            "other_province": linked_unit.province.name_zh,
+            "unit": unit,
+            "province": unit.province.name_zh,
+        }
     )

@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db import models
 from django.db.models import Count, Q
 
 from counties.models import Batch, ImportRecord, Provenance, SourceKind
+from counties.reads.permissions import write_scope
 
 
 @dataclass
@@ -60,5 +62,9 @@ def batches_with_illustrative_records() -> models.QuerySet[Batch]:
     )
 
 
-def recent_imports(limit: int = 20) -> list[ImportRecord]:
-    return list(ImportRecord.objects.select_related("user").order_by("-created_at", "-pk")[:limit])
+def recent_imports(user: AbstractUser | AnonymousUser, limit: int = 20) -> list[ImportRecord]:
+    """The latest imports whose file name and reason `user` may see (`WriteScope.sees_staff_data`)."""
+    seen = write_scope(user).staff_data_q("province_id")
+    if seen is None:
+        return []
+    return list(ImportRecord.objects.filter(seen).select_related("user").order_by("-created_at", "-pk")[:limit])

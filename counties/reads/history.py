@@ -28,7 +28,7 @@ from simple_history.utils import get_history_model_for_model
 
 from counties.models import tracked_models
 from counties.reads import numbers
-from counties.reads.permissions import province_path, write_scope
+from counties.reads.permissions import WriteScope, province_path, write_scope
 
 # The kinds of history entry, as simple_history writes them.
 CREATED, CHANGED, DELETED = "+", "~", "-"
@@ -238,15 +238,17 @@ class ChangeLogFilter:
     reason: str = ""
 
 
-def _row_queryset(model: type[models.Model], filters: ChangeLogFilter, province_id: int | None) -> models.QuerySet | None:
+def _row_queryset(model: type[models.Model], filters: ChangeLogFilter, scope: WriteScope) -> models.QuerySet | None:
     """One model's versions as rows of the same shape (for the union), or None when the filters
-    rule the model out (a province asked for, and the model has none)."""
+    rule the model out (a province asked for, and the model has none) or the account sees none
+    of its versions."""
     path = province_path(model)
-    if province_id is not None and path is None:
+    seen = scope.staff_data_q(path)
+    if seen is None or (filters.province_id is not None and path is None):
         return None
-    rows = history_model(model).objects.order_by()
-    if province_id is not None and path is not None:
-        rows = rows.filter(**{path: province_id})
+    rows = history_model(model).objects.order_by().filter(seen)
+    if filters.province_id is not None and path is not None:
+        rows = rows.filter(**{path: filters.province_id})
     if filters.user_id is not None:
         rows = rows.filter(history_user_id=filters.user_id)
     if filters.since is not None:
@@ -272,18 +274,12 @@ def change_log(user: AbstractUser | AnonymousUser, models_seen: Iterable[type[mo
     """Every version of every record `user` may see, newest first, as (model label, history_id,
     date) rows: one UNION query, to be paginated (its count and page are two queries).
 
-    A provincial editor sees the changes of their province's records only (records of no province,
-    such as batches, are national); an editor whose province was never set sees none. Everyone
-    else sees every change.
+    What a provincial editor sees is `WriteScope.sees_staff_data`: the changes of their province's
+    records only.
     """
     scope = write_scope(user)
-    province_id = filters.province_id
-    if not scope.unrestricted:
-        if scope.province is None or (province_id is not None and province_id != scope.province.pk):
-            return history_model(tracked_models()[0]).objects.none().values_list("history_id")
-        province_id = scope.province.pk
     chosen = [m for m in models_seen if filters.model is None or m is filters.model]
-    parts = [q for q in (_row_queryset(m, filters, province_id) for m in chosen) if q is not None]
+    parts = [q for q in (_row_queryset(m, filters, scope) for m in chosen) if q is not None]
     if not parts:
         return history_model(tracked_models()[0]).objects.none().values_list("history_id")
     first, *rest = parts

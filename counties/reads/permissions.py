@@ -5,27 +5,38 @@ closed: a member of *provincial editors* whose profile names no province writes 
 record that belongs to no province (a batch, a programme figure) is out of a restricted account's
 reach. A change is checked against the record's province as stored *and* as it would be after
 the change, so a record cannot be moved into, or out of, someone's province by naming a new unit.
+
+The same scope says whose *staff data* an account sees (who changed a record, when and why; which
+file an import read): `WriteScope.sees_staff_data`, asked by the change log, the History pages
+and the dashboard's recent imports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from counties.models import Prefecture, Province, PublishedProvinceCount, Unit, UnitSuccession
 from counties.models.staff import PROVINCIAL_EDITORS
 
-# What a refused write says, whichever door it came through.
+# What a refused write says, whichever door it came through: the services, the admin's forms and
+# index, the imports, the API and the 403 page all take their words from here.
 NO_PROVINCE = gettext_lazy("Your account is a provincial editor without a province: ask an administrator to set it.")
 OTHER_PROVINCE = gettext_lazy("You may change records of %(province)s only; %(record)s is not one of them.")
 # An import's row: the code the row names (or the stored record's id) and its province.
 OTHER_PROVINCE_ROW = gettext_lazy("%(code)s is in %(other)s; you may import records of %(own)s only")
+# What a restricted account is told before it tries (the admin's index, a refused page).
+ONE_PROVINCE_NOTE = gettext_lazy("Your account may change records of %(province)s only.")
+NO_PROVINCE_NOTE = gettext_lazy(
+    "Your staff profile names no province, so you can read records but change none. Ask an administrator to set your province."
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,54 @@ class WriteScope:
                 return OTHER_PROVINCE % {"province": self.province.name_zh, "record": record}
         return None
 
+    def row_refusal(self, record: models.Model, stored_province_id: int | None = None) -> str | None:
+        """`refusal` in an import's words, or None: the code the row names (or, for a stored record
+        moved out of another province, its id) and that province. A row whose province is not
+        known yet (its code is in error) is left to that error."""
+        if self.unrestricted:
+            return None
+        if self.province is None:
+            return str(NO_PROVINCE)
+        other: Any = record  # a record of a unit, told apart by its field
+        unit = other.unit if getattr(other, "unit_id", None) else None
+        for province_id in (record_province_id(record), stored_province_id):
+            if province_id is not None and not self.allows(province_id):
+                named = unit if unit is not None and unit.province_id == province_id else None  # else: the record as stored
+                return OTHER_PROVINCE_ROW % {
+                    "code": named.key if named else f"id {record.pk}",
+                    "other": named.province.name_zh if named else _("another province"),
+                    "own": self.province.name_zh,
+                }
+        return None
+
+    def note(self) -> str | None:
+        """What a restricted account is told of its scope: the province it may change records of,
+        or that it may change none and why. None for an unrestricted account."""
+        if self.unrestricted:
+            return None
+        if self.province is None:
+            return str(NO_PROVINCE_NOTE)
+        return ONE_PROVINCE_NOTE % {"province": self.province.name_zh}
+
+    # -- staff data: who changed a record, when and why, and which file an import read --------------
+
+    def sees_staff_data(self, province_id: int | None) -> bool:
+        """May this account see the staff data of a record of this province (or of an import that
+        wrote records of this province only)? The one rule of the change log, the History pages and
+        the dashboard's recent imports: a provincial editor sees their own province's, nothing of a
+        record of no province (a batch) or of an import across provinces; an editor without a
+        province sees none; every other account sees all. The records themselves stay readable."""
+        return self.allows(province_id)
+
+    def staff_data_q(self, path: str | None) -> Q | None:
+        """`sees_staff_data` as a filter of rows whose province is at `path` (None: rows of no
+        province); None when the account sees none of those rows."""
+        if self.unrestricted:
+            return Q()
+        if self.province is None or path is None:
+            return None
+        return Q(**{path: self.province.pk})
+
 
 EVERYWHERE = WriteScope(unrestricted=True)
 NOWHERE = WriteScope(unrestricted=False)
@@ -83,14 +142,7 @@ def write_scope(user: AbstractUser | AnonymousUser | None) -> WriteScope:
 def scope_note(user: AbstractUser | AnonymousUser) -> str | None:
     """What a restricted account is told (the admin's index, a refused page): which province it
     may change, or that it may change none and why. None for an unrestricted account."""
-    scope = write_scope(user)
-    if scope.unrestricted or not user.is_authenticated:
-        return None
-    if scope.province is None:
-        return _(
-            "Your staff profile names no province, so you can read records but change none. Ask an administrator to set your province."
-        )
-    return _("Your account may change records of %(province)s only.") % {"province": scope.province.name_zh}
+    return write_scope(user).note() if user.is_authenticated else None
 
 
 def restricted_province(user: AbstractUser | AnonymousUser) -> Province | None:
@@ -112,6 +164,23 @@ def record_province_id(record: models.Model) -> int | None:
     if getattr(other, "designation_id", None) is not None:  # an assessment: its designation's province
         return other.designation.unit.province_id
     return None
+
+
+def provinces_of(records: Iterable[models.Model]) -> set[int | None]:
+    """The provinces `records` belong to (`record_province_id`; None for a record of no province),
+    those of a unit read in one query per 900 units."""
+    found: set[int | None] = set()
+    unit_ids: set[int] = set()
+    for record in records:
+        unit_id = getattr(record, "unit_id", None)
+        if unit_id is not None:
+            unit_ids.add(unit_id)
+        else:
+            found.add(record_province_id(record))
+    ids = sorted(unit_ids)
+    for start in range(0, len(ids), 900):
+        found.update(Unit.objects.filter(pk__in=ids[start : start + 900]).order_by().values_list("province_id", flat=True).distinct())
+    return found
 
 
 def province_path(model: type[models.Model]) -> str | None:
@@ -141,6 +210,11 @@ def stored_province_ids(model: type[models.Model], pks: Sequence[Any]) -> dict[A
     for start in range(0, len(pks), 900):
         found.update(model._default_manager.filter(pk__in=pks[start : start + 900]).values_list("pk", path))
     return found
+
+
+def sees_staff_data_of(user: AbstractUser | AnonymousUser | None, record: models.Model) -> bool:
+    """May `user` see who changed `record`, when and why (its History pages)? `WriteScope.sees_staff_data`."""
+    return write_scope(user).sees_staff_data(record_province_id(record))
 
 
 def may_change_record(user: AbstractUser | AnonymousUser | None, record: models.Model | None = None) -> bool:

@@ -21,6 +21,7 @@ from simple_history.utils import get_history_manager_for_model, get_history_mode
 from counties.caching.token import mark_data_changed
 from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
+    Assessment,
     Batch,
     Designation,
     FundingAllocation,
@@ -34,11 +35,13 @@ from counties.models import (
     UnitSuccession,
     code_in_use,
     code_not_in_use_error,
+    lines_apart,
     no_control_characters,
+    other_place_link,
     poverty_counties_problem,
     tracked_models,
 )
-from counties.reads.permissions import WriteScope, stored_province_ids, write_scope
+from counties.reads.permissions import WriteScope, provinces_of, stored_province_ids, write_scope
 from counties.reads.places import place_resolver
 
 # -- lineage ------------------------------------------------------------------------------------
@@ -128,6 +131,84 @@ def check_codes_in_use(records: Sequence[models.Model]) -> None:
         shown = "; ".join(str(message) for message in refused[:10])
         more = len(refused) - 10
         raise CodeNotInUse(shown + (f"; … {more} more" if more > 0 else ""))
+
+
+# -- links stay within one place --------------------------------------------------------------
+
+
+class LinkRefused(ValidationError):
+    """A record that points at a record of another place (`models.other_place_link`)."""
+
+
+def _units_of(model: type[models.Model], pks: Iterable[Any]) -> dict[Any, int]:
+    """The unit id of each stored record of `model` (designations, funding) by primary key."""
+    wanted = sorted(set(pks))
+    found: dict[Any, int] = {}
+    for start in range(0, len(wanted), 900):
+        found.update(model._default_manager.filter(pk__in=wanted[start : start + 900]).order_by().values_list("pk", "unit_id"))
+    return found
+
+
+@dataclass
+class Link:
+    """One record pointing at another; a record not in hand is named by its model and key."""
+
+    model: type[models.Model]
+    pk: Any
+    unit_id: Any
+    linked_model: type[models.Model]
+    linked_pk: Any
+    linked_unit_id: Any
+    record: models.Model | None = None
+    linked: models.Model | None = None
+
+    def describe(self, units: dict[Any, Unit]) -> str:
+        record = self.record or self.model._default_manager.get(pk=self.pk)
+        linked = self.linked or self.linked_model._default_manager.get(pk=self.linked_pk)
+        return other_place_link(record, units[self.unit_id], linked, units[self.linked_unit_id])
+
+
+def check_links(records: Sequence[models.Model]) -> None:
+    """The place rule for every link a write makes or keeps, checked by the services for every door
+    and loader: a funding record's designation, an assessment's conditional funding, and the funding
+    records stored against a designation whose unit is written, belong to the record's own place
+    (one line of code changes, `models.lines_apart`). A few queries whatever the number of records;
+    the message, naming both records, is worked out for the refused ones only."""
+    funding = [r for r in records if isinstance(r, FundingAllocation) and r.designation_id is not None and r.unit_id is not None]
+    assessed = [r for r in records if isinstance(r, Assessment) and r.conditional_funding_id is not None and r.designation_id]
+    designations = {r.pk: r for r in records if isinstance(r, Designation) and r.pk is not None and r.unit_id is not None}
+    designation_units = _units_of(Designation, [*(r.designation_id for r in funding), *(r.designation_id for r in assessed)])
+    funding_units = _units_of(FundingAllocation, [r.conditional_funding_id for r in assessed])
+    links = [
+        Link(FundingAllocation, r.pk, r.unit_id, Designation, r.designation_id, designation_units.get(r.designation_id), record=r)
+        for r in funding
+    ]
+    links += [
+        Link(
+            Assessment,
+            r.pk,
+            designation_units.get(r.designation_id),
+            FundingAllocation,
+            r.conditional_funding_id,
+            funding_units.get(r.conditional_funding_id),
+            record=r,
+        )
+        for r in assessed
+    ]
+    ids = sorted(designations)
+    for start in range(0, len(ids), 900):
+        stored = FundingAllocation.objects.filter(designation_id__in=ids[start : start + 900]).order_by("pk")
+        for pk, unit_id, designation_id in stored.values_list("pk", "unit_id", "designation_id"):
+            designation = designations[designation_id]
+            links.append(Link(FundingAllocation, pk, unit_id, Designation, designation_id, designation.unit_id, linked=designation))
+    apart = lines_apart((link.unit_id, link.linked_unit_id) for link in links if link.unit_id and link.linked_unit_id)
+    refused = [link for link in links if (link.unit_id, link.linked_unit_id) in apart]
+    if refused:
+        shown = refused[:10]
+        units = Unit.objects.select_related("province").in_bulk({u for link in shown for u in (link.unit_id, link.linked_unit_id)})
+        more = len(refused) - len(shown)
+        message = "; ".join(link.describe(units) for link in shown) + (f"; … {more} more" if more > 0 else "")
+        raise LinkRefused(message, code="other_place_link")
 
 
 # -- history and its reason ---------------------------------------------------------------------
@@ -234,6 +315,7 @@ def _save(record: models.Model, user: Any, reason: str, fields: Sequence[str] | 
     """Check and save one record; whether the lineage must be rebuilt."""
     check_scope(user, record)
     check_codes_in_use([record])
+    check_links([record])
     created = record.pk is None
     _attribute(record, user, reason)
     if fields is not None and not created:
@@ -327,27 +409,29 @@ def official_cells(batch_ids: Iterable[int] | None = None) -> set[Cell]:
     return set(rows.values_list("batch_id", "unit__province_id").distinct())
 
 
-def blocking_links(designation_ids: Sequence[int]) -> list[FundingAllocation]:
-    """Real (non-illustrative) funding records that point at the given designations."""
-    blockers: list[FundingAllocation] = []
-    for start in range(0, len(designation_ids), 900):
-        chunk = designation_ids[start : start + 900]
-        blockers += (
-            FundingAllocation.objects.filter(designation_id__in=chunk)
-            .exclude(source_kind=SourceKind.ILLUSTRATIVE)
-            .select_related("unit", "designation__unit", "designation__batch")
-        )
-    return blockers
+def blocking_links(funding: Sequence[FundingAllocation]) -> list[FundingAllocation]:
+    """Of the funding records that point at designations being removed, those that stop the
+    removal: a real (non-illustrative) record, and a record of another place than its designation
+    (a link the services refuse, kept from before they did): removing it with the designation
+    would remove another place's record, perhaps another province's."""
+    linked = [(f, d) for f in funding if (d := f.designation) is not None]
+    apart = lines_apart((f.unit_id, d.unit_id) for f, d in linked)
+    return [f for f, d in linked if f.source_kind != SourceKind.ILLUSTRATIVE or (f.unit_id, d.unit_id) in apart]
 
 
 def describe_blockers(blockers: Sequence[FundingAllocation]) -> str:
+    linked = [(f, d) for f in blockers[:10] if (d := f.designation) is not None]
+    apart = lines_apart((f.unit_id, d.unit_id) for f, d in linked)
     shown = "; ".join(
-        _("funding record %(id)s (%(kind)s) points at illustrative designation %(designation)s (id %(did)s)")
-        % {"id": f.pk, "kind": f.source_kind, "designation": f.designation, "did": f.designation_id}
-        for f in blockers[:10]
+        other_place_link(f, f.unit, d, d.unit)
+        if (f.unit_id, d.unit_id) in apart
+        else _("funding record %(id)s (%(kind)s) points at illustrative designation %(designation)s (id %(did)s)")
+        % {"id": f.pk, "kind": f.source_kind, "designation": d, "did": d.pk}
+        for f, d in linked
     )
     more = len(blockers) - 10
-    return shown + (f"; … {more} more" if more > 0 else "") + ". " + _("Point them at an official designation, or clear the link, first.")
+    shown = shown.rstrip(".") + (f"; … {more} more" if more > 0 else "")
+    return shown + ". " + _("Point them at an official designation, or clear the link, first.")
 
 
 def delete_rows(model: type[models.Model], pks: Sequence[int]) -> None:
@@ -378,14 +462,17 @@ def remove_designations(designations: models.QuerySet[Designation], *, user: Any
     rows = list(designations.select_related("unit__province", "batch").order_by("pk"))
     if illustrative_only and any(d.source_kind != SourceKind.ILLUSTRATIVE for d in rows):
         raise ValueError("only illustrative designations are removed in bulk")
-    refuse_out_of_scope(write_scope(user), rows)
+    scope = write_scope(user)
+    refuse_out_of_scope(scope, rows)
     ids = [d.pk for d in rows]
-    blockers = blocking_links(ids)
-    if blockers:
-        raise ReplacementBlocked(describe_blockers(blockers))
     funding: list[FundingAllocation] = []
     for start in range(0, len(ids), 900):
-        funding += FundingAllocation.objects.filter(designation_id__in=ids[start : start + 900])
+        chunk = FundingAllocation.objects.filter(designation_id__in=ids[start : start + 900])
+        funding += chunk.select_related("unit__province", "designation__unit__province", "designation__batch").order_by("pk")
+    blockers = blocking_links(funding)
+    if blockers:
+        raise ReplacementBlocked(describe_blockers(blockers))
+    refuse_out_of_scope(scope, funding)  # each record removed, whatever it points at, as stored
     write_history(FundingAllocation, funding, "-", user=user, reason=reason)
     write_history(Designation, rows, "-", user=user, reason=reason)
     delete_rows(FundingAllocation, [f.pk for f in funding])
@@ -586,11 +673,13 @@ def write_records(
     `ImportRecord` in the same transaction, for the data officers' dashboard.
     """
     check_reason(reason)
+    official = list(official)
     scope = write_scope(user)
     if not scope.unrestricted:
         refuse_out_of_scope(scope, created)
         refuse_out_of_scope(scope, changed, stored_province_ids(model, [r.pk for r in changed]))
     check_codes_in_use([*created, *changed])
+    check_links([*created, *changed])
     _refuse_illustrative_in_official_cells(created)
     now = timezone.now()
     model._default_manager.bulk_create(created, batch_size=1000)
@@ -612,7 +701,9 @@ def write_records(
     if created or changed or removal.designations:
         mark_data_changed()
     if import_file is not None:
+        provinces = provinces_of([*created, *changed, *official, *removal.designations])
         ImportRecord.objects.create(
+            province_id=next(iter(provinces)) if len(provinces) == 1 else None,
             user=user if user is not None and getattr(user, "is_authenticated", False) else None,
             model=model._meta.label_lower,
             file_name=import_file[:255],

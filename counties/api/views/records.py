@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import Http404
@@ -160,6 +161,8 @@ class RecordViewSet(viewsets.ModelViewSet):
                     else _("Give a reason for the change (?reason=… or the X-Change-Reason header).")
                 ]
             raise exceptions.ValidationError({"reason": messages}) from exc
+        except DjangoValidationError as exc:  # the services' own checks (a link to another place, a code out of its year)
+            raise exceptions.ValidationError(serializers.as_serializer_error(exc)) from exc
 
 
 @extend_schema_view(

@@ -53,11 +53,10 @@ from counties.models import (
     Unit,
 )
 from counties.reads import tables
-from counties.reads.permissions import NO_PROVINCE, OTHER_PROVINCE_ROW, record_province_id, write_scope
+from counties.reads.permissions import NO_PROVINCE, record_province_id, write_scope
 from counties.writes.imports import uploads
 from counties.writes.services import (
     PovertyCountiesRefused,
-    ReasonRefused,
     ReplacementBlocked,
     WriteSummary,
     preview_write,
@@ -400,10 +399,11 @@ class RegistryResource(resources.ModelResource):
                     import_file=str(kwargs.get("file_name") or ""),
                     rows=len(dataset),
                 )
-        except (ReplacementBlocked, PovertyCountiesRefused, PermissionDenied, ReasonRefused, DatabaseError) as exc:
+        except (ReplacementBlocked, PovertyCountiesRefused, PermissionDenied, ValidationError, DatabaseError) as exc:
             if raise_errors:
                 raise
-            problem = " ".join(exc.messages) if isinstance(exc, ReasonRefused) else exc
+            # A service's ValidationError: the reason, a link to another place, a code out of its year.
+            problem = " ".join(exc.messages) if isinstance(exc, ValidationError) else exc
             result.append_base_error(Error(ImportRefused(_("Nothing was imported: %(problem)s") % {"problem": problem})))
             self.summary = None
         result.summary = self.summary
@@ -575,20 +575,9 @@ class RegistryResource(resources.ModelResource):
 
     def validate_instance(self, instance: Any, import_validation_errors: dict | None = None, validate_unique: bool = True) -> None:
         errors = dict(import_validation_errors or {})
-        if not self.scope.unrestricted:
-            unit = instance.unit if getattr(instance, "unit_id", None) else None
-            for province_id in (record_province_id(instance), self._stored_province):
-                if province_id is not None and not self.scope.allows(province_id):
-                    named = unit if unit is not None and unit.province_id == province_id else None  # else: the record as stored
-                    errors.setdefault("code", []).append(
-                        OTHER_PROVINCE_ROW
-                        % {
-                            "code": named.key if named else f"id {instance.pk}",
-                            "other": named.province.name_zh if named else _("another province"),
-                            "own": self.scope.province.name_zh if self.scope.province else _("no province"),
-                        }
-                    )
-                    break
+        refusal = self.scope.row_refusal(instance, self._stored_province)
+        if refusal is not None:
+            errors.setdefault("code", []).append(refusal)
         if self._duplicate_of is not None:
             errors.setdefault("code", []).append(
                 _("the same record appears earlier in the file (row %(row)s)") % {"row": self._duplicate_of}
