@@ -417,6 +417,7 @@ class WriteSummary:
     removed: int = 0
     removed_funding: int = 0
     removals: list[RemovedRecord] = field(default_factory=list)
+    import_record: ImportRecord | None = None  # an import written: its record, for the dashboard
 
     def cell(self, period: str, province: str) -> CellCount:
         return self.cells.setdefault((period, province), CellCount())
@@ -590,7 +591,7 @@ def write_records(
     if created or changed or removal.designations:
         mark_data_changed()
     if import_file is not None:
-        ImportRecord.objects.create(
+        summary.import_record = ImportRecord.objects.create(
             user=user if user is not None and getattr(user, "is_authenticated", False) else None,
             model=model._meta.label_lower,
             file_name=import_file[:255],
