@@ -26,9 +26,10 @@ from django.urls import reverse
 from counties import models
 from counties.admin.base import ImportExportRegistryAdmin, RegistryAdmin
 from counties.api.views.records import RecordViewSet
+from counties.writes.imports import programme
 
 from .conftest import postgresql_only
-from .factories import DesignationFactory, unit
+from .factories import BatchFactory, DesignationFactory, unit
 
 pytestmark = [postgresql_only, pytest.mark.usefixtures("separate_connections")]
 API = "/api/v1"
@@ -210,3 +211,25 @@ def test_a_double_clicked_import_confirmation_writes_once(monkeypatch, separate_
     record = models.ImportRecord.objects.get()
     answer = (first if first.status_code == 200 else second).content.decode()
     assert f"#import-{record.pk}" in answer
+
+
+def test_two_imports_of_the_same_new_records_at_once_say_so_in_plain_words(monkeypatch, separate_connections):
+    """Two officers preview the same new designation before either confirms: both previews say
+    "new"; the database refuses the second write (a key written twice), and its officer is told
+    in words, not PostgreSQL's."""
+    unit("990101", "甲县")
+    BatchFactory(year=2030, sequence=1)
+    content = "code,batch_year,status,source,source_kind\n990101,2030,designated,商建函〔2030〕1号,official\n"
+    clients = []
+    for name in ("first", "second"):
+        client = Client()
+        client.force_login(User.objects.create_superuser(name, password="x"))
+        clients.append((client, previewed_import(client, "designation", content)))
+    hold_before(monkeypatch, programme, "write_records")
+    answers = simultaneously(*(confirmation(client, "designation", fields) for client, fields in clients))
+    assert sorted(answer.status_code for answer in answers) == [200, 302]
+    refused = next(answer for answer in answers if answer.status_code == 200).content.decode()
+    assert "另一次导入或编辑同时修改了这些记录；未写入任何内容；请重试" in refused
+    assert "duplicate key" not in refused and "DETAIL" not in refused and "deadlock" not in refused
+    assert models.Designation.objects.filter(unit__code="990101", batch__year=2030).count() == 1
+    assert models.ImportRecord.objects.count() == 1

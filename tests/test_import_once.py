@@ -8,15 +8,18 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management.base import CommandError
+from django.db import IntegrityError, OperationalError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from counties import models
 from counties.admin.base import ImportExportRegistryAdmin
-from counties.writes.imports import kept, uploads
+from counties.writes.imports import kept, programme, uploads
 
-from .conftest import confirm, import_in_admin
+from .conftest import confirm, import_in_admin, run_command
+from .factories import csv_file
 
 FUNDING = "code,fiscal_year,level,amount_yuan,source,source_kind\n110101,2016,central,1000000,商建函〔2016〕9号,official\n"
 GONE = "This preview is no longer available: choose the file again."
@@ -223,3 +226,40 @@ def test_a_kept_file_is_at_most_the_import_size_limit(officer, settings, admin_c
     assert response.status_code == 200
     assert response.context["form"].errors["import_file"] == ["The file is 0.0 MB; files of at most 0.0 MB are accepted."]
     assert not models.KeptImport.objects.exists()
+
+
+# -- a write the database refuses because of another writer ------------------------------------------
+
+RAW_ERRORS = [
+    OperationalError("deadlock detected\nDETAIL:  Process 812 waits for ShareLock on transaction 9301"),
+    IntegrityError(
+        'duplicate key value violates unique constraint "designation_unique"\nDETAIL:  Key (unit_id, batch_id)=(1, 2) already exists.'
+    ),
+]
+
+
+@pytest.mark.parametrize("error", RAW_ERRORS, ids=["deadlock", "duplicate key"])
+def test_a_concurrent_write_is_reported_in_plain_words(admin_client, preview, monkeypatch, error):
+    def refused(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(programme, "write_records", refused)
+    response = confirm(admin_client, "fundingallocation", preview)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "another import or edit changed these records at the same time; nothing was written; try again" in page
+    assert "DETAIL" not in page and "deadlock" not in page and "duplicate key" not in page
+    monkeypatch.undo()
+    # Nothing was written, so the same preview can be confirmed again.
+    assert confirm(admin_client, "fundingallocation", preview).status_code == 302 and funding_rows() == 1
+
+
+def test_the_command_line_says_the_same(db, tmp_path, monkeypatch, english):
+    def refused(*args, **kwargs):
+        raise RAW_ERRORS[0]
+
+    monkeypatch.setattr(programme, "write_records", refused)
+    with pytest.raises(CommandError) as refusal:
+        run_command("import_funding", str(csv_file(tmp_path, FUNDING, "funding.csv")))
+    assert "another import or edit changed these records at the same time" in str(refusal.value)
+    assert "deadlock" not in str(refusal.value)
