@@ -219,15 +219,10 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-# Between choosing a file and confirming it the upload is kept server-side (the preview, the kept
-# file). Another instance may answer the confirmation, so with a shared cache (Redis) the file is
-# kept there; otherwise in the temporary folder, which the workers of one machine share (a
-# per-process locmem cache would lose it between workers).
-IMPORT_EXPORT_TMP_STORAGE_CLASS = (
-    "import_export.tmp_storages.CacheStorage"
-    if CACHES["default"]["BACKEND"] == "counties.caching.redis_backend.RedisCache"
-    else "import_export.tmp_storages.TempFolderStorage"
-)
+# Between choosing a file and confirming it the upload is kept in the database, which every
+# instance reaches and which evicts nothing (an LRU cache could drop it mid-flow); the confirmation
+# claims it there so that it is written once (counties.writes.imports.kept).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "counties.writes.imports.kept.DatabaseStorage"
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -287,7 +282,10 @@ AXES_CLIENT_IP_CALLABLE = "counties.caching.clients.client_ip"
 IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 IMPORT_MAX_EXPANDED_BYTES = _env_int("IMPORT_MAX_EXPANDED_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 20000)
-for _name in ("IMPORT_MAX_BYTES", "IMPORT_MAX_EXPANDED_BYTES", "IMPORT_MAX_ROWS"):
+# How long a file read on the admin's import page stays confirmable (and a confirmed one is
+# remembered, so that a repeated confirmation is told which import wrote it).
+IMPORT_KEPT_HOURS = _env_int("IMPORT_KEPT_HOURS", 24)
+for _name in ("IMPORT_MAX_BYTES", "IMPORT_MAX_EXPANDED_BYTES", "IMPORT_MAX_ROWS", "IMPORT_KEPT_HOURS"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive number, got {globals()[_name]}")
 

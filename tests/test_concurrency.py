@@ -1,5 +1,5 @@
-"""No lost updates: two real simultaneous writes of the same record, each in its own thread with its
-own PostgreSQL connection.
+"""No lost updates and no double writes: two real simultaneous writes of the same record (or two
+confirmations of one import), each in its own thread with its own PostgreSQL connection.
 
 A race is made certain, not left to chance: both requests are held just before they write until
 the other has arrived there too (or 2 s have passed). Without a row lock both arrive, both read
@@ -11,6 +11,8 @@ alone, and the second then sees its result.
 from __future__ import annotations
 
 import contextlib
+import io
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -22,14 +24,16 @@ from django.test import Client
 from django.urls import reverse
 
 from counties import models
-from counties.admin.base import RegistryAdmin
+from counties.admin.base import ImportExportRegistryAdmin, RegistryAdmin
 from counties.api.views.records import RecordViewSet
+from counties.writes.imports import programme
 
 from .conftest import postgresql_only
-from .factories import DesignationFactory
+from .factories import BatchFactory, DesignationFactory, unit
 
 pytestmark = [postgresql_only, pytest.mark.usefixtures("separate_connections")]
 API = "/api/v1"
+FUNDING_FILE = "code,fiscal_year,level,amount_yuan,source,source_kind\n990101,2030,central,1000000,商建函〔2030〕1号,official\n"
 WAIT_FOR_THE_OTHER = 2.0  # seconds
 
 
@@ -170,3 +174,62 @@ def test_two_simultaneous_admin_saves_of_the_same_version_one_is_refused(monkeyp
     designation.refresh_from_db()
     assert designation.name_as_reported == winner
     assert [h.history_change_reason for h in designation.history.order_by("-history_date")[:1]] == [f"{winner}'s check"]
+
+
+# -- an import confirmed twice at once, two imports of the same records at once ----------------------
+
+
+def previewed_import(client: Client, model_name: str, content: str) -> dict[str, str]:
+    """The confirmation's fields of a preview of `content` uploaded by `client`."""
+    upload = io.BytesIO(content.encode("utf-8"))
+    upload.name = "roster.csv"
+    page = client.post(reverse(f"admin:counties_{model_name}_import"), {"import_file": upload, "format": "0", "resource": "0"})
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page.content.decode()))
+    assert "import_file_name" in fields, page.content.decode()[:2000]
+    return fields
+
+
+def confirmation(client: Client, model_name: str, fields: dict[str, str]) -> Callable[[], Any]:
+    def request() -> Any:
+        return client.post(reverse(f"admin:counties_{model_name}_process_import"), {**fields, "reason": "商建函〔2030〕1号"})
+
+    return request
+
+
+def test_a_double_clicked_import_confirmation_writes_once(monkeypatch, separate_connections):
+    """Funding records have no natural key: a second write would add every row again."""
+    unit("990101", "甲县")
+    officer = Client()
+    officer.force_login(User.objects.create_superuser("officer", password="x"))
+    fields = previewed_import(officer, "fundingallocation", FUNDING_FILE)
+    again = Client()
+    again.cookies = officer.cookies  # the same browser, the same session: a double click
+    hold_before(monkeypatch, ImportExportRegistryAdmin, "process_dataset")
+    first, second = simultaneously(confirmation(officer, "fundingallocation", fields), confirmation(again, "fundingallocation", fields))
+    assert sorted([first.status_code, second.status_code]) == [200, 302]
+    assert models.FundingAllocation.objects.filter(unit__code="990101").count() == 1
+    record = models.ImportRecord.objects.get()
+    answer = (first if first.status_code == 200 else second).content.decode()
+    assert f"#import-{record.pk}" in answer
+
+
+def test_two_imports_of_the_same_new_records_at_once_say_so_in_plain_words(monkeypatch, separate_connections):
+    """Two officers preview the same new designation before either confirms: both previews say
+    "new"; the database refuses the second write (a key written twice), and its officer is told
+    in words, not PostgreSQL's."""
+    unit("990101", "甲县")
+    BatchFactory(year=2030, sequence=1)
+    content = "code,batch_year,status,source,source_kind\n990101,2030,designated,商建函〔2030〕1号,official\n"
+    clients = []
+    for name in ("first", "second"):
+        client = Client()
+        client.force_login(User.objects.create_superuser(name, password="x"))
+        clients.append((client, previewed_import(client, "designation", content)))
+    hold_before(monkeypatch, programme, "write_records")
+    answers = simultaneously(*(confirmation(client, "designation", fields) for client, fields in clients))
+    assert sorted(answer.status_code for answer in answers) == [200, 302]
+    refused = next(answer for answer in answers if answer.status_code == 200).content.decode()
+    assert "另一次导入或编辑同时修改了这些记录；未写入任何内容；请重试" in refused
+    assert "duplicate key" not in refused and "DETAIL" not in refused and "deadlock" not in refused
+    assert models.Designation.objects.filter(unit__code="990101", batch__year=2030).count() == 1
+    assert models.ImportRecord.objects.count() == 1

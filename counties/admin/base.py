@@ -23,9 +23,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ConfirmImportForm, ImportForm, SelectableFieldsExportForm
 from simple_history.admin import SimpleHistoryAdmin
@@ -38,6 +40,7 @@ from counties.reads import history, tables
 from counties.reads.permissions import may_change_record, scope_note, sees_staff_data_of, write_scope
 from counties.reads.places import held_by_place_named
 from counties.writes import services
+from counties.writes.imports import kept as kept_imports
 from counties.writes.imports import uploads
 from counties.writes.imports.programme import (
     ADMIN_MAX_ROWS,
@@ -165,6 +168,12 @@ class RegistryImportForm(ImportForm):
         field.initial = "0"
         field.help_text = gettext_lazy("Chosen from the file's name when you pick the file.")
         self.fields["import_file"].help_text = gettext_lazy("CSV (UTF-8, as Excel's “CSV UTF-8”) or XLSX, with the template's columns.")
+
+    def clean_import_file(self) -> Any:
+        # Refused before it is kept for the confirmation (counties.writes.imports.kept), not after.
+        upload = self.cleaned_data["import_file"]
+        uploads.check_file_size(upload.size)
+        return upload
 
 
 class RegistryExportForm(SelectableFieldsExportForm):
@@ -497,7 +506,10 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
     def kept_storage(self, name: str) -> Any:
         return self.get_tmp_storage_class()(name=name, read_mode="rb", **self.get_tmp_storage_class_kwargs())
 
-    def forget_kept_file(self, request: HttpRequest, *, remove: bool = True) -> None:
+    def forget_kept_file(self, request: HttpRequest, *, remove: bool = True, name: str | None = None) -> None:
+        """Stop naming the kept file in the session (only if it is `name`, when given), and remove it."""
+        if name is not None and (request.session.get(self.kept_file_key()) or {}).get("name") != name:
+            return
         kept = request.session.pop(self.kept_file_key(), None)
         if kept and remove:
             with contextlib.suppress(OSError):
@@ -523,6 +535,8 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
         upload = form.cleaned_data.get("import_file") if form is not None and form.is_bound and not form.errors else None
         stored = getattr(upload, "tmp_storage_name", None)
         if upload is not None and stored:
+            file_format = self.format_title(form.cleaned_data.get("format"))
+            kept_imports.bind(stored, user=request.user, model=self.opts.label_lower, file_format=file_format, file_name=upload.name)
             previous = request.session.get(self.kept_file_key())
             if previous and previous["name"] != stored:
                 self.forget_kept_file(request)
@@ -533,11 +547,82 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
         )
         return response
 
+    # -- the confirmation writes once -----------------------------------------------------------
+
+    def format_title(self, index: Any) -> str:
+        """The name ("csv", "xlsx") of the import format at a form's `format` index, or "" for none."""
+        formats = self.get_import_formats()
+        text = str(index if index is not None else "")
+        return formats[int(text)]().get_title() if text.isdigit() and int(text) < len(formats) else ""
+
+    def format_named(self, title: str) -> Any:
+        return next(f for f in self.get_import_formats() if f().get_title() == title)(encoding=self.from_encoding)
+
+    @method_decorator(require_POST)
     def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        response = super().process_import(request, **kwargs)
-        if getattr(response, "status_code", 200) == 302:
-            self.forget_kept_file(request, remove=False)  # import-export removed the file it imported
-        return response
+        """Write the previewed file once (`counties.writes.imports.kept.confirm_once`): a second
+        confirmation (a double click, a retry after a lost answer, a replay) writes nothing and is
+        told which import wrote the file; a key that is missing, expired, tampered with or another
+        person's, or a changed format, is told to choose the file again."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():
+            if set(confirm_form.errors) <= {"reason"}:
+                return super().process_import(request, **kwargs)  # asks for the reason again
+            return self.preview_gone(request)
+        if self.get_resource_index(confirm_form) not in range(len(self.get_import_resource_classes(request))):
+            return self.preview_gone(request)
+        results: list[Any] = []
+
+        def write(kept: Any) -> Any:
+            dataset = self.format_named(kept.file_format).create_dataset(bytes(kept.data))
+            result = self.process_dataset(dataset, confirm_form, request, file_name=kept.file_name, **kwargs)
+            results.append(result)
+            if result.has_errors() or result.has_validation_errors() or result.summary is None:
+                return None  # nothing written: the file stays confirmable
+            return result.summary.import_record
+
+        key = confirm_form.cleaned_data["import_file_name"]
+        try:
+            kept_imports.confirm_once(
+                key,
+                user=request.user,
+                model=self.opts.label_lower,
+                file_format=self.format_title(confirm_form.cleaned_data["format"]),
+                write=write,
+            )
+        except kept_imports.PreviewGone:
+            return self.preview_gone(request)
+        except uploads.UploadRejected as exc:  # read at the preview, refused now: the limits changed since
+            return self.preview_gone(request, " ".join(exc.messages))
+        except kept_imports.AlreadyImported as exc:
+            self.forget_kept_file(request, remove=False, name=key)
+            return self.already_imported(request, exc.record)
+        result = results[0]
+        if not (result.has_errors() or result.has_validation_errors()):
+            self.forget_kept_file(request, remove=False, name=key)  # written: nothing left to check again
+        return self.process_result(result, request)
+
+    def import_outcome(self, request: HttpRequest, context: dict[str, Any], status: int) -> HttpResponse:
+        info = self.opts.app_label, self.opts.model_name
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import"),
+            "import_url": reverse("admin:{}_{}_import".format(*info), current_app=self.admin_site.name),
+            "changelist_url": reverse("admin:{}_{}_changelist".format(*info), current_app=self.admin_site.name),
+            **context,
+        }
+        return TemplateResponse(request, "admin/counties/import_outcome.html", context, status=status)
+
+    def preview_gone(self, request: HttpRequest, reason: str = "") -> HttpResponse:
+        return self.import_outcome(request, {"gone": kept_imports.PREVIEW_GONE, "reason": reason}, status=400)
+
+    def already_imported(self, request: HttpRequest, record: Any) -> HttpResponse:
+        dashboard = reverse("admin:dashboard", current_app=self.admin_site.name)
+        link = f"{dashboard}#import-{record.pk}" if record is not None else dashboard
+        return self.import_outcome(request, {"record": record, "record_url": link}, status=200)
 
     def add_success_message(self, result: Any, request: HttpRequest) -> None:
         """The counts of what was written, removals included (not the rows the file held)."""

@@ -64,6 +64,7 @@ from counties.models.staff import (  # noqa: F401
     ApiTokenQuerySet,
     DataVersion,
     ImportRecord,
+    KeptImport,
     ReferenceSnapshot,
     StaffProfile,
     hash_token,

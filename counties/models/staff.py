@@ -1,5 +1,5 @@
-"""Staff and housekeeping records: reference snapshots, the data version, import records, staff
-profiles and API tokens."""
+"""Staff and housekeeping records: reference snapshots, the data version, import records, files kept
+for an import's confirmation, staff profiles and API tokens."""
 
 from __future__ import annotations
 
@@ -109,6 +109,33 @@ class ImportRecord(models.Model):
             return apps.get_model(self.model)
         except (LookupError, ValueError):
             return None
+
+
+class KeptImport(models.Model):
+    """A file read on the admin's import page, kept for its confirmation (`counties.writes.imports.kept`).
+
+    In the database, not a cache: an evicting cache could drop it between the preview and the
+    confirmation. It belongs to the staff member who uploaded it, and is written once: the
+    confirmation locks it, writes the records and marks it used in one transaction, so a second
+    confirmation finds it used and is told which import wrote it.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    model = models.CharField(max_length=64, blank=True)  # the records' label, e.g. counties.designation
+    file_format = models.CharField(max_length=8, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    import_record = models.OneToOneField(ImportRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("kept import file")
+        verbose_name_plural = _("kept import files")
+
+    def __str__(self) -> str:
+        return f"{self.file_name or self.key} ({self.model})"
 
 
 class StaffProfile(models.Model):

@@ -526,6 +526,7 @@ class WriteSummary:
     removed: int = 0
     removed_funding: int = 0
     removals: list[RemovedRecord] = field(default_factory=list)
+    import_record: ImportRecord | None = None  # an import written: its record, for the dashboard
 
     def cell(self, period: str, province: str) -> CellCount:
         return self.cells.setdefault((period, province), CellCount())
@@ -702,7 +703,7 @@ def write_records(
         mark_data_changed()
     if import_file is not None:
         provinces = provinces_of([*created, *changed, *official, *removal.designations])
-        ImportRecord.objects.create(
+        summary.import_record = ImportRecord.objects.create(
             province_id=next(iter(provinces)) if len(provinces) == 1 else None,
             user=user if user is not None and getattr(user, "is_authenticated", False) else None,
             model=model._meta.label_lower,

@@ -26,6 +26,7 @@ admin's preview, stop after validation and report what the write would create, c
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -33,7 +34,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError, OperationalError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
@@ -116,6 +117,14 @@ class Preview:
 
 class ImportRefused(Exception):
     """The file as a whole cannot be imported (its columns, its size, the account); nothing was written."""
+
+
+logger = logging.getLogger(__name__)
+
+# What a writer is told when the database refuses the write because another transaction wrote the
+# same records meanwhile (a deadlock, a lock timeout, a key written twice); its own words are
+# PostgreSQL's, for the log.
+CONCURRENT_WRITE = gettext_lazy("another import or edit changed these records at the same time; nothing was written; try again")
 
 
 class Lookups:
@@ -402,8 +411,13 @@ class RegistryResource(resources.ModelResource):
         except (ReplacementBlocked, PovertyCountiesRefused, PermissionDenied, ValidationError, DatabaseError) as exc:
             if raise_errors:
                 raise
-            # A service's ValidationError: the reason, a link to another place, a code out of its year.
-            problem = " ".join(exc.messages) if isinstance(exc, ValidationError) else exc
+            problem: Any = exc
+            if isinstance(exc, (IntegrityError, OperationalError)):
+                logger.warning("import of %s refused by the database: %s", self._meta.model._meta.label_lower, exc)
+                problem = CONCURRENT_WRITE
+            elif isinstance(exc, ValidationError):
+                # A service's ValidationError: the reason, a link to another place, a code out of its year.
+                problem = " ".join(exc.messages)
             result.append_base_error(Error(ImportRefused(_("Nothing was imported: %(problem)s") % {"problem": problem})))
             self.summary = None
         result.summary = self.summary

@@ -95,11 +95,14 @@ def _megabytes(size: int) -> str:
 
 
 def check_size(data: bytes) -> None:
+    check_file_size(len(data))
+
+
+def check_file_size(size: int) -> None:
     limit = settings.IMPORT_MAX_BYTES
-    if len(data) > limit:
+    if size > limit:
         raise UploadRejected(
-            _("The file is %(size)s; files of at most %(limit)s are accepted.")
-            % {"size": _megabytes(len(data)), "limit": _megabytes(limit)}
+            _("The file is %(size)s; files of at most %(limit)s are accepted.") % {"size": _megabytes(size), "limit": _megabytes(limit)}
         )
 
 
