@@ -132,6 +132,15 @@ def test_another_staff_member_cannot_confirm_someone_elses_preview(preview, engl
     assert funding_rows() == 0 and not models.ImportRecord.objects.exists()
 
 
+def test_the_uploader_in_another_browser_cannot_confirm_the_preview(admin_user, preview, english):
+    elsewhere = Client()
+    elsewhere.force_login(admin_user)  # the same person, another session
+    response = post_confirmation(elsewhere, hidden_fields(preview))
+    assert response.status_code == 400 and GONE in response.content.decode()
+    assert funding_rows() == 0 and not models.ImportRecord.objects.exists()
+    assert models.KeptImport.objects.get().session not in {"", elsewhere.session.session_key}  # a digest, never the key
+
+
 def test_the_message_is_in_chinese_first(admin_client):
     preview = import_in_admin(admin_client, "fundingallocation", FUNDING)
     response = post_confirmation(admin_client, {**hidden_fields(preview), "import_file_name": "0" * 64})
@@ -154,9 +163,12 @@ def officer(db):
     return User.objects.create_superuser("officer", password="x")
 
 
+SESSION = "the-uploaders-session"
+
+
 def kept_for(user, data=b"code\n", model="counties.fundingallocation", file_format="csv"):
     key = kept.keep(data)
-    kept.bind(key, user=user, model=model, file_format=file_format, file_name="f.csv")
+    kept.bind(key, user=user, session_key=SESSION, model=model, file_format=file_format, file_name="f.csv")
     return key
 
 
@@ -169,9 +181,12 @@ def test_the_service_writes_a_kept_file_once(officer):
         calls.append(bytes(row.data))
         return record
 
-    assert kept.confirm_once(key, user=officer, model="counties.fundingallocation", file_format="csv", write=write) == record
+    assert (
+        kept.confirm_once(key, user=officer, session_key=SESSION, model="counties.fundingallocation", file_format="csv", write=write)
+        == record
+    )
     with pytest.raises(kept.AlreadyImported) as second:
-        kept.confirm_once(key, user=officer, model="counties.fundingallocation", file_format="csv", write=write)
+        kept.confirm_once(key, user=officer, session_key=SESSION, model="counties.fundingallocation", file_format="csv", write=write)
     assert second.value.record == record and calls == [b"code\n"]
     assert kept.read(key) is None  # its bytes are not kept once written
 
@@ -183,12 +198,14 @@ def test_the_service_writes_a_kept_file_once(officer):
         {"file_format": "xlsx"},
         {"key": "nothing-kept-here"},
         {"user": "colleague"},
+        {"session_key": "another-browsers-session"},
+        {"session_key": None},
     ],
 )
 def test_the_service_refuses_a_confirmation_that_is_not_the_previews(officer, confirmation):
     key = kept_for(officer)
     user = User.objects.create_user("colleague") if confirmation.get("user") else officer
-    arguments = {"model": "counties.fundingallocation", "file_format": "csv", **confirmation, "user": user}
+    arguments = {"model": "counties.fundingallocation", "file_format": "csv", "session_key": SESSION, **confirmation, "user": user}
     calls = []
     with pytest.raises(kept.PreviewGone):
         kept.confirm_once(arguments.pop("key", key), write=calls.append, **arguments)
@@ -198,12 +215,17 @@ def test_the_service_refuses_a_confirmation_that_is_not_the_previews(officer, co
 def test_a_file_nobody_was_given_cannot_be_confirmed(officer):
     key = kept.keep(b"code\n")  # kept, but the preview's request never bound it
     with pytest.raises(kept.PreviewGone):
-        kept.confirm_once(key, user=officer, model="", file_format="", write=lambda row: None)
+        kept.confirm_once(key, user=officer, session_key=SESSION, model="", file_format="", write=lambda row: None)
 
 
 def test_a_write_that_wrote_nothing_leaves_the_file_confirmable(officer):
     key = kept_for(officer)
-    assert kept.confirm_once(key, user=officer, model="counties.fundingallocation", file_format="csv", write=lambda row: None) is None
+    assert (
+        kept.confirm_once(
+            key, user=officer, session_key=SESSION, model="counties.fundingallocation", file_format="csv", write=lambda row: None
+        )
+        is None
+    )
     assert kept.read(key) == b"code\n"
 
 

@@ -536,7 +536,14 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
         stored = getattr(upload, "tmp_storage_name", None)
         if upload is not None and stored:
             file_format = self.format_title(form.cleaned_data.get("format"))
-            kept_imports.bind(stored, user=request.user, model=self.opts.label_lower, file_format=file_format, file_name=upload.name)
+            kept_imports.bind(
+                stored,
+                user=request.user,
+                session_key=request.session.session_key,
+                model=self.opts.label_lower,
+                file_format=file_format,
+                file_name=upload.name,
+            )
             previous = request.session.get(self.kept_file_key())
             if previous and previous["name"] != stored:
                 self.forget_kept_file(request)
@@ -588,6 +595,7 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
             kept_imports.confirm_once(
                 key,
                 user=request.user,
+                session_key=request.session.session_key,
                 model=self.opts.label_lower,
                 file_format=self.format_title(confirm_form.cleaned_data["format"]),
                 write=write,

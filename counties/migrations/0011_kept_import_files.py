@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('key', models.CharField(max_length=64, unique=True)),
+                ('session', models.CharField(blank=True, max_length=64)),
                 ('model', models.CharField(blank=True, max_length=64)),
                 ('file_format', models.CharField(blank=True, max_length=8)),
                 ('file_name', models.CharField(blank=True, max_length=255)),

@@ -115,13 +115,14 @@ class KeptImport(models.Model):
     """A file read on the admin's import page, kept for its confirmation (`counties.writes.imports.kept`).
 
     In the database, not a cache: an evicting cache could drop it between the preview and the
-    confirmation. It belongs to the staff member who uploaded it, and is written once: the
+    confirmation. It belongs to the staff member who uploaded it, in the session they uploaded it in, and is written once: the
     confirmation locks it, writes the records and marks it used in one transaction, so a second
     confirmation finds it used and is told which import wrote it.
     """
 
     key = models.CharField(max_length=64, unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    session = models.CharField(max_length=64, blank=True)  # a digest of the uploader's session key, never the key
     model = models.CharField(max_length=64, blank=True)  # the records' label, e.g. counties.designation
     file_format = models.CharField(max_length=8, blank=True)
     file_name = models.CharField(max_length=255, blank=True)

@@ -4,7 +4,8 @@ Between the preview and the confirmation the file's bytes wait in a `KeptImport`
 evicts nothing, and every instance reaches it), at most `IMPORT_MAX_BYTES` and for at most
 `IMPORT_KEPT_HOURS`; older rows are removed whenever a new file is kept.
 
-A kept file belongs to the staff member who uploaded it. `confirm_once` locks its row, writes the
+A kept file belongs to the staff member who uploaded it, in the session they uploaded it in (the
+same person in another browser chooses the file again there). `confirm_once` locks its row, writes the
 records and marks the row used with the import's record, all in one transaction, so:
 
 * a double click (two confirmations at once): the second waits for the first's lock, then finds the
@@ -13,7 +14,7 @@ records and marks the row used with the import's record, all in one transaction,
 * a worker killed before its commit: nothing was written or marked, so the retry writes it, once;
 * a write the database or the rules refuse: nothing is written or marked, and the file can be
   confirmed again (after correcting the registry);
-* a missing, expired, tampered or another person's key, or a confirmation naming another format or
+* a missing, expired, tampered, another person's or another session's key, or one naming another format or
   kind of record than was previewed: `PreviewGone`, and nothing is written.
 
 The conditional UPDATE that marks the row used also refuses a second marking, so the rule holds on a
@@ -22,6 +23,8 @@ database without row locks (SQLite serialises its writers instead).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -69,10 +72,18 @@ def keep(data: bytes) -> str:
     return key
 
 
-def bind(key: str, *, user: Any, model: str, file_format: str, file_name: str) -> None:
-    """Give a file just kept to the person who uploaded it, with what it was previewed as. Until
-    then it is nobody's, and nobody can confirm it."""
-    KeptImport.objects.filter(key=key, user__isnull=True).update(user=user, model=model, file_format=file_format, file_name=file_name[:255])
+def session_digest(session_key: str | None) -> str:
+    """What a kept file holds of the session it belongs to: a digest, so the table never holds a
+    key that would let its reader sign in as the uploader. "" for no session (which matches none)."""
+    return hashlib.sha256(session_key.encode()).hexdigest() if session_key else ""
+
+
+def bind(key: str, *, user: Any, session_key: str | None, model: str, file_format: str, file_name: str) -> None:
+    """Give a file just kept to the person who uploaded it and their session, with what it was
+    previewed as. Until then it is nobody's, and nobody can confirm it."""
+    KeptImport.objects.filter(key=key, user__isnull=True).update(
+        user=user, session=session_digest(session_key), model=model, file_format=file_format, file_name=file_name[:255]
+    )
 
 
 def read(key: str) -> bytes | None:
@@ -87,7 +98,7 @@ def forget(key: str) -> None:
 
 
 def confirm_once(
-    key: str, *, user: Any, model: str, file_format: str, write: Callable[[KeptImport], ImportRecord | None]
+    key: str, *, user: Any, session_key: str | None, model: str, file_format: str, write: Callable[[KeptImport], ImportRecord | None]
 ) -> ImportRecord | None:
     """Write the file kept under `key` by calling `write` with it, at most once.
 
@@ -98,6 +109,8 @@ def confirm_once(
     with transaction.atomic():
         kept = locked(KeptImport.objects.filter(key=key)).first()
         if kept is None or kept.user_id is None or kept.user_id != getattr(user, "pk", None) or kept.model != model:
+            raise PreviewGone
+        if not kept.session or not hmac.compare_digest(kept.session, session_digest(session_key)):
             raise PreviewGone
         if kept.used_at is not None:
             raise AlreadyImported(ImportRecord.objects.filter(pk=kept.import_record_id).first())
