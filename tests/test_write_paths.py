@@ -60,7 +60,8 @@ def test_provincial_editor_import_removes_only_their_own_cell(client):
     client.force_login(editor)
     preview = import_in_admin(client, "designation", OFFICIAL_HEBEI_2016)
     page = preview.content.decode()
-    assert "1 created, 0 changed, 0 unchanged; 6 illustrative designations removed" in page  # the preview says what goes
+    assert "designations: 1 created, 0 changed, 0 unchanged." in page
+    assert "6 illustrative designations removed (0 funding records with them)" in page  # the preview says what goes
     assert re.search(r"<td>2016-1</td><td>河北省</td><td>1</td><td>0</td><td>6</td>", page)
     done = confirm(client, "designation", preview, reason="冀商函〔2016〕12号")
     assert done.status_code == 302
