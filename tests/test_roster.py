@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from counties import models
 from counties.reads.statistics import batch_composition, coverage
@@ -24,7 +25,7 @@ from counties.writes.roster import (
 )
 from counties.writes.services import delete_record, save_record
 
-from .conftest import run_command
+from .conftest import admin_form_data, run_command
 from .factories import illustrative, provincial_editor
 
 pytestmark = pytest.mark.django_db
@@ -250,7 +251,7 @@ def test_a_staff_edit_survives_a_reload_with_its_id_and_history(editor, admin_us
     assert run_command("load_illustrative_roster") == output
 
 
-def test_a_reload_updates_what_nobody_changed_and_keeps_what_someone_did(admin_user):
+def test_a_reload_updates_what_nobody_changed_and_keeps_what_someone_did(admin_user, monkeypatch):
     """When the roster would write a new value, it goes in where the record still holds the roster's
     last one, and not where a person changed it."""
     from counties.writes import roster
@@ -259,12 +260,8 @@ def test_a_reload_updates_what_nobody_changed_and_keeps_what_someone_did(admin_u
     edited.source_note = "checked against the provincial notice"
     save_record(edited, user=admin_user, reason="checked", fields=["source_note"])
     new_note = "A reworded note."
-    original = roster.ROSTER_NOTE
-    roster.ROSTER_NOTE = new_note
-    try:
-        report = roster.load_illustrative_roster()
-    finally:
-        roster.ROSTER_NOTE = original
+    monkeypatch.setattr(roster, "ROSTER_NOTE", new_note)  # a later version of the roster words it differently
+    report = roster.load_illustrative_roster()
     untouched.refresh_from_db()
     edited.refresh_from_db()
     assert untouched.source_note == new_note
@@ -329,3 +326,19 @@ def test_a_start_builds_the_roster_only_into_a_registry_that_has_none(admin_user
     run_command("load_illustrative_roster", "--remove")
     assert "1146 designations created" in run_command("load_illustrative_roster", "--if-absent")
     assert illustrative().count() == 1146
+
+
+def test_an_edit_made_in_the_admin_survives_a_reload(admin_client):
+    designation = illustrative(batch__year=2018, is_old_revolutionary_base=True).order_by("pk").first()
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    data = admin_form_data(admin_client.get(url), change_reason="not an old base county")
+    data.pop("is_old_revolutionary_base", None)
+    data["is_old_revolutionary_base"] = "false"
+    assert admin_client.post(url, data).status_code == 302
+    designation.refresh_from_db()
+    assert designation.is_old_revolutionary_base is False
+    output = run_command("load_illustrative_roster")
+    designation.refresh_from_db()
+    assert designation.is_old_revolutionary_base is False
+    assert admin_client.get(f"/api/v1/designations/{designation.pk}/").status_code == 200  # the same id
+    assert f"({designation.unit.key}): is_old_revolutionary_base is False, the roster would write True" in output
