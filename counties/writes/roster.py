@@ -559,19 +559,24 @@ DESIGNATION_FIELDS = ["status", "is_old_revolutionary_base", "source", "source_k
 
 
 class _Names:
-    """Designations by batch, province, name and code, as the report names them."""
+    """Designations by batch, province, name and code, as the report names them; the units and
+    batches are read at the first name asked for (a run that keeps nothing reads none)."""
 
     def __init__(self, unit_ids: Iterable[int]) -> None:
-        self.units = Unit.objects.select_related("province").in_bulk(sorted(set(unit_ids)))
-        self.batches = {b.pk: b for b in Batch.objects.all()}
+        self.unit_ids = set(unit_ids)
+        self.units: dict[int, Unit] = {}
+        self.batches: dict[int, Batch] = {}
 
     def add(self, unit_ids: Iterable[int]) -> None:
-        missing = sorted(set(unit_ids) - set(self.units))
-        if missing:
-            self.units.update(Unit.objects.select_related("province").in_bulk(missing))
+        self.unit_ids.update(unit_ids)
 
     def designation(self, key: tuple) -> str:
         unit_id, batch_id = key
+        if unit_id not in self.units:
+            missing = sorted(self.unit_ids - set(self.units) | {unit_id})
+            self.units.update(Unit.objects.select_related("province").in_bulk(missing))
+        if not self.batches:
+            self.batches = {b.pk: b for b in Batch.objects.all()}
         unit = self.units.get(unit_id)
         batch = self.batches.get(batch_id)
         if unit is None or batch is None:
