@@ -1,5 +1,6 @@
 # The two commands a newcomer needs:
-#   make run    serve the site on http://127.0.0.1:8000 (SQLite, reference data and illustrative roster loaded)
+#   make run    serve the site on http://127.0.0.1:8000 (SQLite, reference data and illustrative roster loaded;
+#               the roster only into a database that has none)
 #   make test   lint, type-check, check migrations and run the whole test suite (SQLite, or PostgreSQL via DATABASE_URL)
 # Both create the virtual environment and install the pinned requirements on first use.
 
@@ -34,7 +35,7 @@ data: export DEBUG ?= 1
 data: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_reference_data
-	$(BIN)/python manage.py load_illustrative_roster
+	$(BIN)/python manage.py load_illustrative_roster --if-absent
 
 test: export DJANGO_SETTINGS_MODULE = registry.settings_test
 test: $(DEV_STAMP) lint typecheck messages browser

@@ -370,7 +370,7 @@ def test_the_libraries_pages_are_in_chinese_too(admin_client):
     export = admin_client.get(reverse("admin:counties_designation_export")).content.decode()
     assert "全选" in export and "Select all" not in export
     header_only = import_in_admin(admin_client, "designation", "code,batch_year,status,source,source_kind\n")
-    assert "没有可导入的有效数据" in header_only.content.decode()
+    assert "文件只有表头行，下面没有记录：请在表头下方每行填写一条记录。" in header_only.content.decode()
 
 
 # -- 7. one rule for what a provincial editor sees of other provinces' staff data ----------------------

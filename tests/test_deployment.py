@@ -124,7 +124,7 @@ def test_migrations_run_once_before_any_app_container(tmp_path):
     assert setup == [
         "python manage.py migrate --noinput",
         "python manage.py load_reference_data",
-        "python manage.py load_illustrative_roster",
+        "python manage.py load_illustrative_roster --if-absent",  # built on the first start only
     ]
     (gunicorn,) = dockerfile()["CMD"]
     web = run_entrypoint(tmp_path / "web", environment("web"), json.loads(gunicorn))

@@ -493,3 +493,64 @@ def test_an_xlsx_whose_dimension_says_a1_is_read_to_its_last_row(tmp_path):
     path.write_bytes(xlsx_file(DESIGNATION_COLUMNS, rows, dimension_a1))
     assert "2 created" in run_command("import_designations", str(path))
     assert models.Designation.objects.filter(unit__code__in=["110101", "110102"], batch__year=2016).count() == 2
+
+
+# -- what a file's cells are read as, and what the preview says --------------------------------
+
+
+def test_choices_are_read_in_any_case_and_stored_as_the_registry_spells_them(tmp_path):
+    content = HEADER + "110101,2016,Designated,doc,OFFICIAL\n110102,2016,ACCEPTED,doc,Secondary\n"
+    run_command("import_designations", str(csv_file(tmp_path, content)), "--reason", "cases")
+    stored = models.Designation.objects.filter(unit__code__in=["110101", "110102"], batch__year=2016).order_by("unit__code")
+    assert list(stored.values_list("status", "source_kind")) == [("designated", "official"), ("accepted", "secondary")]
+
+
+def test_text_is_stored_without_the_spaces_around_it(tmp_path):
+    content = "code,batch_year,status,source,source_kind,name_as_reported,source_note\n"
+    content += '110101,2016,designated,"  商建函〔2016〕1号 ",official,"\t东城区  "," checked "\n'
+    run_command("import_designations", str(csv_file(tmp_path, content)), "--reason", "spaces")
+    record = models.Designation.objects.get(unit__code="110101", batch__year=2016)
+    assert (record.source, record.name_as_reported, record.source_note) == ("商建函〔2016〕1号", "东城区", "checked")
+
+
+def test_an_empty_choice_is_named_in_the_readers_language():
+    from counties.writes.imports.programme import ChoiceWidget
+
+    widget = ChoiceWidget(models.SourceKind.choices)
+    with translation.override("zh-hans"), pytest.raises(ValueError, match=r"^（空） 不在可选值 official, secondary"):
+        widget.clean("  ")
+
+
+def test_the_preview_shows_the_batch_of_the_year(admin_client):
+    preview = import_in_admin(admin_client, "designation", HEADER + "110101,2016,designated,doc,official\n")
+    result = preview.context["result"]
+    columns = [column for column, _label in result.preview.columns]
+    (row,) = result.preview.rows
+    assert row.status == "new"
+    assert [str(row.cells[columns.index(c)]) for c in ("code", "batch_year", "batch_sequence")] == [
+        '<ins style="background:#e6ffe6;">110101</ins>',
+        '<ins style="background:#e6ffe6;">2016</ins>',
+        '<ins style="background:#e6ffe6;">1</ins>',
+    ]
+
+
+def test_a_header_only_file_is_refused_with_words_and_the_kept_file_is_not_offered(admin_client, tmp_path):
+    import_in_admin(admin_client, "designation", HEADER + "110101,2099,designated,doc,official\n", filename="first.csv")
+    page = import_in_admin(admin_client, "designation", HEADER, filename="second.csv").content.decode()
+    assert "The file has its header row but no records below it: enter one record per row under the header." in page
+    assert "first.csv" not in page and 'name="use_kept"' not in page  # it would check the other file
+    with pytest.raises(CommandError, match="header row but no records below it"):
+        run_command("import_designations", str(csv_file(tmp_path, HEADER)))
+    with pytest.raises(CommandError, match="The file is empty"):
+        run_command("import_designations", str(csv_file(tmp_path, "\n\n")))
+
+
+def test_a_file_that_changes_nothing_asks_no_reason_and_no_confirmation(admin_client, tmp_path):
+    content = HEADER + "110101,2016,designated,doc,official\n110102,2016,designated,doc,official\n"
+    assert confirm(admin_client, "designation", import_in_admin(admin_client, "designation", content)).status_code == 302
+    page = import_in_admin(admin_client, "designation", content).content.decode()
+    assert "Nothing to change" in page
+    assert "All 2 records of the file match the registry already: importing it would change nothing" in page
+    assert 'name="confirm"' not in page and 'name="reason"' not in page and "process_import" not in page
+    output = run_command("import_designations", str(csv_file(tmp_path, content)), "--dry-run")
+    assert "Nothing to change: all 2 records of the file match the registry already." in output

@@ -7,12 +7,26 @@ from collections import defaultdict
 import pytest
 from django.conf import settings
 from django.core.management import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from counties import models
 from counties.reads.statistics import batch_composition, coverage
-from counties.writes.roster import CORPS_PREFIX, ROSTER_SOURCE, RosterError, roster_targets, verify_roster
+from counties.writes.roster import (
+    CORPS_PREFIX,
+    LOAD_REASON,
+    ROSTER_SOURCE,
+    RosterBuilder,
+    RosterError,
+    load_illustrative_roster,
+    roster_targets,
+    verify_roster,
+)
+from counties.writes.services import delete_record, save_record
 
-from .conftest import run_command
+from .conftest import admin_form_data, run_command
+from .factories import illustrative, provincial_editor
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +202,143 @@ def test_roster_never_refills_a_cell_that_has_official_records():
     assert models.Designation.objects.filter(batch__year=2018, unit__province__code="620000", source_kind="illustrative").exists()
     assert "no longer reproduced" in output  # says which published figures the official cell changes
     assert "Nothing changed" in run_command("load_illustrative_roster")
+
+
+def roster_state():
+    """Every designation's id and values, the history's size and the data token: what a reload must not change."""
+    return (
+        sorted(models.Designation.objects.values_list("pk", "unit_id", "batch_id", "status", "is_old_revolutionary_base")),
+        sorted(models.FundingAllocation.objects.values_list("pk", "designation_id", "amount")),
+        models.Designation.history.count(),
+        models.FundingAllocation.history.count(),
+        models.DataVersion.objects.get().token,
+    )
+
+
+def test_a_rerun_with_no_edits_writes_nothing():
+    before = roster_state()
+    with CaptureQueriesContext(connection) as queries:
+        output = run_command("load_illustrative_roster")
+    assert "Nothing changed" in output and "Kept" not in output
+    assert roster_state() == before
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert writes == []
+
+
+@pytest.mark.parametrize("editor", ["staff", "provincial"])
+def test_a_staff_edit_survives_a_reload_with_its_id_and_history(editor, admin_user):
+    designation = illustrative(batch__year=2017, is_old_revolutionary_base=True).select_related("unit__province").order_by("pk").first()
+    province = designation.unit.province
+    user = admin_user if editor == "staff" else provincial_editor(province.code)
+    designation.is_old_revolutionary_base = False
+    save_record(designation, user=user, reason="not an old base county after all", fields=["is_old_revolutionary_base"])
+    history = list(designation.history.values_list("history_id", "history_type", "history_change_reason"))
+    assert [h[1] for h in history] == ["~", "+"]
+    others = roster_state()[0]
+    token = models.DataVersion.objects.get().token
+
+    output = run_command("load_illustrative_roster")
+
+    designation.refresh_from_db()  # same id: the record is still there
+    assert designation.is_old_revolutionary_base is False
+    assert list(designation.history.values_list("history_id", "history_type", "history_change_reason")) == history
+    assert roster_state()[0] == others
+    assert models.DataVersion.objects.get().token == token
+    assert "Nothing changed" in output
+    name = f"2017-1 {province.name_zh} {designation.unit.name_zh} ({designation.unit.key})"
+    assert f"illustrative designation {name}: is_old_revolutionary_base is False, the roster would write True" in output
+    # The next reload says the same and still writes nothing.
+    assert run_command("load_illustrative_roster") == output
+
+
+def test_a_reload_updates_what_nobody_changed_and_keeps_what_someone_did(admin_user, monkeypatch):
+    """When the roster would write a new value, it goes in where the record still holds the roster's
+    last one, and not where a person changed it."""
+    from counties.writes import roster
+
+    untouched, edited = illustrative(batch__year=2017, is_old_revolutionary_base=True).order_by("pk")[:2]
+    edited.source_note = "checked against the provincial notice"
+    save_record(edited, user=admin_user, reason="checked", fields=["source_note"])
+    new_note = "A reworded note."
+    monkeypatch.setattr(roster, "ROSTER_NOTE", new_note)  # a later version of the roster words it differently
+    report = roster.load_illustrative_roster()
+    untouched.refresh_from_db()
+    edited.refresh_from_db()
+    assert untouched.source_note == new_note
+    assert untouched.history.first().history_change_reason == roster.LOAD_REASON
+    assert edited.source_note == "checked against the provincial notice"
+    assert report.updated == models.Designation.objects.filter(source_kind="illustrative").count() - 1
+    assert report.created == report.removed == 0
+    assert [line for line in report.kept if "source_note" in line] == [
+        f"illustrative designation 2017-1 {edited.unit.province.name_zh} {edited.unit.name_zh} ({edited.unit.key}): "
+        f"source_note is 'checked against the provincial notice', the roster would write {new_note!r}"
+    ]
+
+
+def test_a_designation_staff_deleted_is_not_recreated(admin_user):
+    designation = illustrative(batch__year=2018).order_by("pk").first()
+    models.FundingAllocation.objects.filter(designation=designation).delete()
+    delete_record(designation, user=admin_user, reason="not a demonstration county")
+    count = models.Designation.objects.count()
+    output = run_command("load_illustrative_roster")
+    assert models.Designation.objects.count() == count
+    assert f"{designation.unit.name_zh} ({designation.unit.key}): deleted in the registry, not recreated" in output
+    # The published figure it departs from is reported, not an error.
+    assert "size 2018: expected 260, got 259" in output
+
+
+def test_a_roster_record_no_longer_wanted_is_removed_unless_someone_changed_it(admin_user):
+    """A secondary record recorded later takes a roster place; the roster moves the others, but keeps
+    an illustrative record a person has changed."""
+    unit = models.Unit.objects.get(code="621123")  # 渭源县, a poverty county in Gansu
+    save_record(
+        models.Designation(unit=unit, batch=models.Batch.objects.get(year=2017), source="test document", source_kind="secondary"),
+        user=admin_user,
+        reason="found in a provincial notice",
+    )
+    plan = RosterBuilder().build().designations
+    dropped = [d for d in illustrative().select_related("batch").order_by("pk") if (d.unit_id, d.batch.year) not in plan]
+    assert len(dropped) >= 2
+    kept, *others = dropped
+    kept.status = "accepted"
+    save_record(kept, user=admin_user, reason="accepted after assessment", fields=["status"])
+
+    report = load_illustrative_roster()
+
+    assert illustrative(pk=kept.pk).get().status == "accepted"
+    assert not illustrative(pk__in=[d.pk for d in others]).exists()
+    assert report.removed == len(others) and report.created >= len(others)
+    name = f"{kept.batch.year}-1 {kept.unit.province.name_zh} {kept.unit.name_zh} ({kept.unit.key})"
+    assert f"illustrative designation {name}: status changed since the roster wrote it, not removed" in report.kept
+    removed = models.Designation.history.filter(id=others[0].pk, history_type="-").get()
+    assert removed.history_change_reason == LOAD_REASON
+    # Once moved, a second run writes nothing.
+    assert not load_illustrative_roster().changed
+
+
+def test_a_start_builds_the_roster_only_into_a_registry_that_has_none(admin_user):
+    designation = illustrative().order_by("pk").first()
+    designation.is_old_revolutionary_base = not designation.is_old_revolutionary_base
+    save_record(designation, user=admin_user, reason="corrected", fields=["is_old_revolutionary_base"])
+    before = roster_state()
+    assert "already loaded: left as it is" in run_command("load_illustrative_roster", "--if-absent")
+    assert roster_state() == before
+    run_command("load_illustrative_roster", "--remove")
+    assert "1146 designations created" in run_command("load_illustrative_roster", "--if-absent")
+    assert illustrative().count() == 1146
+
+
+def test_an_edit_made_in_the_admin_survives_a_reload(admin_client):
+    designation = illustrative(batch__year=2018, is_old_revolutionary_base=True).order_by("pk").first()
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    data = admin_form_data(admin_client.get(url), change_reason="not an old base county")
+    data.pop("is_old_revolutionary_base", None)
+    data["is_old_revolutionary_base"] = "false"
+    assert admin_client.post(url, data).status_code == 302
+    designation.refresh_from_db()
+    assert designation.is_old_revolutionary_base is False
+    output = run_command("load_illustrative_roster")
+    designation.refresh_from_db()
+    assert designation.is_old_revolutionary_base is False
+    assert admin_client.get(f"/api/v1/designations/{designation.pk}/").status_code == 200  # the same id
+    assert f"({designation.unit.key}): is_old_revolutionary_base is False, the roster would write True" in output

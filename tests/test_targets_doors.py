@@ -56,7 +56,9 @@ def test_example_file_imports_and_is_idempotent(example):
     assert (
         value.value == Decimal("26000") and value.history.get().history_change_reason == "imported from indicator_values_illustrative.csv"
     )
-    assert "0 created, 0 changed, 12 unchanged" in run_command("import_indicator_values", str(EXAMPLE))
+    assert "Nothing to change: all 12 records of the file match the registry already." in run_command(
+        "import_indicator_values", str(EXAMPLE)
+    )
 
 
 BAD = {
@@ -108,6 +110,24 @@ def test_admin_import_previews_then_commits(admin_client, admin_user):
     assert confirm(admin_client, "indicatorvalue", preview).status_code == 302
     record = IndicatorValue.objects.get(indicator__code="parcels").history.get()
     assert (record.history_type, record.history_user, record.history_change_reason) == ("+", admin_user, "2016 roster received")
+
+
+def test_the_admin_preview_speaks_of_indicator_values_not_of_designations(admin_client):
+    page = import_in_admin(admin_client, "indicatorvalue", HEADER + "130705,2019,parcels,100,doc,official\n").content.decode()
+    assert "indicator values: 1 created, 0 changed, 0 unchanged." in page
+    assert "illustrative designations" not in page and "funding records" not in page
+    # Its cells are per year and province, with nothing removed.
+    assert "<th>year</th><th>province</th><th>created</th><th>changed</th></tr>" in page
+    assert "<td>2019</td><td>河北省</td><td>1</td><td>0</td></tr>" in page
+
+
+def test_an_empty_indicator_is_named_in_the_readers_language():
+    from django.utils import translation
+
+    from counties.writes.imports.targets import IndicatorWidget
+
+    with translation.override("zh-hans"), pytest.raises(ValueError, match=r"^（空） 不是指标目录中的指标（"):
+        IndicatorWidget().clean("")
 
 
 def test_provincial_editor_imports_only_their_province(tmp_path, client):

@@ -21,7 +21,9 @@ from counties.models.units import Province
 
 
 class ReferenceSnapshot(models.Model):
-    """What `load_reference_data` last wrote to one record, field by field (JSON values).
+    """What a loader (`load_reference_data`, or the illustrative roster under its own `model`
+    prefix) last wrote to one record, field by field (JSON values); counties.writes.snapshots
+    reads and writes them.
 
     A reload changes a field only while the record still holds the value recorded here: any other
     value was put there since by a person (or another door), and the reload keeps it and reports

@@ -6,7 +6,8 @@ writes then run in one transaction and touch only rows whose values differ, so a
 changes nothing and says so. Rows the files do not mention (records staff added) are left alone.
 
 The container runs this on every start, so it must never undo what staff did: it remembers what it
-last wrote to each record (ReferenceSnapshot) and changes a field only while the record still holds
+last wrote to each record (ReferenceSnapshot, by the rule of counties.writes.snapshots, which the
+illustrative roster follows too) and changes a field only while the record still holds
 that value. A value changed since, or a record deleted since, stays as staff left it and is
 reported. Every change it makes goes through `services.write_records`, as every door's does, and
 is in history with a reason that names the reload.
@@ -15,7 +16,6 @@ is in history with a reason that names the reload.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, overload
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 
 from counties.caching.token import mark_data_changed
 from counties.models import (
@@ -41,7 +41,6 @@ from counties.models import (
     ProgrammeFact,
     Province,
     PublishedProvinceCount,
-    ReferenceSnapshot,
     SourceKind,
     SuccessionKind,
     Unit,
@@ -50,13 +49,8 @@ from counties.models import (
 )
 from counties.models.programme import POVERTY_SOURCE, POVERTY_SOURCE_NOTE
 from counties.reads.places import PlaceResolver
-from counties.writes.services import (
-    PovertyCountiesRefused,
-    ReplacementBlocked,
-    rebuild_lineage,
-    record_initial_history,
-    write_records,
-)
+from counties.writes.services import PovertyCountiesRefused, ReplacementBlocked, rebuild_lineage, record_initial_history
+from counties.writes.snapshots import MISSING, Loaded, ModelCount, sync_records
 
 FILES = {
     "units": "counties_2014_2020.csv",
@@ -191,16 +185,6 @@ CHANGED_REASON = "load_reference_data: changed in the reference files"
 
 
 @dataclass
-class ModelCount:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    # Fields where the registry holds a value someone put there since the last load, and which
-    # the reload therefore left alone although the files say otherwise (one line each).
-    kept: list[str] = field(default_factory=list)
-
-
-@dataclass
 class LoadReport:
     counts: dict[str, ModelCount] = field(default_factory=dict)
     lineage_rows_written: int = 0
@@ -227,111 +211,11 @@ class LoadReport:
                 yield f"  {line}"
 
 
-def _json(value: Any) -> Any:
-    """A field value as stored in a snapshot."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _sync(
     label: str, model: type[Any], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None
 ) -> tuple[ModelCount, dict[tuple, int]]:
-    """Create or update `rows` (dicts of field values, FKs as *_id) matched on `key`; `label`
-    names the records in the report.
-
-    A field is written only while the record still holds what the previous load wrote (its
-    ReferenceSnapshot); a value someone changed since is kept and reported, and a record someone
-    deleted is not recreated. Every record written gets a history entry whose reason names the
-    reload. `keep(existing_values, row)` may drop fields the loader must not consider at all.
-    Returns the counts and a map from key to primary key for every row.
-    """
-    count = ModelCount()
-    # A row whose province, unit or batch is no longer in the registry under the files' key
-    # (someone changed that key, or deleted the record) cannot be placed: it is reported.
-    orphans = [row for row in rows if MISSING in row.values()]
-    for row in orphans:
-        missing = ", ".join(name.removesuffix("_id") for name, value in row.items() if value is MISSING)
-        count.kept.append(f"{label} {_describe(tuple(row[k] for k in key))}: not loaded, its {missing} is not in the registry")
-    rows = [row for row in rows if MISSING not in row.values()]
-    if not rows:
-        return count, {}
-    fields = list(rows[0].keys())
-    existing = {tuple(v[k] for k in key): v for v in model.objects.values("pk", *fields)}
-    snapshots = {s.key: s for s in ReferenceSnapshot.objects.filter(model=model._meta.label)}
-    to_create: list[models.Model] = []
-    to_update: dict[Any, dict[str, Any]] = {}  # primary key -> the fields the files change
-    changed_fields: set[str] = set()
-    new_snapshots, changed_snapshots = [], []
-    for row in rows:
-        row_key = tuple(row[k] for k in key)
-        snapshot_key = json.dumps([_json(k) for k in row_key], ensure_ascii=False)
-        snapshot = snapshots.get(snapshot_key)
-        current = existing.get(row_key)
-        if current is None:
-            if snapshot is not None:
-                count.kept.append(f"{label} {_describe(row_key)}: deleted in the registry, not recreated")
-                continue
-            to_create.append(model(**row))
-            new_snapshots.append(ReferenceSnapshot(model=model._meta.label, key=snapshot_key, values={f: _json(v) for f, v in row.items()}))
-            continue
-        wanted = keep(current, row) if keep else row
-        loaded = snapshot.values if snapshot is not None else {}
-        recorded = dict(loaded)
-        diff = {}
-        for name, value in wanted.items():
-            if current[name] == value:
-                recorded[name] = _json(value)
-            elif name in loaded and current[name] == model._meta.get_field(name).to_python(loaded[name]):
-                diff[name] = value  # nobody changed it since the last load: the files' new value goes in
-                recorded[name] = _json(value)
-            elif snapshot is not None and name not in loaded and current[name] == model._meta.get_field(name).get_default():
-                # A column the files gained since the last load (a new field, still empty): filled in.
-                diff[name] = value
-                recorded[name] = _json(value)
-            else:  # someone changed it since (or it predates snapshots): theirs stands
-                count.kept.append(f"{label} {_describe(row_key)}: {name} is {current[name]!r}, the reference data says {value!r}")
-        if diff:
-            to_update[current["pk"]] = diff
-            changed_fields.update(diff)
-            count.updated += 1
-        else:
-            count.unchanged += 1
-        if snapshot is None:
-            new_snapshots.append(ReferenceSnapshot(model=model._meta.label, key=snapshot_key, values=recorded))
-        elif recorded != loaded:
-            snapshot.values = recorded
-            changed_snapshots.append(snapshot)
-    # Written by the service every door writes through, so the loader's records are held to the
-    # same rules (the replacement rule, the 832, lineage upkeep) and get the same history.
-    if to_create:
-        write_records(model, to_create, [], official=to_create, fields=[], user=None, reason=CREATED_REASON)
-    if to_update:
-        # The records whole, as the history records every field (bulk_update writes only the changed ones).
-        changed = list(model.objects.in_bulk(list(to_update)).values())
-        for record in changed:
-            for name, value in to_update[record.pk].items():
-                setattr(record, name, value)
-        write_records(model, [], changed, official=changed, fields=sorted(changed_fields), user=None, reason=CHANGED_REASON)
-    ReferenceSnapshot.objects.bulk_create(new_snapshots, batch_size=500)
-    ReferenceSnapshot.objects.bulk_update(changed_snapshots, ["values"], batch_size=500)
-    count.created = len(to_create)
-    ids = {tuple(v[k] for k in key): v["pk"] for v in model.objects.values("pk", *key)}
-    return count, ids
-
-
-def _describe(row_key: tuple) -> str:
-    return ", ".join("?" if part is MISSING else str(part) for part in row_key)
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()  # a reference to a record the registry no longer has under the files' key
+    """`rows` written by the snapshot rule every loader shares (snapshots.sync_records)."""
+    return sync_records(Loaded(model, CREATED_REASON, CHANGED_REASON), label, key, rows, keep=keep)
 
 
 def _keep_checked_names(current: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:

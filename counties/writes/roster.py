@@ -22,15 +22,18 @@ mid-2017) + 237 + 238 = 736, against the headline 737 at end-2018. The headline 
 gave way.
 
 The roster is generated with the lowest-numbered choices under a fixed hash order, so two runs
-on the same data give the same roster. `remove_illustrative_roster()` deletes it again.
+on the same data give the same roster. A re-run writes only what differs, and never what staff
+changed since the roster wrote it (the snapshot rule of `counties.writes.snapshots`, which
+load_reference_data follows too). `remove_illustrative_roster()` deletes it again.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP
 from typing import Any, TypeGuard
 
 from django.db import transaction
@@ -53,10 +56,20 @@ from counties.models import (
 from counties.models.programme import FORMER_ROSTER_SOURCES, ROSTER_SOURCE
 from counties.reads.places import place_resolver
 from counties.reads.statistics import batch_composition, coverage
-from counties.writes.services import ReplacementBlocked, record_initial_history, remove_designations, remove_funding, write_records
+from counties.writes.services import (
+    ReplacementBlocked,
+    batch_label,
+    province_label,
+    record_initial_history,
+    remove_designations,
+    remove_funding,
+    write_records,
+)
+from counties.writes.snapshots import Loaded, changed_since_loaded, forget, sync_records
 
 # Shown to the public and to API clients as the records' source: in words, not the command's name.
 ROSTER_NOTE = "Invented to reproduce the published batch figures; no official roster was available."
+FUNDING_PURPOSE = "中央财政示范县专项资金 / central funds for the demonstration county"
 FUNDING_NOTE = "Illustrative: the batch's published central funds per county, applied to each county of the batch."
 
 # The published cumulative figures the roster reproduces, by the year-end they describe:
@@ -454,11 +467,12 @@ def _check(expected: dict[str, object], actual: dict[str, object]) -> list[str]:
     return [f"{k}: expected {v}, got {actual[k]}" for k, v in expected.items() if actual[k] != v]
 
 
-def verify_roster(targets: RosterTargets | None = None) -> list[str]:
+def verify_roster(targets: RosterTargets | None = None, *, explained: bool = False) -> list[str]:
     """Check the registry's numbers against every published figure the roster promises.
 
-    Raises RosterError when a figure is missed and no official record explains it; returns the
-    figures missed because official records of a batch and province replace the roster there.
+    Raises RosterError when a figure is missed and nothing explains it; returns the figures missed
+    because official records of a batch and province replace the roster there, or because staff
+    changed the roster's records and the loader kept their changes (`explained`).
     The figures are read from the database (roster_targets) unless given.
     """
     targets = targets or roster_targets()
@@ -486,7 +500,7 @@ def verify_roster(targets: RosterTargets | None = None) -> list[str]:
         actual[f"{year} {province}"] = counts.get((year, province), 0)
         expected[f"{year} {province}"] = max(stated)
     wrong = _check(expected, actual)
-    if wrong and not Designation.objects.filter(source_kind=SourceKind.OFFICIAL, batch__year__in=targets.years).exists():
+    if wrong and not explained and not Designation.objects.filter(source_kind=SourceKind.OFFICIAL, batch__year__in=targets.years).exists():
         raise RosterError("the roster does not reproduce the published figures: " + "; ".join(wrong))
     return wrong
 
@@ -516,83 +530,163 @@ class RosterReport:
     removed: int
     # Records of an earlier roster whose source was reworded (FORMER_ROSTER_SOURCES).
     restated: int = 0
-    # Published figures the registry no longer matches because official records replace the roster.
+    # Designations whose old-base flag, status or source the roster changed (nobody had since it wrote them).
+    updated: int = 0
+    funding_created: int = 0
+    # Published figures the registry no longer matches because official records replace the roster,
+    # or because staff changed the roster's records (the edits kept below).
     departures: list[str] = field(default_factory=list)
+    # The roster's records someone changed or deleted since it wrote them, which it therefore left
+    # as they are although it would write otherwise (one line each, naming the record).
+    kept: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.removed or self.restated)
+        return bool(self.created or self.removed or self.restated or self.updated or self.funding_created)
 
 
 LOAD_REASON = "illustrative roster (load_illustrative_roster)"
 REMOVE_REASON = "illustrative roster removed (load_illustrative_roster --remove)"
 RESTATE_REASON = "illustrative roster: its source reworded for the public"
 
+# What the roster last wrote to each of its records (the snapshot rule load_reference_data uses
+# too), kept apart from the reference data's snapshots of the same models.
+ROSTER_DESIGNATIONS = Loaded(Designation, LOAD_REASON, LOAD_REASON, namespace="illustrative roster", says="the roster would write")
+ROSTER_FUNDING = Loaded(FundingAllocation, LOAD_REASON, LOAD_REASON, namespace="illustrative roster", says="the roster would write")
+DESIGNATION_KEY = ("unit_id", "batch_id")
+FUNDING_KEY = ("designation_id", "level", "source_kind")
+DESIGNATION_FIELDS = ["status", "is_old_revolutionary_base", "source", "source_kind", "source_note"]
 
-def _wanted_funding(designations: list[Designation]) -> list[FundingAllocation]:
-    funding = []
-    for d in designations:
-        per_county = d.batch.central_funds_per_county
-        if per_county is not None:
-            funding.append(
-                FundingAllocation(
-                    unit=d.unit,
-                    designation=d,
-                    fiscal_year=d.batch.year,
-                    level=FundingLevel.CENTRAL,
-                    amount=Decimal(per_county),
-                    purpose="中央财政示范县专项资金 / central funds for the demonstration county",
-                    source=ROSTER_SOURCE,
-                    source_kind=SourceKind.ILLUSTRATIVE,
-                    source_note=FUNDING_NOTE,
-                )
-            )
-    return funding
+
+class _Names:
+    """Designations by batch, province, name and code, as the report names them; the units and
+    batches are read at the first name asked for (a run that keeps nothing reads none)."""
+
+    def __init__(self, unit_ids: Iterable[int]) -> None:
+        self.unit_ids = set(unit_ids)
+        self.units: dict[int, Unit] = {}
+        self.batches: dict[int, Batch] = {}
+
+    def add(self, unit_ids: Iterable[int]) -> None:
+        self.unit_ids.update(unit_ids)
+
+    def designation(self, key: tuple) -> str:
+        unit_id, batch_id = key
+        if unit_id not in self.units:
+            missing = sorted(self.unit_ids - set(self.units) | {unit_id})
+            self.units.update(Unit.objects.select_related("province").in_bulk(missing))
+        if not self.batches:
+            self.batches = {b.pk: b for b in Batch.objects.all()}
+        unit = self.units.get(unit_id)
+        batch = self.batches.get(batch_id)
+        if unit is None or batch is None:
+            return f"{unit_id}, {batch_id}"
+        return f"{batch_label(batch)} {province_label(unit)} {unit.name_zh} ({unit.key})"
+
+
+def roster_present() -> bool:
+    """Whether the registry holds illustrative designations: a deployment loads the roster only
+    when it does not (a start-up is no time to rework the records staff work on)."""
+    return Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).exists()
 
 
 @transaction.atomic
 def load_illustrative_roster() -> RosterReport:
-    """Build the roster and store it, replacing an older one; a no-op when nothing would change.
+    """Build the roster and bring the stored one in line with it; a no-op when nothing would change.
 
+    Never undoes a person's work: a record the roster wrote is changed or removed only while it
+    still holds what the roster last wrote to it (snapshots.sync_records, as load_reference_data
+    does), and a record someone deleted is not recreated; each such record is named in the report.
     Written through the same service as the imports (services.write_records), which refuses an
     illustrative record in a batch and province that holds official records.
     """
     restated = _restate_source()
     builder = RosterBuilder()
     plan = builder.build()
-    existing = {
-        (unit, year): old_base
-        for unit, year, old_base in Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).values_list(
-            "unit_id", "batch__year", "is_old_revolutionary_base"
-        )
-    }
-    if existing == plan.designations and _funding_in_place():
-        return RosterReport(created=0, removed=0, restated=restated, departures=verify_roster(builder.targets))
-    removed = _remove(LOAD_REASON)
-    batches = {b.year: b for b in Batch.objects.filter(year__in=builder.targets.years, sequence=1)}
-    units = Unit.objects.select_related("province").in_bulk([unit for unit, _year in plan.designations])
-    designations = [
-        Designation(
-            unit=units[unit],
-            batch=batches[year],
-            status=DesignationStatus.DESIGNATED,
-            is_old_revolutionary_base=old_base,
-            source=ROSTER_SOURCE,
-            source_kind=SourceKind.ILLUSTRATIVE,
-            source_note=ROSTER_NOTE,
-        )
+    batch_ids = {year: batch.pk for year, batch in builder.batches.items()}
+    rows = [
+        {
+            "unit_id": unit,
+            "batch_id": batch_ids[year],
+            "status": DesignationStatus.DESIGNATED,
+            "is_old_revolutionary_base": old_base,
+            "source": ROSTER_SOURCE,
+            "source_kind": SourceKind.ILLUSTRATIVE,
+            "source_note": ROSTER_NOTE,
+        }
         for (unit, year), old_base in sorted(plan.designations.items(), key=lambda item: (item[0][1], item[0][0]))
     ]
-    write_records(Designation, designations, [], fields=[], user=None, reason=LOAD_REASON)
-    # Funding for every designation of a batch with a published per-county amount, where none is recorded.
-    funded = set(FundingAllocation.objects.filter(level=FundingLevel.CENTRAL).values_list("designation_id", flat=True))
-    all_designations = list(
-        Designation.objects.counted().filter(batch__central_funds_per_county__isnull=False).select_related("batch", "unit__province")
+    wanted = {(row["unit_id"], row["batch_id"]) for row in rows}
+    stale = [
+        values
+        for values in Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE).values("pk", *DESIGNATION_KEY, *DESIGNATION_FIELDS)
+        if (values["unit_id"], values["batch_id"]) not in wanted
+    ]
+    names = _Names([*(unit for unit, _year in plan.designations), *(v["unit_id"] for v in stale)])
+    kept: list[str] = []
+
+    # Illustrative designations the roster no longer wants go, unless someone changed them since.
+    edited = changed_since_loaded(ROSTER_DESIGNATIONS, DESIGNATION_KEY, stale)
+    for key, fields in sorted(edited.items()):
+        why = f"{', '.join(fields)} changed since the roster wrote it" if fields else "written before the roster kept snapshots"
+        kept.append(f"illustrative designation {names.designation(key)}: {why}, not removed")
+    goners = [v for v in stale if (v["unit_id"], v["batch_id"]) not in edited]
+    removed = _remove_designations([v["pk"] for v in goners], LOAD_REASON)
+    forget(ROSTER_DESIGNATIONS, [(v["unit_id"], v["batch_id"]) for v in goners])
+    forget(ROSTER_FUNDING, [(v["pk"], FundingLevel.CENTRAL, SourceKind.ILLUSTRATIVE) for v in goners])
+
+    count, _ids = sync_records(ROSTER_DESIGNATIONS, "illustrative designation", DESIGNATION_KEY, rows, describe=names.designation)
+    kept += count.kept
+
+    # Central funds for every counted designation of a batch with a published per-county amount
+    # that has no real central funding record.
+    really_funded = set(
+        FundingAllocation.objects.filter(level=FundingLevel.CENTRAL)
+        .exclude(source_kind=SourceKind.ILLUSTRATIVE)
+        .values_list("designation_id", flat=True)
     )
-    funding = _wanted_funding([d for d in all_designations if d.pk not in funded])
-    write_records(FundingAllocation, funding, [], fields=[], user=None, reason=LOAD_REASON)
+    funded = list(
+        Designation.objects.counted()
+        .filter(batch__central_funds_per_county__isnull=False)
+        .values_list("pk", "unit_id", "batch_id", "batch__year", "batch__central_funds_per_county")
+        .order_by("pk")
+    )
+    of_designation = {pk: (unit, batch) for pk, unit, batch, _year, _amount in funded}
+    funding_rows = [
+        {
+            "designation_id": pk,
+            "unit_id": unit,
+            "fiscal_year": year,
+            "level": FundingLevel.CENTRAL,
+            "amount": amount,
+            "purpose": FUNDING_PURPOSE,
+            "source": ROSTER_SOURCE,
+            "source_kind": SourceKind.ILLUSTRATIVE,
+            "source_note": FUNDING_NOTE,
+        }
+        for pk, unit, _batch, year, amount in funded
+        if pk not in really_funded
+    ]
+
+    def funding_of(key: tuple) -> str:
+        designation = of_designation.get(key[0])
+        if designation is None:
+            return f"of designation {key[0]}"
+        names.add([designation[0]])
+        return f"of {names.designation(designation)}"
+
+    funding, _ids = sync_records(ROSTER_FUNDING, "illustrative central funds", FUNDING_KEY, funding_rows, describe=funding_of)
+    kept += funding.kept
     record_initial_history("loaded with the illustrative roster")  # records loaded before any history
-    return RosterReport(created=len(designations), removed=removed, restated=restated, departures=verify_roster(builder.targets))
+    return RosterReport(
+        created=count.created,
+        removed=removed,
+        restated=restated,
+        updated=count.updated,
+        funding_created=funding.created,
+        kept=kept,
+        departures=verify_roster(builder.targets, explained=bool(kept)),
+    )
 
 
 def _restate_source() -> int:
@@ -608,19 +702,25 @@ def _restate_source() -> int:
     return restated
 
 
-def _funding_in_place() -> bool:
-    """Every designation of a batch with a published per-county amount has its central funding."""
-    return not (
-        Designation.objects.counted()
-        .filter(batch__central_funds_per_county__isnull=False)
-        .exclude(funding__level=FundingLevel.CENTRAL)
-        .exists()
-    )
+def _remove_designations(ids: list[int], reason: str) -> int:
+    """Delete the given illustrative designations and their illustrative funding. A real funding
+    record tied to one of them stops the removal before anything is written, with the records named
+    (ReplacementBlocked); the whole command then writes nothing."""
+    removed = 0
+    try:
+        for start in range(0, len(ids), 900):
+            chunk = Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE, pk__in=ids[start : start + 900])
+            removed += len(remove_designations(chunk, user=None, reason=reason).designations)
+    except ReplacementBlocked as exc:
+        raise RosterError(str(exc)) from exc
+    return removed
 
 
-def _remove(reason: str) -> int:
-    # A real funding record tied to an illustrative designation stops the removal before anything
-    # is written, with the records named (ReplacementBlocked); the whole command then writes nothing.
+@transaction.atomic
+def remove_illustrative_roster(reason: str = REMOVE_REASON) -> int:
+    """Delete every illustrative designation and funding record, in a handful of queries, each with
+    a history entry carrying `reason`; returns the designations removed. The roster's snapshots go
+    too: a later load builds the roster afresh."""
     try:
         removal = remove_designations(Designation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE), user=None, reason=reason)
     except ReplacementBlocked as exc:
@@ -628,11 +728,6 @@ def _remove(reason: str) -> int:
     # Illustrative funding of real designations (the roster funds those of a batch with a published
     # per-county amount) goes too.
     remove_funding(FundingAllocation.objects.filter(source_kind=SourceKind.ILLUSTRATIVE), user=None, reason=reason)
+    forget(ROSTER_DESIGNATIONS)
+    forget(ROSTER_FUNDING)
     return len(removal.designations)
-
-
-@transaction.atomic
-def remove_illustrative_roster(reason: str = REMOVE_REASON) -> int:
-    """Delete every illustrative designation and funding record, in a handful of queries, each with
-    a history entry carrying `reason`; returns the designations removed."""
-    return _remove(reason)

@@ -528,6 +528,12 @@ class WriteSummary:
     removals: list[RemovedRecord] = field(default_factory=list)
     import_record: ImportRecord | None = None  # an import written: its record, for the dashboard
 
+    @property
+    def writes_anything(self) -> bool:
+        """Whether the write creates, changes or removes any record (a file that matches the
+        registry has nothing to confirm)."""
+        return bool(self.created or self.changed or self.removed or self.removed_funding)
+
     def cell(self, period: str, province: str) -> CellCount:
         return self.cells.setdefault((period, province), CellCount())
 
@@ -563,7 +569,10 @@ def summarise(
     batches = {batch.pk: batch_label(batch) for batch in Batch.objects.filter(pk__in=batch_ids).only("year", "sequence")}
     for attr, records in (("created", created), ("changed", changed), ("removed", removed)):
         counts = Counter(
-            (batches[r.batch_id] if isinstance(r, Designation) else str(getattr(r, "fiscal_year", "")), provinces[unit_id])
+            (
+                batches[r.batch_id] if isinstance(r, Designation) else str(getattr(r, "fiscal_year", None) or getattr(r, "year", "")),
+                provinces[unit_id],
+            )
             for r in records
             if (unit_id := getattr(r, "unit_id", None)) is not None
         )

@@ -10,7 +10,7 @@ from django.contrib.auth import get_permission_codename, get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Model
 
-from counties.models import CHANGE_REASON_MAX_LENGTH, CONTROL_CHARACTERS
+from counties.models import CHANGE_REASON_MAX_LENGTH, CONTROL_CHARACTERS, Designation
 from counties.writes.imports import uploads
 from counties.writes.imports.programme import RESOURCES, RegistryResource
 from counties.writes.services import ReasonRefused, WriteSummary, check_reason
@@ -60,13 +60,16 @@ def describe_errors(result: Any, columns: dict[str, str] | None = None) -> list[
     return [f"file: {error.error}" for error in result.base_errors] + [line for _number, line in sorted(rows, key=lambda item: item[0])]
 
 
-def describe_summary(summary: WriteSummary, dry_run: bool) -> list[str]:
-    """What was (or would be) created, changed and removed, per batch or year and province."""
+def describe_summary(summary: WriteSummary, dry_run: bool, model: type[Model] = Designation) -> list[str]:
+    """What was (or would be) created, changed and removed, per batch or year and province; the
+    replacement of illustrative records is named for designations only, the one model it touches."""
+    if not summary.writes_anything:
+        return [f"Nothing to change: all {summary.unchanged} records of the file match the registry already."]
     verb = "would be" if dry_run else "were"
-    lines = [
-        f"{summary.created} created, {summary.changed} changed, {summary.unchanged} unchanged, "
-        f"{summary.removed} illustrative designations removed ({summary.removed_funding} funding records with them) {verb} written."
-    ]
+    counts = [f"{summary.created} created", f"{summary.changed} changed", f"{summary.unchanged} unchanged"]
+    if model is Designation:
+        counts.append(f"{summary.removed} illustrative designations removed ({summary.removed_funding} funding records with them)")
+    lines = [f"{', '.join(counts)} {verb} written."]
     if summary.cells:
         lines.append("Per batch (or fiscal year) and province:")
         lines += summary.lines()
@@ -124,5 +127,5 @@ class ImportCommand(BaseCommand):
         if result.has_errors() or result.has_validation_errors():
             raise CommandError("nothing was imported:\n" + "\n".join(describe_errors(result, resource.error_columns())))
         self.stdout.write(f"{len(dataset)} rows read.")
-        for line in describe_summary(result.summary, options["dry_run"]):
+        for line in describe_summary(result.summary, options["dry_run"], resource_class._meta.model):
             self.stdout.write(line)

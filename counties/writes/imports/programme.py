@@ -194,9 +194,10 @@ class ColumnError(ValueError):
 
 
 class TextWidget(widgets.Widget):
-    """A text column: text, or a number as the text it shows (2019, not 2019.0); empty is "" (the
-    model's text fields are never NULL). A date is refused, not written out: in a document number
-    or a name it is more likely the spreadsheet's reading of what was typed ("2019-1") than the text."""
+    """A text column: text without the spaces around it, or a number as the text it shows (2019, not
+    2019.0); empty is "" (the model's text fields are never NULL). A date is refused, not written
+    out: in a document number or a name it is more likely the spreadsheet's reading of what was
+    typed ("2019-1") than the text."""
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
         value = read_cell(value, _("text"))
@@ -204,7 +205,8 @@ class TextWidget(widgets.Widget):
             return ""
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
-        return str(value)
+        # Spaces around a cell's text are a spreadsheet's leftovers, never part of a source or a name.
+        return str(value).strip()
 
 
 class UnitCodeWidget(widgets.ForeignKeyWidget):
@@ -280,17 +282,21 @@ class AmountWidget(widgets.DecimalWidget):
 
 
 class ChoiceWidget(widgets.Widget):
+    """One of the field's values, in any case ("Official", "OFFICIAL"), stored as the field spells it."""
+
     def __init__(self, choices: list[tuple[str, Any]], default: str | None = None) -> None:
         self.choices = [value for value, _label in choices]
+        self.by_folded = {value.casefold(): value for value in self.choices}
         self.default = default
 
     def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> str:
         text = str(read_cell(value, _("one of %(choices)s") % {"choices": ", ".join(self.choices)}) or "").strip()
         if not text and self.default is not None:
             return self.default
-        if text not in self.choices:
-            raise ValueError(_("%(value)s is not one of %(choices)s") % {"value": text or "(empty)", "choices": ", ".join(self.choices)})
-        return text
+        choice = self.by_folded.get(text.casefold())
+        if choice is None:
+            raise ValueError(_("%(value)s is not one of %(choices)s") % {"value": text or _("(empty)"), "choices": ", ".join(self.choices)})
+        return choice
 
 
 class OptionalBooleanWidget(widgets.BooleanWidget):
@@ -640,12 +646,20 @@ class BatchField(fields.Field):
         return str(instance.batch.year) if instance.batch_id else ""
 
 
+class BatchSequenceField(fields.Field):
+    """The batch's number within its year: read by BatchField with the year, shown here (in an
+    export and in the preview's row, which reads each column through its field)."""
+
+    def export(self, instance: Designation, **kwargs: Any) -> int | str:
+        return instance.batch.sequence if instance.batch_id else ""
+
+
 class DesignationResource(RegistryResource):
     """One row per designation: the unit's code as it was in the batch year, and the batch."""
 
     code = fields.Field(attribute="unit", column_name="code", widget=UnitCodeWidget())
     batch_year = BatchField(attribute="batch", column_name="batch_year")
-    batch_sequence = fields.Field(column_name="batch_sequence", readonly=True)
+    batch_sequence = BatchSequenceField(column_name="batch_sequence", readonly=True)
     status = fields.Field(attribute="status", column_name="status", widget=ChoiceWidget(DesignationStatus.choices, "designated"))
     is_old_revolutionary_base = fields.Field(
         attribute="is_old_revolutionary_base", column_name="is_old_revolutionary_base", widget=OptionalBooleanWidget()
@@ -676,9 +690,6 @@ class DesignationResource(RegistryResource):
 
     def allowed_headers(self) -> set[str]:
         return super().allowed_headers() | {"batch_sequence"}
-
-    def dehydrate_batch_sequence(self, instance: Designation) -> int | str:
-        return instance.batch.sequence if instance.batch_id else ""
 
     update_fields = ("status", "is_old_revolutionary_base", "name_as_reported", "source", "source_kind", "source_note")
     command_name = "import_designations"

@@ -48,7 +48,9 @@ class IndicatorWidget(widgets.ForeignKeyWidget):
         indicator = Indicator.objects.filter(code=code).first() if code else None
         if indicator is None:
             known = ", ".join(Indicator.objects.order_by("position", "code").values_list("code", flat=True))
-            raise ValueError(_("%(value)s is not an indicator of the catalogue (%(codes)s)") % {"value": code or "(empty)", "codes": known})
+            raise ValueError(
+                _("%(value)s is not an indicator of the catalogue (%(codes)s)") % {"value": code or _("(empty)"), "codes": known}
+            )
         return indicator
 
 

@@ -154,7 +154,7 @@ def read_csv(data: bytes) -> Rows:
             dataset.add(number, row + [""] * (width - len(row)))  # Excel drops empty trailing cells
     except csv.Error as exc:
         raise UploadRejected(_("This is not a readable CSV file (%(reason)s).") % {"reason": exc}) from None
-    return dataset
+    return with_records(dataset)
 
 
 def read_xlsx(data: bytes) -> Rows:
@@ -194,7 +194,17 @@ def read_xlsx(data: bytes) -> Rows:
         raise
     except Exception as exc:  # a damaged file can fail anywhere in openpyxl; the user needs the reason, not a 500
         raise UploadRejected(_("This is not a readable XLSX file (%(reason)s).") % {"reason": f"{type(exc).__name__}: {exc}"}) from None
-    return dataset
+    return with_records(dataset)
+
+
+def with_records(dataset: Rows) -> Rows:
+    """`dataset`, unless it holds no record: a file with nothing below its header (or nothing at
+    all) is refused with words that say so, not read as an import of nothing."""
+    if len(dataset):
+        return dataset
+    if any(str(h or "").strip() for h in dataset.headers or []):
+        raise UploadRejected(_("The file has its header row but no records below it: enter one record per row under the header."))
+    raise UploadRejected(_("The file is empty: it needs the header row and one record per row below it."))
 
 
 # A formula element (<f>, <f t="shared" .../>, <x:f>) in a sheet's XML; not <formula> or <filters>.
