@@ -47,6 +47,7 @@ def preview(admin_client, english):
 def test_a_second_confirmation_writes_nothing_and_names_the_import(admin_client, admin_user, preview):
     first = confirm(admin_client, "fundingallocation", preview)
     assert first.status_code == 302 and funding_rows() == 1
+    assert [str(m) for m in first.wsgi_request._messages] == ["Import of funding allocations finished: 1 created, 0 changed, 0 unchanged."]
     record = models.ImportRecord.objects.get()
     again = confirm(admin_client, "fundingallocation", preview)  # a replay of the same confirmation
     page = again.content.decode()

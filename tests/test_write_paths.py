@@ -73,7 +73,8 @@ def test_provincial_editor_import_removes_only_their_own_cell(client):
     )
     message = [str(m) for m in done.wsgi_request._messages]
     assert message == [
-        "Import finished: 1 created, 0 changed, 0 unchanged, 6 illustrative designations removed (0 funding records with them)."
+        "Import of designations finished: 1 created, 0 changed, 0 unchanged. "
+        "6 illustrative designations removed (0 funding records with them)."
     ]
 
 
@@ -299,7 +300,7 @@ def test_an_import_that_cannot_replace_reports_the_failure(admin_client, real_fu
     preview = import_in_admin(admin_client, "designation", OFFICIAL_HEBEI_2016)
     done = confirm(admin_client, "designation", preview)
     page = done.content.decode()
-    assert done.status_code == 200 and "Nothing was imported" in page and "Import finished" not in page
+    assert done.status_code == 200 and "Nothing was imported" in page and "finished:" not in page
     assert f"funding record {real_funding_on_an_illustrative_designation.pk}" in page
     assert not models.Designation.objects.filter(unit__code="130102", batch__year=2016).exists()
     assert illustrative(batch__year=2016, unit__province__code="130000").count() == 6
@@ -414,7 +415,7 @@ def test_a_shanxi_editors_import_does_not_remove_a_hebei_record_across_the_line(
     preview = import_in_admin(client, "designation", HEADER + f"{unit.key},2016,designated,晋财建〔2016〕1号,official\n")
     done = confirm(client, "designation", preview, reason="晋财建〔2016〕1号")
     page = done.content.decode()
-    assert done.status_code == 200 and "Nothing was imported" in page and "Import finished" not in page
+    assert done.status_code == 200 and "Nothing was imported" in page and "finished:" not in page
     assert f"cannot point at {shanxi}" in page.replace("&#x27;", "'")
     assert models.FundingAllocation.objects.filter(pk=crossing.pk, designation=shanxi).exists()
     assert illustrative(batch__year=2016, unit__province__code=SHANXI).count() == cell

@@ -635,20 +635,18 @@ class ImportExportRegistryAdmin(ImportExportModelAdmin, RegistryAdmin):
     def add_success_message(self, result: Any, request: HttpRequest) -> None:
         """The counts of what was written, removals included (not the rows the file held)."""
         summary = result.summary
-        messages.success(
-            request,
-            _(
-                "Import finished: %(created)s created, %(changed)s changed, %(unchanged)s unchanged, %(removed)s illustrative "
-                "designations removed (%(funding)s funding records with them)."
-            )
-            % {
-                "created": summary.created,
-                "changed": summary.changed,
-                "unchanged": summary.unchanged,
-                "removed": summary.removed,
-                "funding": summary.removed_funding,
-            },
-        )
+        counts = {
+            "records": self.model._meta.verbose_name_plural,
+            "created": summary.created,
+            "changed": summary.changed,
+            "unchanged": summary.unchanged,
+            "removed": summary.removed,
+            "funding": summary.removed_funding,
+        }
+        message = _("Import of %(records)s finished: %(created)s created, %(changed)s changed, %(unchanged)s unchanged.") % counts
+        if summary.removed or summary.removed_funding:  # only an official designation import replaces illustrative records
+            message += " " + _("%(removed)s illustrative designations removed (%(funding)s funding records with them).") % counts
+        messages.success(request, message)
 
     def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
         if result.has_errors() or result.has_validation_errors():
