@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from counties.web.sitemaps import SITEMAPS
-from registry.handlers import healthz
+from registry.handlers import healthz, readyz
 
 handler400 = "registry.handlers.bad_request"
 handler403 = "registry.handlers.permission_denied"
@@ -13,6 +13,7 @@ handler500 = "registry.handlers.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("counties.api.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),

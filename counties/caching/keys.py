@@ -28,9 +28,9 @@ API_DEFAULT_LANGUAGE = "en"
 # language only (an unprefixed page is always in LANGUAGE_CODE, whatever Accept-Language says).
 API_VARY = frozenset({"accept", "accept-language"})
 PAGE_VARY = frozenset({"accept-language"})
-# Never cached, never given a public ETag: the admin in every language, the health check (it must
-# reach the database), the language switch.
-PRIVATE_PATHS = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)?/)?admin/|^/healthz$|^/i18n/")
+# Never cached, never given a public ETag: the admin in every language, the health checks (they
+# must reach the database and the cache), the language switch.
+PRIVATE_PATHS = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)?/)?admin/|^/(?:healthz|readyz)$|^/i18n/")
 # Everything in the WSGI environ an anonymous answer can depend on (besides the data and the code).
 FRONT_DOOR_VARIANT = (
     "SCRIPT_NAME",

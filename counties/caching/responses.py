@@ -34,7 +34,6 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
@@ -42,6 +41,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date
 
 from counties.caching.keys import API_VARY, PAGE_VARY, PRIVATE_PATHS, is_api, request_variant, response_key, strong_etag
+from counties.caching.shared import keep
 from counties.caching.throttling import DECIDED, AnonThrottle
 from counties.caching.token import current_state_and, data_change_pending, pinned
 
@@ -124,7 +124,7 @@ class PublicCacheMiddleware:
         cache_headers(response, anonymous=True)
         if use_cache and request.method == "GET" and isinstance(response, HttpResponse) and len(response.content) <= MAX_ENTRY_BYTES:
             throttled = counts_as_throttled(response)
-            cache.set(entry_key, (state.token, throttled, list(response.items()), response.content), settings.RESPONSE_CACHE_SECONDS)
+            keep(entry_key, (state.token, throttled, list(response.items()), response.content), settings.RESPONSE_CACHE_SECONDS)
             # An answer made within the change's second has no Last-Modified yet: served from this
             # cache once the second is over it is given one (above), and the front door, which
             # serves its bytes as they are, keeps it until then only.

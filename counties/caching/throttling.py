@@ -15,6 +15,12 @@ forgives at a window's edge otherwise).
 A refused request is not counted (its count is taken back), so a client that waits the
 Retry-After it was given is let through, as with DRF's throttles.
 
+When the shared cache does not answer, the limits fail open to each worker: the window is counted
+in the process's own memory (counties.caching.shared.OUTAGE_COUNTERS) until the cache answers
+again, so a client may get up to one limit per worker process, and no request is refused because
+the cache is down. (Refusing everything would turn a cache outage into a site outage; not counting
+at all would leave the expensive answers, now uncached, unlimited.)
+
 The response cache (counties.caching.responses, counties.caching.front_door) counts anonymous API requests it
 answers itself, in the same round trip as its other reads; it leaves its decision in the request's
 META so the view's throttle, if the request reaches it, uses that decision instead of counting the
