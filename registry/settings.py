@@ -349,6 +349,8 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 API_THROTTLE_RATES = {
     "anon": _env_rate("API_ANON_RATE", "60/minute"),
     "token": _env_rate("API_TOKEN_RATE", "1200/minute"),
+    # The pages that cost the most to make (the CSV and XLSX downloads), per anonymous client.
+    "export": _env_rate("EXPORT_ANON_RATE", "10/minute"),
 }
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["counties.api.authentication.ApiTokenAuthentication"],
