@@ -4,15 +4,15 @@ cache again by itself (counties.caching.shared, redis_backend, token).
 
 Each test starts its own `redis-server` on a free port (in memory only) and stops it under the
 app's feet: killed (a crash, a restart empties it) or paused (a hang, or a network partition: it
-comes back with what it held). The test fails, never skips, without the redis-server binary (.ci/run
+comes back with what it held); in the test client, and under gunicorn with clients reading all along. The test fails, never skips, without the redis-server binary (.ci/run
 installs it).
 """
 
 import os
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -24,7 +24,7 @@ from counties import models
 from counties.caching import redis_backend
 from registry.settings import cache_from_url
 
-from .conftest import PRODUCTION_ENV, committed, manage
+from .conftest import PRODUCTION_ENV, Instance, committed, database_url, free_port, manage, run
 from .factories import designation_payload
 
 pytestmark = pytest.mark.django_db
@@ -39,12 +39,6 @@ READS = [
     "/api/v1/counties/130705/",
     "/en/counties/export.csv?scope=all&province=130000",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RedisServer:
@@ -248,3 +242,65 @@ def test_the_timeouts_are_validated():
         assert result.returncode != 0 and message in result.stderr, result.stderr
     fine = manage("check", **(PRODUCTION_ENV | {"CACHE_SOCKET_TIMEOUT": "0.25", "CACHE_RETRY_SECONDS": "2"}))
     assert fine.returncode == 0, fine.stderr
+
+
+def test_a_real_server_under_load_keeps_answering_while_redis_is_killed_and_restarted(tmp_path_factory):
+    """gunicorn (two workers, the front door included) on a database of its own, four clients
+    reading all along: Redis killed, then started again."""
+    own_redis = RedisServer()
+    own_redis.start()
+    url, drop = database_url(tmp_path_factory)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
+        "DJANGO_SETTINGS_MODULE": "registry.settings_test",
+        "DATABASE_URL": url,
+        "CACHE_URL": own_redis.url,
+        "CACHE_SOCKET_TIMEOUT": str(SOCKET_TIMEOUT),
+        "CACHE_RETRY_SECONDS": "0.5",
+        "API_ANON_RATE": "100000/minute",
+        "EXPORT_ANON_RATE": "100000/minute",
+        "LOG_LEVEL": "ERROR",
+    }
+    server = None
+    try:
+        run([sys.executable, "manage.py", "migrate", "--noinput"], env)
+        run([sys.executable, "manage.py", "load_reference_data"], env)
+        server = Instance(env, tmp_path_factory.mktemp("outage") / "gunicorn.log", workers=2)
+        server.wait()
+        expected = {path: server.get(path)[2] for path in READS}
+        assert own_redis.keys() > 0
+
+        answers: list[tuple[str, int, bool]] = []
+        stop = threading.Event()
+
+        def reader() -> None:
+            while not stop.is_set():
+                for path in READS:
+                    status, _, body = server.get(path)
+                    answers.append((path, status, body == expected[path]))
+
+        readers = [threading.Thread(target=reader) for _ in range(4)]
+        for thread in readers:
+            thread.start()
+        try:
+            time.sleep(1)
+            own_redis.kill()
+            time.sleep(2)
+            live, ready = server.get("/healthz"), server.get("/readyz")
+            during = len(answers)
+            own_redis.start()
+            time.sleep(2)
+        finally:
+            stop.set()
+            for thread in readers:
+                thread.join(timeout=60)
+        assert len(answers) > during > 0
+        assert [answer for answer in answers if answer[1:] != (200, True)] == []
+        assert (live[0], ready[0]) == (200, 503)
+        assert b'"cache": "failing"' in live[2] and b'"cache": "failing"' in ready[2]
+        assert server.get("/readyz")[0] == 200
+        assert own_redis.keys() > 0  # in use again
+    finally:
+        if server is not None:
+            server.stop()
+        own_redis.stop()
+        drop()
