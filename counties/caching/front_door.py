@@ -115,7 +115,7 @@ class FrontCache:
         try:
             found, counted = read_and_count([TOKEN_COPY_KEY], count)
             decision = None if count is None or counted is None else throttle.settle(count, counted, now)
-        except Exception:  # Redis unreachable: Django's handling of that applies
+        except Exception:  # (read_and_count goes on through an outage) anything else: Django answers
             return None
         if decision is not None:
             environ.setdefault(DECIDED, {})[throttle_key] = decision
