@@ -148,8 +148,9 @@ def site_env(database_url: str, cache_url: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "0",
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",
-        # The load generator is one client: the anonymous rate limit would answer it with 429s.
+        # The load generator is one client: the anonymous rate limits would answer it with 429s.
         "API_ANON_RATE": "100000000/minute",
+        "EXPORT_ANON_RATE": "100000000/minute",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }

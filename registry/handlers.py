@@ -1,4 +1,4 @@
-"""Site-wide answers outside any one door: the health check and the error pages (handler400, 403,
+"""Site-wide answers outside any one door: the health checks and the error pages (handler400, 403,
 404, 500). Each answers the API in its JSON error format and the pages as pages, so they live with
 the project that wires both doors, not inside either."""
 
@@ -16,20 +16,46 @@ from django.views.defaults import bad_request as django_bad_request
 
 from counties.api.exceptions import error_response
 from counties.caching.keys import is_api
+from counties.caching.shared import cache_answers
 from counties.reads.permissions import scope_note
 
 
-@never_cache
-@require_safe
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness in one: 200 when the database answers a query, 503 when it does not."""
+def _database_answers() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return False
+    return True
+
+
+def _checks() -> dict[str, str]:
+    return {
+        "database": "ok" if _database_answers() else "unavailable",
+        # Without the cache the site still answers, uncached (counties.caching.shared).
+        "cache": "ok" if cache_answers() else "failing",
+    }
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: 200 while this instance can answer correctly, which needs the database (503 when
+    it does not answer) but not the cache; the body says how each is."""
+    checks = _checks()
+    alive = checks["database"] == "ok"
+    return JsonResponse({"status": "ok" if alive else "error", **checks}, status=200 if alive else 503)
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 only while the database and the cache both answer, 503 otherwise (with the
+    same body as /healthz). The README's *Operations* says which check to give a load balancer."""
+    checks = _checks()
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ready else "error", **checks}, status=200 if ready else 503)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

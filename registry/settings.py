@@ -45,6 +45,20 @@ def _env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _env_seconds(name: str, default: float, low: float, high: float) -> float:
+    """A duration in seconds (decimals allowed), between `low` (excluded) and `high`."""
+    raw = env.str(name, default=None)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not low < value <= high:
+        raise ImproperlyConfigured(f"{name} must be more than {low:g} and at most {high:g} seconds, got {raw!r}")
+    return value
+
+
 def _env_rate(name: str, default: str) -> str:
     """A rate limit as DRF reads it: requests per second, minute, hour or day ("60/minute")."""
     raw = env.str(name, default=default).strip()
@@ -149,6 +163,14 @@ if _engine == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 
+# A Redis that stops answering costs a request at most CACHE_SOCKET_TIMEOUT (to connect, and to
+# read each reply); after a failure the process answers without the cache for CACHE_RETRY_SECONDS
+# before it tries again, so an outage costs one wait per process and interval, not one per request
+# (counties.caching.redis_backend).
+CACHE_SOCKET_TIMEOUT = _env_seconds("CACHE_SOCKET_TIMEOUT", 0.5, 0, 10)
+CACHE_RETRY_SECONDS = _env_seconds("CACHE_RETRY_SECONDS", 5, 0, 300)
+
+
 def cache_from_url(url: str, name: str = "CACHE_URL") -> dict:
     """The default cache from a URL: redis:// (production), locmemcache:// or dbcache://.
 
@@ -171,8 +193,7 @@ def cache_from_url(url: str, name: str = "CACHE_URL") -> dict:
             "BACKEND": "counties.caching.redis_backend.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "registry",
-            # A Redis that stops answering fails a request within seconds instead of hanging a worker.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": CACHE_SOCKET_TIMEOUT, "socket_timeout": CACHE_SOCKET_TIMEOUT},
         }
     if parts.scheme in ("locmemcache", "dbcache"):
         return env.cache_url_config(url)
@@ -260,7 +281,7 @@ REFERENCE_DATA_DIR = Path(env.str("REFERENCE_DATA_DIR", default=str(BASE_DIR / "
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # The health check is called over plain HTTP from inside the container.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
@@ -326,6 +347,8 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 API_THROTTLE_RATES = {
     "anon": _env_rate("API_ANON_RATE", "60/minute"),
     "token": _env_rate("API_TOKEN_RATE", "1200/minute"),
+    # The pages that cost the most to make (the CSV and XLSX downloads), per anonymous client.
+    "export": _env_rate("EXPORT_ANON_RATE", "10/minute"),
 }
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["counties.api.authentication.ApiTokenAuthentication"],

@@ -6,10 +6,15 @@ test database is created; each test then runs in a transaction that is rolled ba
 change anything without affecting each other.
 """
 
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
@@ -18,6 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -202,6 +208,87 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
+
+
+# -- app servers (gunicorn) on a database of their own ----------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(args: list[str], env: dict) -> str:
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def database_url(tmp_path_factory) -> tuple[str, callable]:
+    """A fresh database of the suite's kind, and how to drop it."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("two-instances") / "registry.sqlite3"
+        return f"sqlite:///{path}", lambda: None
+    import psycopg
+
+    name = f"{db['NAME']}_two_instances"[:63]
+    server = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432, "user": db["USER"], "password": db["PASSWORD"]}
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(dbname="postgres", autocommit=True, **server) as connection:
+            connection.execute(sql)
+
+    admin(f'DROP DATABASE IF EXISTS "{name}"')
+    admin(f'CREATE DATABASE "{name}"')
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    url = f"postgres://{credentials}@{server['host']}:{server['port']}/{name}"
+    return url, lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Instance:
+    """A gunicorn server of the app (registry.wsgi, the front door included) on a free port."""
+
+    def __init__(self, env: dict, log: Path, workers: int = 1) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log.open("w")
+        command = [sys.executable, "-m", "gunicorn", "registry.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"gunicorn on {self.port} exited: {Path(self.log.name).read_text()[-3000:]}"
+            try:
+                if self.get("/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail(f"gunicorn on {self.port} did not answer /healthz within 60 s")
+
+    def request(self, method: str, path: str, body: dict | None = None, **headers: str) -> tuple[int, dict, bytes]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def get(self, path: str, **headers: str) -> tuple[int, dict, bytes]:
+        return self.request("GET", path, **headers)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
 
 
 # -- the admin's import ----------------------------------------------------------------------------

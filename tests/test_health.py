@@ -1,4 +1,5 @@
-"""/healthz queries the database: 200 when it answers, 503 when it does not."""
+"""/healthz queries the database: 200 when it answers, 503 when it does not; /readyz also needs the
+cache (a real Redis stopping is in test_cache_outage.py)."""
 
 import json
 import os
@@ -17,8 +18,11 @@ def test_healthy(client, django_assert_num_queries):
     with django_assert_num_queries(1):  # SELECT 1
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
     assert "no-cache" in response["Cache-Control"]
+    ready = client.get("/readyz")
+    assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": "ok", "cache": "ok"})
+    assert "no-cache" in ready["Cache-Control"]
 
 
 def test_database_unreachable_is_503():
@@ -28,6 +32,8 @@ def test_database_unreachable_is_503():
         "from django.test import Client\n"
         "response = Client().get('/healthz')\n"
         "print(response.status_code, response.content.decode())\n"
+        "response = Client().get('/readyz')\n"
+        "print(response.status_code, response.content.decode())\n"
     )
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "registry.settings_test",
@@ -35,8 +41,9 @@ def test_database_unreachable_is_503():
     }
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("503 ")
-    assert '"database": "unavailable"' in result.stdout
+    live, ready = result.stdout.splitlines()
+    assert live.startswith("503 ") and ready.startswith("503 ")
+    assert '"database": "unavailable"' in live and '"database": "unavailable"' in ready
 
 
 def test_database_unreachable_api_is_a_json_503_and_pages_a_plain_503():

@@ -54,17 +54,13 @@ def hit_queries(shared_cache):
 def stored(monkeypatch):
     """The keys of the entries the response cache stores during a test."""
     keys = []
-    real = http_cache.cache
+    real = http_cache.keep
 
-    class Spy:
-        def __getattr__(self, name):
-            return getattr(real, name)
+    def spy(key, *args, **kwargs):
+        keys.append(key)
+        return real(key, *args, **kwargs)
 
-        def set(self, key, *args, **kwargs):
-            keys.append(key)
-            return real.set(key, *args, **kwargs)
-
-    monkeypatch.setattr(http_cache, "cache", Spy())
+    monkeypatch.setattr(http_cache, "keep", spy)
     return keys
 
 

@@ -11,18 +11,11 @@ or a missing gunicorn (it is in requirements.txt), fails it.
 import importlib.util
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from .conftest import REDIS_TEST_URL, ROOT, redis_cache
+from .conftest import REDIS_TEST_URL, Instance, database_url, redis_cache, run
 
 ANON_RATE = 6
 # Both servers are told there is one proxy in front (as in docker-compose), so each test can speak
@@ -44,82 +37,6 @@ user = User.objects.create_superuser("two-instances", password="unused-password-
 _, key = ApiToken.issue(user, "two instances", can_write=True)
 print(key, Batch.objects.get(year=2018).pk)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(args: list[str], env: dict) -> str:
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stderr[-3000:]}"
-    return result.stdout
-
-
-def database_url(tmp_path_factory) -> tuple[str, callable]:
-    """A fresh database of the suite's kind, and how to drop it."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        path = tmp_path_factory.mktemp("two-instances") / "registry.sqlite3"
-        return f"sqlite:///{path}", lambda: None
-    import psycopg
-
-    name = f"{db['NAME']}_two_instances"[:63]
-    server = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432, "user": db["USER"], "password": db["PASSWORD"]}
-
-    def admin(sql: str) -> None:
-        with psycopg.connect(dbname="postgres", autocommit=True, **server) as connection:
-            connection.execute(sql)
-
-    admin(f'DROP DATABASE IF EXISTS "{name}"')
-    admin(f'CREATE DATABASE "{name}"')
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    url = f"postgres://{credentials}@{server['host']}:{server['port']}/{name}"
-    return url, lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-class Instance:
-    def __init__(self, env: dict, log: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log.open("w")
-        command = [sys.executable, "-m", "gunicorn", "registry.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "1"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"gunicorn on {self.port} exited: {Path(self.log.name).read_text()[-3000:]}"
-            try:
-                if self.get("/healthz")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.3)
-        pytest.fail(f"gunicorn on {self.port} did not answer /healthz within 60 s")
-
-    def request(self, method: str, path: str, body: dict | None = None, **headers: str) -> tuple[int, dict, bytes]:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
-
-    def get(self, path: str, **headers: str) -> tuple[int, dict, bytes]:
-        return self.request("GET", path, **headers)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")

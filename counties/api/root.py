@@ -91,6 +91,7 @@ class ApiRootView(APIView):
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
     filter_backends: list[Any] = []
+    query_names: frozenset[str] = frozenset()  # it reads none (counties.caching.keys)
 
     def get_queryset(self) -> Any:  # for the permission class: the root is read-only
         return Batch.objects.none()

@@ -17,8 +17,8 @@ When it answers, with nothing else: a GET or HEAD with no credentials and no coo
 be a session), not conditional (Django answers those, 304s included, from the shared cache), not
 cross-origin (the CORS headers depend on Origin), not the admin or the health check, and only
 while the entry's data token is the current one. The token's shared copy (counties.caching.token) is
-read in one round trip to Redis, in which an anonymous API request is also counted against its
-rate limit (counties.caching.throttling); so an edit through any instance is seen at once, and the
+read in one round trip to Redis, in which an anonymous request under a rate limit (the API, the
+downloads) is also counted against it (counties.caching.throttling); so an edit through any instance is seen at once, and the
 limit counts every answer. A refused request, a missing token copy, a stale entry or an error
 goes on to Django, which answers it as if this layer were not there (with the throttle's decision
 already made, so the request is counted once).
@@ -40,7 +40,7 @@ from django.conf import settings
 
 from counties.caching.keys import FRONT_DOOR_VARIANT, PRIVATE_PATHS, TOKEN_COPY_KEY
 from counties.caching.shared import read_and_count
-from counties.caching.throttling import DECIDED, AnonThrottle
+from counties.caching.throttling import DECIDED, anonymous_throttle
 from counties.caching.token import cache_is_shared
 
 # A request carrying any of these is Django's to answer: credentials, cookies, conditions, ranges,
@@ -61,7 +61,7 @@ ENTRY_OVERHEAD = 1024
 
 class Kept(NamedTuple):
     token: str
-    throttled: bool
+    throttled: str | None  # the scope of the anonymous rate limit that counts it
     status: str
     headers: list[tuple[str, str]]
     body: bytes
@@ -108,14 +108,14 @@ class FrontCache:
     def answer(self, key: tuple, kept: Kept, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes] | None:
         count = None
         if kept.throttled:
-            throttle = AnonThrottle()
+            throttle = anonymous_throttle(kept.throttled)
             throttle_key = throttle.client_key(SimpleNamespace(META=environ))
             now = throttle.timer()
             count = throttle.count(throttle_key, now)
         try:
             found, counted = read_and_count([TOKEN_COPY_KEY], count)
             decision = None if count is None or counted is None else throttle.settle(count, counted, now)
-        except Exception:  # Redis unreachable: Django's handling of that applies
+        except Exception:  # (read_and_count goes on through an outage) anything else: Django answers
             return None
         if decision is not None:
             environ.setdefault(DECIDED, {})[throttle_key] = decision

@@ -11,13 +11,19 @@ it never serves one variant's bytes for another.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+from collections.abc import Callable
 from functools import cache as memoize
+from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
+from django.urls import Resolver404, resolve
+from django.utils import translation
 from django.utils.translation import get_supported_language_variant
 
 # Everything under it is the partner API: JSON errors, its own language rule and cache variance.
@@ -28,9 +34,9 @@ API_DEFAULT_LANGUAGE = "en"
 # language only (an unprefixed page is always in LANGUAGE_CODE, whatever Accept-Language says).
 API_VARY = frozenset({"accept", "accept-language"})
 PAGE_VARY = frozenset({"accept-language"})
-# Never cached, never given a public ETag: the admin in every language, the health check (it must
-# reach the database), the language switch.
-PRIVATE_PATHS = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)?/)?admin/|^/healthz$|^/i18n/")
+# Never cached, never given a public ETag: the admin in every language, the health checks (they
+# must reach the database and the cache), the language switch.
+PRIVATE_PATHS = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]+)?/)?admin/|^/(?:healthz|readyz)$|^/i18n/")
 # Everything in the WSGI environ an anonymous answer can depend on (besides the data and the code).
 FRONT_DOOR_VARIANT = (
     "SCRIPT_NAME",
@@ -109,6 +115,83 @@ def accepted_languages(header: str) -> list[str]:
         if 0 < quality <= 1:
             ranked.append((-quality, position, code))
     return [code for _q, _p, code in sorted(ranked)]
+
+
+# -- the query a view reads -----------------------------------------------------------------------
+#
+# A parameter no view reads (`?junk=<random>`) must not make a new cache entry per value: a flood of
+# them would evict what is worth keeping. So a view says which parameters it reads, and the
+# response cache hands it only those (`normalize_query`) before it keys the answer: the answer then
+# depends on nothing the key leaves out, even where a page writes its own query back into its
+# links. A view that says nothing is given its query as it came.
+
+V = TypeVar("V", bound=Callable[..., Any])
+QUERY_NAMES = "query_names"  # the attribute a view (function, or DRF view class) declares them in
+
+
+def reads_query(*names: str) -> Callable[[V], V]:
+    """Declare the query parameters a page view reads (DRF views: see `view_query_names`)."""
+
+    def declare(view: V) -> V:
+        @functools.wraps(view)
+        def reading(*args: Any, **kwargs: Any) -> Any:
+            return view(*args, **kwargs)
+
+        setattr(reading, QUERY_NAMES, frozenset(names))
+        return cast(V, reading)
+
+    return declare
+
+
+def view_query_names(view: Callable[..., Any]) -> frozenset[str] | None:
+    """The parameters `view` reads, or None when it does not say. A DRF generic view (a viewset)
+    reads its filterset's, its paginator's and the format parameter, and what its class adds in
+    `query_names`; another DRF view what its class declares."""
+    from rest_framework.generics import GenericAPIView
+    from rest_framework.settings import api_settings
+
+    cls = getattr(view, "cls", None)
+    if cls is None:
+        return getattr(view, QUERY_NAMES, None)
+    declared = getattr(cls, QUERY_NAMES, None)
+    if not issubclass(cls, GenericAPIView):
+        return None if declared is None else frozenset(declared) | {api_settings.URL_FORMAT_OVERRIDE}
+    names = set(declared or ()) | {api_settings.URL_FORMAT_OVERRIDE}
+    if cls.filterset_class is not None:
+        names |= set(cls.filterset_class.base_filters)
+    if cls.pagination_class is not None:
+        paginator = cls.pagination_class
+        names |= {
+            name for name in (getattr(paginator, "page_query_param", None), getattr(paginator, "page_size_query_param", None)) if name
+        }
+    return frozenset(names)
+
+
+@lru_cache(maxsize=4096)
+def view_at(path: str) -> Callable[..., Any] | None:
+    """The view that answers `path`, found as Django will find it (a page under /en/ in English)."""
+    language = translation.get_language_from_path(path) or settings.LANGUAGE_CODE
+    try:
+        with translation.override(language):
+            return resolve(path).func
+    except Resolver404:
+        return None
+
+
+def normalize_query(request: HttpRequest) -> None:
+    """Take out of `request` the query parameters its view does not read (the rest stay as sent,
+    in their order), so that a parameter no view reads is no new variant."""
+    view = view_at(request.path_info)
+    names = None if view is None else view_query_names(view)
+    if names is None or not request.META.get("QUERY_STRING"):
+        return
+    unread = [name for name in request.GET if name not in names]
+    if unread:
+        kept = request.GET.copy()
+        for name in unread:
+            del kept[name]
+        request.META["QUERY_STRING"] = kept.urlencode()
+        request.GET = QueryDict(request.META["QUERY_STRING"], encoding=request.encoding)
 
 
 def request_variant(request: HttpRequest) -> str:

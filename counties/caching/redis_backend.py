@@ -7,21 +7,48 @@ visible part of it. A client is thread-safe and takes its connections from its p
 every call. Django's backend has no public way to choose its client or to reach its serializer,
 so this one is built on BaseCache (Django's base for cache backends) with redis-py's public API;
 values are written as Django's backend writes them (its RedisSerializer), so either reads the other's.
+
+When Redis does not answer. Every command is bounded by the socket timeouts of CACHE_URL's options
+(CACHE_SOCKET_TIMEOUT, to connect and to read each reply). A command that fails (refused, reset,
+timed out, an error reply) raises `CacheUnavailable` and opens the process's breaker for this
+Redis: for CACHE_RETRY_SECONDS every command raises `CacheUnavailable` at once, without touching
+the network, so an outage costs one timeout per process and interval, not one per request. Then
+one command tries again; if Redis answers, the breaker closes. What a caller does without the
+cache is its own to say (counties.caching.shared: the registry's reads go on uncached).
+
+The first command after an outage first deletes the data token's shared copy
+(`STALE_AFTER_OUTAGE`): a write committed while this process could not reach Redis could not
+publish its new token, and a Redis that was unreachable rather than restarted still holds the old
+one; deleted, the next reader takes the token from the database (counties.caching.token).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import redis
+from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.redis import RedisSerializer
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+
+from counties.caching.keys import TOKEN_COPY_KEY
+from counties.caching.shared import CacheUnavailable, Counted
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from counties.caching.shared import Count, Counted
+    from counties.caching.shared import Count
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Deleted by the first command after an outage (see the module's docstring).
+STALE_AFTER_OUTAGE = (TOKEN_COPY_KEY,)
 
 
 # Reads KEYS but the last two, adds one to the second-last (kept ARGV[1] seconds), reads the last.
@@ -34,6 +61,42 @@ return {found, current, redis.call('GET', KEYS[#KEYS])}
 """
 
 
+class Breaker:
+    """Whether this process skips a Redis for now, after a command to it failed. One per Redis
+    and process: Django makes a cache object per thread, and every thread should skip it."""
+
+    def __init__(self) -> None:
+        self.failed_at = 0.0  # time.monotonic() of the last failure
+        self.failed = False  # a command failed and none has succeeded since
+        self.lock = threading.Lock()
+
+    def check(self) -> None:
+        if self.failed and time.monotonic() < self.failed_at + settings.CACHE_RETRY_SECONDS:
+            raise CacheUnavailable("the cache did not answer a moment ago; it is skipped until the retry interval is over")
+
+    def trip(self, error: BaseException) -> None:
+        with self.lock:
+            if not self.failed:
+                logger.warning("The cache (Redis) is not answering; reads go on without it for now: %s", error)
+            self.failed = True
+            self.failed_at = time.monotonic()
+
+    def close(self) -> None:
+        with self.lock:
+            if self.failed:
+                logger.warning("The cache (Redis) answers again.")
+            self.failed = False
+
+
+_BREAKERS: dict[str, Breaker] = {}
+_BREAKERS_LOCK = threading.Lock()
+
+
+def breaker_for(server: str) -> Breaker:
+    with _BREAKERS_LOCK:
+        return _BREAKERS.setdefault(server, Breaker())
+
+
 class RedisCache(BaseCache):
     """LOCATION is one redis:// URL; OPTIONS are redis-py's connection pool options."""
 
@@ -42,6 +105,29 @@ class RedisCache(BaseCache):
         self.client = redis.Redis(connection_pool=redis.ConnectionPool.from_url(server, **params.get("OPTIONS", {})))
         self.serializer = RedisSerializer()
         self._count_sha: str | None = None
+        self.breaker = breaker_for(server)
+
+    def _guarded(self, command: Callable[[], T]) -> T:
+        """Run `command` unless the breaker is open; a failure opens it (see the module's docstring)."""
+        breaker = self.breaker
+        breaker.check()
+        try:
+            if breaker.failed:  # the first command after an outage
+                self.client.delete(*(self.make_key(key) for key in STALE_AFTER_OUTAGE))
+                breaker.close()
+            return command()
+        except NoScriptError:
+            raise  # Redis answered: _script loads the script again
+        except (RedisError, OSError) as error:
+            breaker.trip(error)
+            raise CacheUnavailable(str(error)) from error
+
+    def ping(self) -> bool:
+        """Whether Redis answers (the health check's question), through the breaker."""
+        try:
+            return bool(self._guarded(self.client.ping))
+        except CacheUnavailable:
+            return False
 
     # -- Django's cache API, as Django's RedisCache does it -------------------------------------
 
@@ -55,47 +141,50 @@ class RedisCache(BaseCache):
         key = self.make_and_validate_key(key, version=version)
         seconds = self.get_backend_timeout(timeout)
         if seconds == 0:
-            added = bool(self.client.set(key, self.serializer.dumps(value), nx=True))
+            added = bool(self._guarded(lambda: self.client.set(key, self.serializer.dumps(value), nx=True)))
             if added:
-                self.client.delete(key)
+                self._guarded(lambda: self.client.delete(key))
             return added
-        return bool(self.client.set(key, self.serializer.dumps(value), ex=seconds, nx=True))
+        return bool(self._guarded(lambda: self.client.set(key, self.serializer.dumps(value), ex=seconds, nx=True)))
 
     def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
-        value = self.client.get(self.make_and_validate_key(key, version=version))
+        made = self.make_and_validate_key(key, version=version)
+        value = self._guarded(lambda: self.client.get(made))
         return default if value is None else self.load(value)
 
     def set(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> None:
         key = self.make_and_validate_key(key, version=version)
         seconds = self.get_backend_timeout(timeout)
         if seconds == 0:
-            self.client.delete(key)
+            self._guarded(lambda: self.client.delete(key))
         else:
-            self.client.set(key, self.serializer.dumps(value), ex=seconds)
+            self._guarded(lambda: self.client.set(key, self.serializer.dumps(value), ex=seconds))
 
     def touch(self, key: str, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         seconds = self.get_backend_timeout(timeout)
-        return bool(self.client.persist(key) if seconds is None else self.client.expire(key, seconds))
+        return bool(self._guarded(lambda: self.client.persist(key) if seconds is None else self.client.expire(key, seconds)))
 
     def delete(self, key: str, version: int | None = None) -> bool:
-        return bool(self.client.delete(self.make_and_validate_key(key, version=version)))
+        made = self.make_and_validate_key(key, version=version)
+        return bool(self._guarded(lambda: self.client.delete(made)))
 
     def get_many(self, keys: Iterable[str], version: int | None = None) -> dict[str, Any]:
         made = {self.make_and_validate_key(key, version=version): key for key in keys}
         if not made:
             return {}
-        values = self.client.mget(list(made))
+        values = self._guarded(lambda: self.client.mget(list(made)))
         return {made[key]: self.load(value) for key, value in zip(made, values, strict=True) if value is not None}
 
     def has_key(self, key: str, version: int | None = None) -> bool:
-        return bool(self.client.exists(self.make_and_validate_key(key, version=version)))
+        made = self.make_and_validate_key(key, version=version)
+        return bool(self._guarded(lambda: self.client.exists(made)))
 
     def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
         key = self.make_and_validate_key(key, version=version)
-        if not self.client.exists(key):
+        if not self._guarded(lambda: self.client.exists(key)):
             raise ValueError(f"Key '{key}' not found.")
-        return int(self.client.incr(key, delta))
+        return int(self._guarded(lambda: self.client.incr(key, delta)))
 
     def set_many(self, data: dict[str, Any], timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> list[str]:
         if not data:
@@ -107,16 +196,16 @@ class RedisCache(BaseCache):
         if seconds is not None:  # MSET sets no expiry
             for key in values:
                 pipeline.expire(key, seconds)
-        pipeline.execute()
+        self._guarded(pipeline.execute)
         return []
 
     def delete_many(self, keys: Iterable[str], version: int | None = None) -> None:
         made = [self.make_and_validate_key(key, version=version) for key in keys]
         if made:
-            self.client.delete(*made)
+            self._guarded(lambda: self.client.delete(*made))
 
     def clear(self) -> None:
-        self.client.flushdb()
+        self._guarded(self.client.flushdb)
 
     def load(self, value: bytes | str) -> Any:
         return self.serializer.loads(cast(bytes, value))  # the client leaves replies undecoded: bytes
@@ -129,11 +218,14 @@ class RedisCache(BaseCache):
         (a script when counting). The keys are the registry's own (a constant, and the client's
         address for a counter), so they are not scanned for what memcached would refuse, as
         `make_and_validate_key` does, character by character, on every call: Redis takes any key."""
-        from counties.caching.shared import Counted
-
         made = [self.make_key(key) for key in keys]
         if count is None:
-            values = [self._command("GET", made[0])] if len(made) == 1 else self._command("MGET", *made) if made else []
+            if not made:
+                return {}, None
+            if len(made) == 1:
+                values = [self._guarded(lambda: self._command("GET", made[0]))]
+            else:
+                values = self._guarded(lambda: self._command("MGET", *made))
             counted = None
         else:
             counter = [self.make_key(count.current), self.make_key(count.previous)]
@@ -145,9 +237,10 @@ class RedisCache(BaseCache):
     def _script(self, keys: list[str], *args: Any) -> Any:
         """COUNT_SCRIPT by its digest, loaded into this Redis on first use (or after a restart)."""
         if self._count_sha is None:
-            self._count_sha = self.client.script_load(COUNT_SCRIPT)
+            self._count_sha = self._guarded(lambda: self.client.script_load(COUNT_SCRIPT))
+        sha = self._count_sha
         try:
-            return self._command("EVALSHA", self._count_sha, len(keys), *keys, *args)
+            return self._guarded(lambda: self._command("EVALSHA", sha, len(keys), *keys, *args))
         except NoScriptError:
             self._count_sha = None  # a restarted Redis has forgotten it
             return self._script(keys, *args)
@@ -157,9 +250,9 @@ class RedisCache(BaseCache):
 
         Not through `redis.Redis.execute_command`: its layers around the round trip (retry wrapper,
         response callbacks, the observability recorder) cost a cached answer more CPU than the
-        round trip itself, on every request. Nothing is retried here: the caller (the front door,
-        or the response cache) lets Django answer instead, whose cache calls retry. A connection
-        that failed is closed, so the pool opens a new one next time."""
+        round trip itself, on every request. Nothing is retried here (a failure opens the breaker:
+        the caller goes on without the cache). A connection that failed is closed, so the pool
+        opens a new one next time."""
         pool = self.client.connection_pool
         connection = pool.get_connection()
         try:

@@ -34,15 +34,25 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 
-from counties.caching.keys import API_VARY, PAGE_VARY, PRIVATE_PATHS, is_api, request_variant, response_key, strong_etag
-from counties.caching.throttling import DECIDED, AnonThrottle
+from counties.caching.keys import (
+    API_VARY,
+    PAGE_VARY,
+    PRIVATE_PATHS,
+    is_api,
+    normalize_query,
+    request_variant,
+    response_key,
+    strong_etag,
+    view_at,
+)
+from counties.caching.shared import keep
+from counties.caching.throttling import DECIDED, AnonThrottle, anonymous_throttle, page_throttle_scope
 from counties.caching.token import current_state_and, data_change_pending, pinned
 
 # The cookies an anonymous visitor may carry: neither changes a cached answer (the API's language
@@ -64,15 +74,19 @@ class PublicCacheMiddleware:
         if not anonymous and not api:
             # Pages for a signed-in user may show what only they see: no ETag, kept by nobody.
             return keep_private(self.get_response(request))
+        # The view is handed only the parameters it reads: a query no view reads is no new entry.
+        as_sent = request.META.get("QUERY_STRING", "")
+        normalize_query(request)
         variant = request_variant(request)
         use_cache = anonymous and settings.RESPONSE_CACHE and not data_change_pending()
         keys, count = [], None
         if use_cache:
             entry_key = response_key(variant)
             keys.append(entry_key)
-        if api and anonymous:
+        scope = AnonThrottle.scope if api else page_throttle_scope(view_at(request.path_info))
+        if scope is not None and anonymous:
             # Counted here, in the same round trip, whatever answers it: the cache, a 304 or the view.
-            throttle = AnonThrottle()
+            throttle = anonymous_throttle(scope)
             throttle_key = throttle.client_key(request)  # an anonymous request, before authentication
             if throttle_key not in request.META.get(DECIDED, {}):  # not counted in front already
                 now = throttle.timer()
@@ -86,7 +100,7 @@ class PublicCacheMiddleware:
             request.META.setdefault(DECIDED, {})[throttle_key] = throttle.settle(count, counted, now)
         # Over the anonymous limit: neither a 304 nor a cached answer, the view's throttle answers
         # 429 with Retry-After (else revalidating would be a way around the limit).
-        refused = api and anonymous and not request.META[DECIDED][throttle_key].allowed
+        refused = scope is not None and anonymous and not request.META[DECIDED][throttle_key].allowed
         # An authenticated API client gets its own ETags (the data is the same, the answer may not be).
         etag = strong_etag(f"{state.token}|{variant}|{'' if anonymous else 'private'}")
         last_modified = whole_second_after(state.changed_at) if state.changed_at else None
@@ -106,7 +120,8 @@ class PublicCacheMiddleware:
                 response = replay(request, headers, content)
                 if last_modified is not None and dated and not response.has_header("Last-Modified") and response.status_code == 200:
                     response["Last-Modified"] = http_date(last_modified)  # kept before its second was over
-                mark_for_front_door(response, FrontEntryMark(state.token, throttled, None if dated else last_modified))
+                if request.META.get("QUERY_STRING", "") == as_sent:  # the front door keys by the query as sent
+                    mark_for_front_door(response, FrontEntryMark(state.token, throttled, None if dated else last_modified))
                 return response
             # Over the limit: the view's throttle answers 429 with Retry-After.
         with pinned(state):
@@ -123,12 +138,13 @@ class PublicCacheMiddleware:
             return keep_private(response)
         cache_headers(response, anonymous=True)
         if use_cache and request.method == "GET" and isinstance(response, HttpResponse) and len(response.content) <= MAX_ENTRY_BYTES:
-            throttled = counts_as_throttled(response)
-            cache.set(entry_key, (state.token, throttled, list(response.items()), response.content), settings.RESPONSE_CACHE_SECONDS)
+            throttled = scope if not api or counts_as_throttled(response) else None
+            keep(entry_key, (state.token, throttled, list(response.items()), response.content), settings.RESPONSE_CACHE_SECONDS)
             # An answer made within the change's second has no Last-Modified yet: served from this
             # cache once the second is over it is given one (above), and the front door, which
             # serves its bytes as they are, keeps it until then only.
-            mark_for_front_door(response, FrontEntryMark(state.token, throttled, None if dated else last_modified))
+            if request.META.get("QUERY_STRING", "") == as_sent:
+                mark_for_front_door(response, FrontEntryMark(state.token, throttled, None if dated else last_modified))
         return response
 
 
@@ -138,7 +154,7 @@ class FrontEntryMark(NamedTuple):
     outer middleware added) in its process."""
 
     token: str
-    throttled: bool  # the API's anonymous rate limit counts it
+    throttled: str | None  # the scope of the anonymous rate limit that counts it ("anon": the API's)
     until: float | None = None  # to be kept until then only: it has no Last-Modified yet
 
 

@@ -15,10 +15,21 @@ forgives at a window's edge otherwise).
 A refused request is not counted (its count is taken back), so a client that waits the
 Retry-After it was given is let through, as with DRF's throttles.
 
+When the shared cache does not answer, the limits fail open to each worker: the window is counted
+in the process's own memory (counties.caching.shared.OUTAGE_COUNTERS) until the cache answers
+again, so a client may get up to one limit per worker process, and no request is refused because
+the cache is down. (Refusing everything would turn a cache outage into a site outage; not counting
+at all would leave the expensive answers, now uncached, unlimited.)
+
 The response cache (counties.caching.responses, counties.caching.front_door) counts anonymous API requests it
 answers itself, in the same round trip as its other reads; it leaves its decision in the request's
 META so the view's throttle, if the request reaches it, uses that decision instead of counting the
 same request twice.
+
+The pages that cost the most to make (the downloads) are limited for anonymous clients the same
+way, under their own scope and rate (`PageThrottle`, "export": EXPORT_ANON_RATE): the page view
+says so (`THROTTLE_SCOPE`, set by counties.web's `rate_limited`), the response cache counts its
+requests as it counts the API's, cached answers included, and the view answers 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -41,6 +52,8 @@ from counties.models import ApiToken
 
 # Where a decision already made for a request is left (in request.META, i.e. the WSGI environ).
 DECIDED = "registry.throttle_decided"
+# The attribute a page view names its anonymous rate limit's scope in (a key of API_THROTTLE_RATES).
+THROTTLE_SCOPE = "anonymous_throttle_scope"
 
 
 class Decision(NamedTuple):
@@ -95,14 +108,24 @@ class CountingThrottle(SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         if key is None:
             return True
+        self.decision = self.decide_once(request, key)
+        return self.decision.allowed
+
+    def decide_once(self, request: Any, key: str) -> Decision:
+        """The decision for the request, counted now unless the response cache already did."""
         decided: dict[str, Decision] = request.META.setdefault(DECIDED, {})
         decision = decided.get(key)
         if decision is None:  # not counted yet by the response cache
             now = self.timer()
             count = self.count(key, now)
             decision = decided[key] = self.settle(count, read_and_count([], count)[1], now)
-        self.decision = decision
-        return decision.allowed
+        return decision
+
+    def client_key(self, request: Any) -> str:
+        """The counter of the client that sent `request`. Also called by the response caches before
+        any authentication: `request` may be a plain HttpRequest, or anything with the WSGI environ
+        as META."""
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or ""}
 
     def wait(self) -> float | None:
         decision = getattr(self, "decision", None)
@@ -130,11 +153,25 @@ class AnonThrottle(CountingThrottle):
             return None
         return self.client_key(request)
 
-    def client_key(self, request: Any) -> str:
-        """The counter of the client that sent `request`. Also called by the response caches before
-        any authentication: `request` may be a plain HttpRequest, or anything with the WSGI environ
-        as META."""
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or ""}
+
+class PageThrottle(CountingThrottle):
+    """An anonymous client's requests to the pages of one scope ("export"), by address as the API's."""
+
+    cache_format = THROTTLE_FORMAT
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__()
+
+
+def anonymous_throttle(scope: str) -> CountingThrottle:
+    """The throttle that counts an anonymous request under `scope` ("anon" is the API's)."""
+    return AnonThrottle() if scope == AnonThrottle.scope else PageThrottle(scope)
+
+
+def page_throttle_scope(view: Any) -> str | None:
+    """The scope of the anonymous rate limit a page view is under, if any."""
+    return getattr(view, THROTTLE_SCOPE, None)
 
 
 class TokenThrottle(CountingThrottle):

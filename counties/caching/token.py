@@ -22,10 +22,24 @@ after COPY_SECONDS.
 
 With a per-process cache (locmem) a copy could not see another process's edits, so there is no
 copy: the row is read on every request (one query), which is correct with any number of processes.
+
+When Redis does not answer (counties.caching.shared), the row is read on every request, as with a
+per-process cache, and nothing is kept: every answer is made from the database, correct. A write
+that commits meanwhile is reported as committed: its new token is in the row, and failing to
+publish the copy is logged, never raised. What could then go stale is the copy Redis still holds
+if it was unreachable rather than restarted (a hang, a network partition): the old token, with the
+answers cached under it. Two things bound that: the first command any process sends after it saw
+Redis fail deletes the copy (counties.caching.redis_backend), and a copy expires after COPY_SECONDS
+anyway. The writer's process is one that saw it fail (its publish did), so the stale copy lasts
+until that process next reaches Redis, and at most COPY_SECONDS.
+
+A token the database itself failed to renew after a commit (the database went away between the
+two) is logged as an error: until the next change, answers cached before that write may be served.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,17 +47,18 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from counties.caching.keys import TOKEN_COPY_KEY
-from counties.caching.shared import Count, Counted, read_and_count
+from counties.caching.shared import Count, Counted, keep, keep_if_absent, read_and_count
 from counties.models import DataVersion
 
 COPY_SECONDS = 30
+logger = logging.getLogger(__name__)
 
 
 class DataState(NamedTuple):
@@ -98,14 +113,14 @@ def current_state_and(*keys: str, count: Count | None = None) -> tuple[DataState
     copy = found.pop(TOKEN_COPY_KEY, None)
     if copy is None:
         copy = stored_state()
-        cache.add(TOKEN_COPY_KEY, tuple(copy), COPY_SECONDS)
+        keep_if_absent(TOKEN_COPY_KEY, tuple(copy), COPY_SECONDS)
     return DataState(*copy), found, counted
 
 
 def publish(state: DataState) -> None:
     """Called by the writer right after it committed a new token (see the module's notes)."""
-    if cache_is_shared():
-        cache.set(TOKEN_COPY_KEY, tuple(state), COPY_SECONDS)
+    if cache_is_shared() and not keep(TOKEN_COPY_KEY, tuple(state), COPY_SECONDS):
+        logger.warning("The data changed while the cache does not answer: its new token is in the database only (counties.caching.token).")
 
 
 def mark_data_changed() -> None:
@@ -134,7 +149,13 @@ def _write_new_token() -> None:
     # Runs after the commit, in autocommit: one short UPDATE, so the single row is never held
     # locked for the length of a long import; then the shared copy, so every instance sees the
     # change before this request returns.
+    # Neither step may turn the committed write into an error (see the module's notes).
     token, now = uuid.uuid4().hex, timezone.now()
-    if not DataVersion.objects.filter(pk=1).update(token=token, changed_at=now):
-        DataVersion.objects.get_or_create(pk=1, defaults={"token": token})
-    publish(stored_state())
+    try:
+        if not DataVersion.objects.filter(pk=1).update(token=token, changed_at=now):
+            DataVersion.objects.get_or_create(pk=1, defaults={"token": token})
+        state = stored_state()
+    except DatabaseError:
+        logger.exception("A write committed but its data token was not renewed: older cached answers may be served until the next change.")
+        return
+    publish(state)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,10 +12,14 @@ from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from counties.caching.keys import reads_query
+from counties.caching.responses import carries_credentials
+from counties.caching.throttling import THROTTLE_SCOPE, PageThrottle
 from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, Province, Unit, local_name
 from counties.reads import numbers, selectors, statistics, tables
 from counties.reads.filtersets.programme import AsOfForm, StrictBooleanField, UnitFilterSet, api_query
@@ -21,9 +28,39 @@ from counties.web import charts
 from counties.web.charts import targets as targets_charts
 
 PAGE_SIZES = (25, 50, 100, 200)
+# What the county list and its downloads read of the query: the filters, the scope, the page.
+LIST_QUERY = (*UnitFilterSet.base_filters, "scope")
+
+
+def rate_limited(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Anonymous clients get the view at most as often as API_THROTTLE_RATES[scope] allows (by
+    address, as the API's limit: counties.caching.throttling), then a 429 page with Retry-After.
+    The response cache counts the requests it answers itself under the same limit."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Asked without touching the session when there is none (that would add Vary: Cookie,
+            # and keep the answer out of the response cache).
+            if not carries_credentials(request) or not request.user.is_authenticated:
+                throttle = PageThrottle(scope)
+                decision = throttle.decide_once(request, throttle.client_key(request))
+                if not decision.allowed:
+                    wait = math.ceil(round(decision.wait or 1, 6))
+                    response = render(request, "429.html", {"retry_after": wait}, status=429)
+                    response["Retry-After"] = str(wait)
+                    add_never_cache_headers(response)  # for this client, for now: no proxy keeps it
+                    return response
+            return view(request, *args, **kwargs)
+
+        setattr(limited, THROTTLE_SCOPE, scope)
+        return limited
+
+    return decorate
 
 
 @require_safe
+@reads_query()
 def home(request: HttpRequest) -> HttpResponse:
     coverage = statistics.coverage()
     batches = statistics.batch_composition()
@@ -153,6 +190,7 @@ def _sort_menu(filterset: UnitFilterSet, params: QueryDict) -> list[dict[str, An
 
 
 @require_safe
+@reads_query(*LIST_QUERY, "page", "page_size")
 def county_list(request: HttpRequest) -> HttpResponse:
     units, scope, filterset = _list_context(request)
     try:
@@ -223,6 +261,8 @@ def _filter_errors(filterset: UnitFilterSet) -> dict[str, list[str]]:
 
 
 @require_safe
+@reads_query(*LIST_QUERY)
+@rate_limited("export")
 def county_export(request: HttpRequest, file_format: str) -> HttpResponse:
     units, scope, filterset = _list_context(request)
     if filterset.errors:
@@ -232,6 +272,7 @@ def county_export(request: HttpRequest, file_format: str) -> HttpResponse:
 
 
 @require_safe
+@reads_query("from")
 def county_detail(request: HttpRequest, key: str) -> HttpResponse:
     unit = Unit.objects.select_related("province", "prefecture", "current").filter(key=key).first()
     if unit is None:
@@ -239,7 +280,8 @@ def county_detail(request: HttpRequest, key: str) -> HttpResponse:
     if (current := unit.became) is not None:
         # An old code's page is its successor's: the place is the same. The old code rides along,
         # so the page can say how the code changed instead of landing the reader silently.
-        # The rest of the query (say, an as-of year) comes along too.
+        # The rest of the query the page reads comes along too (none yet; others never reach the
+        # view: counties.caching.keys.normalize_query).
         query = request.GET.copy()
         query["from"] = unit.key
         target = reverse("counties:county", args=[current.key])
@@ -258,6 +300,7 @@ def county_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @require_safe
+@reads_query()
 def province_detail(request: HttpRequest, code: str) -> HttpResponse:
     province = get_object_or_404(Province, code=code)
     as_of = statistics.latest_batch_year()
@@ -283,6 +326,7 @@ def province_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_safe
+@reads_query()
 def province_list(request: HttpRequest) -> HttpResponse:
     as_of = statistics.latest_batch_year()
     rows = statistics.province_table(as_of)
@@ -294,6 +338,7 @@ def province_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@reads_query()
 def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
     batches = list(Batch.objects.filter(year=year).order_by("sequence"))
     if not batches:
@@ -327,12 +372,14 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_safe
+@reads_query()
 def batch_list(request: HttpRequest) -> HttpResponse:
     rows = statistics.batch_composition()
     return render(request, "counties/batch_list.html", {"rows": rows, "includes_illustrative": any(r.includes_illustrative for r in rows)})
 
 
 @require_safe
+@reads_query("as_of")
 def statistics_page(request: HttpRequest) -> HttpResponse:
     latest = statistics.latest_batch_year()
     form = AsOfForm(request.GET, latest=latest)

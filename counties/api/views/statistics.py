@@ -21,6 +21,7 @@ class StatisticsView(APIView):
     """Statistics come from counties.statistics, the same numbers as the pages and coverage_report."""
 
     filter_backends: list[Any] = []
+    query_names = frozenset({"as_of"})  # what the response cache keys an answer by (counties.caching.keys)
 
     def as_of(self, request: Request) -> int:
         latest = statistics.latest_batch_year()

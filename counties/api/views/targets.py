@@ -96,6 +96,8 @@ INDICATOR = OpenApiParameter("indicator", OpenApiTypes.STR, description="Only th
 
 
 class TargetAttainmentView(StatisticsView):
+    query_names = frozenset({"as_of", "indicator"})
+
     @extend_schema(
         summary="Target attainment per batch, indicator and year", parameters=[INDICATOR], responses=TargetAttainmentSerializer(many=True)
     )

@@ -8,9 +8,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
-from django.core.cache import cache
-
 from counties.caching.keys import statistic_key
+from counties.caching.shared import fetch, keep
 from counties.caching.token import current_state, data_change_pending
 
 CACHE_SECONDS = 24 * 60 * 60
@@ -32,10 +31,10 @@ def cached(function: Callable[..., T]) -> Cached[T]:
         if data_change_pending():
             return function(*args)  # inside a write that is not committed yet: never cached
         key = statistic_key(current_state().token, function.__name__, args)
-        value = cache.get(key)
+        value = fetch(key)  # None also when the cache does not answer: worked out from the database
         if value is None:
             value = function(*args)
-            cache.set(key, value, CACHE_SECONDS)
+            keep(key, value, CACHE_SECONDS)
         return value
 
     statistic = cast(Cached[T], wrapper)  # given its `uncached` here
