@@ -90,6 +90,18 @@ def empty_cache():
     forget_loaded_rows()
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's default language. A request to an /en/ page leaves English
+    active in the test's own thread (the locale middleware activates a language and never puts the
+    old one back), which would otherwise carry over into the next test's reverse() and messages."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def changes_long_past(monkeypatch):
     """The response cache reads a clock an hour ahead: every change to the data (the session's load,
