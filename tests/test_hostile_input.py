@@ -20,13 +20,21 @@ from .factories import HEADER, csv_file
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
-CONTROL = "control character U+000B"
+# A C0 control, two C1 controls (U+0085 is a line break to some programs, U+009B a terminal's escape)
+# and two bidirectional controls (an override and an isolate, which reorder the text shown).
+CONTROLS = {"C0 VT": "\x0b", "C1 NEL": "\x85", "C1 CSI": "\x9b", "RLO": "\u202e", "LRI": "\u2066"}
+controls = pytest.mark.parametrize("character", CONTROLS.values(), ids=CONTROLS.keys())
+
+
+def named(character):
+    return f"control character U+{ord(character):04X}"
 
 
 # -- control characters are refused on input -------------------------------------------------
 
 
-def test_admin_form_refuses_control_characters(admin_client):
+@controls
+def test_admin_form_refuses_control_characters(admin_client, character):
     designation = models.Designation.objects.filter(source_kind="secondary").select_related("unit", "batch").first()
     response = admin_client.post(
         reverse("admin:counties_designation_change", args=[designation.pk]),
@@ -35,19 +43,21 @@ def test_admin_form_refuses_control_characters(admin_client):
             "batch": designation.batch.pk,
             "status": designation.status,
             "is_old_revolutionary_base": "unknown",
-            "name_as_reported": "宣化\x0b县",
+            "name_as_reported": f"宣化{character}县",
             "source": designation.source,
             "source_kind": designation.source_kind,
             "source_note": "",
+            "change_reason": "checked",
         },
     )
     assert response.status_code == 200  # the form again, with the error
-    assert CONTROL in response.content.decode()
+    assert f"{named(character)} (at position 3)" in response.content.decode()
     designation.refresh_from_db()
-    assert "\x0b" not in designation.name_as_reported
+    assert character not in designation.name_as_reported
 
 
-def test_api_refuses_control_characters(client):
+@controls
+def test_api_refuses_control_characters(client, character):
     user = User.objects.create_user("writer")
     user.groups.add(Group.objects.get(name=DATA_EDITORS))
     _, key = models.ApiToken.issue(user, "t", can_write=True)
@@ -55,22 +65,34 @@ def test_api_refuses_control_characters(client):
         "unit": "110101",
         "batch": models.Batch.objects.get(year=2018).pk,
         "status": "designated",
-        "source": "商建函\x0b〔2018〕1号",
+        "source": f"商建函{character}〔2018〕1号",
         "source_kind": "official",
     }
     response = client.post(
         "/api/v1/designations/", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en"
     )
     assert response.status_code == 400
-    assert CONTROL in response.json()["error"]["fields"]["source"][0]
+    assert named(character) in response.json()["error"]["fields"]["source"][0]
     assert not models.Designation.objects.filter(unit__code="110101", batch__year=2018).exists()
 
 
-def test_import_refuses_control_characters(tmp_path):
-    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc\x0bument,official\n")
-    with pytest.raises(CommandError, match=r"row 1: source: .*" + re.escape(CONTROL)):
+@controls
+def test_import_refuses_control_characters(tmp_path, admin_client, character):
+    content = HEADER + f"110101,2016,designated,doc{character}ument,official\n"
+    path = csv_file(tmp_path, content)
+    with pytest.raises(CommandError, match=r"row 1: source: .*" + re.escape(named(character))):
         run_command("import_designations", str(path))
+    preview = import_in_admin(admin_client, "designation", content).context["result"].preview
+    assert [(row.status, row.errors) for row in preview.rows] == [
+        ("error", [("source", [f"Remove the {named(character)} (at position 4); text may not contain control characters."])])
+    ]
     assert not models.Designation.objects.filter(unit__code="110101", batch__year=2016).exists()
+
+
+def test_bidirectional_marks_are_text():
+    # The marks (unlike the overrides and isolates) reverse nothing, and right-to-left text carries them.
+    for mark in ("\u200e", "\u200f", "\u061c"):
+        models.no_control_characters(f"商建函{mark}〔2018〕1号")
 
 
 # -- staff-only 500s ------------------------------------------------------------------------------
