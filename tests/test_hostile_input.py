@@ -277,6 +277,24 @@ def test_api_reason_too_long_or_with_control_characters_is_a_400(client, reason)
     assert models.Designation.objects.filter(pk=designation.pk).exists()
 
 
+def test_a_json_body_nested_too_deeply_is_a_400_in_the_clients_language(client):
+    """Found by a hostile probe: 50,000 `[` made Python's JSON reader raise RecursionError, a 500
+    (every write is tried in test_api_fuzz)."""
+    user = User.objects.create_superuser("nester", "n@example.org", "x")
+    _, key = models.ApiToken.issue(user, "t", can_write=True)
+    designation = models.Designation.objects.first()
+    response = client.patch(
+        f"/api/v1/designations/{designation.pk}/?reason=x",
+        "[" * 50_000,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {key}",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert message == "JSON 解析错误：请求体中的列表和对象嵌套过深，无法读取；一条记录应是一个由字段组成的对象。"
+
+
 def test_api_unit_key_with_a_nul_is_a_400(client):
     """Found by the fuzz run on PostgreSQL: a NUL in `unit` reached the database lookup (a 500)."""
     user = User.objects.create_superuser("poster", "p@example.org", "x")
