@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from counties import models
 from counties.models.staff import DATA_EDITORS, VIEWERS
 
-from .conftest import import_in_admin, run_command
+from .conftest import admin_form_data, import_in_admin, run_command
 from .factories import HEADER, csv_file
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -103,6 +103,38 @@ def test_as_of_an_impossible_date_is_a_message(admin_client):
     response = admin_client.get(reverse("admin:counties_designation_as_of", args=[designation.pk]), {"date": "2020-02-30"})
     assert response.status_code == 200
     assert "2020-02-30 is not a date" in response.content.decode()
+
+
+# A key that is no number, a number that is no id, and one past the database's integer range.
+NOT_AN_ID = pytest.mark.parametrize("value", ["abc", "1.5", "99999999999999999999"])
+
+
+def refused_choice(response, field):
+    assert response.status_code == 200  # the form again, with the field's error
+    form = response.context["adminform"].form
+    assert [error.code for error in form.errors.as_data()[field]] == ["invalid_choice"]
+    assert f'<select name="{field}"' in response.content.decode()
+
+
+@NOT_AN_ID
+def test_an_autocomplete_value_that_names_no_record_is_the_fields_error(admin_client, value):
+    """Found by a hostile probe: re-rendering the autocomplete looked the value up, a 500."""
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    response = admin_client.post(url, admin_form_data(admin_client.get(url), unit=value, change_reason="checked"))
+    refused_choice(response, "unit")
+    assert models.Designation.objects.get(pk=designation.pk).unit_id == designation.unit_id
+    added = admin_form_data(admin_client.get(url), unit=value, loaded_version="", loaded_history="")
+    count = models.Designation.objects.count()
+    refused_choice(admin_client.post(reverse("admin:counties_designation_add"), added), "unit")
+    assert models.Designation.objects.count() == count
+
+
+@NOT_AN_ID
+def test_the_staff_admins_autocomplete_refuses_it_too(admin_client, value):
+    response = admin_client.post(reverse("admin:counties_apitoken_add"), {"user": value, "name": "partner"})
+    refused_choice(response, "user")
+    assert not models.ApiToken.objects.filter(name="partner").exists()
 
 
 def test_nul_in_autocomplete_term_is_a_400(admin_client):
