@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint typecheck data messages browser schema requirements clean bench-import bench wrk
+.PHONY: run test lint typecheck data messages browser schema requirements clean bench-import bench-preview bench wrk
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,11 @@ clean:
 # Uses a throwaway SQLite database unless DATABASE_URL names one it may fill.
 bench-import: $(STAMP)
 	$(BIN)/python bench/import_bench.py
+
+# Time the admin's preview and confirmation of a file at the admin's limits (ADMIN_MAX_ROWS rows,
+# IMPORT_MAX_BYTES) that rewrites every row's long source. Same database rule as bench-import.
+bench-preview: $(STAMP)
+	$(BIN)/python bench/preview_bench.py
 
 # The read benchmark (bench/bench.py; the README says what it measures): the site under gunicorn
 # with production settings beside a bare WSGI app serving the same bytes and Datasette serving

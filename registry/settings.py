@@ -355,6 +355,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["counties.api.permissions.RegistryApiPermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "counties.api.pagination.RegistryPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "counties.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "counties.api.renderers.FastJSONRenderer",
         "counties.api.renderers.CSVRenderer",

@@ -1,6 +1,8 @@
 """A property-based run of the whole API, generated from its own committed OpenAPI schema:
 whatever the input, anonymous or with a write token (so every POST, PUT, PATCH and DELETE is
 tried), no response is a 5xx, and every documented response matches its schema and media type.
+Hostile bodies the generator would not think of (a JSON body nested 50,000 deep) are sent to
+every write as explicit cases, checked the same way.
 CI runs it on SQLite and on PostgreSQL (whose refusals, e.g. of a NUL byte, SQLite does not make).
 """
 
@@ -14,7 +16,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
-from counties.models import ApiToken
+from counties.models import ApiToken, Designation, FundingAllocation, PovertyStatus
 
 SCHEMA = Path(__file__).resolve().parent.parent / "openapi" / "v1.yaml"
 
@@ -64,3 +66,26 @@ def test_no_input_produces_a_server_error(case):
 def test_no_write_with_a_token_produces_a_server_error(case, write_token):
     response = case.call(base_url="http://localhost", headers={"Authorization": f"Token {write_token}"})
     case.validate_response(response, checks=CHECKS)
+
+
+# Every write of the schema with a body, and the records an {id} in its path names.
+WRITES = [operation for result in schema.get_all_operations() if (operation := result.ok()).method in ("post", "put", "patch")]
+RECORDS = {"designations": Designation, "funding-allocations": FundingAllocation, "poverty-statuses": PovertyStatus}
+
+# Deeper than Python's JSON reader follows: it raised RecursionError, a 500.
+DEEPLY_NESTED = b"[" * 50_000
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("operation", WRITES, ids=[f"{o.method.upper()} {o.path}" for o in WRITES])
+def test_a_body_nested_too_deeply_is_a_400(operation, write_token):
+    model = RECORDS[operation.path.split("/")[3]]
+    parameters = {"id": model.objects.order_by("pk").first().pk} if "{id}" in operation.path else {}
+    before = list(model.objects.order_by("pk").values())
+    case = operation.Case(path_parameters=parameters, body=DEEPLY_NESTED, media_type="application/json")
+    response = case.call(base_url="http://localhost", headers={"Authorization": f"Token {write_token}"})
+    case.validate_response(response, checks=CHECKS)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["message"].startswith("JSON parse error - the body's lists and objects are nested too deeply to read")
+    assert list(model.objects.order_by("pk").values()) == before

@@ -15,18 +15,26 @@ from openpyxl import Workbook
 from counties import models
 from counties.models.staff import DATA_EDITORS, VIEWERS
 
-from .conftest import import_in_admin, run_command
+from .conftest import admin_form_data, import_in_admin, run_command
 from .factories import HEADER, csv_file
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
-CONTROL = "control character U+000B"
+# A C0 control, two C1 controls (U+0085 is a line break to some programs, U+009B a terminal's escape)
+# and two bidirectional controls (an override and an isolate, which reorder the text shown).
+CONTROLS = {"C0 VT": "\x0b", "C1 NEL": "\x85", "C1 CSI": "\x9b", "RLO": "\u202e", "LRI": "\u2066"}
+controls = pytest.mark.parametrize("character", CONTROLS.values(), ids=CONTROLS.keys())
+
+
+def named(character):
+    return f"control character U+{ord(character):04X}"
 
 
 # -- control characters are refused on input -------------------------------------------------
 
 
-def test_admin_form_refuses_control_characters(admin_client):
+@controls
+def test_admin_form_refuses_control_characters(admin_client, character):
     designation = models.Designation.objects.filter(source_kind="secondary").select_related("unit", "batch").first()
     response = admin_client.post(
         reverse("admin:counties_designation_change", args=[designation.pk]),
@@ -35,19 +43,21 @@ def test_admin_form_refuses_control_characters(admin_client):
             "batch": designation.batch.pk,
             "status": designation.status,
             "is_old_revolutionary_base": "unknown",
-            "name_as_reported": "宣化\x0b县",
+            "name_as_reported": f"宣化{character}县",
             "source": designation.source,
             "source_kind": designation.source_kind,
             "source_note": "",
+            "change_reason": "checked",
         },
     )
     assert response.status_code == 200  # the form again, with the error
-    assert CONTROL in response.content.decode()
+    assert f"{named(character)} (at position 3)" in response.content.decode()
     designation.refresh_from_db()
-    assert "\x0b" not in designation.name_as_reported
+    assert character not in designation.name_as_reported
 
 
-def test_api_refuses_control_characters(client):
+@controls
+def test_api_refuses_control_characters(client, character):
     user = User.objects.create_user("writer")
     user.groups.add(Group.objects.get(name=DATA_EDITORS))
     _, key = models.ApiToken.issue(user, "t", can_write=True)
@@ -55,22 +65,34 @@ def test_api_refuses_control_characters(client):
         "unit": "110101",
         "batch": models.Batch.objects.get(year=2018).pk,
         "status": "designated",
-        "source": "商建函\x0b〔2018〕1号",
+        "source": f"商建函{character}〔2018〕1号",
         "source_kind": "official",
     }
     response = client.post(
         "/api/v1/designations/", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="en"
     )
     assert response.status_code == 400
-    assert CONTROL in response.json()["error"]["fields"]["source"][0]
+    assert named(character) in response.json()["error"]["fields"]["source"][0]
     assert not models.Designation.objects.filter(unit__code="110101", batch__year=2018).exists()
 
 
-def test_import_refuses_control_characters(tmp_path):
-    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc\x0bument,official\n")
-    with pytest.raises(CommandError, match=r"row 1: source: .*" + re.escape(CONTROL)):
+@controls
+def test_import_refuses_control_characters(tmp_path, admin_client, character):
+    content = HEADER + f"110101,2016,designated,doc{character}ument,official\n"
+    path = csv_file(tmp_path, content)
+    with pytest.raises(CommandError, match=r"row 1: source: .*" + re.escape(named(character))):
         run_command("import_designations", str(path))
+    preview = import_in_admin(admin_client, "designation", content).context["result"].preview
+    assert [(row.status, row.errors) for row in preview.rows] == [
+        ("error", [("source", [f"Remove the {named(character)} (at position 4); text may not contain control characters."])])
+    ]
     assert not models.Designation.objects.filter(unit__code="110101", batch__year=2016).exists()
+
+
+def test_bidirectional_marks_are_text():
+    # The marks (unlike the overrides and isolates) reverse nothing, and right-to-left text carries them.
+    for mark in ("\u200e", "\u200f", "\u061c"):
+        models.no_control_characters(f"商建函{mark}〔2018〕1号")
 
 
 # -- staff-only 500s ------------------------------------------------------------------------------
@@ -81,6 +103,38 @@ def test_as_of_an_impossible_date_is_a_message(admin_client):
     response = admin_client.get(reverse("admin:counties_designation_as_of", args=[designation.pk]), {"date": "2020-02-30"})
     assert response.status_code == 200
     assert "2020-02-30 is not a date" in response.content.decode()
+
+
+# A key that is no number, a number that is no id, and one past the database's integer range.
+NOT_AN_ID = pytest.mark.parametrize("value", ["abc", "1.5", "99999999999999999999"])
+
+
+def refused_choice(response, field):
+    assert response.status_code == 200  # the form again, with the field's error
+    form = response.context["adminform"].form
+    assert [error.code for error in form.errors.as_data()[field]] == ["invalid_choice"]
+    assert f'<select name="{field}"' in response.content.decode()
+
+
+@NOT_AN_ID
+def test_an_autocomplete_value_that_names_no_record_is_the_fields_error(admin_client, value):
+    """Found by a hostile probe: re-rendering the autocomplete looked the value up, a 500."""
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    url = reverse("admin:counties_designation_change", args=[designation.pk])
+    response = admin_client.post(url, admin_form_data(admin_client.get(url), unit=value, change_reason="checked"))
+    refused_choice(response, "unit")
+    assert models.Designation.objects.get(pk=designation.pk).unit_id == designation.unit_id
+    added = admin_form_data(admin_client.get(url), unit=value, loaded_version="", loaded_history="")
+    count = models.Designation.objects.count()
+    refused_choice(admin_client.post(reverse("admin:counties_designation_add"), added), "unit")
+    assert models.Designation.objects.count() == count
+
+
+@NOT_AN_ID
+def test_the_staff_admins_autocomplete_refuses_it_too(admin_client, value):
+    response = admin_client.post(reverse("admin:counties_apitoken_add"), {"user": value, "name": "partner"})
+    refused_choice(response, "user")
+    assert not models.ApiToken.objects.filter(name="partner").exists()
 
 
 def test_nul_in_autocomplete_term_is_a_400(admin_client):
@@ -253,6 +307,24 @@ def test_api_reason_too_long_or_with_control_characters_is_a_400(client, reason)
     assert response.status_code == 400
     assert "reason" in response.json()["error"]["fields"]
     assert models.Designation.objects.filter(pk=designation.pk).exists()
+
+
+def test_a_json_body_nested_too_deeply_is_a_400_in_the_clients_language(client):
+    """Found by a hostile probe: 50,000 `[` made Python's JSON reader raise RecursionError, a 500
+    (every write is tried in test_api_fuzz)."""
+    user = User.objects.create_superuser("nester", "n@example.org", "x")
+    _, key = models.ApiToken.issue(user, "t", can_write=True)
+    designation = models.Designation.objects.first()
+    response = client.patch(
+        f"/api/v1/designations/{designation.pk}/?reason=x",
+        "[" * 50_000,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {key}",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert message == "JSON 解析错误：请求体中的列表和对象嵌套过深，无法读取；一条记录应是一个由字段组成的对象。"
 
 
 def test_api_unit_key_with_a_nul_is_a_400(client):

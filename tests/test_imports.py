@@ -9,6 +9,8 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from openpyxl import Workbook
 
@@ -265,6 +267,71 @@ def test_the_preview_names_each_record_it_removes_and_warns_of_hand_edits(admin_
     assert f"2019-1 河北省 {target.unit.name_zh} ({target.unit.key}) — " in page
     assert f"edited by hand: changed by {admin_user.username} on " in page and "(2019 acceptance notice)" in page
     assert page.count("edited by hand") == 1  # the others were only ever written by the roster
+
+
+# -- what the preview shows of each change ------------------------------------------------------
+
+
+def illustrative_designations(count):
+    return list(models.Designation.objects.filter(source_kind="illustrative", batch__sequence=1).select_related("unit", "batch")[:count])
+
+
+def designation_row(designation, source):
+    return f"{designation.unit.key},{designation.batch.year},{designation.status},{source},{designation.source_kind}\n"
+
+
+def preview_cells(response):
+    """Each previewed row's cells, by the file's column names."""
+    preview = response.context["result"].preview
+    return [dict(zip([column for column, _label in preview.columns], row.cells, strict=True)) for row in preview.rows]
+
+
+def test_the_preview_marks_what_a_row_changes_within_a_value(admin_client):
+    [designation] = illustrative_designations(1)
+    models.Designation.objects.filter(pk=designation.pk).update(source="商建函〔2019〕12号")
+    response = import_in_admin(admin_client, "designation", HEADER + designation_row(designation, "商建函〔2019〕21号"))
+    [cells] = preview_cells(response)
+    assert cells["source"] == "商建函〔2019〕<del>12</del><ins>21</ins>号"
+    assert cells["code"] == designation.unit.key  # unchanged: as it is
+    assert "<td>商建函〔2019〕<del>12</del><ins>21</ins>号</td>" in response.content.decode()
+
+
+def test_a_long_change_is_shown_cut_with_both_whole_values_in_a_box(admin_client):
+    # A rewritten 1,900-character source, as in a file at the admin's limits (bench/preview_bench.py):
+    # no character diff of it, whose time grows with the square of the change's length.
+    [designation] = illustrative_designations(1)
+    old, new = "商建函" + "甲乙" * 950 + "号", "商建函" + "丙丁" * 950 + "号"
+    models.Designation.objects.filter(pk=designation.pk).update(source=old)
+    [cells] = preview_cells(import_in_admin(admin_client, "designation", HEADER + designation_row(designation, new)))
+    assert cells["source"] == (
+        f"商建函<del>{'甲乙' * 60}…</del><ins>{'丙丁' * 60}…</ins>号"
+        f'<details class="import-full-value"><summary>full text</summary><del>{old}</del> <ins>{new}</ins></details>'
+    )
+
+
+def test_the_change_display_escapes_and_cuts_the_unchanged_text_around_a_change():
+    from counties.writes.imports.programme import change_html
+
+    assert change_html("a<b", "a<c") == "a&lt;<del>b</del><ins>c</ins>"
+    assert change_html("", "new & shiny") == "<ins>new &amp; shiny</ins>"
+    assert change_html("same", "same") == "same"
+    before, after = "x" * 40 + "1" + "y" * 40, "x" * 40 + "2" + "y" * 40
+    assert change_html(before, after, "full text").startswith(f"…{'x' * 30}<del>1</del><ins>2</ins>{'y' * 30}…<details")
+    # Of repeated text, the change is placed once: "aaa" to "aaaa" adds one "a".
+    assert change_html("aaa", "aaaa") == "aaa<ins>a</ins>"
+
+
+def test_the_preview_costs_the_same_queries_for_5_and_50_changed_rows(admin_client):
+    designations = illustrative_designations(50)
+
+    def queries(rows):
+        content = HEADER + "".join(designation_row(d, f"商建函 {'x' * 300} {d.pk}") for d in rows)
+        with CaptureQueriesContext(connection) as captured:
+            response = import_in_admin(admin_client, "designation", content)
+        assert [row.status for row in response.context["result"].preview.rows] == ["update"] * len(rows)
+        return len(captured)
+
+    assert queries(designations[:5]) == queries(designations)
 
 
 # -- row numbers: the file's own, blank rows included -----------------------------------------

@@ -206,6 +206,8 @@ def writes(record):
         ("x" * 101, "reason_too_long", "The reason is 101 characters long; the history keeps at most 100."),
         ("bad\x01reason", "control_character", "Remove the control character U+0001 (at position 4)"),
         ("why\x00not", "control_character", "Remove the control character U+0000 (at position 4)"),
+        ("bad\x85reason", "control_character", "Remove the control character U+0085 (at position 4)"),
+        ("\u202ereason", "control_character", "Remove the control character U+202E (at position 1)"),
     ],
 )
 def test_a_write_without_a_reason_the_history_can_keep_is_refused(service, reason, code, message):

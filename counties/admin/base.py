@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
+from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -47,6 +49,36 @@ from counties.writes.imports.programme import (
     template_rows,
 )
 from counties.writes.services import delete_record, save_record, save_records
+
+
+class CheckedAutocompleteSelect(AutocompleteSelect):
+    """The admin's autocomplete, which shows a refused form again without the submitted values that
+    cannot name a record. Django looks the submitted value up to label the chosen option, so a
+    value the key's field cannot hold (`unit=abc`, or a number past its range) raised ValueError or
+    OverflowError, a 500, where the field's own error ("select a valid choice") was due."""
+
+    def optgroups(self, name: str, value: Sequence[str], attr: dict[str, Any] | None = None) -> Any:
+        remote = self.field.remote_field
+        key = remote.model._meta.get_field(remote.field_name)
+        return super().optgroups(name, [v for v in value if self._can_name_a_record(key, v)], attr)
+
+    @staticmethod
+    def _can_name_a_record(key: Any, value: Any) -> bool:
+        try:
+            key.run_validators(key.to_python(value))  # the type and, for a number, the database's range
+        except ValidationError:
+            return False
+        return True
+
+
+class CheckedAutocompleteMixin:
+    """Every admin (and inline) with autocomplete fields: they use CheckedAutocompleteSelect."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        model_admin = cast(Any, self)  # mixed into a ModelAdmin or an InlineModelAdmin
+        if "widget" not in kwargs and db_field.name in model_admin.get_autocomplete_fields(request):
+            kwargs["widget"] = CheckedAutocompleteSelect(db_field, model_admin.admin_site, using=kwargs.get("using"))
+        return cast(Any, super()).formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class RegistryForm(forms.ModelForm):
@@ -199,7 +231,7 @@ class DeleteReasonForm(forms.Form):
     )
 
 
-class RegistryAdmin(SimpleHistoryAdmin):
+class RegistryAdmin(CheckedAutocompleteMixin, SimpleHistoryAdmin):
     """History on every record, a reason for every deletion, the provincial rule, no lost edits."""
 
     form = RegistryForm

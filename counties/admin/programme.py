@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from counties.admin.base import ImportExportRegistryAdmin, RegistryAdmin, UnitSearchMixin
+from counties.admin.base import CheckedAutocompleteMixin, ImportExportRegistryAdmin, RegistryAdmin, UnitSearchMixin
 from counties.models import (
     Batch,
     Designation,
@@ -56,7 +56,7 @@ class PrefectureAdmin(RegistryAdmin):
     search_fields = ["code", "name_zh", "name_pinyin"]
 
 
-class SuccessionInline(admin.TabularInline):
+class SuccessionInline(CheckedAutocompleteMixin, admin.TabularInline):
     model = UnitSuccession
     fk_name = "predecessor"
     autocomplete_fields = ["successor"]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from counties.admin.base import CheckedAutocompleteMixin
 from counties.models import (
     ApiToken,
     StaffProfile,
@@ -17,7 +18,7 @@ from counties.models import (
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(CheckedAutocompleteMixin, admin.ModelAdmin):
     """Staff issue and revoke partners' API tokens. The key is shown once, when issued."""
 
     list_display = ["name", "user", "key_prefix", "can_write", "expires_at", "last_used_at", "revoked_at", "created_at"]
@@ -48,7 +49,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(CheckedAutocompleteMixin, admin.ModelAdmin):
     list_display = ["user", "province"]
     list_select_related = ["user", "province"]
     autocomplete_fields = ["user", "province"]

@@ -87,10 +87,15 @@ def in_use_at_q(year: int | None = None, prefix: str = "") -> Q:
     )
 
 
-# Characters no registry text may hold: C0 controls other than tab, newline and carriage return,
-# and DEL. They are invisible on a page, cannot be written into an XLSX file (XML forbids them)
-# and are never typed on purpose; pasted from other software, they are refused with a message.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters no registry text may hold: C0 controls other than tab, newline and carriage return;
+# DEL and the C1 controls (U+0080-U+009F: U+0085 is a line break to some programs, U+009B starts a
+# terminal's escape sequence); and the bidirectional embeddings, overrides and isolates
+# (U+202A-U+202E, U+2066-U+2069), which reorder the text around them, so that what a reader sees is
+# not what is stored. They are invisible on a page and never typed on purpose; pasted from other
+# software, they are refused with a message. The marks U+200E, U+200F and U+061C are allowed: each
+# acts as one invisible letter of a direction and cannot reverse the text around it as an override
+# does, and text pasted from right-to-left documents carries them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 # django-simple-history keeps a change's reason in a column of 100 characters; the write services
