@@ -331,6 +331,7 @@ def test_the_preview_costs_the_same_queries_for_5_and_50_changed_rows(admin_clie
         assert [row.status for row in response.context["result"].preview.rows] == ["update"] * len(rows)
         return len(captured)
 
+    queries(designations[:5])  # from then on each preview also forgets the one before it
     assert queries(designations[:5]) == queries(designations)
 
 
@@ -595,9 +596,9 @@ def test_the_preview_shows_the_batch_of_the_year(admin_client):
     (row,) = result.preview.rows
     assert row.status == "new"
     assert [str(row.cells[columns.index(c)]) for c in ("code", "batch_year", "batch_sequence")] == [
-        '<ins style="background:#e6ffe6;">110101</ins>',
-        '<ins style="background:#e6ffe6;">2016</ins>',
-        '<ins style="background:#e6ffe6;">1</ins>',
+        "<ins>110101</ins>",
+        "<ins>2016</ins>",
+        "<ins>1</ins>",
     ]
 
 

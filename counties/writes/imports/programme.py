@@ -25,7 +25,6 @@ admin's preview, stop after validation and report what the write would create, c
 
 from __future__ import annotations
 
-import copy
 import html
 import logging
 from dataclasses import dataclass, field
@@ -416,8 +415,6 @@ class RegistryResource(resources.ModelResource):
         self, user: AbstractUser | None = None, reason: str = "", max_rows: int | None = None, html_diff: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        # This import's own options (a copy: changing the class's would change every later import).
-        self._meta = copy.copy(type(self)._meta)
         # Only the admin's preview shows each row's changes (after_import_row).
         self.html_diff = html_diff
         self._shown_before: list[str] | None = None
