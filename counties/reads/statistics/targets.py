@@ -514,11 +514,6 @@ class NationalPoint:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @property
-    def sources(self) -> list[str]:
-        """Several sources are separated by ';' (as in programme_facts.csv)."""
-        return [part.strip() for part in self.source.split(";") if part.strip()]
-
 
 @statistics.cached
 def national_series() -> list[NationalPoint]:
