@@ -400,6 +400,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
                 ),
             ],
             unit=_("counties"),
+            columns=2,
         ),
         # Targets and results: the three full coverages, attainment by batch, the national series.
         "three_coverages": targets.three_coverages(as_of),
