@@ -429,7 +429,7 @@ def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
     page = cells(html(client.get("/statistics/?as_of=2018")))
     # five coverage charts (the provinces' drawn as two) and the national online retail series
     assert page.count("<svg") == 7
-    assert "<table" in page and "/api/v1/stats/coverage/series/?format=csv" in page
+    assert "<table" in page and "/api/v1/stats/coverage/series/?as_of=2018&amp;format=csv" in page
     assert "cdn" not in page.lower()
     assert '<h2 id="h-definitions">定义</h2>' in page
     english = cells(html(client.get("/en/statistics/?as_of=2018")))
