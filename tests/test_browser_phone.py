@@ -13,6 +13,7 @@ pytestmark = pytest.mark.browser
 # The pages with a wide table (or charts), in both languages.
 WIDE = {
     "county-charts": "/counties/130705/",
+    "county-sources": "/counties/430382/",  # two sources, each its own link
     "provinces": "/provinces/",
     "province": "/provinces/430000/",
     "batches": "/batches/",
