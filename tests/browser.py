@@ -4,6 +4,7 @@ Chromium through Playwright (never a browser download). Screenshots go to test-a
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -79,6 +80,33 @@ def browser() -> Iterator[object]:
         )
         yield chromium
         chromium.close()
+
+
+EXAMPLE_VALUES = ROOT / "data" / "examples" / "indicator_values_illustrative.csv"
+
+
+@pytest.fixture(scope="session")
+def indicator_values_imported(browser: object, live_site: str) -> None:
+    """The example indicator values (宣化县/宣化区 130721/130705, up to tens of thousands), imported by
+    a data officer in the admin, once for every browser test that reads them."""
+    page = browser.new_page(viewport=VIEWPORTS["desktop"])  # type: ignore[attr-defined]
+    page.goto(f"{live_site}/admin/login/?next=/admin/")
+    page.fill("#id_username", STAFF_USER)
+    page.fill("#id_password", STAFF_PASSWORD)
+    page.locator("input[type=submit]").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+    page.goto(f"{live_site}/admin/counties/indicatorvalue/import/")
+    page.set_input_files("input[type=file]", str(EXAMPLE_VALUES))
+    page.select_option("select[name=format]", label="csv")
+    page.locator("input[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("input[name=import_file_name]").count() == 1  # a clean preview, ready to confirm
+    screenshot(page, "desktop-admin-import-indicator-values-preview")
+    page.fill("textarea[name=reason]", "示例文件试用")  # the confirmation asks why
+    page.locator("form input[type=submit]").last.click()
+    page.wait_for_url(re.compile(r"/admin/counties/indicatorvalue/"))
+    assert "130705" in page.content()
+    page.close()
 
 
 def screenshot(page: object, name: str) -> Path:

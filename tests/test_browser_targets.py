@@ -3,37 +3,12 @@ then the county section and the statistics section are read in Chinese and in En
 and phone widths."""
 
 import re
-from pathlib import Path
 
 import pytest
 
-from .browser import ARTIFACTS, STAFF_PASSWORD, STAFF_USER, VIEWPORTS, screenshot
+from .browser import ARTIFACTS, VIEWPORTS, screenshot
 
 pytestmark = pytest.mark.browser
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "examples" / "indicator_values_illustrative.csv"
-
-
-@pytest.fixture(scope="module")
-def example_imported(browser, live_site):
-    page = browser.new_page(viewport=VIEWPORTS["desktop"])
-    page.goto(f"{live_site}/admin/login/?next=/admin/")
-    page.fill("#id_username", STAFF_USER)
-    page.fill("#id_password", STAFF_PASSWORD)
-    page.locator("input[type=submit]").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
-    page.goto(f"{live_site}/admin/counties/indicatorvalue/import/")
-    page.set_input_files("input[type=file]", str(EXAMPLE))
-    page.select_option("select[name=format]", label="csv")
-    page.locator("input[type=submit]").click()
-    page.wait_for_load_state()
-    assert page.locator("input[name=import_file_name]").count() == 1  # a clean preview, ready to confirm
-    screenshot(page, "desktop-admin-import-indicator-values-preview")
-    page.fill("textarea[name=reason]", "示例文件试用")  # the confirmation asks why
-    page.locator("form input[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"/admin/counties/indicatorvalue/"))
-    assert "130705" in page.content()
-    page.close()
 
 
 @pytest.fixture(params=list(VIEWPORTS))
@@ -49,7 +24,7 @@ def page(request, browser):
     ("prefix", "heading", "status", "language"),
     [("", "目标与成效", "未报告", "zh"), ("/en", "Targets and results", "not reported", "en")],
 )
-def test_county_section(page, live_site, example_imported, prefix, heading, status, language):
+def test_county_section(page, live_site, indicator_values_imported, prefix, heading, status, language):
     page.goto(f"{live_site}{prefix}/counties/130705/")
     section = page.locator("section.targets")
     assert section.locator("h2").inner_text() == heading
@@ -64,7 +39,7 @@ def test_county_section(page, live_site, example_imported, prefix, heading, stat
     ("prefix", "heading", "language"),
     [("", "三个全覆盖，截至 2021 年底", "zh"), ("/en", "The three full coverages, end of 2021", "en")],
 )
-def test_statistics_section(page, live_site, example_imported, prefix, heading, language):
+def test_statistics_section(page, live_site, indicator_values_imported, prefix, heading, language):
     page.goto(f"{live_site}{prefix}/statistics/")
     assert page.locator("#h-three-coverages").inner_text() == heading
     national = page.locator("section[aria-labelledby=h-national]")

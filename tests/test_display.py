@@ -1,6 +1,7 @@
 """Display helpers: how numbers and money are rounded and written (counties.reads.numbers: 万元/亿元,
 million/billion yuan, one unit per column), and the server-drawn charts' scales and labels."""
 
+import math
 import re
 from decimal import Decimal
 from html import unescape
@@ -272,3 +273,27 @@ def test_an_axis_tick_has_at_most_two_decimals_and_no_trailing_zeros(value, show
 )
 def test_a_stored_decimal_is_written_with_its_fields_places(value, places, shown):
     assert numbers.stored(value, places) == shown
+
+
+@pytest.mark.parametrize("maximum", [52_000, 900_000, 7_500_000])
+def test_the_vertical_axis_makes_room_for_its_widest_label(maximum):
+    """The plot starts right of the widest tick label: behind a fixed margin, "60,000" lost its 6."""
+    svg = charts.bar_chart("t", "d", ["2014", "2015"], [charts.Series("s", [maximum / 2, maximum])])
+    ticks = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="end" fill="#333">([\d,]+)</text>', svg)
+    assert len(ticks) == 5
+    for x, label in ticks:
+        assert float(x) - charts.text_width(label) >= charts.EDGE  # the whole label is on the canvas
+    widest = max(charts.text_width(label) for _x, label in ticks)
+    assert re.search(r'<line x1="(\d+)"', svg)[1] == str(math.ceil(widest + charts.TICK_GAP + charts.EDGE))
+
+
+def test_a_long_list_of_bars_is_drawn_in_two_charts_on_one_scale():
+    names = [f"省{i}" for i in range(31)]
+    values = list(range(31, 0, -1))
+    drawn = str(charts.hbar_chart("t", "d", names, [charts.Series("s", values)], columns=2))
+    first, second = drawn.split("</svg>")[:2]
+    assert drawn.startswith('<div class="chart-columns"><svg') and drawn.count("<svg") == 2
+    assert all(f">{name}</text>" in first for name in names[:16]) and all(f">{name}</text>" in second for name in names[16:])
+    ticks = [re.findall(r'text-anchor="middle" fill="#333">([\d,]+)</text>', half) for half in (first, second)]
+    assert ticks[0] == ticks[1] == ["0", "10", "20", "30", "40"]  # one scale: a bar is as long in either chart
+    assert "<title" in first and "(1/2)" in first and "(2/2)" in second

@@ -11,6 +11,8 @@ from openpyxl import load_workbook
 
 from counties import models
 
+from .conftest import cells
+
 pytestmark = pytest.mark.django_db
 
 
@@ -171,27 +173,27 @@ def test_each_page_writes_the_same_count_the_same_way(client):
 
     latest, at_2018 = statistics.coverage(), statistics.coverage(2018)
     assert (latest.demonstration_counties, latest.designated_units, at_2018.batch_entries) == (1199, 1217, 1016)
-    home = html(client.get("/"))
+    home = cells(html(client.get("/")))
     assert "<dd>1,199</dd>" in home and "<dd>1,217</dd>" in home and "<dd>1,260</dd>" in home  # places, units, entries
     assert "截至 2018 年底：示范县 1,016 个（按地方计），覆盖 832 个贫困县中的 737 个（88.6%）。" in home
     assert "本名录包含 1,146 条示意入选记录" in home
-    statistics_page = html(client.get("/en/statistics/"))
+    statistics_page = cells(html(client.get("/en/statistics/")))
     assert "<div><dt>Demonstration counties (places)</dt><dd>1,199</dd></div>" in statistics_page
     assert "<title>2018 · Demonstration counties: 1,016</title>" in statistics_page  # the chart, as before
     # A year and a code are names, not amounts: never grouped, beside a count that is.
     assert '<tr><th scope="row">2018</th><td class="num">1,016</td><td class="num">260</td>' in statistics_page
     assert '<option value="2018">2018</option>' in statistics_page
-    assert '<a href="/en/counties/130705/">130705</a>' in html(client.get("/en/counties/?scope=all&q=130705"))
+    assert '<a href="/en/counties/130705/">130705</a>' in cells(html(client.get("/en/counties/?scope=all&q=130705")))
     assert "(1,016 counties and 737 poverty counties by 2018; 1,180 counties and all 832 by 2019)" in statistics_page
-    assert "（截至 2018 年示范县 1,016 个、覆盖贫困县 737 个；截至 2019 年示范县 1,180" in html(client.get("/statistics/"))
-    listed = html(client.get("/counties/?scope=all"))
+    assert "（截至 2018 年示范县 1,016 个、覆盖贫困县 737 个；截至 2019 年示范县 1,180" in cells(html(client.get("/statistics/")))
+    listed = cells(html(client.get("/counties/?scope=all")))
     assert "3,055 个单位</h2>" in listed
     assert "本名录计有 1,199 个示范县" in listed and "和 1,217 个获批单位" in listed
-    assert "1,199 demonstration counties (places)</h2>" in html(client.get("/en/counties/"))
+    assert "1,199 demonstration counties (places)</h2>" in cells(html(client.get("/en/counties/")))
 
 
 def test_percentages_have_one_decimal_in_tables_sentences_and_charts(client):
-    page = html(client.get("/en/statistics/"))
+    page = cells(html(client.get("/en/statistics/")))
     batches = page[page.index('id="h-batches"') :]
     # 2015: 92 poverty counties of 200 is 46%: 46.0% in the table, and now in the chart's tooltip too (it said 46).
     assert '<td class="num">92</td><td class="num">46.0%</td>' in batches
@@ -207,7 +209,7 @@ def national_section(page):
 def test_national_series_chart_writes_each_value_as_the_table_and_the_api_do(client):
     from decimal import Decimal
 
-    section = national_section(html(client.get("/en/statistics/")))
+    section = national_section(cells(html(client.get("/en/statistics/"))))
     chart = section[: section.index("</svg>")]
     rural, poverty = "Rural online retail sales", "832 poverty counties"
     # The tooltips said 0.9, 1.25 and 0.3: the axis's two decimals, not the table's three.
@@ -221,7 +223,7 @@ def test_national_series_chart_writes_each_value_as_the_table_and_the_api_do(cli
     assert published[(2016, "rural_online_retail_sales")] == Decimal("0.895")
     assert published[(2017, "rural_online_retail_sales")] == Decimal("1.245")
     assert published[(2020, "poverty_counties_online_retail_sales")] == Decimal("0.301")
-    chinese = national_section(html(client.get("/statistics/")))
+    chinese = national_section(cells(html(client.get("/statistics/"))))
     assert "<title>2016 · 农村网络零售额: 0.895</title>" in chinese and "<title>2020 · 832 个贫困县: 0.301</title>" in chinese
 
 
@@ -337,19 +339,19 @@ def test_county_page(client, django_assert_max_num_queries):
 
 
 def test_english_pages_name_provinces_and_prefectures_in_english(client):
-    county = html(client.get("/en/counties/652801/"))
+    county = cells(html(client.get("/en/counties/652801/")))
     assert "Korla City" in county  # 库尔勒市: its official romanisation, not "Ku'erlei"
     assert '<a href="/en/provinces/650000/">Xinjiang Uygur Autonomous Region</a> › Bayingolin Mongol Autonomous Prefecture' in county
     assert '巴音郭楞蒙古自治州 <span class="romanised" lang="en">Bayingolin Mongol Autonomous Prefecture</span>' in county
     assert "库尔勒市, Xinjiang Uygur Autonomous Region (652801): code history" in county  # the meta description
-    chinese = html(client.get("/counties/652801/"))
+    chinese = cells(html(client.get("/counties/652801/")))
     assert '<a href="/provinces/650000/">新疆维吾尔自治区</a> › 巴音郭楞蒙古自治州' in chinese and "Bayingolin" not in chinese
-    batch = html(client.get("/en/batches/2016/"))
+    batch = cells(html(client.get("/en/batches/2016/")))
     assert "<td>Xinjiang</td>" in batch and "<td>新疆维吾尔自治区</td>" not in batch
-    assert "<td>新疆</td>" in html(client.get("/batches/2016/"))
+    assert "<td>新疆</td>" in cells(html(client.get("/batches/2016/")))
     listed = html(client.get("/en/counties/?province=650000"))
     assert '<option value="650000" selected>Xinjiang</option>' in listed and '<td data-label="Province">Xinjiang</td>' in listed
-    assert "<title>Xinjiang Uygur Autonomous Region" in html(client.get("/en/provinces/650000/"))
+    assert "<title>Xinjiang Uygur Autonomous Region" in cells(html(client.get("/en/provinces/650000/")))
 
 
 def test_province_chart_labels_are_whole_short_names_in_the_page_language(client):
@@ -402,35 +404,36 @@ def test_province_pages(client):
 
 
 def test_batch_pages(client):
-    page = html(client.get("/batches/2016/"))
+    page = cells(html(client.get("/batches/2016/")))
     assert "158" in page and "65.8%" in page and "达标" in page
     assert "36 亿元" in page and "36.00" not in page  # 3.6 bn yuan in 亿元, without '.00'
     # The published province count (23, counting the Production and Construction Corps apart) and
     # the recorded one (22) are both shown, labelled, and the note explains the difference.
     assert "<dt>省份（本名录记录）</dt><dd>22</dd>" in page and "<dt>省份（公布数字）</dt><dd>23</dd>" in page
     assert "新疆生产建设兵团" in page
-    page2021 = html(client.get("/batches/2021/"))
+    page2021 = cells(html(client.get("/batches/2021/")))
     assert "名单不完整" in page2021 and "148" in page2021
     # A partial batch shows no misleading share or verdict.
     assert "不完整（已知 148 个中的 29 个）" in page2021 and "17.2%" not in page2021
     assert client.get("/batches/2020/").status_code == 404
-    batches = html(client.get("/batches/"))
+    batches = cells(html(client.get("/batches/")))
     # One unit per column, named in its header: totals in 亿元, per county in 万元.
     assert "中央资金 (亿元)" in batches and "每县 (万元)" in batches
     assert '<td class="num">37</td><td class="num">1,850</td>' in batches  # 2015: 3.7 bn, 18.5 m
     assert '<td class="num" colspan="2">不完整（已知 148 个中的 29 个）</td>' in batches
-    english = html(client.get("/en/batches/"))
+    english = cells(html(client.get("/en/batches/")))
     assert "Central funds (billion yuan)" in english and "Per county (million yuan)" in english
     assert '<td class="num">3.7</td><td class="num">18.5</td>' in english
 
 
 def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
-    page = html(client.get("/statistics/?as_of=2018"))
-    assert page.count("<svg") == 6  # five coverage charts and the national online retail series
-    assert "<table" in page and "/api/v1/stats/coverage/series/?format=csv" in page
+    page = cells(html(client.get("/statistics/?as_of=2018")))
+    # five coverage charts (the provinces' drawn as two) and the national online retail series
+    assert page.count("<svg") == 7
+    assert "<table" in page and "/api/v1/stats/coverage/series/?as_of=2018&amp;format=csv" in page
     assert "cdn" not in page.lower()
     assert '<h2 id="h-definitions">定义</h2>' in page
-    english = html(client.get("/en/statistics/?as_of=2018"))
+    english = cells(html(client.get("/en/statistics/?as_of=2018")))
     # The figures themselves, where they are shown (the definitions text holds no figure).
     for label, value in (
         ("Batch entries", "1,016"),
@@ -450,7 +453,7 @@ def test_statistics_page_has_charts_tables_downloads_and_definitions(client):
 
     assert series_row(row_2018) in english and series_row(row_2019) not in english
     assert "the years after 2018 (up to 2021) are left out" in english
-    assert series_row(row_2019) in html(client.get("/en/statistics/"))
+    assert series_row(row_2019) in cells(html(client.get("/en/statistics/")))
     definitions = english[english.index('id="h-definitions"') :]
     assert "the unit in use at the end of that year that a designated unit had become by then" in definitions.lower()
     assert "长岛县 (2017) and 蓬莱市 (2018) are two places at the end of 2018 and one from the end of 2020" in definitions
@@ -482,16 +485,16 @@ def test_the_pages_state_no_poverty_share_rule_for_2014_and_2015(client):
     from counties.reads import statistics
 
     assert [b.year for b in statistics.batch_composition() if b.meets_rule is None] == [2014, 2015, 2021]
-    batches = html(client.get("/en/batches/"))
+    batches = cells(html(client.get("/en/batches/")))
     for year in (2014, 2015):
         row = batches[batches.index(f'<a href="/en/batches/{year}/">{year}</a>') :]
         row = row[: row.index("</tr>")]
         assert "≥" not in row and row.count("<td>—</td>") == 2  # the rule and whether it was met
-        page = html(client.get(f"/en/batches/{year}/"))
+        page = cells(html(client.get(f"/en/batches/{year}/")))
         assert "<dt>Rule</dt><dd>none</dd>" in page and "against the rule" not in page
         assert f"designated in {year}: poverty share, central funds" in page
-        assert "<dt>规则</dt><dd>无</dd>" in html(client.get(f"/batches/{year}/"))
-    page2016 = html(client.get("/en/batches/2016/"))
+        assert "<dt>规则</dt><dd>无</dd>" in cells(html(client.get(f"/batches/{year}/")))
+    page2016 = cells(html(client.get("/en/batches/2016/")))
     assert "<dt>Rule</dt><dd>≥ 50% — met</dd>" in page2016 and "poverty share against the rule" in page2016
 
 
@@ -527,7 +530,8 @@ def test_statistics_province_chart_labels_every_province_sorted(client):
 
     page = html(client.get("/statistics/?as_of=2018"))
     chart = page[page.index("各省示范县数") :]
-    chart = chart[: chart.index("</svg>")]
+    chart = chart[: chart.index("</figure>")]  # two charts on one scale, the first half of the provinces and the rest
+    assert chart.count("</svg>") == 2
     rows = [p for p in statistics.province_table(2018) if p.demonstration_counties]
     rows.sort(key=lambda p: (-p.demonstration_counties, p.code))
     labels = [f'text-anchor="end" fill="#333">{p.short_name_zh}</text>' for p in rows]
@@ -537,9 +541,9 @@ def test_statistics_province_chart_labels_every_province_sorted(client):
 
 
 def test_province_chart_draws_its_poverty_part_inside_the_whole_as_the_table_and_api_count_it(client):
-    page = html(client.get("/en/statistics/"))
+    page = cells(html(client.get("/en/statistics/")))
     chart = page[page.index("Demonstration counties by province") :]
-    chart = chart[: chart.index("</svg>")]
+    chart = chart[: chart.index("</figure>")]
     bars = re.findall(r'width="([\d.]+)" height="[\d.]+" fill="#[0-9a-f]+"><title>([^<]+) · ([^<:]+): ([\d,]+)</title>', chart)
     whole = {name: (float(w), int(n)) for w, name, series, n in bars if series == "Demonstration counties (places)"}
     part = {name: (float(w), int(n)) for w, name, series, n in bars if series != "Demonstration counties (places)"}
@@ -560,7 +564,7 @@ def test_province_chart_draws_its_poverty_part_inside_the_whole_as_the_table_and
     assert (row["demonstration_counties"], row["poverty_demonstration_counties"], row["poverty_counties_covered"]) == (41, 41, 42)
     rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/stats/provinces/?format=csv").content.decode("utf-8-sig"))))
     assert next(r for r in rows if r["code"] == "630000")["poverty_demonstration_counties"] == "41"
-    chinese = html(client.get("/statistics/"))
+    chinese = cells(html(client.get("/statistics/")))
     assert "<title>青海 · 其中贫困县（按地方计）: 41</title>" in chinese
     assert "<dt>其中贫困县（按地方计）</dt><dd>本身是或包含国家级贫困县的示范县（按地方计）。" in chinese
 

@@ -27,6 +27,7 @@ from counties.models.base import (  # noqa: F401
     LAST_PLAUSIBLE_YEAR,
     REGISTRY_KEY_PREFIX,
     REGISTRY_KEY_REGEX,
+    SOURCE_SEPARATOR,
     UNIT_TYPE_LABELS,
     ParentType,
     Provenance,
@@ -39,8 +40,12 @@ from counties.models.base import (  # noqa: F401
     code_in_use,
     exit_year_in_range,
     in_use_at_q,
+    is_government_url,
+    is_url,
     no_control_characters,
     provenance_constraints,
+    source_parts,
+    sources_separated,
     tracked_models,
 )
 from counties.models.programme import (  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -211,11 +212,63 @@ class TimeStamped(models.Model):
         abstract = True
 
 
+# A record's source holds one or more parts, each a document number, a description or one URL,
+# separated by SOURCE_SEPARATOR. The pages link every URL part on its own, so a URL must be a part
+# by itself: two URLs glued together (or a URL and text around it) would make one broken link.
+SOURCE_SEPARATOR = " ; "
+_URL_START = re.compile(r"https?://", re.IGNORECASE)
+
+
+def source_parts(value: str) -> list[str]:
+    """A source's parts, in the order recorded, without blanks: "a ; http://b" → ["a", "http://b"]."""
+    return [part.strip() for part in value.split(SOURCE_SEPARATOR) if part.strip()]
+
+
+def is_url(part: str) -> bool:
+    return _URL_START.match(part) is not None
+
+
+def is_government_url(url: str) -> bool:
+    """Whether a URL is on a Chinese government site: its host is gov.cn or ends in .gov.cn. Every
+    other site (a news site, a copy, a domain that has since changed hands) is not a government source."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    return host == "gov.cn" or host.endswith(".gov.cn")
+
+
+def sources_separated(value: object) -> None:
+    """Field validator of a record's source, run by the admin's forms, the API's serializers, the
+    imports and (through the write services) every loader: each URL is a part of its own."""
+    if not isinstance(value, str):
+        return
+    for position, part in enumerate(source_parts(value), start=1):
+        starts = [m.start() for m in _URL_START.finditer(part)]
+        if len(starts) > 1:
+            raise ValidationError(
+                _("Part %(position)s of the source holds %(count)s URLs; separate them with ' ; ' so that each is a link of its own."),
+                code="source_urls_glued",
+                params={"position": position, "count": len(starts)},
+            )
+        if starts and starts[0] != 0:
+            raise ValidationError(
+                _("Part %(position)s of the source has text before its URL; write the URL as a part of its own, after ' ; '."),
+                code="source_url_not_alone",
+                params={"position": position},
+            )
+        if starts and (space := re.search(r"\s", part)):
+            raise ValidationError(
+                _("The URL in part %(position)s of the source holds a space (at position %(at)s); separate URLs with ' ; '."),
+                code="source_url_space",
+                params={"position": position, "at": space.start() + 1},
+            )
+
+
 class Provenance(models.Model):
     """Where a record comes from and how far it can be trusted."""
 
     source = models.TextField(
-        _("source"), help_text=_("Document number or URL of the source; several separated by ' ; '."), validators=[no_control_characters]
+        _("source"),
+        help_text=_("Document number or URL of the source; several separated by ' ; '."),
+        validators=[no_control_characters, sources_separated],
     )
     source_kind = models.CharField(
         _("source kind"),

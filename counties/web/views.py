@@ -386,15 +386,14 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     # A bad year is a 400 that names it; the page then shows the latest year, and says so.
     as_of = form.cleaned_data["as_of"] if form.is_valid() else latest
     # Every year-keyed table and chart stops at the year chosen: later years are not shown.
-    series = [c for c in statistics.coverage_series() if c.as_of <= as_of]
-    batches = [b for b in statistics.batch_composition() if b.year <= as_of]
+    series = statistics.coverage_series_until(as_of)
+    batches = statistics.batch_composition_until(as_of)
     provinces = [p for p in statistics.province_table(as_of) if p.poverty_counties or p.demonstration_counties]
     charted = sorted((p for p in provinces if p.demonstration_counties), key=lambda p: (-p.demonstration_counties, p.code))
-    funding = statistics.funding_totals()
-    funding_years = [t for t in funding.by_year if int(t.key) <= as_of]
+    funding_years = statistics.funding_totals(as_of).by_year
     money = numbers.money_scale(t.total_yuan for t in funding_years)
     years = [str(c.as_of) for c in series]
-    national = [p for p in targets.national_series() if p.year <= as_of]
+    national = targets.national_series_until(as_of)
     context = {
         "as_of": as_of,
         "as_of_errors": form.errors.get("as_of", []),
@@ -407,7 +406,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "partial_batches": [b for b in batches if b.is_partial],
         "provinces": provinces,
         "funding_years": funding_years,
-        "exits": [e for e in statistics.exits() if e.exit_year is None or e.exit_year <= as_of],
+        "exits": statistics.exits_until(as_of),
         "includes_illustrative": any(c.includes_illustrative for c in series),
         "coverage_chart": charts.line_chart(
             _("Coverage over time"),
@@ -448,11 +447,12 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
                 ),
             ],
             unit=_("counties"),
+            columns=2,
         ),
         # Targets and results: the three full coverages, attainment by batch, the national series.
         "three_coverages": targets.three_coverages(as_of),
-        "three_coverages_series": [c for c in targets.three_coverages_series() if c.as_of <= as_of],
-        "attainment": [r for r in targets.target_attainment() if r.reported and r.batch_year <= as_of and r.year <= as_of],
+        "three_coverages_series": targets.three_coverages_series_until(as_of),
+        "attainment": [r for r in targets.target_attainment_until(as_of) if r.reported],
         "indicator_names": targets.indicator_names(),
         "national": national,
         "national_chart": targets_charts.national_chart(national),

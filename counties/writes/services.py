@@ -28,6 +28,7 @@ from counties.models import (
     ImportRecord,
     IndicatorValue,
     PovertyStatus,
+    Provenance,
     SourceKind,
     TimeStamped,
     Unit,
@@ -39,6 +40,7 @@ from counties.models import (
     no_control_characters,
     other_place_link,
     poverty_counties_problem,
+    sources_separated,
     tracked_models,
 )
 from counties.reads.permissions import WriteScope, provinces_of, stored_province_ids, write_scope
@@ -211,6 +213,27 @@ def check_links(records: Sequence[models.Model]) -> None:
         raise LinkRefused(message, code="other_place_link")
 
 
+# -- sources that link ---------------------------------------------------------------------------
+
+
+class SourceRefused(ValidationError):
+    """A record's source that the pages could not link: two URLs in one part, or a URL with text."""
+
+
+def check_sources(records: Sequence[models.Model]) -> None:
+    """The rule of `models.sources_separated`, checked by the services for every door and loader
+    (the doors' forms and serializers run it first, on the field; a loader's rows reach it here).
+    The first refused record is named with the rule's message."""
+    for record in records:
+        if not isinstance(record, Provenance):
+            continue
+        try:
+            sources_separated(record.source)
+        except ValidationError as exc:
+            message = exc.message % exc.params if exc.params else exc.message
+            raise SourceRefused(_("%(record)s: %(message)s"), code=exc.code, params={"record": str(record), "message": message}) from None
+
+
 # -- history and its reason ---------------------------------------------------------------------
 
 
@@ -316,6 +339,7 @@ def _save(record: models.Model, user: Any, reason: str, fields: Sequence[str] | 
     check_scope(user, record)
     check_codes_in_use([record])
     check_links([record])
+    check_sources([record])
     created = record.pk is None
     _attribute(record, user, reason)
     if fields is not None and not created:
@@ -690,6 +714,7 @@ def write_records(
         refuse_out_of_scope(scope, changed, stored_province_ids(model, [r.pk for r in changed]))
     check_codes_in_use([*created, *changed])
     check_links([*created, *changed])
+    check_sources([*created, *changed])
     _refuse_illustrative_in_official_cells(created)
     now = timezone.now()
     model._default_manager.bulk_create(created, batch_size=1000)

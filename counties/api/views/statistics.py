@@ -29,12 +29,23 @@ class StatisticsView(APIView):
         params.is_valid(raise_exception=True)
         return params.validated_data.get("as_of", latest)
 
+    def until(self, request: Request) -> int | None:
+        """For a statistic by year: the year-end its rows stop at when `as_of` is given (checked as
+        `as_of` is everywhere), None (every year) when it is not. The statistics page's downloads
+        give the page's year, so the file holds what the page shows."""
+        return self.as_of(request) if "as_of" in request.query_params else None
+
     def get_queryset(self) -> QuerySet:  # for the permission class: statistics are read-only
         return Batch.objects.none()
 
 
 AS_OF = OpenApiParameter(
     "as_of", OpenApiTypes.INT, description=f"Year-end, {FIRST_PROGRAMME_YEAR} to the latest batch year (default: the latest)."
+)
+UNTIL = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.INT,
+    description=f"Only the years up to this year-end, {FIRST_PROGRAMME_YEAR} to the latest batch year (default: every year).",
 )
 
 
@@ -45,15 +56,15 @@ class CoverageView(StatisticsView):
 
 
 class CoverageSeriesView(StatisticsView):
-    @extend_schema(summary="Coverage at the end of every year", responses=s.CoverageSerializer(many=True))
+    @extend_schema(summary="Coverage at the end of every year", parameters=[UNTIL], responses=s.CoverageSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(s.CoverageSerializer(statistics.coverage_series(), many=True).data)
+        return Response(s.CoverageSerializer(statistics.coverage_series_until(self.until(request)), many=True).data)
 
 
 class BatchStatisticsView(StatisticsView):
-    @extend_schema(summary="Composition of every batch", responses=s.BatchStatisticsSerializer(many=True))
+    @extend_schema(summary="Composition of every batch", parameters=[UNTIL], responses=s.BatchStatisticsSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(s.BatchStatisticsSerializer(statistics.batch_composition(), many=True).data)
+        return Response(s.BatchStatisticsSerializer(statistics.batch_composition_until(self.until(request)), many=True).data)
 
 
 class ProvinceStatisticsView(StatisticsView):
@@ -63,12 +74,18 @@ class ProvinceStatisticsView(StatisticsView):
 
 
 class FundingStatisticsView(StatisticsView):
-    @extend_schema(summary="Funding totals by year, province, level and source kind", responses=s.FundingStatisticsSerializer)
+    @extend_schema(
+        summary="Funding totals by year, province, level and source kind", parameters=[UNTIL], responses=s.FundingStatisticsSerializer
+    )
     def get(self, request: Request) -> Response:
-        return Response(s.FundingStatisticsSerializer(statistics.funding_totals()).data)
+        return Response(s.FundingStatisticsSerializer(statistics.funding_totals(self.until(request))).data)
 
 
 class ExitStatisticsView(StatisticsView):
-    @extend_schema(summary="Poverty exits by year, and how many were designated by then", responses=s.ExitStatisticsSerializer(many=True))
+    @extend_schema(
+        summary="Poverty exits by year, and how many were designated by then",
+        parameters=[UNTIL],
+        responses=s.ExitStatisticsSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
-        return Response(s.ExitStatisticsSerializer(statistics.exits(), many=True).data)
+        return Response(s.ExitStatisticsSerializer(statistics.exits_until(self.until(request)), many=True).data)

@@ -26,7 +26,7 @@ from counties.api.serializers.targets import (
     TargetAttainmentSerializer,
     ThreeCoveragesSerializer,
 )
-from counties.api.views.statistics import AS_OF, StatisticsView
+from counties.api.views.statistics import AS_OF, UNTIL, StatisticsView
 from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairing
 from counties.reads import places
 from counties.reads.filtersets.targets import AssessmentFilterSet, IndicatorFilterSet, IndicatorValueFilterSet, PairingFilterSet
@@ -87,9 +87,11 @@ class ThreeCoveragesView(StatisticsView):
 
 
 class ThreeCoveragesSeriesView(StatisticsView):
-    @extend_schema(summary="The three full coverages at the end of every year", responses=ThreeCoveragesSerializer(many=True))
+    @extend_schema(
+        summary="The three full coverages at the end of every year", parameters=[UNTIL], responses=ThreeCoveragesSerializer(many=True)
+    )
     def get(self, request: Request) -> Response:
-        return Response(ThreeCoveragesSerializer(targets.three_coverages_series(), many=True).data)
+        return Response(ThreeCoveragesSerializer(targets.three_coverages_series_until(self.until(request)), many=True).data)
 
 
 INDICATOR = OpenApiParameter("indicator", OpenApiTypes.STR, description="Only this indicator (catalogue code).")
@@ -99,10 +101,12 @@ class TargetAttainmentView(StatisticsView):
     query_names = frozenset({"as_of", "indicator"})
 
     @extend_schema(
-        summary="Target attainment per batch, indicator and year", parameters=[INDICATOR], responses=TargetAttainmentSerializer(many=True)
+        summary="Target attainment per batch, indicator and year",
+        parameters=[INDICATOR, UNTIL],
+        responses=TargetAttainmentSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        rows: list[Any] = targets.target_attainment()
+        rows: list[Any] = targets.target_attainment_until(self.until(request))
         code = request.query_params.get("indicator")
         if code:
             if not Indicator.objects.filter(code=code).exists():
@@ -119,7 +123,9 @@ class AssessmentStatisticsView(StatisticsView):
 
 class NationalSeriesView(StatisticsView):
     @extend_schema(
-        summary="National online retail sales as published, each point with its source", responses=NationalPointSerializer(many=True)
+        summary="National online retail sales as published, each point with its source",
+        parameters=[UNTIL],
+        responses=NationalPointSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        return Response(NationalPointSerializer(targets.national_series(), many=True).data)
+        return Response(NationalPointSerializer(targets.national_series_until(self.until(request)), many=True).data)

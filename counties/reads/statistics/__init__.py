@@ -43,10 +43,10 @@ Definitions, for an as-of year Y (withdrawn designations never count):
   (batches are announced mid-year; exits at the year's end).
 """
 
-from counties.reads.statistics.batches import BatchComposition, batch_composition
+from counties.reads.statistics.batches import BatchComposition, batch_composition, batch_composition_until
 from counties.reads.statistics.cache import EVERY_CACHED, cached, forget_loaded_rows
-from counties.reads.statistics.coverage import Coverage, coverage, coverage_series
-from counties.reads.statistics.exits import ExitYear, exits
+from counties.reads.statistics.coverage import Coverage, coverage, coverage_series, coverage_series_until
+from counties.reads.statistics.exits import ExitYear, exits, exits_until
 from counties.reads.statistics.funding import FundingTotal, FundingTotals, funding_totals
 from counties.reads.statistics.index import ListIndex, list_index
 from counties.reads.statistics.provinces import ProvinceCoverage, province_table
@@ -63,10 +63,13 @@ __all__ = [
     "Programme",
     "ProvinceCoverage",
     "batch_composition",
+    "batch_composition_until",
     "cached",
     "coverage",
     "coverage_series",
+    "coverage_series_until",
     "exits",
+    "exits_until",
     "forget_loaded_rows",
     "funding_totals",
     "latest_batch_year",

@@ -107,3 +107,9 @@ def batch_composition() -> list[BatchComposition]:
             )
         )
     return result
+
+
+def batch_composition_until(as_of: int | None = None) -> list[BatchComposition]:
+    """The batches of `as_of` and earlier (every batch when None), as the statistics page and its
+    CSV show them for the year chosen."""
+    return [b for b in batch_composition() if as_of is None or b.year <= as_of]

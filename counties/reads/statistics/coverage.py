@@ -64,3 +64,9 @@ def coverage_series() -> list[Coverage]:
     """Coverage at the end of every year from 2014 to the latest batch year (one load for all years;
     each year is cached on its own too, so `coverage(year)` then reads it)."""
     return [_coverage(year) for year in range(FIRST_PROGRAMME_YEAR, latest_batch_year() + 1)]
+
+
+def coverage_series_until(as_of: int | None = None) -> list[Coverage]:
+    """The series up to the end of `as_of` (every year when None), as the statistics page and its
+    CSV show it for the year chosen."""
+    return [c for c in coverage_series() if as_of is None or c.as_of <= as_of]

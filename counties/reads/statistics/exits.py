@@ -47,3 +47,9 @@ def exits() -> list[ExitYear]:
             )
         )
     return result
+
+
+def exits_until(as_of: int | None = None) -> list[ExitYear]:
+    """The exit years up to `as_of` (every year when None), with the counties whose exit year is not
+    recorded, as the statistics page and its CSV show them for the year chosen."""
+    return [e for e in exits() if as_of is None or e.exit_year is None or e.exit_year <= as_of]

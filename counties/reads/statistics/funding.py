@@ -1,4 +1,4 @@
-"""Funding totals, in yuan: all allocations by fiscal year, province, level and source kind."""
+"""Funding totals, in yuan: allocations by fiscal year, province, level and source kind, all or up to a year."""
 
 from __future__ import annotations
 
@@ -39,12 +39,14 @@ class FundingTotals:
 
 
 @cached
-def funding_totals() -> FundingTotals:
-    """All funding allocations, in yuan, by fiscal year, province (code), level and source kind."""
+def funding_totals(as_of: int | None = None) -> FundingTotals:
+    """Funding allocations of fiscal years up to `as_of` (all when None), in yuan, by fiscal year,
+    province (code), level and source kind."""
+    allocations = FundingAllocation.objects.all() if as_of is None else FundingAllocation.objects.filter(fiscal_year__lte=as_of)
 
     def grouped(field_name: str) -> list[FundingTotal]:
         rows = (
-            FundingAllocation.objects.values(field_name)
+            allocations.values(field_name)
             .annotate(total=Sum("amount"), n=Count("pk"), illustrative=Count("pk", filter=ILLUSTRATIVE))
             .order_by(field_name)
         )

@@ -340,6 +340,12 @@ def target_attainment() -> list[TargetAttainment]:
     return rows
 
 
+def target_attainment_until(as_of: int | None = None) -> list[TargetAttainment]:
+    """The rows of batches of `as_of` and earlier, for years up to `as_of` (every row when None):
+    what was known at the end of that year, as the statistics page and its CSV show it."""
+    return [r for r in target_attainment() if as_of is None or (r.batch_year <= as_of and r.year <= as_of)]
+
+
 # -- assessments ----------------------------------------------------------------------------------
 
 
@@ -497,6 +503,11 @@ def three_coverages_series() -> list[ThreeCoverages]:
     return [_three_coverages(year) for year in range(FIRST_PROGRAMME_YEAR, statistics.latest_batch_year() + 1)]
 
 
+def three_coverages_series_until(as_of: int | None = None) -> list[ThreeCoverages]:
+    """The series up to the end of `as_of` (every year when None), as the statistics page shows it."""
+    return [c for c in three_coverages_series() if as_of is None or c.as_of <= as_of]
+
+
 # -- the national series ----------------------------------------------------------------------------
 
 
@@ -513,11 +524,6 @@ class NationalPoint:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @property
-    def sources(self) -> list[str]:
-        """Several sources are separated by ';' (as in programme_facts.csv)."""
-        return [part.strip() for part in self.source.split(";") if part.strip()]
 
 
 @statistics.cached
@@ -546,6 +552,11 @@ def national_series() -> list[NationalPoint]:
             )
         )
     return sorted(points, key=lambda p: (p.series != "rural_online_retail_sales", p.year))
+
+
+def national_series_until(as_of: int | None = None) -> list[NationalPoint]:
+    """The published points up to `as_of` (every year when None), as the statistics page shows them."""
+    return [p for p in national_series() if as_of is None or p.year <= as_of]
 
 
 def indicator_names() -> dict[str, Indicator]:

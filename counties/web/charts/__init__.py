@@ -25,7 +25,9 @@ from counties.models import local_name
 from counties.reads import numbers
 
 WIDTH, HEIGHT = 400, 280
+# LEFT is the narrowest left margin; a vertical axis widens it to fit its widest label (`Axis.left`).
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 24, 58
+TICK_GAP, EDGE = 5, 4  # between a tick label and the plot; between the label and the canvas's edge
 FONT = 13
 LINE = 16  # height of a line of text (legend rows)
 PALETTE = ("#0b4f8a", "#c0392b", "#6c757d", "#9ec3e6")
@@ -74,20 +76,36 @@ def frame(title: str, description: str, body: str, width: float = WIDTH, height:
     )
 
 
-def axis(maximum: float, percent: bool = False, unit: str = "", width: float = WIDTH) -> tuple[str, float]:
-    """Horizontal grid lines with labels and the axis's unit above them; returns the markup and the
-    top of the scale."""
+@dataclass(frozen=True)
+class Axis:
+    """A vertical scale from 0 to `top` in four steps, with its tick labels; the plot starts at
+    `left`, right of the widest label, so no label is cut at the canvas's edge (60,000 lost its 6
+    behind a fixed margin)."""
+
+    top: float
+    labels: list[str]
+
+    @property
+    def left(self) -> float:
+        widest = max((text_width(label) for label in self.labels), default=0)
+        return max(float(LEFT), math.ceil(widest + TICK_GAP + EDGE))
+
+    def draw(self, width: float, unit: str = "") -> str:
+        """Horizontal grid lines with their labels, and the axis's unit above them."""
+        parts = []
+        if unit:
+            parts.append(f'<text x="{EDGE}" y="{TOP - 10}" fill="{INK}">{escape(unit)}</text>')
+        for i, label in enumerate(self.labels):
+            y = HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * i / 4
+            parts.append(f'<line x1="{self.left:.0f}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d0d0" stroke-width="1"/>')
+            parts.append(f'<text x="{self.left - TICK_GAP:.0f}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}">{label}</text>')
+        return "".join(parts)
+
+
+def axis(maximum: float, percent: bool = False) -> Axis:
+    """The vertical scale that holds `maximum` (0–100% for a percentage)."""
     top = 100.0 if percent else _nice(maximum)
-    parts = []
-    if unit:
-        parts.append(f'<text x="4" y="{TOP - 10}" fill="{INK}">{escape(unit)}</text>')
-    for i in range(5):
-        value = top * i / 4
-        y = HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * i / 4
-        label = f"{value:.0f}%" if percent else numbers.tick(value)
-        parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d0d0" stroke-width="1"/>')
-        parts.append(f'<text x="{LEFT - 5}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}">{label}</text>')
-    return "".join(parts), top
+    return Axis(top, [f"{top * i / 4:.0f}%" if percent else numbers.tick(top * i / 4) for i in range(5)])
 
 
 def _nice(maximum: float) -> float:
@@ -126,10 +144,10 @@ def x_label(x: float, label: str) -> str:
     return f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" fill="{INK}">{escape(label)}</text>'
 
 
-def plot_width(labels: list[str], minimum: float = WIDTH) -> float:
-    """A canvas wide enough for every category label side by side (at least `minimum`)."""
+def plot_width(labels: list[str], left: float = LEFT, minimum: float = WIDTH) -> float:
+    """A canvas wide enough for every category label side by side right of `left` (at least `minimum`)."""
     widest = max((text_width(label) for label in labels), default=0)
-    return max(minimum, LEFT + RIGHT + len(labels) * (widest + 8))
+    return max(minimum, left + RIGHT + len(labels) * (widest + 8))
 
 
 def bar_chart(
@@ -147,14 +165,15 @@ def bar_chart(
     poverty share of a batch, at least 50% from 2016) as a dashed line over the categories it
     applies to only: a line across 2014 and 2015 would hold those batches to a rule they never
     had. `unit` names the axis's unit once (e.g. 亿元), so the axis reads 50, not 5,000,000,000."""
-    width = plot_width(labels)
     values = [float(v) for s in series for v in s.values if v is not None]
-    grid, top = axis(max(values, default=0), percent, unit, width)
-    group = (width - LEFT - RIGHT) / max(len(labels), 1)
+    scale = axis(max(values, default=0), percent)
+    top, left = scale.top, scale.left
+    width = plot_width(labels, left)
+    group = (width - left - RIGHT) / max(len(labels), 1)
     bar = group * 0.7 / max(len(series), 1)
-    parts = [grid]
+    parts = [scale.draw(width, unit)]
     for i, label in enumerate(labels):
-        x0 = LEFT + group * i + group * 0.15
+        x0 = left + group * i + group * 0.15
         for j, s in enumerate(series):
             value = s.values[i]
             if value is None:
@@ -164,12 +183,12 @@ def bar_chart(
                 f'<rect x="{x0 + bar * j:.1f}" y="{y:.1f}" width="{bar - 1:.1f}" height="{HEIGHT - BOTTOM - y:.1f}" fill="{s.color}">'
                 f"<title>{escape(label)} · {escape(s.label)}: {escape(s.text(value, percent))}</title></rect>"
             )
-        parts.append(x_label(LEFT + group * (i + 0.5), label))
+        parts.append(x_label(left + group * (i + 0.5), label))
     extra = []
     spans = _runs(rules or [])
     for first, last, rule in spans:
         y = value_y(float(rule), top)
-        x1, x2 = LEFT + group * first, LEFT + group * (last + 1)
+        x1, x2 = left + group * first, left + group * (last + 1)
         parts.append(
             f'<line class="rule" x1="{x1:.1f}" x2="{x2:.1f}" y1="{y:.1f}" y2="{y:.1f}" '
             'stroke="#c0392b" stroke-width="2" stroke-dasharray="6 4"/>'
@@ -194,17 +213,42 @@ def _runs(values: list[float | Decimal | None]) -> list[tuple[int, int, float | 
     return runs
 
 
-def hbar_chart(title: str, description: str, labels: list[str], series: list[Series], *, unit: str = "") -> SafeString:
+def hbar_chart(title: str, description: str, labels: list[str], series: list[Series], *, unit: str = "", columns: int = 1) -> SafeString:
     """Horizontal bars, one row per label with the label in full on its left (for many long labels,
     such as provinces). The first series is the bar; a second is drawn inside it, narrower (a part
     of the whole, e.g. the poverty counties among the demonstration counties). The value of the
-    first series is written at the end of its bar."""
-    row, bar = 22, 14
+    first series is written at the end of its bar.
+
+    With `columns=2` the rows are split into two charts on one scale, the first half and the rest,
+    in a `chart-columns` block: side by side on a wide screen (one tall chart used half of it),
+    one under the other on a phone, where they read as one list."""
     label_width = max((text_width(label) for label in labels), default=0) + 8
-    width = max(WIDTH, label_width + 240)
-    left, right = label_width, 36
     values = [float(v) for s in series for v in s.values if v is not None]
     top = _nice(max(values, default=0))
+    if columns == 1 or len(labels) < 2:
+        return _hbars(title, description, labels, series, unit=unit, top=top, label_width=label_width)
+    half = math.ceil(len(labels) / 2)
+    drawn = [
+        _hbars(
+            f"{title} ({part}/2)",
+            description,
+            labels[start:stop],
+            [Series(s.label, s.values[start:stop], s.color, s.write) for s in series],
+            unit=unit,
+            top=top,
+            label_width=label_width,
+        )
+        for part, (start, stop) in enumerate(((0, half), (half, len(labels))), start=1)
+    ]
+    return mark_safe(f'<div class="chart-columns">{drawn[0]}{drawn[1]}</div>')
+
+
+def _hbars(
+    title: str, description: str, labels: list[str], series: list[Series], *, unit: str, top: float, label_width: float
+) -> SafeString:
+    row, bar = 22, 14
+    width = max(WIDTH, label_width + 240)
+    left, right = label_width, 36
     plot = width - left - right
     height = TOP + row * len(labels) + 24 + LINE * 2
     parts = []
@@ -251,16 +295,17 @@ def line_chart(
 ) -> SafeString:
     """A line per series over the labels, a point per value; a series is broken where it has no
     value (None), never drawn straight across the gap."""
-    width = plot_width(labels)
     values = [float(v) for s in series for v in s.values if v is not None]
-    grid, top = axis(max(values, default=0), percent, unit, width)
+    scale = axis(max(values, default=0), percent)
+    top, left = scale.top, scale.left
+    width = plot_width(labels, left)
     # Points sit in the middle of equal slots, as bars do, so the first and last labels fit.
-    step = (width - LEFT - RIGHT) / max(len(labels), 1)
-    parts = [grid]
+    step = (width - left - RIGHT) / max(len(labels), 1)
+    parts = [scale.draw(width, unit)]
     for i, label in enumerate(labels):
-        parts.append(x_label(LEFT + step * (i + 0.5), label))
+        parts.append(x_label(left + step * (i + 0.5), label))
     for s in series:
-        points = {i: (LEFT + step * (i + 0.5), value_y(float(v), top), v) for i, v in enumerate(s.values) if v is not None}
+        points = {i: (left + step * (i + 0.5), value_y(float(v), top), v) for i, v in enumerate(s.values) if v is not None}
         # One line per run of consecutive values: a line drawn across a label without a value
         # (a year nothing was published for) would show a value that does not exist. A value
         # alone between two gaps is its point only.

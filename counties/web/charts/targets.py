@@ -30,13 +30,13 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
     """One bar per year; a year with no value is marked on the axis, never drawn as zero."""
     indicator = series.indicator
     values = [float(y.value) for y in series.years if y.value is not None]
-    grid, top = charts.axis(max(values, default=0))
-    width = charts.WIDTH - charts.LEFT - charts.RIGHT
-    group = width / max(len(series.years), 1)
-    parts = [grid]
+    scale = charts.axis(max(values, default=0))
+    top, left = scale.top, scale.left
+    group = (charts.WIDTH - left - charts.RIGHT) / max(len(series.years), 1)
+    parts = [scale.draw(charts.WIDTH)]
     baseline = charts.HEIGHT - charts.BOTTOM
     for i, year in enumerate(series.years):
-        x = charts.LEFT + group * i + group * 0.2
+        x = left + group * i + group * 0.2
         # As the table beside it writes the value: str() of a normalised 26000 is "2.6E+4".
         label = f"{year.year}: " + (year.display_value if year.value is not None else "—")
         if year.growth_pct is not None:
@@ -53,7 +53,7 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{group * 0.6:.1f}" height="{baseline - y:.1f}" '
                 f'fill="{STATUS_COLOURS[year.status]}"><title>{escape(label)}</title></rect>'
             )
-        parts.append(charts.x_label(charts.LEFT + group * (i + 0.5), str(year.year)))
+        parts.append(charts.x_label(left + group * (i + 0.5), str(year.year)))
     statuses = [s for s in (MET, MISSED, NOT_REPORTED, NOT_APPLICABLE) if any(y.status == s for y in series.years)]
     parts.append(charts.legend([], [(str(STATUS_LABELS[s]), STATUS_COLOURS[s]) for s in statuses]))
     title = f"{indicator_name(indicator)} ({indicator_unit(indicator)})"

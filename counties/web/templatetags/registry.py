@@ -6,16 +6,17 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import template
 from django.conf import settings
 from django.urls import translate_url
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
-from counties.models import local_name
+from counties.models import is_government_url, is_url, local_name, source_parts
 from counties.models.programme import FORMER_ROSTER_SOURCES, POVERTY_SOURCE, ROSTER_SOURCE
 from counties.reads import numbers
 
@@ -135,6 +136,36 @@ def recorded(text: str | None) -> SafeString:
     if written_in == ("zh-hans" if _chinese() else "en"):
         return format_html("{}", text)
     return format_html('<span lang="{}">{}</span>', written_in, text)
+
+
+@register.simple_tag
+def sources(text: str | None) -> SafeString:
+    """A record's source as a reader gets it: each part (separated by ' ; ', models.source_parts)
+    on its own, every URL a link of its own whose text is its site's name.
+
+    Government sources come first: a URL whose host is gov.cn or ends in .gov.cn (models.
+    is_government_url). Any other URL is marked as not a government site: a news page, a copy of a
+    notice, or a domain that has since changed hands (the reference data keeps such URLs as they
+    were found), so a reader knows which link carries the authority. Text parts are shown as
+    `recorded` shows them.
+    """
+    parts = source_parts(text or "")
+    if not parts:
+        return format_html("")
+    ordered = sorted(parts, key=lambda part: not (is_url(part) and is_government_url(part)))
+    shown = [_source_part(part) for part in ordered]
+    if len(shown) == 1:
+        return shown[0]
+    return format_html('<ul class="sources">{}</ul>', format_html_join("", "<li>{}</li>", ((part,) for part in shown)))
+
+
+def _source_part(part: str) -> SafeString:
+    if not is_url(part):
+        return recorded(part)
+    site = (urlsplit(part).hostname or part).removeprefix("www.")
+    if is_government_url(part):
+        return format_html('<a href="{}" rel="nofollow noopener">{}</a>', part, site)
+    return format_html('<a href="{}" rel="nofollow noopener">{}</a> <span class="hint">({})</span>', part, site, _("not a government site"))
 
 
 @register.filter
