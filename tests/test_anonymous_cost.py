@@ -153,3 +153,21 @@ def test_signed_in_staff_are_not_limited(admin_client, settings):
 def test_the_export_rate_is_validated():
     result = manage("check", **(PRODUCTION_ENV | {"EXPORT_ANON_RATE": "lots"}))
     assert result.returncode != 0 and "EXPORT_ANON_RATE must be a number of requests" in result.stderr
+
+
+@pytest.mark.usefixtures("generous")
+@pytest.mark.parametrize(
+    ("path", "values"),
+    [
+        ("/en/counties/?q=", ["xuanhua", "52", "9999", junk()[:8]]),
+        ("/api/v1/counties/?q=", ["xuanhua", "52", "9999", junk()[:8]]),
+        ("/api/v1/designations/?updated_since=", [f"2026-01-01T00:{minute:02}:00Z" for minute in (1, 2, 3, 4)]),
+    ],
+)
+def test_free_text_is_answered_every_time_and_never_kept(client, stored, path, values):
+    """A search or a moment takes any value: a flood of them keeps nothing (each is worked out, as
+    cheaply as a search is), while the same page without them is kept once."""
+    answers = [client.get(path + value) for value in values]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200] and stored == []
+    plain = path.split("?")[0]
+    assert client.get(plain).content == client.get(plain).content and len(stored) == 1

@@ -194,6 +194,17 @@ def normalize_query(request: HttpRequest) -> None:
         request.GET = QueryDict(request.META["QUERY_STRING"], encoding=request.encoding)
 
 
+# Parameters whose values are free text (a search, a moment): each value would be a variant of its
+# own, so an answer to one is worked out each time (a search's is cheap) and never kept. What the
+# cache keeps is then bounded by what the pages offer: provinces, years, pages that exist.
+FREE_TEXT_QUERY = frozenset({"q", "updated_since"})
+
+
+def keeps_answer(request: HttpRequest) -> bool:
+    """Whether the response cache may keep (and look up) the answer to `request`: not to free text."""
+    return not any(request.GET.get(name) for name in FREE_TEXT_QUERY)
+
+
 def request_variant(request: HttpRequest) -> str:
     """Everything that changes the bytes of an answer, but the data: the running code, scheme,
     host, path and query, and for the API its representation headers."""

@@ -45,6 +45,7 @@ from counties.caching.keys import (
     PAGE_VARY,
     PRIVATE_PATHS,
     is_api,
+    keeps_answer,
     normalize_query,
     request_variant,
     response_key,
@@ -78,7 +79,7 @@ class PublicCacheMiddleware:
         as_sent = request.META.get("QUERY_STRING", "")
         normalize_query(request)
         variant = request_variant(request)
-        use_cache = anonymous and settings.RESPONSE_CACHE and not data_change_pending()
+        use_cache = anonymous and settings.RESPONSE_CACHE and keeps_answer(request) and not data_change_pending()
         keys, count = [], None
         if use_cache:
             entry_key = response_key(variant)
