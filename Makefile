@@ -56,7 +56,7 @@ browser:
 
 # Compile the translations (.po → .mo) with Babel, so no system gettext is needed.
 messages: $(STAMP)
-	$(BIN)/pybabel -q compile -d locale -D django
+	$(BIN)/pybabel -q compile -d locale -D "django djangojs"
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
