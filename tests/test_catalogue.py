@@ -68,3 +68,12 @@ def test_makemessages_finds_the_county_lists_strings(extracted):
     """The county list's rows are written in Python (counties/web/templatetags/county_list.py)."""
     found = {msgid for _context, msgid in extracted}
     assert {"No unit matches these filters.", "retired", "illustrative", "as %(name)s %(code)s"} <= found
+
+
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+def test_the_catalogues_source_references_name_files_that_exist(language):
+    """A translator follows an entry's `#:` reference to the code that uses it. Line numbers move
+    with every edit (makemessages rewrites them); a file that no longer exists sends them nowhere."""
+    text = (ROOT / "locale" / language / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+    references = {ref.rsplit(":", 1)[0] for line in text.splitlines() if line.startswith("#: ") for ref in line[3:].split()}
+    assert references and sorted(ref for ref in references if not (ROOT / ref).is_file()) == []
