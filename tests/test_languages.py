@@ -24,6 +24,7 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from counties import models
+from counties.models.programme import POVERTY_SOURCE_NOTE
 from counties.models.targets import Assessment, Pairing
 
 from .conftest import run_command
@@ -329,8 +330,8 @@ def test_the_sources_the_registry_writes_are_said_in_the_page_language(client):
 # writes in English in every language (the icon is what a sighted reader sees).
 LATIN_IN_CHINESE_ADMIN = LATIN_IN_CHINESE | {"officer", "admin", "csv", "xlsx", "UTF", "Control", "Mac", "Command", "True", "False", "None"}
 # Shown as codes in any language: an import file's column names (in <code>), a password's hash
-# algorithm and its masked hash (on a user's page).
-ADMIN_CODES = re.compile(r"<code>.*?</code>|\bmd5\b|\bpbkdf2_sha256\b|\b\w+\*{4,}", re.DOTALL)
+# algorithm and its masked hash (on a user's page), and a data set's name.
+ADMIN_CODES = re.compile(r"<code>.*?</code>|Clebeech/ds_project|\bmd5\b|\bpbkdf2_sha256\b|\b\w+\*{4,}", re.DOTALL)
 # Text stored in both languages, Chinese first ("中央财政示范县专项资金 / central funds …"): a reader of
 # either language finds their own.
 CHINESE_FIRST = re.compile(r"^[^A-Za-z]*[\u4e00-\u9fff][^A-Za-z]* / [^\u4e00-\u9fff]+$")
@@ -343,6 +344,8 @@ def admin_pages() -> dict[str, str]:
 
     illustrative = models.Designation.objects.filter(source_kind="illustrative").order_by("pk").first()
     funding = models.FundingAllocation.objects.order_by("pk").first()
+    # A record's own notes are recorded in the language they were written in (here one with none).
+    poverty = models.PovertyStatus.objects.filter(source_note=POVERTY_SOURCE_NOTE, category_source="").order_by("pk").first()
     officer = User.objects.get(username="officer")
     profile = models.StaffProfile.objects.get(user=officer)
     group = Group.objects.order_by("pk").first()
@@ -356,6 +359,9 @@ def admin_pages() -> dict[str, str]:
         "funding": "/admin/counties/fundingallocation/",
         "a funding allocation": f"/admin/counties/fundingallocation/{funding.pk}/change/",
         "its history ": f"/admin/counties/fundingallocation/{funding.pk}/history/",
+        "its state on a day": f"/admin/counties/designation/{illustrative.pk}/as-of/?date=2030-01-01",
+        "a unit, with its records": "/admin/counties/unit/130705/change/",
+        "a poverty county": f"/admin/counties/povertystatus/{poverty.pk}/change/",
         "import designations": "/admin/counties/designation/import/",
         "staff profiles": "/admin/counties/staffprofile/",
         "a staff profile": f"/admin/counties/staffprofile/{profile.pk}/change/",
