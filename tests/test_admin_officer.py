@@ -89,7 +89,7 @@ def test_the_index_puts_the_records_officers_keep_first(admin_client, english):
         ["Designation", "FundingAllocation", "Assessment", "IndicatorValue", "PovertyStatus", "Pairing"],
     )
     assert groups[1][0] == "Reference data" and groups[1][1][:3] == ["Unit", "UnitSuccession", "Batch"]
-    assert groups[2] == ("Accounts and access", ["StaffProfile", "ApiToken"])
+    assert groups[2] == ("Accounts and access", ["StaffProfile", "Role", "ApiToken"])
     page = response.content.decode()
     assert page.index("Designations") < page.index("County-level units") < page.index("API tokens")
     assert 'href="/en/admin/dashboard/"' in page and 'href="/en/admin/changes/"' in page
