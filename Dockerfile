@@ -12,7 +12,7 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 # Static files are collected into the image and served by WhiteNoise. The key below exists only
 # for this build step (settings refuse to load without one when DEBUG is off).
-RUN pybabel -q compile -d locale -D django \
+RUN pybabel -q compile -d locale -D "django djangojs" \
     && SECRET_KEY=build-only-collectstatic-key ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
     && useradd --system --no-create-home registry
 

@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint typecheck data messages browser schema requirements clean bench-import bench-preview bench wrk
+.PHONY: run test lint typecheck data messages browser gettext schema requirements clean bench-import bench-preview bench wrk
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ data: $(STAMP) messages
 	$(BIN)/python manage.py load_illustrative_roster --if-absent
 
 test: export DJANGO_SETTINGS_MODULE = registry.settings_test
-test: $(DEV_STAMP) lint typecheck messages browser
+test: $(DEV_STAMP) lint typecheck messages browser gettext
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -54,9 +54,21 @@ browser:
 	  fi; \
 	fi
 
+# The catalogue test runs Django's makemessages, which needs GNU gettext's xgettext. As root on
+# Debian it is installed here; anywhere else this stops with the command to run.
+gettext:
+	@if ! command -v xgettext >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext \
+	      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext; }; \
+	  else \
+	    echo "The catalogue test needs GNU gettext: sudo apt-get install gettext" >&2; exit 1; \
+	  fi; \
+	fi
+
 # Compile the translations (.po → .mo) with Babel, so no system gettext is needed.
 messages: $(STAMP)
-	$(BIN)/pybabel -q compile -d locale -D django
+	$(BIN)/pybabel -q compile -d locale -D "django djangojs"
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

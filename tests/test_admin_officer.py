@@ -4,6 +4,7 @@ dashboard (with their query counts)."""
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -18,7 +19,7 @@ from counties.models.staff import DATA_EDITORS, PROVINCIAL_EDITORS
 from counties.reads import history
 from counties.writes import services
 
-from .conftest import import_in_admin
+from .conftest import admin_form_data, import_in_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,7 @@ def test_the_index_puts_the_records_officers_keep_first(admin_client, english):
         ["Designation", "FundingAllocation", "Assessment", "IndicatorValue", "PovertyStatus", "Pairing"],
     )
     assert groups[1][0] == "Reference data" and groups[1][1][:3] == ["Unit", "UnitSuccession", "Batch"]
-    assert groups[2] == ("Accounts and access", ["StaffProfile", "ApiToken"])
+    assert groups[2] == ("Accounts and access", ["StaffProfile", "Role", "ApiToken"])
     page = response.content.decode()
     assert page.index("Designations") < page.index("County-level units") < page.index("API tokens")
     assert 'href="/en/admin/dashboard/"' in page and 'href="/en/admin/changes/"' in page
@@ -422,3 +423,68 @@ def test_a_provincial_editor_sees_the_staff_data_of_their_province_only_on_every
     assert all(name in dashboard for name in ("冀名单.csv", "晋名单.csv", "全国名单.csv"))
     assert "晋商函" in client.get(history_link).content.decode()
     assert history_link in client.get(reverse("admin:counties_designation_change", args=[shanxi.pk])).content.decode()
+
+
+# -- 8. the staff site in the reader's language --------------------------------------------------------
+
+
+def test_the_loaders_reasons_are_stored_as_written_and_read_in_the_readers_language(admin_client):
+    from counties.models.programme import ROSTER_LOAD_REASON
+
+    designation = models.Designation.objects.filter(source_kind="illustrative").order_by("pk").first()
+    assert designation.history.earliest().history_change_reason == ROSTER_LOAD_REASON  # the stable key
+    history_page = admin_client.get(f"/admin/counties/designation/{designation.pk}/history/").content.decode()
+    assert "<td>由示意名单写入</td>" in history_page and "load_illustrative_roster" not in history_page
+    log = admin_client.get(reverse("admin:change_log"), {"model": "counties.designation"})
+    assert {e.reason for e in log.context["entries"]} == {"由示意名单写入"}
+    with translation.override("en"):
+        assert {e.reason for e in log.context["entries"]} == {"written by the illustrative roster"}
+    # The reason filter finds them by the words the reader reads, and by what is stored.
+    for words in ("示意名单", "load_illustrative_roster"):
+        found = admin_client.get(reverse("admin:change_log"), {"reason": words, "model": "counties.designation"}).context["entries"]
+        assert found and {e.record.history_change_reason for e in found} == {ROSTER_LOAD_REASON}
+    unit_log = admin_client.get(reverse("admin:change_log"), {"model": "counties.unit"}).context["entries"]
+    assert {e.reason for e in unit_log} == {"参考数据中新增"}
+
+
+def test_money_in_the_change_log_is_written_as_the_pages_write_it(admin_client, admin_user):
+    funding = models.FundingAllocation.objects.select_related("unit").order_by("pk").first()
+    funding.amount = Decimal("18500000.00")
+    services.save_record(funding, user=admin_user, reason="核对金额")
+    funding.amount = Decimal("18600000.00")
+    services.save_record(funding, user=admin_user, reason="再次核对")
+    entry = admin_client.get(reverse("admin:change_log"), {"reason": "再次核对"}).context["entries"][0]
+    assert entry.label.endswith(": 1,860 万元") and "18600000" not in entry.label
+    assert [(c.label, c.old, c.new) for c in entry.changes] == [("金额（元）", "1,850 万元", "1,860 万元")]
+    page = admin_client.get(reverse("admin:change_log"), {"reason": "核对"}).content.decode()
+    assert "1,860 万元" in page and "18500000" not in page and "18,500,000.00" not in page
+
+
+def test_an_illustrative_records_source_reads_in_chinese_and_is_kept_as_the_loader_wrote_it(admin_client):
+    from counties.models.programme import ROSTER_NOTE, ROSTER_SOURCE
+
+    designation = models.Designation.objects.filter(source_kind="illustrative").order_by("pk").first()
+    url = f"/admin/counties/designation/{designation.pk}/change/"
+    opened = admin_client.get(url)
+    page = opened.content.decode()
+    assert "示意名单：为吻合公布的批次数据而编制，并非官方记录" in page and ROSTER_SOURCE not in page
+    assert "为吻合公布的批次数据而编制；没有可用的官方名单。" in page and ROSTER_NOTE not in page
+    saved = admin_client.post(url, admin_form_data(opened, is_old_revolutionary_base="true", change_reason="核对老区县名单"))
+    assert saved.status_code == 302
+    designation.refresh_from_db()
+    assert (designation.is_old_revolutionary_base, designation.source, designation.source_note) == (True, ROSTER_SOURCE, ROSTER_NOTE)
+
+
+def test_roles_and_the_staff_profile_read_in_chinese(admin_client):
+    officer = staff(PROVINCIAL_EDITORS, province="130000", name="officer")
+    users = admin_client.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert ">省级编辑</a>" in users and "provincial editors" not in users
+    roles = admin_client.get(reverse("admin:counties_role_changelist")).content.decode()
+    assert ">数据编辑</a>" in roles and ">只读查看者</a>" in roles and "data editors" not in roles
+    user_page = admin_client.get(reverse("admin:auth_user_change", args=[officer.pk])).content.decode()
+    assert ">省级编辑</option>" in user_page and "示范县认定 | 可修改" in user_page
+    profile = models.StaffProfile.objects.get(user=officer)
+    profile_page = admin_client.get(reverse("admin:counties_staffprofile_change", args=[profile.pk])).content.decode()
+    assert ">用户:</label>" in profile_page and "User:" not in profile_page
+    # The group keeps its English name, the key the code finds it by.
+    assert officer.groups.get().name == PROVINCIAL_EDITORS == "provincial editors"

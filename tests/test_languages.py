@@ -24,6 +24,7 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from counties import models
+from counties.models.programme import POVERTY_SOURCE_NOTE
 from counties.models.targets import Assessment, Pairing
 
 from .conftest import run_command
@@ -319,3 +320,101 @@ def test_the_sources_the_registry_writes_are_said_in_the_page_language(client):
     assert "the list of the 832 national poverty counties published by the State Council Leading Group Office" in english
     assert "示意名单：为吻合公布的批次数据而编制，并非官方记录" in chinese
     assert "illustrative roster made to reproduce the published figures, not an official record" in english
+
+
+# -- the staff site, as a data officer walks it ------------------------------------------------------
+
+# What a Chinese admin page may show in Latin letters besides LATIN_IN_CHINESE: the staff members'
+# user names (chosen by them), file formats as the import menu names them, the keys a user presses
+# (Django's own Chinese names them so), and the alt text of Django's yes/no icons, which Django
+# writes in English in every language (the icon is what a sighted reader sees).
+LATIN_IN_CHINESE_ADMIN = LATIN_IN_CHINESE | {"officer", "admin", "csv", "xlsx", "UTF", "Control", "Mac", "Command", "True", "False", "None"}
+# Shown as codes in any language: an import file's column names (in <code>), a password's hash
+# algorithm and its masked hash (on a user's page), and a data set's name.
+ADMIN_CODES = re.compile(r"<code>.*?</code>|Clebeech/ds_project|\bmd5\b|\bpbkdf2_sha256\b|\b\w+\*{4,}", re.DOTALL)
+# Text stored in both languages, Chinese first ("中央财政示范县专项资金 / central funds …"): a reader of
+# either language finds their own.
+CHINESE_FIRST = re.compile(r"^[^A-Za-z]*[\u4e00-\u9fff][^A-Za-z]* / [^\u4e00-\u9fff]+$")
+
+
+def admin_pages() -> dict[str, str]:
+    """The pages a data officer opens: the index, the dashboard, the change log, the records they
+    keep (list, record, its history), the imports, and the accounts an administrator sets up."""
+    from django.contrib.auth.models import Group, User
+
+    illustrative = models.Designation.objects.filter(source_kind="illustrative").order_by("pk").first()
+    funding = models.FundingAllocation.objects.order_by("pk").first()
+    # A record's own notes are recorded in the language they were written in (here one with none).
+    poverty = models.PovertyStatus.objects.filter(source_note=POVERTY_SOURCE_NOTE, category_source="").order_by("pk").first()
+    officer = User.objects.get(username="officer")
+    profile = models.StaffProfile.objects.get(user=officer)
+    group = Group.objects.order_by("pk").first()
+    return {
+        "index": "/admin/",
+        "dashboard": "/admin/dashboard/",
+        "change log": "/admin/changes/",
+        "designations": "/admin/counties/designation/",
+        "an illustrative designation": f"/admin/counties/designation/{illustrative.pk}/change/",
+        "its history": f"/admin/counties/designation/{illustrative.pk}/history/",
+        "funding": "/admin/counties/fundingallocation/",
+        "a funding allocation": f"/admin/counties/fundingallocation/{funding.pk}/change/",
+        "its history ": f"/admin/counties/fundingallocation/{funding.pk}/history/",
+        "its state on a day": f"/admin/counties/designation/{illustrative.pk}/as-of/?date=2030-01-01",
+        "a unit, with its records": "/admin/counties/unit/130705/change/",
+        "a poverty county": f"/admin/counties/povertystatus/{poverty.pk}/change/",
+        "import designations": "/admin/counties/designation/import/",
+        "staff profiles": "/admin/counties/staffprofile/",
+        "a staff profile": f"/admin/counties/staffprofile/{profile.pk}/change/",
+        "users": "/admin/auth/user/",
+        "a user": f"/admin/auth/user/{officer.pk}/change/",
+        "roles": "/admin/counties/role/",
+        "a role": f"/admin/counties/role/{group.pk}/change/",
+    }
+
+
+@pytest.fixture
+def officer_edits(admin_user):
+    """A provincial editor with a profile, and one change of a funding allocation by a person."""
+    from django.contrib.auth.models import Group, User
+
+    from counties.models.staff import PROVINCIAL_EDITORS
+    from counties.writes import services
+
+    officer = User.objects.create_user("officer", password="pw", is_staff=True)
+    officer.groups.add(Group.objects.get(name=PROVINCIAL_EDITORS))
+    models.StaffProfile.objects.create(user=officer, province=models.Province.objects.get(code="130000"))
+    funding = models.FundingAllocation.objects.order_by("pk").first()
+    funding.amount += 1
+    services.save_record(funding, user=admin_user, reason="核对金额")
+
+
+@pytest.mark.usefixtures("officer_edits")
+def test_the_staff_site_speaks_chinese_to_a_chinese_reader(admin_client):
+    found = {}
+    for name, path in admin_pages().items():
+        response = admin_client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        html = ADMIN_CODES.sub(" ", response.content.decode())
+        pieces = [text for text, in_page_language in visible_text(html, "zh-hans") if in_page_language]
+        for piece in filter(lambda p: not CHINESE_FIRST.match(p), pieces):
+            words = [w for w in LATIN_WORD.findall(URL.sub(" ", piece)) if w not in LATIN_IN_CHINESE_ADMIN]
+            if words:
+                found.setdefault(name, []).append(f"{' '.join(words)!r} in {piece!r}")
+    assert found == {}
+
+
+def test_the_two_box_selector_of_roles_and_permissions_speaks_chinese(admin_client):
+    """Django's selector (SelectFilter2.js, on a user's and a role's page) writes its words with the
+    admin's script catalogue; Django's own Chinese lacks some ("Choose %s by selecting them…"), which
+    locale/zh_Hans/LC_MESSAGES/djangojs.po gives."""
+    import json
+
+    import django.contrib.admin
+
+    script = Path(django.contrib.admin.__file__).parent / "static" / "admin" / "js" / "SelectFilter2.js"
+    used = set(re.findall(r"gettext\('((?:[^'\\]|\\.)*)'\)", script.read_text()))
+    used = {msgid.replace("\\'", "'") for msgid in used}
+    catalogue_js = admin_client.get("/admin/jsi18n/").content.decode()
+    catalogue = json.loads(re.search(r"const newcatalog = (\{.*?\});", catalogue_js, re.DOTALL).group(1))
+    assert sorted(msgid for msgid in used if not HAN.search(str(catalogue.get(msgid, "")))) == []
+    assert catalogue['Choose %s by selecting them and then select the "Choose" arrow button.'] == "选中要添加的%s，再点击“选择”箭头按钮。"

@@ -38,6 +38,7 @@ from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
     KEY_PATTERN,
 )
+from counties.models.programme import in_reader_language
 from counties.reads import history, tables
 from counties.reads.permissions import may_change_record, scope_note, sees_staff_data_of, write_scope
 from counties.reads.places import held_by_place_named
@@ -101,6 +102,9 @@ class RegistryForm(forms.ModelForm):
 
     # The most versions a refusal lists; a record saved more often since is rare and has its history.
     CHANGES_LISTED = 5
+    # Fields a loader fills with its own text (`in_reader_language`): shown in the reader's language,
+    # and kept as stored when saved unchanged, so that the loader still knows the text for its own.
+    LOADER_TEXT_FIELDS = ("source", "source_note", "purpose")
 
     change_reason = forms.CharField(
         label=gettext_lazy("Reason for the change"),
@@ -117,6 +121,10 @@ class RegistryForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["change_reason"].required = True
             self.fields["change_reason"].help_text = gettext_lazy("Required: kept in the record's history with your name.")
+        for name in self.LOADER_TEXT_FIELDS:
+            stored = getattr(self.instance, name, None) if name in self.fields else None
+            if stored and in_reader_language(stored) != stored:
+                self.initial[name] = in_reader_language(stored)
         if self.instance.pk and getattr(self.instance, "updated_at", None):
             self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
             if not self.is_bound and self.has_history:
@@ -132,6 +140,10 @@ class RegistryForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         super().clean()
+        for name in self.LOADER_TEXT_FIELDS:
+            stored = getattr(self.instance, name, None) if name in self.fields else None
+            if stored and name in self.cleaned_data and self.cleaned_data[name] == in_reader_language(stored):
+                self.cleaned_data[name] = stored
         loaded = self.cleaned_data.get("loaded_version")
         # The instance was read under the row lock in this request's transaction: it is current.
         current = getattr(self.instance, "updated_at", None) if self.instance.pk else None
@@ -480,6 +492,7 @@ class RegistryAdmin(CheckedAutocompleteMixin, SimpleHistoryAdmin):
             "object": obj,
             "date": day,
             "state": state,
+            "reason": history.reason_in_words(state.history_change_reason) if state is not None else "—",
             "fields": fields,
             "title": _("%(object)s as of a date") % {"object": obj},
         }

@@ -8,6 +8,10 @@ registry's catalogue (locale/), which Django consults before the libraries' own:
 from django.utils.translation import gettext_noop
 
 LIBRARY_STRINGS = [
+    # Django 5.2's admin index: its tables' column headings, read out by screen readers.
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
     # django-import-export 4: the export page, and a file with a header but no rows (or none read).
     gettext_noop("Select all"),
     gettext_noop("No valid data to import. Ensure your file has the correct headers or data for import."),

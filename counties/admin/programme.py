@@ -29,7 +29,8 @@ from counties.models import (
     UnitSuccession,
     in_use_at_q,
 )
-from counties.reads import statistics
+from counties.models.programme import in_reader_language
+from counties.reads import numbers, statistics
 from counties.writes import services
 from counties.writes.imports.programme import (
     DesignationResource,
@@ -77,10 +78,15 @@ class ReadOnlyInline(admin.TabularInline):
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         return flatten(self.fields or ())
 
+    @admin.display(description=gettext_lazy("source"))
+    def source_in_words(self, obj: Designation | FundingAllocation) -> str:
+        """The source as the reader reads it: a loader's in their language (`in_reader_language`)."""
+        return in_reader_language(obj.source)
+
 
 class DesignationInline(ReadOnlyInline):
     model = Designation
-    fields = ["batch", "status", "is_old_revolutionary_base", "source", "source_kind"]
+    fields = ["batch", "status", "is_old_revolutionary_base", "source_in_words", "source_kind"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Designation]:
         return super().get_queryset(request).select_related("batch", "unit")
@@ -88,7 +94,15 @@ class DesignationInline(ReadOnlyInline):
 
 class FundingInline(ReadOnlyInline):
     model = FundingAllocation
-    fields = ["fiscal_year", "level", "amount", "purpose", "source", "source_kind"]
+    fields = ["fiscal_year", "level", "amount_in_words", "purpose_in_words", "source_in_words", "source_kind"]
+
+    @admin.display(description=gettext_lazy("amount"))
+    def amount_in_words(self, obj: FundingAllocation) -> str:
+        return numbers.money(obj.amount)
+
+    @admin.display(description=gettext_lazy("purpose"))
+    def purpose_in_words(self, obj: FundingAllocation) -> str:
+        return in_reader_language(obj.purpose)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FundingAllocation]:
         return super().get_queryset(request).select_related("unit")

@@ -35,7 +35,7 @@ INDEX_GROUPS: list[tuple[Any, list[str]]] = [
         gettext_lazy("Reference data"),
         ["Unit", "UnitSuccession", "Batch", "Province", "Prefecture", "Indicator", "ProgrammeFact", "PublishedProvinceCount"],
     ),
-    (gettext_lazy("Accounts and access"), ["StaffProfile", "ApiToken"]),
+    (gettext_lazy("Accounts and access"), ["StaffProfile", "Role", "ApiToken"]),
 ]
 
 # Apps whose name Django shows as their label ("AXES"): named for what a data officer finds there.

@@ -71,6 +71,7 @@ from counties.models.staff import (  # noqa: F401
     ImportRecord,
     KeptImport,
     ReferenceSnapshot,
+    Role,
     StaffProfile,
     hash_token,
 )

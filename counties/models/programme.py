@@ -384,7 +384,10 @@ class PublishedProvinceCount(Provenance, TimeStamped):
         return f"{self.year} {self.province.name_zh}: {self.count}"
 
 
-# -- the source texts the loaders write (the pages show them translated) ---------------------------
+# -- the text the loaders write: sources, notes and history reasons ----------------------------------
+# Stored as written here (in English, or in Chinese for the list of the 832): the stable text a reload
+# compares, which a database loaded earlier already holds. A person reads it in their own language,
+# wherever it is shown (`in_reader_language`: the pages, the admin, the history).
 
 POVERTY_SOURCE = "国务院扶贫开发领导小组办公室公布的 832 个国家级贫困县名单"
 POVERTY_SOURCE_NOTE = (
@@ -394,3 +397,40 @@ POVERTY_SOURCE_NOTE = (
 ROSTER_SOURCE = "Illustrative roster made by the registry to reproduce the published batch figures; not an official record"
 # Earlier wordings of ROSTER_SOURCE: records still carrying one are given the current wording.
 FORMER_ROSTER_SOURCES = ("Illustrative roster (manage.py load_illustrative_roster); not an official record",)
+ROSTER_NOTE = "Invented to reproduce the published batch figures; no official roster was available."
+FUNDING_PURPOSE = "中央财政示范县专项资金 / central funds for the demonstration county"
+FUNDING_NOTE = "Illustrative: the batch's published central funds per county, applied to each county of the batch."
+
+# History reasons: each names the loader's write.
+ROSTER_LOAD_REASON = "illustrative roster (load_illustrative_roster)"
+ROSTER_REMOVE_REASON = "illustrative roster removed (load_illustrative_roster --remove)"
+ROSTER_RESTATE_REASON = "illustrative roster: its source reworded for the public"
+REFERENCE_CREATED_REASON = "load_reference_data: new in the reference files"
+REFERENCE_CHANGED_REASON = "load_reference_data: changed in the reference files"
+
+ROSTER_SOURCE_IN_WORDS = _("illustrative roster made to reproduce the published figures, not an official record")
+LOADER_TEXT_IN_WORDS = {
+    POVERTY_SOURCE: _(
+        "the list of the 832 national poverty counties published by the State Council Leading Group Office of Poverty Alleviation"
+    ),
+    POVERTY_SOURCE_NOTE: _(
+        "Announcements of the State Council Leading Group Office of Poverty Alleviation and Development, "
+        "as compiled in the public data set Clebeech/ds_project."
+    ),
+    ROSTER_SOURCE: ROSTER_SOURCE_IN_WORDS,
+    **dict.fromkeys(FORMER_ROSTER_SOURCES, ROSTER_SOURCE_IN_WORDS),
+    ROSTER_NOTE: _("Invented to reproduce the published batch figures; no official roster was available."),
+    FUNDING_PURPOSE: _("central funds for the demonstration county"),
+    FUNDING_NOTE: _("Illustrative: the batch's published central funds per county, applied to each county of the batch."),
+    ROSTER_LOAD_REASON: _("written by the illustrative roster"),
+    ROSTER_REMOVE_REASON: _("the illustrative roster removed"),
+    ROSTER_RESTATE_REASON: _("the illustrative roster's source reworded for the public"),
+    REFERENCE_CREATED_REASON: _("new in the reference data"),
+    REFERENCE_CHANGED_REASON: _("changed in the reference data"),
+}
+
+
+def in_reader_language(text: str) -> str:
+    """Text a loader wrote, in the reader's language; any other text as it was written."""
+    words = LOADER_TEXT_IN_WORDS.get(text)
+    return text if words is None else str(words)

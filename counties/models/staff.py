@@ -8,9 +8,11 @@ import secrets
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -144,7 +146,7 @@ class KeptImport(models.Model):
 class StaffProfile(models.Model):
     """What a staff account may touch beyond its permissions: a provincial editor's province."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_profile")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_profile", verbose_name=_("user"))
     province = models.ForeignKey(
         Province,
         on_delete=models.PROTECT,
@@ -227,10 +229,12 @@ DATA_MODELS += ["indicatorvalue", "assessment", "pairing"]
 REFERENCE_MODELS += ["indicator"]
 ALL_MODELS = DATA_MODELS + REFERENCE_MODELS
 
-DATA_EDITORS = "data editors"
-PROVINCIAL_EDITORS = "provincial editors"
-REFERENCE_ADMINISTRATORS = "reference-data administrators"
-VIEWERS = "read-only viewers"
+# Each role's group is stored under its English name, the key the code finds it by; staff read it
+# in their own language (`role_name`, `Role`).
+DATA_EDITORS = gettext_noop("data editors")
+PROVINCIAL_EDITORS = gettext_noop("provincial editors")
+REFERENCE_ADMINISTRATORS = gettext_noop("reference-data administrators")
+VIEWERS = gettext_noop("read-only viewers")
 
 
 def _codenames(actions: tuple[str, ...], models: list[str]) -> list[str]:
@@ -247,3 +251,37 @@ ROLES: dict[str, list[str]] = {
     REFERENCE_ADMINISTRATORS: _codenames(EDIT, REFERENCE_MODELS) + _codenames(("view",), DATA_MODELS),
     VIEWERS: _codenames(("view",), ALL_MODELS),
 }
+
+
+def role_name(name: str) -> str:
+    """A group's name as the reader reads it: a role's in the reader's language, any other group's
+    as it was named."""
+    return gettext(name) if name in ROLES else name
+
+
+class Role(Group):
+    """A permission group as the staff site shows it: named by `role_name` wherever it appears
+    (the roles' list and page, a user's groups, the users' filter)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+
+    def __str__(self) -> str:
+        return role_name(self.name)
+
+
+# Django stores its own permissions' names in English ("Can change designation"); they are shown
+# as what they let a person do, in the reader's language.
+PERMISSION_ACTIONS = {"add": _("may add"), "change": _("may change"), "delete": _("may delete"), "view": _("may view")}
+
+
+def permission_name(permission: Permission) -> str:
+    """'示范县认定 | 可修改' for Django's own permissions (the records, by their model's name, and the
+    action); any other as it was named."""
+    action, _separator, model = permission.codename.partition("_")
+    model_class = permission.content_type.model_class()
+    if action in PERMISSION_ACTIONS and model == permission.content_type.model and model_class is not None:
+        return f"{model_class._meta.verbose_name} | {PERMISSION_ACTIONS[action]}"
+    return str(permission)

@@ -21,12 +21,13 @@ from django.apps import apps
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
-from django.db.models import CharField, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import CharField, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import get_history_model_for_model
 
-from counties.models import tracked_models
+from counties.models import FundingAllocation, tracked_models
+from counties.models.programme import LOADER_TEXT_IN_WORDS, in_reader_language
 from counties.reads import numbers
 from counties.reads.permissions import WriteScope, province_path, write_scope
 
@@ -47,6 +48,13 @@ def tracked_fields(model: type[models.Model]) -> list[models.Field]:
 
 # -- values in words ------------------------------------------------------------------------------
 
+# Amounts of money, written as the pages write them (1,850 万元), not as stored (18500000.00).
+MONEY_FIELDS = {
+    "counties.FundingAllocation.amount",
+    "counties.ProgrammeFact.central_funds_total",
+    "counties.ProgrammeFact.central_funds_per_county",
+}
+
 
 def value_in_words(model_field: models.Field, value: Any, names: dict[tuple[type[models.Model], Any], str]) -> str:
     """A stored value as a person reads it: 是/否/未知, a choice's label, a record's name."""
@@ -62,13 +70,27 @@ def value_in_words(model_field: models.Field, value: Any, names: dict[tuple[type
         return str(dict(model_field.flatchoices).get(value, value))
     if value == "":
         return _("(empty)")
+    if isinstance(value, Decimal) and str(model_field) in MONEY_FIELDS:
+        return numbers.money(value)
     if isinstance(value, Decimal):
         return numbers.stored(value, getattr(model_field, "decimal_places", None))
     if isinstance(value, dt.datetime):
         return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
     if isinstance(value, dt.date):
         return formats.date_format(value, "DATE_FORMAT")
-    return str(value)
+    return in_reader_language(str(value))
+
+
+def reason_in_words(reason: str | None) -> str:
+    """A change's reason as the reader reads it: a loader's in the reader's language, a person's as written."""
+    return in_reader_language(reason) if reason else "—"
+
+
+def reasons_containing(text: str) -> list[str]:
+    """The loaders' reasons whose words (in the reader's language) contain `text`, as stored: the
+    change log's reason filter finds a loader's change by what the reader reads."""
+    wanted = text.casefold()
+    return [stored for stored, words in LOADER_TEXT_IN_WORDS.items() if wanted in str(words).casefold()]
 
 
 # -- one page of history ----------------------------------------------------------------------------
@@ -106,6 +128,10 @@ class Entry:
     @property
     def verbose_name(self) -> str:
         return str(self.model._meta.verbose_name)
+
+    @property
+    def reason(self) -> str:
+        return reason_in_words(self.record.history_change_reason)
 
     @property
     def object_id(self) -> Any:
@@ -159,6 +185,8 @@ def _label(model: type[models.Model], record: Any, fields: list[models.Field], o
             if target is not None:
                 setattr(instance, f.name, target)
     try:
+        if isinstance(instance, FundingAllocation):  # its own __str__ writes the amount as stored
+            return f"{instance.unit} {instance.fiscal_year} {instance.get_level_display()}: {numbers.money(instance.amount)}"
         return str(instance)
     except ObjectDoesNotExist:
         return f"{model._meta.verbose_name} #{record.id}"
@@ -256,7 +284,9 @@ def _row_queryset(model: type[models.Model], filters: ChangeLogFilter, scope: Wr
     if filters.until is not None:
         rows = rows.filter(history_date__lte=timezone.make_aware(dt.datetime.combine(filters.until, dt.time.max)))
     if filters.reason:
-        rows = rows.filter(history_change_reason__icontains=filters.reason)
+        rows = rows.filter(
+            Q(history_change_reason__icontains=filters.reason) | Q(history_change_reason__in=reasons_containing(filters.reason))
+        )
     # Every part has the same columns in the same order: one name per column, all annotations.
     return rows.annotate(
         log_model=Value(model._meta.label_lower, output_field=CharField()),

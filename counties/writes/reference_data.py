@@ -47,7 +47,7 @@ from counties.models import (
     UnitSuccession,
     naming,
 )
-from counties.models.programme import POVERTY_SOURCE, POVERTY_SOURCE_NOTE
+from counties.models.programme import POVERTY_SOURCE, POVERTY_SOURCE_NOTE, REFERENCE_CHANGED_REASON, REFERENCE_CREATED_REASON
 from counties.reads.places import PlaceResolver
 from counties.writes.services import PovertyCountiesRefused, ReplacementBlocked, rebuild_lineage, record_initial_history
 from counties.writes.snapshots import MISSING, Loaded, ModelCount, sync_records
@@ -180,8 +180,7 @@ def read_csv(directory: Path, name: str, columns: list[str]) -> list[Row]:
 
 
 # History reasons of the loader's writes: they name the reload.
-CREATED_REASON = "load_reference_data: new in the reference files"
-CHANGED_REASON = "load_reference_data: changed in the reference files"
+CREATED_REASON, CHANGED_REASON = REFERENCE_CREATED_REASON, REFERENCE_CHANGED_REASON
 
 
 @dataclass

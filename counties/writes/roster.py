@@ -53,7 +53,16 @@ from counties.models import (
     UnitType,
     code_in_use,
 )
-from counties.models.programme import FORMER_ROSTER_SOURCES, ROSTER_SOURCE
+from counties.models.programme import (
+    FORMER_ROSTER_SOURCES,
+    FUNDING_NOTE,
+    FUNDING_PURPOSE,
+    ROSTER_LOAD_REASON,
+    ROSTER_NOTE,
+    ROSTER_REMOVE_REASON,
+    ROSTER_RESTATE_REASON,
+    ROSTER_SOURCE,
+)
 from counties.reads.places import place_resolver
 from counties.reads.statistics import batch_composition, coverage
 from counties.writes.services import (
@@ -66,11 +75,6 @@ from counties.writes.services import (
     write_records,
 )
 from counties.writes.snapshots import Loaded, changed_since_loaded, forget, sync_records
-
-# Shown to the public and to API clients as the records' source: in words, not the command's name.
-ROSTER_NOTE = "Invented to reproduce the published batch figures; no official roster was available."
-FUNDING_PURPOSE = "中央财政示范县专项资金 / central funds for the demonstration county"
-FUNDING_NOTE = "Illustrative: the batch's published central funds per county, applied to each county of the batch."
 
 # The published cumulative figures the roster reproduces, by the year-end they describe:
 # (distinct demonstration counties, poverty counties covered), as ProgrammeFact identifiers. The
@@ -545,9 +549,7 @@ class RosterReport:
         return bool(self.created or self.removed or self.restated or self.updated or self.funding_created)
 
 
-LOAD_REASON = "illustrative roster (load_illustrative_roster)"
-REMOVE_REASON = "illustrative roster removed (load_illustrative_roster --remove)"
-RESTATE_REASON = "illustrative roster: its source reworded for the public"
+LOAD_REASON, REMOVE_REASON, RESTATE_REASON = ROSTER_LOAD_REASON, ROSTER_REMOVE_REASON, ROSTER_RESTATE_REASON
 
 # What the roster last wrote to each of its records (the snapshot rule load_reference_data uses
 # too), kept apart from the reference data's snapshots of the same models.

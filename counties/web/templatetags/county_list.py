@@ -43,11 +43,14 @@ def _url_of(name: str, sample: str) -> Callable[[object], str]:
 def county_rows(units: list[ListedUnit], provinces: Iterable[Province]) -> SafeString:
     """The rows of the county list's table (`<tr>` each), or its "no unit" row."""
     if not units:
-        return mark_safe(f'<tr><td colspan="6">{escape(gettext("No unit matches these filters."))}</td></tr>')
+        nothing = escape(gettext("No unit matches these filters."))
+        return mark_safe(f'<tr><td colspan="6">{nothing}</td></tr>')
     county_url, batch_url = _url_of("counties:county", "000000"), _url_of("counties:batch", "2000")
     shown = {unit.province_id for unit in units}
     province_names = {p.pk: place_name(p, "short") for p in provinces if p.pk in shown}
-    retired = f' <span class="badge badge-retired">{escape(gettext("retired"))}</span>'
+    # gettext outside the f-strings: xgettext (makemessages) does not look inside them.
+    retired_word, illustrative_word = escape(gettext("retired")), escape(gettext("illustrative"))
+    retired = f' <span class="badge badge-retired">{retired_word}</span>'
     # Each string written out, so that makemessages finds it here.
     labels = {
         "Province": escape(gettext("Province")),
@@ -55,7 +58,7 @@ def county_rows(units: list[ListedUnit], provinces: Iterable[Province]) -> SafeS
         "Poverty county": escape(gettext("Poverty county")),
         "Batches": escape(gettext("Batches")),
     }
-    yes, illustrative = escape(gettext("yes")), f'<abbr title="{escape(gettext("illustrative"))}">*</abbr>'
+    yes, illustrative = escape(gettext("yes")), f'<abbr title="{illustrative_word}">*</abbr>'
     listed_as, exited = gettext("as %(name)s %(code)s"), gettext("exited %(year)s")
     type_names: dict[str, str] = {}
     rows = []

@@ -17,7 +17,7 @@ from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
 from counties.models import is_government_url, is_url, local_name, source_parts
-from counties.models.programme import FORMER_ROSTER_SOURCES, POVERTY_SOURCE, ROSTER_SOURCE
+from counties.models.programme import in_reader_language
 from counties.reads import numbers
 
 register = template.Library()
@@ -117,19 +117,15 @@ LATIN = re.compile(r"[A-Za-z]")
 def recorded(text: str | None) -> SafeString:
     """Text recorded with a record (its source, a note), as a reader of the page gets it.
 
-    Sources the registry's own loaders write (the illustrative roster, which has no source of its
-    own, and the list of the 832) are said in the page's language. Other text is shown as it was
+    Text the registry's own loaders write (the illustrative roster's source and notes, which it has
+    no source of its own for, and the list of the 832) is said in the page's language
+    (`in_reader_language`). Other text is shown as it was
     recorded, in the language it was written in; where that is not the page's language it is
     marked (lang="en" on a Chinese page, lang="zh-hans" on an English one) so browsers, screen
     readers and translation tools know, and so a Chinese page never passes English off as Chinese.
     """
-    if text == ROSTER_SOURCE or text in FORMER_ROSTER_SOURCES:
-        return format_html("{}", _("illustrative roster made to reproduce the published figures, not an official record"))
-    if text == POVERTY_SOURCE:
-        return format_html(
-            "{}",
-            _("the list of the 832 national poverty counties published by the State Council Leading Group Office of Poverty Alleviation"),
-        )
+    if text and in_reader_language(text) != text:
+        return format_html("{}", in_reader_language(text))
     if not text:
         return format_html("")
     written_in = "zh-hans" if len(HAN.findall(text)) * 2 >= len(LATIN.findall(text)) else "en"
