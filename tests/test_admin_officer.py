@@ -404,6 +404,10 @@ def test_a_provincial_editor_sees_the_staff_data_of_their_province_only_on_every
     log = client.get(reverse("admin:change_log"), {"reason": "商"})
     assert {e.record.history_change_reason for e in log.context["entries"]} == {"冀商函", "商建函"}  # Hebei's record, both times
     assert "晋商函" not in log.content.decode()
+    # Nor the names of the accounts whose changes it does not see.
+    editors = {user.username for user in log.context["form"].fields["user"].queryset}
+    assert hebei_editor.username in editors and admin_user.username in editors and shanxi_editor.username not in editors
+    assert shanxi_editor.username not in log.content.decode()
     own = client.get(reverse("admin:counties_designation_history", args=[hebei.pk]))
     assert own.status_code == 200 and "冀商函" in own.content.decode()
     version = shanxi.history.latest().history_id

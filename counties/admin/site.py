@@ -54,13 +54,15 @@ class ChangeLogForm(forms.Form):
     province = forms.ModelChoiceField(queryset=Province.objects.none(), required=False, label=gettext_lazy("province"))
     reason = forms.CharField(required=False, max_length=CHANGE_REASON_MAX_LENGTH, label=gettext_lazy("reason contains"))
 
-    def __init__(self, *args: Any, models_seen: list[type[models.Model]], provinces: models.QuerySet, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, models_seen: list[type[models.Model]], provinces: models.QuerySet, editors: models.QuerySet, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.models_seen = {m._meta.label_lower: m for m in models_seen}
         model = cast(forms.ChoiceField, self.fields["model"])  # the fields declared above
         user, province = (cast(forms.ModelChoiceField, self.fields[name]) for name in ("user", "province"))
         model.choices = [("", _("all"))] + [(m._meta.label_lower, m._meta.verbose_name_plural) for m in models_seen]
-        user.queryset = get_user_model().objects.filter(is_staff=True).order_by("username", "pk")
+        user.queryset = editors
         user.empty_label = _("anyone")
         province.queryset = provinces
         province.empty_label = _("all")
@@ -155,7 +157,8 @@ class RegistryAdminSite(admin.AdminSite):
         provinces = Province.objects.order_by("code")
         if not scope.unrestricted:
             provinces = provinces.filter(pk=scope.province.pk) if scope.province else provinces.none()
-        form = ChangeLogForm(request.GET or None, models_seen=models_seen, provinces=provinces)
+        editors = history.editors_seen(request.user, models_seen)
+        form = ChangeLogForm(request.GET or None, models_seen=models_seen, provinces=provinces, editors=editors)
         filters = form.filters() if form.is_bound and form.is_valid() else history.ChangeLogFilter()
         rows = history.change_log(request.user, models_seen, filters)
         paginator = Paginator(rows, CHANGE_LOG_PAGE_SIZE)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
@@ -314,6 +315,24 @@ def change_log(user: AbstractUser | AnonymousUser, models_seen: Iterable[type[mo
         return history_model(tracked_models()[0]).objects.none().values_list("history_id")
     first, *rest = parts
     return (first.union(*rest, all=True) if rest else first).order_by("-log_date", "-log_history_id", "log_model")
+
+
+def editors_seen(user: AbstractUser | AnonymousUser, models_seen: Iterable[type[models.Model]]) -> models.QuerySet:
+    """The staff accounts whose changes `user` sees in the change log (its "changed by" choices):
+    every staff account for an account of every province; for a provincial editor those who
+    changed their province's records (`WriteScope.sees_staff_data`), so the names of other
+    provinces' staff are not shown either."""
+    accounts = get_user_model().objects.filter(is_staff=True).order_by("username", "pk")
+    scope = write_scope(user)
+    if scope.unrestricted:
+        return accounts
+    editors: set[int] = set()
+    for model in models_seen:
+        seen = scope.staff_data_q(province_path(model))
+        if seen is not None:
+            rows = history_model(model).objects.order_by().filter(seen, history_user__isnull=False)
+            editors.update(rows.values_list("history_user_id", flat=True).distinct())
+    return accounts.filter(pk__in=editors)
 
 
 def entries_for_rows(rows: Sequence[tuple[str, int, Any]]) -> list[Entry]:
