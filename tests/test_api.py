@@ -802,6 +802,23 @@ def test_an_unknown_format_is_refused_naming_the_formats(client):
     assert get(client, "counties/?format=csv")["Content-Type"].startswith("text/csv")
 
 
+@pytest.mark.parametrize(
+    ("accept", "status", "content_type"),
+    [
+        ("application/json;q=0", 406, "application/json"),
+        ("application/json; q=0.0, text/csv;q=0", 406, "application/json"),
+        ("application/json;q=0, */*", 200, "text/csv; charset=utf-8"),
+        ("application/json;q=0.5", 200, "application/json"),
+    ],
+)
+def test_a_media_type_given_q_0_is_not_acceptable(client, accept, status, content_type):
+    response = get(client, "counties/?page_size=1", HTTP_ACCEPT=accept)
+    assert (response.status_code, response["Content-Type"]) == (status, content_type)
+    if status == 406:
+        assert response.json()["error"]["code"] == "not_acceptable"
+    assert get(client, "counties/?page_size=1&format=json", HTTP_ACCEPT=accept).status_code == 200
+
+
 def test_a_host_the_site_does_not_serve_gets_a_json_error_on_the_api(client):
     response = client.get("/api/v1/counties/", HTTP_HOST="evil.example")
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
