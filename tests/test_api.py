@@ -221,6 +221,20 @@ def test_search_by_old_code_finds_the_successor(client):
     assert set(keys(client, "q=130721")) >= {"130721", "130705"}
 
 
+@pytest.mark.parametrize("key", ["X632801", "x632801", "X632803"])
+def test_search_by_registry_key_finds_what_the_code_filter_finds(client, key):
+    assert keys(client, f"q={key}") == keys(client, f"code={key.upper()}") != []
+
+
+def test_an_unencoded_plus_in_updated_since_is_named(client):
+    response = client.get(f"{API}/counties/?updated_since=2024-01-01T00:00:00+08:00", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["updated_since"] == [
+        "Enter a valid date/time. A '+' before the time zone must be written %2B in a URL, e.g. 2024-01-01T00:00:00%2B08:00."
+    ]
+    assert client.get(f"{API}/counties/?updated_since=2024-01-01T00:00:00%2B08:00").status_code == 200
+
+
 def test_updated_since(client):
     models.Unit.objects.filter(code="130705").update(updated_at=timezone.now() + timedelta(days=1))
     since = (timezone.now() + timedelta(hours=12)).isoformat()
