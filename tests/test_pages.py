@@ -642,6 +642,20 @@ def test_county_list_pages_and_page_sizes_keep_the_filters(client):
     assert 'href="??' not in page + second
 
 
+@pytest.mark.parametrize(
+    ("page", "reason"),
+    [("0", "That page number is less than 1"), ("abc", "That page number is not an integer"), ("99", "That page contains no results")],
+)
+def test_a_page_number_outside_the_list_is_a_404_on_the_list_and_in_the_api(client, page, reason):
+    listed = client.get(f"/en/counties/?province=620000&page={page}")
+    assert listed.status_code == 404
+    assert f"There is no page {page}: {reason}." in listed.content.decode()
+    api = client.get(f"/api/v1/counties/?province=620000&page={page}", HTTP_ACCEPT_LANGUAGE="en")
+    assert api.status_code == 404 and api.json()["error"]["message"] == f"There is no page {page}: {reason}."
+    assert "没有第 0 页" in client.get("/counties/?page=0").content.decode()
+    assert client.get("/counties/?province=620000&page=last").status_code == 200
+
+
 def test_county_page_tables_become_cards_on_a_phone(client):
     """Each row of the designations and funding tables is a card on a narrow screen (site.css), each
     cell labelled with its column: the Source column no longer wraps a word a line."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -200,7 +200,12 @@ def county_list(request: HttpRequest) -> HttpResponse:
     page_size = page_size if page_size in PAGE_SIZES else 50
     # One scan of the filtered list gives the count, the page's units and the facets.
     rows = selectors.list_rows(units)
-    page: Page[Any] = Paginator(rows, page_size).get_page(request.GET.get("page"))  # its rows, then its units
+    paginator = Paginator(rows, page_size)
+    asked = request.GET.get("page") or "1"
+    try:
+        page: Page[Any] = paginator.page(paginator.num_pages if asked == "last" else asked)  # its rows, then its units
+    except InvalidPage as error:
+        raise Http404(str(selectors.INVALID_PAGE_MESSAGE).format(page_number=asked[:20], message=error)) from None
     page.object_list = selectors.listed_units([pk for pk, _, _ in page.object_list])
     # The province menu, the facet's and the chips' province names, the rows' provinces: one read.
     provinces = list(Province.objects.order_by("code").only("code", "name_zh", "name_en", "short_name_zh", "short_name_en"))
