@@ -838,6 +838,7 @@ def test_a_host_the_site_does_not_serve_gets_a_json_error_on_the_api(client):
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
     page = client.get("/counties/", HTTP_HOST="evil.example")
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+    assert "本站不响应所请求的主机名。" in page.content.decode()
 
 
 def test_a_missing_record_gets_one_message_in_the_clients_language(client):
