@@ -126,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "registry.middleware.SiteNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"

@@ -394,6 +394,18 @@ def test_unknown_code_is_a_404_page(client):
     assert "<html" in html(response)
 
 
+def test_under_debug_a_page_not_found_is_still_the_sites_404(client, settings):
+    settings.DEBUG = True
+    missing = client.get("/counties/999999/")
+    assert missing.status_code == 404 and "没有代码为 999999 的县级单位。" in html(missing)
+    assert "Using the URLconf" not in html(missing) and 'href="/counties/">' in html(missing)
+    nowhere = client.get("/nowhere/")
+    assert nowhere.status_code == 404 and "此地址没有页面。" in html(nowhere)
+    assert "There is no page at this address." in html(client.get("/en/nowhere/"))
+    assert client.get("/counties").status_code == 301  # the slash is still added
+    assert client.get("/api/v1/counties/999999/").json()["error"]["code"] == "not_found"
+
+
 def test_province_pages(client):
     assert client.get("/provinces/").status_code == 200
     page = html(client.get("/provinces/650000/"))
