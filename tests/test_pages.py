@@ -498,13 +498,13 @@ def test_the_pages_state_no_poverty_share_rule_for_2014_and_2015(client):
     for year in (2014, 2015):
         row = batches[batches.index(f'<a href="/en/batches/{year}/">{year}</a>') :]
         row = row[: row.index("</tr>")]
-        assert "≥" not in row and row.count("<td>—</td>") == 2  # the rule and whether it was met
+        assert "≥" not in row and '<td class="rule">—</td>\n    <td>—</td>' in row  # the rule and whether it was met
         page = html(client.get(f"/en/batches/{year}/"))
         assert "<dt>Rule</dt><dd>none</dd>" in page and "against the rule" not in page
         assert f"designated in {year}: poverty share, central funds" in page
         assert "<dt>规则</dt><dd>无</dd>" in html(client.get(f"/batches/{year}/"))
     page2016 = html(client.get("/en/batches/2016/"))
-    assert "<dt>Rule</dt><dd>≥ 50% — met</dd>" in page2016 and "poverty share against the rule" in page2016
+    assert '<dt>Rule</dt><dd><span class="rule">≥&nbsp;50%</span> — met</dd>' in page2016 and "poverty share against the rule" in page2016
 
 
 @pytest.mark.parametrize(
@@ -683,3 +683,20 @@ def test_searching_from_the_filters_lands_on_the_results(client):
     page = html(client.get("/counties/?province=620000"))
     assert '<form method="get" action="/counties/#results-heading" class="search" role="search">' in page
     assert '<form method="get" action="/en/counties/#results-heading"' in html(client.get("/en/counties/"))
+
+
+def test_chinese_text_uses_full_width_punctuation(client):
+    batches = html(client.get("/batches/"))
+    assert "* 该批次含示意记录。" in batches and "含示意记录." not in batches
+    batch = html(client.get("/batches/2016/"))
+    assert "公布文件：" in batch and "来源：" in batch and "公布文件:" not in batch and "来源:" not in batch
+    listed = html(client.get("/counties/"))
+    assert "本列表显示：<strong>示范县（按地方计：在用单位，此前代码的获批也计入）</strong>。" in listed
+    assert "以下各项计数与列表所计相同：示范县（按地方计：在用单位，此前代码的获批也计入）。" in listed
+    assert "）." not in re.sub(r"<[^>]+>", "", listed)
+
+
+def test_the_poverty_share_rule_is_kept_on_one_line(client):
+    """≥ and the share never wrap apart (the English batch table's narrow rule column did)."""
+    assert '<td class="rule">≥&nbsp;50%</td>' in html(client.get("/en/batches/"))
+    assert '<span class="rule">≥&nbsp;50%</span>' in html(client.get("/en/batches/2016/"))
