@@ -700,3 +700,18 @@ def test_the_poverty_share_rule_is_kept_on_one_line(client):
     """≥ and the share never wrap apart (the English batch table's narrow rule column did)."""
     assert '<td class="rule">≥&nbsp;50%</td>' in html(client.get("/en/batches/"))
     assert '<span class="rule">≥&nbsp;50%</span>' in html(client.get("/en/batches/2016/"))
+
+
+def test_a_search_that_finds_only_units_outside_the_list_says_where_they_are(client):
+    chinese = html(client.get("/counties/?q=东城"))
+    assert "没有结果" in chinese
+    assert (
+        '东城区（110101）是本名录中的县级单位，但不在本列表中：<a href="/counties/110101/">查看其页面</a> · '
+        '<a href="?q=%E4%B8%9C%E5%9F%8E&amp;scope=all">所有符合条件的单位</a>。'
+    ) in chinese
+    english = html(client.get("/en/counties/?q=110101"))
+    assert "Dongcheng District (110101) is a county-level unit in the registry but not in this list" in english
+    several = html(client.get("/en/counties/?q=1101"))
+    assert re.search(r"\d+ county-level units in the registry match but are not in this list: <a href=\"\?q=1101&amp;scope=all\">", several)
+    assert "found-elsewhere" not in html(client.get("/counties/?q=130705"))  # found in the list itself
+    assert "found-elsewhere" not in html(client.get("/counties/?q=nowhere"))  # found nowhere

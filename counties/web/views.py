@@ -229,6 +229,7 @@ def county_list(request: HttpRequest) -> HttpResponse:
     for name in ("page", "page_size"):
         export_query.pop(name, None)
     context = {
+        "elsewhere": _found_outside_the_scope(request, scope) if not page.paginator.count and not errors else None,
         "page": page,
         "scope": scope,
         "scope_label": selectors.SCOPE_LABELS[scope],
@@ -250,6 +251,23 @@ def county_list(request: HttpRequest) -> HttpResponse:
     }
     status = 400 if context["errors"] else 200
     return render(request, "counties/county_list.html", context, status=status)
+
+
+def _found_outside_the_scope(request: HttpRequest, scope: str) -> dict[str, Any] | None:
+    """What an empty list's filters find among all units (东城区 is a unit, not a demonstration
+    county): their number, the one unit when there is one, and the link to them all."""
+    if scope == selectors.ALL:
+        return None
+    everywhere = UnitFilterSet(request.GET, queryset=selectors.unit_list(selectors.ALL, request.GET.get("province") or None)).qs
+    found = list(everywhere.order_by("key")[:2])
+    if not found:
+        return None
+    return {
+        "count": 1 if len(found) == 1 else everywhere.count(),
+        "unit": found[0] if len(found) == 1 else None,
+        "name": local_name(found[0].name_zh, found[0].name_en),
+        "url": _query(request.GET, scope=selectors.ALL),
+    }
 
 
 # What the list page calls each filter (its facet headings and form labels), for its error messages:
