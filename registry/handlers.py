@@ -11,6 +11,7 @@ from django.core.exceptions import DisallowedHost, TooManyFieldsSent
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from counties.api.exceptions import error_response
-from counties.caching.keys import is_api
+from counties.caching.keys import api_language, is_api
 from counties.caching.shared import cache_answers
 from counties.reads.permissions import scope_note
 
@@ -89,13 +90,17 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     gets the site's page."""
     if isinstance(exception, TooManyFieldsSent):
         return too_many_fields(request)
-    message = _("This request cannot be answered: its Host header or its form is not accepted.")
     if is_api(request.path):
+        with translation.override(api_language(request)):
+            message = _("This request cannot be answered: its Host header or its form is not accepted.")
         return error_response("bad_request", message, 400)
     if isinstance(exception, DisallowedHost):
-        message = _("This site does not answer to the host name asked.")
+        # Refused before LocaleMiddleware: the path alone says the language (a prior request's may still be active).
+        with translation.override(translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE):
+            message = _("This site does not answer to the host name asked.")
+            language = get_language()
         bare = '<!DOCTYPE html><html lang="{}"><title>400</title><p>{}</p></html>'
-        return HttpResponseBadRequest(format_html(bare, get_language(), message))
+        return HttpResponseBadRequest(format_html(bare, language, message))
     return render(request, "400.html", {"message": _("This request cannot be answered: its form is not accepted.")}, status=400)
 
 

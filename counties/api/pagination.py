@@ -49,7 +49,7 @@ class RegistryPagination(PageNumberPagination):
     and a page that includes illustrative records says so."""
 
     page_size = 50
-    invalid_page_message = selectors.INVALID_PAGE_MESSAGE
+    invalid_page_message = cast(str, selectors.INVALID_PAGE_MESSAGE)  # lazy, as DRF's own: translated when refused
     page_size_query_param = "page_size"
     max_page_size = 1000
     columns: Sequence[str] = ()
