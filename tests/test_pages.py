@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from counties import models
+from counties.caching.token import mark_data_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -715,3 +716,17 @@ def test_a_search_that_finds_only_units_outside_the_list_says_where_they_are(cli
     assert re.search(r"\d+ county-level units in the registry match but are not in this list: <a href=\"\?q=1101&amp;scope=all\">", several)
     assert "found-elsewhere" not in html(client.get("/counties/?q=130705"))  # found in the list itself
     assert "found-elsewhere" not in html(client.get("/counties/?q=nowhere"))  # found nowhere
+
+
+def test_a_chinese_page_shows_the_chinese_exit_year_note(client):
+    chinese = html(client.get("/counties/520522/"))
+    assert '<span class="hint">来源代码 520581 为黔西市（2021 年设立）；2014—2020 年黔西县的代码为 520522。</span>' in chinese
+    assert "source code 520581" not in chinese
+    english = html(client.get("/en/counties/520522/"))
+    assert '<span class="hint">source code 520581 is 黔西市 (created 2021); 黔西县 was 520522 in 2014-2020</span>' in english
+    # Without a Chinese note the English one shows, marked as English.
+    models.PovertyStatus.objects.filter(unit__key="520522").update(exit_year_note_zh="")
+    mark_data_changed()
+    assert '<span class="hint"><span lang="en">source code 520581' in html(client.get("/counties/520522/"))
+    both = models.PovertyStatus.objects.get(unit__key="532322")
+    assert both.exit_year_note_zh.endswith("来源名单为 2019 年，摘帽公告为 2018 年；采用公告年份。")

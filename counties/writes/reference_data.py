@@ -284,6 +284,7 @@ class Loader:
                 "exit_year_notice",
                 "source_name",
                 "notes",
+                "notes_zh",
             ],
         )
         self.category_rows = read_csv(
@@ -499,14 +500,19 @@ class Loader:
             if key in self.poverty:
                 raise row.error(f"poverty county {key} appears twice")
             notes = [row["notes"]] if row["notes"] else []
+            notes_zh = [row["notes_zh"]] if row["notes_zh"] else []
+            if row["notes"] and not row["notes_zh"]:
+                raise row.error("notes has no Chinese version in notes_zh (the Chinese pages show it)")
             if row["exit_year_source_list"] != row["exit_year_notice"]:
                 listed, notice = row["exit_year_source_list"], row["exit_year_notice"]
                 notes.append(f"The source list gives {listed}, the exit notice {notice}; the notice is used.")
+                notes_zh.append(f"来源名单为 {listed} 年，摘帽公告为 {notice} 年；采用公告年份。")
             values: dict[str, Any] = {
                 "unit": key,
                 "region": row.choice("region_en", regions),
                 "exit_year": row.year("exit_year", blank=True, low=FIRST_EXIT_YEAR, high=LAST_EXIT_YEAR),
                 "exit_year_note": " ".join(notes),
+                "exit_year_note_zh": "".join(notes_zh),
                 "listed_name": row.required("source_name"),
                 "is_key_county_2012": None,
                 "is_contiguous_area_county": None,
