@@ -730,3 +730,11 @@ def test_a_chinese_page_shows_the_chinese_exit_year_note(client):
     assert '<span class="hint"><span lang="en">source code 520581' in html(client.get("/counties/520522/"))
     both = models.PovertyStatus.objects.get(unit__key="532322")
     assert both.exit_year_note_zh.endswith("来源名单为 2019 年，摘帽公告为 2018 年；采用公告年份。")
+
+
+def test_the_statistics_page_shows_a_figures_note_in_the_pages_language(client):
+    chinese = html(client.get("/statistics/"))
+    assert '<span class="hint">同比增长 11.3%</span>' in chinese and "y/y" not in chinese
+    assert '<span class="hint">+11.3% y/y</span>' in html(client.get("/en/statistics/"))
+    points = client.get("/api/v1/stats/national-series/").json()
+    assert {"note": "+11.3% y/y", "note_zh": "同比增长 11.3%"}.items() <= next(p for p in points if p["fact_id"] == "R2021").items()

@@ -272,6 +272,12 @@ MALFORMED = {
         lambda s: s.rsplit(",", 1)[0] + ",\n",
         "poverty_counties_832.csv, line 429: notes has no Chinese version in notes_zh",
     ),
+    "a figure's note without its Chinese": (
+        "programme_facts.csv",
+        30,
+        lambda s: s.replace("同比增长 11.3%", ""),
+        "programme_facts.csv, line 30: note has no Chinese version in note_zh",
+    ),
     "missing column": (
         "batches.csv",
         1,

@@ -350,6 +350,13 @@ class ProgrammeFact(Provenance, TimeStamped):
     value_unit = models.CharField(
         pgettext_lazy("unit of measurement", "unit"), max_length=40, blank=True, validators=[no_control_characters]
     )
+    # As Batch.source_note_zh: what a Chinese page shows; empty, it shows the English note, marked as such.
+    source_note_zh = models.TextField(
+        _("source note (Chinese)"),
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("The source note in Chinese, for the Chinese pages."),
+    )
 
     history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 

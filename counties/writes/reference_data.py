@@ -339,7 +339,9 @@ class Loader:
                 "confidence",
             ],
         )
-        self.fact_rows = read_csv(d, FILES["facts"], ["fact_id", "period", "metric", "value", "unit", "note", "source", "status"])
+        self.fact_rows = read_csv(
+            d, FILES["facts"], ["fact_id", "period", "metric", "value", "unit", "note", "note_zh", "source", "status"]
+        )
         self.province_count_rows = read_csv(
             d, FILES["province_counts"], ["batch_year", "province_name", "counties_stated", "source_url", "note"]
         )
@@ -616,7 +618,10 @@ class Loader:
                 "source": row.required("source"),
                 "source_kind": FACT_STATUS.get(row["status"]) or row.choice("status", set(FACT_STATUS)),
                 "source_note": row["note"],
+                "source_note_zh": row["note_zh"],
             }
+            if row["note"] and not row["note_zh"]:
+                raise row.error("note has no Chinese version in note_zh (the Chinese pages show it)")
 
     def _build_province_counts(self) -> None:
         by_name = {name: code for code, name in self.provinces.items()}
