@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import sys
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost, TooManyFieldsSent
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from django.views.defaults import bad_request as django_bad_request
 
 from counties.api.exceptions import error_response
-from counties.caching.keys import is_api
+from counties.caching.keys import api_language, is_api
 from counties.caching.shared import cache_answers
 from counties.reads.permissions import scope_note
 
@@ -81,11 +85,35 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400 (a Host the site does not serve, a malformed request): the API answers in its
-    JSON error format; pages keep Django's plain page, which reads nothing from the request (the
-    site's templates build links from the Host that was just refused)."""
+    JSON error format; a page refused for its Host gets a bare page, which reads nothing from the
+    request (the site's templates build links from the Host that was just refused), and any other
+    gets the site's page."""
+    if isinstance(exception, TooManyFieldsSent):
+        return too_many_fields(request)
     if is_api(request.path):
-        return error_response("bad_request", _("This request cannot be answered: its Host header or its form is not accepted."), 400)
-    return django_bad_request(request, exception)
+        with translation.override(api_language(request)):
+            message = _("This request cannot be answered: its Host header or its form is not accepted.")
+        return error_response("bad_request", message, 400)
+    if isinstance(exception, DisallowedHost):
+        # Refused before LocaleMiddleware: the path alone says the language (a prior request's may still be active).
+        with translation.override(translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE):
+            message = _("This site does not answer to the host name asked.")
+            language = get_language()
+        bare = '<!DOCTYPE html><html lang="{}"><title>400</title><p>{}</p></html>'
+        return HttpResponseBadRequest(format_html(bare, language, message))
+    return render(request, "400.html", {"message": _("This request cannot be answered: its form is not accepted.")}, status=400)
+
+
+def too_many_fields(request: HttpRequest) -> HttpResponse:
+    """More parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS: the 400 names the limit, in the
+    language active (registry.middleware.RefuseTooManyFieldsMiddleware chooses it)."""
+    maximum = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    message = _("This request carries more than %(maximum)s parameters, more than any page or filter of the registry reads.") % {
+        "maximum": f"{maximum:,}"
+    }
+    if is_api(request.path):
+        return error_response("bad_request", message, 400)
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

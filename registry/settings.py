@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Before the first that reads the query: too many parameters get the site's 400.
+    "registry.middleware.RefuseTooManyFieldsMiddleware",
     # Anonymous reads are answered here from the response cache, before the costly layers below
     # (the ones above only add headers, so cached answers get them too). See counties.caching.responses.
     "counties.caching.responses.PublicCacheMiddleware",
@@ -124,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "registry.middleware.SiteNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"

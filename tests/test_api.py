@@ -221,6 +221,20 @@ def test_search_by_old_code_finds_the_successor(client):
     assert set(keys(client, "q=130721")) >= {"130721", "130705"}
 
 
+@pytest.mark.parametrize("key", ["X632801", "x632801", "X632803"])
+def test_search_by_registry_key_finds_what_the_code_filter_finds(client, key):
+    assert keys(client, f"q={key}") == keys(client, f"code={key.upper()}") != []
+
+
+def test_an_unencoded_plus_in_updated_since_is_named(client):
+    response = client.get(f"{API}/counties/?updated_since=2024-01-01T00:00:00+08:00", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["updated_since"] == [
+        "Enter a valid date/time. A '+' before the time zone must be written %2B in a URL, e.g. 2024-01-01T00:00:00%2B08:00."
+    ]
+    assert client.get(f"{API}/counties/?updated_since=2024-01-01T00:00:00%2B08:00").status_code == 200
+
+
 def test_updated_since(client):
     models.Unit.objects.filter(code="130705").update(updated_at=timezone.now() + timedelta(days=1))
     since = (timezone.now() + timedelta(hours=12)).isoformat()
@@ -802,11 +816,29 @@ def test_an_unknown_format_is_refused_naming_the_formats(client):
     assert get(client, "counties/?format=csv")["Content-Type"].startswith("text/csv")
 
 
+@pytest.mark.parametrize(
+    ("accept", "status", "content_type"),
+    [
+        ("application/json;q=0", 406, "application/json"),
+        ("application/json; q=0.0, text/csv;q=0", 406, "application/json"),
+        ("application/json;q=0, */*", 200, "text/csv; charset=utf-8"),
+        ("application/json;q=0.5", 200, "application/json"),
+    ],
+)
+def test_a_media_type_given_q_0_is_not_acceptable(client, accept, status, content_type):
+    response = get(client, "counties/?page_size=1", HTTP_ACCEPT=accept)
+    assert (response.status_code, response["Content-Type"]) == (status, content_type)
+    if status == 406:
+        assert response.json()["error"]["code"] == "not_acceptable"
+    assert get(client, "counties/?page_size=1&format=json", HTTP_ACCEPT=accept).status_code == 200
+
+
 def test_a_host_the_site_does_not_serve_gets_a_json_error_on_the_api(client):
     response = client.get("/api/v1/counties/", HTTP_HOST="evil.example")
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
     page = client.get("/counties/", HTTP_HOST="evil.example")
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+    assert "本站不响应所请求的主机名。" in page.content.decode()
 
 
 def test_a_missing_record_gets_one_message_in_the_clients_language(client):

@@ -335,3 +335,22 @@ def test_api_unit_key_with_a_nul_is_a_400(client):
     response = client.post("/api/v1/funding-allocations/", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 400
     assert "unit" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_too_many_query_parameters_get_the_sites_400_in_the_readers_language(client, settings, debug):
+    settings.DEBUG = debug
+    query = "&".join(f"p{n}=1" for n in range(1001))
+    chinese = client.get(f"/counties/?{query}")
+    assert chinese.status_code == 400 and chinese["Content-Language"] == "zh-hans"
+    page = chinese.content.decode()
+    assert "此请求所带参数超过 1,000 个" in page and "<h1>请求未被接受</h1>" in page and 'lang="zh-hans"' in page
+    english = client.get(f"/en/counties/?{query}")
+    assert "This request carries more than 1,000 parameters" in english.content.decode()
+    api = client.get(f"/api/v1/counties/?{query}", HTTP_ACCEPT_LANGUAGE="en")
+    assert api.status_code == 400 and api["Content-Type"] == "application/json"
+    assert api.json()["error"] == {
+        "code": "bad_request",
+        "message": "This request carries more than 1,000 parameters, more than any page or filter of the registry reads.",
+    }
+    assert client.get(f"/counties/?{query[: query.index('&p1000')]}").status_code == 200

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from counties import models
+from counties.caching.token import mark_data_changed
 
 from .conftest import cells
 
@@ -396,6 +397,18 @@ def test_unknown_code_is_a_404_page(client):
     assert "<html" in html(response)
 
 
+def test_under_debug_a_page_not_found_is_still_the_sites_404(client, settings):
+    settings.DEBUG = True
+    missing = client.get("/counties/999999/")
+    assert missing.status_code == 404 and "没有代码为 999999 的县级单位。" in html(missing)
+    assert "Using the URLconf" not in html(missing) and 'href="/counties/">' in html(missing)
+    nowhere = client.get("/nowhere/")
+    assert nowhere.status_code == 404 and "此地址没有页面。" in html(nowhere)
+    assert "There is no page at this address." in html(client.get("/en/nowhere/"))
+    assert client.get("/counties").status_code == 301  # the slash is still added
+    assert client.get("/api/v1/counties/999999/").json()["error"]["code"] == "not_found"
+
+
 def test_province_pages(client):
     assert client.get("/provinces/").status_code == 200
     page = html(client.get("/provinces/650000/"))
@@ -489,13 +502,13 @@ def test_the_pages_state_no_poverty_share_rule_for_2014_and_2015(client):
     for year in (2014, 2015):
         row = batches[batches.index(f'<a href="/en/batches/{year}/">{year}</a>') :]
         row = row[: row.index("</tr>")]
-        assert "≥" not in row and row.count("<td>—</td>") == 2  # the rule and whether it was met
+        assert "≥" not in row and '<td class="rule">—</td>\n    <td>—</td>' in row  # the rule and whether it was met
         page = cells(html(client.get(f"/en/batches/{year}/")))
         assert "<dt>Rule</dt><dd>none</dd>" in page and "against the rule" not in page
         assert f"designated in {year}: poverty share, central funds" in page
         assert "<dt>规则</dt><dd>无</dd>" in cells(html(client.get(f"/batches/{year}/")))
     page2016 = cells(html(client.get("/en/batches/2016/")))
-    assert "<dt>Rule</dt><dd>≥ 50% — met</dd>" in page2016 and "poverty share against the rule" in page2016
+    assert '<dt>Rule</dt><dd><span class="rule">≥&nbsp;50%</span> — met</dd>' in page2016 and "poverty share against the rule" in page2016
 
 
 @pytest.mark.parametrize(
@@ -646,6 +659,20 @@ def test_county_list_pages_and_page_sizes_keep_the_filters(client):
     assert 'href="??' not in page + second
 
 
+@pytest.mark.parametrize(
+    ("page", "reason"),
+    [("0", "That page number is less than 1"), ("abc", "That page number is not an integer"), ("99", "That page contains no results")],
+)
+def test_a_page_number_outside_the_list_is_a_404_on_the_list_and_in_the_api(client, page, reason):
+    listed = client.get(f"/en/counties/?province=620000&page={page}")
+    assert listed.status_code == 404
+    assert f"There is no page {page}: {reason}." in listed.content.decode()
+    api = client.get(f"/api/v1/counties/?province=620000&page={page}", HTTP_ACCEPT_LANGUAGE="en")
+    assert api.status_code == 404 and api.json()["error"]["message"] == f"There is no page {page}: {reason}."
+    assert "没有第 0 页" in client.get("/counties/?page=0").content.decode()
+    assert client.get("/counties/?province=620000&page=last").status_code == 200
+
+
 def test_county_page_tables_become_cards_on_a_phone(client):
     """Each row of the designations and funding tables is a card on a narrow screen (site.css), each
     cell labelled with its column: the Source column no longer wraps a word a line."""
@@ -661,3 +688,57 @@ def test_searching_from_the_filters_lands_on_the_results(client):
     page = html(client.get("/counties/?province=620000"))
     assert '<form method="get" action="/counties/#results-heading" class="search" role="search">' in page
     assert '<form method="get" action="/en/counties/#results-heading"' in html(client.get("/en/counties/"))
+
+
+def test_chinese_text_uses_full_width_punctuation(client):
+    batches = html(client.get("/batches/"))
+    assert "* 该批次含示意记录。" in batches and "含示意记录." not in batches
+    batch = html(client.get("/batches/2016/"))
+    assert "公布文件：" in batch and "来源：" in batch and "公布文件:" not in batch and "来源:" not in batch
+    listed = html(client.get("/counties/"))
+    assert "本列表显示：<strong>示范县（按地方计：在用单位，此前代码的获批也计入）</strong>。" in listed
+    assert "以下各项计数与列表所计相同：示范县（按地方计：在用单位，此前代码的获批也计入）。" in listed
+    assert "）." not in re.sub(r"<[^>]+>", "", listed)
+
+
+def test_the_poverty_share_rule_is_kept_on_one_line(client):
+    """≥ and the share never wrap apart (the English batch table's narrow rule column did)."""
+    assert '<td class="rule">≥&nbsp;50%</td>' in html(client.get("/en/batches/"))
+    assert '<span class="rule">≥&nbsp;50%</span>' in html(client.get("/en/batches/2016/"))
+
+
+def test_a_search_that_finds_only_units_outside_the_list_says_where_they_are(client):
+    chinese = html(client.get("/counties/?q=东城"))
+    assert "没有结果" in chinese
+    assert (
+        '东城区（110101）是本名录中的县级单位，但不在本列表中：<a href="/counties/110101/">查看其页面</a> · '
+        '<a href="?q=%E4%B8%9C%E5%9F%8E&amp;scope=all">所有符合条件的单位</a>。'
+    ) in chinese
+    english = html(client.get("/en/counties/?q=110101"))
+    assert "Dongcheng District (110101) is a county-level unit in the registry but not in this list" in english
+    several = html(client.get("/en/counties/?q=1101"))
+    assert re.search(r"\d+ county-level units in the registry match but are not in this list: <a href=\"\?q=1101&amp;scope=all\">", several)
+    assert "found-elsewhere" not in html(client.get("/counties/?q=130705"))  # found in the list itself
+    assert "found-elsewhere" not in html(client.get("/counties/?q=nowhere"))  # found nowhere
+
+
+def test_a_chinese_page_shows_the_chinese_exit_year_note(client):
+    chinese = html(client.get("/counties/520522/"))
+    assert '<span class="hint">来源代码 520581 为黔西市（2021 年设立）；2014—2020 年黔西县的代码为 520522。</span>' in chinese
+    assert "source code 520581" not in chinese
+    english = html(client.get("/en/counties/520522/"))
+    assert '<span class="hint">source code 520581 is 黔西市 (created 2021); 黔西县 was 520522 in 2014-2020</span>' in english
+    # Without a Chinese note the English one shows, marked as English.
+    models.PovertyStatus.objects.filter(unit__key="520522").update(exit_year_note_zh="")
+    mark_data_changed()
+    assert '<span class="hint"><span lang="en">source code 520581' in html(client.get("/counties/520522/"))
+    both = models.PovertyStatus.objects.get(unit__key="532322")
+    assert both.exit_year_note_zh.endswith("来源名单为 2019 年，摘帽公告为 2018 年；采用公告年份。")
+
+
+def test_the_statistics_page_shows_a_figures_note_in_the_pages_language(client):
+    chinese = html(client.get("/statistics/"))
+    assert '<span class="hint">同比增长 11.3%</span>' in chinese and "y/y" not in chinese
+    assert '<span class="hint">+11.3% y/y</span>' in html(client.get("/en/statistics/"))
+    points = client.get("/api/v1/stats/national-series/").json()
+    assert {"note": "+11.3% y/y", "note_zh": "同比增长 11.3%"}.items() <= next(p for p in points if p["fact_id"] == "R2021").items()

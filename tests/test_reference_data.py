@@ -266,6 +266,18 @@ MALFORMED = {
         lambda s: s.replace("3700000000.00", "-5", 1),
         "batches.csv, line 3: column 'central_funds_total_yuan' must be a non-negative number",
     ),
+    "a note without its Chinese": (
+        "poverty_counties_832.csv",
+        429,
+        lambda s: s.rsplit(",", 1)[0] + ",\n",
+        "poverty_counties_832.csv, line 429: notes has no Chinese version in notes_zh",
+    ),
+    "a figure's note without its Chinese": (
+        "programme_facts.csv",
+        30,
+        lambda s: s.replace("同比增长 11.3%", ""),
+        "programme_facts.csv, line 30: note has no Chinese version in note_zh",
+    ),
     "missing column": (
         "batches.csv",
         1,
@@ -350,7 +362,7 @@ def test_reload_keeps_a_staff_edit_made_in_the_admin_and_history_stays_true(admi
 def test_the_reference_data_is_held_to_the_832_like_every_door(data_copy):
     rewrite_line(data_copy / "counties_2014_2020.csv", 2, lambda s: s.replace("东城区", "东城新区"))  # must not be written either
     with (data_copy / "poverty_counties_832.csv").open("a", encoding="utf-8") as handle:
-        handle.write("110101,东城区,110100,市辖区,110101,东城区,110100,市辖区,110000,北京市,东部,east,,,,,110101,东城区,市辖区,\n")
+        handle.write("110101,东城区,110100,市辖区,110101,东城区,110100,市辖区,110000,北京市,东部,east,,,,,110101,东城区,市辖区,,\n")
     with pytest.raises(CommandError, match=r"nothing was written\..*All 832 poverty counties are listed"):
         run_command("load_reference_data", "--data-dir", str(data_copy))
     assert models.PovertyStatus.objects.count() == 832
@@ -361,7 +373,7 @@ def rewrite_notes(path: Path, count: int) -> None:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows[:count]:
-        row["notes"] = "checked again"
+        row["notes"], row["notes_zh"] = "checked again", "已再次核对"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()

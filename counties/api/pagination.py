@@ -10,6 +10,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from counties.reads import selectors
+
 # In the client's language (Accept-Language), like every message of the API.
 ILLUSTRATIVE_NOTICE = _(
     "This page includes illustrative records (source_kind 'illustrative'): invented to match published totals "
@@ -47,6 +49,7 @@ class RegistryPagination(PageNumberPagination):
     and a page that includes illustrative records says so."""
 
     page_size = 50
+    invalid_page_message = cast(str, selectors.INVALID_PAGE_MESSAGE)  # lazy, as DRF's own: translated when refused
     page_size_query_param = "page_size"
     max_page_size = 1000
     columns: Sequence[str] = ()

@@ -94,3 +94,24 @@ class FormatNegotiation(DefaultContentNegotiation):
             formats = ", ".join(dict.fromkeys(renderer.format for renderer in renderers))
             raise ValidationError({"format": [message % {"asked": format[:20], "formats": formats}]})
         return chosen
+
+    def select_renderer(self, request: Any, renderers: Iterable[BaseRenderer], format_suffix: str | None = None) -> Any:
+        """A media type the client gives `q=0` is one it does not accept (RFC 9110; DRF reads no q
+        values): no renderer of it answers, even for `*/*` beside it, and `application/json;q=0`
+        alone is answered 406. A `?format=` names the answer outright, whatever Accept says."""
+        if format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE):
+            return super().select_renderer(request, renderers, format_suffix)
+        refused = {token.split(";")[0].strip().lower() for token in super().get_accept_list(request) if _refused(token)}
+        allowed = [renderer for renderer in renderers if renderer.media_type.split(";")[0].strip().lower() not in refused]
+        return super().select_renderer(request, allowed, format_suffix)
+
+
+def _refused(token: str) -> bool:
+    for parameter in token.split(";")[1:]:
+        name, _sep, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip()) == 0
+            except ValueError:
+                return False
+    return False

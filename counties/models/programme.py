@@ -44,6 +44,13 @@ class PovertyStatus(Provenance, TimeStamped):
         validators=[exit_year_in_range],
     )
     exit_year_note = models.TextField(_("exit year note"), blank=True, validators=[no_control_characters])
+    # As Batch.source_note_zh: what a Chinese page shows; empty, it shows the English note, marked as such.
+    exit_year_note_zh = models.TextField(
+        _("exit year note (Chinese)"),
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("The exit year note in Chinese, for the Chinese pages."),
+    )
     is_key_county_2012 = models.BooleanField(
         _("key county (2012 list)"), null=True, blank=True, help_text=_("国家扶贫开发工作重点县. Empty: not determined.")
     )
@@ -342,6 +349,13 @@ class ProgrammeFact(Provenance, TimeStamped):
     value_text = models.CharField(_("value as published"), max_length=200, validators=[no_control_characters])
     value_unit = models.CharField(
         pgettext_lazy("unit of measurement", "unit"), max_length=40, blank=True, validators=[no_control_characters]
+    )
+    # As Batch.source_note_zh: what a Chinese page shows; empty, it shows the English note, marked as such.
+    source_note_zh = models.TextField(
+        _("source note (Chinese)"),
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("The source note in Chinese, for the Chinese pages."),
     )
 
     history = RegistryHistory(excluded_fields=["created_at", "updated_at"])

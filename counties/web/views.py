@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -200,7 +200,12 @@ def county_list(request: HttpRequest) -> HttpResponse:
     page_size = page_size if page_size in PAGE_SIZES else 50
     # One scan of the filtered list gives the count, the page's units and the facets.
     rows = selectors.list_rows(units)
-    page: Page[Any] = Paginator(rows, page_size).get_page(request.GET.get("page"))  # its rows, then its units
+    paginator = Paginator(rows, page_size)
+    asked = request.GET.get("page") or "1"
+    try:
+        page: Page[Any] = paginator.page(paginator.num_pages if asked == "last" else asked)  # its rows, then its units
+    except InvalidPage as error:
+        raise Http404(str(selectors.INVALID_PAGE_MESSAGE).format(page_number=asked[:20], message=error)) from None
     page.object_list = selectors.listed_units([pk for pk, _, _ in page.object_list])
     # The province menu, the facet's and the chips' province names, the rows' provinces: one read.
     provinces = list(Province.objects.order_by("code").only("code", "name_zh", "name_en", "short_name_zh", "short_name_en"))
@@ -224,6 +229,7 @@ def county_list(request: HttpRequest) -> HttpResponse:
     for name in ("page", "page_size"):
         export_query.pop(name, None)
     context = {
+        "elsewhere": _found_outside_the_scope(request, scope) if not page.paginator.count and not errors else None,
         "page": page,
         "scope": scope,
         "scope_label": selectors.SCOPE_LABELS[scope],
@@ -245,6 +251,23 @@ def county_list(request: HttpRequest) -> HttpResponse:
     }
     status = 400 if context["errors"] else 200
     return render(request, "counties/county_list.html", context, status=status)
+
+
+def _found_outside_the_scope(request: HttpRequest, scope: str) -> dict[str, Any] | None:
+    """What an empty list's filters find among all units (东城区 is a unit, not a demonstration
+    county): their number, the one unit when there is one, and the link to them all."""
+    if scope == selectors.ALL:
+        return None
+    everywhere = UnitFilterSet(request.GET, queryset=selectors.unit_list(selectors.ALL, request.GET.get("province") or None)).qs
+    found = list(everywhere.order_by("key")[:2])
+    if not found:
+        return None
+    return {
+        "count": 1 if len(found) == 1 else everywhere.count(),
+        "unit": found[0] if len(found) == 1 else None,
+        "name": local_name(found[0].name_zh, found[0].name_en),
+        "url": _query(request.GET, scope=selectors.ALL),
+    }
 
 
 # What the list page calls each filter (its facet headings and form labels), for its error messages:

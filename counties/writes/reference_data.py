@@ -283,6 +283,7 @@ class Loader:
                 "exit_year_notice",
                 "source_name",
                 "notes",
+                "notes_zh",
             ],
         )
         self.category_rows = read_csv(
@@ -337,7 +338,9 @@ class Loader:
                 "confidence",
             ],
         )
-        self.fact_rows = read_csv(d, FILES["facts"], ["fact_id", "period", "metric", "value", "unit", "note", "source", "status"])
+        self.fact_rows = read_csv(
+            d, FILES["facts"], ["fact_id", "period", "metric", "value", "unit", "note", "note_zh", "source", "status"]
+        )
         self.province_count_rows = read_csv(
             d, FILES["province_counts"], ["batch_year", "province_name", "counties_stated", "source_url", "note"]
         )
@@ -498,14 +501,19 @@ class Loader:
             if key in self.poverty:
                 raise row.error(f"poverty county {key} appears twice")
             notes = [row["notes"]] if row["notes"] else []
+            notes_zh = [row["notes_zh"]] if row["notes_zh"] else []
+            if row["notes"] and not row["notes_zh"]:
+                raise row.error("notes has no Chinese version in notes_zh (the Chinese pages show it)")
             if row["exit_year_source_list"] != row["exit_year_notice"]:
                 listed, notice = row["exit_year_source_list"], row["exit_year_notice"]
                 notes.append(f"The source list gives {listed}, the exit notice {notice}; the notice is used.")
+                notes_zh.append(f"来源名单为 {listed} 年，摘帽公告为 {notice} 年；采用公告年份。")
             values: dict[str, Any] = {
                 "unit": key,
                 "region": row.choice("region_en", regions),
                 "exit_year": row.year("exit_year", blank=True, low=FIRST_EXIT_YEAR, high=LAST_EXIT_YEAR),
                 "exit_year_note": " ".join(notes),
+                "exit_year_note_zh": "".join(notes_zh),
                 "listed_name": row.required("source_name"),
                 "is_key_county_2012": None,
                 "is_contiguous_area_county": None,
@@ -609,7 +617,10 @@ class Loader:
                 "source": row.required("source"),
                 "source_kind": FACT_STATUS.get(row["status"]) or row.choice("status", set(FACT_STATUS)),
                 "source_note": row["note"],
+                "source_note_zh": row["note_zh"],
             }
+            if row["note"] and not row["note_zh"]:
+                raise row.error("note has no Chinese version in note_zh (the Chinese pages show it)")
 
     def _build_province_counts(self) -> None:
         by_name = {name: code for code, name in self.provinces.items()}

@@ -445,6 +445,7 @@ class PovertyStatusSerializer(ModelValidatedSerializer):
             "region",
             "exit_year",
             "exit_year_note",
+            "exit_year_note_zh",
             "is_key_county_2012",
             "is_contiguous_area_county",
             "contiguous_area",

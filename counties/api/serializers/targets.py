@@ -159,3 +159,4 @@ class NationalPointSerializer(serializers.Serializer):
     source = serializers.CharField()  # type: ignore[assignment]  # a field named source: DRF's metaclass takes it off the class
     source_kind = serializers.CharField()
     note = serializers.CharField()
+    note_zh = serializers.CharField(help_text="The note in Chinese, where the reference data gives one.")

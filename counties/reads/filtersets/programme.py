@@ -116,7 +116,14 @@ class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
     unusual offsets such as +23:57 that ISO 8601 allows)."""
 
     def to_python(self, value: Any) -> datetime | None:
-        parsed = super().to_python(value)
+        try:
+            parsed = super().to_python(value)
+        except ValidationError:
+            if isinstance(value, str) and re.search(r"\d \d{2}(:?\d{2})?$", value.strip()):
+                # A '+' written unencoded in a URL arrives as a space.
+                message = _("Enter a valid date/time. A '+' before the time zone must be written %%2B in a URL, e.g. %(example)s.")
+                raise ValidationError(message, code="invalid", params={"example": "2024-01-01T00:00:00%2B08:00"}) from None
+            raise
         if parsed is None:
             return None
         try:
@@ -377,6 +384,9 @@ class UnitFilterSet(django_filters.FilterSet):
             return qs
         if value.isdigit():
             return qs.filter(units_named(value, prefix=True))
+        if re.fullmatch(KEY_PATTERN, value.upper()):
+            # A registry key (a unit with no official code, as 大柴旦 X632803) finds what `code=` finds.
+            return qs.filter(units_named(value.upper()))
         # Romanised names are compared as naming.search_key folds them: 'Wǔ dū', 'wu du' and 'WUDU'
         # all find 武都区 (Wudu Qu), "Xi'an" and 'xian' 西安市, 'korla' 库尔勒市 (Korla City).
         key = naming.search_key(value)

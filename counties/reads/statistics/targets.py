@@ -521,6 +521,7 @@ class NationalPoint:
     source: str
     source_kind: str
     note: str
+    note_zh: str
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -549,6 +550,7 @@ def national_series() -> list[NationalPoint]:
                 source=fact.source,
                 source_kind=fact.source_kind,
                 note=fact.source_note,
+                note_zh=fact.source_note_zh,
             )
         )
     return sorted(points, key=lambda p: (p.series != "rural_online_retail_sales", p.year))
