@@ -380,3 +380,47 @@ def world():
 
 # The browser fixtures are session-wide: one server and one Chromium for every browser test.
 from .browser import browser, indicator_values_imported, live_site  # noqa: E402, F401
+
+# -- the response cache and the front door, as a test sees them -------------------------------------
+
+
+@pytest.fixture
+def stored(monkeypatch):
+    """The keys of the entries the response cache stores during a test."""
+    keys = []
+    real = responses.keep
+
+    def spy(key, *args, **kwargs):
+        keys.append(key)
+        return real(key, *args, **kwargs)
+
+    monkeypatch.setattr(responses, "keep", spy)
+    return keys
+
+
+def call(app, path, method="GET", **headers):
+    """Call a WSGI app (the front door, Django's handler) as a server would; (status, headers, body)."""
+    path, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "198.51.100.30",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": BytesIO(),
+        "wsgi.errors": sys.stderr,
+        **{"HTTP_" + name.upper(): value for name, value in headers.items()},
+    }
+    started = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        started.update(status=status, headers=response_headers)
+
+    result = app(environ, start_response)
+    body = b"".join(result)
+    getattr(result, "close", lambda: None)()
+    return started["status"], dict(started["headers"]), body

@@ -6,8 +6,6 @@ The app is called as a WSGI server calls it (registry/wsgi.py wraps Django the s
 spy on the Django application says whether a request reached Django at all.
 """
 
-import io
-import sys
 from contextlib import contextmanager
 
 import pytest
@@ -20,7 +18,7 @@ from counties.caching.shared import Counted
 from counties.caching.throttling import AnonThrottle
 from counties.caching.token import mark_data_changed
 
-from .conftest import PRODUCTION_ENV, SECURITY_HEADERS, committed, manage, redis_cache
+from .conftest import PRODUCTION_ENV, SECURITY_HEADERS, call, committed, manage, redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -56,33 +54,6 @@ def django_app():
     yield Django()
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
-
-
-def call(app, path, method="GET", **headers):
-    path, _, query = path.partition("?")
-    environ = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "198.51.100.30",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-        **{"HTTP_" + name.upper(): value for name, value in headers.items()},
-    }
-    started = {}
-
-    def start_response(status, response_headers, exc_info=None):
-        started.update(status=status, headers=response_headers)
-
-    result = app(environ, start_response)
-    body = b"".join(result)
-    getattr(result, "close", lambda: None)()
-    return started["status"], dict(started["headers"]), body
 
 
 @contextmanager

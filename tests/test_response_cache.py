@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from counties import models
-from counties.caching import responses as http_cache
 from counties.caching.keys import code_fingerprint
 
 from .conftest import PRODUCTION_ENV, SECURITY_HEADERS, committed, manage, run_command
@@ -48,20 +47,6 @@ READS = [
 def hit_queries(shared_cache):
     """What a cache hit queries: the data token from the database with locmem, nothing with Redis."""
     return 1 if shared_cache == "locmem" else 0
-
-
-@pytest.fixture
-def stored(monkeypatch):
-    """The keys of the entries the response cache stores during a test."""
-    keys = []
-    real = http_cache.keep
-
-    def spy(key, *args, **kwargs):
-        keys.append(key)
-        return real(key, *args, **kwargs)
-
-    monkeypatch.setattr(http_cache, "keep", spy)
-    return keys
 
 
 def headers(response):
