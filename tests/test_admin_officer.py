@@ -492,3 +492,23 @@ def test_roles_and_the_staff_profile_read_in_chinese(admin_client):
     assert ">用户:</label>" in profile_page and "User:" not in profile_page
     # The group keeps its English name, the key the code finds it by.
     assert officer.groups.get().name == PROVINCIAL_EDITORS == "provincial editors"
+
+
+def test_a_provincial_editor_is_set_up_on_one_page(admin_client):
+    """The README's steps: the user's own page gives the role and, below it, the province."""
+    user = User.objects.create_user("jin", password="a long enough password 1")
+    role = Group.objects.get(name=PROVINCIAL_EDITORS)
+    page = admin_client.get(reverse("admin:auth_user_change", args=[user.pk]))
+    assert 'name="registry_profile-0-province"' in page.content.decode()
+    data = admin_form_data(page) | {
+        "is_staff": "on",
+        "groups": [str(role.pk)],
+        "registry_profile-0-province": str(models.Province.objects.get(code="140000").pk),
+        "date_joined_0": user.date_joined.date().isoformat(),  # a date and a time field on the page
+        "date_joined_1": user.date_joined.time().strftime("%H:%M:%S"),
+    }
+    saved = admin_client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
+    assert saved.status_code == 302, saved.context and saved.context["errors"]
+    user.refresh_from_db()
+    assert user.is_staff and list(user.groups.values_list("name", flat=True)) == [PROVINCIAL_EDITORS]
+    assert user.registry_profile.province.code == "140000"

@@ -89,9 +89,19 @@ class RoleListFilter(admin.RelatedFieldListFilter):
         return [(str(pk), role_name(name)) for pk, name in Group.objects.order_by("name").values_list("pk", "name")]
 
 
+class StaffProfileInline(CheckedAutocompleteMixin, admin.StackedInline):
+    """A provincial editor's province, set on the same page as their role."""
+
+    model = StaffProfile
+    can_delete = False
+    max_num = 1
+    autocomplete_fields = ["province"]
+
+
 @admin.register(User)
 class StaffUserAdmin(UserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active", ("groups", RoleListFilter)]
+    inlines = [StaffProfileInline]
 
     def formfield_for_manytomany(self, db_field: models.ManyToManyField, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "groups":

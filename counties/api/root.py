@@ -20,7 +20,14 @@ from counties.models import Batch
 # (URL name in the "api" namespace, the lookup in a record's URL or None, what it gives). Every
 # route of counties/api/urls.py is here; a test holds the two together.
 ENDPOINTS: tuple[tuple[str, str | None, Any], ...] = (
-    ("county-list", None, _("County-level units 2014–2020, retired codes included: filters, search by code, Chinese name or pinyin, CSV.")),
+    (
+        "county-list",
+        None,
+        _(
+            "County-level units whose codes were in use in 2014–2020 (the reference data's years; batches run later), "
+            "retired codes included: filters, search by code, Chinese name or pinyin, CSV."
+        ),
+    ),
     ("county-detail", "key", _("One county-level unit by its code; an old code returns the unit it was, with the unit it became.")),
     ("county-targets", "key", _("A county's targets and results: reported values, target status, assessments and pairings.")),
     ("province-list", None, _("Provinces.")),

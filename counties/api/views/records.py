@@ -166,7 +166,10 @@ class RecordViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="County-level units", description="Every county-level unit 2014–2020, retired codes included."),
+    list=extend_schema(
+        summary="County-level units",
+        description=("Every county-level unit whose code was in use in 2014–2020 (the reference data's years), retired codes included."),
+    ),
     retrieve=extend_schema(summary="One unit by registry key (official code)"),
 )
 class UnitViewSet(viewsets.ReadOnlyModelViewSet):
