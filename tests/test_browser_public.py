@@ -53,7 +53,8 @@ def test_switch_language_and_read_the_statistics(page, live_site):
     page.locator(".language-switch").get_by_role("link", name="English").click()
     page.wait_for_url(re.compile(r"/en/statistics/"))
     assert page.locator("h1").inner_text() == "Coverage statistics"
-    assert page.locator("svg.chart").count() == 6  # five coverage charts and the national online retail series
+    # Five coverage charts (the provinces' drawn as two on one scale, side by side) and the national series.
+    assert page.locator("svg.chart").count() == 7
     assert page.get_by_text("88.6%").count() >= 1
     screenshot(page, f"{page.viewport_name}-statistics-en")
     # And back: the Chinese link leaves English (it used to redirect to the English page again).
