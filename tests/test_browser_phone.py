@@ -78,6 +78,9 @@ def test_wide_tables_and_charts_fit_a_phone(phone, live_site, indicator_values_i
     assert phone.evaluate(TOO_WIDE) == []
     assert phone.evaluate(LABELS_OUTSIDE) == []
     assert phone.locator("table").count() >= 1
+    # A card table's caption spans the screen (it was squeezed to a word or two a line).
+    widths = phone.evaluate("() => [...document.querySelectorAll('table.cards caption')].map(c => c.getBoundingClientRect().width)")
+    assert all(width > 300 for width in widths), widths
 
 
 def test_a_five_digit_axis_label_is_whole_inside_its_chart(phone, live_site, indicator_values_imported):
