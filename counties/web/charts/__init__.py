@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from counties.models import local_name
 from counties.reads import numbers
+from counties.web import punctuation
 
 WIDTH, HEIGHT = 400, 280
 # LEFT is the narrowest left margin; a vertical axis widens it to fit its widest label (`Axis.left`).
@@ -181,7 +182,7 @@ def bar_chart(
             y = value_y(float(value), top)
             parts.append(
                 f'<rect x="{x0 + bar * j:.1f}" y="{y:.1f}" width="{bar - 1:.1f}" height="{HEIGHT - BOTTOM - y:.1f}" fill="{s.color}">'
-                f"<title>{escape(label)} · {escape(s.label)}: {escape(s.text(value, percent))}</title></rect>"
+                f"<title>{escape(punctuation.labelled(f'{label} · {s.label}', s.text(value, percent)))}</title></rect>"
             )
         parts.append(x_label(left + group * (i + 0.5), label))
     extra = []
@@ -230,7 +231,7 @@ def hbar_chart(title: str, description: str, labels: list[str], series: list[Ser
     half = math.ceil(len(labels) / 2)
     drawn = [
         _hbars(
-            f"{title} ({part}/2)",
+            f"{title}{punctuation.bracketed(f'{part}/2')}",
             description,
             labels[start:stop],
             [Series(s.label, s.values[start:stop], s.color, s.write) for s in series],
@@ -271,7 +272,7 @@ def _hbars(
             figure = escape(numbers.tick(float(value)))
             parts.append(
                 f'<rect x="{left}" y="{y + inset:.1f}" width="{length:.1f}" height="{bar - 2 * inset:.1f}" fill="{s.color}">'
-                f"<title>{escape(label)} · {escape(s.label)}: {figure}</title></rect>"
+                f"<title>{escape(punctuation.labelled(f'{label} · {s.label}', numbers.tick(float(value))))}</title></rect>"
             )
             if j == 0:
                 parts.append(f'<text x="{left + length + 4:.1f}" y="{y + bar - 3:.1f}" fill="{INK}">{figure}</text>')
@@ -318,7 +319,7 @@ def line_chart(
             # not say which year it is.
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{s.color}">'
-                f"<title>{escape(labels[i])} · {escape(s.label)}: {escape(s.text(value, percent))}</title></circle>"
+                f"<title>{escape(punctuation.labelled(f'{labels[i]} · {s.label}', s.text(value, percent)))}</title></circle>"
             )
     parts.append(legend(series, width=width))
     return frame(title, description, "".join(parts), width)

@@ -19,12 +19,15 @@ from django.utils.translation import gettext as _
 from counties.models import is_government_url, is_url, local_name, source_parts
 from counties.models.programme import in_reader_language
 from counties.reads import numbers
+from counties.web import punctuation
 
 register = template.Library()
 
 
-def _chinese() -> bool:
-    return (get_language() or "zh-hans").startswith("zh")
+@register.filter
+def bracketed(note: object) -> str:
+    """`note` in brackets as the page's language writes them after a word (`punctuation.bracketed`)."""
+    return punctuation.bracketed(note)
 
 
 @register.filter
@@ -76,7 +79,7 @@ def share(value: Decimal | None) -> str:
 def unit_name(unit: object) -> SafeString:
     """The Chinese name, with the romanised name beside it in English mode."""
     name_zh = getattr(unit, "name_zh", "")
-    if _chinese():
+    if punctuation.chinese():
         return format_html("{}", name_zh)
     return format_html('{} <span class="romanised" lang="en">{}</span>', name_zh, getattr(unit, "name_en", ""))
 
@@ -129,7 +132,7 @@ def recorded(text: str | None) -> SafeString:
     if not text:
         return format_html("")
     written_in = "zh-hans" if len(HAN.findall(text)) * 2 >= len(LATIN.findall(text)) else "en"
-    if written_in == ("zh-hans" if _chinese() else "en"):
+    if written_in == ("zh-hans" if punctuation.chinese() else "en"):
         return format_html("{}", text)
     return format_html('<span lang="{}">{}</span>', written_in, text)
 
@@ -161,7 +164,8 @@ def _source_part(part: str) -> SafeString:
     site = (urlsplit(part).hostname or part).removeprefix("www.")
     if is_government_url(part):
         return format_html('<a href="{}" rel="nofollow noopener">{}</a>', part, site)
-    return format_html('<a href="{}" rel="nofollow noopener">{}</a> <span class="hint">({})</span>', part, site, _("not a government site"))
+    note = punctuation.bracketed(_("not a government site"))
+    return format_html('<a href="{}" rel="nofollow noopener">{}</a><span class="hint">{}</span>', part, site, note)
 
 
 @register.filter
