@@ -512,3 +512,18 @@ def test_a_provincial_editor_is_set_up_on_one_page(admin_client):
     user.refresh_from_db()
     assert user.is_staff and list(user.groups.values_list("name", flat=True)) == [PROVINCIAL_EDITORS]
     assert user.registry_profile.province.code == "140000"
+
+
+def test_an_indicator_value_in_the_change_log_is_named_and_written_as_the_pages_write_it(admin_client, admin_user):
+    value = models.IndicatorValue(
+        unit=models.Unit.objects.get(key="130705"),
+        indicator=models.Indicator.objects.get(code="people_trained"),
+        year=2019,
+        value=Decimal("1200.0000"),
+        source="冀商函〔2020〕1号",
+        source_kind="official",
+    )
+    services.save_record(value, user=admin_user, reason="培训人数")
+    entry = admin_client.get(reverse("admin:change_log"), {"reason": "培训人数"}).context["entries"][0]
+    indicator = models.Indicator.objects.get(code="people_trained")
+    assert entry.label == f"宣化区 (130705) {indicator.name_zh} 2019: 1,200"

@@ -27,7 +27,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import get_history_model_for_model
 
-from counties.models import FundingAllocation, tracked_models
+from counties.models import FundingAllocation, IndicatorValue, local_name, tracked_models
 from counties.models.programme import LOADER_TEXT_IN_WORDS, in_reader_language
 from counties.reads import numbers
 from counties.reads.permissions import WriteScope, province_path, write_scope
@@ -186,8 +186,12 @@ def _label(model: type[models.Model], record: Any, fields: list[models.Field], o
             if target is not None:
                 setattr(instance, f.name, target)
     try:
-        if isinstance(instance, FundingAllocation):  # its own __str__ writes the amount as stored
+        # Their own __str__ writes the amount or value as stored, and an indicator by its code.
+        if isinstance(instance, FundingAllocation):
             return f"{instance.unit} {instance.fiscal_year} {instance.get_level_display()}: {numbers.money(instance.amount)}"
+        if isinstance(instance, IndicatorValue):
+            indicator = local_name(instance.indicator.name_zh, instance.indicator.name_en)
+            return f"{instance.unit} {indicator} {instance.year}: {numbers.decimal(instance.value)}"
         return str(instance)
     except ObjectDoesNotExist:
         return f"{model._meta.verbose_name} #{record.id}"
