@@ -666,9 +666,9 @@ def test_county_list_pages_and_page_sizes_keep_the_filters(client):
 def test_a_page_number_outside_the_list_is_a_404_on_the_list_and_in_the_api(client, page, reason):
     listed = client.get(f"/en/counties/?province=620000&page={page}")
     assert listed.status_code == 404
-    assert f"There is no page {page}: {reason}." in listed.content.decode()
+    assert f"There is no page {page}. {reason}." in listed.content.decode()
     api = client.get(f"/api/v1/counties/?province=620000&page={page}", HTTP_ACCEPT_LANGUAGE="en")
-    assert api.status_code == 404 and api.json()["error"]["message"] == f"There is no page {page}: {reason}."
+    assert api.status_code == 404 and api.json()["error"]["message"] == f"There is no page {page}. {reason}."
     assert "没有第 0 页" in client.get("/counties/?page=0").content.decode()
     assert client.get("/counties/?province=620000&page=last").status_code == 200
 

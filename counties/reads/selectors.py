@@ -36,7 +36,7 @@ SCOPES = (PLACES, UNITS, ALL)
 # A page number outside 1 to the last page, or not a number, is a 404 on the list and in the API
 # alike (DRF's pagination refuses it so; Django's get_page would answer another page instead).
 # DRF formats it with the number asked and the paginator's reason.
-INVALID_PAGE_MESSAGE = _("There is no page {page_number}: {message}.")
+INVALID_PAGE_MESSAGE = _("There is no page {page_number}. {message}.")
 
 SCOPE_LABELS = {
     PLACES: _("demonstration counties (places: units in use, counting designations under earlier codes)"),
