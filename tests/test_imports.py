@@ -606,6 +606,7 @@ def test_a_header_only_file_is_refused_with_words_and_the_kept_file_is_not_offer
     import_in_admin(admin_client, "designation", HEADER + "110101,2099,designated,doc,official\n", filename="first.csv")
     page = import_in_admin(admin_client, "designation", HEADER, filename="second.csv").content.decode()
     assert "The file has its header row but no records below it: enter one record per row under the header." in page
+    assert "This importer will import the following fields" not in page  # the sentence would end on nothing
     assert "first.csv" not in page and 'name="use_kept"' not in page  # it would check the other file
     with pytest.raises(CommandError, match="header row but no records below it"):
         run_command("import_designations", str(csv_file(tmp_path, HEADER)))
@@ -622,3 +623,9 @@ def test_a_file_that_changes_nothing_asks_no_reason_and_no_confirmation(admin_cl
     assert 'name="confirm"' not in page and 'name="reason"' not in page and "process_import" not in page
     output = run_command("import_designations", str(csv_file(tmp_path, content)), "--dry-run")
     assert "Nothing to change: all 2 records of the file match the registry already." in output
+
+
+def test_the_command_line_summary_speaks_of_what_it_imports():
+    """Indicator values come per year and province, and no import of them removes anything."""
+    output = run_command("import_indicator_values", "data/examples/indicator_values_illustrative.csv", "--dry-run")
+    assert "Per year and province:" in output and "removed" not in output and "batch" not in output
