@@ -169,7 +169,7 @@ def test_reload_keeps_a_value_changed_since_the_last_load_and_says_so():
     history = unit.history.count()
     output = run_command("load_reference_data")
     assert "county-level units: 0 created, 0 updated, 3055 unchanged" in output
-    assert "county-level units 130705: name_zh is '改过了', the reference data says '宣化区'" in output
+    assert "county-level units 130705: name_zh is “改过了”, the reference data says “宣化区”" in output
     unit.refresh_from_db()
     assert unit.name_zh == "改过了"
     assert unit.history.count() == history
@@ -336,7 +336,7 @@ def test_reload_keeps_a_staff_edit_made_in_the_admin_and_history_stays_true(admi
     output = run_command("load_reference_data", "--data-dir", str(data_copy))
     assert "county-level units: 0 created, 1 updated, 3054 unchanged" in output
     assert "Kept 1 value(s) changed in the registry since the last load" in output
-    assert "county-level units 130705: name_en is \"Xuanhua (the county's spelling)\", the reference data says 'Xuanhua District'" in output
+    assert "county-level units 130705: name_en is “Xuanhua (the county's spelling)”, the reference data says “Xuanhua District”" in output
     unit.refresh_from_db()
     assert (unit.name_en, unit.other_names) == ("Xuanhua (the county's spelling)", "宣化城区")
 

@@ -246,7 +246,7 @@ def test_a_staff_edit_survives_a_reload_with_its_id_and_history(editor, admin_us
     assert models.DataVersion.objects.get().token == token
     assert "Nothing changed" in output
     name = f"2017-1 {province.name_zh} {designation.unit.name_zh} ({designation.unit.key})"
-    assert f"illustrative designation {name}: is_old_revolutionary_base is False, the roster would write True" in output
+    assert f"illustrative designation {name}: is_old_revolutionary_base is no, the roster would write yes" in output
     # The next reload says the same and still writes nothing.
     assert run_command("load_illustrative_roster") == output
 
@@ -271,7 +271,7 @@ def test_a_reload_updates_what_nobody_changed_and_keeps_what_someone_did(admin_u
     assert report.created == report.removed == 0
     assert [line for line in report.kept if "source_note" in line] == [
         f"illustrative designation 2017-1 {edited.unit.province.name_zh} {edited.unit.name_zh} ({edited.unit.key}): "
-        f"source_note is 'checked against the provincial notice', the roster would write {new_note!r}"
+        f"source_note is “checked against the provincial notice”, the roster would write “{new_note}”"
     ]
 
 
@@ -341,4 +341,4 @@ def test_an_edit_made_in_the_admin_survives_a_reload(admin_client):
     designation.refresh_from_db()
     assert designation.is_old_revolutionary_base is False
     assert admin_client.get(f"/api/v1/designations/{designation.pk}/").status_code == 200  # the same id
-    assert f"({designation.unit.key}): is_old_revolutionary_base is False, the roster would write True" in output
+    assert f"({designation.unit.key}): is_old_revolutionary_base is no, the roster would write yes" in output

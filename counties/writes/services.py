@@ -564,11 +564,6 @@ class WriteSummary:
     def rows(self) -> list[tuple[str, str, CellCount]]:
         return [(period, province, count) for (period, province), count in sorted(self.cells.items())]
 
-    def lines(self) -> list[str]:
-        return [
-            f"  {period} {province}: {c.created} created, {c.changed} changed, {c.removed} removed" for period, province, c in self.rows()
-        ]
-
 
 def batch_label(batch: Any) -> str:
     return f"{batch.year}-{batch.sequence}"

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import models
 
 from counties.models import ReferenceSnapshot
+from counties.reads import numbers
 from counties.writes.services import write_records
 
 
@@ -135,7 +136,7 @@ def sync_records(
                 diff[name] = value
                 recorded[name] = _json(value)
             else:  # someone changed it since (or it predates snapshots): theirs stands
-                count.kept.append(f"{label} {describe(row_key)}: {name} is {current[name]!r}, {loaded.says} {value!r}")
+                count.kept.append(f"{label} {describe(row_key)}: {name} is {_shown(current[name])}, {loaded.says} {_shown(value)}")
         if diff:
             to_update[current["pk"]] = diff
             changed_fields.update(diff)
@@ -195,3 +196,14 @@ def forget(loaded: Loaded, keys: Iterable[tuple] | None = None) -> None:
             snapshots.filter(key__in=wanted[start : start + 900]).delete()
         return
     snapshots.delete()
+
+
+def _shown(value: Any) -> str:
+    """A value in a loader's report, as a person reads it: yes/no, a plain number, "empty"."""
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return numbers.decimal(value)
+    return f"“{value}”" if isinstance(value, str) else str(value)

@@ -10,7 +10,7 @@ from django.contrib.auth import get_permission_codename, get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Model
 
-from counties.models import CHANGE_REASON_MAX_LENGTH, CONTROL_CHARACTERS, Designation
+from counties.models import CHANGE_REASON_MAX_LENGTH, CONTROL_CHARACTERS, Designation, FundingAllocation
 from counties.writes.imports import uploads
 from counties.writes.imports.programme import RESOURCES, RegistryResource
 from counties.writes.services import ReasonRefused, WriteSummary, check_reason
@@ -71,8 +71,13 @@ def describe_summary(summary: WriteSummary, dry_run: bool, model: type[Model] = 
         counts.append(f"{summary.removed} illustrative designations removed ({summary.removed_funding} funding records with them)")
     lines = [f"{', '.join(counts)} {verb} written."]
     if summary.cells:
-        lines.append("Per batch (or fiscal year) and province:")
-        lines += summary.lines()
+        period = "batch" if model is Designation else "fiscal year" if model is FundingAllocation else "year"
+        lines.append(f"Per {period} and province:")
+        replaces = model is Designation
+        lines += [
+            f"  {when} {province}: {c.created} created, {c.changed} changed" + (f", {c.removed} removed" if replaces else "")
+            for when, province, c in summary.rows()
+        ]
     if summary.removals:
         lines.append("Illustrative designations removed:" if not dry_run else "Illustrative designations it would remove:")
         lines += [f"  {r.record}" + (f" -- edited by hand: {r.edited}" if r.edited else "") for r in summary.removals]
