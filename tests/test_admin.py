@@ -7,10 +7,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from counties import models
 from counties.models.staff import DATA_EDITORS, PROVINCIAL_EDITORS, REFERENCE_ADMINISTRATORS, VIEWERS
+from counties.reads import history
 
 from .conftest import admin_form_data
 
@@ -320,6 +321,22 @@ def test_a_change_without_a_reason_is_refused_and_an_add_gets_a_default(admin_cl
     added = models.Designation.objects.get(unit=unit, batch=designation.batch)
     history = [(h.history_type, h.history_user, h.history_change_reason) for h in added.history.all()]
     assert history == [("+", admin_user, "added in the admin")]
+
+
+def test_a_default_reason_is_stored_as_the_doors_words_whatever_the_editors_language(admin_client):
+    """A Chinese editor's add: the history keeps the door's stable words, which each reader reads in
+    their own language (stored translated, they would read Chinese to an English reader)."""
+    designation = models.Designation.objects.filter(source_kind="secondary").first()
+    add = designation_form(designation) | {"unit": models.Unit.objects.get(code="110101").pk, "loaded_version": "", "change_reason": ""}
+    with translation.override("zh-hans"):
+        url = reverse("admin:counties_designation_add")
+    assert url.startswith("/admin/") and admin_client.post(url, add).status_code == 302
+    added = models.Designation.objects.get(unit__code="110101", batch=designation.batch)
+    assert added.history.get().history_change_reason == "added in the admin"
+    with translation.override("en"):
+        assert history.reason_in_words("added in the admin") == "added in the admin"
+    with translation.override("zh-hans"):
+        assert history.reason_in_words("added in the admin") == "在后台添加"
 
 
 def test_a_units_inline_successions_get_the_units_reason(admin_client):

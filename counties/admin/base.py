@@ -38,7 +38,7 @@ from counties.models import (
     CHANGE_REASON_MAX_LENGTH,
     KEY_PATTERN,
 )
-from counties.models.programme import in_reader_language
+from counties.models.programme import ADMIN_ADDED_REASON, ADMIN_CHANGED_REASON, in_reader_language
 from counties.reads import history, tables
 from counties.reads.permissions import may_change_record, scope_note, sees_staff_data_of, write_scope
 from counties.reads.places import held_by_place_named
@@ -385,7 +385,7 @@ class RegistryAdmin(CheckedAutocompleteMixin, SimpleHistoryAdmin):
 
     @staticmethod
     def history_reason(form: forms.BaseForm, change: bool) -> str:
-        return form.cleaned_data.get("change_reason", "").strip() or (_("changed in the admin") if change else _("added in the admin"))
+        return form.cleaned_data.get("change_reason", "").strip() or (ADMIN_CHANGED_REASON if change else ADMIN_ADDED_REASON)
 
     def save_model(self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool) -> None:
         save_record(obj, user=request.user, reason=self.history_reason(form, change))

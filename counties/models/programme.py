@@ -421,6 +421,13 @@ ROSTER_REMOVE_REASON = "illustrative roster removed (load_illustrative_roster --
 ROSTER_RESTATE_REASON = "illustrative roster: its source reworded for the public"
 REFERENCE_CREATED_REASON = "load_reference_data: new in the reference files"
 REFERENCE_CHANGED_REASON = "load_reference_data: changed in the reference files"
+# The reasons a door records when the writer gives none: stored as written here, read in the
+# reader's language like the loaders' (stored translated, a Chinese editor's would read Chinese
+# to an English reader).
+ADMIN_ADDED_REASON = "added in the admin"
+ADMIN_CHANGED_REASON = "changed in the admin"
+API_CREATED_REASON = "created through the API"
+IMPORTED_REASON = "imported"
 
 ROSTER_SOURCE_IN_WORDS = _("illustrative roster made to reproduce the published figures, not an official record")
 LOADER_TEXT_IN_WORDS = {
@@ -441,6 +448,10 @@ LOADER_TEXT_IN_WORDS = {
     ROSTER_RESTATE_REASON: _("the illustrative roster's source reworded for the public"),
     REFERENCE_CREATED_REASON: _("new in the reference data"),
     REFERENCE_CHANGED_REASON: _("changed in the reference data"),
+    ADMIN_ADDED_REASON: _("added in the admin"),
+    ADMIN_CHANGED_REASON: _("changed in the admin"),
+    API_CREATED_REASON: _("created through the API"),
+    IMPORTED_REASON: _("imported"),
 }
 
 

@@ -30,6 +30,7 @@ from counties.models import (
     Province,
     Unit,
 )
+from counties.models.programme import API_CREATED_REASON
 from counties.reads import selectors, statistics
 from counties.reads.filtersets.programme import (
     BatchFilterSet,
@@ -130,7 +131,7 @@ class RecordViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer: BaseSerializer) -> None:
         instance = self.get_queryset().model(**serializer.validated_data)
         # Optional, as in the admin: a new record carries its source in its own fields.
-        self.write(save_record, instance, self.change_reason() or _("created through the API"))
+        self.write(save_record, instance, self.change_reason() or API_CREATED_REASON)
         serializer.instance = instance
 
     def perform_update(self, serializer: BaseSerializer) -> None:

@@ -54,6 +54,7 @@ from counties.models import (
     SourceKind,
     Unit,
 )
+from counties.models.programme import IMPORTED_REASON
 from counties.reads import tables
 from counties.reads.permissions import NO_PROVINCE, record_province_id, write_scope
 from counties.writes.imports import uploads
@@ -480,7 +481,7 @@ class RegistryResource(resources.ModelResource):
                     official=self.valid,
                     fields=self.update_fields,
                     user=self.user,
-                    reason=self.reason or _("imported"),
+                    reason=self.reason or IMPORTED_REASON,
                     unchanged=unchanged,
                     import_file=str(kwargs.get("file_name") or ""),
                     rows=len(dataset),
