@@ -527,3 +527,8 @@ def test_an_indicator_value_in_the_change_log_is_named_and_written_as_the_pages_
     entry = admin_client.get(reverse("admin:change_log"), {"reason": "培训人数"}).context["entries"][0]
     indicator = models.Indicator.objects.get(code="people_trained")
     assert entry.label == f"宣化区 (130705) {indicator.name_zh} 2019: 1,200"
+
+
+def test_djangos_address_for_the_groups_leads_to_the_roles(admin_client):
+    response = admin_client.get("/admin/auth/group/")
+    assert response.status_code == 302 and response["Location"] == reverse("admin:counties_role_changelist")

@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.generic import RedirectView
 
 from counties.models import CHANGE_REASON_MAX_LENGTH, Designation, Province, SourceKind
 from counties.reads import dashboard, history
@@ -129,6 +130,8 @@ class RegistryAdminSite(admin.AdminSite):
         return [
             path("changes/", self.admin_view(self.change_log_view), name="change_log"),
             path("dashboard/", self.admin_view(self.dashboard_view), name="dashboard"),
+            # Django's address for the groups: they are listed as roles (named in the reader's language).
+            path("auth/group/", self.admin_view(RedirectView.as_view(pattern_name=f"{self.name}:counties_role_changelist"))),
             *super().get_urls(),
         ]
 
