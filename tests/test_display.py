@@ -118,13 +118,15 @@ def test_a_figure_keeps_the_decimals_its_statistic_gave_it(value, shown):
     assert numbers.decimal(value) == shown
 
 
-def test_a_series_writes_its_values_as_its_table_does():
+def test_a_series_writes_its_values_as_its_table_does(english):
     values = [Decimal("0.895"), Decimal("1.245"), Decimal("0.301")]
     svg = charts.line_chart("t", "d", ["2016", "2017", "2020"], [charts.Series("s", values, write=numbers.decimal)])
     assert re.findall(r"<title>(\d+ · s: [^<]+)</title>", svg) == ["2016 · s: 0.895", "2017 · s: 1.245", "2020 · s: 0.301"]
     # Without a writer, a count or a percentage as before.
     assert "<title>2016 · s: 1,016</title>" in charts.line_chart("t", "d", ["2016"], [charts.Series("s", [1016])])
     assert "<title>2016 · s: 46.0</title>" in charts.bar_chart("t", "d", ["2016"], [charts.Series("s", [46])], percent=True)
+    with translation.override("zh-hans"):  # a Chinese page's full-width colon
+        assert "<title>2016 · s：1,016</title>" in charts.line_chart("t", "d", ["2016"], [charts.Series("s", [1016])])
 
 
 def test_a_line_breaks_where_its_series_has_no_value():
@@ -259,7 +261,7 @@ def test_a_money_chart_writes_each_amount_as_its_table_does():
     with translation.override("zh-hans"):
         scale = numbers.money_scale(amounts)
         svg = charts.bar_chart("t", "d", ["2016", "2017", "2018"], [charts.Series("s", [scale.of(a) for a in amounts], write=scale.write)])
-        tooltips = [unescape(text) for text in re.findall(r"<title>\d+ · s: ([^<]+)</title>", svg)]
+        tooltips = [unescape(text) for text in re.findall(r"<title>\d+ · s：([^<]+)</title>", svg)]
         assert tooltips == [yuan(a, scale) for a in amounts] == ["1.24", "< 0.01", "20"]
 
 
@@ -287,7 +289,7 @@ def test_the_vertical_axis_makes_room_for_its_widest_label(maximum):
     assert re.search(r'<line x1="(\d+)"', svg)[1] == str(math.ceil(widest + charts.TICK_GAP + charts.EDGE))
 
 
-def test_a_long_list_of_bars_is_drawn_in_two_charts_on_one_scale():
+def test_a_long_list_of_bars_is_drawn_in_two_charts_on_one_scale(english):
     names = [f"省{i}" for i in range(31)]
     values = list(range(31, 0, -1))
     drawn = str(charts.hbar_chart("t", "d", names, [charts.Series("s", values)], columns=2))

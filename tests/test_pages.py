@@ -225,7 +225,7 @@ def test_national_series_chart_writes_each_value_as_the_table_and_the_api_do(cli
     assert published[(2017, "rural_online_retail_sales")] == Decimal("1.245")
     assert published[(2020, "poverty_counties_online_retail_sales")] == Decimal("0.301")
     chinese = national_section(cells(html(client.get("/statistics/"))))
-    assert "<title>2016 · 农村网络零售额: 0.895</title>" in chinese and "<title>2020 · 832 个贫困县: 0.301</title>" in chinese
+    assert "<title>2016 · 农村网络零售额：0.895</title>" in chinese and "<title>2020 · 832 个贫困县：0.301</title>" in chinese
 
 
 def test_national_series_line_breaks_at_the_years_without_a_figure(client):
@@ -431,7 +431,7 @@ def test_batch_pages(client):
     assert client.get("/batches/2020/").status_code == 404
     batches = cells(html(client.get("/batches/")))
     # One unit per column, named in its header: totals in 亿元, per county in 万元.
-    assert "中央资金 (亿元)" in batches and "每县 (万元)" in batches
+    assert "中央资金（亿元）" in batches and "每县（万元）" in batches
     assert '<td class="num">37</td><td class="num">1,850</td>' in batches  # 2015: 3.7 bn, 18.5 m
     assert '<td class="num" colspan="2">不完整（已知 148 个中的 29 个）</td>' in batches
     english = cells(html(client.get("/en/batches/")))
@@ -578,7 +578,7 @@ def test_province_chart_draws_its_poverty_part_inside_the_whole_as_the_table_and
     rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/stats/provinces/?format=csv").content.decode("utf-8-sig"))))
     assert next(r for r in rows if r["code"] == "630000")["poverty_demonstration_counties"] == "41"
     chinese = cells(html(client.get("/statistics/")))
-    assert "<title>青海 · 其中贫困县（按地方计）: 41</title>" in chinese
+    assert "<title>青海 · 其中贫困县（按地方计）：41</title>" in chinese
     assert "<dt>其中贫困县（按地方计）</dt><dd>本身是或包含国家级贫困县的示范县（按地方计）。" in chinese
 
 
@@ -703,7 +703,7 @@ def test_chinese_text_uses_full_width_punctuation(client):
 
 def test_the_poverty_share_rule_is_kept_on_one_line(client):
     """≥ and the share never wrap apart (the English batch table's narrow rule column did)."""
-    assert '<td class="rule">≥&nbsp;50%</td>' in html(client.get("/en/batches/"))
+    assert '<td class="rule">≥&nbsp;50%</td>' in cells(html(client.get("/en/batches/")))
     assert '<span class="rule">≥&nbsp;50%</span>' in html(client.get("/en/batches/2016/"))
 
 

@@ -187,7 +187,7 @@ def test_reload_keeps_edits_to_provinces_and_batches(model, lookup, field, value
     output = run_command("load_reference_data")
     record.refresh_from_db()
     assert getattr(record, field) == value
-    assert f"{field} is {value!r}" in output
+    assert f"{field} is “{value}”" in output
     assert record.history.latest().history_change_reason == "staff edit"
 
 
@@ -203,7 +203,7 @@ def test_a_column_the_files_gained_fills_the_new_empty_field_but_never_a_staff_v
     models.Batch.objects.filter(year=2017).update(source_note_zh="工作人员写的说明")
     output = run_command("load_reference_data")
     assert "batches: 0 created, 6 updated, 1 unchanged" in output
-    assert "batches 2017, 1: source_note_zh is '工作人员写的说明'" in output
+    assert "batches 2017, 1: source_note_zh is “工作人员写的说明”" in output
     assert models.Batch.objects.get(year=2015).source_note_zh.startswith("商务部 2015-07-21 新闻发布会")
     assert models.Batch.objects.get(year=2017).source_note_zh == "工作人员写的说明"
     assert "batches: 0 created, 0 updated, 7 unchanged" in run_command("load_reference_data")

@@ -38,9 +38,9 @@ def test_each_source_url_is_its_own_link_the_government_one_first(client, path):
     designations = page[page.index("<h2>Demonstration designations" if "/en/" in path else "<h2>示范县入选情况") :]
     designations = designations[: designations.index("</table>")]
     assert links(designations) == [(HUNAN_GOVERNMENT, "swt.hunan.gov.cn"), (HUNAN_COPY, "elitesmokeshopnj.com")]
-    marked = "not a government site" if "/en/" in path else "非政府网站"
-    assert f'elitesmokeshopnj.com</a> <span class="hint">({marked})</span>' in designations
-    assert "swt.hunan.gov.cn</a> <span" not in designations  # the government source is not marked
+    marked = " (not a government site)" if "/en/" in path else "（非政府网站）"  # the page's own brackets
+    assert f'elitesmokeshopnj.com</a><span class="hint">{marked}</span>' in designations
+    assert "swt.hunan.gov.cn</a><span" not in designations  # the government source is not marked
     assert " ; " not in designations
 
 
@@ -55,7 +55,7 @@ def test_a_source_of_text_and_urls_keeps_its_text_and_links_each_url():
 def test_a_single_source_is_shown_without_a_list():
     html = Template("{% load registry %}{% sources value %}").render(Context({"value": HUNAN_COPY}))
     assert (
-        html == f'<a href="{HUNAN_COPY}" rel="nofollow noopener">elitesmokeshopnj.com</a> <span class="hint">(not a government site)</span>'
+        html == f'<a href="{HUNAN_COPY}" rel="nofollow noopener">elitesmokeshopnj.com</a><span class="hint"> (not a government site)</span>'
     )
 
 
