@@ -33,6 +33,7 @@ urlpatterns = [
     re_path(r"^counties/(?P<key>[0-9X][0-9]{5,6})/targets/$", targets.CountyTargetsView.as_view(), name="county-targets"),
     path("stats/three-coverages/", targets.ThreeCoveragesView.as_view(), name="stats-three-coverages"),
     path("stats/three-coverages/series/", targets.ThreeCoveragesSeriesView.as_view(), name="stats-three-coverages-series"),
+    path("stats/service-system/", targets.ServiceSystemView.as_view(), name="stats-service-system"),
     path("stats/targets/", targets.TargetAttainmentView.as_view(), name="stats-targets"),
     path("stats/assessments/", targets.AssessmentStatisticsView.as_view(), name="stats-assessments"),
     path("stats/national-series/", targets.NationalSeriesView.as_view(), name="stats-national-series"),

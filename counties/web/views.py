@@ -416,7 +416,9 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     funding_years = statistics.funding_totals(as_of).by_year
     money = numbers.money_scale(t.total_yuan for t in funding_years)
     years = [str(c.as_of) for c in series]
-    national = targets.national_series_until(as_of)
+    # The national series is context, not a count of the registry: at the latest year every figure
+    # recorded (2022's too); an earlier year stops there, as every year-keyed table does.
+    national = targets.national_series_until(None if as_of == latest else as_of)
     context = {
         "as_of": as_of,
         "as_of_errors": form.errors.get("as_of", []),
@@ -480,6 +482,9 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "national": national,
         "national_chart": targets_charts.national_chart(national),
         "national_gaps": targets_charts.national_gaps(national),
+        "national_break_year": targets.NATIONAL_BREAK_YEAR,
+        "service_system": targets.service_system(as_of),
+        "service_system_published": targets.service_system_published(),
         "funding_chart": charts.bar_chart(
             _("Funding by fiscal year"),
             _("Funding allocations recorded, by fiscal year, in %(unit)s.") % {"unit": money},
