@@ -340,3 +340,101 @@ def test_no_values_are_loaded_by_default():
     assert IndicatorValue.objects.count() == 0
     assert Indicator.objects.filter(rule="growth_at_least", rule_threshold_pct=30).get().code == "ec_transaction_volume"
     assert Indicator.objects.count() == 16  # with the three the 2018 and 2019 notices' targets need
+
+
+# -- the 2018 and 2019 notices' targets -----------------------------------------------------------
+
+
+def judgements(u):
+    return {j.target.code: (j.status, None if j.value is None else str(j.value), j.year) for j in targets.place_targets(u).notice_targets}
+
+
+def test_the_2018_notice_targets_apply_to_the_2018_batch(province_99):
+    u = unit("990108", "己县")
+    designate(u, 2018)
+    report(u, "funds_agri_upward_share", 2018, "55")  # ≥ 50%: met
+    report(u, "funds_service_centre_share", 2019, "15")  # exactly 15%: at most 15%, met
+    report(u, "villages_covered", 2019, "40")
+    report(u, "administrative_villages", 2019, "80")  # 40 / 80 = 50.0%: met
+    assert judgements(u) == {
+        "funds_agri_upward_2018": (MET, "55.0000", 2018),
+        "funds_service_centre_2018": (MET, "15.0000", 2019),
+        "poor_village_coverage_2018": (NOT_REPORTED, None, None),  # nothing reported is never "missed"
+        "village_coverage_2018": (MET, "50.0", 2019),
+    }
+    # The 2015 batch is covered by neither notice: no notice target applies.
+    assert targets.place_targets(province_99[1]).notice_targets == []
+
+
+def test_the_2019_notice_targets_and_the_national_comparison(province_99):
+    u = unit("990108", "己县")
+    designate(u, 2019)
+    report(u, "people_trained", 2019, "1800")
+    report(u, "people_trained", 2020, "1200")  # 3,000 in all: met
+    report(u, "villages_covered", 2020, "79")
+    report(u, "administrative_villages", 2020, "100")  # 79% at the end of 2020: missed
+    report(u, "villages_covered", 2021, "90")  # after the deadline: not counted
+    report(u, "administrative_villages", 2021, "100")
+    report(u, "online_retail_sales", 2018, "100")
+    report(u, "online_retail_sales", 2020, "140")
+    got = judgements(u)
+    assert got["people_trained_2019"] == (MET, "3000.0000", 2020)
+    assert got["village_coverage_2019"] == (MISSED, "79.0", 2020)
+    # 100 → 140 over 2018–2020 (√1.4 − 1 = 18.3% a year) against the national 1.37 → 1.79 trillion
+    # (√1.3066 − 1 = 14.3% a year): faster, met.
+    assert got["online_retail_faster_2019"] == (MET, "18.3", 2020)
+    faster = next(j for j in targets.place_targets(u).notice_targets if j.target.code == "online_retail_faster_2019")
+    assert faster.national_pct == Decimal("14.3")
+
+    slower = unit("990109", "庚县")
+    designate(slower, 2019)
+    report(slower, "online_retail_sales", 2018, "100")
+    report(slower, "online_retail_sales", 2019, "110")  # +10.0% against the national 1.37 → 1.7 (+24.1%)
+    judged = next(j for j in targets.place_targets(slower).notice_targets if j.target.code == "online_retail_faster_2019")
+    assert (judged.status, judged.value, judged.national_pct) == (MISSED, Decimal("10.0"), Decimal("24.1"))
+    assert judgements(slower)["people_trained_2019"] == (NOT_REPORTED, None, None)
+
+    no_base = unit("990110", "辛县")
+    designate(no_base, 2019)
+    report(no_base, "online_retail_sales", 2020, "500")
+    judged = next(j for j in targets.place_targets(no_base).notice_targets if j.target.code == "online_retail_faster_2019")
+    assert (judged.status, judged.reason) == (NOT_REPORTED, targets.NO_BASE_YEAR)
+
+
+def test_faster_than_national_is_not_judged_across_the_2016_break():
+    from counties.models.targets import NOTICE_TARGETS
+
+    target = next(t for t in NOTICE_TARGETS if t.code == "online_retail_faster_2019")
+    reported = {"online_retail_sales": {2015: targets.Reported(Decimal(100)), 2017: targets.Reported(Decimal(200))}}
+    judged = targets.judge_notice_target(target, 2016, reported, targets.national_rural())
+    assert (judged.status, judged.reason) == (NOT_APPLICABLE, targets.ACROSS_BREAK)
+
+
+# -- the service system (两中心一站点) ----------------------------------------------------------------
+
+
+def test_service_system_totals_and_not_recorded(province_99):
+    empty = targets._service_system.uncached(2019)
+    assert [(m.indicator, m.reporting_counties, m.total) for m in empty.measures] == [
+        ("public_service_centre", 0, None),  # not recorded, never 0
+        ("logistics_centre", 0, None),
+        ("village_service_stations", 0, None),
+    ]
+    report(province_99[1], "public_service_centre", 2018, "1")
+    report(province_99[3], "public_service_centre", 2019, "0")
+    report(province_99[3], "logistics_centre", 2019, "1")
+    report(province_99[1], "village_service_stations", 2017, "12")
+    report(province_99[1], "village_service_stations", 2019, "15")  # its latest year counts
+    report(province_99[2], "village_service_stations", 2015, "8")  # 乙县, now 乙区: the same place
+    got = targets._service_system.uncached(2019)
+    assert [(m.reporting_counties, m.total) for m in got.measures] == [(2, Decimal(1)), (1, Decimal(1)), (2, Decimal(23))]
+    # As of 2018 乙区's centre and 甲县's 2019 stations are not yet reported.
+    earlier = targets._service_system.uncached(2018)
+    assert [(m.reporting_counties, m.total) for m in earlier.measures] == [(1, Decimal(1)), (0, None), (2, Decimal(20))]
+    published = {f.fact_id: f.value_text for f in targets.service_system_published()}
+    assert published == {
+        "S2021_logistics": "1212",
+        "S2021_stations": "148000",
+        "S2022_centres": "more than 2600",
+        "S2022_stations": "more than 150000",
+    }

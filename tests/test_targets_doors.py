@@ -428,3 +428,44 @@ def test_xlsx_cells_of_the_wrong_kind_and_empty_text_cells(tmp_path):
     ]
     run_command("import_indicator_values", xlsx(2019, 100))
     assert IndicatorValue.objects.get().source_note == ""
+
+
+def test_statistics_page_names_each_measure_and_the_national_break(client):
+    page = cells(client.get(reverse("counties:statistics")).content.decode())
+    # No pairing and no village report recorded: "not recorded", never 0.0% (pairings) or "—" (villages).
+    assert "Poverty counties paired with a platform, enterprise or county</dt><dd>not recorded</dd>" in page
+    assert "E-commerce coverage of poor villages</dt><dd>not recorded</dd>" in page
+    # The service system is a measure of its own, with the published national totals and their sources.
+    assert "The service system (two centres and a station)" in page
+    assert "County logistics centres in operation</dt><dd>not recorded</dd>" in page
+    assert "http://zgxczx.cn/content_46121.html" in page and "more than 150000" in page
+    # The national series: every year 2014–2022, the 2016 break in the caption and the table.
+    for figure in ("0.353", "1.37", "2.17"):
+        assert f'<td class="num">{figure}</td>' in page
+    assert "Change of definition in 2016" in page and "no published figure" not in page
+    assert "earlier definition (2014–2015), not comparable with later years" in page
+    assert "Rural online retail sales, from 2016 (including service retail)" in page
+
+
+def test_county_page_and_api_show_the_notice_targets(client):
+    u = models.Unit.objects.get(key="110101")
+    models.Designation.objects.filter(unit=u).delete()
+    models.Designation.objects.create(unit=u, batch=models.Batch.objects.get(year=2019), source="doc", source_kind="official")
+    for code, year, value in (("online_retail_sales", 2018, "100"), ("online_retail_sales", 2020, "140")):
+        IndicatorValue.objects.create(
+            unit=u, indicator=Indicator.objects.get(code=code), year=year, value=Decimal(value), source="doc", source_kind="official"
+        )
+    mark_data_changed()
+    page = client.get(reverse("counties:county", args=["110101"])).content.decode()
+    assert "Targets of the 2018 and 2019 notices" in page
+    assert "18.3% a year (national 14.3%)" in page
+    data = client.get("/api/v1/counties/110101/targets/").json()
+    faster = next(n for n in data["notice_targets"] if n["target"] == "online_retail_faster_2019")
+    assert (faster["status"], faster["value"], faster["national_growth_pct"], faster["batch_year"]) == ("met", "18.3000", "14.3", 2019)
+    assert {n["target"] for n in data["notice_targets"]} == {"village_coverage_2019", "people_trained_2019", "online_retail_faster_2019"}
+    assert client.get("/api/v1/stats/service-system/?as_of=2019").json()["village_stations"] == {
+        "indicator": "village_service_stations",
+        "reporting_counties": 0,
+        "total": None,
+        "includes_illustrative": False,
+    }

@@ -403,7 +403,7 @@ def judge_notice_target(
     value = sum((v for v in values.values() if v is not None), Decimal(0)) if target.total else values[year]
     assert value is not None
     ok = value >= target.threshold if target.rule == NoticeRule.AT_LEAST else value <= target.threshold
-    return judged(MET if ok else MISSED, "", value.normalize() if target.total else value, year)
+    return judged(MET if ok else MISSED, "", value, year)
 
 
 def national_rural() -> dict[int, Decimal]:
@@ -783,7 +783,7 @@ def _service_system(as_of: int) -> ServiceSystem:
                 counties += 1
                 total += latest[0].value
                 illustrative |= latest[0].source_kind == SourceKind.ILLUSTRATIVE
-        return ServiceMeasure(code, counties, total.normalize() if counties else None, illustrative)
+        return ServiceMeasure(code, counties, total if counties else None, illustrative)
 
     return ServiceSystem(as_of, measure(CENTRE), measure(LOGISTICS), measure(STATIONS))
 
