@@ -4,10 +4,12 @@ the assessments summary, the three full coverages as of several years and the na
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from counties import models
 from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairing
+from counties.reads import statistics
 from counties.reads.statistics import targets
 from counties.reads.statistics.targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED
 
@@ -431,10 +433,54 @@ def test_service_system_totals_and_not_recorded(province_99):
     # As of 2018 乙区's centre and 甲县's 2019 stations are not yet reported.
     earlier = targets._service_system.uncached(2018)
     assert [(m.reporting_counties, m.total) for m in earlier.measures] == [(1, Decimal(1)), (0, None), (2, Decimal(20))]
-    published = {f.fact_id: f.value_text for f in targets.service_system_published()}
+    published = {t.fact.fact_id: t.fact.value_text for t in targets.service_system_published()}
     assert published == {
         "S2021_logistics": "1212",
         "S2021_stations": "148000",
         "S2022_centres": "more than 2600",
         "S2022_stations": "more than 150000",
     }
+
+
+def test_notice_attainment_per_batch(province_99):
+    met = unit("990108", "己县")
+    missed = unit("990109", "庚县")
+    silent = unit("990110", "辛县")
+    for u in (met, missed, silent):
+        designate(u, 2019)
+    report(met, "people_trained", 2019, "3000")
+    report(missed, "people_trained", 2019, "2999")
+    rows = {(r.target, r.batch_year): r for r in targets.notice_attainment()}
+    trained = rows[("people_trained_2019", 2019)]
+    size = models.Designation.objects.counted().filter(batch__year=2019).count()
+    assert (trained.batch_entries, trained.reported, trained.met, trained.missed, trained.not_reported) == (size, 2, 1, 1, size - 2)
+    # The 2018 notice's targets are counted for the 2018 batch only.
+    assert {year for target, year in rows if target.endswith("_2018")} <= {2018}
+    assert {year for target, year in rows if target.endswith("_2019")} == {2019}
+    assert targets.notice_attainment_until(2018) == [r for r in targets.notice_attainment() if r.batch_year <= 2018]
+
+
+def test_new_measures_cost_the_same_queries_whatever_the_values(province_99):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(function, *args):
+        cache.clear()  # the national series is a cached statistic: worked out each time here
+        statistics.Programme.current()  # the place rule's rows, loaded once per data version, not counted
+        with CaptureQueriesContext(connection) as captured:
+            function(*args)
+        return len(captured)
+
+    first = unit("990119", "扩县")
+    designate(first, 2019)
+    report(first, "people_trained", 2019, "100")
+    # The service system: the data token (the place rule), the values. The notices: the values, the
+    # entries, the data token (the place rule), then the national series (its token and its rows).
+    small = [queries(targets._service_system.uncached, 2019), queries(targets.notice_attainment.uncached)]
+    assert small == [2, 5]
+    for n in range(20, 40):
+        u = unit(f"9902{n:02d}", f"扩{n}县")
+        designate(u, 2018 if n % 2 else 2019)
+        for code, value in (("village_service_stations", "5"), ("people_trained", "100"), ("funds_agri_upward_share", "60")):
+            report(u, code, 2019, value)
+    assert [queries(targets._service_system.uncached, 2019), queries(targets.notice_attainment.uncached)] == small

@@ -35,6 +35,7 @@ urlpatterns = [
     path("stats/three-coverages/series/", targets.ThreeCoveragesSeriesView.as_view(), name="stats-three-coverages-series"),
     path("stats/service-system/", targets.ServiceSystemView.as_view(), name="stats-service-system"),
     path("stats/targets/", targets.TargetAttainmentView.as_view(), name="stats-targets"),
+    path("stats/notice-targets/", targets.NoticeAttainmentView.as_view(), name="stats-notice-targets"),
     path("stats/assessments/", targets.AssessmentStatisticsView.as_view(), name="stats-assessments"),
     path("stats/national-series/", targets.NationalSeriesView.as_view(), name="stats-national-series"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),

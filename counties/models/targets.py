@@ -87,7 +87,7 @@ NOTICE_TARGETS = (
         NoticeRule.AT_LEAST,
         Decimal(50),
         (2018,),
-        _("Central funds to selling farm products online (农产品上行): at least 50%"),
+        _("Central funds to selling farm products online: at least 50%"),
         NOTICE_2018,
     ),
     NoticeTarget(

@@ -416,9 +416,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     funding_years = statistics.funding_totals(as_of).by_year
     money = numbers.money_scale(t.total_yuan for t in funding_years)
     years = [str(c.as_of) for c in series]
-    # The national series is context, not a count of the registry: at the latest year every figure
-    # recorded (2022's too); an earlier year stops there, as every year-keyed table does.
-    national = targets.national_series_until(None if as_of == latest else as_of)
+    national = targets.national_series_until(as_of)
     context = {
         "as_of": as_of,
         "as_of_errors": form.errors.get("as_of", []),
@@ -478,6 +476,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "three_coverages": targets.three_coverages(as_of),
         "three_coverages_series": targets.three_coverages_series_until(as_of),
         "attainment": [r for r in targets.target_attainment_until(as_of) if r.reported],
+        "notice_attainment": targets.notice_attainment_until(as_of),
         "indicator_names": targets.indicator_names(),
         "national": national,
         "national_chart": targets_charts.national_chart(national),

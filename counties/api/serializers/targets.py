@@ -173,6 +173,18 @@ class TargetAttainmentSerializer(serializers.Serializer):
     includes_illustrative = serializers.BooleanField()
 
 
+class NoticeAttainmentSerializer(serializers.Serializer):
+    target = serializers.CharField(help_text="The notice target's code (see a county's targets: notice_targets).")
+    batch_year = serializers.IntegerField()
+    batch_sequence = serializers.IntegerField()
+    batch_entries = serializers.IntegerField()
+    reported = serializers.IntegerField()
+    met = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    not_reported = serializers.IntegerField()
+    includes_illustrative = serializers.BooleanField()
+
+
 class AssessmentSummarySerializer(serializers.Serializer):
     batch_year = serializers.IntegerField()
     batch_sequence = serializers.IntegerField()

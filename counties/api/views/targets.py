@@ -21,6 +21,7 @@ from counties.api.serializers.targets import (
     IndicatorSerializer,
     IndicatorValueSerializer,
     NationalPointSerializer,
+    NoticeAttainmentSerializer,
     PairingSerializer,
     PlaceTargetsSerializer,
     ServiceSystemSerializer,
@@ -129,6 +130,16 @@ class TargetAttainmentView(StatisticsView):
                 raise serializers.ValidationError({"indicator": [_("%(code)s is not an indicator of the catalogue.") % {"code": code}]})
             rows = [r for r in rows if r.indicator == code]
         return Response(TargetAttainmentSerializer(rows, many=True).data)
+
+
+class NoticeAttainmentView(StatisticsView):
+    @extend_schema(
+        summary="The 2018 and 2019 notices' targets per batch they cover: entries that reported and met each",
+        parameters=[UNTIL],
+        responses=NoticeAttainmentSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return Response(NoticeAttainmentSerializer(targets.notice_attainment_until(self.until(request)), many=True).data)
 
 
 class AssessmentStatisticsView(StatisticsView):

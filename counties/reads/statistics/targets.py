@@ -344,7 +344,7 @@ def _single(reports: dict[int, Reported]) -> dict[int, Decimal | None]:
 
 
 def judge_notice_target(
-    target: NoticeTarget, batch_year: int, reported: dict[str, dict[int, Reported]], national: dict[int, Decimal]
+    target: NoticeTarget, batch_year: int, reported: dict[int | str, dict[int, Reported]], national: dict[int, Decimal]
 ) -> NoticeJudgement:
     """A notice target for a place of one of the batches it covers (`NoticeTarget` says how the
     value is read). Missing data is *not reported*; several units in a year is *not applicable*."""
@@ -412,7 +412,7 @@ def national_rural() -> dict[int, Decimal]:
 
 
 def notice_judgements(
-    batch_years: Iterable[int], reported: dict[str, dict[int, Reported]], national: dict[int, Decimal]
+    batch_years: Iterable[int], reported: dict[int | str, dict[int, Reported]], national: dict[int, Decimal]
 ) -> list[NoticeJudgement]:
     """Each notice target that applies to a place designated in `batch_years` (its earliest batch the
     notice covers), judged; the targets of notices that do not cover its batches are left out."""
@@ -468,7 +468,7 @@ def place_targets(unit: Unit) -> PlaceTargets:
         Pairing.objects.filter(unit__in=units).select_related("unit", "partner_unit").order_by("start_year", "partner_name", "pk")
     )
     series = []
-    by_code: dict[str, dict[int, Reported]] = {}
+    by_code: dict[int | str, dict[int, Reported]] = {}
     for indicator in Indicator.objects.order_by("position", "code"):
         by_year = reported.get(indicator.pk)
         if by_year:
@@ -551,6 +551,91 @@ def target_attainment() -> list[TargetAttainment]:
                     )
                 )
     return rows
+
+
+@dataclass(frozen=True)
+class NoticeAttainment:
+    """Per notice target and batch it covers: how many of the batch's entries reported what it is
+    judged on, and met it."""
+
+    target: str
+    batch_year: int
+    batch_sequence: int
+    batch_entries: int
+    reported: int
+    met: int
+    missed: int
+    not_reported: int
+    includes_illustrative: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def notice_target(self) -> NoticeTarget:
+        return next(t for t in NOTICE_TARGETS if t.code == self.target)
+
+
+@statistics.cached
+def notice_attainment() -> list[NoticeAttainment]:
+    """Each notice target for each batch it covers (three queries). An entry is judged as the place
+    it had become by the end of the target's deadline, or of the last year reported (the place rule
+    of coverage), with the values of every unit of that place."""
+    codes = {t.indicator for t in NOTICE_TARGETS} | {t.denominator for t in NOTICE_TARGETS if t.denominator}
+    values = list(
+        IndicatorValue.objects.filter(indicator__code__in=codes).values_list(
+            "unit", "indicator__code", "year", "value", "source_kind", "source"
+        )
+    )
+    covered = sorted({year for t in NOTICE_TARGETS for year in t.batches})
+    entries = list(
+        Designation.objects.counted()
+        .filter(batch__year__in=covered)
+        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
+        .values_list("unit", "batch__year", "batch__sequence")
+    )
+    if not entries:
+        return []
+    lineage = Lineage(statistics.Programme.current().resolver)
+    reports = Reports(lineage, values)
+    last_year = max((year for _u, _c, year, *_rest in values), default=covered[-1])
+    national = national_rural()
+    batches: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for unit, year, sequence in entries:
+        batches[(year, sequence)].append(unit)
+    rows = []
+    for target in NOTICE_TARGETS:
+        for (batch_year, sequence), units in batches.items():
+            if batch_year not in target.batches:
+                continue
+            as_of = target.by_year or max(last_year, batch_year)
+            judged = [judge_notice_target(target, batch_year, reports.of(lineage.place_as_of(u, as_of)), national) for u in units]
+            illustrative = False
+            for u in units:
+                table = reports.of(lineage.place_as_of(u, as_of))
+                kinds = {r.source_kind for code in (target.indicator, target.denominator) for r in table.get(code, {}).values()}
+                illustrative |= SourceKind.ILLUSTRATIVE in kinds
+            met = sum(j.status == MET for j in judged)
+            missed = sum(j.status == MISSED for j in judged)
+            rows.append(
+                NoticeAttainment(
+                    target=target.code,
+                    batch_year=batch_year,
+                    batch_sequence=sequence,
+                    batch_entries=len(units),
+                    reported=met + missed,
+                    met=met,
+                    missed=missed,
+                    not_reported=sum(j.status == NOT_REPORTED for j in judged),
+                    includes_illustrative=illustrative,
+                )
+            )
+    return rows
+
+
+def notice_attainment_until(as_of: int | None = None) -> list[NoticeAttainment]:
+    """The rows of batches of `as_of` and earlier (every row when None)."""
+    return [r for r in notice_attainment() if as_of is None or r.batch_year <= as_of]
 
 
 def target_attainment_until(as_of: int | None = None) -> list[TargetAttainment]:
@@ -716,11 +801,13 @@ def _three_coverages(as_of: int) -> ThreeCoverages:
 
 CENTRE, LOGISTICS, STATIONS = "public_service_centre", "logistics_centre", "village_service_stations"
 # Published national totals of the service system (programme figures, data/programme_facts.csv).
-SERVICE_SYSTEM_METRICS = (
-    "county logistics distribution centres built or upgraded (national total)",
-    "village e-commerce and express service stations (national total)",
-    "county e-commerce public service centres and logistics distribution centres (national total)",
-)
+SERVICE_SYSTEM_METRICS = {
+    "county logistics distribution centres built or upgraded (national total)": _("County logistics centres built or upgraded"),
+    "village e-commerce and express service stations (national total)": _("Village e-commerce and express service stations"),
+    "county e-commerce public service centres and logistics distribution centres (national total)": _(
+        "County public service centres and logistics centres, together"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -788,8 +875,21 @@ def _service_system(as_of: int) -> ServiceSystem:
     return ServiceSystem(as_of, measure(CENTRE), measure(LOGISTICS), measure(STATIONS))
 
 
-def service_system_published() -> list[ProgrammeFact]:
-    """The published national totals of the service system, each with its source (one query)."""
+@dataclass(frozen=True)
+class PublishedTotal:
+    fact: ProgrammeFact
+    label: str
+
+
+def service_system_published() -> list[PublishedTotal]:
+    """The published national totals of the service system, each with its source and a label in
+    the reader's language (one query)."""
+    return [PublishedTotal(fact, str(SERVICE_SYSTEM_METRICS[fact.metric])) for fact in _service_system_facts()]
+
+
+@statistics.cached
+def _service_system_facts() -> list[ProgrammeFact]:
+    # Cached without their labels: a label is read in the reader's language, not the first reader's.
     return list(ProgrammeFact.objects.filter(metric__in=SERVICE_SYSTEM_METRICS).order_by("period", "fact_id"))
 
 
@@ -879,7 +979,7 @@ def indicator_names() -> dict[str, Indicator]:
 
 # -- the flat tables `coverage_report` prints ----------------------------------------------------------
 
-REPORT_SECTIONS = ("three_coverages", "service_system", "targets", "assessments", "national")
+REPORT_SECTIONS = ("three_coverages", "service_system", "targets", "notice_targets", "assessments", "national")
 
 
 def report_rows(section: str, as_of: int) -> list[dict[str, Any]]:
@@ -889,6 +989,8 @@ def report_rows(section: str, as_of: int) -> list[dict[str, Any]]:
         return [{"as_of": as_of, **m.as_dict()} for m in service_system(as_of).measures]
     if section == "targets":
         return [row.as_dict() for row in target_attainment()]
+    if section == "notice_targets":
+        return [row.as_dict() for row in notice_attainment()]
     if section == "assessments":
         return [row.as_dict() for row in assessment_summary()]
     return [point.as_dict() for point in national_series()]
