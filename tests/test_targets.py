@@ -437,8 +437,8 @@ def test_service_system_totals_and_not_recorded(province_99):
     assert published == {
         "S2021_logistics": "1212",
         "S2021_stations": "148000",
-        "S2022_centres": "more than 2600",
-        "S2022_stations": "more than 150000",
+        "S2022_centres": "2,600+",
+        "S2022_stations": "150,000+",
     }
 
 

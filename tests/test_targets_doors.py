@@ -438,7 +438,7 @@ def test_statistics_page_names_each_measure_and_the_national_break(client):
     # The service system is a measure of its own, with the published national totals and their sources.
     assert "The service system (two centres and a station)" in page
     assert "County logistics centres in operation</dt><dd>not recorded</dd>" in page
-    assert "http://zgxczx.cn/content_46121.html" in page and "more than 150000" in page
+    assert "http://zgxczx.cn/content_46121.html" in page and "150,000+" in page
     # The national series: every year to the page's (2022's 2.17 in the API), the 2016 break in the
     # caption and the table.
     for figure in ("0.353", "1.37"):

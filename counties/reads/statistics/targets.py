@@ -475,8 +475,10 @@ def place_targets(unit: Unit) -> PlaceTargets:
             by_code[indicator.code] = by_year
             span = range(min(by_year), max(by_year) + 1)
             series.append(IndicatorSeries(indicator, [year_status(indicator, y, by_year, applies_from) for y in span]))
-    # The national series only when a faster-than-national target applies (one query, cached).
-    compares = any(t.rule == NoticeRule.FASTER_THAN_NATIONAL and set(t.batches) & batch_years for t in NOTICE_TARGETS)
+    # The national series only when a faster-than-national target applies and has values to judge (cached).
+    compares = any(
+        t.rule == NoticeRule.FASTER_THAN_NATIONAL and set(t.batches) & batch_years and t.indicator in by_code for t in NOTICE_TARGETS
+    )
     national = national_rural() if compares else {}
     return PlaceTargets(applies_from, series, assessments, pairings, notice_judgements(batch_years, by_code, national))
 
