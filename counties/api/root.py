@@ -60,7 +60,8 @@ ENDPOINTS: tuple[tuple[str, str | None, Any], ...] = (
         "stats-service-system",
         None,
         _(
-            "The service system (two centres and a station) at the end of a year (?as_of=YEAR): what the reporting counties reported, added up."
+            "The service system (two centres and a station) at the end of a year (?as_of=YEAR): "
+            "what the reporting counties reported, added up."
         ),
     ),
     ("stats-targets", None, _("Target attainment by batch, indicator and year.")),
