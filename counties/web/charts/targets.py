@@ -53,7 +53,10 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
         label = f"{year.year}: " + (year.display_value if year.value is not None else "—")
         if year.average_growth_pct is not None:
             # A growth rule judges the average since the base year, not the year on its own.
-            label += " (" + _("%(pct)s%% a year since %(base)s") % {"pct": f"{year.average_growth_pct:+}", "base": year.base_year} + ")"
+            label += " (" + _("%(pct)s%% a year since %(base)s") % {"pct": f"{year.average_growth_pct:+}", "base": year.base_year}
+            if year.growth_pct is not None:
+                label += "; " + _("%(pct)s%% on the year before") % {"pct": f"{year.growth_pct:+}"}
+            label += ")"
         elif year.growth_pct is not None:
             label += f" ({year.growth_pct:+}%)"
         label += f" · {STATUS_LABELS[year.status]}"
@@ -106,13 +109,13 @@ def national_chart(points: list[NationalPoint]) -> SafeString:
             # decimals, wrote 0.9, 1.25 and 0.3. Two series for the rural figures, so no line joins
             # 2015 to 2016 across the change of definition.
             charts.Series(
-                _("Rural online retail sales, 2014–2015 (earlier definition)"),
+                _("Rural, to 2015"),
                 [by_series.get(before, {}).get(y) for y in years],
                 charts.PALETTE[2],
                 write=numbers.decimal,
             ),
             charts.Series(
-                _("Rural online retail sales, from 2016 (including service retail)"),
+                _("Rural, from 2016"),
                 [by_series.get(after, {}).get(y) for y in years],
                 write=numbers.decimal,
             ),
