@@ -59,6 +59,7 @@ class BatchComposition:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         del data["poverty_entry_ids"]
+        data["known_in_part"] = self.known_in_part
         return data
 
 
