@@ -7,6 +7,8 @@ total (3.6 bn yuan) and a size (240) but no amount per county: 3.6 bn ÷ 240 = 1
 the registry's own figure, shown as derived (推算) and never among the published ones.
 """
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -125,7 +127,8 @@ def test_the_2016_per_county_figure_is_marked_derived(client):
     assert "每县金额由本名录推算：1,500 万元（36 亿元 ÷ 240 个县）" in p
     listing = page(client, "/batches/")
     # 2016's row: no published amount per county; the derived one in its own column, marked.
-    assert '<td class="num">36</td><td class="num">—</td><td class="num derived">1,500 <span class="badge badge-derived">推算</span></td>' in listing
+    derived_2016 = '<td class="num derived">1,500 <span class="badge badge-derived">推算</span></td>'
+    assert '<td class="num">36</td><td class="num">—</td>' + derived_2016 in listing
     assert '<td class="num">37</td><td class="num">1,850</td><td class="num derived">—</td>' in listing  # 2015: published
     assert "每县（推算）" in listing
 
@@ -134,7 +137,7 @@ def test_the_batch_list_shows_every_notice_and_what_followed(client):
     p = page(client, "/batches/")
     assert '<a href="/batches/2020/">2020</a>' in p and "财办建〔2020〕48号" in p and "财办建〔2017〕30号" in p
     assert "后续政策" in p and "商流通发〔2021〕99号" in p and "财办建〔2022〕18号" in p
-    assert "不完整（已知 未记录 个中的 0 个）" in p  # 2020, in the batch table
+    assert "不完整（已记录 0 个；规模未记录）" in p  # 2020, in the batch table
 
 
 def test_the_statistics_page_shows_no_bare_zero_for_2020(client):
@@ -158,5 +161,13 @@ def test_the_api_gives_the_notice_and_keeps_derived_apart(client):
     assert (coverage["new_entries"], coverage["new_entries_published"], coverage["new_entries_known_in_part"]) == (0, None, True)
     # The CSV the statistics page links to carries the derived figure in its own column.
     text = client.get(f"{API}/stats/batches/?format=csv").content.decode("utf-8-sig")
-    header, *lines = text.splitlines()
-    assert "central_funds_per_county_derived_yuan" in header.split(",")
+    rows = {row["year"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert (rows["2016"]["central_funds_per_county_yuan"], rows["2016"]["central_funds_per_county_derived_yuan"]) == ("", "15000000.00")
+
+
+@pytest.mark.parametrize(("path", "language"), [("/batches/2020/", "zh-hans"), ("/en/batches/2020/", "en"), ("/en/batches/", "en")])
+def test_the_notices_are_marked_in_their_own_language(client, path, language):
+    """A notice's Chinese title, number and issuers on an English page are marked as Chinese."""
+    from .test_languages import names_of_things, problems
+
+    assert problems(client.get(path).content.decode(), language, names_of_things()) == []
