@@ -107,7 +107,8 @@ def test_the_2020_batch_page(client):
     assert '<a href="http://iesexpo.com/news-detail-742.html" rel="nofollow noopener">关于做好2020年' in p
     assert "<dt>公布数量</dt><dd>未记录</dd>" in p
     assert "<dt>日期</dt><dd>未记录</dd>" in p
-    assert "已记录 0 个，公布规模：未记录" in p and "该批次仅部分已知" in p
+    assert "<dt>已记录的批次条目</dt><dd>0</dd>" in p
+    assert "<dt>目前已知</dt><dd>已记录 0 个，公布规模：未记录</dd>" in p and "该批次仅部分已知" in p
     # What is known of it: Sichuan's 17, with its source.
     assert '<td>四川</td><td class="num">17</td>' in p and "kjb.sckjw.com.cn" in p
     english = page(client, "/en/batches/2020/")
