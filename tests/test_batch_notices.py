@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 
 from counties import models
+from counties.caching.token import mark_data_changed
 from counties.reads import statistics
 
 from .conftest import cells, run_command
@@ -172,3 +173,18 @@ def test_the_notices_are_marked_in_their_own_language(client, path, language):
     from .test_languages import names_of_things, problems
 
     assert problems(client.get(path).content.decode(), language, names_of_things()) == []
+
+
+def test_the_batch_pages_cost_the_same_with_more_batches(client, django_assert_num_queries):
+    # The data token; the programme's rows (designations, poverty counties, successions); the
+    # composition's central allocations and batches; the notices (the batches again) and the
+    # notices that followed: the same however many batches there are.
+    with django_assert_num_queries(1 + 3 + 2 + 2):
+        client.get("/batches/")
+    models.Batch.objects.create(
+        year=2022, title_zh="二〇二二", title_en="2022", source="http://example.org/", source_kind="secondary", notice_title="通知"
+    )
+    mark_data_changed()
+    with django_assert_num_queries(1 + 3 + 2 + 2):
+        response = client.get("/batches/")
+    assert '<a href="/batches/2022/">2022</a>' in cells(response.content.decode())
