@@ -412,6 +412,8 @@ def test_statistics_match_the_engine_and_the_command(client):
         "designated_units": 1016,
         "demonstration_counties": 1016,
         "new_entries": 260,
+        "new_entries_published": 260,
+        "new_entries_known_in_part": False,
         "repeat_designations": 0,
         "poverty_counties_total": 832,
         "poverty_counties_covered": 737,
@@ -458,7 +460,7 @@ def test_csv_for_lists_and_statistics(client):
         "allocations": "200",
         "includes_illustrative": "true",
     } in funding
-    assert len(read_csv(get(client, "stats/batches/?format=csv"))) == 7
+    assert len(read_csv(get(client, "stats/batches/?format=csv"))) == 8
 
 
 def test_a_csv_page_says_how_many_rows_and_where_the_next_page_is(client):

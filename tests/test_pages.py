@@ -428,7 +428,7 @@ def test_batch_pages(client):
     assert "名单不完整" in page2021 and "148" in page2021
     # A partial batch shows no misleading share or verdict.
     assert "不完整（已知 148 个中的 29 个）" in page2021 and "17.2%" not in page2021
-    assert client.get("/batches/2020/").status_code == 404
+    assert client.get("/batches/2013/").status_code == 404
     batches = cells(html(client.get("/batches/")))
     # One unit per column, named in its header: totals in 亿元, per county in 万元.
     assert "中央资金（亿元）" in batches and "每县（万元）" in batches
@@ -485,9 +485,9 @@ def test_the_poverty_share_rule_is_drawn_only_over_the_batches_it_applied_to(cli
     """The rule of at least 50% poverty counties applied from 2016 (to 2019: the 2021 batch has none);
     the line was drawn across the whole chart, from 2014."""
     chart, labels, lines = batch_chart(html(client.get("/en/statistics/")))
-    assert list(labels) == ["2014", "2015", "2016", "2017", "2018", "2019", "2021"]
+    assert list(labels) == ["2014", "2015", "2016", "2017", "2018", "2019", "2020", "2021"]
     [(start, end)] = lines  # one line: the rule held unchanged 2016–2019
-    assert labels["2015"] < start < labels["2016"] and labels["2019"] < end < labels["2021"]
+    assert labels["2015"] < start < labels["2016"] and labels["2019"] < end < labels["2020"]
     assert "Rule: at least half" in chart
     # As of 2015 no batch had the rule: no line, and the legend does not name one.
     chart, labels, lines = batch_chart(html(client.get("/en/statistics/?as_of=2015")))
@@ -497,7 +497,7 @@ def test_the_poverty_share_rule_is_drawn_only_over_the_batches_it_applied_to(cli
 def test_the_pages_state_no_poverty_share_rule_for_2014_and_2015(client):
     from counties.reads import statistics
 
-    assert [b.year for b in statistics.batch_composition() if b.meets_rule is None] == [2014, 2015, 2021]
+    assert [b.year for b in statistics.batch_composition() if b.meets_rule is None] == [2014, 2015, 2020, 2021]
     batches = cells(html(client.get("/en/batches/")))
     for year in (2014, 2015):
         row = batches[batches.index(f'<a href="/en/batches/{year}/">{year}</a>') :]
@@ -694,7 +694,7 @@ def test_chinese_text_uses_full_width_punctuation(client):
     batches = html(client.get("/batches/"))
     assert "* 该批次含示意记录。" in batches and "含示意记录." not in batches
     batch = html(client.get("/batches/2016/"))
-    assert "公布文件：" in batch and "来源：" in batch and "公布文件:" not in batch and "来源:" not in batch
+    assert "名单：" in batch and "来源：" in batch and "名单:" not in batch and "来源:" not in batch
     listed = html(client.get("/counties/"))
     assert "本列表显示：<strong>示范县（按地方计：在用单位，此前代码的获批也计入）</strong>。" in listed
     assert "以下各项计数与列表所计相同：示范县（按地方计：在用单位，此前代码的获批也计入）。" in listed

@@ -68,7 +68,12 @@ def test_batches_by_hand(world):
         Decimal("3700000000.00"),
         Decimal("18500000.00"),
     )
-    assert rows[2016].central_funds_per_county_yuan == Decimal("15000000.00")  # 3.6 bn over the published 240
+    # 2016 publishes no per-county amount: 3.6 bn over the published 240 is the registry's, kept apart.
+    assert (rows[2016].central_funds_per_county_yuan, rows[2016].central_funds_per_county_derived_yuan) == (
+        None,
+        Decimal("15000000.00"),
+    )
+    assert rows[2015].central_funds_per_county_derived_yuan is None  # a published amount: nothing derived
     assert rows[2016].provinces == 1
 
 

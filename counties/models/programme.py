@@ -3,6 +3,8 @@ published figures, each with its provenance."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -23,6 +25,7 @@ from counties.models.base import (
     exit_year_in_range,
     no_control_characters,
     provenance_constraints,
+    sources_separated,
 )
 from counties.models.units import Province, Unit, UnitLineage, code_not_in_use_error, lines_apart, other_place_link, same_line
 
@@ -190,6 +193,29 @@ class Batch(Provenance, TimeStamped):
         default=False,
         help_text=_("Whether every designation of this batch is recorded from a real source."),
     )
+    # The list of the batch's counties as published (a ministry page, a province's republication):
+    # a page of its own, apart from the notice that launched the year's work.
+    list_url = models.URLField(_("list of counties, URL"), max_length=500, blank=True)
+    list_date = models.DateField(_("list of counties, date"), null=True, blank=True)
+    # The notice that launched the batch (its number, date and link are the document_* fields
+    # above). Each is empty where no source states it: the pages then say "not recorded".
+    notice_title = models.CharField(_("notice title"), max_length=300, blank=True, validators=[no_control_characters])
+    notice_issuers = models.CharField(
+        _("issuing bodies"),
+        max_length=300,
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("The ministries or offices that issued the notice, as the source names them."),
+    )
+    notice_source = models.TextField(
+        _("notice source"),
+        blank=True,
+        validators=[no_control_characters, sources_separated],
+        help_text=_("Where the notice's title, number and date were read; several separated by ' ; '."),
+    )
+    notice_source_kind = models.CharField(
+        _("notice source kind"), max_length=16, blank=True, choices=SourceKind.choices, help_text=_("Empty: no notice recorded.")
+    )
 
     history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
@@ -223,6 +249,16 @@ class Batch(Provenance, TimeStamped):
 
     def __str__(self) -> str:
         return self.title_zh
+
+    @property
+    def derived_funds_per_county(self) -> Decimal | None:
+        """Central funds per county worked out by the registry: the published total over the
+        published size, to the fen, where no per-county amount is published (2016: 3.6 bn ÷ 240).
+        The one home of "published or derived" for this figure: `central_funds_per_county` holds
+        only a published amount, and every door shows this one apart, marked as derived."""
+        if self.central_funds_per_county is not None or self.central_funds_total is None or not self.planned_size:
+            return None
+        return (self.central_funds_total / self.planned_size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class DesignationStatus(models.TextChoices):
@@ -356,6 +392,14 @@ class ProgrammeFact(Provenance, TimeStamped):
         blank=True,
         validators=[no_control_characters],
         help_text=_("The source note in Chinese, for the Chinese pages."),
+    )
+    derived = models.BooleanField(
+        _("derived"),
+        default=False,
+        help_text=_(
+            "Worked out (a ratio, a year inferred from totals) rather than stated by the source; shown as derived, "
+            "never as a published figure."
+        ),
     )
 
     history = RegistryHistory(excluded_fields=["created_at", "updated_at"])

@@ -386,6 +386,8 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
             "includes_illustrative": any(c.includes_illustrative for _, c in items),
             # 2014 and 2015 had no poverty-share rule (nor has 2021): their pages do not speak of one.
             "has_rule": any(c.min_poverty_share_pct is not None for _, c in items),
+            # What is known of a roster not recorded: each province's published count (2020: Sichuan 17).
+            "published_counts": statistics.published_province_counts(year),
             # Targets and results: the batch's assessments and target attainment.
             "assessments": [a for a in targets.assessment_summary() if a.batch_year == year],
             "attainment": [r for r in targets.target_attainment() if r.batch_year == year and r.reported],
@@ -398,7 +400,18 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
 @reads_query()
 def batch_list(request: HttpRequest) -> HttpResponse:
     rows = statistics.batch_composition()
-    return render(request, "counties/batch_list.html", {"rows": rows, "includes_illustrative": any(r.includes_illustrative for r in rows)})
+    # Each batch's notice is on its record; the notices that followed the last batch, apart.
+    notices = list(Batch.objects.order_by("year", "sequence", "pk"))
+    return render(
+        request,
+        "counties/batch_list.html",
+        {
+            "rows": rows,
+            "notices": notices,
+            "successors": statistics.successor_notices(),
+            "includes_illustrative": any(r.includes_illustrative for r in rows),
+        },
+    )
 
 
 @require_safe
@@ -426,7 +439,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "coverage": statistics.coverage(as_of),
         "series": series,
         "batches": batches,
-        "partial_batches": [b for b in batches if b.is_partial],
+        "partial_batches": [b for b in batches if b.known_in_part],
         "provinces": provinces,
         "funding_years": funding_years,
         "exits": statistics.exits_until(as_of),
@@ -451,7 +464,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             _("The share of each batch that were national poverty counties, against the rule, from 2016, that at least half be."),
             [f"{b.year}" + (f"-{b.sequence}" if b.sequence > 1 else "") for b in batches],
             # A batch known only in part has no meaningful share: no bar (the table says "partial").
-            [charts.Series(_("Poverty share (%)"), [None if b.is_partial else b.poverty_share_pct for b in batches])],
+            [charts.Series(_("Poverty share (%)"), [None if b.known_in_part else b.poverty_share_pct for b in batches])],
             percent=True,
             # Each batch's own rule (none before 2016), as the batch table and `meets_rule` have it.
             rules=[b.min_poverty_share_pct for b in batches],

@@ -61,6 +61,8 @@ FILES = {
     "batches": "batches.csv",
     "designations": "demo_counties_found.csv",
     "facts": "programme_facts.csv",
+    "derived_facts": "programme_facts_derived.csv",
+    "notices": "programme_notices.csv",
     "province_counts": "demo_counties_province_counts.csv",
 }
 
@@ -76,6 +78,17 @@ PRIMARY_SUCCESSOR_OVERRIDES = {"140211": "140214"}  # 大同 南郊区 became �
 # The source as the public reads it (it is shown on every poverty county's page); where the list
 # was taken from is the note, for staff and API clients (data/PROVENANCE.md §2 has the details).
 FACT_STATUS = {"found": SourceKind.SECONDARY, "secondary": SourceKind.SECONDARY, "not_verified": SourceKind.UNVERIFIED}
+
+# A batch no notice row speaks of: its notice is not recorded.
+NO_NOTICE: dict[str, Any] = {
+    "notice_title": "",
+    "document_number": "",
+    "document_date": None,
+    "notice_issuers": "",
+    "document_url": "",
+    "notice_source": "",
+    "notice_source_kind": "",
+}
 
 _CODE = re.compile(r"^[0-9]{6}$")
 _SUCCESSOR_TOKEN = re.compile(r"^([0-9]{6})(?:\[([0-9]{4})\])?$")
@@ -124,6 +137,13 @@ class Row:
         if not value.isdigit():
             raise self.error(f"column {column!r} must be a whole number, got {value!r}")
         return int(value)
+
+    def iso_date(self, column: str) -> date | None:
+        value = self.values[column]
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            raise self.error(f"column {column!r} must be a date YYYY-MM-DD, got {value!r}") from None
 
     def decimal(self, column: str) -> Decimal | None:
         value = self[column]
@@ -316,8 +336,8 @@ class Loader:
                 "published_poverty_counties",
                 "published_old_base_counties",
                 "published_poverty_share_pct",
-                "document_url",
-                "document_date",
+                "list_url",
+                "list_date",
                 "source",
                 "source_kind",
                 "source_note",
@@ -344,6 +364,24 @@ class Loader:
         self.province_count_rows = read_csv(
             d, FILES["province_counts"], ["batch_year", "province_name", "counties_stated", "source_url", "note"]
         )
+        self.derived_fact_rows = read_csv(d, FILES["derived_facts"], ["fact_id", "derived_part", "note", "note_zh"])
+        self.notice_rows = read_csv(
+            d,
+            FILES["notices"],
+            [
+                "batch_year",
+                "batch_sequence",
+                "title",
+                "document_number",
+                "document_date",
+                "issuers",
+                "url",
+                "source",
+                "status",
+                "note",
+                "note_zh",
+            ],
+        )
 
     def build(self) -> None:
         """Turn the rows into field values, validating as it goes (no database access)."""
@@ -351,6 +389,7 @@ class Loader:
         self._build_successions()
         self._build_poverty()
         self._build_batches()
+        self._build_notices()
         self._build_designations()
         self._build_facts()
         self._build_province_counts()
@@ -537,11 +576,6 @@ class Loader:
         for row in self.batch_rows:
             year = row.year("year", low=FIRST_PROGRAMME_YEAR)
             sequence = row.integer("sequence") or 1
-            document_date = row["document_date"]
-            try:
-                parsed_date = date.fromisoformat(document_date) if document_date else None
-            except ValueError:
-                raise row.error(f"column 'document_date' must be a date YYYY-MM-DD, got {document_date!r}") from None
             for pct in ("min_poverty_share_pct", "published_poverty_share_pct"):
                 if (row.decimal(pct) or 0) > 100:
                     raise row.error(f"column {pct!r} is a percentage, got {row[pct]!r}")
@@ -558,14 +592,40 @@ class Loader:
                 "published_poverty_counties": row.integer("published_poverty_counties"),
                 "published_old_base_counties": row.integer("published_old_base_counties"),
                 "published_poverty_share_pct": row.decimal("published_poverty_share_pct"),
-                "document_number": "",
-                "document_date": parsed_date,
-                "document_url": row["document_url"],
+                "list_url": row["list_url"],
+                "list_date": row.iso_date("list_date"),
+                # The notice: from programme_notices.csv where a source states it, else not recorded.
+                **NO_NOTICE,
                 "source": row.required("source"),
                 "source_kind": row.choice("source_kind", kinds),
                 "source_note": row["source_note"],
                 "source_note_zh": row["source_note_zh"],
             }
+
+    def _build_notices(self) -> None:
+        """Each batch's notice, as far as a source states it; a part no source states stays empty."""
+        seen: set[tuple[int, int]] = set()
+        for row in self.notice_rows:
+            key = (row.year("batch_year", low=FIRST_PROGRAMME_YEAR), row.integer("batch_sequence") or 1)
+            if key not in self.batches:
+                raise row.error(f"no batch {key[0]}-{key[1]} in {FILES['batches']}")
+            if key in seen:
+                raise row.error(f"batch {key[0]}-{key[1]} has a second notice row")
+            seen.add(key)
+            stated = any(row[c] for c in ("title", "document_number", "document_date", "issuers", "url"))
+            if stated and not row["source"]:
+                raise row.error("a notice stated without a source")
+            self.batches[key].update(
+                {
+                    "notice_title": row["title"],
+                    "document_number": row["document_number"],
+                    "document_date": row.iso_date("document_date"),
+                    "notice_issuers": row["issuers"],
+                    "document_url": row["url"],
+                    "notice_source": row["source"],
+                    "notice_source_kind": (FACT_STATUS.get(row["status"]) or row.choice("status", set(FACT_STATUS))) if stated else "",
+                }
+            )
 
     def _build_designations(self) -> None:
         self.designations: dict[tuple[str, tuple[int, int]], dict[str, Any]] = {}
@@ -618,9 +678,16 @@ class Loader:
                 "source_kind": FACT_STATUS.get(row["status"]) or row.choice("status", set(FACT_STATUS)),
                 "source_note": row["note"],
                 "source_note_zh": row["note_zh"],
+                "derived": False,
             }
             if row["note"] and not row["note_zh"]:
                 raise row.error("note has no Chinese version in note_zh (the Chinese pages show it)")
+        for row in self.derived_fact_rows:
+            fact_id = row.required("fact_id")
+            if fact_id not in self.facts:
+                raise row.error(f"no figure {fact_id!r} in {FILES['facts']}")
+            row.required("note")
+            self.facts[fact_id]["derived"] = True
 
     def _build_province_counts(self) -> None:
         by_name = {name: code for code, name in self.provinces.items()}

@@ -326,6 +326,13 @@ class BatchSerializer(serializers.ModelSerializer):
     recorded_designations = serializers.SerializerMethodField(help_text="Batch entries recorded (withdrawn designations excluded).")
     illustrative_designations = serializers.SerializerMethodField(help_text="Of which illustrative.")
     poverty_counties = serializers.SerializerMethodField(help_text="Of which poverty counties (by the place rule, as of the batch year).")
+    known_in_part = serializers.SerializerMethodField(
+        help_text="Known only in part: fewer designations recorded than published, or a published size not recorded (null planned_size)."
+    )
+    central_funds_per_county_derived = serializers.SerializerMethodField(
+        help_text="DERIVED by the registry, not published: central_funds_total / planned_size, where no per-county amount "
+        "is published (null otherwise). `central_funds_per_county` is only ever a published amount."
+    )
 
     def composition(self, batch: Batch) -> Any:
         return self.context["compositions"][(batch.year, batch.sequence)]
@@ -342,6 +349,15 @@ class BatchSerializer(serializers.ModelSerializer):
     def get_poverty_counties(self, batch: Batch) -> int:
         return self.composition(batch).poverty_counties
 
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_known_in_part(self, batch: Batch) -> bool:
+        return bool(self.composition(batch).known_in_part)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True))
+    def get_central_funds_per_county_derived(self, batch: Batch) -> str | None:
+        derived = self.composition(batch).central_funds_per_county_derived_yuan
+        return None if derived is None else f"{derived:.2f}"
+
     class Meta:
         model = Batch
         fields = [
@@ -350,13 +366,20 @@ class BatchSerializer(serializers.ModelSerializer):
             "sequence",
             "title_zh",
             "title_en",
+            "notice_title",
             "document_number",
             "document_date",
+            "notice_issuers",
             "document_url",
+            "notice_source",
+            "notice_source_kind",
+            "list_url",
+            "list_date",
             "planned_size",
             "provinces_count",
             "central_funds_total",
             "central_funds_per_county",
+            "central_funds_per_county_derived",
             "min_poverty_share_pct",
             "published_poverty_counties",
             "published_old_base_counties",
@@ -365,6 +388,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "recorded_designations",
             "illustrative_designations",
             "poverty_counties",
+            "known_in_part",
             *PROVENANCE_FIELDS,
             "source_note_zh",
             "updated_at",
