@@ -372,7 +372,7 @@ def test_unit_records_are_what_the_unit_serializer_describes():
     assert any(r["code"] is None for r in built) and any(r["prefecture"] is None for r in built)
     assert any(r["successors"] for r in built) and any(r["designations"] for r in built)
     xuanhua = next(r for r in built if r["key"] == "130705")
-    assert xuanhua["poverty"]["listed_as"] == "130721"
+    assert xuanhua["poverty"][0]["listed_as"] == "130721"
     assert [d["status"] for d in xuanhua["designations"] if d["designated_as"] == "130721"] == ["withdrawn"]
 
 
