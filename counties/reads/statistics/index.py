@@ -41,15 +41,17 @@ class ListIndex:
     places_by_province: dict[str, frozenset[int]]
     designated_by_province: dict[str, frozenset[int]]
     # batch year -> the places with an entry in it and the units with one under their own code
-    # (the batch-year filter's units: kept as one set per year, not two, as nothing asks for either
-    # alone, and a year's facet count then intersects with the stored set instead of a new union)
+    # (the batch-year filter's every code, and its facet's: a year's facet count then intersects
+    # with the stored set instead of a new union; the places of a year are this set's places)
     listed_by_year: dict[int, frozenset[int]]
     poverty_units: frozenset[int]  # the poverty counties and every unit they became
     units_by_exit_year: dict[int | None, frozenset[int]]  # exit year -> poverty units of a county exiting then
     # The 832 as places (the unit each had become by the end of `as_of`: 茫崖市 holds 冷湖 and 茫崖,
     # so there is one fewer) and as the units they were listed under.
-    poverty_places: frozenset[int] = frozenset()
-    poverty_listed: frozenset[int] = frozenset()
+    poverty_places: frozenset[int]
+    poverty_listed: frozenset[int]
+    # batch year -> the units with an entry in it under their own code (retired codes included)
+    units_by_year: dict[int, frozenset[int]]
 
     @functools.cached_property
     def places(self) -> frozenset[int]:
@@ -88,8 +90,10 @@ class ListIndex:
         """Places with an entry in one of `years` (as of `as_of`: 1,016 for 2014-2018, the
         demonstration counties of those batches), units designated then under their own code, or
         both (`in_years`)."""
+        if count_as == UNITS:
+            return frozenset().union(*(self.units_by_year.get(year, frozenset()) for year in set(years)))
         found = self.in_years(years)
-        return found & {PLACES: self.places, UNITS: self.designated_units}.get(count_as, found)
+        return found & self.places if count_as == PLACES else found
 
     def exited(self, year: int, count_as: str = PLACES) -> frozenset[int]:
         """The poverty counties that exited in `year`, counted as `poverty` counts them."""
@@ -109,8 +113,10 @@ def list_index() -> ListIndex:
     programme = Programme.current()
     as_of = latest_batch_year()
     listed_by_year: dict[int, set[int]] = defaultdict(set)
+    units_by_year: dict[int, set[int]] = defaultdict(set)
     for entry in programme.entries_until(as_of):
         listed_by_year[entry.year].update((programme.resolver.place(entry.unit, as_of), entry.unit))
+        units_by_year[entry.year].add(entry.unit)
     exits: dict[int | None, set[int]] = defaultdict(set)
     for county in programme.poverty:
         exits[county.exit_year].update(programme.resolver.chain(county.unit))
@@ -128,6 +134,7 @@ def list_index() -> ListIndex:
         places_by_province={province: frozenset(found) for province, found in places.items()},
         designated_by_province={province: frozenset(found) for province, found in designated.items()},
         listed_by_year={year: frozenset(found) for year, found in listed_by_year.items()},
+        units_by_year={year: frozenset(found) for year, found in units_by_year.items()},
         poverty_units=frozenset().union(*exits.values()),
         units_by_exit_year={year: frozenset(found) for year, found in exits.items()},
         poverty_places=poverty_places,
