@@ -430,3 +430,16 @@ def test_codes_past_2020_exist_with_their_years_and_successions():
     qianxi = models.Unit.objects.get(key="520522")
     assert place_resolver().place(qianxi.pk, 2020) == qianxi.pk
     assert place_resolver().place(qianxi.pk) == models.Unit.objects.get(key="520581").pk
+
+
+def test_a_unit_from_the_code_history_keeps_a_staff_edit_over_a_reload():
+    """The units added past 2020 are loaded as every other: a value staff changed since stays."""
+    qianxi = models.Unit.objects.get(code="520581")
+    qianxi.name_en = "Qianxi (checked)"
+    qianxi.name_en_generated = False
+    qianxi.save()
+    output = run_command("load_reference_data")
+    assert "county-level units: 0 created, 0 updated, 3078 unchanged" in output
+    qianxi.refresh_from_db()
+    assert qianxi.name_en == "Qianxi (checked)"
+    assert (qianxi.first_year, qianxi.last_year, place_named("520522")) == (2021, None, qianxi)
