@@ -80,9 +80,9 @@ def test_county_list_defaults_to_demonstration_counties(client):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("scope=all", "3,055 个单位"),
+        ("scope=all", "3,078 个单位"),
         # The 832 and the 60 units they became (worked out in test_api).
-        ("scope=all&poverty=true", "892 个单位"),
+        ("scope=all&poverty=true", "896 个单位"),  # every code of the 832: 892 on main, + 4 created after 2020
         ("province=650000&batch_year=2016", "23 个示范县（按地方计）"),
         ("scope=all&q=xuanhua", "宣化区"),
         ("scope=all&q=宣化", "宣化区"),
@@ -188,7 +188,7 @@ def test_each_page_writes_the_same_count_the_same_way(client):
     assert "(1,016 counties and 737 poverty counties by 2018; 1,180 counties and all 832 by 2019)" in statistics_page
     assert "（截至 2018 年示范县 1,016 个、覆盖贫困县 737 个；截至 2019 年示范县 1,180" in cells(html(client.get("/statistics/")))
     listed = cells(html(client.get("/counties/?scope=all")))
-    assert "3,055 个单位</h2>" in listed
+    assert "3,078 个单位</h2>" in listed
     assert "本名录计有 1,199 个示范县" in listed and "和 1,217 个获批单位" in listed
     assert "1,199 demonstration counties (places)</h2>" in cells(html(client.get("/en/counties/")))
 
@@ -570,7 +570,7 @@ def test_province_chart_draws_its_poverty_part_inside_the_whole_as_the_table_and
     # The table beside it and the API give the part and the poverty counties covered, each by its name.
     qinghai = page[page.index('<a href="/en/provinces/630000/">') :]
     assert qinghai.split("</tr>")[0].endswith(
-        '<td class="num">45</td><td class="num">42</td><td class="num">41</td><td class="num">41</td>'
+        '<td class="num">45<sup>†</sup></td><td class="num">42</td><td class="num">41</td><td class="num">41</td>'
         '<td class="num">42</td><td class="num">100.0%</td><td class="num">74</td>'
     )
     row = next(p for p in client.get("/api/v1/stats/provinces/").json() if p["code"] == "630000")
@@ -644,7 +644,7 @@ def test_county_list_result_line_and_export_links(client):
     api = client.get("/api/v1/counties/?province=650000&designated=true").json()
     assert api["count"] == count
     english = html(client.get("/en/counties/?scope=all"))
-    assert "1–50 of 3,055" in english
+    assert "1–50 of 3,078" in english
     assert 'href="/api/v1/counties/?" data-export="json"' in english  # every unit: no filter
 
 
@@ -723,15 +723,16 @@ def test_a_search_that_finds_only_units_outside_the_list_says_where_they_are(cli
 
 
 def test_a_chinese_page_shows_the_chinese_exit_year_note(client):
-    chinese = html(client.get("/counties/520522/"))
+    # 黔西县 520522 is listed under its 2014 code; its page is now 黔西市 520581's, which it became in 2021.
+    chinese = html(client.get("/counties/520581/"))
     assert '<span class="hint">来源代码 520581 为黔西市（2021 年设立）；2014—2020 年黔西县的代码为 520522。</span>' in chinese
     assert "source code 520581" not in chinese
-    english = html(client.get("/en/counties/520522/"))
+    english = html(client.get("/en/counties/520581/"))
     assert '<span class="hint">source code 520581 is 黔西市 (created 2021); 黔西县 was 520522 in 2014-2020</span>' in english
     # Without a Chinese note the English one shows, marked as English.
     models.PovertyStatus.objects.filter(unit__key="520522").update(exit_year_note_zh="")
     mark_data_changed()
-    assert '<span class="hint"><span lang="en">source code 520581' in html(client.get("/counties/520522/"))
+    assert '<span class="hint"><span lang="en">source code 520581' in html(client.get("/counties/520581/"))
     both = models.PovertyStatus.objects.get(unit__key="532322")
     assert both.exit_year_note_zh.endswith("来源名单为 2019 年，摘帽公告为 2018 年；采用公告年份。")
 
@@ -742,3 +743,14 @@ def test_the_statistics_page_shows_a_figures_note_in_the_pages_language(client):
     assert '<span class="hint">+11.3% y/y</span>' in html(client.get("/en/statistics/"))
     points = client.get("/api/v1/stats/national-series/").json()
     assert {"note": "+11.3% y/y", "note_zh": "同比增长 11.3%"}.items() <= next(p for p in points if p["fact_id"] == "R2021").items()
+
+
+def test_a_province_page_says_which_units_its_count_includes(client):
+    """青海's 45 county-level units are the official 44 and 大柴旦行委, which has no county-level code."""
+    chinese = html(client.get("/provinces/630000/"))
+    assert "<dd>45 <small>其中 1 个不在官方县级区划统计之内（没有县级代码，或为不设区的市）</small></dd>" in chinese
+    english = html(client.get("/en/provinces/630000/"))
+    assert (
+        "of which 1 the official count of county-level divisions leaves out (no county-level code, or a city without districts)" in english
+    )
+    assert "<small>" not in html(client.get("/en/provinces/130000/")).split("County-level units")[1].split("</div>")[0]

@@ -104,9 +104,31 @@ class PovertyStatus(Provenance, TimeStamped):
                 raise ValidationError({"unit": refusal})
 
 
-# There are exactly 832 poverty counties (DESIGN.md): every statistic counts them as listed. The
-# rule is checked per record (a field's message, before writing) and over the set (after a bulk
-# write): the two functions below, with one pair of messages.
+class ListedPovertyCounty(TimeStamped):
+    """One of the 832 as the reference list names it (data/poverty_counties_832.csv, loaded by
+    load_reference_data): the unit it was listed under and the name it was listed with.
+
+    The list the poverty statuses are held to: a status may be given only to a place named here,
+    under the code listed or any other code of the same place (an earlier or later one, through the
+    lineage). Staff edit the statuses, not this list; the loader keeps it."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.PROTECT, related_name="poverty_listing", verbose_name=_("unit"))
+    listed_name = models.CharField(_("name as listed"), max_length=64, validators=[no_control_characters])
+
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["unit__key"]
+        verbose_name = _("poverty county in the list of 832")
+        verbose_name_plural = _("the list of 832 poverty counties")
+
+    def __str__(self) -> str:
+        return f"{self.listed_name} ({self.unit.key})"
+
+
+# There are exactly 832 poverty counties (DESIGN.md), named in the reference list: every statistic
+# counts them as listed. The rule is checked per record (a field's message, before writing) and over
+# the set (after a bulk write): the two functions below, with one set of messages.
 POVERTY_COUNTIES = 832
 
 
@@ -119,6 +141,8 @@ def poverty_county_refusal(unit_id: int, pk: int | None = None) -> str | None:
     others = PovertyStatus.objects.exclude(pk=pk) if pk is not None else PovertyStatus.objects.all()
     if others.filter(unit_id=unit_id).exists():
         return None  # the unit holds one already: the field's own uniqueness message says so
+    if not ListedPovertyCounty.objects.filter(same_line(unit_id, "unit__")).exists():
+        return NOT_IN_THE_LIST % {"unit": Unit.objects.get(pk=unit_id), "total": POVERTY_COUNTIES}
     held = others.filter(same_line(unit_id, "unit__")).select_related("unit").first()  # not the unit's own: none, as just seen
     if held is not None:
         return SAME_PLACE_LISTED % {"unit": Unit.objects.get(pk=unit_id), "other": held.unit}
@@ -133,6 +157,17 @@ def poverty_counties_problem() -> str | None:
     total = PovertyStatus.objects.count()
     if total > POVERTY_COUNTIES:
         return ALL_POVERTY_COUNTIES_LISTED % {"total": POVERTY_COUNTIES}
+    # A status on no line of a listed unit: the listed units and every unit they became or that became them.
+    listed = ListedPovertyCounty.objects.values("unit")
+    stray = (
+        PovertyStatus.objects.exclude(unit__in=UnitLineage.objects.filter(ancestor__in=listed).values("descendant"))
+        .exclude(unit__in=UnitLineage.objects.filter(descendant__in=listed).values("ancestor"))
+        .select_related("unit")
+        .order_by("unit__key")
+        .first()
+    )
+    if stray is not None:
+        return NOT_IN_THE_LIST % {"unit": stray.unit, "total": POVERTY_COUNTIES}
     twice = (
         UnitLineage.objects.filter(depth__gt=0, ancestor__poverty_status__isnull=False, descendant__poverty_status__isnull=False)
         .select_related("ancestor", "descendant")
@@ -142,6 +177,10 @@ def poverty_counties_problem() -> str | None:
     return None if twice is None else SAME_PLACE_LISTED % {"unit": twice.descendant, "other": twice.ancestor}
 
 
+NOT_IN_THE_LIST = _(
+    "%(unit)s is not one of the %(total)s poverty counties: a poverty status can be given only to a place named in the "
+    "reference list of %(total)s (under the code listed, or an earlier or later code of the same place)."
+)
 SAME_PLACE_LISTED = _(
     "%(unit)s is the same place as %(other)s, which is already listed as a poverty county: a place is counted once. "
     "Correct that record instead."

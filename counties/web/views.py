@@ -22,7 +22,7 @@ from counties.caching.responses import carries_credentials
 from counties.caching.throttling import THROTTLE_SCOPE, PageThrottle
 from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, Province, Unit, local_name
 from counties.reads import numbers, selectors, statistics, tables
-from counties.reads.filtersets.programme import AsOfForm, StrictBooleanField, UnitFilterSet, api_query
+from counties.reads.filtersets.programme import AsOfForm, StrictBooleanField, UnitFilterSet, api_query, page_query
 from counties.reads.statistics import targets
 from counties.web import charts
 from counties.web.charts import targets as targets_charts
@@ -77,7 +77,8 @@ def _list_context(request: HttpRequest) -> tuple[Any, str, UnitFilterSet]:
     scope = request.GET.get("scope", selectors.PLACES)
     if scope not in selectors.SCOPES:
         scope = selectors.PLACES
-    filterset = UnitFilterSet(request.GET, queryset=selectors.unit_list(scope, request.GET.get("province") or None))
+    units = selectors.unit_list(scope, request.GET.get("province") or None)
+    filterset = UnitFilterSet(page_query(request.GET, scope), queryset=units)
     return filterset.qs if filterset.is_valid() else Unit.objects.none(), scope, filterset
 
 
@@ -224,7 +225,7 @@ def county_list(request: HttpRequest) -> HttpResponse:
             # Only a province chosen: its facet counts every demonstration county by province,
             # the statistics' number, read instead of counted again (ten thousand with 10x data).
             others["province"] = selectors.places_by_province(by_pk)
-        facets = selectors.unit_facets(rows, by_pk, others)
+        facets = selectors.unit_facets(rows, by_pk, others, filterset.counting())
     export_query = request.GET.copy()
     for name in ("page", "page_size"):
         export_query.pop(name, None)
@@ -258,7 +259,9 @@ def _found_outside_the_scope(request: HttpRequest, scope: str) -> dict[str, Any]
     county): their number, the one unit when there is one, and the link to them all."""
     if scope == selectors.ALL:
         return None
-    everywhere = UnitFilterSet(request.GET, queryset=selectors.unit_list(selectors.ALL, request.GET.get("province") or None)).qs
+    everywhere = UnitFilterSet(
+        page_query(request.GET, selectors.ALL), queryset=selectors.unit_list(selectors.ALL, request.GET.get("province") or None)
+    ).qs
     found = list(everywhere.order_by("key")[:2])
     if not found:
         return None

@@ -34,8 +34,10 @@ from counties.models import (
     FIRST_PROGRAMME_YEAR,
     LAST_EXIT_YEAR,
     LAST_PLAUSIBLE_YEAR,
+    LAST_REFERENCE_YEAR,
     Batch,
     Designation,
+    ListedPovertyCounty,
     PovertyStatus,
     Prefecture,
     ProgrammeFact,
@@ -67,8 +69,11 @@ FILES = {
 }
 
 # The units file describes the codes in use from the programme's first year to the end of its
-# window, 2020 (its columns in_2014 ... in_2020): a fact of the file.
+# window, 2020 (its columns in_2014 ... in_2020): a fact of the file. The code history carries
+# the units on to LAST_REFERENCE_YEAR: the codes created after the window (黔西市 520581, 2021)
+# and every successor a unit of the file names (儋州市 460400, a city without districts from 2015).
 WINDOW_FIRST, WINDOW_LAST = FIRST_PROGRAMME_YEAR, 2020
+MUNICIPALITIES = {"110000", "120000", "310000", "500000"}
 
 # Where a retired code split among several successors, which one it *became*. The loader picks
 # the successor with the same name stem (宣化县 → 宣化区), else the one created that year; these
@@ -272,7 +277,9 @@ class Loader:
                 *[f"in_{y}" for y in range(WINDOW_FIRST, WINDOW_LAST + 1)],
             ],
         )
-        self.history_rows = read_csv(d, FILES["history"], ["code", "level", "start_year", "end_year"])
+        self.history_rows = read_csv(
+            d, FILES["history"], ["code", "name", "level", "province_name", "parent_name", "start_year", "end_year", "new_codes"]
+        )
         self.registry_rows = read_csv(
             d,
             FILES["registry_units"],
@@ -470,16 +477,76 @@ class Loader:
                 "last_year": row.year("last_year", blank=True),
                 "notes": row["note"],
             }
+        self._extend_past_window()
+
+    def _extend_past_window(self) -> None:
+        """Units from the code history: every county-level code created after the window and up
+        to LAST_REFERENCE_YEAR, and every successor a unit names that is not a unit yet (儋州市
+        460400, a prefecture-level city without districts). Their successions follow from
+        `self.extension_rows` as the units file's do."""
+        self.extension_rows: list[Row] = []
+        wanted: dict[str, int] = {}  # code -> the year it was created, for successors the units name
+        for row in self.unit_rows:
+            retired = row.year("code_retired_year", blank=True)
+            for token in row["successor_codes"].split(";"):
+                match = _SUCCESSOR_TOKEN.match(token.strip())
+                if match and match[1] not in self.units and retired is not None and retired <= LAST_REFERENCE_YEAR:
+                    wanted[match[1]] = int(match[2]) if match[2] else retired
+        province_by_name = {name: code for code, name in self.provinces.items()}
+        prefecture_by_name = {(name, province): code for code, (name, province) in self.prefectures.items()}
+        history_years = [row.year("end_year", blank=True) or row.year("start_year") for row in self.history_rows]
+        if max(history_years) < LAST_REFERENCE_YEAR:
+            raise ReferenceDataError(f"{FILES['history']}: the history ends before {LAST_REFERENCE_YEAR} (LAST_REFERENCE_YEAR)")
+        for row in self.history_rows:
+            code, start = row.code("code"), row.year("start_year")
+            created_later = row["level"] == "county" and WINDOW_LAST < start <= LAST_REFERENCE_YEAR
+            if not created_later and wanted.get(code) != start:
+                continue
+            if code in self.units:
+                raise row.error(f"code {code} is already a unit of {FILES['units']}")
+            province = province_by_name.get(row["province_name"])
+            if province is None:
+                raise row.error(f"unknown province {row['province_name']!r}")
+            end = row.year("end_year", blank=True)
+            name = row.required("name")
+            prefecture = prefecture_by_name.get((row["parent_name"], province))
+            if prefecture is not None:
+                parent_type = "prefecture"
+            elif row["parent_name"] == "直辖" or row["level"] == "prefecture":
+                parent_type = "municipality" if province in MUNICIPALITIES else "province-administered"
+            else:
+                raise row.error(f"unknown prefecture {row['parent_name']!r}")
+            self.units[code] = {
+                "key": code,
+                "code": code,
+                "name_zh": name,
+                "other_names": "",
+                "name_pinyin": naming.pinyin_name(name),
+                "name_en": naming.english_name(name),
+                "name_en_generated": True,
+                "unit_type": _unit_type(name, row["level"]),
+                "province": province,
+                "prefecture": prefecture,
+                "parent_type": parent_type,
+                "first_year": start,
+                "last_year": end - 1 if end is not None and end <= LAST_REFERENCE_YEAR else None,
+                "notes": "",
+            }
+            self.extension_rows.append(row)
+        missing = sorted(set(wanted) - set(self.units))
+        if missing:
+            raise ReferenceDataError(f"{FILES['history']}: no entry for the successor code(s) {', '.join(missing)}")
 
     def _build_successions(self) -> None:
         # (predecessor key, successor code, year) -> kind, primary
         self.successions: dict[tuple[str, str, int], dict[str, Any]] = {}
-        for row in self.unit_rows:
+        later = [(row, row["new_codes"], "end_year") for row in self.extension_rows]
+        for row, successor_codes, retired_column in [*((r, r["successor_codes"], "code_retired_year") for r in self.unit_rows), *later]:
             code = row["code"]
-            tokens = [t for t in row["successor_codes"].split(";") if t.strip()]
+            tokens = [t for t in successor_codes.split(";") if t.strip()]
             if not tokens:
                 continue
-            retired = row.year("code_retired_year", blank=True)
+            retired = row.year(retired_column, blank=True)
             if retired is None:
                 raise row.error("successor_codes given without code_retired_year")
             parsed = []
@@ -487,6 +554,8 @@ class Loader:
                 match = _SUCCESSOR_TOKEN.match(token.strip())
                 if not match:
                     raise row.error(f"malformed successor {token!r} (expected a 6-digit code, optionally followed by [YYYY])")
+                if match[1] not in self.units and retired_column == "end_year":
+                    continue  # a successor after LAST_REFERENCE_YEAR: not a unit yet
                 parsed.append((match[1], int(match[2]) if match[2] else None))
             continues = any(succ == code and year is None for succ, year in parsed)
             replacements = []
@@ -574,7 +643,7 @@ class Loader:
         kinds = set(SourceKind.values) - {SourceKind.ILLUSTRATIVE}
         self.batches: dict[tuple[int, int], dict[str, Any]] = {}
         for row in self.batch_rows:
-            year = row.year("year", low=FIRST_PROGRAMME_YEAR)
+            year = row.year("year", low=FIRST_PROGRAMME_YEAR, high=LAST_REFERENCE_YEAR)
             sequence = row.integer("sequence") or 1
             for pct in ("min_poverty_share_pct", "published_poverty_share_pct"):
                 if (row.decimal(pct) or 0) > 100:
@@ -768,6 +837,13 @@ class Loader:
         )
         report.lineage_rows_written = rebuild_lineage()
 
+        # The list of the 832 before the statuses: a status is held to it.
+        report.counts["the list of 832 poverty counties"], _ = _sync(
+            "the list of 832 poverty counties",
+            ListedPovertyCounty,
+            ("unit_id",),
+            [{"unit_id": uid.get(v["unit"], MISSING), "listed_name": v["listed_name"]} for v in self.poverty.values()],
+        )
         report.counts["poverty-county statuses"], _ = _sync(
             "poverty-county statuses",
             PovertyStatus,
@@ -820,6 +896,26 @@ def _first_year(spans: list[tuple[int, int | None]], first_in_window: int) -> in
             if end == start and begin < start:
                 start, joined = begin, True
     return start
+
+
+def _unit_type(name: str, level: str) -> str:
+    """The type of a unit the code history adds, which the history does not give: read from its
+    name (the units file gives the types of the others)."""
+    if level == "prefecture":
+        return "prefecture-level city"
+    for suffix, unit_type in (
+        ("自治县", "autonomous county"),
+        ("自治旗", "autonomous banner"),
+        ("旗", "banner"),
+        ("特区", "special district"),
+        ("林区", "forestry district"),
+        ("县", "county"),
+        ("区", "district"),
+        ("市", "county-level city"),
+    ):
+        if name.endswith(suffix):
+            return unit_type
+    raise ReferenceDataError(f"{FILES['history']}: cannot tell the type of {name}")
 
 
 def _categories(row: Row) -> dict[str, Any]:

@@ -125,7 +125,8 @@ class UnitSerializer(serializers.ModelSerializer):
     )
     successors = SuccessionSerializer(source="successions", many=True)
     poverty = serializers.SerializerMethodField(
-        help_text="The poverty-county status of this place, also when it was listed under an earlier code (宣化区 as 宣化县); null if none."
+        help_text="The poverty-county statuses of this place, also when listed under an earlier code (宣化区 as 宣化县): one for each "
+        "of the 832 it is or holds (茫崖市 holds 冷湖 and 茫崖, which formed it); empty if none."
     )
     designations = serializers.SerializerMethodField(
         help_text="Every designation of this place, under this code or the codes that became it (`designated_as`)."
@@ -161,10 +162,9 @@ class UnitSerializer(serializers.ModelSerializer):
             attach_place_records([instance])
         return super().to_representation(instance)
 
-    @extend_schema_field(UnitPovertySerializer(allow_null=True))
-    def get_poverty(self, unit: Unit) -> dict[str, Any] | None:
-        # A place formed from two poverty counties (茫崖市: 冷湖 and 茫崖) shows the first listed.
-        return UnitPovertySerializer(unit.place_poverty[0]).data if unit.place_poverty else None
+    @extend_schema_field(UnitPovertySerializer(many=True))
+    def get_poverty(self, unit: Unit) -> list[dict[str, Any]]:
+        return cast(list[dict[str, Any]], UnitPovertySerializer(unit.place_poverty, many=True).data)  # many: a list
 
     @extend_schema_field(UnitDesignationSerializer(many=True))
     def get_designations(self, unit: Unit) -> list[dict[str, Any]]:
@@ -262,8 +262,6 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
         updated_at,
     ) in rows:
         poverty, designations = records[pk]
-        # A place formed from two poverty counties (茫崖市: 冷湖 and 茫崖) shows the first listed.
-        status = poverty[0] if poverty else None
         result.append(
             {
                 "key": key,
@@ -290,18 +288,19 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
                 "in_use": code_in_use(first_year, last_year),
                 "current": current,
                 "successors": successions[pk],
-                "poverty": None
-                if status is None
-                else {
-                    "listed_as": status.unit.key,
-                    "listed_name": status.listed_name,
-                    "region": status.region,
-                    "exit_year": status.exit_year,
-                    "is_key_county_2012": status.is_key_county_2012,
-                    "is_contiguous_area_county": status.is_contiguous_area_county,
-                    "contiguous_area": status.contiguous_area,
-                    "source_kind": status.source_kind,
-                },
+                "poverty": [
+                    {
+                        "listed_as": status.unit.key,
+                        "listed_name": status.listed_name,
+                        "region": status.region,
+                        "exit_year": status.exit_year,
+                        "is_key_county_2012": status.is_key_county_2012,
+                        "is_contiguous_area_county": status.is_contiguous_area_county,
+                        "contiguous_area": status.contiguous_area,
+                        "source_kind": status.source_kind,
+                    }
+                    for status in poverty
+                ],
                 "designations": [
                     {
                         "id": d.id,

@@ -77,7 +77,13 @@ class ProvinceStatisticsSerializer(serializers.Serializer):
     name_en = serializers.CharField()
     short_name_zh = serializers.CharField()
     short_name_en = serializers.CharField()
-    county_level_units = serializers.IntegerField()
+    county_level_units = serializers.IntegerField(
+        help_text="County-level units in use at the year-end, including those in `units_outside_official_count`."
+    )
+    units_outside_official_count = serializers.IntegerField(
+        help_text="Of which the official count of county-level divisions leaves out: units with no county-level code "
+        "(青海's 大柴旦行委: 45 units = 44 official + 1) and a city without districts a county became (海南's 儋州市 460400)."
+    )
     poverty_counties = serializers.IntegerField()
     batch_entries = serializers.IntegerField()
     demonstration_counties = serializers.IntegerField()

@@ -54,12 +54,16 @@ from counties.reads.statistics.cache import EVERY_CACHED, cached, forget_loaded_
 from counties.reads.statistics.coverage import Coverage, coverage, coverage_series, coverage_series_until
 from counties.reads.statistics.exits import ExitYear, exits, exits_until
 from counties.reads.statistics.funding import FundingTotal, FundingTotals, funding_totals
-from counties.reads.statistics.index import ListIndex, list_index
+from counties.reads.statistics.index import CODES, COUNT_AS, PLACES, UNITS, ListIndex, list_index
 from counties.reads.statistics.provinces import ProvinceCoverage, province_table
 from counties.reads.statistics.rows import Programme, latest_batch_year, resolve_as_of
 
 __all__ = [
+    "CODES",
+    "COUNT_AS",
     "EVERY_CACHED",
+    "PLACES",
+    "UNITS",
     "BatchComposition",
     "Coverage",
     "ExitYear",
