@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('counties', '0014_chinese_notes'),
+        ('counties', '0015_batch_notices_and_derived_figures'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
