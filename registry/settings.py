@@ -393,7 +393,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "counties.api.schema.drop_database_limits",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"SourceKindEnum": "counties.models.base.SourceKind"},
 }
 # Browser clients of other origins may read the API, never write to it.
 CORS_URLS_REGEX = r"^/api/.*$"

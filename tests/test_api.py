@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from counties import models
 from counties.reads import statistics
+from counties.reads.places import place_resolver
 from counties.writes.services import delete_record, save_record
 
 from .conftest import run_command
@@ -111,18 +112,56 @@ def count(client, path):
     return response.json()["count"]
 
 
-def test_poverty_lists_the_832_and_the_units_they_became(client):
-    listed = keys(client, "poverty=true")
-    assert len(listed) == len(set(listed))
+def test_poverty_counts_the_832_as_places_by_default_and_as_listed_or_every_code_on_request(client):
+    """The pages' scope choice (places, units under their own code, every code) as `count_as`."""
     as_listed = set(models.PovertyStatus.objects.values_list("unit__key", flat=True))
     assert len(as_listed) == 832
-    # Worked out another way: the lineage closure (rebuilt from the successions by the write
-    # path) holds every unit a poverty county became.
+    places = keys(client, "poverty=true")
+    assert len(places) == len(set(places))
+    # 832 poverty counties in 831 places at end-2021: 冷湖 X632801 and 茫崖 X632802 formed one,
+    # 茫崖市 632803, in 2018. 宣化县 130721 is counted as 宣化区 130705, 黔西县 520522 as 黔西市 520581.
+    assert len(places) == 831
+    assert {"632803", "130705", "520581", "610981", "X632803"} <= set(places)
+    assert not {"X632801", "X632802", "130721", "520522", "610928"} & set(places)
+    # Places as of the list's year-end, end-2021: 米林县 540422 and 错那县 540530 became 米林市 and
+    # 错那市 in 2023, so two of the 831 are no longer in use today (main answered 827 here: the four
+    # codes created after 2020 were missing, and the county list counted every code).
+    assert {"540422", "540530"} <= set(places)
+    assert count(client, "counties/?poverty=true&in_use=true") == 831 - 2
+    assert count(client, "counties/?poverty=false") == 3078 - 831
+    # As listed: exactly the 832 of the reference list, under the codes they were listed with.
+    assert set(keys(client, "poverty=true&count_as=units")) == as_listed
+    # Every code: the listed ones and every unit they became (the lineage closure, worked out
+    # another way), 896 = 892 on main + the four codes created after 2020.
+    every = keys(client, "poverty=true&count_as=codes")
     became = set(models.UnitLineage.objects.filter(ancestor__poverty_status__isnull=False).values_list("descendant__key", flat=True))
-    assert set(listed) == as_listed | became
-    # The listed codes, the 行委, and 宣化区, which 宣化县 became in 2016; 茫崖市 once for 冷湖 and 茫崖.
-    assert {"X632801", "X632802", "X632803", "130721", "130705", "632803"} <= set(listed)
-    assert count(client, "counties/?poverty=false") == 3055 - len(listed)
+    assert set(every) == as_listed | became
+    assert len(every) == 896
+    # Every code of the 832 that is in use today: each place has one, 茫崖市 holding two.
+    assert count(client, "counties/?poverty=true&count_as=codes&in_use=true") == 831
+    # An unknown way of counting is refused, not ignored.
+    assert get(client, "counties/?poverty=true&count_as=entries").status_code == 400
+
+
+def test_a_place_formed_from_two_poverty_counties_lists_both(client):
+    """茫崖市 632803 formed in 2018 from 冷湖行委 and 茫崖行委, both among the 832: main listed only 冷湖."""
+    record = get(client, "counties/632803/").json()
+    assert [(p["listed_as"], p["listed_name"]) for p in record["poverty"]] == [("X632801", "冷湖行委"), ("X632802", "茫崖行委")]
+    listed = get(client, "counties/?code=632803").json()["results"]
+    assert [p["listed_as"] for p in listed[0]["poverty"]] == ["X632801", "X632802"]
+    assert get(client, "counties/110101/").json()["poverty"] == []  # 东城区: none
+
+
+def test_the_successor_of_a_code_retired_after_2020_answers(client):
+    """黔西县 520522 became 黔西市 520581 in 2021: main answered 404 for the successor it named."""
+    record = get(client, "counties/520522/").json()
+    assert (record["in_use"], record["current"], record["last_year"]) == (False, "520581", 2020)
+    successor = get(client, "counties/520581/").json()
+    assert (successor["in_use"], successor["first_year"], successor["name_zh"]) == (True, 2021, "黔西市")
+    # The poverty county listed as 黔西县 is 黔西市's.
+    assert [p["listed_as"] for p in successor["poverty"]] == ["520522"]
+    danzhou = get(client, "counties/460400/").json()
+    assert (danzhou["unit_type"], danzhou["first_year"]) == ("prefecture-level city", 2015)
 
 
 @pytest.mark.parametrize(
@@ -131,9 +170,12 @@ def test_poverty_lists_the_832_and_the_units_they_became(client):
         ("province=640000", 22),  # Ningxia: every unit in use at any year-end 2014-2020
         ("prefecture=130700&in_use=true", 16),
         ("type=banner&province=150000", 49),
-        # The 28 counties that exited in 2016, and the 4 units four of them became: 武隆区 500156,
-        # 乃东区 540502, 巴宜区 540402 (林芝县) and 巴里坤 650521 (re-coded with its prefecture).
-        ("exit_year=2016", 32),
+        # The 28 counties that exited in 2016, as places (four under the code they became: 武隆区
+        # 500156, 乃东区 540502, 巴宜区 540402 (林芝县) and 巴里坤 650521, re-coded with its prefecture),
+        ("exit_year=2016", 28),
+        # and every code: the 28 listed and the 4 units four of them became.
+        ("exit_year=2016&count_as=codes", 32),
+        ("exit_year=2016&count_as=units", 28),
         # 208 codes retired 2015-2020, 20 more retired since (e.g. 黔西县 in 2021), the two merged 行委
         ("in_use=false", 230),
     ],
@@ -142,30 +184,50 @@ def test_unit_filters(client, query, expected):
     assert count(client, f"counties/?{query}") == expected
 
 
+def places_of(units):
+    """The keys of the places `units` had become by the end of the latest batch year, 2021 (the
+    list's year-end: 米林县, retired in 2023, is its own place then)."""
+    resolver = place_resolver()
+    keys_of = dict(models.Unit.objects.values_list("pk", "key"))
+    return {keys_of[resolver.place(pk, 2021)] for pk in units.values_list("pk", flat=True)}
+
+
 def designated_in(*years):
-    """Units designated in `years` under their own code, and the units they have become (every
-    succession is of 2020 or earlier, so the place as of the latest batch year is `current`)."""
-    units = models.Unit.objects.filter(designations__batch__year__in=years).exclude(designations__status="withdrawn")
-    return set(units.values_list("key", flat=True)) | set(units.values_list("current__key", flat=True))
+    """The places designated in `years` (under any of their codes), and the units designated then
+    under their own code."""
+    units = models.Unit.objects.filter(designations__batch__year__in=years).exclude(designations__status="withdrawn").distinct()
+    return places_of(units), set(units.values_list("key", flat=True))
 
 
 def test_batch_year_one_several_or_a_range(client):
-    assert count(client, "counties/?batch_year=2014") == len(designated_in(2014))
-    # 56 entries; 4 of the 56 units have since become another unit, which is listed too.
-    assert len(designated_in(2014)) == 56 + 4
-    assert count(client, "counties/?batch_year=2014,2016") == len(designated_in(2014, 2016))
-    assert count(client, "counties/?batch_year=2014-2016") == len(designated_in(2014, 2015, 2016))
+    places, units = designated_in(2014)
+    assert count(client, "counties/?batch_year=2014") == len(places) == 56
+    # 56 entries; 4 of the 56 units have since become another unit: 60 codes.
+    assert count(client, "counties/?batch_year=2014&count_as=units") == len(units) == 56
+    assert count(client, "counties/?batch_year=2014&count_as=codes") == len(places | units) == 56 + 4
+    assert count(client, "counties/?batch_year=2014,2016") == len(designated_in(2014, 2016)[0])
+    assert count(client, "counties/?batch_year=2014-2016") == len(designated_in(2014, 2015, 2016)[0])
+
+
+def test_batch_year_2014_to_2018_counts_the_1016_places(client):
+    """The published 1,016 counties of the first five batches are places; main answered 1,039, places
+    and retired codes mixed. The 1,016 batch entries name 1,016 units (none twice), 28 of which have
+    since become another unit: 1,044 codes in all."""
+    places, units = designated_in(2014, 2015, 2016, 2017, 2018)
+    assert count(client, "counties/?batch_year=2014-2018") == len(places) == 1016 == statistics.coverage(2018).demonstration_counties
+    assert count(client, "counties/?batch_year=2014-2018&count_as=units") == len(units) == 1016
+    assert count(client, "counties/?batch_year=2014-2018&count_as=codes") == len(places | units) == 1016 + 28
 
 
 def test_designated_counts_places_and_designated_unit_counts_codes(client):
     units = models.Unit.objects.filter(designations__isnull=False).exclude(designations__status="withdrawn").distinct()
-    places = set(units.values_list("current__key", flat=True))
+    places = places_of(units)
     assert units.count() > len(places)  # more codes than places: some were designated under two codes
     # designated=true is the home page's number of demonstration counties; designated_unit the codes.
     assert count(client, "counties/?designated=true") == len(places) == statistics.coverage().demonstration_counties
-    assert count(client, "counties/?designated=false") == 3055 - len(places)
+    assert count(client, "counties/?designated=false") == 3078 - len(places)
     assert count(client, "counties/?designated_unit=true") == units.count() == statistics.coverage().designated_units
-    assert count(client, "counties/?designated_unit=false") == 3055 - units.count()
+    assert count(client, "counties/?designated_unit=false") == 3078 - units.count()
 
 
 def test_the_place_filters_within_a_province_send_that_provinces_ids_only(client):
@@ -372,7 +434,7 @@ def test_unit_records_are_what_the_unit_serializer_describes():
     assert any(r["code"] is None for r in built) and any(r["prefecture"] is None for r in built)
     assert any(r["successors"] for r in built) and any(r["designations"] for r in built)
     xuanhua = next(r for r in built if r["key"] == "130705")
-    assert xuanhua["poverty"]["listed_as"] == "130721"
+    assert xuanhua["poverty"][0]["listed_as"] == "130721"
     assert [d["status"] for d in xuanhua["designations"] if d["designated_as"] == "130721"] == ["withdrawn"]
 
 
@@ -412,6 +474,8 @@ def test_statistics_match_the_engine_and_the_command(client):
         "designated_units": 1016,
         "demonstration_counties": 1016,
         "new_entries": 260,
+        "new_entries_published": 260,
+        "new_entries_known_in_part": False,
         "repeat_designations": 0,
         "poverty_counties_total": 832,
         "poverty_counties_covered": 737,
@@ -458,7 +522,7 @@ def test_csv_for_lists_and_statistics(client):
         "allocations": "200",
         "includes_illustrative": "true",
     } in funding
-    assert len(read_csv(get(client, "stats/batches/?format=csv"))) == 7
+    assert len(read_csv(get(client, "stats/batches/?format=csv"))) == 8
 
 
 def test_a_csv_page_says_how_many_rows_and_where_the_next_page_is(client):
@@ -620,12 +684,25 @@ def test_a_place_is_listed_once_and_there_are_832_poverty_counties(client):
         "宣化区 (130705) is the same place as 宣化县 (130721), which is already listed as a poverty county: "
         "a place is counted once. Correct that record instead."
     ]
+    not_listed = [
+        "正定县 (130123) is not one of the 832 poverty counties: a poverty status can be given only to a place named in the "
+        "reference list of 832 (under the code listed, or an earlier or later code of the same place)."
+    ]
     another = call(client, "post", f"{API}/poverty-statuses/?reason=test", {**status, "unit": "130123"}, **auth(key))
     assert another.status_code == 400
-    assert another.json()["error"]["fields"]["unit"] == [
-        "All 832 poverty counties are listed, and there are exactly 832: correct or remove one before adding another."
-    ]
+    assert another.json()["error"]["fields"]["unit"] == not_listed
     assert models.PovertyStatus.objects.count() == 832 == get(client, "stats/coverage/").json()["poverty_counties_total"]
+    # The 832 are named, not counted: with 行唐县's status removed, 正定县 is still not the 832nd
+    # (main took it); 行唐县 itself is.
+    delete_record(models.PovertyStatus.objects.get(unit__code="130125"), user=None, reason="test")
+    assert (
+        call(client, "post", f"{API}/poverty-statuses/?reason=test", {**status, "unit": "130123"}, **auth(key)).json()["error"]["fields"][
+            "unit"
+        ]
+        == not_listed
+    )
+    back = call(client, "post", f"{API}/poverty-statuses/?reason=test", {**status, "listed_name": "行唐县", "unit": "130125"}, **auth(key))
+    assert back.status_code == 201, back.json()
     # A unit that holds one already is told so, not that all 832 are listed.
     again = call(client, "post", f"{API}/poverty-statuses/?reason=test", {**status, "unit": "130721"}, **auth(key))
     assert again.status_code == 400 and "already exists" in again.json()["error"]["fields"]["unit"][0]

@@ -130,14 +130,21 @@ def test_an_import_cannot_list_a_place_twice_nor_an_833rd_poverty_county(tmp_pat
     # A row checked against what is stored: 宣化区 is 宣化县 (130721), listed already.
     with pytest.raises(CommandError, match=re.escape("row 1: code: 宣化区 (130705) is the same place as 宣化县 (130721)")):
         run_command("import_poverty_statuses", str(csv_file(tmp_path, header + "130705,宣化区,east,2018,doc,official\n", "p.csv")))
-    # Two new rows written together when one is free: the set is checked once they are written.
-    models.PovertyStatus.objects.filter(unit__key="130123").delete()
+    # With one place free, a county outside the list of 832 cannot take it (main took 正定县 and
+    # refused only 新乐市, the 833rd): each row is refused for what it is.
     models.PovertyStatus.objects.get(unit__key="130721").delete()
     rows = "130123,正定县,east,2019,doc,official\n130184,新乐市,east,2019,doc,official\n"
-    with pytest.raises(CommandError, match="Nothing was imported: All 832 poverty counties are listed"):
+    with pytest.raises(CommandError) as refused:
         run_command("import_poverty_statuses", str(csv_file(tmp_path, header + rows, "q.csv")))
+    assert "row 1: code: 正定县 (130123) is not one of the 832 poverty counties" in str(refused.value)
+    assert "row 2: code: 新乐市 (130184) is not one of the 832 poverty counties" in str(refused.value)
+    # Two rows written together for the free place, under two of its codes: the set is checked once
+    # they are written, as the rows cannot see each other before (833 statuses).
+    rows = "130721,宣化县,east,2018,doc,official\n130705,宣化区,east,2018,doc,official\n"
+    with pytest.raises(CommandError, match="Nothing was imported: All 832 poverty counties are listed"):
+        run_command("import_poverty_statuses", str(csv_file(tmp_path, header + rows, "r.csv")))
     assert models.PovertyStatus.objects.count() == 831
-    assert not models.PovertyStatus.objects.filter(unit__key__in=["130123", "130184"]).exists()
+    assert not models.PovertyStatus.objects.filter(unit__key__in=["130123", "130184", "130721", "130705"]).exists()
 
 
 def test_official_records_replace_their_cell_and_nothing_else(tmp_path):

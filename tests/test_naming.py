@@ -88,6 +88,9 @@ def reference_names() -> set[str]:
             names.update(n for n in (row["name"], row["prefecture_name"], row["province_name"]) if n)
     with (DATA / "registry_units.csv").open(encoding="utf-8") as handle:
         names.update(row["name_zh"] for row in csv.DictReader(handle))
+    # The county-level units the code history adds after 2020 (黔西市, 会理市 ...).
+    with (DATA / "admin_divisions_history_1981_2024.csv").open(encoding="utf-8") as handle:
+        names.update(row["name"] for row in csv.DictReader(handle) if row["level"] == "county" and int(row["start_year"]) > 2020)
     return names | {zh for zh, _ in naming.PROVINCE_SHORT_NAMES.values()}
 
 

@@ -80,9 +80,9 @@ def test_county_list_defaults_to_demonstration_counties(client):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("scope=all", "3,055 个单位"),
+        ("scope=all", "3,078 个单位"),
         # The 832 and the 60 units they became (worked out in test_api).
-        ("scope=all&poverty=true", "892 个单位"),
+        ("scope=all&poverty=true", "896 个单位"),  # every code of the 832: 892 on main, + 4 created after 2020
         ("province=650000&batch_year=2016", "23 个示范县（按地方计）"),
         ("scope=all&q=xuanhua", "宣化区"),
         ("scope=all&q=宣化", "宣化区"),
@@ -188,7 +188,7 @@ def test_each_page_writes_the_same_count_the_same_way(client):
     assert "(1,016 counties and 737 poverty counties by 2018; 1,180 counties and all 832 by 2019)" in statistics_page
     assert "（截至 2018 年示范县 1,016 个、覆盖贫困县 737 个；截至 2019 年示范县 1,180" in cells(html(client.get("/statistics/")))
     listed = cells(html(client.get("/counties/?scope=all")))
-    assert "3,055 个单位</h2>" in listed
+    assert "3,078 个单位</h2>" in listed
     assert "本名录计有 1,199 个示范县" in listed and "和 1,217 个获批单位" in listed
     assert "1,199 demonstration counties (places)</h2>" in cells(html(client.get("/en/counties/")))
 
@@ -438,7 +438,7 @@ def test_batch_pages(client):
     assert "名单不完整" in page2021 and "148" in page2021
     # A partial batch shows no misleading share or verdict.
     assert "不完整（已知 148 个中的 29 个）" in page2021 and "17.2%" not in page2021
-    assert client.get("/batches/2020/").status_code == 404
+    assert client.get("/batches/2013/").status_code == 404
     batches = cells(html(client.get("/batches/")))
     # One unit per column, named in its header: totals in 亿元, per county in 万元.
     assert "中央资金（亿元）" in batches and "每县（万元）" in batches
@@ -495,9 +495,9 @@ def test_the_poverty_share_rule_is_drawn_only_over_the_batches_it_applied_to(cli
     """The rule of at least 50% poverty counties applied from 2016 (to 2019: the 2021 batch has none);
     the line was drawn across the whole chart, from 2014."""
     chart, labels, lines = batch_chart(html(client.get("/en/statistics/")))
-    assert list(labels) == ["2014", "2015", "2016", "2017", "2018", "2019", "2021"]
+    assert list(labels) == ["2014", "2015", "2016", "2017", "2018", "2019", "2020", "2021"]
     [(start, end)] = lines  # one line: the rule held unchanged 2016–2019
-    assert labels["2015"] < start < labels["2016"] and labels["2019"] < end < labels["2021"]
+    assert labels["2015"] < start < labels["2016"] and labels["2019"] < end < labels["2020"]
     assert "Rule: at least half" in chart
     # As of 2015 no batch had the rule: no line, and the legend does not name one.
     chart, labels, lines = batch_chart(html(client.get("/en/statistics/?as_of=2015")))
@@ -507,7 +507,7 @@ def test_the_poverty_share_rule_is_drawn_only_over_the_batches_it_applied_to(cli
 def test_the_pages_state_no_poverty_share_rule_for_2014_and_2015(client):
     from counties.reads import statistics
 
-    assert [b.year for b in statistics.batch_composition() if b.meets_rule is None] == [2014, 2015, 2021]
+    assert [b.year for b in statistics.batch_composition() if b.meets_rule is None] == [2014, 2015, 2020, 2021]
     batches = cells(html(client.get("/en/batches/")))
     for year in (2014, 2015):
         row = batches[batches.index(f'<a href="/en/batches/{year}/">{year}</a>') :]
@@ -580,7 +580,7 @@ def test_province_chart_draws_its_poverty_part_inside_the_whole_as_the_table_and
     # The table beside it and the API give the part and the poverty counties covered, each by its name.
     qinghai = page[page.index('<a href="/en/provinces/630000/">') :]
     assert qinghai.split("</tr>")[0].endswith(
-        '<td class="num">45</td><td class="num">42</td><td class="num">41</td><td class="num">41</td>'
+        '<td class="num">45<sup>†</sup></td><td class="num">42</td><td class="num">41</td><td class="num">41</td>'
         '<td class="num">42</td><td class="num">100.0%</td><td class="num">74</td>'
     )
     row = next(p for p in client.get("/api/v1/stats/provinces/").json() if p["code"] == "630000")
@@ -654,7 +654,7 @@ def test_county_list_result_line_and_export_links(client):
     api = client.get("/api/v1/counties/?province=650000&designated=true").json()
     assert api["count"] == count
     english = html(client.get("/en/counties/?scope=all"))
-    assert "1–50 of 3,055" in english
+    assert "1–50 of 3,078" in english
     assert 'href="/api/v1/counties/?" data-export="json"' in english  # every unit: no filter
 
 
@@ -705,7 +705,7 @@ def test_chinese_text_uses_full_width_punctuation(client):
     batches = html(client.get("/batches/"))
     assert "* 该批次含示意记录。" in batches and "含示意记录." not in batches
     batch = html(client.get("/batches/2016/"))
-    assert "公布文件：" in batch and "来源：" in batch and "公布文件:" not in batch and "来源:" not in batch
+    assert "名单：" in batch and "来源：" in batch and "名单:" not in batch and "来源:" not in batch
     listed = html(client.get("/counties/"))
     assert "本列表显示：<strong>示范县（按地方计：在用单位，此前代码的获批也计入）</strong>。" in listed
     assert "以下各项计数与列表所计相同：示范县（按地方计：在用单位，此前代码的获批也计入）。" in listed
@@ -734,15 +734,16 @@ def test_a_search_that_finds_only_units_outside_the_list_says_where_they_are(cli
 
 
 def test_a_chinese_page_shows_the_chinese_exit_year_note(client):
-    chinese = html(client.get("/counties/520522/"))
+    # 黔西县 520522 is listed under its 2014 code; its page is now 黔西市 520581's, which it became in 2021.
+    chinese = html(client.get("/counties/520581/"))
     assert '<span class="hint">来源代码 520581 为黔西市（2021 年设立）；2014—2020 年黔西县的代码为 520522。</span>' in chinese
     assert "source code 520581" not in chinese
-    english = html(client.get("/en/counties/520522/"))
+    english = html(client.get("/en/counties/520581/"))
     assert '<span class="hint">source code 520581 is 黔西市 (created 2021); 黔西县 was 520522 in 2014-2020</span>' in english
     # Without a Chinese note the English one shows, marked as English.
     models.PovertyStatus.objects.filter(unit__key="520522").update(exit_year_note_zh="")
     mark_data_changed()
-    assert '<span class="hint"><span lang="en">source code 520581' in html(client.get("/counties/520522/"))
+    assert '<span class="hint"><span lang="en">source code 520581' in html(client.get("/counties/520581/"))
     both = models.PovertyStatus.objects.get(unit__key="532322")
     assert both.exit_year_note_zh.endswith("来源名单为 2019 年，摘帽公告为 2018 年；采用公告年份。")
 
@@ -753,3 +754,14 @@ def test_the_statistics_page_shows_a_figures_note_in_the_pages_language(client):
     assert '<span class="hint">+11.3% y/y</span>' in html(client.get("/en/statistics/"))
     points = client.get("/api/v1/stats/national-series/").json()
     assert {"note": "+11.3% y/y", "note_zh": "同比增长 11.3%"}.items() <= next(p for p in points if p["fact_id"] == "R2021").items()
+
+
+def test_a_province_page_says_which_units_its_count_includes(client):
+    """青海's 45 county-level units are the official 44 and 大柴旦行委, which has no county-level code."""
+    chinese = html(client.get("/provinces/630000/"))
+    assert "<dd>45 <small>其中 1 个不在官方县级区划统计之内（没有县级代码，或为不设区的市）</small></dd>" in chinese
+    english = html(client.get("/en/provinces/630000/"))
+    assert (
+        "of which 1 the official count of county-level divisions leaves out (no county-level code, or a city without districts)" in english
+    )
+    assert "<small>" not in html(client.get("/en/provinces/130000/")).split("County-level units")[1].split("</div>")[0]

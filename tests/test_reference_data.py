@@ -23,17 +23,27 @@ pytestmark = pytest.mark.django_db
 
 
 def test_counts_after_loading():
-    coded = models.Unit.objects.filter(code__isnull=False)
-    assert coded.count() == 3052
+    # The 3,052 codes of 2014-2020, and from the code history the 22 county-level codes created in
+    # 2021-2024 and 儋州市 460400 (the city without districts 469003 became in 2015).
+    units = models.Unit.objects.filter(code__isnull=False)
+    assert units.count() == 3052 + 22 + 1
+    assert (
+        list(units.filter(first_year__gt=2020).values_list("first_year", flat=True).order_by("first_year"))
+        == [2021] * 17 + [2023] * 3 + [2024] * 2
+    )
+    coded = units.exclude(unit_type=models.UnitType.PREFECTURE_LEVEL_CITY)
     assert coded.in_use_at(2020).count() == 2844
-    # The MCA year-end totals, reproduced from the first/last years in use.
+    # The MCA year-end totals of county-level units, reproduced from the first/last years in use.
     assert [coded.in_use_at(y).count() for y in range(2014, 2021)] == [2854, 2850, 2851, 2851, 2851, 2846, 2844]
+    # End-2021: 17 codes created, 18 retired (黔西县, 旬阳县 ... and 梅列区, 吉利区, merged into others);
+    # 2023: 米林市, 错那市 and 白杨市 created, 米林县 and 错那县 retired; 2024: 和康县 and 和安县 created.
+    assert [coded.in_use_at(y).count() for y in range(2021, 2025)] == [2844 + 17 - 18, 2843, 2843 + 3 - 2, 2844 + 2]
     assert models.Unit.objects.filter(code__isnull=True).count() == 3  # the Qinghai 行委
     assert models.Province.objects.count() == 31
     assert models.PovertyStatus.objects.count() == 832
-    assert list(models.Batch.objects.values_list("year", flat=True)) == [2014, 2015, 2016, 2017, 2018, 2019, 2021]
+    assert list(models.Batch.objects.values_list("year", flat=True)) == [2014, 2015, 2016, 2017, 2018, 2019, 2020, 2021]
     assert models.Designation.objects.filter(source_kind=models.SourceKind.SECONDARY).count() == 114
-    assert models.ProgrammeFact.objects.count() == 37
+    assert models.ProgrammeFact.objects.count() == 39
 
 
 def test_poverty_counties_by_province_and_exit_year():
@@ -96,9 +106,9 @@ def test_years_and_succession_of_a_code():
     assert xuanhua_county.successions.get(is_primary=True).successor.name_zh == "宣化区"
     renamed = models.Unit.objects.get(code="360402")  # 庐山区 renamed 濂溪区 in 2016, same code
     assert (renamed.name_zh, renamed.other_names, renamed.first_year, renamed.last_year) == ("濂溪区", "庐山区", 1983, None)
-    qianxi = models.Unit.objects.get(code="520522")  # retired in 2021, successor outside the window
+    qianxi = models.Unit.objects.get(code="520522")  # retired in 2021: its successor comes from the code history
     assert qianxi.last_year == 2020
-    assert qianxi.successions.get().successor is None
+    assert qianxi.successions.get().successor.key == "520581"
     assert qianxi.successions.get().successor_code == "520581"
 
 
@@ -112,7 +122,7 @@ def test_second_run_changes_nothing():
     before = models.Unit.objects.aggregate(Max("updated_at"))
     output = run_command("load_reference_data")
     assert "Nothing changed" in output
-    assert "county-level units: 0 created, 0 updated, 3055 unchanged" in output
+    assert "county-level units: 0 created, 0 updated, 3078 unchanged" in output
     assert models.Unit.objects.aggregate(Max("updated_at")) == before
 
 
@@ -168,7 +178,7 @@ def test_reload_keeps_a_value_changed_since_the_last_load_and_says_so():
     unit.save()
     history = unit.history.count()
     output = run_command("load_reference_data")
-    assert "county-level units: 0 created, 0 updated, 3055 unchanged" in output
+    assert "county-level units: 0 created, 0 updated, 3078 unchanged" in output
     assert "county-level units 130705: name_zh is “改过了”, the reference data says “宣化区”" in output
     unit.refresh_from_db()
     assert unit.name_zh == "改过了"
@@ -202,11 +212,11 @@ def test_a_column_the_files_gained_fills_the_new_empty_field_but_never_a_staff_v
     models.Batch.objects.update(source_note_zh="")
     models.Batch.objects.filter(year=2017).update(source_note_zh="工作人员写的说明")
     output = run_command("load_reference_data")
-    assert "batches: 0 created, 6 updated, 1 unchanged" in output
+    assert "batches: 0 created, 7 updated, 1 unchanged" in output
     assert "batches 2017, 1: source_note_zh is “工作人员写的说明”" in output
     assert models.Batch.objects.get(year=2015).source_note_zh.startswith("商务部 2015-07-21 新闻发布会")
     assert models.Batch.objects.get(year=2017).source_note_zh == "工作人员写的说明"
-    assert "batches: 0 created, 0 updated, 7 unchanged" in run_command("load_reference_data")
+    assert "batches: 0 created, 0 updated, 8 unchanged" in run_command("load_reference_data")
 
 
 def test_reload_does_not_recreate_a_record_staff_deleted():
@@ -334,7 +344,7 @@ def test_reload_keeps_a_staff_edit_made_in_the_admin_and_history_stays_true(admi
     set_column(data_copy / "counties_2014_2020.csv", "130705", "other_names_2014_2020", "宣化城区")
 
     output = run_command("load_reference_data", "--data-dir", str(data_copy))
-    assert "county-level units: 0 created, 1 updated, 3054 unchanged" in output
+    assert "county-level units: 0 created, 1 updated, 3077 unchanged" in output
     assert "Kept 1 value(s) changed in the registry since the last load" in output
     assert "county-level units 130705: name_en is “Xuanhua (the county's spelling)”, the reference data says “Xuanhua District”" in output
     unit.refresh_from_db()
@@ -386,12 +396,50 @@ def test_the_loader_writes_in_bulk_through_the_service(data_copy):
         output = run_command("load_reference_data", "--data-dir", str(data_copy))
     assert "poverty-county statuses: 0 created, 300 updated, 532 unchanged" in output
     statements = [q["sql"].split()[0] for q in queries if "povertystatus" in q["sql"]]
-    # SELECT the stored values, then the changed records whole; the 832 over the set (COUNT, and
+    # SELECT the stored values, then the changed records whole; the 832 over the set (COUNT, a status off the list of 832, and
     # a place listed twice); the keys; the records with no history yet (none).
-    assert statements.count("SELECT") == 6
+    assert statements.count("SELECT") == 7
     # UPDATE and INSERT their history in as many rows per statement as the database takes (at
     # least 50 on SQLite, 1,000 on PostgreSQL), not one per record.
     assert statements.count("UPDATE") <= 2
     assert statements.count("INSERT") <= 300 // 50 + 1
     changed = models.PovertyStatus.history.filter(history_type="~", exit_year_note="checked again")
     assert set(changed.values_list("history_change_reason", flat=True)) == {CHANGED_REASON} and changed.count() == 300
+
+
+def test_codes_past_2020_exist_with_their_years_and_successions():
+    """Every successor code a unit names is a unit, with its years, and the old code's place is it."""
+    for old, new, year in [("520522", "520581", 2021), ("610928", "610981", 2021), ("540422", "540481", 2023), ("540530", "540581", 2023)]:
+        before, after = models.Unit.objects.get(key=old), models.Unit.objects.get(key=new)
+        assert (before.last_year, after.first_year, after.last_year, after.is_in_use) == (year - 1, year, None, True)
+        assert before.successions.get(is_primary=True).successor == after
+        assert place_named(old) == after
+    danzhou = models.Unit.objects.get(key="460400")
+    assert (danzhou.name_zh, danzhou.unit_type, danzhou.first_year, danzhou.province.code) == (
+        "儋州市",
+        "prefecture-level city",
+        2015,
+        "460000",
+    )
+    assert place_named("469003") == danzhou
+    # No unit names a successor the registry does not hold.
+    assert not models.UnitSuccession.objects.filter(successor__isnull=True).exists()
+    # The end-2020 place of 黔西县 is still 黔西县 (the as-of rule); today it is 黔西市.
+    from counties.reads.places import place_resolver
+
+    qianxi = models.Unit.objects.get(key="520522")
+    assert place_resolver().place(qianxi.pk, 2020) == qianxi.pk
+    assert place_resolver().place(qianxi.pk) == models.Unit.objects.get(key="520581").pk
+
+
+def test_a_unit_from_the_code_history_keeps_a_staff_edit_over_a_reload():
+    """The units added past 2020 are loaded as every other: a value staff changed since stays."""
+    qianxi = models.Unit.objects.get(code="520581")
+    qianxi.name_en = "Qianxi (checked)"
+    qianxi.name_en_generated = False
+    qianxi.save()
+    output = run_command("load_reference_data")
+    assert "county-level units: 0 created, 0 updated, 3078 unchanged" in output
+    qianxi.refresh_from_db()
+    assert qianxi.name_en == "Qianxi (checked)"
+    assert (qianxi.first_year, qianxi.last_year, place_named("520522")) == (2021, None, qianxi)

@@ -179,6 +179,58 @@ def test_a_place_is_one_poverty_county_whatever_its_code():
     assert models.PovertyStatus.objects.count() == 832
 
 
+@pytest.mark.parametrize("service", ["save_record", "write_records"])
+def test_a_poverty_status_goes_only_to_a_place_named_in_the_list_of_832(service):
+    """The 832 are named, not counted: with a real poverty county's status removed, 正定县 (no poverty
+    county) cannot be listed as the 832nd; the county removed can, under a later code of its place."""
+    models.PovertyStatus.objects.get(unit__code="520522").delete()  # 黔西县: 831 listed
+    zhengding = models.Unit.objects.get(code="130123")
+
+    def write(status):
+        if service == "save_record":
+            services.save_record(status, user=None, reason="listed")
+        else:
+            services.write_records(models.PovertyStatus, [status], [], fields=[], user=None, reason="listed")
+
+    with pytest.raises(PovertyCountiesRefused) as refused:
+        write(new_poverty_status(zhengding))
+    assert str(refused.value) == (
+        "正定县 (130123) is not one of the 832 poverty counties: a poverty status can be given only to a place named in the "
+        "reference list of 832 (under the code listed, or an earlier or later code of the same place)."
+    )
+    assert models.PovertyStatus.objects.count() == 831
+    # The per-record check every form runs (the admin's, the API's) gives the same words, on the unit.
+    assert models.poverty_county_refusal(zhengding.pk) == str(refused.value)
+    # 黔西市 520581 is 黔西县 520522 (listed) as it became in 2021: it may hold the status.
+    write(new_poverty_status(models.Unit.objects.get(code="520581")))
+    assert models.PovertyStatus.objects.count() == 832
+
+
+def test_the_list_of_832_is_loaded_with_each_county_under_the_code_it_was_listed_with():
+    listed = models.ListedPovertyCounty.objects
+    assert listed.count() == 832
+    assert set(listed.values_list("unit_id", flat=True)) == set(models.PovertyStatus.objects.values_list("unit_id", flat=True))
+    assert listed.get(unit__key="X632801").listed_name == "冷湖行委"
+    assert not listed.filter(unit__code="130123").exists()
+
+
+def test_a_2021_designation_names_the_code_in_use_in_2021():
+    """黔西县 520522 became 黔西市 520581 in 2021: a 2021 designation is recorded under 520581, and
+    one under 520522 is refused with the right code suggested."""
+    batch = models.Batch.objects.get(year=2021, sequence=1)
+    qianxi_city = models.Designation(
+        unit=models.Unit.objects.get(code="520581"), batch=batch, source="黔商务〔2021〕1号", source_kind="official"
+    )
+    services.save_record(qianxi_city, user=None, reason="notice")
+    assert models.Designation.objects.filter(unit__code="520581", batch=batch).exists()
+    qianxi_county = models.Designation(
+        unit=models.Unit.objects.get(code="520522"), batch=batch, source="黔商务〔2021〕1号", source_kind="official"
+    )
+    with pytest.raises(services.CodeNotInUse) as refused:
+        services.save_record(qianxi_county, user=None, reason="notice")
+    assert refused.value.messages == ["code 520522 (黔西县) was retired after 2020; use its successor 520581 (黔西市)"]
+
+
 # -- the change reason -----------------------------------------------------------------------------
 
 

@@ -68,7 +68,12 @@ def test_batches_by_hand(world):
         Decimal("3700000000.00"),
         Decimal("18500000.00"),
     )
-    assert rows[2016].central_funds_per_county_yuan == Decimal("15000000.00")  # 3.6 bn over the published 240
+    # 2016 publishes no per-county amount: 3.6 bn over the published 240 is the registry's, kept apart.
+    assert (rows[2016].central_funds_per_county_yuan, rows[2016].central_funds_per_county_derived_yuan) == (
+        None,
+        Decimal("15000000.00"),
+    )
+    assert rows[2015].central_funds_per_county_derived_yuan is None  # a published amount: nothing derived
     assert rows[2016].provinces == 1
 
 
@@ -311,3 +316,17 @@ def test_cached_statistics_belong_to_the_release_that_made_them(monkeypatch):
     monkeypatch.setattr(keys, "code_fingerprint", lambda: "the-next-release")
     assert batch_queries() == 1  # not the old release's entry
     assert batch_queries() == 0
+
+
+def test_province_unit_counts_say_which_units_the_official_count_leaves_out():
+    """青海 counts 45 units: the official 44 and 大柴旦行委, which never had a county-level code. 海南
+    counts 儋州市 460400 (a city without districts since 2015, the place 儋州市 469003 became). The
+    end-2020 official total of county-level divisions, 2,844, stays what it was."""
+    for year in (2018, 2020, 2021):
+        rows = {p.code: p for p in province_table(year)}
+        assert (rows["630000"].county_level_units, rows["630000"].units_outside_official_count) == (45, 1)
+        assert rows["460000"].units_outside_official_count == 1
+        assert sum(p.units_outside_official_count for p in rows.values()) == 2
+    end_2020 = province_table(2020)
+    assert sum(p.county_level_units for p in end_2020) == 2844 + 2
+    assert sum(p.county_level_units - p.units_outside_official_count for p in end_2020) == 2844

@@ -205,6 +205,7 @@ class BatchAdmin(RegistryAdmin):
         "year",
         "sequence",
         "title_zh",
+        "document_number",
         "planned_size",
         "central_funds_total",
         "min_poverty_share_pct",
@@ -260,8 +261,8 @@ class PovertyStatusAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
 
 @admin.register(ProgrammeFact)
 class ProgrammeFactAdmin(RegistryAdmin):
-    list_display = ["fact_id", "period", "metric", "value_text", "value_unit", "source_kind"]
-    list_filter = ["source_kind"]
+    list_display = ["fact_id", "period", "metric", "value_text", "value_unit", "derived", "source_kind"]
+    list_filter = ["source_kind", "derived"]
     search_fields = ["fact_id", "metric", "source"]
 
 

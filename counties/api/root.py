@@ -24,7 +24,7 @@ ENDPOINTS: tuple[tuple[str, str | None, Any], ...] = (
         "county-list",
         None,
         _(
-            "County-level units whose codes were in use in 2014–2020 (the reference data's years; batches run later), "
+            "County-level units whose codes were in use at any year-end 2014–2024 (the reference data's years), "
             "retired codes included: filters, search by code, Chinese name or pinyin, CSV."
         ),
     ),

@@ -25,6 +25,7 @@ from counties.models.base import (  # noqa: F401
     KEY_PATTERN,
     LAST_EXIT_YEAR,
     LAST_PLAUSIBLE_YEAR,
+    LAST_REFERENCE_YEAR,
     REGISTRY_KEY_PREFIX,
     REGISTRY_KEY_REGEX,
     SOURCE_SEPARATOR,
@@ -50,6 +51,7 @@ from counties.models.base import (  # noqa: F401
 )
 from counties.models.programme import (  # noqa: F401
     ALL_POVERTY_COUNTIES_LISTED,
+    NOT_IN_THE_LIST,
     POVERTY_COUNTIES,
     SAME_PLACE_LISTED,
     Batch,
@@ -58,6 +60,7 @@ from counties.models.programme import (  # noqa: F401
     DesignationStatus,
     FundingAllocation,
     FundingLevel,
+    ListedPovertyCounty,
     PovertyStatus,
     ProgrammeFact,
     PublishedProvinceCount,

@@ -31,6 +31,10 @@ REGISTRY_KEY_PREFIX = "X"
 
 # The programme began in 2014; division codes in the reference data reach back to 1949.
 FIRST_PROGRAMME_YEAR = 2014
+# The latest year-end the registry's code history holds (data/admin_divisions_history_1981_2024.csv):
+# the loader extends the units and their successions to it, so a designation up to that year names
+# a code the registry holds. The one home of that bound.
+LAST_REFERENCE_YEAR = 2024
 LAST_PLAUSIBLE_YEAR = 2100
 FIRST_DIVISION_YEAR = 1949
 
@@ -166,6 +170,9 @@ class UnitType(models.TextChoices):
     COUNTY = "county", _("county")
     DISTRICT = "district", _("district")
     COUNTY_LEVEL_CITY = "county-level city", _("county-level city")
+    # A prefecture-level city with no districts (不设区的地级市) that a county-level unit became:
+    # 儋州市 469003 became 儋州市 460400 in 2015. The registry keeps it as the place's unit.
+    PREFECTURE_LEVEL_CITY = "prefecture-level city", _("prefecture-level city without districts")
     AUTONOMOUS_COUNTY = "autonomous county", _("autonomous county")
     BANNER = "banner", _("banner")
     AUTONOMOUS_BANNER = "autonomous banner", _("autonomous banner")

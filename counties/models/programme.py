@@ -3,6 +3,8 @@ published figures, each with its provenance."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -23,6 +25,7 @@ from counties.models.base import (
     exit_year_in_range,
     no_control_characters,
     provenance_constraints,
+    sources_separated,
 )
 from counties.models.units import Province, Unit, UnitLineage, code_not_in_use_error, lines_apart, other_place_link, same_line
 
@@ -101,9 +104,31 @@ class PovertyStatus(Provenance, TimeStamped):
                 raise ValidationError({"unit": refusal})
 
 
-# There are exactly 832 poverty counties (DESIGN.md): every statistic counts them as listed. The
-# rule is checked per record (a field's message, before writing) and over the set (after a bulk
-# write): the two functions below, with one pair of messages.
+class ListedPovertyCounty(TimeStamped):
+    """One of the 832 as the reference list names it (data/poverty_counties_832.csv, loaded by
+    load_reference_data): the unit it was listed under and the name it was listed with.
+
+    The list the poverty statuses are held to: a status may be given only to a place named here,
+    under the code listed or any other code of the same place (an earlier or later one, through the
+    lineage). Staff edit the statuses, not this list; the loader keeps it."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.PROTECT, related_name="poverty_listing", verbose_name=_("unit"))
+    listed_name = models.CharField(_("name as listed"), max_length=64, validators=[no_control_characters])
+
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["unit__key"]
+        verbose_name = _("poverty county in the list of 832")
+        verbose_name_plural = _("the list of 832 poverty counties")
+
+    def __str__(self) -> str:
+        return f"{self.listed_name} ({self.unit.key})"
+
+
+# There are exactly 832 poverty counties (DESIGN.md), named in the reference list: every statistic
+# counts them as listed. The rule is checked per record (a field's message, before writing) and over
+# the set (after a bulk write): the two functions below, with one set of messages.
 POVERTY_COUNTIES = 832
 
 
@@ -116,6 +141,8 @@ def poverty_county_refusal(unit_id: int, pk: int | None = None) -> str | None:
     others = PovertyStatus.objects.exclude(pk=pk) if pk is not None else PovertyStatus.objects.all()
     if others.filter(unit_id=unit_id).exists():
         return None  # the unit holds one already: the field's own uniqueness message says so
+    if not ListedPovertyCounty.objects.filter(same_line(unit_id, "unit__")).exists():
+        return NOT_IN_THE_LIST % {"unit": Unit.objects.get(pk=unit_id), "total": POVERTY_COUNTIES}
     held = others.filter(same_line(unit_id, "unit__")).select_related("unit").first()  # not the unit's own: none, as just seen
     if held is not None:
         return SAME_PLACE_LISTED % {"unit": Unit.objects.get(pk=unit_id), "other": held.unit}
@@ -130,6 +157,17 @@ def poverty_counties_problem() -> str | None:
     total = PovertyStatus.objects.count()
     if total > POVERTY_COUNTIES:
         return ALL_POVERTY_COUNTIES_LISTED % {"total": POVERTY_COUNTIES}
+    # A status on no line of a listed unit: the listed units and every unit they became or that became them.
+    listed = ListedPovertyCounty.objects.values("unit")
+    stray = (
+        PovertyStatus.objects.exclude(unit__in=UnitLineage.objects.filter(ancestor__in=listed).values("descendant"))
+        .exclude(unit__in=UnitLineage.objects.filter(descendant__in=listed).values("ancestor"))
+        .select_related("unit")
+        .order_by("unit__key")
+        .first()
+    )
+    if stray is not None:
+        return NOT_IN_THE_LIST % {"unit": stray.unit, "total": POVERTY_COUNTIES}
     twice = (
         UnitLineage.objects.filter(depth__gt=0, ancestor__poverty_status__isnull=False, descendant__poverty_status__isnull=False)
         .select_related("ancestor", "descendant")
@@ -139,6 +177,10 @@ def poverty_counties_problem() -> str | None:
     return None if twice is None else SAME_PLACE_LISTED % {"unit": twice.descendant, "other": twice.ancestor}
 
 
+NOT_IN_THE_LIST = _(
+    "%(unit)s is not one of the %(total)s poverty counties: a poverty status can be given only to a place named in the "
+    "reference list of %(total)s (under the code listed, or an earlier or later code of the same place)."
+)
 SAME_PLACE_LISTED = _(
     "%(unit)s is the same place as %(other)s, which is already listed as a poverty county: a place is counted once. "
     "Correct that record instead."
@@ -190,6 +232,29 @@ class Batch(Provenance, TimeStamped):
         default=False,
         help_text=_("Whether every designation of this batch is recorded from a real source."),
     )
+    # The list of the batch's counties as published (a ministry page, a province's republication):
+    # a page of its own, apart from the notice that launched the year's work.
+    list_url = models.URLField(_("list of counties, URL"), max_length=500, blank=True)
+    list_date = models.DateField(_("list of counties, date"), null=True, blank=True)
+    # The notice that launched the batch (its number, date and link are the document_* fields
+    # above). Each is empty where no source states it: the pages then say "not recorded".
+    notice_title = models.CharField(_("notice title"), max_length=300, blank=True, validators=[no_control_characters])
+    notice_issuers = models.CharField(
+        _("issuing bodies"),
+        max_length=300,
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("The ministries or offices that issued the notice, as the source names them."),
+    )
+    notice_source = models.TextField(
+        _("notice source"),
+        blank=True,
+        validators=[no_control_characters, sources_separated],
+        help_text=_("Where the notice's title, number and date were read; several separated by ' ; '."),
+    )
+    notice_source_kind = models.CharField(
+        _("notice source kind"), max_length=16, blank=True, choices=SourceKind.choices, help_text=_("Empty: no notice recorded.")
+    )
 
     history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
@@ -223,6 +288,16 @@ class Batch(Provenance, TimeStamped):
 
     def __str__(self) -> str:
         return self.title_zh
+
+    @property
+    def derived_funds_per_county(self) -> Decimal | None:
+        """Central funds per county worked out by the registry: the published total over the
+        published size, to the fen, where no per-county amount is published (2016: 3.6 bn ÷ 240).
+        The one home of "published or derived" for this figure: `central_funds_per_county` holds
+        only a published amount, and every door shows this one apart, marked as derived."""
+        if self.central_funds_per_county is not None or self.central_funds_total is None or not self.planned_size:
+            return None
+        return (self.central_funds_total / self.planned_size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class DesignationStatus(models.TextChoices):
@@ -356,6 +431,14 @@ class ProgrammeFact(Provenance, TimeStamped):
         blank=True,
         validators=[no_control_characters],
         help_text=_("The source note in Chinese, for the Chinese pages."),
+    )
+    derived = models.BooleanField(
+        _("derived"),
+        default=False,
+        help_text=_(
+            "Worked out (a ratio, a year inferred from totals) rather than stated by the source; shown as derived, "
+            "never as a published figure."
+        ),
     )
 
     history = RegistryHistory(excluded_fields=["created_at", "updated_at"])

@@ -227,6 +227,8 @@ REFERENCE_MODELS = ["unit", "unitsuccession", "batch", "province", "prefecture",
 # Targets and results: values, assessments and pairings are data; the catalogue is reference.
 DATA_MODELS += ["indicatorvalue", "assessment", "pairing"]
 REFERENCE_MODELS += ["indicator"]
+# The list of the 832 the poverty statuses are held to (kept by load_reference_data).
+REFERENCE_MODELS += ["listedpovertycounty"]
 ALL_MODELS = DATA_MODELS + REFERENCE_MODELS
 
 # Each role's group is stored under its English name, the key the code finds it by; staff read it

@@ -90,7 +90,10 @@ def places_by_province(provinces: dict[int, Province]) -> dict[int, int]:
 
 
 def unit_facets(
-    list_rows: list[ListRow], provinces: dict[int, Province], others: dict[str, QuerySet[Unit] | dict[Any, int]] | None = None
+    list_rows: list[ListRow],
+    provinces: dict[int, Province],
+    others: dict[str, QuerySet[Unit] | dict[Any, int]] | None = None,
+    count_as: str = statistics.PLACES,
 ) -> dict[str, list[Facet]]:
     """Counts of the filtered units (`list_rows`) by province, batch year, poverty status, exit
     year and type, under the same rules as the filters (no query: the rows and the cached list
@@ -121,8 +124,9 @@ def unit_facets(
 
     province_counts = counts("province", "province_id", 1)
     poverty_pks = pks("poverty")
-    poverty = poverty_pks & index.poverty_units
-    exit_counts = index.exit_year_counts(pks("exit_year"))
+    poverty_set = index.poverty(count_as)
+    poverty = poverty_pks & poverty_set
+    exit_counts = index.exit_year_counts(pks("exit_year") & poverty_set)
     year_pks = pks("batch_year")
     types = counts("type", "unit_type", 2)
     type_labels = dict(UnitType.choices)

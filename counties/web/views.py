@@ -22,7 +22,7 @@ from counties.caching.responses import carries_credentials
 from counties.caching.throttling import THROTTLE_SCOPE, PageThrottle
 from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, Province, Unit, local_name
 from counties.reads import numbers, selectors, statistics, tables
-from counties.reads.filtersets.programme import AsOfForm, StrictBooleanField, UnitFilterSet, api_query
+from counties.reads.filtersets.programme import AsOfForm, StrictBooleanField, UnitFilterSet, api_query, page_query
 from counties.reads.statistics import targets
 from counties.web import charts
 from counties.web.charts import targets as targets_charts
@@ -77,7 +77,8 @@ def _list_context(request: HttpRequest) -> tuple[Any, str, UnitFilterSet]:
     scope = request.GET.get("scope", selectors.PLACES)
     if scope not in selectors.SCOPES:
         scope = selectors.PLACES
-    filterset = UnitFilterSet(request.GET, queryset=selectors.unit_list(scope, request.GET.get("province") or None))
+    units = selectors.unit_list(scope, request.GET.get("province") or None)
+    filterset = UnitFilterSet(page_query(request.GET, scope), queryset=units)
     return filterset.qs if filterset.is_valid() else Unit.objects.none(), scope, filterset
 
 
@@ -224,7 +225,7 @@ def county_list(request: HttpRequest) -> HttpResponse:
             # Only a province chosen: its facet counts every demonstration county by province,
             # the statistics' number, read instead of counted again (ten thousand with 10x data).
             others["province"] = selectors.places_by_province(by_pk)
-        facets = selectors.unit_facets(rows, by_pk, others)
+        facets = selectors.unit_facets(rows, by_pk, others, filterset.counting())
     export_query = request.GET.copy()
     for name in ("page", "page_size"):
         export_query.pop(name, None)
@@ -258,7 +259,9 @@ def _found_outside_the_scope(request: HttpRequest, scope: str) -> dict[str, Any]
     county): their number, the one unit when there is one, and the link to them all."""
     if scope == selectors.ALL:
         return None
-    everywhere = UnitFilterSet(request.GET, queryset=selectors.unit_list(selectors.ALL, request.GET.get("province") or None)).qs
+    everywhere = UnitFilterSet(
+        page_query(request.GET, selectors.ALL), queryset=selectors.unit_list(selectors.ALL, request.GET.get("province") or None)
+    ).qs
     found = list(everywhere.order_by("key")[:2])
     if not found:
         return None
@@ -386,6 +389,8 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
             "includes_illustrative": any(c.includes_illustrative for _, c in items),
             # 2014 and 2015 had no poverty-share rule (nor has 2021): their pages do not speak of one.
             "has_rule": any(c.min_poverty_share_pct is not None for _, c in items),
+            # What is known of a roster not recorded: each province's published count (2020: Sichuan 17).
+            "published_counts": statistics.published_province_counts(year),
             # Targets and results: the batch's assessments and target attainment.
             "assessments": [a for a in targets.assessment_summary() if a.batch_year == year],
             "attainment": [r for r in targets.target_attainment() if r.batch_year == year and r.reported],
@@ -398,7 +403,18 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
 @reads_query()
 def batch_list(request: HttpRequest) -> HttpResponse:
     rows = statistics.batch_composition()
-    return render(request, "counties/batch_list.html", {"rows": rows, "includes_illustrative": any(r.includes_illustrative for r in rows)})
+    # Each batch's notice is on its record; the notices that followed the last batch, apart.
+    notices = list(Batch.objects.order_by("year", "sequence", "pk"))
+    return render(
+        request,
+        "counties/batch_list.html",
+        {
+            "rows": rows,
+            "notices": notices,
+            "successors": statistics.successor_notices(),
+            "includes_illustrative": any(r.includes_illustrative for r in rows),
+        },
+    )
 
 
 @require_safe
@@ -426,7 +442,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "coverage": statistics.coverage(as_of),
         "series": series,
         "batches": batches,
-        "partial_batches": [b for b in batches if b.is_partial],
+        "partial_batches": [b for b in batches if b.known_in_part],
         "provinces": provinces,
         "funding_years": funding_years,
         "exits": statistics.exits_until(as_of),
@@ -451,7 +467,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             _("The share of each batch that were national poverty counties, against the rule, from 2016, that at least half be."),
             [f"{b.year}" + (f"-{b.sequence}" if b.sequence > 1 else "") for b in batches],
             # A batch known only in part has no meaningful share: no bar (the table says "partial").
-            [charts.Series(_("Poverty share (%)"), [None if b.is_partial else b.poverty_share_pct for b in batches])],
+            [charts.Series(_("Poverty share (%)"), [None if b.known_in_part else b.poverty_share_pct for b in batches])],
             percent=True,
             # Each batch's own rule (none before 2016), as the batch table and `meets_rule` have it.
             rules=[b.min_poverty_share_pct for b in batches],

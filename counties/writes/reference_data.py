@@ -34,8 +34,10 @@ from counties.models import (
     FIRST_PROGRAMME_YEAR,
     LAST_EXIT_YEAR,
     LAST_PLAUSIBLE_YEAR,
+    LAST_REFERENCE_YEAR,
     Batch,
     Designation,
+    ListedPovertyCounty,
     PovertyStatus,
     Prefecture,
     ProgrammeFact,
@@ -61,12 +63,17 @@ FILES = {
     "batches": "batches.csv",
     "designations": "demo_counties_found.csv",
     "facts": "programme_facts.csv",
+    "derived_facts": "programme_facts_derived.csv",
+    "notices": "programme_notices.csv",
     "province_counts": "demo_counties_province_counts.csv",
 }
 
 # The units file describes the codes in use from the programme's first year to the end of its
-# window, 2020 (its columns in_2014 ... in_2020): a fact of the file.
+# window, 2020 (its columns in_2014 ... in_2020): a fact of the file. The code history carries
+# the units on to LAST_REFERENCE_YEAR: the codes created after the window (黔西市 520581, 2021)
+# and every successor a unit of the file names (儋州市 460400, a city without districts from 2015).
 WINDOW_FIRST, WINDOW_LAST = FIRST_PROGRAMME_YEAR, 2020
+MUNICIPALITIES = {"110000", "120000", "310000", "500000"}
 
 # Where a retired code split among several successors, which one it *became*. The loader picks
 # the successor with the same name stem (宣化县 → 宣化区), else the one created that year; these
@@ -76,6 +83,17 @@ PRIMARY_SUCCESSOR_OVERRIDES = {"140211": "140214"}  # 大同 南郊区 became �
 # The source as the public reads it (it is shown on every poverty county's page); where the list
 # was taken from is the note, for staff and API clients (data/PROVENANCE.md §2 has the details).
 FACT_STATUS = {"found": SourceKind.SECONDARY, "secondary": SourceKind.SECONDARY, "not_verified": SourceKind.UNVERIFIED}
+
+# A batch no notice row speaks of: its notice is not recorded.
+NO_NOTICE: dict[str, Any] = {
+    "notice_title": "",
+    "document_number": "",
+    "document_date": None,
+    "notice_issuers": "",
+    "document_url": "",
+    "notice_source": "",
+    "notice_source_kind": "",
+}
 
 _CODE = re.compile(r"^[0-9]{6}$")
 _SUCCESSOR_TOKEN = re.compile(r"^([0-9]{6})(?:\[([0-9]{4})\])?$")
@@ -124,6 +142,13 @@ class Row:
         if not value.isdigit():
             raise self.error(f"column {column!r} must be a whole number, got {value!r}")
         return int(value)
+
+    def iso_date(self, column: str) -> date | None:
+        value = self.values[column]
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            raise self.error(f"column {column!r} must be a date YYYY-MM-DD, got {value!r}") from None
 
     def decimal(self, column: str) -> Decimal | None:
         value = self[column]
@@ -252,7 +277,9 @@ class Loader:
                 *[f"in_{y}" for y in range(WINDOW_FIRST, WINDOW_LAST + 1)],
             ],
         )
-        self.history_rows = read_csv(d, FILES["history"], ["code", "level", "start_year", "end_year"])
+        self.history_rows = read_csv(
+            d, FILES["history"], ["code", "name", "level", "province_name", "parent_name", "start_year", "end_year", "new_codes"]
+        )
         self.registry_rows = read_csv(
             d,
             FILES["registry_units"],
@@ -316,8 +343,8 @@ class Loader:
                 "published_poverty_counties",
                 "published_old_base_counties",
                 "published_poverty_share_pct",
-                "document_url",
-                "document_date",
+                "list_url",
+                "list_date",
                 "source",
                 "source_kind",
                 "source_note",
@@ -344,6 +371,24 @@ class Loader:
         self.province_count_rows = read_csv(
             d, FILES["province_counts"], ["batch_year", "province_name", "counties_stated", "source_url", "note"]
         )
+        self.derived_fact_rows = read_csv(d, FILES["derived_facts"], ["fact_id", "derived_part", "note", "note_zh"])
+        self.notice_rows = read_csv(
+            d,
+            FILES["notices"],
+            [
+                "batch_year",
+                "batch_sequence",
+                "title",
+                "document_number",
+                "document_date",
+                "issuers",
+                "url",
+                "source",
+                "status",
+                "note",
+                "note_zh",
+            ],
+        )
 
     def build(self) -> None:
         """Turn the rows into field values, validating as it goes (no database access)."""
@@ -351,6 +396,7 @@ class Loader:
         self._build_successions()
         self._build_poverty()
         self._build_batches()
+        self._build_notices()
         self._build_designations()
         self._build_facts()
         self._build_province_counts()
@@ -431,16 +477,76 @@ class Loader:
                 "last_year": row.year("last_year", blank=True),
                 "notes": row["note"],
             }
+        self._extend_past_window()
+
+    def _extend_past_window(self) -> None:
+        """Units from the code history: every county-level code created after the window and up
+        to LAST_REFERENCE_YEAR, and every successor a unit names that is not a unit yet (儋州市
+        460400, a prefecture-level city without districts). Their successions follow from
+        `self.extension_rows` as the units file's do."""
+        self.extension_rows: list[Row] = []
+        wanted: dict[str, int] = {}  # code -> the year it was created, for successors the units name
+        for row in self.unit_rows:
+            retired = row.year("code_retired_year", blank=True)
+            for token in row["successor_codes"].split(";"):
+                match = _SUCCESSOR_TOKEN.match(token.strip())
+                if match and match[1] not in self.units and retired is not None and retired <= LAST_REFERENCE_YEAR:
+                    wanted[match[1]] = int(match[2]) if match[2] else retired
+        province_by_name = {name: code for code, name in self.provinces.items()}
+        prefecture_by_name = {(name, province): code for code, (name, province) in self.prefectures.items()}
+        history_years = [row.year("end_year", blank=True) or row.year("start_year") for row in self.history_rows]
+        if max(history_years) < LAST_REFERENCE_YEAR:
+            raise ReferenceDataError(f"{FILES['history']}: the history ends before {LAST_REFERENCE_YEAR} (LAST_REFERENCE_YEAR)")
+        for row in self.history_rows:
+            code, start = row.code("code"), row.year("start_year")
+            created_later = row["level"] == "county" and WINDOW_LAST < start <= LAST_REFERENCE_YEAR
+            if not created_later and wanted.get(code) != start:
+                continue
+            if code in self.units:
+                raise row.error(f"code {code} is already a unit of {FILES['units']}")
+            province = province_by_name.get(row["province_name"])
+            if province is None:
+                raise row.error(f"unknown province {row['province_name']!r}")
+            end = row.year("end_year", blank=True)
+            name = row.required("name")
+            prefecture = prefecture_by_name.get((row["parent_name"], province))
+            if prefecture is not None:
+                parent_type = "prefecture"
+            elif row["parent_name"] == "直辖" or row["level"] == "prefecture":
+                parent_type = "municipality" if province in MUNICIPALITIES else "province-administered"
+            else:
+                raise row.error(f"unknown prefecture {row['parent_name']!r}")
+            self.units[code] = {
+                "key": code,
+                "code": code,
+                "name_zh": name,
+                "other_names": "",
+                "name_pinyin": naming.pinyin_name(name),
+                "name_en": naming.english_name(name),
+                "name_en_generated": True,
+                "unit_type": _unit_type(name, row["level"]),
+                "province": province,
+                "prefecture": prefecture,
+                "parent_type": parent_type,
+                "first_year": start,
+                "last_year": end - 1 if end is not None and end <= LAST_REFERENCE_YEAR else None,
+                "notes": "",
+            }
+            self.extension_rows.append(row)
+        missing = sorted(set(wanted) - set(self.units))
+        if missing:
+            raise ReferenceDataError(f"{FILES['history']}: no entry for the successor code(s) {', '.join(missing)}")
 
     def _build_successions(self) -> None:
         # (predecessor key, successor code, year) -> kind, primary
         self.successions: dict[tuple[str, str, int], dict[str, Any]] = {}
-        for row in self.unit_rows:
+        later = [(row, row["new_codes"], "end_year") for row in self.extension_rows]
+        for row, successor_codes, retired_column in [*((r, r["successor_codes"], "code_retired_year") for r in self.unit_rows), *later]:
             code = row["code"]
-            tokens = [t for t in row["successor_codes"].split(";") if t.strip()]
+            tokens = [t for t in successor_codes.split(";") if t.strip()]
             if not tokens:
                 continue
-            retired = row.year("code_retired_year", blank=True)
+            retired = row.year(retired_column, blank=True)
             if retired is None:
                 raise row.error("successor_codes given without code_retired_year")
             parsed = []
@@ -448,6 +554,8 @@ class Loader:
                 match = _SUCCESSOR_TOKEN.match(token.strip())
                 if not match:
                     raise row.error(f"malformed successor {token!r} (expected a 6-digit code, optionally followed by [YYYY])")
+                if match[1] not in self.units and retired_column == "end_year":
+                    continue  # a successor after LAST_REFERENCE_YEAR: not a unit yet
                 parsed.append((match[1], int(match[2]) if match[2] else None))
             continues = any(succ == code and year is None for succ, year in parsed)
             replacements = []
@@ -535,13 +643,8 @@ class Loader:
         kinds = set(SourceKind.values) - {SourceKind.ILLUSTRATIVE}
         self.batches: dict[tuple[int, int], dict[str, Any]] = {}
         for row in self.batch_rows:
-            year = row.year("year", low=FIRST_PROGRAMME_YEAR)
+            year = row.year("year", low=FIRST_PROGRAMME_YEAR, high=LAST_REFERENCE_YEAR)
             sequence = row.integer("sequence") or 1
-            document_date = row["document_date"]
-            try:
-                parsed_date = date.fromisoformat(document_date) if document_date else None
-            except ValueError:
-                raise row.error(f"column 'document_date' must be a date YYYY-MM-DD, got {document_date!r}") from None
             for pct in ("min_poverty_share_pct", "published_poverty_share_pct"):
                 if (row.decimal(pct) or 0) > 100:
                     raise row.error(f"column {pct!r} is a percentage, got {row[pct]!r}")
@@ -558,14 +661,40 @@ class Loader:
                 "published_poverty_counties": row.integer("published_poverty_counties"),
                 "published_old_base_counties": row.integer("published_old_base_counties"),
                 "published_poverty_share_pct": row.decimal("published_poverty_share_pct"),
-                "document_number": "",
-                "document_date": parsed_date,
-                "document_url": row["document_url"],
+                "list_url": row["list_url"],
+                "list_date": row.iso_date("list_date"),
+                # The notice: from programme_notices.csv where a source states it, else not recorded.
+                **NO_NOTICE,
                 "source": row.required("source"),
                 "source_kind": row.choice("source_kind", kinds),
                 "source_note": row["source_note"],
                 "source_note_zh": row["source_note_zh"],
             }
+
+    def _build_notices(self) -> None:
+        """Each batch's notice, as far as a source states it; a part no source states stays empty."""
+        seen: set[tuple[int, int]] = set()
+        for row in self.notice_rows:
+            key = (row.year("batch_year", low=FIRST_PROGRAMME_YEAR), row.integer("batch_sequence") or 1)
+            if key not in self.batches:
+                raise row.error(f"no batch {key[0]}-{key[1]} in {FILES['batches']}")
+            if key in seen:
+                raise row.error(f"batch {key[0]}-{key[1]} has a second notice row")
+            seen.add(key)
+            stated = any(row[c] for c in ("title", "document_number", "document_date", "issuers", "url"))
+            if stated and not row["source"]:
+                raise row.error("a notice stated without a source")
+            self.batches[key].update(
+                {
+                    "notice_title": row["title"],
+                    "document_number": row["document_number"],
+                    "document_date": row.iso_date("document_date"),
+                    "notice_issuers": row["issuers"],
+                    "document_url": row["url"],
+                    "notice_source": row["source"],
+                    "notice_source_kind": (FACT_STATUS.get(row["status"]) or row.choice("status", set(FACT_STATUS))) if stated else "",
+                }
+            )
 
     def _build_designations(self) -> None:
         self.designations: dict[tuple[str, tuple[int, int]], dict[str, Any]] = {}
@@ -618,9 +747,16 @@ class Loader:
                 "source_kind": FACT_STATUS.get(row["status"]) or row.choice("status", set(FACT_STATUS)),
                 "source_note": row["note"],
                 "source_note_zh": row["note_zh"],
+                "derived": False,
             }
             if row["note"] and not row["note_zh"]:
                 raise row.error("note has no Chinese version in note_zh (the Chinese pages show it)")
+        for row in self.derived_fact_rows:
+            fact_id = row.required("fact_id")
+            if fact_id not in self.facts:
+                raise row.error(f"no figure {fact_id!r} in {FILES['facts']}")
+            row.required("note")
+            self.facts[fact_id]["derived"] = True
 
     def _build_province_counts(self) -> None:
         by_name = {name: code for code, name in self.provinces.items()}
@@ -701,6 +837,13 @@ class Loader:
         )
         report.lineage_rows_written = rebuild_lineage()
 
+        # The list of the 832 before the statuses: a status is held to it.
+        report.counts["the list of 832 poverty counties"], _ = _sync(
+            "the list of 832 poverty counties",
+            ListedPovertyCounty,
+            ("unit_id",),
+            [{"unit_id": uid.get(v["unit"], MISSING), "listed_name": v["listed_name"]} for v in self.poverty.values()],
+        )
         report.counts["poverty-county statuses"], _ = _sync(
             "poverty-county statuses",
             PovertyStatus,
@@ -753,6 +896,26 @@ def _first_year(spans: list[tuple[int, int | None]], first_in_window: int) -> in
             if end == start and begin < start:
                 start, joined = begin, True
     return start
+
+
+def _unit_type(name: str, level: str) -> str:
+    """The type of a unit the code history adds, which the history does not give: read from its
+    name (the units file gives the types of the others)."""
+    if level == "prefecture":
+        return "prefecture-level city"
+    for suffix, unit_type in (
+        ("自治县", "autonomous county"),
+        ("自治旗", "autonomous banner"),
+        ("旗", "banner"),
+        ("特区", "special district"),
+        ("林区", "forestry district"),
+        ("县", "county"),
+        ("区", "district"),
+        ("市", "county-level city"),
+    ):
+        if name.endswith(suffix):
+            return unit_type
+    raise ReferenceDataError(f"{FILES['history']}: cannot tell the type of {name}")
 
 
 def _categories(row: Row) -> dict[str, Any]:

@@ -125,7 +125,8 @@ class UnitSerializer(serializers.ModelSerializer):
     )
     successors = SuccessionSerializer(source="successions", many=True)
     poverty = serializers.SerializerMethodField(
-        help_text="The poverty-county status of this place, also when it was listed under an earlier code (宣化区 as 宣化县); null if none."
+        help_text="The poverty-county statuses of this place, also when listed under an earlier code (宣化区 as 宣化县): one for each "
+        "of the 832 it is or holds (茫崖市 holds 冷湖 and 茫崖, which formed it); empty if none."
     )
     designations = serializers.SerializerMethodField(
         help_text="Every designation of this place, under this code or the codes that became it (`designated_as`)."
@@ -161,10 +162,9 @@ class UnitSerializer(serializers.ModelSerializer):
             attach_place_records([instance])
         return super().to_representation(instance)
 
-    @extend_schema_field(UnitPovertySerializer(allow_null=True))
-    def get_poverty(self, unit: Unit) -> dict[str, Any] | None:
-        # A place formed from two poverty counties (茫崖市: 冷湖 and 茫崖) shows the first listed.
-        return UnitPovertySerializer(unit.place_poverty[0]).data if unit.place_poverty else None
+    @extend_schema_field(UnitPovertySerializer(many=True))
+    def get_poverty(self, unit: Unit) -> list[dict[str, Any]]:
+        return cast(list[dict[str, Any]], UnitPovertySerializer(unit.place_poverty, many=True).data)  # many: a list
 
     @extend_schema_field(UnitDesignationSerializer(many=True))
     def get_designations(self, unit: Unit) -> list[dict[str, Any]]:
@@ -262,8 +262,6 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
         updated_at,
     ) in rows:
         poverty, designations = records[pk]
-        # A place formed from two poverty counties (茫崖市: 冷湖 and 茫崖) shows the first listed.
-        status = poverty[0] if poverty else None
         result.append(
             {
                 "key": key,
@@ -290,18 +288,19 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
                 "in_use": code_in_use(first_year, last_year),
                 "current": current,
                 "successors": successions[pk],
-                "poverty": None
-                if status is None
-                else {
-                    "listed_as": status.unit.key,
-                    "listed_name": status.listed_name,
-                    "region": status.region,
-                    "exit_year": status.exit_year,
-                    "is_key_county_2012": status.is_key_county_2012,
-                    "is_contiguous_area_county": status.is_contiguous_area_county,
-                    "contiguous_area": status.contiguous_area,
-                    "source_kind": status.source_kind,
-                },
+                "poverty": [
+                    {
+                        "listed_as": status.unit.key,
+                        "listed_name": status.listed_name,
+                        "region": status.region,
+                        "exit_year": status.exit_year,
+                        "is_key_county_2012": status.is_key_county_2012,
+                        "is_contiguous_area_county": status.is_contiguous_area_county,
+                        "contiguous_area": status.contiguous_area,
+                        "source_kind": status.source_kind,
+                    }
+                    for status in poverty
+                ],
                 "designations": [
                     {
                         "id": d.id,
@@ -326,6 +325,13 @@ class BatchSerializer(serializers.ModelSerializer):
     recorded_designations = serializers.SerializerMethodField(help_text="Batch entries recorded (withdrawn designations excluded).")
     illustrative_designations = serializers.SerializerMethodField(help_text="Of which illustrative.")
     poverty_counties = serializers.SerializerMethodField(help_text="Of which poverty counties (by the place rule, as of the batch year).")
+    known_in_part = serializers.SerializerMethodField(
+        help_text="Known only in part: fewer designations recorded than published, or a published size not recorded (null planned_size)."
+    )
+    central_funds_per_county_derived = serializers.SerializerMethodField(
+        help_text="DERIVED by the registry, not published: central_funds_total / planned_size, where no per-county amount "
+        "is published (null otherwise). `central_funds_per_county` is only ever a published amount."
+    )
 
     def composition(self, batch: Batch) -> Any:
         return self.context["compositions"][(batch.year, batch.sequence)]
@@ -342,6 +348,15 @@ class BatchSerializer(serializers.ModelSerializer):
     def get_poverty_counties(self, batch: Batch) -> int:
         return self.composition(batch).poverty_counties
 
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_known_in_part(self, batch: Batch) -> bool:
+        return bool(self.composition(batch).known_in_part)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True))
+    def get_central_funds_per_county_derived(self, batch: Batch) -> str | None:
+        derived = self.composition(batch).central_funds_per_county_derived_yuan
+        return None if derived is None else f"{derived:.2f}"
+
     class Meta:
         model = Batch
         fields = [
@@ -350,13 +365,20 @@ class BatchSerializer(serializers.ModelSerializer):
             "sequence",
             "title_zh",
             "title_en",
+            "notice_title",
             "document_number",
             "document_date",
+            "notice_issuers",
             "document_url",
+            "notice_source",
+            "notice_source_kind",
+            "list_url",
+            "list_date",
             "planned_size",
             "provinces_count",
             "central_funds_total",
             "central_funds_per_county",
+            "central_funds_per_county_derived",
             "min_poverty_share_pct",
             "published_poverty_counties",
             "published_old_base_counties",
@@ -365,6 +387,7 @@ class BatchSerializer(serializers.ModelSerializer):
             "recorded_designations",
             "illustrative_designations",
             "poverty_counties",
+            "known_in_part",
             *PROVENANCE_FIELDS,
             "source_note_zh",
             "updated_at",

@@ -29,7 +29,13 @@ class CoverageSerializer(serializers.Serializer):
     batch_entries = serializers.IntegerField(help_text="Designations in batches up to as_of (withdrawn ones excluded).")
     designated_units = serializers.IntegerField(help_text="Distinct units (codes) among them, retired codes included.")
     demonstration_counties = serializers.IntegerField(help_text="Distinct places as of the end of as_of among them.")
-    new_entries = serializers.IntegerField()
+    new_entries = serializers.IntegerField(help_text="Designations recorded in the batches of as_of; read with the two fields below.")
+    new_entries_published = serializers.IntegerField(
+        allow_null=True, help_text="The published size of the batches of as_of; null: not recorded (or no batch that year)."
+    )
+    new_entries_known_in_part = serializers.BooleanField(
+        help_text="The batches of as_of are known only in part: new_entries is what is recorded so far, not the batch's size."
+    )
     repeat_designations = serializers.IntegerField()
     poverty_counties_total = serializers.IntegerField()
     poverty_counties_covered = serializers.IntegerField()
@@ -52,9 +58,16 @@ class BatchStatisticsSerializer(serializers.Serializer):
     old_revolutionary_base_counties = serializers.IntegerField()
     provinces = serializers.IntegerField()
     central_funds_total_yuan = serializers.DecimalField(**YUAN, allow_null=True)
-    central_funds_per_county_yuan = serializers.DecimalField(**YUAN, allow_null=True)
+    central_funds_per_county_yuan = serializers.DecimalField(**YUAN, allow_null=True, help_text="Published per-county amount only.")
+    central_funds_per_county_derived_yuan = serializers.DecimalField(
+        **YUAN,
+        allow_null=True,
+        help_text="DERIVED by the registry, not published: the published total over the published size, where no "
+        "per-county amount is published.",
+    )
     central_funds_allocated_yuan = serializers.DecimalField(**YUAN)
     roster_complete = serializers.BooleanField()
+    known_in_part = serializers.BooleanField(help_text="Known only in part (fewer recorded than published, or size not recorded).")
     includes_illustrative = serializers.BooleanField()
 
 
@@ -64,7 +77,13 @@ class ProvinceStatisticsSerializer(serializers.Serializer):
     name_en = serializers.CharField()
     short_name_zh = serializers.CharField()
     short_name_en = serializers.CharField()
-    county_level_units = serializers.IntegerField()
+    county_level_units = serializers.IntegerField(
+        help_text="County-level units in use at the year-end, including those in `units_outside_official_count`."
+    )
+    units_outside_official_count = serializers.IntegerField(
+        help_text="Of which the official count of county-level divisions leaves out: units with no county-level code "
+        "(青海's 大柴旦行委: 45 units = 44 official + 1) and a city without districts a county became (海南's 儋州市 460400)."
+    )
     poverty_counties = serializers.IntegerField()
     batch_entries = serializers.IntegerField()
     demonstration_counties = serializers.IntegerField()

@@ -169,7 +169,13 @@ class RecordViewSet(viewsets.ModelViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="County-level units",
-        description=("Every county-level unit whose code was in use in 2014–2020 (the reference data's years), retired codes included."),
+        description=(
+            "Every county-level unit whose code was in use at any year-end 2014–2024 (the reference data's years), retired "
+            "codes included. `poverty`, `batch_year` and `exit_year` count as `count_as` says: by default the places as of "
+            "the latest batch year (a unit in use then, counting records under its earlier codes), as the county list page does; "
+            "`units` the units holding the record under their own code (`poverty=true&count_as=units`: the 832 as listed); "
+            "`codes` every code of those places."
+        ),
     ),
     retrieve=extend_schema(summary="One unit by registry key (official code)"),
 )

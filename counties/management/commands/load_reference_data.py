@@ -8,8 +8,9 @@ from counties.writes.reference_data import ReferenceDataError, load_reference_da
 
 class Command(BaseCommand):
     help = (
-        "Load the reference data (county-level codes 2014-2020 and their succession, the 832 poverty "
-        "counties, batches, designations named in public sources, programme figures). Idempotent: "
+        "Load the reference data (county-level codes 2014-2020, carried on to 2024 from the code history, "
+        "and their succession, the list of the 832 poverty counties and their statuses, batches, designations named in "
+        "public sources, programme figures). Idempotent: "
         "a second run changes nothing. A bad file stops the load before anything is written."
     )
 

@@ -46,6 +46,7 @@ from counties.models import (
 )
 from counties.reads import selectors, statistics
 from counties.reads.places import held_by_place_named, place_units, units_named
+from counties.reads.statistics.index import CODES, PLACES, UNITS
 
 CODE_VALIDATOR = RegexValidator(rf"^{KEY_PATTERN}$", _("Enter a 6-digit code (or a registry key such as X632801)."))
 
@@ -223,11 +224,31 @@ class AsOfForm(forms.Form):
 # JSON link shows what the page shows.
 SCOPE_FILTERS = {selectors.PLACES: {"designated": "true"}, selectors.UNITS: {"designated_unit": "true"}, selectors.ALL: {}}
 
+# How a place-rule filter counts (statistics.COUNT_AS), as the county list's scope has it: its
+# demonstration counties are places, its designated units units under their own code, and all units
+# every code. The page's filters count by its scope; the API's by `count_as` (places by default).
+COUNT_AS_CHOICES = [
+    (PLACES, _("places as of the list's year-end (units in use then), counting records under earlier codes")),
+    (UNITS, _("units holding the record under their own code (retired codes included)")),
+    (CODES, _("every code of such a place, earlier and later")),
+]
+SCOPE_COUNTS_AS = {selectors.PLACES: PLACES, selectors.UNITS: UNITS, selectors.ALL: CODES}
+
+
+def page_query(params: Any, scope: str) -> Any:
+    """The county list page's query for its filterset: its place-rule filters count by its scope."""
+    query = params.copy()
+    query["count_as"] = SCOPE_COUNTS_AS.get(scope, PLACES)
+    return query
+
 
 def api_query(params: Any, scope: str) -> dict[str, str]:
     """The county list page's query as the API's (/api/v1/counties/): its filters and ordering,
-    with the page's scope turned into the filter that selects the same units."""
-    query = {name: params[name] for name in UnitFilterSet.base_filters if params.get(name)}
+    with the page's scope turned into the filter that selects the same units and the rule its
+    place-rule filters count by."""
+    query = {name: params[name] for name in UnitFilterSet.base_filters if params.get(name) and name != "count_as"}
+    if any(query.get(name) for name in ("poverty", "batch_year", "exit_year")) and scope != selectors.PLACES:
+        query["count_as"] = SCOPE_COUNTS_AS[scope]
     return query | SCOPE_FILTERS.get(scope, {})
 
 
@@ -251,11 +272,19 @@ class UnitFilterSet(django_filters.FilterSet):
     province = django_filters.ModelChoiceFilter(queryset=Province.objects.all(), to_field_name="code", label=_("province (code)"))
     prefecture = django_filters.ModelChoiceFilter(queryset=Prefecture.objects.all(), to_field_name="code", label=_("prefecture (code)"))
     type = django_filters.ChoiceFilter(field_name="unit_type", choices=UnitType.choices, label=_("type"))
-    poverty = BooleanFilter(method="filter_poverty", label=_("one of the 832 poverty counties, or the unit it became"))
-    exit_year = YearFilter(method="filter_exit_year", label=_("poverty exit year (of the poverty county this unit is or became)"))
+    poverty = BooleanFilter(
+        method="filter_poverty", label=_("one of the 832 poverty counties (counted as count_as says: by default their places)")
+    )
+    exit_year = YearFilter(method="filter_exit_year", label=_("poverty exit year (of the poverty counties, counted as count_as says)"))
     batch_year = YearsFilter(
         method="filter_batch_year",
-        label=_("designated in batch year(s), 2016, 2015,2017 or 2015-2017: units designated then, and the places they have become"),
+        label=_("designated in batch year(s), 2016, 2015,2017 or 2015-2017 (counted as count_as says: by default the places)"),
+    )
+    count_as = django_filters.ChoiceFilter(
+        method="filter_count_as",
+        choices=COUNT_AS_CHOICES,
+        empty_label=None,
+        label=_("how poverty, batch_year and exit_year count: places (the default), units or codes"),
     )
     designated = BooleanFilter(
         method="filter_designated",
@@ -306,8 +335,17 @@ class UnitFilterSet(django_filters.FilterSet):
         return form_class
 
     def in_force(self) -> set[str]:
-        """The filters this (valid) filterset applies (an ordering is not one)."""
-        return {name for name, value in self.form.cleaned_data.items() if name != "ordering" and value not in EMPTY_VALUES}
+        """The filters this (valid) filterset applies (an ordering is not one, nor how they count)."""
+        return {
+            name for name, value in self.form.cleaned_data.items() if name not in ("ordering", "count_as") and value not in EMPTY_VALUES
+        }
+
+    def counting(self) -> str:
+        """How this (valid) filterset's place-rule filters count (`COUNT_AS`): places unless asked."""
+        return self.form.cleaned_data.get("count_as") or PLACES
+
+    def filter_count_as(self, qs: QuerySet[Unit], name: str, value: str) -> QuerySet[Unit]:
+        return qs  # not a filter: how the others count
 
     def qs_without(self, name: str, queryset: QuerySet[Unit] | None = None) -> QuerySet[Unit]:
         """The units filtered by every filter of this (valid) filterset but `name`: a facet's
@@ -326,14 +364,14 @@ class UnitFilterSet(django_filters.FilterSet):
     def filter_poverty(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
             return qs
-        poverty = Q(pk__in_ids=statistics.list_index().poverty_units)
+        poverty = Q(pk__in_ids=statistics.list_index().poverty(self.counting()))
         return qs.filter(poverty if value else ~poverty)
 
     def filter_batch_year(self, qs: QuerySet[Unit], name: str, value: list[int] | None) -> QuerySet[Unit]:
         if not value:
             return qs
-        # A place designated in those years under any of its codes, or a unit under its own.
-        return qs.filter(pk__in_ids=statistics.list_index().in_years(value))
+        # A place designated in those years under any of its codes, or a unit under its own, or both.
+        return qs.filter(pk__in_ids=statistics.list_index().years(value, self.counting()))
 
     def filter_designated(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
         if value is None:
@@ -356,7 +394,7 @@ class UnitFilterSet(django_filters.FilterSet):
         return province.code
 
     def filter_exit_year(self, qs: QuerySet[Unit], name: str, value: int | None) -> QuerySet[Unit]:
-        return qs if value is None else qs.filter(pk__in_ids=statistics.list_index().exited_in(value))
+        return qs if value is None else qs.filter(pk__in_ids=statistics.list_index().exited(value, self.counting()))
 
     def filter_updated_since(self, qs: QuerySet[Unit], name: str, value: datetime | None) -> QuerySet[Unit]:
         """A unit as the API shows it carries its place's poverty status and designations: a change

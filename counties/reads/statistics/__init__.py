@@ -43,17 +43,27 @@ Definitions, for an as-of year Y (withdrawn designations never count):
   (batches are announced mid-year; exits at the year's end).
 """
 
-from counties.reads.statistics.batches import BatchComposition, batch_composition, batch_composition_until
+from counties.reads.statistics.batches import (
+    BatchComposition,
+    batch_composition,
+    batch_composition_until,
+    published_province_counts,
+    successor_notices,
+)
 from counties.reads.statistics.cache import EVERY_CACHED, cached, forget_loaded_rows
 from counties.reads.statistics.coverage import Coverage, coverage, coverage_series, coverage_series_until
 from counties.reads.statistics.exits import ExitYear, exits, exits_until
 from counties.reads.statistics.funding import FundingTotal, FundingTotals, funding_totals
-from counties.reads.statistics.index import ListIndex, list_index
+from counties.reads.statistics.index import CODES, COUNT_AS, PLACES, UNITS, ListIndex, list_index
 from counties.reads.statistics.provinces import ProvinceCoverage, province_table
 from counties.reads.statistics.rows import Programme, latest_batch_year, resolve_as_of
 
 __all__ = [
+    "CODES",
+    "COUNT_AS",
     "EVERY_CACHED",
+    "PLACES",
+    "UNITS",
     "BatchComposition",
     "Coverage",
     "ExitYear",
@@ -75,5 +85,7 @@ __all__ = [
     "latest_batch_year",
     "list_index",
     "province_table",
+    "published_province_counts",
     "resolve_as_of",
+    "successor_notices",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import Sum
 
-from counties.models import Batch, DesignationStatus, FundingAllocation
+from counties.models import Batch, DesignationStatus, FundingAllocation, ProgrammeFact, PublishedProvinceCount
 from counties.reads.numbers import percentage, yuan
 from counties.reads.statistics.cache import cached
 from counties.reads.statistics.rows import Entry, Programme
@@ -32,7 +32,9 @@ class BatchComposition:
     old_revolutionary_base_counties: int
     provinces: int
     central_funds_total_yuan: Decimal | None
+    # Published per county, or None; the registry's own total ÷ size is apart, marked derived.
     central_funds_per_county_yuan: Decimal | None
+    central_funds_per_county_derived_yuan: Decimal | None
     central_funds_allocated_yuan: Decimal
     roster_complete: bool
     includes_illustrative: bool
@@ -45,9 +47,19 @@ class BatchComposition:
         pages say "partial (29 of 148)" instead of a share."""
         return bool(not self.roster_complete and not self.includes_illustrative and self.published_size and self.size < self.published_size)
 
+    @property
+    def known_in_part(self) -> bool:
+        """Known only in part, or of a size no source states (2020: Sichuan's 17 known, the national
+        size not recorded) with its roster not complete: the pages say "N recorded of M published"
+        (or "of not recorded"), never a bare count that would read as the batch's size."""
+        if self.is_partial:
+            return True
+        return self.published_size is None and not self.roster_complete and not self.includes_illustrative
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         del data["poverty_entry_ids"]
+        data["known_in_part"] = self.known_in_part
         return data
 
 
@@ -57,8 +69,10 @@ def batch_composition() -> list[BatchComposition]:
     old revolutionary base counties where recorded, provinces reached and central funds. The one
     definition of a batch's composition: the home page, batch pages, API and reports read it.
 
-    Central funds are the batch's published figures; per county, the published amount or else the
-    published total over the published size. `central_funds_allocated_yuan` adds up the central
+    Central funds are the batch's published figures; per county, the published amount only. Where
+    none is published, `central_funds_per_county_derived_yuan` is the published total over the
+    published size (`Batch.derived_funds_per_county`), a figure of the registry's, which every door
+    shows apart and marked as derived. `central_funds_allocated_yuan` adds up the central
     allocations recorded against the batch's designations.
     """
     programme = Programme.current()
@@ -79,8 +93,6 @@ def batch_composition() -> list[BatchComposition]:
         poor = frozenset(e.pk for e in rows if programme.is_poverty_entry(e, poverty_places))
         size, rule = len(rows), batch.min_poverty_share_pct
         total, per_county = batch.central_funds_total, batch.central_funds_per_county
-        if per_county is None and total is not None and batch.planned_size:
-            per_county = yuan(total / batch.planned_size)
         illustrative = sum(1 for e in rows if e.illustrative)
         result.append(
             BatchComposition(
@@ -100,6 +112,7 @@ def batch_composition() -> list[BatchComposition]:
                 provinces=len({e.province for e in rows}),
                 central_funds_total_yuan=total,
                 central_funds_per_county_yuan=per_county,
+                central_funds_per_county_derived_yuan=batch.derived_funds_per_county,
                 central_funds_allocated_yuan=yuan(allocated.get(batch.pk)),
                 roster_complete=batch.roster_complete,
                 includes_illustrative=illustrative > 0,
@@ -113,3 +126,19 @@ def batch_composition_until(as_of: int | None = None) -> list[BatchComposition]:
     """The batches of `as_of` and earlier (every batch when None), as the statistics page and its
     CSV show them for the year chosen."""
     return [b for b in batch_composition() if as_of is None or b.year <= as_of]
+
+
+def published_province_counts(year: int) -> list[PublishedProvinceCount]:
+    """How many counties each province received in `year`'s batch, as each source states it
+    (2020: Sichuan 17), by province code: what is known of a batch whose roster is not."""
+    return list(PublishedProvinceCount.objects.filter(year=year).select_related("province").order_by("province__code", "source", "pk"))
+
+
+# The metric under which data/programme_facts.csv records the notices that followed the programme.
+SUCCESSOR_METRIC = "successor notice"
+
+
+def successor_notices() -> list[ProgrammeFact]:
+    """The notices under which support continued after the last batch (商流通发〔2021〕99号,
+    财办建〔2022〕18号): not batches of demonstration counties, so listed apart from them."""
+    return list(ProgrammeFact.objects.filter(metric=SUCCESSOR_METRIC).order_by("period", "fact_id"))

@@ -9,6 +9,7 @@ from typing import Any
 
 from counties.models import FIRST_PROGRAMME_YEAR
 from counties.reads.numbers import percentage
+from counties.reads.statistics.batches import batch_composition
 from counties.reads.statistics.cache import cached
 from counties.reads.statistics.rows import Programme, latest_batch_year, resolve_as_of
 
@@ -20,6 +21,11 @@ class Coverage:
     designated_units: int
     demonstration_counties: int
     new_entries: int
+    # The published size of the year's batches (None: not recorded, or no batch that year), and
+    # whether the year's batches are known only in part: then `new_entries` is what is recorded
+    # so far, and the pages say "N recorded of M" (or "of not recorded"), never a bare 0.
+    new_entries_published: int | None
+    new_entries_known_in_part: bool
     repeat_designations: int
     poverty_counties_total: int
     poverty_counties_covered: int
@@ -37,6 +43,8 @@ def coverage(as_of: int | None = None) -> Coverage:
 
 def _coverage_of(programme: Programme, as_of: int) -> Coverage:
     until = programme.entries_until(as_of)
+    year_batches = [b for b in batch_composition() if b.year == as_of]
+    sizes = [b.published_size for b in year_batches]
     places = programme.places(as_of)
     covered = len(programme.covered(as_of))
     total = len(programme.poverty)
@@ -46,6 +54,8 @@ def _coverage_of(programme: Programme, as_of: int) -> Coverage:
         designated_units=len({e.unit for e in until}),
         demonstration_counties=len(places),
         new_entries=sum(1 for e in until if e.year == as_of),
+        new_entries_published=None if not sizes or None in sizes else sum(s for s in sizes if s is not None),
+        new_entries_known_in_part=any(b.known_in_part for b in year_batches),
         repeat_designations=len(until) - len(places),
         poverty_counties_total=total,
         poverty_counties_covered=covered,

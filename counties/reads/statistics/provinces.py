@@ -25,6 +25,9 @@ class ProvinceCoverage:
     short_name_zh: str
     short_name_en: str
     county_level_units: int
+    # Of which the official count of county-level divisions leaves out (rows.OUTSIDE_OFFICIAL_COUNT):
+    # 青海 45 = 44 official + 大柴旦, which has no county-level code.
+    units_outside_official_count: int
     poverty_counties: int
     batch_entries: int
     demonstration_counties: int
@@ -55,6 +58,7 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
     places = programme.places(as_of)
     province_of = programme.province_of_place
     units = programme.units_in_use(as_of)
+    outside = programme.units_in_use(as_of, outside_official_count=True)
     poverty = Counter(p.province for p in programme.poverty)
     covered = Counter(p.province for p in programme.covered(as_of))
     batch_entries = Counter(e.province for e in until)
@@ -80,6 +84,7 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
                 short_name_zh=province.short_name_zh,
                 short_name_en=province.short_name_en,
                 county_level_units=units[pk],
+                units_outside_official_count=outside[pk],
                 poverty_counties=poverty[pk],
                 batch_entries=batch_entries[pk],
                 demonstration_counties=demonstration[pk],

@@ -9,9 +9,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet
 
-from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, PovertyStatus, SourceKind, Unit, UnitSuccession, code_in_use
+from counties.models import (
+    FIRST_PROGRAMME_YEAR,
+    Batch,
+    Designation,
+    PovertyStatus,
+    SourceKind,
+    Unit,
+    UnitSuccession,
+    UnitType,
+    code_in_use,
+)
 from counties.reads.places import PlaceResolver, place_resolver
 from counties.reads.statistics.cache import cached, kept_per_token
 
@@ -60,6 +70,12 @@ def entries() -> list[Entry]:
 def poverty_counties() -> list[PovertyCounty]:
     """The listed poverty counties (one query)."""
     return [PovertyCounty._make(row) for row in PovertyStatus.objects.values_list("unit_id", "unit__province_id", "exit_year")]
+
+
+# The units the registry counts that the official count of county-level divisions (民政部) leaves
+# out: those with no county-level code (the Qinghai 行委: 大柴旦 is counted in Qinghai's units, so 45
+# where the official count says 44) and a city without districts a county became (儋州市 460400).
+OUTSIDE_OFFICIAL_COUNT = Q(code__isnull=True) | Q(unit_type=UnitType.PREFECTURE_LEVEL_CITY)
 
 
 @dataclass
@@ -124,17 +140,20 @@ class Programme:
         return {**provinces, **{e.unit: e.province for e in self.entries}}
 
     @functools.cached_property
-    def unit_spans(self) -> list[tuple[int, int | None, int | None, int]]:
-        """(province, first year, last year, how many units): every unit's years in use, grouped
-        (one query, a few hundred rows), from which `units_in_use` counts any year without
-        reading the units again (the statistics page asks for every year)."""
-        return list(Unit.objects.values_list("province_id", "first_year", "last_year").annotate(n=Count("pk")).order_by())
+    def unit_spans(self) -> list[tuple[int, int | None, int | None, bool, int]]:
+        """(province, first year, last year, outside the official count, how many units): every
+        unit's years in use, grouped (one query, a few hundred rows), from which `units_in_use`
+        counts any year without reading the units again (the statistics page asks for every year)."""
+        outside = ExpressionWrapper(OUTSIDE_OFFICIAL_COUNT, output_field=BooleanField())
+        rows = Unit.objects.annotate(outside=outside).values_list("province_id", "first_year", "last_year", "outside")
+        return list(rows.annotate(n=Count("pk")).order_by())
 
-    def units_in_use(self, as_of: int) -> Counter[int]:
-        """Units in use at the end of `as_of`, per province."""
+    def units_in_use(self, as_of: int, *, outside_official_count: bool = False) -> Counter[int]:
+        """Units in use at the end of `as_of`, per province (with `outside_official_count`, only
+        those the official count of county-level divisions leaves out: `OUTSIDE_OFFICIAL_COUNT`)."""
         found: Counter[int] = Counter()
-        for province, first, last, n in self.unit_spans:
-            if code_in_use(first, last, as_of):
+        for province, first, last, outside, n in self.unit_spans:
+            if code_in_use(first, last, as_of) and (outside or not outside_official_count):
                 found[province] += n
         return found
 

@@ -63,7 +63,7 @@ def unseed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("counties", "0014_chinese_notes"),
+        ("counties", "0016_codes_to_2024_and_the_832_named"),
     ]
 
     operations = [migrations.RunPython(seed, unseed)]
