@@ -213,33 +213,43 @@ def test_national_series_chart_writes_each_value_as_the_table_and_the_api_do(cli
     section = national_section(cells(html(client.get("/en/statistics/"))))
     chart = section[: section.index("</svg>")]
     rural, poverty = "Rural online retail sales", "832 poverty counties"
+    # Short, so the legend fits a phone; the table beside it names each definition.
+    before, after = "Rural, to 2015", "Rural, from 2016"
     # The tooltips said 0.9, 1.25 and 0.3: the axis's two decimals, not the table's three.
-    expected = [(2014, rural, "0.18"), (2016, rural, "0.895"), (2017, rural, "1.245"), (2019, rural, "1.7"), (2021, rural, "2.05")]
-    expected.append((2020, poverty, "0.301"))
+    expected = [(2014, before, "0.18"), (2015, before, "0.353"), (2016, after, "0.895"), (2017, after, "1.245")]
+    expected += [(2018, after, "1.37"), (2019, after, "1.7"), (2021, after, "2.05"), (2020, poverty, "0.301")]
     for year, series, value in expected:
         assert f"<title>{year} · {series}: {value}</title>" in chart
-        assert f'<th scope="row">{year}</th><td>{series}</td><td class="num">{value}</td>' in section
+        assert f'<th scope="row">{year}</th><td>{poverty if series == poverty else rural}</td><td class="num">{value}</td>' in section
     api = csv.DictReader(io.StringIO(client.get("/api/v1/stats/national-series/?format=csv").content.decode("utf-8-sig")))
     published = {(int(r["year"]), r["series"]): Decimal(r["trillion_yuan"]) for r in api}
     assert published[(2016, "rural_online_retail_sales")] == Decimal("0.895")
     assert published[(2017, "rural_online_retail_sales")] == Decimal("1.245")
     assert published[(2020, "poverty_counties_online_retail_sales")] == Decimal("0.301")
     chinese = national_section(cells(html(client.get("/statistics/"))))
-    assert "<title>2016 · 农村网络零售额：0.895</title>" in chinese and "<title>2020 · 832 个贫困县：0.301</title>" in chinese
+    assert "<title>2016 · 农村，2016 年起：0.895</title>" in chinese
+    assert "<title>2020 · 832 个贫困县：0.301</title>" in chinese
 
 
-def test_national_series_line_breaks_at_the_years_without_a_figure(client):
+def test_national_series_marks_the_2016_break_and_says_not_recorded_here(client):
     section = national_section(html(client.get("/en/statistics/")))
     chart = section[: section.index("</svg>")]
-    # Rural online retail sales: 2014, 2016, 2017, 2019, 2020, 2021, nothing for 2015 or 2018.
-    # The line ran straight from 2014 to 2016 and from 2017 to 2019 as if those years had values.
+    # 2014–2015 (the earlier definition) and 2016–2021 (service retail included) are two lines,
+    # never joined across the change; the 832's 2020 is a point alone.
     lines = [line.split() for line in re.findall(r'<polyline points="([^"]+)"', chart)]
-    assert [len(line) for line in lines] == [2, 3]  # 2016–2017 and 2019–2021; 2014 a point alone
-    assert "Years with no published figure (the line breaks there): 2015, 2018." in section
-    assert "未公布数据的年份（折线在此断开）：2015、2018。" in html(client.get("/statistics/"))
-    # Up to 2016 only 2015 is missing; up to 2014 there is no gap to speak of.
-    assert "Years with no published figure (the line breaks there): 2015." in html(client.get("/en/statistics/?as_of=2016"))
-    assert "no published figure" not in html(client.get("/en/statistics/?as_of=2014"))
+    assert [len(line) for line in lines] == [2, 6]
+    assert "Change of definition in 2016" in section
+    assert "earlier definition (2014–2015), not comparable with later years" in section
+    assert "2016 年调整统计口径" in html(client.get("/statistics/"))
+    # Before 2016 there is no break to speak of; every year has its figure: nothing "not recorded".
+    early = html(client.get("/en/statistics/?as_of=2015"))
+    assert "Change of definition" not in early and "Not recorded here" not in early
+    # A year without a figure here is "not recorded here" (此处未记录), never "no published figure".
+    models.ProgrammeFact.objects.filter(fact_id="R2018").delete()
+    mark_data_changed()
+    assert "Not recorded here (the line breaks there): 2018." in html(client.get("/en/statistics/"))
+    assert "此处未记录（折线在此中断）：2018。" in html(client.get("/statistics/"))
+    assert "no published figure" not in html(client.get("/en/statistics/"))
 
 
 def sort_menu(page):
@@ -677,7 +687,8 @@ def test_county_page_tables_become_cards_on_a_phone(client):
     """Each row of the designations and funding tables is a card on a narrow screen (site.css), each
     cell labelled with its column: the Source column no longer wraps a word a line."""
     page = html(client.get("/en/counties/130705/"))
-    assert page.count('<table class="cards">') == 2
+    # Designations, funding, and the 2019 notice's targets this 2019-batch county is held to.
+    assert page.count('<table class="cards">') == 3
     assert '<td data-label="Source">' in page and '<td data-label="Designated as">' in page
     assert 'data-label="Amount (' in page
 

@@ -43,7 +43,7 @@ def test_counts_after_loading():
     assert models.PovertyStatus.objects.count() == 832
     assert list(models.Batch.objects.values_list("year", flat=True)) == [2014, 2015, 2016, 2017, 2018, 2019, 2020, 2021]
     assert models.Designation.objects.filter(source_kind=models.SourceKind.SECONDARY).count() == 114
-    assert models.ProgrammeFact.objects.count() == 32
+    assert models.ProgrammeFact.objects.count() == 39
 
 
 def test_poverty_counties_by_province_and_exit_year():
@@ -284,9 +284,9 @@ MALFORMED = {
     ),
     "a figure's note without its Chinese": (
         "programme_facts.csv",
-        30,
+        32,
         lambda s: s.replace("同比增长 11.3%", ""),
-        "programme_facts.csv, line 30: note has no Chinese version in note_zh",
+        "programme_facts.csv, line 32: note has no Chinese version in note_zh",
     ),
     "missing column": (
         "batches.csv",

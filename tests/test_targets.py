@@ -4,10 +4,12 @@ the assessments summary, the three full coverages as of several years and the na
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from counties import models
 from counties.models.targets import Assessment, Indicator, IndicatorValue, Pairing
+from counties.reads import statistics
 from counties.reads.statistics import targets
 from counties.reads.statistics.targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED
 
@@ -27,9 +29,10 @@ def province_99():
     """Province 99, worked by hand (e-commerce transaction volume, target: grows ≥ 30% a year):
 
     甲县 U1  designated 2015: 2014 200, 2015 259.9 (+29.95%: missed, though it rounds to 30.0)
-    乙县 U2  retired 2015 → 乙区 U3 (2016); U2 designated 2015:
-             2014 100 (U2), 2015 130 (U2, exactly +30%: met), 2016 150 (U3, +15.4%: missed),
-             2017 not reported, 2018 300 (U3: no base, not reported), 2019 390 (+30%: met)
+    乙县 U2  retired 2015 → 乙区 U3 (2016); U2 designated 2015, base year 2014 (compound average a year
+             since 2014, 年均): 2014 100 (U2), 2015 130 (U2, exactly 30.0%: met), 2016 150 (U3, 22.5%
+             a year: missed), 2017 not reported, 2018 300 (31.6% a year over four years: met), 2019 390
+             (31.3% a year over five: met)
     丙县 U4 } poverty, merged in 2018 into 丙市 U6; U4 designated 2016:
     丁县 U5 }   2017: U4 100 and U5 50; 2018: U6 200 (the place had two values in 2017: n/a)
     戊县 U7  never designated: 2016 100, 2017 200 (not applicable)
@@ -71,18 +74,74 @@ def only(place_targets, code):
     return next(s for s in place_targets.series if s.indicator.code == code)
 
 
+def averages(series):
+    return [(y.year, y.status, None if y.average_growth_pct is None else str(y.average_growth_pct)) for y in series.years]
+
+
 def test_growth_rule_across_a_code_change(province_99):
     series = only(targets.place_targets(province_99[3]), "ec_transaction_volume")
-    assert statuses(series) == [
+    # Judged on the compound average a year from the base year 2014 (the year before the 2015 batch).
+    assert averages(series) == [
         (2014, NOT_APPLICABLE, None),  # before the 2015 batch
         (2015, MET, "30.0"),  # exactly 30.0% meets a ≥ 30% rule
-        (2016, MISSED, "15.4"),  # 乙区's 150 on 乙县's 130: the series survives the code change
+        (2016, MISSED, "22.5"),  # 乙区's 150 on 乙县's 100: √1.5 − 1; the series survives the code change
         (2017, NOT_REPORTED, None),  # a missing year is not reported, never missed
-        (2018, NOT_REPORTED, None),  # ... and leaves 2018 without a base
-        (2019, MET, "30.0"),
+        (2018, MET, "31.6"),  # 300 / 100 over four years: ⁴√3 − 1 (a missing year in between does not matter)
+        (2019, MET, "31.3"),  # ⁵√3.9 − 1
     ]
-    assert [y.reason for y in series.years[3:5]] == [targets.NO_VALUE, targets.NO_BASE]
+    # The year-on-year growth is still shown beside it, for information.
+    assert [g for _y, _s, g in statuses(series)] == [None, "30.0", "15.4", None, None, "30.0"]
+    assert series.years[3].reason == targets.NO_VALUE and {y.base_year for y in series.years[1:]} == {2014}
     assert series.years[2].source == "test" and series.years[2].display_value == "150"
+    assert (series.judgement.year, series.judgement.status, series.judgement.average_growth_pct) == (2019, MET, Decimal("31.3"))
+
+
+@pytest.mark.parametrize(
+    ("base", "last", "years", "status", "pct"),
+    [
+        ("100", "176", 2, MET, "32.7"),  # 60% then 10%: 1.6 × 1.1 = 1.76, √1.76 = 1.32665 → 32.7% a year: meets
+        ("100", "169", 2, MET, "30.0"),  # exactly 30.0% a year (1.3² = 1.69): meets
+        ("100", "130", 1, MET, "30.0"),
+        ("200", "259.9", 1, MISSED, "30.0"),  # 29.95%: shown rounded half up as 30.0, but below 30%: misses
+        ("100", "168.870025", 2, MISSED, "30.0"),  # 29.95% a year for two years (1.2995²): misses
+        ("100", "371.293", 5, MET, "30.0"),  # 1.3⁵ = 3.71293 exactly: meets
+    ],
+)
+def test_average_annual_growth_hand_worked(base, last, years, status, pct):
+    judged = targets.average_annual_growth(2014, Decimal(base), 2014 + years, Decimal(last), Decimal(30))
+    assert (judged.status, str(judged.pct)) == (status, pct)
+
+
+def test_average_annual_growth_without_a_base_is_not_reported():
+    judged = targets.average_annual_growth(2014, None, 2016, Decimal(176), Decimal(30))
+    assert (judged.status, judged.reason, judged.pct) == (NOT_REPORTED, targets.NO_BASE_YEAR, None)
+    zero = targets.average_annual_growth(2014, Decimal(0), 2016, Decimal(176), Decimal(30))
+    assert (zero.status, zero.reason) == (NOT_APPLICABLE, targets.ZERO_BASE)
+
+
+def test_sixty_then_ten_percent_meets_in_its_second_year(province_99):
+    """The county that grew 60% then 10% (32.7% a year on average) meets the target in its second
+    year on every door that reads `place_targets` and `target_attainment`: judged year by year it
+    was "missed"."""
+    u = unit("990108", "己县")
+    designate(u, 2015)
+    for year, value in ((2014, "100"), (2015, "160"), (2016, "176")):
+        report(u, "ec_transaction_volume", year, value)
+    series = only(targets.place_targets(u), "ec_transaction_volume")
+    assert averages(series) == [(2014, NOT_APPLICABLE, None), (2015, MET, "60.0"), (2016, MET, "32.7")]
+    assert series.judgement.status == MET
+    rows = {(r.batch_year, r.year): r for r in targets.target_attainment() if r.indicator == "ec_transaction_volume"}
+    assert rows[(2015, 2016)].met == 1 + 0  # 己县 met; 甲县 did not report 2016, 乙区 missed
+    assert (rows[(2015, 2016)].missed, rows[(2015, 2016)].not_reported) == (1, 1)
+
+
+def test_a_missing_base_year_is_not_reported(province_99):
+    u = unit("990108", "己县")
+    designate(u, 2016)
+    report(u, "ec_transaction_volume", 2016, "100")  # no 2015, the base year
+    report(u, "ec_transaction_volume", 2017, "200")
+    series = only(targets.place_targets(u), "ec_transaction_volume")
+    assert [(y.status, y.reason) for y in series.years] == [(NOT_REPORTED, targets.NO_BASE_YEAR)] * 2
 
 
 def test_growth_is_decided_on_the_exact_figures(province_99):
@@ -111,13 +170,15 @@ def test_indicator_without_a_target_and_a_zero_base(province_99):
     assert {y.status for y in only(place, "people_trained").years} == {NOT_APPLICABLE}
     assert [y.year for y in only(place, "people_trained").years] == [2015, 2016]  # its own years only
     assert only(place, "people_trained").years[1].growth_pct == Decimal("-100.0")
+    # 2016's zero is no base: the base year is 2014 (200), and 10 in 2017 is far below it.
     last = only(place, "ec_transaction_volume").years[-1]
-    assert (last.year, last.status, last.reason) == (2017, NOT_APPLICABLE, targets.ZERO_BASE)
+    assert (last.year, last.status, last.reason, last.average_growth_pct) == (2017, MISSED, "", Decimal("-63.2"))  # ∛(10 / 200) − 1
 
 
 def test_merged_place_and_undesignated_county(province_99):
     merged = statuses(only(targets.place_targets(province_99[6]), "ec_transaction_volume"))
-    assert merged == [(2017, NOT_APPLICABLE, None), (2018, NOT_APPLICABLE, None)]  # two units reported 2017
+    # Two units reported 2017: no one figure; 2018 has no base year (2015, the year before the 2016 batch).
+    assert merged == [(2017, NOT_APPLICABLE, None), (2018, NOT_REPORTED, None)]
     assert {s for _y, s, _g in statuses(only(targets.place_targets(province_99[7]), "ec_transaction_volume"))} == {NOT_APPLICABLE}
     assert targets.place_targets(province_99[7]).designated_from is None
 
@@ -128,11 +189,11 @@ def test_attainment_by_batch_and_year(province_99):
     assert fields(rows[(2015, 2015)]) == (2, 2, 1, 1, 0)  # 乙县 met, 甲县 missed
     assert fields(rows[(2015, 2016)]) == (2, 1, 0, 1, 1)  # 乙区 missed, 甲县 did not report
     assert fields(rows[(2015, 2017)]) == (2, 0, 0, 0, 2)
-    assert fields(rows[(2015, 2018)]) == (2, 0, 0, 0, 2)
+    assert fields(rows[(2015, 2018)]) == (2, 1, 1, 0, 1)  # 乙区: 31.6% a year since 2014
     assert fields(rows[(2015, 2019)]) == (2, 1, 1, 0, 1)
-    # 丙县 alone reported 2017 but had no 2016; in 2018 it is 丙市, whose 2017 had two values.
+    # 丙县 reported 2017 but not the base year 2015; nor did 丙市 (2018).
     assert fields(rows[(2016, 2017)]) == (1, 0, 0, 0, 1)
-    assert fields(rows[(2016, 2018)]) == (1, 0, 0, 0, 0)
+    assert fields(rows[(2016, 2018)]) == (1, 0, 0, 0, 1)
     assert max(year for _b, year in rows) == 2019
     assert not any(r.indicator == "online_share_of_retail" for r in targets.target_attainment())  # nothing reported
 
@@ -218,9 +279,10 @@ def test_three_coverages_as_of_several_years(province_99):
         )
 
     d = Decimal
-    assert fields(targets.three_coverages(2014)) == (4, 0, 0, 0, 0, None, 0, d("0.0"))
+    # No pairing recorded by then: the pairing coverage is not recorded (None), never 0.0%.
+    assert fields(targets.three_coverages(2014)) == (4, 0, 0, 0, 0, None, 0, None)
     # 2016: 甲县 and 乙县 (now 乙区) designated, 丙县 too; villages: 乙's 10 of 40.
-    assert fields(targets.three_coverages(2016)) == (4, 3, 1, 40, 10, d("25.0"), 0, d("0.0"))
+    assert fields(targets.three_coverages(2016)) == (4, 3, 1, 40, 10, d("25.0"), 0, None)
     # 2018: 丁县 merged into 丙市, a designated place (丙县 2016): covered from its merger on, as
     # DESIGN.md has it. 乙区 covers 30 of 40, 甲县 20 of 20: 50 / 60 = 83.3%; 乙区 paired.
     assert fields(targets.three_coverages(2018)) == (4, 4, 2, 60, 50, d("83.3"), 1, d("25.0"))
@@ -248,16 +310,177 @@ def test_pairing_needs_a_poverty_county(province_99):
 def test_national_series_with_sources():
     points = targets.national_series()
     rural = [(p.year, str(p.trillion_yuan)) for p in points if p.series == "rural_online_retail_sales"]
-    assert rural == [(2014, "0.18"), (2016, "0.895"), (2017, "1.245"), (2019, "1.7"), (2020, "1.79"), (2021, "2.05")]
+    # Every year 2014–2022 has its published figure (2015's 0.353 and 2018's 1.37 were "no published figure").
+    assert rural == [
+        (2014, "0.18"),
+        (2015, "0.353"),
+        (2016, "0.895"),
+        (2017, "1.245"),
+        (2018, "1.37"),
+        (2019, "1.7"),
+        (2020, "1.79"),
+        (2021, "2.05"),
+        (2022, "2.17"),
+    ]
     poverty = [p for p in points if p.series == "poverty_counties_online_retail_sales"]
     assert [(p.year, str(p.trillion_yuan), str(p.published_trillion_yuan)) for p in poverty] == [(2020, "0.301", "0.30145")]
     by_year = {p.year: p for p in points if p.series == "rural_online_retail_sales"}
     assert by_year[2016].source == "http://csvscnns.com/news/105298301/70661.html"
-    assert by_year[2020].source_kind == "unverified"  # from the brief, not located in a stored source
+    # 2020's 1.79 is MOFCOM's own figure, found with its source (it was labelled unverified).
+    assert by_year[2020].source_kind == "secondary" and by_year[2020].source == "http://en.people.cn/n3/2021/1213/c90000-9931941.html"
     assert all(p.source for p in points)
+    # The 2016 break: 2014–2015 follow the earlier definition, 2016 on include service retail.
+    assert [(p.year, p.definition) for p in points if p.series == "rural_online_retail_sales"][:3] == [
+        (2014, "before_2016"),
+        (2015, "before_2016"),
+        (2016, "from_2016"),
+    ]
+    assert {p.definition for p in poverty} == {""}
 
 
 def test_no_values_are_loaded_by_default():
     assert IndicatorValue.objects.count() == 0
     assert Indicator.objects.filter(rule="growth_at_least", rule_threshold_pct=30).get().code == "ec_transaction_volume"
-    assert Indicator.objects.count() == 13
+    assert Indicator.objects.count() == 16  # with the three the 2018 and 2019 notices' targets need
+
+
+# -- the 2018 and 2019 notices' targets -----------------------------------------------------------
+
+
+def judgements(u):
+    return {j.target.code: (j.status, None if j.value is None else str(j.value), j.year) for j in targets.place_targets(u).notice_targets}
+
+
+def test_the_2018_notice_targets_apply_to_the_2018_batch(province_99):
+    u = unit("990108", "己县")
+    designate(u, 2018)
+    report(u, "funds_agri_upward_share", 2018, "55")  # ≥ 50%: met
+    report(u, "funds_service_centre_share", 2019, "15")  # exactly 15%: at most 15%, met
+    report(u, "villages_covered", 2019, "40")
+    report(u, "administrative_villages", 2019, "80")  # 40 / 80 = 50.0%: met
+    assert judgements(u) == {
+        "funds_agri_upward_2018": (MET, "55.0000", 2018),
+        "funds_service_centre_2018": (MET, "15.0000", 2019),
+        "poor_village_coverage_2018": (NOT_REPORTED, None, None),  # nothing reported is never "missed"
+        "village_coverage_2018": (MET, "50.0", 2019),
+    }
+    # The 2015 batch is covered by neither notice: no notice target applies.
+    assert targets.place_targets(province_99[1]).notice_targets == []
+
+
+def test_the_2019_notice_targets_and_the_national_comparison(province_99):
+    u = unit("990108", "己县")
+    designate(u, 2019)
+    report(u, "people_trained", 2019, "1800")
+    report(u, "people_trained", 2020, "1200")  # 3,000 in all: met
+    report(u, "villages_covered", 2020, "79")
+    report(u, "administrative_villages", 2020, "100")  # 79% at the end of 2020: missed
+    report(u, "villages_covered", 2021, "90")  # after the deadline: not counted
+    report(u, "administrative_villages", 2021, "100")
+    report(u, "online_retail_sales", 2018, "100")
+    report(u, "online_retail_sales", 2020, "140")
+    got = judgements(u)
+    assert got["people_trained_2019"] == (MET, "3000.0000", 2020)
+    assert got["village_coverage_2019"] == (MISSED, "79.0", 2020)
+    # 100 → 140 over 2018–2020 (√1.4 − 1 = 18.3% a year) against the national 1.37 → 1.79 trillion
+    # (√1.3066 − 1 = 14.3% a year): faster, met.
+    assert got["online_retail_faster_2019"] == (MET, "18.3", 2020)
+    faster = next(j for j in targets.place_targets(u).notice_targets if j.target.code == "online_retail_faster_2019")
+    assert faster.national_pct == Decimal("14.3")
+
+    slower = unit("990109", "庚县")
+    designate(slower, 2019)
+    report(slower, "online_retail_sales", 2018, "100")
+    report(slower, "online_retail_sales", 2019, "110")  # +10.0% against the national 1.37 → 1.7 (+24.1%)
+    judged = next(j for j in targets.place_targets(slower).notice_targets if j.target.code == "online_retail_faster_2019")
+    assert (judged.status, judged.value, judged.national_pct) == (MISSED, Decimal("10.0"), Decimal("24.1"))
+    assert judgements(slower)["people_trained_2019"] == (NOT_REPORTED, None, None)
+
+    no_base = unit("990110", "辛县")
+    designate(no_base, 2019)
+    report(no_base, "online_retail_sales", 2020, "500")
+    judged = next(j for j in targets.place_targets(no_base).notice_targets if j.target.code == "online_retail_faster_2019")
+    assert (judged.status, judged.reason) == (NOT_REPORTED, targets.NO_BASE_YEAR)
+
+
+def test_faster_than_national_is_not_judged_across_the_2016_break():
+    from counties.models.targets import NOTICE_TARGETS
+
+    target = next(t for t in NOTICE_TARGETS if t.code == "online_retail_faster_2019")
+    reported = {"online_retail_sales": {2015: targets.Reported(Decimal(100)), 2017: targets.Reported(Decimal(200))}}
+    judged = targets.judge_notice_target(target, 2016, reported, targets.national_rural())
+    assert (judged.status, judged.reason) == (NOT_APPLICABLE, targets.ACROSS_BREAK)
+
+
+# -- the service system (两中心一站点) ----------------------------------------------------------------
+
+
+def test_service_system_totals_and_not_recorded(province_99):
+    empty = targets._service_system.uncached(2019)
+    assert [(m.indicator, m.reporting_counties, m.total) for m in empty.measures] == [
+        ("public_service_centre", 0, None),  # not recorded, never 0
+        ("logistics_centre", 0, None),
+        ("village_service_stations", 0, None),
+    ]
+    report(province_99[1], "public_service_centre", 2018, "1")
+    report(province_99[3], "public_service_centre", 2019, "0")
+    report(province_99[3], "logistics_centre", 2019, "1")
+    report(province_99[1], "village_service_stations", 2017, "12")
+    report(province_99[1], "village_service_stations", 2019, "15")  # its latest year counts
+    report(province_99[2], "village_service_stations", 2015, "8")  # 乙县, now 乙区: the same place
+    got = targets._service_system.uncached(2019)
+    assert [(m.reporting_counties, m.total) for m in got.measures] == [(2, Decimal(1)), (1, Decimal(1)), (2, Decimal(23))]
+    # As of 2018 乙区's centre and 甲县's 2019 stations are not yet reported.
+    earlier = targets._service_system.uncached(2018)
+    assert [(m.reporting_counties, m.total) for m in earlier.measures] == [(1, Decimal(1)), (0, None), (2, Decimal(20))]
+    published = {t.fact.fact_id: t.fact.value_text for t in targets.service_system_published()}
+    assert published == {
+        "S2021_logistics": "1212",
+        "S2021_stations": "148000",
+        "S2022_centres": "2,600+",
+        "S2022_stations": "150,000+",
+    }
+
+
+def test_notice_attainment_per_batch(province_99):
+    met = unit("990108", "己县")
+    missed = unit("990109", "庚县")
+    silent = unit("990110", "辛县")
+    for u in (met, missed, silent):
+        designate(u, 2019)
+    report(met, "people_trained", 2019, "3000")
+    report(missed, "people_trained", 2019, "2999")
+    rows = {(r.target, r.batch_year): r for r in targets.notice_attainment()}
+    trained = rows[("people_trained_2019", 2019)]
+    size = models.Designation.objects.counted().filter(batch__year=2019).count()
+    assert (trained.batch_entries, trained.reported, trained.met, trained.missed, trained.not_reported) == (size, 2, 1, 1, size - 2)
+    # The 2018 notice's targets are counted for the 2018 batch only.
+    assert {year for target, year in rows if target.endswith("_2018")} <= {2018}
+    assert {year for target, year in rows if target.endswith("_2019")} == {2019}
+    assert targets.notice_attainment_until(2018) == [r for r in targets.notice_attainment() if r.batch_year <= 2018]
+
+
+def test_new_measures_cost_the_same_queries_whatever_the_values(province_99):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(function, *args):
+        cache.clear()  # the national series is a cached statistic: worked out each time here
+        statistics.Programme.current()  # the place rule's rows, loaded once per data version, not counted
+        with CaptureQueriesContext(connection) as captured:
+            function(*args)
+        return len(captured)
+
+    first = unit("990119", "扩县")
+    designate(first, 2019)
+    report(first, "people_trained", 2019, "100")
+    # The service system: the data token (the place rule), the values. The notices: the values, the
+    # entries, the data token (the place rule), then the national series (its token and its rows).
+    small = [queries(targets._service_system.uncached, 2019), queries(targets.notice_attainment.uncached)]
+    assert small == [2, 5]
+    for n in range(20, 40):
+        u = unit(f"9902{n:02d}", f"扩{n}县")
+        designate(u, 2018 if n % 2 else 2019)
+        for code, value in (("village_service_stations", "5"), ("people_trained", "100"), ("funds_agri_upward_share", "60")):
+            report(u, code, 2019, value)
+    assert [queries(targets._service_system.uncached, 2019), queries(targets.notice_attainment.uncached)] == small

@@ -206,7 +206,7 @@ def test_county_section_shows_series_status_and_chart(client, example):
     assert "Targets and results" in page
     assert "E-commerce transaction volume" in page
     assert page.count('class="chart"') >= 2  # one chart per reported indicator
-    assert "30.0%" in page and "20.0%" in page  # 2015 met, 2016 missed, across the code change
+    assert "30.0%" in page and "24.9%" in page  # 2015 met, 2016 missed (a year on average), across the code change
     assert "not reported" in page and "no value for the year before" in page
     assert "Illustrative data." in page
 
@@ -214,7 +214,9 @@ def test_county_section_shows_series_status_and_chart(client, example):
 def test_a_value_reads_the_same_in_the_chart_as_in_its_table(client, example):
     page = cells(client.get(reverse("counties:county", args=["130705"])).content.decode())
     # The chart's tooltip wrote str() of the normalised value: 2.6E+4 beside the table's 26,000.
-    assert "<title>2015: 26,000 (+30.0%) · met</title>" in page and "E+" not in page
+    # A growth rule's bar names the average a year since the base year, which judges it.
+    assert "<title>2015: 26,000 (+30.0% a year since 2014; +30.0% on the year before) · met</title>" in page
+    assert "<title>2016: 31,200 (+24.9% a year since 2014; +20.0% on the year before) · missed</title>" in page and "E+" not in page
     assert '<td class="num">26,000</td>\n    <td class="num">30.0%</td>' in page
 
 
@@ -323,7 +325,9 @@ def test_same_numbers_on_page_api_and_report(client, example):
         "90.0",
     )
     page = client.get(reverse("counties:statistics") + "?as_of=2019").content.decode()
-    assert "<dd>90.0%</dd>" in page and "<dd>0.1%</dd>" in page
+    # Each headline says how many counties it rests on.
+    assert '<dd>90.0% <span class="hint">(1 county reported)</span></dd>' in page
+    assert '<dd>0.1% <span class="hint">(1 of 832 poverty counties with a pairing recorded)</span></dd>' in page
     # The county's series: 宣化县 designated in 2015 (whatever the illustrative roster says).
     models.FundingAllocation.objects.filter(unit__key__in=["130721", "130705"]).delete()
     models.Designation.objects.filter(unit__key__in=["130721", "130705"]).delete()
@@ -334,14 +338,21 @@ def test_same_numbers_on_page_api_and_report(client, example):
     series = client.get("/api/v1/counties/130721/targets/").json()
     assert (series["code"], series["designated_from"]) == ("130705", 2015)
     volume = next(s for s in series["series"] if s["indicator"] == "ec_transaction_volume")
-    assert [(y["year"], y["status"], y["growth_pct"]) for y in volume["years"]] == [
-        (2014, "not_applicable", None),
-        (2015, "met", "30.0"),
-        (2016, "missed", "20.0"),
-        (2017, "not_reported", None),
-        (2018, "not_reported", None),
-        (2019, "met", "30.0"),
+    # Judged on the compound average a year since 2014 (20,000): 26,000 is 30.0%, 31,200 is
+    # √1.56 − 1 = 24.9%, 45,000 is ⁴√2.25 − 1 = 22.5%, 58,500 is ⁵√2.925 − 1 = 23.9% a year.
+    assert [(y["year"], y["status"], y["growth_pct"], y["average_growth_pct"]) for y in volume["years"]] == [
+        (2014, "not_applicable", None, None),
+        (2015, "met", "30.0", "30.0"),
+        (2016, "missed", "20.0", "24.9"),
+        (2017, "not_reported", None, None),
+        (2018, "missed", None, "22.5"),
+        (2019, "missed", "30.0", "23.9"),
     ]
+    assert (volume["judgement"]["year"], volume["judgement"]["status"], volume["judgement"]["average_growth_pct"]) == (
+        2019,
+        "missed",
+        "23.9",
+    )
     place = targets.place_targets(models.Unit.objects.get(key="130705"))
     assert [y.status for y in place.series[0].years] == [y["status"] for y in volume["years"]]
     # Attainment and national series: the API equals the report.
@@ -350,7 +361,19 @@ def test_same_numbers_on_page_api_and_report(client, example):
         == json.loads(run_command("coverage_report", "--format", "json", "--section", "targets"))["targets"]
     )
     national = client.get("/api/v1/stats/national-series/").json()
-    assert [p["trillion_yuan"] for p in national] == ["0.180", "0.895", "1.245", "1.700", "1.790", "2.050", "0.301"]
+    assert [p["trillion_yuan"] for p in national] == [
+        "0.180",
+        "0.353",
+        "0.895",
+        "1.245",
+        "1.370",
+        "1.700",
+        "1.790",
+        "2.050",
+        "2.170",
+        "0.301",
+    ]
+    assert [p["definition"] for p in national][:3] == ["before_2016", "before_2016", "from_2016"]
 
 
 def test_coverage_report_csv_and_table_formats(example):
@@ -405,3 +428,45 @@ def test_xlsx_cells_of_the_wrong_kind_and_empty_text_cells(tmp_path):
     ]
     run_command("import_indicator_values", xlsx(2019, 100))
     assert IndicatorValue.objects.get().source_note == ""
+
+
+def test_statistics_page_names_each_measure_and_the_national_break(client):
+    page = cells(client.get(reverse("counties:statistics")).content.decode())
+    # No pairing and no village report recorded: "not recorded", never 0.0% (pairings) or "—" (villages).
+    assert "Poverty counties paired with a platform, enterprise or county</dt><dd>not recorded</dd>" in page
+    assert "E-commerce coverage of poor villages</dt><dd>not recorded</dd>" in page
+    # The service system is a measure of its own, with the published national totals and their sources.
+    assert "The service system (two centres and a station)" in page
+    assert "County logistics centres in operation</dt><dd>not recorded</dd>" in page
+    assert "http://zgxczx.cn/content_46121.html" in page and "150,000+" in page
+    # The national series: every year to the page's (2022's 2.17 in the API), the 2016 break in the
+    # caption and the table.
+    for figure in ("0.353", "1.37"):
+        assert f'<td class="num">{figure}</td>' in page
+    assert "Change of definition in 2016" in page and "no published figure" not in page
+    assert "earlier definition (2014–2015), not comparable with later years" in page
+    assert "Rural, from 2016" in page and "including service retail (from 2016)" in page
+
+
+def test_county_page_and_api_show_the_notice_targets(client):
+    u = models.Unit.objects.get(key="110101")
+    models.Designation.objects.filter(unit=u).delete()
+    models.Designation.objects.create(unit=u, batch=models.Batch.objects.get(year=2019), source="doc", source_kind="official")
+    for code, year, value in (("online_retail_sales", 2018, "100"), ("online_retail_sales", 2020, "140")):
+        IndicatorValue.objects.create(
+            unit=u, indicator=Indicator.objects.get(code=code), year=year, value=Decimal(value), source="doc", source_kind="official"
+        )
+    mark_data_changed()
+    page = client.get(reverse("counties:county", args=["110101"])).content.decode()
+    assert "Targets of the 2018 and 2019 notices" in page
+    assert "18.3% a year (national 14.3%)" in page
+    data = client.get("/api/v1/counties/110101/targets/").json()
+    faster = next(n for n in data["notice_targets"] if n["target"] == "online_retail_faster_2019")
+    assert (faster["status"], faster["value"], faster["national_growth_pct"], faster["batch_year"]) == ("met", "18.3000", "14.3", 2019)
+    assert {n["target"] for n in data["notice_targets"]} == {"village_coverage_2019", "people_trained_2019", "online_retail_faster_2019"}
+    assert client.get("/api/v1/stats/service-system/?as_of=2019").json()["village_stations"] == {
+        "indicator": "village_service_stations",
+        "reporting_counties": 0,
+        "total": None,
+        "includes_illustrative": False,
+    }

@@ -56,7 +56,16 @@ ENDPOINTS: tuple[tuple[str, str | None, Any], ...] = (
     ("stats-exits", None, _("Poverty exits by year, and how many of those counties were designated by then.")),
     ("stats-three-coverages", None, _("The three full coverages at the end of a year (?as_of=YEAR).")),
     ("stats-three-coverages-series", None, _("The three full coverages at the end of every year.")),
+    (
+        "stats-service-system",
+        None,
+        _(
+            "The service system (two centres and a station) at the end of a year (?as_of=YEAR): "
+            "what the reporting counties reported, added up."
+        ),
+    ),
     ("stats-targets", None, _("Target attainment by batch, indicator and year.")),
+    ("stats-notice-targets", None, _("The 2018 and 2019 notices' targets by batch they cover: entries that reported and met each.")),
     ("stats-assessments", None, _("Assessment results by batch.")),
     ("stats-national-series", None, _("National rural online retail sales as published, each figure with its source.")),
     ("schema", None, _("The OpenAPI 3 description of this API (YAML; ?format=json for JSON).")),

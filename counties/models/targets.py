@@ -8,6 +8,10 @@ own module because they are a feature of their own: the computations on them liv
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -36,6 +40,119 @@ class TargetRule(models.TextChoices):
     GROWTH_AT_LEAST = "growth_at_least", _("grows at least the threshold a year")
     RISES = "rises", _("rises year on year")
     FALLS = "falls", _("falls year on year")
+
+
+class NoticeRule(models.TextChoices):
+    """What a later notice (2018, 2019) asked of the counties of the batches it covers."""
+
+    AT_LEAST = "at_least", _("at least the threshold")
+    AT_MOST = "at_most", _("at most the threshold")
+    FASTER_THAN_NATIONAL = "faster_than_national", _("grows faster than the national rural online retail sales")
+
+
+NOTICE_2018 = _("2018 notice of the Ministry of Finance, the Ministry of Commerce and the Poverty Alleviation Office (2018 batch)")
+NOTICE_2019 = _("2019 notice of the Ministry of Finance, the Ministry of Commerce and the Poverty Alleviation Office (2019 batch)")
+NOTICE_2019_URL = "http://m.cfbond.com/zclb/detail/20190509/1000200000022261557367703117631466_1.html"
+
+
+@dataclass(frozen=True)
+class NoticeTarget:
+    """One target of the 2018 or 2019 notice, as the notice wrote it (DESIGN.md, "Targets and
+    assessment"). Frozen here, as the notices are: a rule of a notice is not edited.
+
+    The value judged is an indicator's latest value reported up to `by_year` (when `total`, the
+    sum of the values reported from the batch year on; with a `denominator`, the ratio of the two
+    indicators in the latest year both were reported, in percent). `faster_than_national` compares
+    the county's growth from the year before its batch to its last year reported with the national
+    rural series' over the same years.
+    """
+
+    code: str
+    indicator: str
+    rule: str
+    threshold: Decimal | None
+    batches: tuple[int, ...]
+    label: Any
+    source: Any
+    source_url: str = ""
+    denominator: str = ""
+    total: bool = False
+    by_year: int | None = None
+
+
+NOTICE_TARGETS = (
+    NoticeTarget(
+        "funds_agri_upward_2018",
+        "funds_agri_upward_share",
+        NoticeRule.AT_LEAST,
+        Decimal(50),
+        (2018,),
+        _("Central funds to selling farm products online: at least 50%"),
+        NOTICE_2018,
+    ),
+    NoticeTarget(
+        "funds_service_centre_2018",
+        "funds_service_centre_share",
+        NoticeRule.AT_MOST,
+        Decimal(15),
+        (2018,),
+        _("Central funds to the county public service centre: at most 15%"),
+        NOTICE_2018,
+    ),
+    NoticeTarget(
+        "poor_village_coverage_2018",
+        "poor_villages_covered",
+        NoticeRule.AT_LEAST,
+        Decimal(50),
+        (2018,),
+        _("E-commerce services in the registered poor villages: about 50% (judged as at least 50%)"),
+        NOTICE_2018,
+        denominator="poor_villages",
+    ),
+    NoticeTarget(
+        "village_coverage_2018",
+        "villages_covered",
+        NoticeRule.AT_LEAST,
+        Decimal(50),
+        (2018,),
+        _("E-commerce services in all administrative villages: about 50% (judged as at least 50%)"),
+        NOTICE_2018,
+        denominator="administrative_villages",
+    ),
+    NoticeTarget(
+        "village_coverage_2019",
+        "villages_covered",
+        NoticeRule.AT_LEAST,
+        Decimal(80),
+        (2019,),
+        _("E-commerce services in the administrative villages by the end of 2020: 80%"),
+        NOTICE_2019,
+        NOTICE_2019_URL,
+        denominator="administrative_villages",
+        by_year=2020,
+    ),
+    NoticeTarget(
+        "people_trained_2019",
+        "people_trained",
+        NoticeRule.AT_LEAST,
+        Decimal(3000),
+        (2019,),
+        _("At least 3,000 people trained per county (the trainings reported from the batch year on, added up)"),
+        NOTICE_2019,
+        NOTICE_2019_URL,
+        total=True,
+    ),
+    NoticeTarget(
+        "online_retail_faster_2019",
+        "online_retail_sales",
+        NoticeRule.FASTER_THAN_NATIONAL,
+        None,
+        (2019,),
+        _("Online retail sales growing faster than the national rural online retail sales over the same years"),
+        NOTICE_2019,
+        NOTICE_2019_URL,
+    ),
+)
 
 
 class Indicator(TimeStamped):

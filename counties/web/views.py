@@ -492,10 +492,15 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         "three_coverages": targets.three_coverages(as_of),
         "three_coverages_series": targets.three_coverages_series_until(as_of),
         "attainment": [r for r in targets.target_attainment_until(as_of) if r.reported],
+        "notice_attainment": targets.notice_attainment_until(as_of),
         "indicator_names": targets.indicator_names(),
         "national": national,
         "national_chart": targets_charts.national_chart(national),
         "national_gaps": targets_charts.national_gaps(national),
+        # The 2016 break is spoken of once the figures shown reach it.
+        "national_break_year": targets.NATIONAL_BREAK_YEAR if any(p.year >= targets.NATIONAL_BREAK_YEAR for p in national) else None,
+        "service_system": targets.service_system(as_of),
+        "service_system_published": targets.service_system_published(),
         "funding_chart": charts.bar_chart(
             _("Funding by fiscal year"),
             _("Funding allocations recorded, by fiscal year, in %(unit)s.") % {"unit": money},

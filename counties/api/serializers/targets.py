@@ -87,6 +87,10 @@ class YearStatusSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Why a year is not met or missed: " + ", ".join(targets.REASON_LABELS))
     source_kind = serializers.CharField()
     source = serializers.CharField()  # type: ignore[assignment]  # a field named source: DRF's metaclass takes it off the class
+    base_year = serializers.IntegerField(allow_null=True, help_text="Growth rule: the base year (the year before the batch).")
+    average_growth_pct = serializers.DecimalField(
+        **PCT, help_text="Growth rule: the compound average annual growth from the base year to this year, which judges it."
+    )
 
 
 class IndicatorSeriesSerializer(serializers.Serializer):
@@ -94,12 +98,33 @@ class IndicatorSeriesSerializer(serializers.Serializer):
     rule = serializers.CharField(source="indicator.rule")
     rule_threshold_pct = serializers.DecimalField(source="indicator.rule_threshold_pct", max_digits=6, decimal_places=2, allow_null=True)
     years = YearStatusSerializer(many=True)
+    judgement = YearStatusSerializer(
+        allow_null=True, help_text="The series' judgement: its last year reported once the targets apply (null when none)."
+    )
+
+
+class NoticeJudgementSerializer(serializers.Serializer):
+    target = serializers.CharField(source="target.code")
+    indicator = serializers.CharField(source="target.indicator")
+    denominator = serializers.CharField(source="target.denominator", help_text="A coverage: the indicator it is a share of.")
+    rule = serializers.CharField(source="target.rule", help_text="at_least, at_most or faster_than_national")
+    threshold = serializers.DecimalField(source="target.threshold", max_digits=8, decimal_places=2, allow_null=True)
+    by_year = serializers.IntegerField(source="target.by_year", allow_null=True)
+    notice = serializers.CharField(source="target.source")
+    notice_url = serializers.CharField(source="target.source_url")
+    batch_year = serializers.IntegerField()
+    status = serializers.CharField(help_text="met, missed, not_reported or not_applicable")
+    reason = serializers.CharField()
+    value = serializers.DecimalField(max_digits=24, decimal_places=4, allow_null=True, help_text="The value judged (a % for a share).")
+    year = serializers.IntegerField(allow_null=True)
+    national_growth_pct = serializers.DecimalField(source="national_pct", **PCT)
 
 
 class PlaceTargetsSerializer(serializers.Serializer):
     code = serializers.CharField()
     designated_from = serializers.IntegerField(allow_null=True)
     series = IndicatorSeriesSerializer(many=True)
+    notice_targets = NoticeJudgementSerializer(many=True)
     includes_illustrative = serializers.BooleanField()
 
 
@@ -116,7 +141,22 @@ class ThreeCoveragesSerializer(serializers.Serializer):
     poor_villages_covered = serializers.DecimalField(max_digits=20, decimal_places=4)
     village_coverage_pct = serializers.DecimalField(**PCT)
     platform_covered = serializers.IntegerField()
-    platform_coverage_pct = serializers.DecimalField(**PCT)
+    platform_coverage_pct = serializers.DecimalField(**PCT, help_text="null: no pairing recorded (not 0.0).")
+    includes_illustrative = serializers.BooleanField()
+
+
+class ServiceMeasureSerializer(serializers.Serializer):
+    indicator = serializers.CharField()
+    reporting_counties = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=24, decimal_places=4, allow_null=True, help_text="null: not recorded.")
+    includes_illustrative = serializers.BooleanField()
+
+
+class ServiceSystemSerializer(serializers.Serializer):
+    as_of = serializers.IntegerField()
+    public_service_centres = ServiceMeasureSerializer()
+    logistics_centres = ServiceMeasureSerializer()
+    village_stations = ServiceMeasureSerializer()
     includes_illustrative = serializers.BooleanField()
 
 
@@ -125,6 +165,18 @@ class TargetAttainmentSerializer(serializers.Serializer):
     batch_sequence = serializers.IntegerField()
     indicator = serializers.CharField()
     year = serializers.IntegerField()
+    batch_entries = serializers.IntegerField()
+    reported = serializers.IntegerField()
+    met = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    not_reported = serializers.IntegerField()
+    includes_illustrative = serializers.BooleanField()
+
+
+class NoticeAttainmentSerializer(serializers.Serializer):
+    target = serializers.CharField(help_text="The notice target's code (see a county's targets: notice_targets).")
+    batch_year = serializers.IntegerField()
+    batch_sequence = serializers.IntegerField()
     batch_entries = serializers.IntegerField()
     reported = serializers.IntegerField()
     met = serializers.IntegerField()
@@ -160,3 +212,6 @@ class NationalPointSerializer(serializers.Serializer):
     source_kind = serializers.CharField()
     note = serializers.CharField()
     note_zh = serializers.CharField(help_text="The note in Chinese, where the reference data gives one.")
+    definition = serializers.CharField(
+        help_text="Rural series: before_2016 (not comparable with later years) or from_2016 (including service retail); empty otherwise."
+    )

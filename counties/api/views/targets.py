@@ -21,8 +21,10 @@ from counties.api.serializers.targets import (
     IndicatorSerializer,
     IndicatorValueSerializer,
     NationalPointSerializer,
+    NoticeAttainmentSerializer,
     PairingSerializer,
     PlaceTargetsSerializer,
+    ServiceSystemSerializer,
     TargetAttainmentSerializer,
     ThreeCoveragesSerializer,
 )
@@ -76,7 +78,12 @@ class CountyTargetsView(StatisticsView):
         if place is None:
             raise Http404(_("No county-level unit has the code %(code)s.") % {"code": key})
         result = targets.place_targets(place)
-        data = {"code": place.key, "designated_from": result.designated_from, "series": result.series}
+        data = {
+            "code": place.key,
+            "designated_from": result.designated_from,
+            "series": result.series,
+            "notice_targets": result.notice_targets,
+        }
         return Response(PlaceTargetsSerializer({**data, "includes_illustrative": result.includes_illustrative}).data)
 
 
@@ -92,6 +99,16 @@ class ThreeCoveragesSeriesView(StatisticsView):
     )
     def get(self, request: Request) -> Response:
         return Response(ThreeCoveragesSerializer(targets.three_coverages_series_until(self.until(request)), many=True).data)
+
+
+class ServiceSystemView(StatisticsView):
+    @extend_schema(
+        summary="The service system (两中心一站点) as of a year: what the reporting counties reported, added up",
+        parameters=[AS_OF],
+        responses=ServiceSystemSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ServiceSystemSerializer(targets.service_system(self.as_of(request))).data)
 
 
 INDICATOR = OpenApiParameter("indicator", OpenApiTypes.STR, description="Only this indicator (catalogue code).")
@@ -113,6 +130,16 @@ class TargetAttainmentView(StatisticsView):
                 raise serializers.ValidationError({"indicator": [_("%(code)s is not an indicator of the catalogue.") % {"code": code}]})
             rows = [r for r in rows if r.indicator == code]
         return Response(TargetAttainmentSerializer(rows, many=True).data)
+
+
+class NoticeAttainmentView(StatisticsView):
+    @extend_schema(
+        summary="The 2018 and 2019 notices' targets per batch they cover: entries that reported and met each",
+        parameters=[UNTIL],
+        responses=NoticeAttainmentSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return Response(NoticeAttainmentSerializer(targets.notice_attainment_until(self.until(request)), many=True).data)
 
 
 class AssessmentStatisticsView(StatisticsView):

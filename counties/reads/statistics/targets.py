@@ -15,9 +15,13 @@ Rules (the same place and as-of rules as coverage, see DESIGN.md):
     county, the base year's value is zero (no growth can be computed), or several units reported;
   - *not reported*: no value for the year, or none for the year before to compare with (a missing
     year is never "missed");
-  - *met* / *missed*: growth ≥ threshold (decided on the exact figures: 100 → 130 is exactly 30%
-    and meets a ≥ 30% rule), or a rise / a fall on the year before.
-  The growth figure shown is (value − previous) ÷ previous × 100, rounded half up to one decimal.
+  - *met* / *missed*: for a growth rule (the 2014 notice's "年均增长30%以上"), the compound
+    average annual growth from the base year (the year before the batch) to the year, decided on
+    the exact figures (`average_annual_growth`): 60% then 10% is 32.7% a year and meets a ≥ 30%
+    rule in its second year; a missing base year is *not reported*. For a rise / a fall: on the
+    year before.
+  The year-on-year growth shown beside it is (value − previous) ÷ previous × 100, rounded half up
+  to one decimal; it informs, it does not judge.
 * **Per batch and year**: of the batch's entries, how many *reported* (status met or missed: both
   years needed were reported) and how many *met* each target.
 * **The three full coverages** as of the end of year Y, each over the 832 poverty counties:
@@ -33,14 +37,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, DesignationStatus, ProgrammeFact, SourceKind, Unit
-from counties.models.targets import PASSING_RESULTS, Assessment, AssessmentResult, Indicator, IndicatorValue, Pairing, TargetRule
+from counties.models.targets import (
+    NOTICE_TARGETS,
+    PASSING_RESULTS,
+    Assessment,
+    AssessmentResult,
+    Indicator,
+    IndicatorValue,
+    NoticeRule,
+    NoticeTarget,
+    Pairing,
+    TargetRule,
+)
 from counties.reads import numbers, statistics
 from counties.reads.places import PlaceResolver, place_resolver
 
@@ -53,27 +68,42 @@ STATUS_LABELS = {
 }
 
 # Why a year has the status it has (codes, so the API stays language-neutral; labels for pages).
-NO_TARGET, NOT_DESIGNATED, NO_VALUE, NO_BASE, ZERO_BASE, SEVERAL_UNITS = (
+NO_TARGET, NOT_DESIGNATED, NO_VALUE, NO_BASE, NO_BASE_YEAR, ZERO_BASE, SEVERAL_UNITS, NO_NATIONAL, ACROSS_BREAK = (
     "no_target",
     "not_designated",
     "no_value",
     "no_previous_value",
+    "no_base_year_value",
     "zero_base",
     "several_units",
+    "no_national_figure",
+    "across_national_break",
 )
 REASON_LABELS = {
     NO_TARGET: _("no target for this indicator"),
     NOT_DESIGNATED: _("not yet a demonstration county"),
     NO_VALUE: _("no value reported"),
     NO_BASE: _("no value for the year before"),
-    ZERO_BASE: _("the year before was zero"),
+    NO_BASE_YEAR: _("no value for the base year (the year before the batch)"),
+    ZERO_BASE: _("the base year was zero"),
     SEVERAL_UNITS: _("reported by several units before a merger"),
+    NO_NATIONAL: _("no national figure recorded here for these years"),
+    ACROSS_BREAK: _("the national series changed its definition in 2016: not comparable across it"),
 }
 
 POOR_VILLAGES, POOR_VILLAGES_COVERED = "poor_villages", "poor_villages_covered"
+RURAL, POVERTY_COUNTIES = "rural_online_retail_sales", "poverty_counties_online_retail_sales"
 NATIONAL_METRICS = {
-    "rural online retail sales": "rural_online_retail_sales",
-    "online retail sales of the 832 national poverty counties": "poverty_counties_online_retail_sales",
+    "rural online retail sales": RURAL,
+    "online retail sales of the 832 national poverty counties": POVERTY_COUNTIES,
+}
+# From 2016 the published rural online retail sales include service retail (服务型网络零售额: 315.3
+# of 2016's 894.54 billion yuan, MOFCOM 2017-03-02): 2014 and 2015 are not comparable with later years.
+NATIONAL_BREAK_YEAR = 2016
+BEFORE_BREAK, FROM_BREAK = "before_2016", "from_2016"
+DEFINITION_LABELS = {
+    BEFORE_BREAK: _("earlier definition (2014–2015), not comparable with later years"),
+    FROM_BREAK: _("including service retail (from 2016)"),
 }
 
 
@@ -89,6 +119,9 @@ class YearStatus:
     growth_pct: Decimal | None
     status: str
     reason: str
+    # For a growth rule: the compound average annual growth since the base year, which judges the year.
+    base_year: int | None = None
+    average_growth_pct: Decimal | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,37 +150,89 @@ class Reported:
     several: bool = False
 
 
+@dataclass(frozen=True)
+class AverageGrowth:
+    """The compound average annual growth from a base year to a last year (`average_annual_growth`)."""
+
+    base_year: int
+    last_year: int
+    status: str
+    reason: str = ""
+    pct: Decimal | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def average_growth_pct(base: Decimal, last: Decimal, years: int) -> Decimal:
+    """((last / base)^(1 / years) − 1) × 100, rounded half up to one decimal: 100 → 176 over two
+    years (60% then 10%) is 32.7. Decimal arithmetic at 28 significant digits (the root of a
+    non-integral power is correctly rounded at that precision), then `numbers.rounded`."""
+    with localcontext() as context:
+        context.prec = 28
+        ratio = last / base
+        root = ratio if years == 1 else ratio ** (Decimal(1) / Decimal(years))
+        return numbers.rounded((root - 1) * 100, 1)
+
+
+def average_annual_growth(
+    base_year: int, base: Decimal | None, last_year: int, last: Decimal | None, threshold_pct: Decimal
+) -> AverageGrowth:
+    """The 2014 notice's "年均增长30%以上" as written: the compound average annual growth from the
+    base year to the last year, against the threshold.
+
+    * no value for the base year or for the last → *not reported* (never "missed");
+    * a base of zero → *not applicable* (no growth can be computed);
+    * otherwise *met* when last ≥ base × (1 + threshold/100)^years, decided exactly (in whole
+      Decimal powers, no root and no rounding): exactly 30.0% a year meets a ≥ 30% rule, 29.95%
+      misses it even though it is shown rounded as 30.0. The figure shown is `average_growth_pct`.
+    """
+    years = last_year - base_year
+    if base is None:
+        return AverageGrowth(base_year, last_year, NOT_REPORTED, NO_BASE_YEAR)
+    if last is None or years < 1:
+        return AverageGrowth(base_year, last_year, NOT_REPORTED, NO_VALUE)
+    if base == 0:
+        return AverageGrowth(base_year, last_year, NOT_APPLICABLE, ZERO_BASE)
+    with localcontext() as context:
+        context.prec = 200  # exact for the powers of the values a county reports
+        met = last * 100**years >= base * (100 + threshold_pct) ** years
+    return AverageGrowth(base_year, last_year, MET if met else MISSED, "", average_growth_pct(base, last, years))
+
+
 def year_status(indicator: Indicator, year: int, reported: dict[int, Reported], applies_from: int | None) -> YearStatus:
     """The status of one year of one indicator for one place (the rules are in the module docstring)."""
     current, previous = reported.get(year), reported.get(year - 1)
     value = current.value if current and not current.several else None
-    base = previous.value if previous and not previous.several else None
-    growth = numbers.percentage(value - base, base) if value is not None and base else None
+    before = previous.value if previous and not previous.several else None
+    growth = numbers.percentage(value - before, before) if value is not None and before else None
 
-    def result(status: str, reason: str = "") -> YearStatus:
-        return YearStatus(year, value, current.source_kind if current else "", current.source if current else "", growth, status, reason)
+    def result(status: str, reason: str = "", base_year: int | None = None, average: Decimal | None = None) -> YearStatus:
+        kind, source = (current.source_kind, current.source) if current else ("", "")
+        return YearStatus(year, value, kind, source, growth, status, reason, base_year, average)
 
     if indicator.rule == TargetRule.NONE:
         return result(NOT_APPLICABLE, NO_TARGET)
     if applies_from is None or year < applies_from:
         return result(NOT_APPLICABLE, NOT_DESIGNATED)
+    if indicator.rule == TargetRule.GROWTH_AT_LEAST:
+        base_year = applies_from - 1
+        base = reported.get(base_year)
+        if current is None:
+            return result(NOT_REPORTED, NO_VALUE, base_year)
+        if current.several or (base is not None and base.several):
+            return result(NOT_APPLICABLE, SEVERAL_UNITS, base_year)
+        assert indicator.rule_threshold_pct is not None  # Indicator's constraint: this rule has its threshold
+        judged = average_annual_growth(base_year, base.value if base else None, year, value, indicator.rule_threshold_pct)
+        return result(judged.status, judged.reason, base_year, judged.pct)
     if current is None:
         return result(NOT_REPORTED, NO_VALUE)
     if current.several or (previous is not None and previous.several):
         return result(NOT_APPLICABLE, SEVERAL_UNITS)
     if previous is None:
         return result(NOT_REPORTED, NO_BASE)
-    assert value is not None and base is not None  # one report each: only several have no value
-    if indicator.rule == TargetRule.GROWTH_AT_LEAST:
-        if base == 0:
-            return result(NOT_APPLICABLE, ZERO_BASE)
-        assert indicator.rule_threshold_pct is not None  # Indicator's constraint: this rule has its threshold
-        # Exact comparison, no rounding: (value − base) / base ≥ threshold / 100.
-        met = (value - base) * 100 >= indicator.rule_threshold_pct * base
-    elif indicator.rule == TargetRule.RISES:
-        met = value > base
-    else:
-        met = value < base
+    assert value is not None and before is not None  # one report each: only several have no value
+    met = value > before if indicator.rule == TargetRule.RISES else value < before
     return result(MET if met else MISSED)
 
 
@@ -218,6 +303,127 @@ class IndicatorSeries:
     def includes_illustrative(self) -> bool:
         return any(y.source_kind == SourceKind.ILLUSTRATIVE for y in self.years)
 
+    @property
+    def judgement(self) -> YearStatus | None:
+        """The series' judgement: its last year reported once the targets apply (for a growth rule,
+        the compound average since the base year to that year); None when there is none."""
+        judged = [y for y in self.years if y.value is not None and y.reason not in (NO_TARGET, NOT_DESIGNATED)]
+        return judged[-1] if judged else None
+
+
+# -- the 2018 and 2019 notices' targets ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeJudgement:
+    """One notice target judged for one place: `value` is what was judged (a percentage for a
+    share or a coverage, a total, or the county's average annual growth in percent), `year` the
+    last year it rests on, `national_pct` the national rural series' average growth over the
+    same years (the faster-than-national rule)."""
+
+    target: NoticeTarget
+    batch_year: int
+    status: str
+    reason: str = ""
+    value: Decimal | None = None
+    year: int | None = None
+    national_pct: Decimal | None = None
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[self.status])
+
+    @property
+    def reason_label(self) -> str:
+        return str(REASON_LABELS.get(self.reason, ""))
+
+
+def _single(reports: dict[int, Reported]) -> dict[int, Decimal | None]:
+    """year → the value, None where several units reported (no one figure)."""
+    return {year: (None if r.several else r.value) for year, r in reports.items()}
+
+
+def judge_notice_target(
+    target: NoticeTarget, batch_year: int, reported: dict[int | str, dict[int, Reported]], national: dict[int, Decimal]
+) -> NoticeJudgement:
+    """A notice target for a place of one of the batches it covers (`NoticeTarget` says how the
+    value is read). Missing data is *not reported*; several units in a year is *not applicable*."""
+
+    def judged(
+        status: str, reason: str = "", value: Decimal | None = None, year: int | None = None, nat: Decimal | None = None
+    ) -> NoticeJudgement:
+        return NoticeJudgement(target, batch_year, status, reason, value, year, nat)
+
+    last_allowed = target.by_year if target.by_year is not None else 9999
+    values = {y: v for y, v in _single(reported.get(target.indicator, {})).items() if batch_year <= y <= last_allowed}
+    if target.rule == NoticeRule.FASTER_THAN_NATIONAL:
+        base_year = batch_year - 1
+        everything = _single(reported.get(target.indicator, {}))
+        later = sorted(y for y in values if y > base_year)
+        if not later:
+            return judged(NOT_REPORTED, NO_VALUE)
+        last_year = later[-1]
+        base, last = everything.get(base_year), values[last_year]
+        if base_year not in everything:
+            return judged(NOT_REPORTED, NO_BASE_YEAR, year=last_year)
+        if base is None or last is None:
+            return judged(NOT_APPLICABLE, SEVERAL_UNITS, year=last_year)
+        if base == 0:
+            return judged(NOT_APPLICABLE, ZERO_BASE, year=last_year)
+        if base_year < NATIONAL_BREAK_YEAR <= last_year:
+            return judged(NOT_APPLICABLE, ACROSS_BREAK, year=last_year)
+        county_pct = average_growth_pct(base, last, last_year - base_year)
+        if base_year not in national or last_year not in national:
+            return judged(NOT_REPORTED, NO_NATIONAL, county_pct, last_year)
+        national_base, national_last = national[base_year], national[last_year]
+        national_pct = average_growth_pct(national_base, national_last, last_year - base_year)
+        # Faster: last / base > national last / national base, decided on the exact figures.
+        met = last * national_base > base * national_last
+        return judged(MET if met else MISSED, "", county_pct, last_year, national_pct)
+    assert target.threshold is not None  # every other rule has its threshold
+    if target.denominator:
+        denominators = {y: v for y, v in _single(reported.get(target.denominator, {})).items() if batch_year <= y <= last_allowed}
+        both = sorted(set(values) & set(denominators))
+        if not both:
+            return judged(NOT_REPORTED, NO_VALUE)
+        year = both[-1]
+        part, whole = values[year], denominators[year]
+        if part is None or whole is None:
+            return judged(NOT_APPLICABLE, SEVERAL_UNITS, year=year)
+        if not whole:
+            return judged(NOT_APPLICABLE, ZERO_BASE, year=year)
+        pct = numbers.percentage(part, whole)
+        ok = part * 100 >= target.threshold * whole if target.rule == NoticeRule.AT_LEAST else part * 100 <= target.threshold * whole
+        return judged(MET if ok else MISSED, "", pct, year)
+    if not values:
+        return judged(NOT_REPORTED, NO_VALUE)
+    year = max(values)
+    if any(v is None for v in values.values()):
+        return judged(NOT_APPLICABLE, SEVERAL_UNITS, year=year)
+    value = sum((v for v in values.values() if v is not None), Decimal(0)) if target.total else values[year]
+    assert value is not None
+    ok = value >= target.threshold if target.rule == NoticeRule.AT_LEAST else value <= target.threshold
+    return judged(MET if ok else MISSED, "", value, year)
+
+
+def national_rural() -> dict[int, Decimal]:
+    """year → the national rural online retail sales as published (trillion yuan)."""
+    return {p.year: p.published_trillion_yuan for p in national_series() if p.series == RURAL}
+
+
+def notice_judgements(
+    batch_years: Iterable[int], reported: dict[int | str, dict[int, Reported]], national: dict[int, Decimal]
+) -> list[NoticeJudgement]:
+    """Each notice target that applies to a place designated in `batch_years` (its earliest batch the
+    notice covers), judged; the targets of notices that do not cover its batches are left out."""
+    years = set(batch_years)
+    result = []
+    for target in NOTICE_TARGETS:
+        covered = sorted(years & set(target.batches))
+        if covered:
+            result.append(judge_notice_target(target, covered[0], reported, national))
+    return result
+
 
 @dataclass(frozen=True)
 class PlaceTargets:
@@ -225,6 +431,7 @@ class PlaceTargets:
     series: list[IndicatorSeries] = field(default_factory=list)
     assessments: list[Assessment] = field(default_factory=list)
     pairings: list[Pairing] = field(default_factory=list)
+    notice_targets: list[NoticeJudgement] = field(default_factory=list)
 
     @property
     def has_values(self) -> bool:
@@ -250,7 +457,8 @@ def place_targets(unit: Unit) -> PlaceTargets:
     units = lineage.units_of(unit.pk)
     values = IndicatorValue.objects.filter(unit__in=units).values_list("unit", "indicator", "year", "value", "source_kind", "source")
     reported = Reports(lineage, values).of(unit.pk)
-    applies_from = min(Designation.objects.counted().filter(unit__in=units).values_list("batch__year", flat=True), default=None)
+    batch_years = set(Designation.objects.counted().filter(unit__in=units).values_list("batch__year", flat=True))
+    applies_from = min(batch_years, default=None)
     assessments = list(
         Assessment.objects.filter(designation__unit__in=units)
         .select_related("designation__batch", "designation__unit", "conditional_funding")
@@ -260,12 +468,19 @@ def place_targets(unit: Unit) -> PlaceTargets:
         Pairing.objects.filter(unit__in=units).select_related("unit", "partner_unit").order_by("start_year", "partner_name", "pk")
     )
     series = []
+    by_code: dict[int | str, dict[int, Reported]] = {}
     for indicator in Indicator.objects.order_by("position", "code"):
         by_year = reported.get(indicator.pk)
         if by_year:
+            by_code[indicator.code] = by_year
             span = range(min(by_year), max(by_year) + 1)
             series.append(IndicatorSeries(indicator, [year_status(indicator, y, by_year, applies_from) for y in span]))
-    return PlaceTargets(applies_from, series, assessments, pairings)
+    # The national series only when a faster-than-national target applies and has values to judge (cached).
+    compares = any(
+        t.rule == NoticeRule.FASTER_THAN_NATIONAL and set(t.batches) & batch_years and t.indicator in by_code for t in NOTICE_TARGETS
+    )
+    national = national_rural() if compares else {}
+    return PlaceTargets(applies_from, series, assessments, pairings, notice_judgements(batch_years, by_code, national))
 
 
 # -- per batch and year -------------------------------------------------------------------------
@@ -338,6 +553,91 @@ def target_attainment() -> list[TargetAttainment]:
                     )
                 )
     return rows
+
+
+@dataclass(frozen=True)
+class NoticeAttainment:
+    """Per notice target and batch it covers: how many of the batch's entries reported what it is
+    judged on, and met it."""
+
+    target: str
+    batch_year: int
+    batch_sequence: int
+    batch_entries: int
+    reported: int
+    met: int
+    missed: int
+    not_reported: int
+    includes_illustrative: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def notice_target(self) -> NoticeTarget:
+        return next(t for t in NOTICE_TARGETS if t.code == self.target)
+
+
+@statistics.cached
+def notice_attainment() -> list[NoticeAttainment]:
+    """Each notice target for each batch it covers (three queries). An entry is judged as the place
+    it had become by the end of the target's deadline, or of the last year reported (the place rule
+    of coverage), with the values of every unit of that place."""
+    codes = {t.indicator for t in NOTICE_TARGETS} | {t.denominator for t in NOTICE_TARGETS if t.denominator}
+    values = list(
+        IndicatorValue.objects.filter(indicator__code__in=codes).values_list(
+            "unit", "indicator__code", "year", "value", "source_kind", "source"
+        )
+    )
+    covered = sorted({year for t in NOTICE_TARGETS for year in t.batches})
+    entries = list(
+        Designation.objects.counted()
+        .filter(batch__year__in=covered)
+        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
+        .values_list("unit", "batch__year", "batch__sequence")
+    )
+    if not entries:
+        return []
+    lineage = Lineage(statistics.Programme.current().resolver)
+    reports = Reports(lineage, values)
+    last_year = max((year for _u, _c, year, *_rest in values), default=covered[-1])
+    national = national_rural()
+    batches: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for unit, year, sequence in entries:
+        batches[(year, sequence)].append(unit)
+    rows = []
+    for target in NOTICE_TARGETS:
+        for (batch_year, sequence), units in batches.items():
+            if batch_year not in target.batches:
+                continue
+            as_of = target.by_year or max(last_year, batch_year)
+            judged = [judge_notice_target(target, batch_year, reports.of(lineage.place_as_of(u, as_of)), national) for u in units]
+            illustrative = False
+            for u in units:
+                table = reports.of(lineage.place_as_of(u, as_of))
+                kinds = {r.source_kind for code in (target.indicator, target.denominator) for r in table.get(code, {}).values()}
+                illustrative |= SourceKind.ILLUSTRATIVE in kinds
+            met = sum(j.status == MET for j in judged)
+            missed = sum(j.status == MISSED for j in judged)
+            rows.append(
+                NoticeAttainment(
+                    target=target.code,
+                    batch_year=batch_year,
+                    batch_sequence=sequence,
+                    batch_entries=len(units),
+                    reported=met + missed,
+                    met=met,
+                    missed=missed,
+                    not_reported=sum(j.status == NOT_REPORTED for j in judged),
+                    includes_illustrative=illustrative,
+                )
+            )
+    return rows
+
+
+def notice_attainment_until(as_of: int | None = None) -> list[NoticeAttainment]:
+    """The rows of batches of `as_of` and earlier (every row when None)."""
+    return [r for r in notice_attainment() if as_of is None or r.batch_year <= as_of]
 
 
 def target_attainment_until(as_of: int | None = None) -> list[TargetAttainment]:
@@ -493,9 +793,106 @@ def _three_coverages(as_of: int) -> ThreeCoverages:
         poor_villages_covered=covered,
         village_coverage_pct=numbers.percentage(covered, villages),
         platform_covered=platform["covered"],
-        platform_coverage_pct=numbers.percentage(platform["covered"], total),
+        # No pairing recorded at all: the measure is not recorded, not 0.0%.
+        platform_coverage_pct=numbers.percentage(platform["covered"], total) if pairings else None,
         includes_illustrative=demonstration.includes_illustrative or village_illustrative or platform["illustrative"] > 0,
     )
+
+
+# -- the service system (两中心一站点) ---------------------------------------------------------------
+
+CENTRE, LOGISTICS, STATIONS = "public_service_centre", "logistics_centre", "village_service_stations"
+# Published national totals of the service system (programme figures, data/programme_facts.csv).
+SERVICE_SYSTEM_METRICS = {
+    "county logistics distribution centres built or upgraded (national total)": _("County logistics centres built or upgraded"),
+    "village e-commerce and express service stations (national total)": _("Village e-commerce and express service stations"),
+    "county e-commerce public service centres and logistics distribution centres (national total)": _(
+        "County public service centres and logistics centres, together"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ServiceMeasure:
+    """One part of the service system at the end of a year: the places that reported it (their
+    latest year up to then) and what they reported, added up (centres in operation, or stations)."""
+
+    indicator: str
+    reporting_counties: int
+    total: Decimal | None  # None: not recorded (no place reported)
+    includes_illustrative: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ServiceSystem:
+    """The county public service centre, the county logistics centre and the village stations
+    (两中心一站点): a service system, a measure of its own, not one of the three full coverages."""
+
+    as_of: int
+    public_service_centres: ServiceMeasure
+    logistics_centres: ServiceMeasure
+    village_stations: ServiceMeasure
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def measures(self) -> list[ServiceMeasure]:
+        return [self.public_service_centres, self.logistics_centres, self.village_stations]
+
+    @property
+    def includes_illustrative(self) -> bool:
+        return any(m.includes_illustrative for m in self.measures)
+
+
+def service_system(as_of: int | None = None) -> ServiceSystem:
+    return _service_system(statistics.resolve_as_of(as_of))
+
+
+@statistics.cached
+def _service_system(as_of: int) -> ServiceSystem:
+    """Per part, over the places (as of the year) that reported it: each place's latest value up to
+    the year (a centre is 1 when in operation, 0 when not), added up (one query)."""
+    lineage = Lineage(statistics.Programme.current().resolver)
+    values = IndicatorValue.objects.filter(indicator__code__in=(CENTRE, LOGISTICS, STATIONS), year__lte=as_of).values_list(
+        "unit", "indicator__code", "year", "value", "source_kind", "source"
+    )
+    reports = Reports(lineage, values)
+    places = {lineage.place_as_of(unit, as_of) for unit in reports.by_unit}
+
+    def measure(code: str) -> ServiceMeasure:
+        total, counties, illustrative = Decimal(0), 0, False
+        for place in places:
+            by_year = reports.of(place).get(code, {})
+            latest = [by_year[y] for y in sorted(by_year, reverse=True) if not by_year[y].several][:1]
+            if latest and latest[0].value is not None:
+                counties += 1
+                total += latest[0].value
+                illustrative |= latest[0].source_kind == SourceKind.ILLUSTRATIVE
+        return ServiceMeasure(code, counties, total if counties else None, illustrative)
+
+    return ServiceSystem(as_of, measure(CENTRE), measure(LOGISTICS), measure(STATIONS))
+
+
+@dataclass(frozen=True)
+class PublishedTotal:
+    fact: ProgrammeFact
+    label: str
+
+
+def service_system_published() -> list[PublishedTotal]:
+    """The published national totals of the service system, each with its source and a label in
+    the reader's language (one query)."""
+    return [PublishedTotal(fact, str(SERVICE_SYSTEM_METRICS[fact.metric])) for fact in _service_system_facts()]
+
+
+@statistics.cached
+def _service_system_facts() -> list[ProgrammeFact]:
+    # Cached without their labels: a label is read in the reader's language, not the first reader's.
+    return list(ProgrammeFact.objects.filter(metric__in=SERVICE_SYSTEM_METRICS).order_by("period", "fact_id"))
 
 
 @statistics.cached
@@ -522,15 +919,30 @@ class NationalPoint:
     source_kind: str
     note: str
     note_zh: str
+    # Which definition the figure follows (rural series: before or from the 2016 break; "" for the 832's).
+    definition: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def definition_label(self) -> str:
+        return str(DEFINITION_LABELS.get(self.definition, ""))
+
+
+def national_definition(series: str, year: int) -> str:
+    """The rural series' definition in `year` (the 2016 break); "" for a series without one."""
+    if series != RURAL:
+        return ""
+    return FROM_BREAK if year >= NATIONAL_BREAK_YEAR else BEFORE_BREAK
 
 
 @statistics.cached
 def national_series() -> list[NationalPoint]:
     """Rural online retail sales, and the 832 poverty counties' online retail sales, as published
-    (programme figures loaded from data/programme_facts.csv), each point with its source.
+    (programme figures loaded from data/programme_facts.csv), each point with its source and, for
+    the rural series, its definition (`NATIONAL_BREAK_YEAR`). A year with no figure here is "not
+    recorded here", not "not published".
 
     `trillion_yuan` is the published value rounded half up to three decimals (0.89454 → 0.895);
     `published_trillion_yuan` is the value as the source gives it.
@@ -551,9 +963,10 @@ def national_series() -> list[NationalPoint]:
                 source_kind=fact.source_kind,
                 note=fact.source_note,
                 note_zh=fact.source_note_zh,
+                definition=national_definition(NATIONAL_METRICS[fact.metric], int(fact.period[:4])),
             )
         )
-    return sorted(points, key=lambda p: (p.series != "rural_online_retail_sales", p.year))
+    return sorted(points, key=lambda p: (p.series != RURAL, p.year))
 
 
 def national_series_until(as_of: int | None = None) -> list[NationalPoint]:
@@ -568,14 +981,18 @@ def indicator_names() -> dict[str, Indicator]:
 
 # -- the flat tables `coverage_report` prints ----------------------------------------------------------
 
-REPORT_SECTIONS = ("three_coverages", "targets", "assessments", "national")
+REPORT_SECTIONS = ("three_coverages", "service_system", "targets", "notice_targets", "assessments", "national")
 
 
 def report_rows(section: str, as_of: int) -> list[dict[str, Any]]:
     if section == "three_coverages":
         return [three_coverages(as_of).as_dict()]
+    if section == "service_system":
+        return [{"as_of": as_of, **m.as_dict()} for m in service_system(as_of).measures]
     if section == "targets":
         return [row.as_dict() for row in target_attainment()]
+    if section == "notice_targets":
+        return [row.as_dict() for row in notice_attainment()]
     if section == "assessments":
         return [row.as_dict() for row in assessment_summary()]
     return [point.as_dict() for point in national_series()]

@@ -12,7 +12,19 @@ from django.utils.translation import gettext as _
 
 from counties.models import Indicator, local_name
 from counties.reads import numbers
-from counties.reads.statistics.targets import MET, MISSED, NOT_APPLICABLE, NOT_REPORTED, STATUS_LABELS, IndicatorSeries, NationalPoint
+from counties.reads.statistics.targets import (
+    BEFORE_BREAK,
+    FROM_BREAK,
+    MET,
+    MISSED,
+    NOT_APPLICABLE,
+    NOT_REPORTED,
+    POVERTY_COUNTIES,
+    RURAL,
+    STATUS_LABELS,
+    IndicatorSeries,
+    NationalPoint,
+)
 from counties.web import charts
 
 STATUS_COLOURS = {MET: "#2e7d32", MISSED: "#c0392b", NOT_APPLICABLE: "#0b4f8a", NOT_REPORTED: "#9e9e9e"}
@@ -39,7 +51,13 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
         x = left + group * i + group * 0.2
         # As the table beside it writes the value: str() of a normalised 26000 is "2.6E+4".
         label = f"{year.year}: " + (year.display_value if year.value is not None else "—")
-        if year.growth_pct is not None:
+        if year.average_growth_pct is not None:
+            # A growth rule judges the average since the base year, not the year on its own.
+            label += " (" + _("%(pct)s%% a year since %(base)s") % {"pct": f"{year.average_growth_pct:+}", "base": year.base_year}
+            if year.growth_pct is not None:
+                label += "; " + _("%(pct)s%% on the year before") % {"pct": f"{year.growth_pct:+}"}
+            label += ")"
+        elif year.growth_pct is not None:
             label += f" ({year.growth_pct:+}%)"
         label += f" · {STATUS_LABELS[year.status]}"
         if year.value is None:
@@ -62,8 +80,8 @@ def indicator_chart(series: IndicatorSeries) -> SafeString:
 
 
 def national_gaps(points: list[NationalPoint]) -> list[int]:
-    """The years between a series' first and last figure that have none (2015 and 2018 for rural
-    online retail sales): where its line breaks, which the page says in words as well."""
+    """The years between a series' first and last figure that have none recorded here: where its
+    line breaks, which the page says in words as well ("not recorded here", not "not published")."""
     by_series: dict[str, set[int]] = {}
     for point in points:
         by_series.setdefault(point.series, set()).add(point.year)
@@ -75,22 +93,35 @@ def national_chart(points: list[NationalPoint]) -> SafeString:
     years = list(range(min(p.year for p in points), max(p.year for p in points) + 1)) if points else []
     by_series: dict[str, dict[int, Decimal]] = {}
     for point in points:
-        by_series.setdefault(point.series, {})[point.year] = point.trillion_yuan
+        key = f"{point.series}:{point.definition}" if point.definition else point.series
+        by_series.setdefault(key, {})[point.year] = point.trillion_yuan
+    before, after = f"{RURAL}:{BEFORE_BREAK}", f"{RURAL}:{FROM_BREAK}"
     return charts.line_chart(
         _("Online retail sales, trillion yuan"),
-        _("Rural online retail sales as published each year, and the 832 poverty counties' online retail sales in 2020."),
+        _(
+            "Rural online retail sales as published each year, in two lines: the definition changed in 2016 "
+            "(service retail included from then), so 2014–2015 are not comparable with later years; and the "
+            "832 poverty counties' online retail sales in 2020."
+        ),
         [str(y) for y in years],
         [
             # Written as the table beside it writes them (0.895): the default, an axis label's two
-            # decimals, wrote 0.9, 1.25 and 0.3.
+            # decimals, wrote 0.9, 1.25 and 0.3. Two series for the rural figures, so no line joins
+            # 2015 to 2016 across the change of definition.
             charts.Series(
-                _("Rural online retail sales"),
-                [by_series.get("rural_online_retail_sales", {}).get(y) for y in years],
+                _("Rural, to 2015"),
+                [by_series.get(before, {}).get(y) for y in years],
+                charts.PALETTE[2],
+                write=numbers.decimal,
+            ),
+            charts.Series(
+                _("Rural, from 2016"),
+                [by_series.get(after, {}).get(y) for y in years],
                 write=numbers.decimal,
             ),
             charts.Series(
                 _("832 poverty counties"),
-                [by_series.get("poverty_counties_online_retail_sales", {}).get(y) for y in years],
+                [by_series.get(POVERTY_COUNTIES, {}).get(y) for y in years],
                 charts.PALETTE[1],
                 write=numbers.decimal,
             ),
