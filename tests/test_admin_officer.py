@@ -23,7 +23,7 @@ from .conftest import admin_form_data, import_in_admin
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "code,batch_year,status,source,source_kind\n"
+HEADER = "code,batch_year,kind,source,source_kind\n"
 
 
 def staff(role, province=None, name=None):
@@ -114,9 +114,9 @@ def test_the_import_form_offers_csv_and_xlsx_and_the_template(admin_client):
 def test_a_file_with_an_error_shows_every_row_with_its_status_and_is_kept(admin_client):
     content = (
         HEADER
-        + "110101,2016,designated,商建函〔2016〕1号,official\n"  # new
-        + "130721,2021,designated,商建函〔2021〕1号,official\n"  # retired code: error
-        + "130123,2014,designated,x,secondary\n"  # 正定县 in 2014: already there, changes its source
+        + "110101,2016,new,商建函〔2016〕1号,official\n"  # new
+        + "130721,2021,new,商建函〔2021〕1号,official\n"  # retired code: error
+        + "130123,2014,new,x,secondary\n"  # 正定县 in 2014: already there, changes its source
     )
     before = models.Designation.objects.count()
     response = upload(admin_client, "designation", content)
@@ -136,8 +136,8 @@ def test_a_file_with_an_error_shows_every_row_with_its_status_and_is_kept(admin_
 
 
 def test_a_corrected_file_replaces_the_kept_one_and_commits(admin_client, admin_user):
-    upload(admin_client, "designation", HEADER + "130721,2021,designated,商建函〔2021〕1号,official\n")
-    fixed = upload(admin_client, "designation", HEADER + "130705,2021,designated,商建函〔2021〕1号,official\n", filename="fixed.csv")
+    upload(admin_client, "designation", HEADER + "130721,2021,new,商建函〔2021〕1号,official\n")
+    fixed = upload(admin_client, "designation", HEADER + "130705,2021,new,商建函〔2021〕1号,official\n", filename="fixed.csv")
     assert fixed.context["kept_file"] == "fixed.csv"
     confirm = fixed.context["confirm_form"]
     response = admin_client.post(
@@ -370,7 +370,7 @@ def test_the_libraries_pages_are_in_chinese_too(admin_client):
     assert ">登录锁定</a>" in index and ">登录失败记录</a>" in index and ">Axes<" not in index
     export = admin_client.get(reverse("admin:counties_designation_export")).content.decode()
     assert "全选" in export and "Select all" not in export
-    header_only = import_in_admin(admin_client, "designation", "code,batch_year,status,source,source_kind\n")
+    header_only = import_in_admin(admin_client, "designation", "code,batch_year,kind,source,source_kind\n")
     assert "文件只有表头行，下面没有记录：请在表头下方每行填写一条记录。" in header_only.content.decode()
 
 

@@ -261,7 +261,7 @@ def test_an_import_command_is_seen_at_once(client, tmp_path):
     before = designation_count(client)
     page = client.get("/en/counties/130102/").content
     with committed():
-        run_command("import_designations", str(csv_file(tmp_path, HEADER + "130102,2016,designated,doc,official\n")))
+        run_command("import_designations", str(csv_file(tmp_path, HEADER + "130102,2016,new,doc,official\n")))
     assert designation_count(client) != before  # (the import replaces Hebei's illustrative 2016 records)
     assert client.get("/en/counties/130102/").content != page
 

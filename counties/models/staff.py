@@ -227,6 +227,8 @@ REFERENCE_MODELS = ["unit", "unitsuccession", "batch", "province", "prefecture",
 # Targets and results: values, assessments and pairings are data; the catalogue is reference.
 DATA_MODELS += ["indicatorvalue", "assessment", "pairing"]
 REFERENCE_MODELS += ["indicator"]
+# A designation's path (acceptance, withdrawal, funds): data, a provincial editor's for their province.
+DATA_MODELS += ["lifecyclerecord"]
 ALL_MODELS = DATA_MODELS + REFERENCE_MODELS
 
 # Each role's group is stored under its English name, the key the code finds it by; staff read it

@@ -36,6 +36,7 @@ from counties.models import (
     LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
+    DesignationKind,
     PovertyStatus,
     Prefecture,
     ProgrammeFact,
@@ -589,7 +590,7 @@ class Loader:
             self.designations[(key, batch_key)] = {
                 "unit": key,
                 "batch": batch_key,
-                "status": "designated",
+                "kind": DesignationKind.NEW,
                 "is_old_revolutionary_base": None,
                 "name_as_reported": row["name_as_reported"],
                 "source": row.required("source_url"),
@@ -707,13 +708,16 @@ class Loader:
             ("unit_id",),
             [_with_ids(v, unit_id=uid.get(v["unit"], MISSING)) for v in self.poverty.values()],
         )
-        report.counts["batches"], batch_ids = _sync("batches", Batch, ("year", "sequence"), list(self.batches.values()))
+        # The files hold national batches: matched with no province, so that a province's own batch
+        # of the same year and sequence is never taken for one of them.
+        national = [{**v, "province_id": None} for v in self.batches.values()]
+        report.counts["batches"], batch_ids = _sync("batches", Batch, ("year", "sequence", "province_id"), national)
         report.counts["designations"], _ = _sync(
             "designations",
             Designation,
             ("unit_id", "batch_id"),
             [
-                _with_ids(v, unit_id=uid.get(v["unit"], MISSING), batch_id=batch_ids.get(v["batch"], MISSING))
+                _with_ids(v, unit_id=uid.get(v["unit"], MISSING), batch_id=batch_ids.get((*v["batch"], None), MISSING))
                 for v in self.designations.values()
             ],
         )

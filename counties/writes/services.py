@@ -27,6 +27,7 @@ from counties.models import (
     FundingAllocation,
     ImportRecord,
     IndicatorValue,
+    LifecycleRecord,
     PovertyStatus,
     Provenance,
     SourceKind,
@@ -393,6 +394,22 @@ def save_records(saved: Iterable[models.Model], deleted: Iterable[models.Model],
     changed = [_save(record, user, reason) for record in saved]
     changed += [_delete(record, user, reason) for record in deleted]
     _written(any(changed))
+
+
+# -- a designation's path: acceptance, withdrawal, funds -------------------------------------------
+
+
+@transaction.atomic
+def record_lifecycle(record: LifecycleRecord, *, user: Any, reason: str) -> LifecycleRecord:
+    """Record a step of a designation's path (its acceptance, withdrawal, or central funds withheld or
+    recovered) through any door: the model's rules (a withdrawal has its reason, the year is not
+    before the batch's, the date lies in the year), then as `save_record`: the scope (a provincial
+    editor records their own province's designations only), the change reason and history."""
+    check_reason(reason)
+    check_scope(user, record)  # before the record's rules: another province's record is not told apart
+    record.full_clean()
+    _written(_save(record, user, reason))
+    return record
 
 
 # -- the replacement rule -----------------------------------------------------------------------

@@ -30,11 +30,13 @@ from counties.models import (
     LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
-    DesignationStatus,
+    DesignationKind,
     FundingAllocation,
     FundingLevel,
+    Outcome,
     PovertyStatus,
     Prefecture,
+    ProgrammeLevel,
     Province,
     Region,
     SourceKind,
@@ -439,14 +441,41 @@ class RecordFilterSet(django_filters.FilterSet):
         return qs.filter(held_by_place_named(value))
 
 
+# A designation list shows national designations unless asked for provincial ones or both: as every
+# count does (`DesignationQuerySet.counted`), so a list's total is never of both together by default.
+ALL_LEVELS = "all"
+LEVEL_CHOICES = [*ProgrammeLevel.choices, (ALL_LEVELS, _("national and provincial"))]
+
+
 class DesignationFilterSet(RecordFilterSet):
     batch_year = YearsFilter(field_name="batch__year", label=_("batch year(s)"))
-    status = django_filters.ChoiceFilter(choices=DesignationStatus.choices)
+    level = django_filters.ChoiceFilter(
+        choices=LEVEL_CHOICES,
+        method="filter_level",
+        label=_("level: national (the default), provincial, or all (national and provincial: never counted together)"),
+    )
+    kind = django_filters.ChoiceFilter(choices=DesignationKind.choices, label=_("kind: new, repeat or upgraded"))
+    outcome = django_filters.ChoiceFilter(
+        choices=Outcome.choices,
+        method="filter_outcome",
+        label=_("outcome: assessed, passed, rectify, failed, accepted, withdrawn or not_recorded"),
+    )
     ordering = OrderingFilter(fields=(("batch__year", "batch_year"), ("unit__key", "code"), ("updated_at", "updated_at")))
 
     class Meta:
         model = Designation
         fields: list[str] = []
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if not self.form.cleaned_data.get("level"):
+            queryset = queryset.filter(batch__level=ProgrammeLevel.NATIONAL)
+        return super().filter_queryset(queryset)
+
+    def filter_level(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs if value == ALL_LEVELS else qs.filter(batch__level=value)
+
+    def filter_outcome(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.outcome(value) if value else qs
 
 
 class FundingAllocationFilterSet(RecordFilterSet):
