@@ -446,7 +446,7 @@ def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, dja
     ]
     refused_zh = admin_client.post(chinese, opened_zh | {"source_note": "my careful input", "change_reason": "核对"})
     assert refused_zh.context["adminform"].form.non_field_errors() == [
-        f"您编辑期间，其他人保存了这条记录：wang 于 {at} 修改了状态、报道所用名称。"
+        f"您编辑期间，其他人保存了这条记录：wang 于 {at} 修改了类别、报道所用名称。"
         "您的修改尚未保存，保留在下方：请对照记录的修改历史，再次保存即可覆盖。"
     ]
     designation.refresh_from_db()

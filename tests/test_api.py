@@ -292,7 +292,9 @@ BAD_VALUES = [
     ("counties/?designated=2", "designated"),
     ("counties/?updated_since=yesterday", "updated_since"),
     ("counties/?ordering=secret", "ordering"),
-    ("designations/?status=rumoured", "status"),
+    ("designations/?outcome=rumoured", "outcome"),
+    ("designations/?level=county", "level"),
+    ("designations/?kind=again", "kind"),
     ("designations/?source_kind=hearsay", "source_kind"),
     ("funding-allocations/?level=township", "level"),
     ("poverty-statuses/?region=north", "region"),
@@ -338,7 +340,8 @@ def test_page_size_default_and_maximum(client):
         ("counties/", 7),
         # the same, and the province filter's lookup of the province
         ("counties/?province=530000", 8),
-        ("designations/", 3),
+        # token, count, rows (with their outcomes and whether counted), their lifecycle records
+        ("designations/", 4),
         ("funding-allocations/", 3),
         ("poverty-statuses/", 3),
         # conditional-GET token, count, rows (the cached batch composition uses the same token)
@@ -584,7 +587,7 @@ def test_write_token_creates_changes_and_deletes_with_history(client):
     created = models.Designation.objects.get(pk=response.json()["id"])
     assert statistics.coverage(2018).batch_entries == before + 1  # the cache followed the API edit
     response = call(client, "patch", f"{API}/designations/{created.pk}/", {"kind": "repeat"}, **auth(key), HTTP_X_CHANGE_REASON="evaluated")
-    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    assert response.status_code == 200 and response.json()["kind"] == "repeat"
     assert call(client, "delete", f"{API}/designations/{created.pk}/", None, **auth(key)).status_code == 400  # no reason
     assert call(client, "delete", f"{API}/designations/{created.pk}/?reason=entered twice", None, **auth(key)).status_code == 204
     history = list(models.Designation.history.filter(id=created.pk).order_by("history_date"))
@@ -718,7 +721,7 @@ def test_patch_writes_only_the_fields_it_sends(client):
     updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "counties_designation"')]
     assert len(updates) == 1
     assigned = re.findall(r'"(\w+)" = ', updates[0].split(" WHERE ")[0])
-    assert sorted(assigned) == ["status", "updated_at"]
+    assert sorted(assigned) == ["kind", "updated_at"]
 
 
 @pytest.mark.parametrize("state", ["revoked", "expired", "unknown"])

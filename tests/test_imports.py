@@ -189,7 +189,7 @@ def test_xlsx_import_and_code_typed_as_a_number(tmp_path):
 def test_unreadable_files_are_refused(tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes(HEADER.encode() + "110101,2016,new,文件,official\n".encode("gbk"))
-    with pytest.raises(CommandError, match=r"not UTF-8 \(it stops being UTF-8 at byte 65\)"):
+    with pytest.raises(CommandError, match=r"not UTF-8 \(it stops being UTF-8 at byte 56\)"):
         run_command("import_designations", str(path))
     renamed = tmp_path / "book.csv"  # an XLSX file (a ZIP archive) named .csv
     renamed.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
@@ -505,8 +505,8 @@ def test_a_poverty_status_date_where_a_year_is_expected(tmp_path, admin_client):
 
 def test_the_messages_are_translated(admin_client):
     rows = [
-        [110101, datetime(2016, 5, 1), 1, "designated", None, None, "doc", "official", None],
-        ["=A2", 2016, 1, "designated", None, None, "doc", "official", None],
+        [110101, datetime(2016, 5, 1), 1, "new", None, None, "doc", "official", None],
+        ["=A2", 2016, 1, "new", None, None, "doc", "official", None],
     ]
     content = xlsx_file(DESIGNATION_COLUMNS, rows)
     with translation.override("zh-hans"):
@@ -529,7 +529,7 @@ def test_formulas_are_read_for_the_values_they_saved(tmp_path):
         xml = xml.replace(unsaved[0], '<c r="A2"><f>B1</f><v>110101</v></c>')  # =B1, saved as 110101
         return xml.replace(unsaved[1], '<c r="I2" t="str"><f>""</f><v></v></c>')  # ="", saved as empty text
 
-    content = xlsx_file(DESIGNATION_COLUMNS, [["=B1", 2016, 1, "designated", True, None, "doc", "official", '=""']], saved_values)
+    content = xlsx_file(DESIGNATION_COLUMNS, [["=B1", 2016, 1, "new", True, None, "doc", "official", '=""']], saved_values)
     path = tmp_path / "saved.xlsx"
     path.write_bytes(content)
     run_command("import_designations", str(path))
@@ -556,7 +556,7 @@ def test_an_xlsx_whose_dimension_says_a1_is_read_to_its_last_row(tmp_path):
         assert '<dimension ref="A1:I3" />' in xml
         return xml.replace('<dimension ref="A1:I3" />', '<dimension ref="A1" />')
 
-    rows = [[code, 2016, 1, "designated", None, None, "doc", "official", None] for code in (110101, 110102)]
+    rows = [[code, 2016, 1, "new", None, None, "doc", "official", None] for code in (110101, 110102)]
     path = tmp_path / "a1.xlsx"
     path.write_bytes(xlsx_file(DESIGNATION_COLUMNS, rows, dimension_a1))
     assert "2 created" in run_command("import_designations", str(path))
@@ -567,7 +567,7 @@ def test_an_xlsx_whose_dimension_says_a1_is_read_to_its_last_row(tmp_path):
 
 
 def test_choices_are_read_in_any_case_and_stored_as_the_registry_spells_them(tmp_path):
-    content = HEADER + "110101,2016,Designated,doc,OFFICIAL\n110102,2016,ACCEPTED,doc,Secondary\n"
+    content = HEADER + "110101,2016,New,doc,OFFICIAL\n110102,2016,REPEAT,doc,Secondary\n"
     run_command("import_designations", str(csv_file(tmp_path, content)), "--reason", "cases")
     stored = models.Designation.objects.filter(unit__code__in=["110101", "110102"], batch__year=2016).order_by("unit__code")
     assert list(stored.values_list("kind", "source_kind")) == [("new", "official"), ("repeat", "secondary")]

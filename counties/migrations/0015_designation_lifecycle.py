@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'lifecycle record',
                 'verbose_name_plural': 'lifecycle records',
-                'ordering': ['designation', models.OrderBy(models.F('year'), nulls_last=True), models.OrderBy(models.F('date'), nulls_last=True), 'pk'],
+                'ordering': ['designation_id', models.OrderBy(models.F('year'), nulls_last=True), models.OrderBy(models.F('date'), nulls_last=True), 'pk'],
             },
         ),
         migrations.RemoveConstraint(

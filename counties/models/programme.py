@@ -474,7 +474,7 @@ class LifecycleRecord(Provenance, TimeStamped):
     history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
-        ordering = ["designation", F("year").asc(nulls_last=True), F("date").asc(nulls_last=True), "pk"]
+        ordering = ["designation_id", F("year").asc(nulls_last=True), F("date").asc(nulls_last=True), "pk"]
         verbose_name = _("lifecycle record")
         verbose_name_plural = _("lifecycle records")
         constraints = [

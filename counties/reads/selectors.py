@@ -409,7 +409,7 @@ class Place:
 
 def place(unit: Unit) -> Place:
     """The unit and the units that became it (its earlier codes, units merged into it), with
-    their records (6 queries)."""
+    their records, the designations' assessments and lifecycle records among them (8 queries)."""
     lineage_ids = sorted(places.known_as([unit.pk])[unit.pk])
     lineage = sorted(
         Unit.objects.filter(pk__in=lineage_ids).select_related("province", "prefecture"),
@@ -419,7 +419,10 @@ def place(unit: Unit) -> Place:
         UnitSuccession.objects.filter(predecessor__in=lineage_ids).select_related("predecessor", "successor").order_by("year", "pk")
     )
     designations = list(
-        Designation.objects.filter(unit__in=lineage_ids).select_related("batch", "unit").order_by("batch__year", "batch__sequence", "pk")
+        Designation.objects.filter(unit__in=lineage_ids)
+        .select_related("batch__province", "unit")
+        .prefetch_related("assessments", "lifecycle")  # its path, in order (each model's ordering)
+        .order_by("batch__year", "batch__sequence", "pk")
     )
     funding = list(FundingAllocation.objects.filter(unit__in=lineage_ids).select_related("unit").order_by("fiscal_year", "level", "pk"))
     poverty = list(PovertyStatus.objects.filter(unit__in=lineage_ids).select_related("unit"))

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_safe
 from counties.caching.keys import reads_query
 from counties.caching.responses import carries_credentials
 from counties.caching.throttling import THROTTLE_SCOPE, PageThrottle
-from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, Province, Unit, local_name
+from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, ProgrammeLevel, Province, Unit, local_name
 from counties.reads import numbers, selectors, statistics, tables
 from counties.reads.filtersets.programme import AsOfForm, StrictBooleanField, UnitFilterSet, api_query
 from counties.reads.statistics import targets
@@ -363,13 +363,13 @@ def province_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 @reads_query()
 def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
-    batches = list(Batch.objects.filter(year=year).order_by("sequence"))
+    batches = list(Batch.objects.filter(level=ProgrammeLevel.NATIONAL, year=year).order_by("sequence"))
     if not batches:
         raise Http404(_("No batch in %(year)s.") % {"year": year})
     compositions = {(b.year, b.sequence): b for b in statistics.batch_composition()}
     designations = (
         Designation.objects.counted()
-        .filter(batch__year=year)
+        .filter(batch__year=year)  # counted: national only
         .select_related("unit__province", "unit__current", "batch")
         .order_by("batch__sequence", "unit__province__code", "unit__key", "pk")
     )

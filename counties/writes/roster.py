@@ -559,7 +559,7 @@ ROSTER_DESIGNATIONS = Loaded(Designation, LOAD_REASON, LOAD_REASON, namespace="i
 ROSTER_FUNDING = Loaded(FundingAllocation, LOAD_REASON, LOAD_REASON, namespace="illustrative roster", says="the roster would write")
 DESIGNATION_KEY = ("unit_id", "batch_id")
 FUNDING_KEY = ("designation_id", "level", "source_kind")
-DESIGNATION_FIELDS = ["is_old_revolutionary_base", "source", "source_kind", "source_note"]
+DESIGNATION_FIELDS = ["kind", "is_old_revolutionary_base", "source", "source_kind", "source_note"]
 
 
 class _Names:
@@ -612,6 +612,7 @@ def load_illustrative_roster() -> RosterReport:
         {
             "unit_id": unit,
             "batch_id": batch_ids[year],
+            "kind": "new",
             "is_old_revolutionary_base": old_base,
             "source": ROSTER_SOURCE,
             "source_kind": SourceKind.ILLUSTRATIVE,

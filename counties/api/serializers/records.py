@@ -106,9 +106,13 @@ class UnitDesignationSerializer(serializers.ModelSerializer):
         source="unit.key", help_text="Registry key of the unit as designated (an earlier code, or itself)."
     )
 
+    level = serializers.CharField(help_text="national | provincial: a provincial designation never counts toward the national figures.")
+    kind = serializers.CharField(help_text="new | repeat | upgraded (升级版 / 典型县).")
+    counted = serializers.BooleanField(source="counts", help_text="Whether the counts count it today (national, not withdrawn).")
+
     class Meta:
         model = Designation
-        fields = ["id", "batch_year", "batch_sequence", "designated_as", "status", "source_kind"]
+        fields = ["id", "batch_year", "batch_sequence", "designated_as", "level", "kind", "counted", "source_kind"]
 
 
 class UnitListSerializer(serializers.ListSerializer):
