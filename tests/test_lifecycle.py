@@ -139,6 +139,9 @@ def test_outcomes_per_batch_agree_on_every_door(client):
     page = client.get("/en/batches/2016/").content.decode()
     for outcome, n in expected.items():
         assert f'data-outcome="{outcome}">{n}</td>' in page
+    row = client.get("/en/statistics/").content.decode().split('data-batch="2016-1"')[1].split("</tr>")[0]
+    for outcome, n in expected.items():
+        assert f'data-outcome="{outcome}">{n}</td>' in row
     assert client.get("/api/v1/designations/?batch_year=2016&outcome=withdrawn").json()["count"] == 1
     assert client.get("/api/v1/designations/?batch_year=2016&outcome=not_recorded").json()["count"] == 237
     # The filter and the loaded rows' rule agree (`outcome` and `outcomes_of`).
