@@ -369,15 +369,15 @@ class DesignationQuerySet(models.QuerySet["Designation"]):
         """Those whose path has reached `outcome` (an `Outcome` value), as `outcomes_of` tells it."""
         rows = self if "latest_result" in self.query.annotations else self.with_outcome()
         if outcome == Outcome.ASSESSED:
-            return rows.filter(latest_result__isnull=False)
+            return rows.filter(latest_result__isnull=False)  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
         if outcome in (Outcome.PASSED, Outcome.RECTIFY, Outcome.FAILED):
-            return rows.filter(latest_result__in=[r for r, o in RESULT_OUTCOME.items() if o == outcome])
+            return rows.filter(latest_result__in=[r for r, o in RESULT_OUTCOME.items() if o == outcome])  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
         if outcome == Outcome.ACCEPTED:
-            return rows.filter(is_accepted=True)
+            return rows.filter(is_accepted=True)  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
         if outcome == Outcome.WITHDRAWN:
-            return rows.filter(is_withdrawn=True)
+            return rows.filter(is_withdrawn=True)  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
         if outcome == Outcome.NOT_RECORDED:
-            return rows.filter(latest_result__isnull=True, is_accepted=False, is_withdrawn=False)
+            return rows.filter(latest_result__isnull=True, is_accepted=False, is_withdrawn=False)  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
         raise ValueError(outcome)
 
 
