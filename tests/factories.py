@@ -171,7 +171,7 @@ def designation_payload(code="110101", year=2018):
     return {
         "unit": code,
         "batch": models.Batch.objects.get(year=year).pk,
-        "status": "designated",
+        "kind": "new",
         "source": "商建函〔2018〕1号",
         "source_kind": "official",
     }

@@ -202,9 +202,9 @@ def test_an_old_version_is_read_only(admin_client, admin_user):
     content = page.split('id="content-main"')[1]
     assert "<input" not in content and "<select" not in content and "<textarea" not in content
     assert '<th scope="row">革命老区县</th><td>是</td>' in content
-    assert admin_client.post(url, {"status": "withdrawn"}).status_code == 405
+    assert admin_client.post(url, {"kind": "upgraded"}).status_code == 405
     designation.refresh_from_db()
-    assert designation.status != "withdrawn"
+    assert designation.kind != "upgraded"
 
 
 def test_history_models_are_named_in_the_readers_language():

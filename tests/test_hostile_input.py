@@ -41,7 +41,7 @@ def test_admin_form_refuses_control_characters(admin_client, character):
         {
             "unit": designation.unit.pk,
             "batch": designation.batch.pk,
-            "status": designation.status,
+            "kind": designation.kind,
             "is_old_revolutionary_base": "unknown",
             "name_as_reported": f"宣化{character}县",
             "source": designation.source,
@@ -64,7 +64,7 @@ def test_api_refuses_control_characters(client, character):
     payload = {
         "unit": "110101",
         "batch": models.Batch.objects.get(year=2018).pk,
-        "status": "designated",
+        "kind": "new",
         "source": f"商建函{character}〔2018〕1号",
         "source_kind": "official",
     }
