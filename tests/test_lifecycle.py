@@ -63,6 +63,10 @@ def test_a_provincial_batch_does_not_change_the_national_figures(client):
     assert client.get("/api/v1/designations/?batch_year=2016&level=all").json()["count"] == 242
     assert client.get("/api/v1/designations/?level=county").status_code == 400
     assert client.get("/batches/2016/").status_code == 200  # the national batch page, unchanged address
+    page = client.get("/en/batches/provinces/510000/2016/").content.decode()
+    assert all(f"({u.key})" in page for u in units) and 'data-outcome="not_recorded">2</td>' in page
+    assert "/batches/provinces/510000/2016/" in client.get("/en/batches/").content.decode()
+    assert client.get("/en/batches/provinces/510000/2017/").status_code == 404
 
 
 def test_a_provincial_batch_names_its_province():
@@ -144,6 +148,10 @@ def test_outcomes_per_batch_agree_on_every_door(client):
     for outcome, n in expected.items():
         assert f'data-outcome="{outcome}">{n}</td>' in row
     assert client.get("/api/v1/designations/?batch_year=2016&outcome=withdrawn").json()["count"] == 1
+    # The batch page's list takes the same filters, withdrawn ones included when filtered.
+    listed = client.get("/en/batches/2016/?outcome=withdrawn").content.decode()
+    assert f"({d3.unit.key})" in listed and f"({d1.unit.key})" not in listed.split("matching the filter")[1]
+    assert client.get("/en/batches/2016/?outcome=maybe").status_code == 400
     assert client.get("/api/v1/designations/?batch_year=2016&outcome=not_recorded").json()["count"] == 237
     # The filter and the loaded rows' rule agree (`outcome` and `outcomes_of`).
     for outcome in models.Outcome.values:

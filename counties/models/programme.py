@@ -330,15 +330,19 @@ class DesignationQuerySet(models.QuerySet["Designation"]):
         selectors, facets, the home page, the API and the exports.
 
         National designations only (a provincial demonstration county never counts toward the national
-        figures); not withdrawn (a withdrawal whose year is not recorded never counts); with `as_of`,
-        those of batches of that year or earlier not withdrawn by its end (`counts_at_end_of`).
-        Without `as_of`, those not withdrawn today. Repeat and upgraded selections are batch entries;
-        the place rule counts their county once."""
+        figures) that are `standing`: with `as_of`, those of batches of that year or earlier not
+        withdrawn by its end (`counts_at_end_of`); without, those not withdrawn today. Repeat and
+        upgraded selections are batch entries; the place rule counts their county once."""
+        return self.filter(batch__level=ProgrammeLevel.NATIONAL).standing(as_of)
+
+    def standing(self, as_of: int | None = None) -> DesignationQuerySet:
+        """Designations not withdrawn (by the end of `as_of`, among batches of that year or earlier;
+        today when None). A withdrawal whose year is not recorded counts from the start. What a
+        provincial batch's page lists; `counted` adds the national rule."""
         withdrawals = LifecycleRecord.objects.filter(designation=OuterRef("pk"), step=LifecycleStep.WITHDRAWN)
-        rows = self.filter(batch__level=ProgrammeLevel.NATIONAL)
         if as_of is None:
-            return rows.exclude(Exists(withdrawals))
-        return rows.filter(batch__year__lte=as_of).exclude(Exists(withdrawals.filter(Q(year__isnull=True) | Q(year__lte=as_of))))
+            return self.exclude(Exists(withdrawals))
+        return self.filter(batch__year__lte=as_of).exclude(Exists(withdrawals.filter(Q(year__isnull=True) | Q(year__lte=as_of))))
 
     def with_withdrawal_year(self) -> DesignationQuerySet:
         """National designations not withdrawn in a year unrecorded, with `withdrawn_in`: the year

@@ -43,7 +43,7 @@ Definitions, for an as-of year Y (withdrawn designations never count):
   (batches are announced mid-year; exits at the year's end).
 """
 
-from counties.reads.statistics.batches import BatchComposition, batch_composition, batch_composition_until
+from counties.reads.statistics.batches import BatchComposition, batch_composition, batch_composition_until, batch_outcomes, outcome_rows
 from counties.reads.statistics.cache import EVERY_CACHED, cached, forget_loaded_rows
 from counties.reads.statistics.coverage import Coverage, coverage, coverage_series, coverage_series_until
 from counties.reads.statistics.exits import ExitYear, exits, exits_until
@@ -64,6 +64,7 @@ __all__ = [
     "ProvinceCoverage",
     "batch_composition",
     "batch_composition_until",
+    "batch_outcomes",
     "cached",
     "coverage",
     "coverage_series",
@@ -74,6 +75,7 @@ __all__ = [
     "funding_totals",
     "latest_batch_year",
     "list_index",
+    "outcome_rows",
     "province_table",
     "resolve_as_of",
 ]

@@ -52,7 +52,7 @@ class BatchComposition:
     @property
     def outcomes(self) -> list[tuple[str, str, int]]:
         """(value, label, count) of each outcome, in the order of `Outcome`, as the pages show them."""
-        return [(o.value, str(o.label), getattr(self, f"outcome_{o.value}")) for o in Outcome]
+        return outcome_rows(Counter({o.value: getattr(self, f"outcome_{o.value}") for o in Outcome}))
 
     @property
     def is_partial(self) -> bool:
@@ -141,6 +141,11 @@ def batch_outcomes(batches: Iterable[int] | None = None) -> dict[int, Counter[st
     ):
         found[batch].update(outcomes_of(latest, accepted, withdrawn))
     return found
+
+
+def outcome_rows(counts: Counter[str]) -> list[tuple[str, str, int]]:
+    """(value, label, count) of each outcome, in the order of `Outcome`, as the pages show them."""
+    return [(o.value, str(o.label), counts.get(o.value, 0)) for o in Outcome]
 
 
 def batch_composition_until(as_of: int | None = None) -> list[BatchComposition]:
