@@ -4,9 +4,11 @@ the outcomes per batch are the same number on every door. Values worked out by h
 reference data (1,016 entries and 737 poverty counties covered at end-2018)."""
 
 from collections import Counter
+from datetime import UTC
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from counties import models
 from counties.reads import statistics
@@ -56,6 +58,13 @@ def test_a_provincial_batch_does_not_change_the_national_figures(client):
     for unit in units:
         services.save_record(models.Designation(unit=unit, batch=batch, **SOURCE), user=None, reason="provincial notice")
     assert (numbers(2016), numbers(2018), [b.size for b in statistics.batch_composition()]) == before
+    # Each door gives the national number, whatever the provincial batch holds.
+    counties = statistics.coverage().demonstration_counties
+    assert client.get("/api/v1/stats/coverage/").json()["demonstration_counties"] == counties
+    assert client.get("/api/v1/counties/?designated=true&page_size=1").json()["count"] == counties
+    sichuan_row = next(p for p in client.get("/api/v1/stats/provinces/").json() if p["code"] == "510000")
+    assert sichuan_row["batch_entries"] == models.Designation.objects.counted().filter(unit__province=sichuan).count()
+    assert sichuan_row["batch_entries"] == next(p for p in statistics.province_table(2021) if p.code == "510000").batch_entries
     # The API's list: national by default, the provincial two when asked, never both unless asked.
     national = client.get("/api/v1/designations/?batch_year=2016").json()["count"]
     assert national == 240
@@ -103,6 +112,7 @@ def test_a_withdrawal_counts_from_its_year():
         reason="withdrawal notice",
     )
     assert designation in models.Designation.objects.counted(2018)
+    assert designation in models.Designation.objects.counted(2018).filter(batch__year=2018)
     assert designation not in models.Designation.objects.counted(2019)
     assert statistics.coverage(2018).batch_entries == 1016
     assert statistics.coverage(2019).batch_entries == 1230
@@ -156,3 +166,20 @@ def test_outcomes_per_batch_agree_on_every_door(client):
     # The filter and the loaded rows' rule agree (`outcome` and `outcomes_of`).
     for outcome in models.Outcome.values:
         assert models.Designation.objects.filter(batch=batch).outcome(outcome).count() == expected[outcome]
+
+
+def test_a_lifecycle_record_is_a_change_of_its_designation_for_a_partner_syncing(client):
+    designation = models.Designation.objects.filter(batch__year=2017).order_by("pk").first()
+    since = timezone.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    url = f"/api/v1/designations/?updated_since={since}"
+    assert client.get(url).json()["count"] == 0
+    services.record_lifecycle(step(designation, "accepted", 2019), user=None, reason="acceptance notice")
+    found = client.get(url).json()
+    assert [d["id"] for d in found["results"]] == [designation.pk]
+    (record,) = found["results"][0]["lifecycle"]
+    assert (record["step"], record["year"], record["source"], found["results"][0]["outcomes"]) == (
+        "accepted",
+        2019,
+        SOURCE["source"],
+        ["accepted"],
+    )

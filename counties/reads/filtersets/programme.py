@@ -33,6 +33,7 @@ from counties.models import (
     DesignationKind,
     FundingAllocation,
     FundingLevel,
+    LifecycleRecord,
     Outcome,
     PovertyStatus,
     Prefecture,
@@ -370,6 +371,12 @@ class UnitFilterSet(django_filters.FilterSet):
         held = Q()
         for model in (PovertyStatus, Designation):
             held |= Q(pk__in=model.history.filter(history_date__gte=value).values("unit_id"))
+        # A designation's lifecycle record decides whether it counts, which the record shows.
+        held |= Q(
+            pk__in=Designation.objects.filter(
+                pk__in=LifecycleRecord.history.filter(history_date__gte=value).values("designation_id")
+            ).values("unit_id")
+        )
         return qs.filter(Q(updated_at__gte=value) | Q(pk__in=place_units(Unit.objects.filter(held))))
 
     def filter_in_use(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
@@ -461,10 +468,22 @@ class DesignationFilterSet(RecordFilterSet):
         label=_("outcome: assessed, passed, rectify, failed, accepted, withdrawn or not_recorded"),
     )
     ordering = OrderingFilter(fields=(("batch__year", "batch_year"), ("unit__key", "code"), ("updated_at", "updated_at")))
+    updated_since = UpdatedSinceFilter(
+        method="filter_updated_since",
+        label=_("updated since: the designation, or a lifecycle record of it (added, changed or removed)"),
+    )
 
     class Meta:
         model = Designation
         fields: list[str] = []
+
+    def filter_updated_since(self, qs: QuerySet, name: str, value: datetime | None) -> QuerySet:
+        """A designation as the API shows it carries its lifecycle records and outcomes: a change to
+        one (or its removal, kept in the history) is a change of the designation a partner must see."""
+        if value is None:
+            return qs
+        changed = LifecycleRecord.history.filter(history_date__gte=value).values("designation_id")
+        return qs.filter(Q(updated_at__gte=value) | Q(pk__in=changed))
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if not self.form.cleaned_data.get("level"):
