@@ -124,7 +124,7 @@ def test_a_file_with_an_error_shows_every_row_with_its_status_and_is_kept(admin_
     page = response.content.decode()
     preview = response.context["result"].preview
     assert [(row.number, row.status) for row in preview.rows] == [(1, "new"), (2, "error"), (3, "update")]
-    assert [str(label) for _column, label in preview.columns][:4] == ["单位代码", "批次年份", "当年批次序号", "状态"]  # labels, in Chinese
+    assert [str(label) for _column, label in preview.columns][:4] == ["单位代码", "批次年份", "当年批次序号", "类别"]  # labels, in Chinese
     assert "部分行未通过校验" in page and "某些行验数据证失败" not in page
     assert page.count('class="import-row import-row-') == 3  # the valid rows are shown too
     assert "请使用其承继代码 130705（宣化区）" in page

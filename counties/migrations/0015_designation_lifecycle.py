@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
                 ('source', models.TextField(help_text="Document number or URL of the source; several separated by ' ; '.", validators=[counties.models.base.no_control_characters, counties.models.base.sources_separated], verbose_name='source')),
                 ('source_kind', models.CharField(choices=[('official', 'official'), ('secondary', 'secondary'), ('unverified', 'unverified'), ('illustrative', 'illustrative')], help_text='Illustrative records are invented to match published totals and are never official.', max_length=16, verbose_name='source kind')),
                 ('source_note', models.TextField(blank=True, validators=[counties.models.base.no_control_characters], verbose_name='source note')),
-                ('step', models.CharField(choices=[('accepted', 'accepted (验收)'), ('withdrawn', 'withdrawn (退出)'), ('funds', 'central funds withheld or recovered')], max_length=16, verbose_name='step')),
+                ('step', models.CharField(choices=[('accepted', 'acceptance'), ('withdrawn', 'withdrawal'), ('funds', 'central funds withheld or recovered')], max_length=16, verbose_name='step')),
                 ('year', models.PositiveSmallIntegerField(blank=True, help_text='Empty: not recorded.', null=True, verbose_name='year')),
                 ('date', models.DateField(blank=True, help_text='Empty: not recorded. In the year given.', null=True, verbose_name='date')),
                 ('document_number', models.CharField(blank=True, max_length=100, validators=[counties.models.base.no_control_characters], verbose_name='document number')),
@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
                 ('source', models.TextField(help_text="Document number or URL of the source; several separated by ' ; '.", validators=[counties.models.base.no_control_characters, counties.models.base.sources_separated], verbose_name='source')),
                 ('source_kind', models.CharField(choices=[('official', 'official'), ('secondary', 'secondary'), ('unverified', 'unverified'), ('illustrative', 'illustrative')], help_text='Illustrative records are invented to match published totals and are never official.', max_length=16, verbose_name='source kind')),
                 ('source_note', models.TextField(blank=True, validators=[counties.models.base.no_control_characters], verbose_name='source note')),
-                ('step', models.CharField(choices=[('accepted', 'accepted (验收)'), ('withdrawn', 'withdrawn (退出)'), ('funds', 'central funds withheld or recovered')], max_length=16, verbose_name='step')),
+                ('step', models.CharField(choices=[('accepted', 'acceptance'), ('withdrawn', 'withdrawal'), ('funds', 'central funds withheld or recovered')], max_length=16, verbose_name='step')),
                 ('year', models.PositiveSmallIntegerField(blank=True, help_text='Empty: not recorded.', null=True, verbose_name='year')),
                 ('date', models.DateField(blank=True, help_text='Empty: not recorded. In the year given.', null=True, verbose_name='date')),
                 ('document_number', models.CharField(blank=True, max_length=100, validators=[counties.models.base.no_control_characters], verbose_name='document number')),
@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='designation',
             name='kind',
-            field=models.CharField(choices=[('new', 'new'), ('repeat', 'repeat'), ('upgraded', 'upgraded or typical (升级版 / 典型县)')], default='new', help_text='New, a repeat selection, or an upgraded or typical county (升级版 / 典型县): a batch entry, not a new county.', max_length=16, verbose_name='kind'),
+            field=models.CharField(choices=[('new', 'new'), ('repeat', 'repeat'), ('upgraded', 'upgraded or typical county')], default='new', help_text='New, a repeat selection, or an upgraded or typical county (升级版 / 典型县): a batch entry, not a new county.', max_length=16, verbose_name='kind'),
         ),
         migrations.AddField(
             model_name='historicalassessment',
@@ -150,7 +150,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicaldesignation',
             name='kind',
-            field=models.CharField(choices=[('new', 'new'), ('repeat', 'repeat'), ('upgraded', 'upgraded or typical (升级版 / 典型县)')], default='new', help_text='New, a repeat selection, or an upgraded or typical county (升级版 / 典型县): a batch entry, not a new county.', max_length=16, verbose_name='kind'),
+            field=models.CharField(choices=[('new', 'new'), ('repeat', 'repeat'), ('upgraded', 'upgraded or typical county')], default='new', help_text='New, a repeat selection, or an upgraded or typical county (升级版 / 典型县): a batch entry, not a new county.', max_length=16, verbose_name='kind'),
         ),
         migrations.AddConstraint(
             model_name='assessment',

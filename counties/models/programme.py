@@ -286,14 +286,14 @@ class DesignationKind(models.TextChoices):
 
     NEW = "new", _("new")
     REPEAT = "repeat", _("repeat")
-    UPGRADED = "upgraded", _("upgraded or typical (升级版 / 典型县)")
+    UPGRADED = "upgraded", _("upgraded or typical county")
 
 
 class LifecycleStep(models.TextChoices):
     """A step of a designation's path after its notice (the assessments are `Assessment` records)."""
 
-    ACCEPTED = "accepted", _("accepted (验收)")
-    WITHDRAWN = "withdrawn", _("withdrawn (退出)")
+    ACCEPTED = "accepted", _("acceptance")
+    WITHDRAWN = "withdrawn", _("withdrawal")
     FUNDS = "funds", _("central funds withheld or recovered")
 
 
