@@ -183,3 +183,11 @@ def test_a_lifecycle_record_is_a_change_of_its_designation_for_a_partner_syncing
         SOURCE["source"],
         ["accepted"],
     )
+
+
+def test_an_illustrative_designation_with_a_recorded_path_is_not_removed_with_the_roster():
+    designation = models.Designation.objects.filter(source_kind="illustrative").order_by("pk").first()
+    services.record_lifecycle(step(designation, "accepted", designation.batch.year + 2), user=None, reason="acceptance notice")
+    with pytest.raises(services.ReplacementBlocked, match=str(designation.pk)):
+        services.remove_designations(models.Designation.objects.filter(pk=designation.pk), user=None, reason="replaced")
+    assert models.Designation.objects.filter(pk=designation.pk).exists()

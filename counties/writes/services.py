@@ -513,6 +513,19 @@ def remove_designations(designations: models.QuerySet[Designation], *, user: Any
     blockers = blocking_links(funding)
     if blockers:
         raise ReplacementBlocked(describe_blockers(blockers))
+    # A designation's recorded path (acceptance, withdrawal) is a real record: it is not removed with it.
+    stepped = sorted(
+        {
+            pk
+            for start in range(0, len(ids), 900)
+            for pk in LifecycleRecord.objects.filter(designation_id__in=ids[start : start + 900]).values_list("designation_id", flat=True)
+        }
+    )
+    if stepped:
+        raise ReplacementBlocked(
+            _("Designations %(ids)s have lifecycle records (acceptance, withdrawal or funds): move or remove those first.")
+            % {"ids": ", ".join(map(str, stepped[:10])) + (" …" if len(stepped) > 10 else "")}
+        )
     refuse_out_of_scope(scope, funding)  # each record removed, whatever it points at, as stored
     write_history(FundingAllocation, funding, "-", user=user, reason=reason)
     write_history(Designation, rows, "-", user=user, reason=reason)
