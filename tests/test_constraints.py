@@ -151,6 +151,7 @@ BAD_ROWS = {
     "funds step without an amount": lambda: make_step(step="funds"),
     "negative funds recovered": lambda: make_step(funds_recovered=Decimal("-1")),
     "lifecycle date outside its year": lambda: make_step(date=date(2029, 12, 31)),
+    "lifecycle date without its year": lambda: make_step(year=None, date=date(2030, 1, 2)),
     "designation with unknown source kind": lambda: DesignationFactory(source_kind="hearsay"),
     "designation without a source": lambda: DesignationFactory(source=""),
     "batch year before the programme": lambda: make_batch(year=2013),

@@ -15,6 +15,7 @@ from counties.reads import statistics
 from counties.reads.statistics.batches import batch_outcomes
 from counties.writes import services
 
+from .conftest import run_command
 from .factories import provincial_editor
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +192,18 @@ def test_an_illustrative_designation_with_a_recorded_path_is_not_removed_with_th
     with pytest.raises(services.ReplacementBlocked, match=str(designation.pk)):
         services.remove_designations(models.Designation.objects.filter(pk=designation.pk), user=None, reason="replaced")
     assert models.Designation.objects.filter(pk=designation.pk).exists()
+
+
+def test_the_reference_loader_never_takes_a_provincial_batch_for_a_national_one():
+    sichuan = models.Province.objects.get(code="510000")
+    batch = models.Batch(year=2016, sequence=1, level="provincial", province=sichuan, title_zh="四川省级", title_en="Sichuan", **SOURCE)
+    services.save_record(batch, user=None, reason="provincial notice")
+    national = models.Batch.objects.get(year=2016, level="national")
+    output = run_command("load_reference_data")
+    assert "Nothing changed" in output
+    batch.refresh_from_db()
+    assert (batch.title_zh, batch.level, models.Batch.objects.get(year=2016, level="national").pk) == (
+        "四川省级",
+        "provincial",
+        national.pk,
+    )

@@ -201,7 +201,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='lifecyclerecord',
-            constraint=models.CheckConstraint(condition=models.Q(('date__isnull', True), ('year', django.db.models.functions.datetime.ExtractYear('date')), _connector='OR'), name='lifecycle_date_in_year', violation_error_message='The date must lie in the year given.'),
+            constraint=models.CheckConstraint(condition=models.Q(('date__isnull', True), models.Q(('year__isnull', False), ('year', django.db.models.functions.datetime.ExtractYear('date'))), _connector='OR'), name='lifecycle_date_in_year', violation_error_message='The date must lie in the year given.'),
         ),
         migrations.AddConstraint(
             model_name='lifecyclerecord',

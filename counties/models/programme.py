@@ -373,15 +373,15 @@ class DesignationQuerySet(models.QuerySet["Designation"]):
         """Those whose path has reached `outcome` (an `Outcome` value), as `outcomes_of` tells it."""
         rows = self if "latest_result" in self.query.annotations else self.with_outcome()
         if outcome == Outcome.ASSESSED:
-            return rows.filter(latest_result__isnull=False)  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
+            return rows.filter(latest_result__isnull=False)  # type: ignore[misc]  # an annotation the stubs cannot see
         if outcome in (Outcome.PASSED, Outcome.RECTIFY, Outcome.FAILED):
-            return rows.filter(latest_result__in=[r for r, o in RESULT_OUTCOME.items() if o == outcome])  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
+            return rows.filter(latest_result__in=[r for r, o in RESULT_OUTCOME.items() if o == outcome])  # type: ignore[misc]  # an annotation the stubs cannot see
         if outcome == Outcome.ACCEPTED:
-            return rows.filter(is_accepted=True)  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
+            return rows.filter(is_accepted=True)  # type: ignore[misc]  # an annotation the stubs cannot see
         if outcome == Outcome.WITHDRAWN:
-            return rows.filter(is_withdrawn=True)  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
+            return rows.filter(is_withdrawn=True)  # type: ignore[misc]  # an annotation the stubs cannot see
         if outcome == Outcome.NOT_RECORDED:
-            return rows.filter(latest_result__isnull=True, is_accepted=False, is_withdrawn=False)  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
+            return rows.filter(latest_result__isnull=True, is_accepted=False, is_withdrawn=False)  # type: ignore[misc]  # an annotation the stubs cannot see
         raise ValueError(outcome)
 
 
@@ -485,7 +485,8 @@ class LifecycleRecord(Provenance, TimeStamped):
             _choices_check("step", LifecycleStep, "lifecycle_step_valid"),
             _year_check("year", "lifecycle_year_plausible", nullable=True),
             models.CheckConstraint(
-                condition=Q(date__isnull=True) | Q(year=ExtractYear("date")),
+                # Spelled out with IS NOT NULL: a CHECK that evaluates to NULL passes.
+                condition=Q(date__isnull=True) | (Q(year__isnull=False) & Q(year=ExtractYear("date"))),
                 name="lifecycle_date_in_year",
                 violation_error_message=_("The date must lie in the year given."),
             ),

@@ -40,6 +40,7 @@ from counties.models import (
     PovertyStatus,
     Prefecture,
     ProgrammeFact,
+    ProgrammeLevel,
     Province,
     PublishedProvinceCount,
     SourceKind,
@@ -212,10 +213,10 @@ class LoadReport:
 
 
 def _sync(
-    label: str, model: type[Any], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None
+    label: str, model: type[Any], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None, among: Any = None
 ) -> tuple[ModelCount, dict[tuple, int]]:
     """`rows` written by the snapshot rule every loader shares (snapshots.sync_records)."""
-    return sync_records(Loaded(model, CREATED_REASON, CHANGED_REASON), label, key, rows, keep=keep)
+    return sync_records(Loaded(model, CREATED_REASON, CHANGED_REASON), label, key, rows, keep=keep, among=among)
 
 
 def _keep_checked_names(current: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
@@ -708,16 +709,16 @@ class Loader:
             ("unit_id",),
             [_with_ids(v, unit_id=uid.get(v["unit"], MISSING)) for v in self.poverty.values()],
         )
-        # The files hold national batches: matched with no province, so that a province's own batch
+        # The files hold national batches: matched among those only, so that a province's own batch
         # of the same year and sequence is never taken for one of them.
-        national = [{**v, "province_id": None} for v in self.batches.values()]
-        report.counts["batches"], batch_ids = _sync("batches", Batch, ("year", "sequence", "province_id"), national)
+        national = Batch.objects.filter(level=ProgrammeLevel.NATIONAL)
+        report.counts["batches"], batch_ids = _sync("batches", Batch, ("year", "sequence"), list(self.batches.values()), among=national)
         report.counts["designations"], _ = _sync(
             "designations",
             Designation,
             ("unit_id", "batch_id"),
             [
-                _with_ids(v, unit_id=uid.get(v["unit"], MISSING), batch_id=batch_ids.get((*v["batch"], None), MISSING))
+                _with_ids(v, unit_id=uid.get(v["unit"], MISSING), batch_id=batch_ids.get(v["batch"], MISSING))
                 for v in self.designations.values()
             ],
         )

@@ -437,7 +437,7 @@ class DesignationSerializer(ModelValidatedSerializer):
     def get_outcomes(self, designation: Designation) -> list[str]:
         if not hasattr(designation, "latest_result"):  # a record just written: read with its outcome
             designation = Designation.objects.with_outcome().get(pk=designation.pk)
-        return outcomes_of(designation.latest_result, designation.is_accepted, designation.is_withdrawn)  # type: ignore[attr-defined]  # an annotation of with_outcome/with_withdrawal_year
+        return outcomes_of(designation.latest_result, designation.is_accepted, designation.is_withdrawn)  # type: ignore[attr-defined]  # an annotation the stubs cannot see
 
     class Meta:
         model = Designation

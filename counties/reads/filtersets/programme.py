@@ -494,7 +494,7 @@ class DesignationFilterSet(RecordFilterSet):
         return qs if value == ALL_LEVELS else qs.filter(batch__level=value)
 
     def filter_outcome(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.outcome(value) if value else qs  # type: ignore[attr-defined]  # an annotation of with_outcome/with_withdrawal_year
+        return qs.outcome(value) if value else qs  # type: ignore[attr-defined]  # an annotation the stubs cannot see
 
 
 class FundingAllocationFilterSet(RecordFilterSet):

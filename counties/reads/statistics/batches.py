@@ -137,7 +137,7 @@ def batch_outcomes(batches: Iterable[int] | None = None) -> dict[int, Counter[st
     )
     found: dict[int, Counter[str]] = defaultdict(Counter)
     for batch, latest, accepted, withdrawn in (
-        rows.with_outcome().order_by().values_list("batch_id", "latest_result", "is_accepted", "is_withdrawn")  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
+        rows.with_outcome().order_by().values_list("batch_id", "latest_result", "is_accepted", "is_withdrawn")  # type: ignore[misc]  # an annotation the stubs cannot see
     ):
         found[batch].update(outcomes_of(latest, accepted, withdrawn))
     return found

@@ -64,7 +64,7 @@ class PovertyCounty(NamedTuple):
 def entries() -> list[Entry]:
     """Every designation counted at some year-end: the national ones, with the year of their
     withdrawal if any (one query)."""
-    rows = Designation.objects.with_withdrawal_year().values_list(  # type: ignore[misc]  # an annotation of with_outcome/with_withdrawal_year
+    rows = Designation.objects.with_withdrawal_year().values_list(  # type: ignore[misc]  # an annotation the stubs cannot see
         "pk", "unit_id", "batch_id", "batch__year", "unit__province_id", "source_kind", "is_old_revolutionary_base", "withdrawn_in"
     )
     return [
