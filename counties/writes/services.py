@@ -515,11 +515,7 @@ def remove_designations(designations: models.QuerySet[Designation], *, user: Any
         raise ReplacementBlocked(describe_blockers(blockers))
     # A designation's recorded path (acceptance, withdrawal) is a real record: it is not removed with it.
     stepped = sorted(
-        {
-            pk
-            for start in range(0, len(ids), 900)
-            for pk in LifecycleRecord.objects.filter(designation_id__in=ids[start : start + 900]).values_list("designation_id", flat=True)
-        }
+        set(LifecycleRecord.objects.filter(designation__in=designations.values("pk")).values_list("designation_id", flat=True))
     )
     if stepped:
         raise ReplacementBlocked(
