@@ -141,11 +141,24 @@ def designate(u, year, **fields):
     return DesignationFactory(unit=u, batch=models.Batch.objects.get(year=year), **fields)
 
 
+def withdraw(designations, year=None, reason="withdrawn by the ministry"):
+    """Withdrawal records for `designations` (a queryset, or one designation), written directly as
+    test set-up (the service is tested on its own); `year` None: the year is not recorded."""
+    if isinstance(designations, models.Designation):
+        designations = [designations]
+    return models.LifecycleRecord.objects.bulk_create(
+        models.LifecycleRecord(
+            designation=d, step="withdrawn", year=year, reason=reason, source="商办建函〔2019〕1号", source_kind="official"
+        )
+        for d in designations
+    )
+
+
 # -- import files and API payloads -----------------------------------------------------------------
 
 # The designation import's header row.
-HEADER = "code,batch_year,status,source,source_kind\n"
-OFFICIAL_HEBEI_2016 = HEADER + "130102,2016,designated,财建〔2016〕1号,official\n"
+HEADER = "code,batch_year,kind,source,source_kind\n"
+OFFICIAL_HEBEI_2016 = HEADER + "130102,2016,new,财建〔2016〕1号,official\n"
 
 
 def csv_file(tmp_path, text, name="designations.csv"):
@@ -158,7 +171,7 @@ def designation_payload(code="110101", year=2018):
     return {
         "unit": code,
         "batch": models.Batch.objects.get(year=year).pk,
-        "status": "designated",
+        "kind": "new",
         "source": "商建函〔2018〕1号",
         "source_kind": "official",
     }

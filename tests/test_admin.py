@@ -151,9 +151,9 @@ def test_export_honours_the_filter_and_has_a_bom(admin_client):
 def test_import_template_download(admin_client):
     response = admin_client.get(reverse("admin:counties_designation_import_template"))  # /en/admin/ (English)
     lines = response.content.decode("utf-8").lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("code,batch_year,batch_sequence,status")
+    assert lines[0].startswith("code,batch_year,batch_sequence,kind")
     assert lines[1].startswith("# INSTRUCTIONS - delete this row. code: the 6-digit code")  # headers and instructions, no record
-    assert "designated | accepted | withdrawn" in lines[1]
+    assert "new | repeat | upgraded" in lines[1]
     assert len(lines) == 2
     funding = admin_client.get(reverse("admin:counties_fundingallocation_import_template"))
     instructions = funding.content.decode("utf-8").lstrip("\ufeff").splitlines()[1]
@@ -162,7 +162,7 @@ def test_import_template_download(admin_client):
     # In the Chinese admin, in Chinese; the values to type stay as the import reads them.
     chinese = admin_client.get(reverse("admin:counties_designation_import_template").replace("/en/admin/", "/admin/"))
     line = chinese.content.decode("utf-8").lstrip("\ufeff").splitlines()[1]
-    assert line.startswith("# 说明：请删除此行。 code: 所在年份使用的 6 位代码") and "designated | accepted | withdrawn" in line
+    assert line.startswith("# 说明：请删除此行。 code: 所在年份使用的 6 位代码") and "new | repeat | upgraded" in line
 
 
 # -- poverty exit years --------------------------------------------------------------------------
@@ -224,19 +224,19 @@ def test_viewer_cannot_change_anything(client):
     assert client.get(reverse("admin:counties_designation_change", args=[designation.pk])).status_code == 200
     page = client.get(reverse("admin:counties_designation_change", args=[designation.pk])).content.decode()
     assert 'name="_save"' not in page
-    response = client.post(reverse("admin:counties_designation_change", args=[designation.pk]), {"status": "withdrawn"})
+    response = client.post(reverse("admin:counties_designation_change", args=[designation.pk]), {"kind": "upgraded"})
     assert response.status_code == 403
     assert client.get(reverse("admin:counties_designation_add")).status_code == 403
     assert client.get(reverse("admin:counties_designation_import")).status_code == 403
     designation.refresh_from_db()
-    assert designation.status == "designated"
+    assert designation.kind == "new"
 
 
 def designation_form(designation, **changes):
     data = {
         "unit": designation.unit_id,
         "batch": designation.batch_id,
-        "status": designation.status,
+        "kind": designation.kind,
         "is_old_revolutionary_base": "unknown",
         "name_as_reported": designation.name_as_reported,
         "source": designation.source,
@@ -255,9 +255,9 @@ def test_provincial_editor_changes_only_their_province(client):
     # Everything is visible ...
     assert client.get(reverse("admin:counties_designation_change", args=[other.pk])).status_code == 200
     # ... but only Hebei's records change.
-    response = client.post(reverse("admin:counties_designation_change", args=[other.pk]), designation_form(other, status="accepted"))
+    response = client.post(reverse("admin:counties_designation_change", args=[other.pk]), designation_form(other, kind="repeat"))
     assert response.status_code == 403
-    response = client.post(reverse("admin:counties_designation_change", args=[hebei.pk]), designation_form(hebei, status="accepted"))
+    response = client.post(reverse("admin:counties_designation_change", args=[hebei.pk]), designation_form(hebei, kind="repeat"))
     assert response.status_code == 302
     # Nor can a new record be added for another province.
     add = designation_form(other) | {"unit": models.Unit.objects.get(code="110101").pk, "loaded_version": "", "change_reason": ""}
@@ -276,19 +276,16 @@ def test_provincial_editor_changes_only_their_province(client):
 def test_admin_edit_and_delete_are_recorded_with_diffs_and_reasons(admin_client, admin_user):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     url = reverse("admin:counties_designation_change", args=[designation.pk])
-    response = admin_client.post(url, designation_form(designation, status="accepted", change_reason="evaluation passed"))
+    response = admin_client.post(url, designation_form(designation, kind="repeat", change_reason="evaluation passed"))
     assert response.status_code == 302
     record = designation.history.order_by("-history_date").first()
     assert (record.history_type, record.history_user, record.history_change_reason) == ("~", admin_user, "evaluation passed")
     delta = record.diff_against(record.prev_record)
-    assert [(c.field, c.old, c.new) for c in delta.changes] == [("status", "designated", "accepted")]
+    assert [(c.field, c.old, c.new) for c in delta.changes] == [("kind", "new", "repeat")]
     history_page = admin_client.get(reverse("admin:counties_designation_history", args=[designation.pk])).content.decode()
     assert "evaluation passed" in history_page
     # In the field's label and the choices' labels, not the stored values.
-    assert (
-        '<strong>Status</strong>: <span class="history-old">designated</span> → <span class="history-new">passed acceptance</span>'
-        in history_page
-    )
+    assert '<strong>Kind</strong>: <span class="history-old">new</span> → <span class="history-new">repeat</span>' in history_page
 
     delete_url = reverse("admin:counties_designation_delete", args=[designation.pk])
     refused = admin_client.post(delete_url, {"post": "yes"})  # no reason
@@ -310,10 +307,10 @@ def test_every_add_and_change_form_asks_for_a_reason(admin_client, model_name):
 def test_a_change_without_a_reason_is_refused_and_an_add_gets_a_default(admin_client, admin_user):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     url = reverse("admin:counties_designation_change", args=[designation.pk])
-    refused = admin_client.post(url, designation_form(designation, status="accepted", change_reason=" "))
+    refused = admin_client.post(url, designation_form(designation, kind="repeat", change_reason=" "))
     assert refused.status_code == 200 and "This field is required" in refused.content.decode()
     designation.refresh_from_db()
-    assert designation.status == "designated"
+    assert designation.kind == "new"
 
     unit = models.Unit.objects.get(code="110101")
     add = designation_form(designation) | {"unit": unit.pk, "loaded_version": "", "change_reason": ""}
@@ -370,7 +367,7 @@ def test_a_units_inline_successions_get_the_units_reason(admin_client):
 def test_record_as_of_a_past_date(admin_client):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     url = reverse("admin:counties_designation_change", args=[designation.pk])
-    admin_client.post(url, designation_form(designation, status="accepted"))
+    admin_client.post(url, designation_form(designation, kind="repeat"))
     # Move the first change back in time, as if made last year.
     first = designation.history.order_by("history_date").first()
     if first.history_type != "+":
@@ -378,7 +375,7 @@ def test_record_as_of_a_past_date(admin_client):
             id=designation.pk,
             unit_id=designation.unit_id,
             batch_id=designation.batch_id,
-            status="designated",
+            kind="new",
             source=designation.source,
             source_kind=designation.source_kind,
             source_note="",
@@ -391,22 +388,22 @@ def test_record_as_of_a_past_date(admin_client):
     as_of = reverse("admin:counties_designation_as_of", args=[designation.pk])
     last_year = (timezone.localdate() - timezone.timedelta(days=300)).isoformat()
     page = admin_client.get(as_of, {"date": last_year}).content.decode()
-    assert '<th scope="row">Status</th><td>designated</td>' in page
+    assert '<th scope="row">Kind</th><td>new</td>' in page
     today = admin_client.get(as_of, {"date": timezone.localdate().isoformat()}).content.decode()
-    assert '<th scope="row">Status</th><td>passed acceptance</td>' in today  # the choice's label
+    assert '<th scope="row">Kind</th><td>repeat</td>' in today  # the choice's label
 
 
 def test_history_cannot_be_edited(admin_client):
     designation = models.Designation.objects.first()
-    admin_client.post(reverse("admin:counties_designation_change", args=[designation.pk]), designation_form(designation, status="accepted"))
+    admin_client.post(reverse("admin:counties_designation_change", args=[designation.pk]), designation_form(designation, kind="repeat"))
     record = designation.history.first()
     url = reverse("admin:counties_designation_simple_history", args=[designation.pk, record.history_id])
     count = designation.history.count()
-    admin_client.post(url, {"status": "withdrawn"})
+    admin_client.post(url, {"kind": "upgraded"})
     assert designation.history.count() == count
-    assert designation.history.filter(status="withdrawn").count() == 0
+    assert designation.history.filter(kind="upgraded").count() == 0
     designation.refresh_from_db()
-    assert designation.status == "accepted"
+    assert designation.kind == "repeat"
 
 
 # -- no lost edits ----------------------------------------------------------------------------
@@ -416,14 +413,14 @@ def test_second_of_two_concurrent_edits_is_refused_and_keeps_its_input(admin_cli
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     url = reverse("admin:counties_designation_change", args=[designation.pk])
     opened_by_both = designation_form(designation)
-    assert admin_client.post(url, opened_by_both | {"status": "accepted"}).status_code == 302  # the first save
-    second = admin_client.post(url, opened_by_both | {"status": "withdrawn", "name_as_reported": "my careful input"})
+    assert admin_client.post(url, opened_by_both | {"kind": "repeat"}).status_code == 302  # the first save
+    second = admin_client.post(url, opened_by_both | {"kind": "upgraded", "name_as_reported": "my careful input"})
     assert second.status_code == 200
     page = second.content.decode()
     assert "Someone else saved this record at " in page and "Your changes were not saved and are kept below" in page
     assert "my careful input" in page  # the form keeps what the second person typed
     designation.refresh_from_db()
-    assert designation.status == "accepted"  # the first edit was not overwritten
+    assert designation.kind == "repeat"  # the first edit was not overwritten
 
 
 def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, django_assert_max_num_queries):
@@ -436,7 +433,7 @@ def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, dja
     wang = User.objects.create_superuser("wang", password="x")
     other = Client()
     other.force_login(wang)
-    saved = other.post(url, admin_form_data(other.get(url), status="accepted", name_as_reported="宣化", change_reason="notice checked"))
+    saved = other.post(url, admin_form_data(other.get(url), kind="repeat", name_as_reported="宣化", change_reason="notice checked"))
     assert saved.status_code == 302
     at = timezone.localtime(designation.history.latest("history_id").history_date).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -444,16 +441,16 @@ def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, dja
         refused = admin_client.post(url, opened | {"source_note": "my careful input", "change_reason": "mine"})
     assert refused.status_code == 200
     assert refused.context["adminform"].form.non_field_errors() == [
-        f"Someone else saved this record while you were editing it: wang changed status, name as reported (at {at}). "
+        f"Someone else saved this record while you were editing it: wang changed kind, name as reported (at {at}). "
         "Your changes were not saved and are kept below: compare them with the record's history, then save again to overwrite."
     ]
     refused_zh = admin_client.post(chinese, opened_zh | {"source_note": "my careful input", "change_reason": "核对"})
     assert refused_zh.context["adminform"].form.non_field_errors() == [
-        f"您编辑期间，其他人保存了这条记录：wang 于 {at} 修改了状态、报道所用名称。"
+        f"您编辑期间，其他人保存了这条记录：wang 于 {at} 修改了类别、报道所用名称。"
         "您的修改尚未保存，保留在下方：请对照记录的修改历史，再次保存即可覆盖。"
     ]
     designation.refresh_from_db()
-    assert (designation.status, designation.name_as_reported, designation.source_note) == ("accepted", "宣化", note)
+    assert (designation.kind, designation.name_as_reported, designation.source_note) == ("repeat", "宣化", note)
     # Saving the kept input again overwrites knowingly (the version was moved on to 王's).
     again = admin_client.post(url, refused.context["adminform"].form.data)
     assert again.status_code == 302

@@ -23,7 +23,7 @@ from .conftest import admin_form_data, import_in_admin
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "code,batch_year,status,source,source_kind\n"
+HEADER = "code,batch_year,kind,source,source_kind\n"
 
 
 def staff(role, province=None, name=None):
@@ -114,9 +114,9 @@ def test_the_import_form_offers_csv_and_xlsx_and_the_template(admin_client):
 def test_a_file_with_an_error_shows_every_row_with_its_status_and_is_kept(admin_client):
     content = (
         HEADER
-        + "110101,2016,designated,商建函〔2016〕1号,official\n"  # new
-        + "130721,2021,designated,商建函〔2021〕1号,official\n"  # retired code: error
-        + "130123,2014,designated,x,secondary\n"  # 正定县 in 2014: already there, changes its source
+        + "110101,2016,new,商建函〔2016〕1号,official\n"  # new
+        + "130721,2021,new,商建函〔2021〕1号,official\n"  # retired code: error
+        + "130123,2014,new,x,secondary\n"  # 正定县 in 2014: already there, changes its source
     )
     before = models.Designation.objects.count()
     response = upload(admin_client, "designation", content)
@@ -124,7 +124,7 @@ def test_a_file_with_an_error_shows_every_row_with_its_status_and_is_kept(admin_
     page = response.content.decode()
     preview = response.context["result"].preview
     assert [(row.number, row.status) for row in preview.rows] == [(1, "new"), (2, "error"), (3, "update")]
-    assert [str(label) for _column, label in preview.columns][:4] == ["单位代码", "批次年份", "当年批次序号", "状态"]  # labels, in Chinese
+    assert [str(label) for _column, label in preview.columns][:4] == ["单位代码", "批次年份", "当年批次序号", "类别"]  # labels, in Chinese
     assert "部分行未通过校验" in page and "某些行验数据证失败" not in page
     assert page.count('class="import-row import-row-') == 3  # the valid rows are shown too
     assert "请使用其承继代码 130705（宣化区）" in page
@@ -136,8 +136,8 @@ def test_a_file_with_an_error_shows_every_row_with_its_status_and_is_kept(admin_
 
 
 def test_a_corrected_file_replaces_the_kept_one_and_commits(admin_client, admin_user):
-    upload(admin_client, "designation", HEADER + "130721,2021,designated,商建函〔2021〕1号,official\n")
-    fixed = upload(admin_client, "designation", HEADER + "130705,2021,designated,商建函〔2021〕1号,official\n", filename="fixed.csv")
+    upload(admin_client, "designation", HEADER + "130721,2021,new,商建函〔2021〕1号,official\n")
+    fixed = upload(admin_client, "designation", HEADER + "130705,2021,new,商建函〔2021〕1号,official\n", filename="fixed.csv")
     assert fixed.context["kept_file"] == "fixed.csv"
     confirm = fixed.context["confirm_form"]
     response = admin_client.post(
@@ -202,9 +202,9 @@ def test_an_old_version_is_read_only(admin_client, admin_user):
     content = page.split('id="content-main"')[1]
     assert "<input" not in content and "<select" not in content and "<textarea" not in content
     assert '<th scope="row">革命老区县</th><td>是</td>' in content
-    assert admin_client.post(url, {"status": "withdrawn"}).status_code == 405
+    assert admin_client.post(url, {"kind": "upgraded"}).status_code == 405
     designation.refresh_from_db()
-    assert designation.status != "withdrawn"
+    assert designation.kind != "upgraded"
 
 
 def test_history_models_are_named_in_the_readers_language():
@@ -370,7 +370,7 @@ def test_the_libraries_pages_are_in_chinese_too(admin_client):
     assert ">登录锁定</a>" in index and ">登录失败记录</a>" in index and ">Axes<" not in index
     export = admin_client.get(reverse("admin:counties_designation_export")).content.decode()
     assert "全选" in export and "Select all" not in export
-    header_only = import_in_admin(admin_client, "designation", "code,batch_year,status,source,source_kind\n")
+    header_only = import_in_admin(admin_client, "designation", "code,batch_year,kind,source,source_kind\n")
     assert "文件只有表头行，下面没有记录：请在表头下方每行填写一条记录。" in header_only.content.decode()
 
 

@@ -68,7 +68,7 @@ def test_what_each_view_reads():
     assert view_query_names(view_at("/en/counties/130705/")) == {"from"}
     assert view_query_names(view_at("/api/v1/stats/coverage/")) == {"as_of", "format"}
     records = view_query_names(view_at("/api/v1/designations/"))
-    assert {"batch_year", "status", "page", "page_size", "format"} <= records
+    assert {"batch_year", "level", "kind", "outcome", "page", "page_size", "format"} <= records
     assert view_query_names(view_at("/sitemap.xml")) == {"p"}
     assert view_at("/no/such/page/") is None
 

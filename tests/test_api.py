@@ -15,7 +15,7 @@ from django.utils import timezone
 from counties import models
 from counties.reads import statistics
 from counties.reads.places import place_resolver
-from counties.writes.services import delete_record, save_record
+from counties.writes.services import delete_record, record_lifecycle, save_record
 
 from .conftest import run_command
 from .factories import designation_payload
@@ -195,7 +195,11 @@ def places_of(units):
 def designated_in(*years):
     """The places designated in `years` (under any of their codes), and the units designated then
     under their own code."""
-    units = models.Unit.objects.filter(designations__batch__year__in=years).exclude(designations__status="withdrawn").distinct()
+    units = (
+        models.Unit.objects.filter(designations__batch__year__in=years)
+        .filter(designations__in=models.Designation.objects.counted())
+        .distinct()
+    )
     return places_of(units), set(units.values_list("key", flat=True))
 
 
@@ -220,7 +224,7 @@ def test_batch_year_2014_to_2018_counts_the_1016_places(client):
 
 
 def test_designated_counts_places_and_designated_unit_counts_codes(client):
-    units = models.Unit.objects.filter(designations__isnull=False).exclude(designations__status="withdrawn").distinct()
+    units = models.Unit.objects.filter(designations__isnull=False).filter(designations__in=models.Designation.objects.counted()).distinct()
     places = places_of(units)
     assert units.count() > len(places)  # more codes than places: some were designated under two codes
     # designated=true is the home page's number of demonstration counties; designated_unit the codes.
@@ -234,7 +238,7 @@ def test_the_place_filters_within_a_province_send_that_provinces_ids_only(client
     """With a province chosen, designated and designated_unit send the database that province's
     share of the list index's sets (a few hundred ids, not every province's), and select the same
     units as the province's share of the whole list does, either way round."""
-    units = models.Unit.objects.filter(designations__isnull=False).exclude(designations__status="withdrawn").distinct()
+    units = models.Unit.objects.filter(designations__isnull=False).filter(designations__in=models.Designation.objects.counted()).distinct()
     places = set(units.values_list("current__key", flat=True))
     hebei = set(models.Unit.objects.filter(province__code="130000").values_list("key", flat=True))
     for name, chosen in (("designated", places), ("designated_unit", set(units.values_list("key", flat=True)))):
@@ -354,7 +358,9 @@ BAD_VALUES = [
     ("counties/?designated=2", "designated"),
     ("counties/?updated_since=yesterday", "updated_since"),
     ("counties/?ordering=secret", "ordering"),
-    ("designations/?status=rumoured", "status"),
+    ("designations/?outcome=rumoured", "outcome"),
+    ("designations/?level=county", "level"),
+    ("designations/?kind=again", "kind"),
     ("designations/?source_kind=hearsay", "source_kind"),
     ("funding-allocations/?level=township", "level"),
     ("poverty-statuses/?region=north", "region"),
@@ -400,7 +406,8 @@ def test_page_size_default_and_maximum(client):
         ("counties/", 7),
         # the same, and the province filter's lookup of the province
         ("counties/?province=530000", 8),
-        ("designations/", 3),
+        # token, count, rows (with their outcomes and whether counted), their lifecycle records
+        ("designations/", 4),
         ("funding-allocations/", 3),
         ("poverty-statuses/", 3),
         # conditional-GET token, count, rows (the cached batch composition uses the same token)
@@ -424,8 +431,11 @@ def test_unit_records_are_what_the_unit_serializer_describes():
     from counties.api.serializers.records import UNIT_VALUES, UnitSerializer, unit_records
 
     withdrawn = models.Designation.objects.filter(unit__key="130721").first()
-    withdrawn.status = models.DesignationStatus.WITHDRAWN
-    save_record(withdrawn, user=None, reason="test")
+    record_lifecycle(
+        models.LifecycleRecord(designation=withdrawn, step="withdrawn", reason="test: withdrawn", source="test", source_kind="official"),
+        user=None,
+        reason="test: withdrawn",
+    )
     units = models.Unit.objects.select_related("province", "prefecture", "current").prefetch_related("successions").order_by("key")
     described = json.loads(json.dumps(UnitSerializer(units, many=True).data, ensure_ascii=False))
     built = unit_records(units.values_list(*UNIT_VALUES))
@@ -435,7 +445,7 @@ def test_unit_records_are_what_the_unit_serializer_describes():
     assert any(r["successors"] for r in built) and any(r["designations"] for r in built)
     xuanhua = next(r for r in built if r["key"] == "130705")
     assert xuanhua["poverty"][0]["listed_as"] == "130721"
-    assert [d["status"] for d in xuanhua["designations"] if d["designated_as"] == "130721"] == ["withdrawn"]
+    assert [d["counted"] for d in xuanhua["designations"] if d["designated_as"] == "130721"] == [False]
 
 
 def test_fast_json_renderer_writes_the_bytes_drf_writes():
@@ -595,7 +605,7 @@ def write_routes():
     status = models.PovertyStatus.objects.first()
     return [
         ("post", f"{API}/designations/", designation_payload()),
-        ("patch", f"{API}/designations/{designation.pk}/", {"status": "accepted"}),
+        ("patch", f"{API}/designations/{designation.pk}/", {"kind": "repeat"}),
         ("put", f"{API}/designations/{designation.pk}/", designation_payload(designation.unit.key, designation.batch.year)),
         ("delete", f"{API}/designations/{designation.pk}/?reason=test", None),
         (
@@ -644,10 +654,8 @@ def test_write_token_creates_changes_and_deletes_with_history(client):
     assert response.status_code == 201, response.json()
     created = models.Designation.objects.get(pk=response.json()["id"])
     assert statistics.coverage(2018).batch_entries == before + 1  # the cache followed the API edit
-    response = call(
-        client, "patch", f"{API}/designations/{created.pk}/", {"status": "accepted"}, **auth(key), HTTP_X_CHANGE_REASON="evaluated"
-    )
-    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    response = call(client, "patch", f"{API}/designations/{created.pk}/", {"kind": "repeat"}, **auth(key), HTTP_X_CHANGE_REASON="evaluated")
+    assert response.status_code == 200 and response.json()["kind"] == "repeat"
     assert call(client, "delete", f"{API}/designations/{created.pk}/", None, **auth(key)).status_code == 400  # no reason
     assert call(client, "delete", f"{API}/designations/{created.pk}/?reason=entered twice", None, **auth(key)).status_code == 204
     history = list(models.Designation.history.filter(id=created.pk).order_by("history_date"))
@@ -720,7 +728,7 @@ def test_provincial_token_is_refused_outside_its_province(client):
     beijing = models.Designation.objects.filter(unit__province__code="110000").first() or models.Designation.objects.create(
         unit=models.Unit.objects.get(code="110101"), batch=models.Batch.objects.get(year=2016), source="t", source_kind="official"
     )
-    assert call(client, "patch", f"{API}/designations/{beijing.pk}/", {"status": "accepted"}, **auth(key)).status_code == 403
+    assert call(client, "patch", f"{API}/designations/{beijing.pk}/", {"kind": "repeat"}, **auth(key)).status_code == 403
     inside = call(client, "post", f"{API}/designations/", designation_payload("130705"), **auth(key))
     assert inside.status_code == 201, inside.json()
 
@@ -739,7 +747,7 @@ def test_if_match_refuses_a_write_to_a_record_that_changed_with_412(client):
     assert read.status_code == 200 and etag.startswith('"')
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
 
-    changed = call(client, "patch", url, {"status": "accepted"}, **auth(key), HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="evaluated")
+    changed = call(client, "patch", url, {"kind": "repeat"}, **auth(key), HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="evaluated")
     assert changed.status_code == 200
     new_etag = changed["ETag"]
     assert new_etag != etag and client.get(url)["ETag"] == new_etag  # the write's answer names the new version
@@ -766,7 +774,7 @@ def test_if_match_refuses_a_write_to_a_record_that_changed_with_412(client):
         assert response.json()["error"]["code"] == "precondition_failed"
         assert new_etag in response.json()["error"]["message"]
     designation.refresh_from_db()
-    assert (designation.status, designation.name_as_reported) == ("accepted", name)
+    assert (designation.kind, designation.name_as_reported) == ("repeat", name)
     assert designation.history.count() == history_before  # nothing written
 
     assert (
@@ -788,13 +796,13 @@ def test_patch_writes_only_the_fields_it_sends(client):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     with CaptureQueriesContext(connection) as queries:
         response = call(
-            client, "patch", f"{API}/designations/{designation.pk}/", {"status": "accepted"}, **auth(key), HTTP_X_CHANGE_REASON="evaluated"
+            client, "patch", f"{API}/designations/{designation.pk}/", {"kind": "repeat"}, **auth(key), HTTP_X_CHANGE_REASON="evaluated"
         )
     assert response.status_code == 200
     updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "counties_designation"')]
     assert len(updates) == 1
     assigned = re.findall(r'"(\w+)" = ', updates[0].split(" WHERE ")[0])
-    assert sorted(assigned) == ["status", "updated_at"]
+    assert sorted(assigned) == ["kind", "updated_at"]
 
 
 @pytest.mark.parametrize("state", ["revoked", "expired", "unknown"])
@@ -932,10 +940,10 @@ def test_a_change_needs_a_reason_as_in_the_admin(client):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     versions = designation.history.count()
     url = f"{API}/designations/{designation.pk}/"
-    for method, payload in (("patch", {"status": "accepted"}), ("put", designation_payload(designation.unit.key, designation.batch.year))):
+    for method, payload in (("patch", {"kind": "repeat"}), ("put", designation_payload(designation.unit.key, designation.batch.year))):
         refused = call(client, method, url, payload, **auth(key))
         assert refused.status_code == 400, method
         assert refused.json()["error"]["fields"] == {"reason": ["Give a reason for the change (?reason=… or the X-Change-Reason header)."]}
     assert designation.history.count() == versions
-    done = call(client, "patch", f"{url}?reason=evaluation report", {"status": "accepted"}, **auth(key))
+    done = call(client, "patch", f"{url}?reason=evaluation report", {"kind": "repeat"}, **auth(key))
     assert done.status_code == 200 and designation.history.latest().history_change_reason == "evaluation report"

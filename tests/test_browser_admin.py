@@ -11,7 +11,7 @@ from .browser import STAFF_PASSWORD, STAFF_USER, screenshot
 
 pytestmark = pytest.mark.browser
 
-HEADER = "code,batch_year,status,source,source_kind\n"
+HEADER = "code,batch_year,kind,source,source_kind\n"
 
 # Each language imports its own record, so the two runs share the one test site.
 LANGUAGES = {
@@ -76,9 +76,7 @@ def test_import_with_a_mistake_keeps_the_file_then_fixed(browser, live_site, tmp
     words = LANGUAGES[language]
     page = signed_in(browser, live_site)
     wrong = tmp_path / "roster.csv"
-    wrong.write_text(
-        HEADER + f"{words['code']},2021,designated,商建函〔2021〕1号,official\n130721,2021,designated,商建函〔2021〕1号,official\n", "utf-8"
-    )
+    wrong.write_text(HEADER + f"{words['code']},2021,new,商建函〔2021〕1号,official\n130721,2021,new,商建函〔2021〕1号,official\n", "utf-8")
     page.goto(f"{live_site}{words['prefix']}/admin/counties/designation/import/")
     assert page.locator("select[name=format] option").all_inner_texts() == ["csv", "xlsx"]
     assert page.locator("a[href$='/admin/counties/designation/import-template/']").count() == 1
@@ -103,9 +101,7 @@ def test_import_with_a_mistake_keeps_the_file_then_fixed(browser, live_site, tmp
     assert page.locator("table.registry-import-preview tbody tr").count() == 2
 
     fixed = tmp_path / "roster-fixed.csv"
-    fixed.write_text(
-        HEADER + f"{words['code']},2021,designated,商建函〔2021〕1号,official\n130705,2021,designated,商建函〔2021〕1号,official\n", "utf-8"
-    )
+    fixed.write_text(HEADER + f"{words['code']},2021,new,商建函〔2021〕1号,official\n130705,2021,new,商建函〔2021〕1号,official\n", "utf-8")
     page.set_input_files("input[type=file]", str(fixed))
     page.locator("form input[type=submit]").first.click()
     page.wait_for_load_state()

@@ -4,6 +4,7 @@ Rows are written with `objects.create()`/`bulk_create()`, which skip model valid
 database constraint can refuse them.
 """
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -90,6 +91,23 @@ def duplicate_batch():
     make_batch(year=2031)
 
 
+def make_step(**overrides):
+    designation = overrides.pop("designation", None) or DesignationFactory()
+    fields = {"step": "withdrawn", "year": 2030, "reason": "failed", "source": "test", "source_kind": "official"}
+    return models.LifecycleRecord.objects.create(designation=designation, **(fields | overrides))
+
+
+def second_withdrawal():
+    first = make_step()
+    make_step(designation=first.designation, year=2031)
+
+
+def duplicate_provincial_batch():
+    province = ProvinceFactory()
+    make_batch(year=2031, level="provincial", province=province)
+    make_batch(year=2031, level="provincial", province=province)
+
+
 def duplicate_published_count():
     province = ProvinceFactory()
     for _ in range(2):
@@ -122,7 +140,18 @@ BAD_ROWS = {
     "primary area transfer": lambda: make_succession(kind=models.SuccessionKind.AREA_TRANSFER),
     "succession code malformed": lambda: make_succession(successor_code="12345"),
     "duplicate designation in a batch": duplicate_designation,
-    "designation with unknown status": lambda: DesignationFactory(status="rumoured"),
+    "designation with unknown kind": lambda: DesignationFactory(kind="rumoured"),
+    "batch with unknown level": lambda: make_batch(level="county"),
+    "provincial batch without its province": lambda: make_batch(level="provincial"),
+    "national batch naming a province": lambda: make_batch(province=ProvinceFactory()),
+    "duplicate provincial batch": duplicate_provincial_batch,
+    "lifecycle step unknown": lambda: make_step(step="rumoured"),
+    "withdrawal without a reason": lambda: make_step(reason=""),
+    "two withdrawals of one designation": second_withdrawal,
+    "funds step without an amount": lambda: make_step(step="funds"),
+    "negative funds recovered": lambda: make_step(funds_recovered=Decimal("-1")),
+    "lifecycle date outside its year": lambda: make_step(date=date(2029, 12, 31)),
+    "lifecycle date without its year": lambda: make_step(year=None, date=date(2030, 1, 2)),
     "designation with unknown source kind": lambda: DesignationFactory(source_kind="hearsay"),
     "designation without a source": lambda: DesignationFactory(source=""),
     "batch year before the programme": lambda: make_batch(year=2013),

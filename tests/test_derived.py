@@ -70,7 +70,7 @@ def from_scratch():
 
 
 def test_an_edit_works_nothing_out_and_changes_the_token_once_after_its_commit(tmp_path):
-    rows = "".join(f"{code},2016,designated,doc,official\n" for code in ("130102", "130104", "130105", "130108"))
+    rows = "".join(f"{code},2016,new,doc,official\n" for code in ("130102", "130104", "130105", "130108"))
     commit()  # the reference data's own queued change, if any
     before = data_version()
     with CaptureQueriesContext(connection) as queries:

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from counties import models
+from counties.writes import services
 
 from .conftest import cells
 
@@ -28,9 +29,11 @@ def withdrawn(world):
       province 99: 7 entries, 4 places, 4 poverty counties, all covered (100.0%)
     """
     withdrawal = models.Designation.objects.get(unit=world[7])
-    withdrawal.status = models.DesignationStatus.WITHDRAWN
-    withdrawal._change_reason = "test: withdrawn"
-    withdrawal.save()
+    services.record_lifecycle(
+        models.LifecycleRecord(designation=withdrawal, step="withdrawn", reason="test: withdrawn", source="test", source_kind="official"),
+        user=None,
+        reason="test: withdrawn",
+    )
     return world
 
 
@@ -140,9 +143,11 @@ def test_home_list_provinces_and_api_agree_on_the_reference_data(client):
 
 def test_batch_counts_agree_after_a_withdrawal(client):
     entry = models.Designation.objects.filter(batch__year=2016, source_kind="illustrative").order_by("pk").first()
-    entry.status = models.DesignationStatus.WITHDRAWN
-    entry._change_reason = "test: withdrawn"
-    entry.save()
+    services.record_lifecycle(
+        models.LifecycleRecord(designation=entry, step="withdrawn", reason="test: withdrawn", source="test", source_kind="official"),
+        user=None,
+        reason="test: withdrawn",
+    )
     # 240 entries less the withdrawn one; all but the real ones illustrative: the same at every door.
     real = models.Designation.objects.filter(batch__year=2016).exclude(source_kind="illustrative").count()
     size, illustrative = 239, 239 - real

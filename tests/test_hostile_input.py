@@ -41,7 +41,7 @@ def test_admin_form_refuses_control_characters(admin_client, character):
         {
             "unit": designation.unit.pk,
             "batch": designation.batch.pk,
-            "status": designation.status,
+            "kind": designation.kind,
             "is_old_revolutionary_base": "unknown",
             "name_as_reported": f"宣化{character}县",
             "source": designation.source,
@@ -64,7 +64,7 @@ def test_api_refuses_control_characters(client, character):
     payload = {
         "unit": "110101",
         "batch": models.Batch.objects.get(year=2018).pk,
-        "status": "designated",
+        "kind": "new",
         "source": f"商建函{character}〔2018〕1号",
         "source_kind": "official",
     }
@@ -78,7 +78,7 @@ def test_api_refuses_control_characters(client, character):
 
 @controls
 def test_import_refuses_control_characters(tmp_path, admin_client, character):
-    content = HEADER + f"110101,2016,designated,doc{character}ument,official\n"
+    content = HEADER + f"110101,2016,new,doc{character}ument,official\n"
     path = csv_file(tmp_path, content)
     with pytest.raises(CommandError, match=r"row 1: source: .*" + re.escape(named(character))):
         run_command("import_designations", str(path))
@@ -193,7 +193,7 @@ def test_missing_file_and_a_folder_are_command_errors(tmp_path):
 
 
 def test_bad_import_options_are_command_errors(tmp_path):
-    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
+    path = csv_file(tmp_path, HEADER + "110101,2016,new,doc,official\n")
     with pytest.raises(CommandError, match="--reason is 101 characters long; the history keeps at most 100"):
         run_command("import_designations", str(path), "--reason", "x" * 101)
     with pytest.raises(CommandError, match="--user contains a NUL character"):
@@ -211,7 +211,7 @@ def test_bad_arguments_are_command_errors():
 
 
 def test_import_user_needs_the_admins_permissions(tmp_path):
-    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
+    path = csv_file(tmp_path, HEADER + "110101,2016,new,doc,official\n")
     viewer = User.objects.create_user("viewer", is_staff=True)
     viewer.groups.add(Group.objects.get(name=VIEWERS))
     with pytest.raises(CommandError, match=r"may not import designations: lacks counties.add_designation, counties.change_designation"):
@@ -256,7 +256,7 @@ def test_zip_bomb_is_refused_before_it_is_expanded(tmp_path, admin_client):
 
 
 def test_file_size_and_row_limits(tmp_path, settings):
-    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n110102,2016,designated,doc,official\n")
+    path = csv_file(tmp_path, HEADER + "110101,2016,new,doc,official\n110102,2016,new,doc,official\n")
     settings.IMPORT_MAX_ROWS = 1
     with pytest.raises(CommandError, match="more than 1 data rows"):
         run_command("import_designations", str(path))

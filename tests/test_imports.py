@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_clean_file_previews_then_commits(admin_client, admin_user):
-    content = HEADER + "110101,2016,designated,商建函〔2016〕1号,official\n110102,2016,designated,商建函〔2016〕1号,official\n"
+    content = HEADER + "110101,2016,new,商建函〔2016〕1号,official\n110102,2016,new,商建函〔2016〕1号,official\n"
     before = models.Designation.objects.count()
     preview = import_in_admin(admin_client, "designation", content)
     assert preview.status_code == 200
@@ -43,19 +43,19 @@ def test_clean_file_previews_then_commits(admin_client, admin_user):
 
 
 BAD_FILES = {
-    "unknown header": (HEADER.strip() + ",colour\n110101,2016,designated,doc,official,red\n", "unknown column(s): colour"),
-    "missing header": ("code,batch_year,status\n110101,2016,designated\n", "missing column(s): source, source_kind"),
-    "unknown code": (HEADER + "999999,2016,designated,doc,official\n", "unknown code 999999"),
-    "retired code": (HEADER + "130721,2019,designated,doc,official\n", "use its successor 130705 (宣化区)"),
+    "unknown header": (HEADER.strip() + ",colour\n110101,2016,new,doc,official,red\n", "unknown column(s): colour"),
+    "missing header": ("code,batch_year,kind\n110101,2016,designated\n", "missing column(s): source, source_kind"),
+    "unknown code": (HEADER + "999999,2016,new,doc,official\n", "unknown code 999999"),
+    "retired code": (HEADER + "130721,2019,new,doc,official\n", "use its successor 130705 (宣化区)"),
     "duplicate row": (
-        HEADER + "110101,2016,designated,doc,official\n110101,2016,designated,doc,official\n",
+        HEADER + "110101,2016,new,doc,official\n110101,2016,new,doc,official\n",
         "appears earlier in the file (row 2)",
     ),
-    "no such batch": (HEADER + "110101,2020,designated,doc,official\n", "there is no batch 2020-1"),
-    "year out of range": (HEADER + "110101,2013,designated,doc,official\n", "the year 2013 is out of range"),
-    "fractional year": (HEADER + "110101,2016.5,designated,doc,official\n", "row 2: batch_year: 2016.5 is not a year"),
-    "infinite year": (HEADER + "110101,inf,designated,doc,official\n", "row 2: batch_year: inf is not a year"),
-    "unknown status": (HEADER + "110101,2016,maybe,doc,official\n", "maybe is not one of designated, accepted, withdrawn"),
+    "no such batch": (HEADER + "110101,2020,new,doc,official\n", "there is no batch 2020-1"),
+    "year out of range": (HEADER + "110101,2013,new,doc,official\n", "the year 2013 is out of range"),
+    "fractional year": (HEADER + "110101,2016.5,new,doc,official\n", "row 2: batch_year: 2016.5 is not a year"),
+    "infinite year": (HEADER + "110101,inf,new,doc,official\n", "row 2: batch_year: inf is not a year"),
+    "unknown kind": (HEADER + "110101,2016,maybe,doc,official\n", "maybe is not one of new, repeat, upgraded"),
 }
 
 
@@ -63,7 +63,7 @@ BAD_FILES = {
 def test_each_error_is_reported_and_nothing_is_written(tmp_path, content, message):
     # A valid row first, so that "nothing written" means something.
     if content.startswith(HEADER):
-        content = HEADER + "110105,2016,designated,doc,official\n" + content[len(HEADER) :]
+        content = HEADER + "110105,2016,new,doc,official\n" + content[len(HEADER) :]
     before = models.Designation.objects.count()
     with pytest.raises(CommandError) as error:
         run_command("import_designations", str(csv_file(tmp_path, content)))
@@ -74,7 +74,7 @@ def test_each_error_is_reported_and_nothing_is_written(tmp_path, content, messag
 
 
 def test_errors_show_in_the_admin_preview_and_cannot_be_confirmed(admin_client):
-    content = HEADER + "110101,2016,designated,doc,official\n130721,2019,designated,doc,official\n"
+    content = HEADER + "110101,2016,new,doc,official\n130721,2019,new,doc,official\n"
     preview = import_in_admin(admin_client, "designation", content)
     page = preview.content.decode()
     assert "130705" in page and "宣化区" in page  # the successor is suggested
@@ -156,7 +156,7 @@ def test_official_records_replace_their_cell_and_nothing_else(tmp_path):
     hebei_2017 = models.Designation.objects.filter(batch__year=2017, unit__province__code="130000", source_kind="illustrative")
     counts = (hebei_2016.count(), others_2016.count(), hebei_2017.count())
     assert counts[0] == 6 and counts[1] > 0 and counts[2] > 0
-    path = csv_file(tmp_path, HEADER + "130102,2016,designated,财建〔2016〕1号,official\n")
+    path = csv_file(tmp_path, HEADER + "130102,2016,new,财建〔2016〕1号,official\n")
     dry = run_command("import_designations", str(path), "--dry-run")
     assert "1 created, 0 changed, 0 unchanged, 6 illustrative designations removed" in dry
     assert "2016-1 河北省: 1 created, 0 changed, 6 removed" in dry
@@ -171,12 +171,12 @@ def test_official_records_replace_their_cell_and_nothing_else(tmp_path):
 
 def test_secondary_records_sit_beside_the_illustrative_ones(tmp_path):
     before = models.Designation.objects.filter(source_kind="illustrative").count()
-    run_command("import_designations", str(csv_file(tmp_path, HEADER + "130102,2016,designated,a newspaper,secondary\n")))
+    run_command("import_designations", str(csv_file(tmp_path, HEADER + "130102,2016,new,a newspaper,secondary\n")))
     assert models.Designation.objects.filter(source_kind="illustrative").count() == before
 
 
 def test_dry_run_writes_nothing(tmp_path):
-    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
+    path = csv_file(tmp_path, HEADER + "110101,2016,new,doc,official\n")
     output = run_command("import_designations", str(path), "--dry-run")
     assert "1 created, 0 changed, 0 unchanged, 0 illustrative designations removed (0 funding records with them) would be written" in output
     assert not models.Designation.objects.filter(unit__code="110101", batch__year=2016).exists()
@@ -185,8 +185,8 @@ def test_dry_run_writes_nothing(tmp_path):
 def test_xlsx_import_and_code_typed_as_a_number(tmp_path):
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(["code", "batch_year", "status", "source", "source_kind"])
-    sheet.append([110101, 2016, "designated", "doc", "official"])
+    sheet.append(["code", "batch_year", "kind", "source", "source_kind"])
+    sheet.append([110101, 2016, "new", "doc", "official"])
     path = tmp_path / "designations.xlsx"
     workbook.save(path)
     run_command("import_designations", str(path))
@@ -195,8 +195,8 @@ def test_xlsx_import_and_code_typed_as_a_number(tmp_path):
 
 def test_unreadable_files_are_refused(tmp_path):
     path = tmp_path / "gbk.csv"
-    path.write_bytes(HEADER.encode() + "110101,2016,designated,文件,official\n".encode("gbk"))
-    with pytest.raises(CommandError, match=r"not UTF-8 \(it stops being UTF-8 at byte 65\)"):
+    path.write_bytes(HEADER.encode() + "110101,2016,new,文件,official\n".encode("gbk"))
+    with pytest.raises(CommandError, match=r"not UTF-8 \(it stops being UTF-8 at byte 56\)"):
         run_command("import_designations", str(path))
     renamed = tmp_path / "book.csv"  # an XLSX file (a ZIP archive) named .csv
     renamed.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
@@ -209,7 +209,7 @@ def test_unreadable_files_are_refused(tmp_path):
 def test_history_records_user_and_reason_from_the_command_line(tmp_path):
     user = User.objects.create_user("importer", is_staff=True)
     user.groups.add(Group.objects.get(name=DATA_EDITORS))
-    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n")
+    path = csv_file(tmp_path, HEADER + "110101,2016,new,doc,official\n")
     run_command("import_designations", str(path), "--user", "importer", "--reason", "2016 roster received")
     record = models.Designation.objects.get(unit__code="110101", batch__year=2016).history.get()
     assert (record.history_user, record.history_change_reason) == (user, "2016 roster received")
@@ -219,11 +219,11 @@ def test_provincial_editor_cannot_import_another_province(tmp_path, client):
     user = User.objects.create_user("hebei", password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name=PROVINCIAL_EDITORS))
     models.StaffProfile.objects.create(user=user, province=models.Province.objects.get(code="130000"))
-    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n130705,2019,accepted,doc,official\n")
+    path = csv_file(tmp_path, HEADER + "110101,2016,new,doc,official\n130705,2019,repeat,doc,official\n")
     with pytest.raises(CommandError, match="110101 is in 北京市; you may import records of 河北省 only"):
         run_command("import_designations", str(path), "--user", "hebei")
     client.force_login(user)
-    preview = import_in_admin(client, "designation", HEADER + "110101,2016,designated,doc,official\n")
+    preview = import_in_admin(client, "designation", HEADER + "110101,2016,new,doc,official\n")
     assert "you may import records of 河北省 only" in preview.content.decode()
     assert not models.Designation.objects.filter(unit__code="110101").exists()
 
@@ -239,15 +239,15 @@ def test_a_record_made_official_by_an_import_loses_the_invented_note(tmp_path):
 
 def test_the_exporters_formula_guard_is_taken_back_on_import(tmp_path):
     """Export then import of unchanged data changes nothing: `=1+1` was written `'=1+1`."""
-    header = "code,batch_year,status,source,source_kind,name_as_reported\n"
+    header = "code,batch_year,kind,source,source_kind,name_as_reported\n"
     run_command(
-        "import_designations", str(csv_file(tmp_path, header + "110101,2016,designated,=HYPERLINK(1),official,=1+1\n")), "--reason", "first"
+        "import_designations", str(csv_file(tmp_path, header + "110101,2016,new,=HYPERLINK(1),official,=1+1\n")), "--reason", "first"
     )
     record = models.Designation.objects.get(unit__code="110101", batch__year=2016)
     assert (record.source, record.name_as_reported) == ("=HYPERLINK(1)", "=1+1")
     exported = tables.csv_text(
-        ["code", "batch_year", "status", "source", "source_kind", "name_as_reported"],
-        [["110101", 2016, "designated", record.source, "official", record.name_as_reported]],
+        ["code", "batch_year", "kind", "source", "source_kind", "name_as_reported"],
+        [["110101", 2016, "new", record.source, "official", record.name_as_reported]],
         bom=False,
     )
     assert "'=1+1" in exported
@@ -265,10 +265,10 @@ def test_the_preview_names_each_record_it_removes_and_warns_of_hand_edits(admin_
 
     illustrative = models.Designation.objects.filter(batch__year=2019, unit__province__code="130000", source_kind="illustrative")
     target = illustrative.exclude(unit__key="130125").select_related("unit").first()
-    target.status = "accepted"
+    target.kind = "repeat"
     save_record(target, user=admin_user, reason="2019 acceptance notice")
     count = illustrative.exclude(unit__key="130125").count()
-    preview = import_in_admin(admin_client, "designation", HEADER + "130125,2019,designated,商建函〔2019〕1号,official\n")
+    preview = import_in_admin(admin_client, "designation", HEADER + "130125,2019,new,商建函〔2019〕1号,official\n")
     page = preview.content.decode()
     assert f"The {count} illustrative designations this import removes" in page
     assert f"2019-1 河北省 {target.unit.name_zh} ({target.unit.key}) — " in page
@@ -284,7 +284,7 @@ def illustrative_designations(count):
 
 
 def designation_row(designation, source):
-    return f"{designation.unit.key},{designation.batch.year},{designation.status},{source},{designation.source_kind}\n"
+    return f"{designation.unit.key},{designation.batch.year},{designation.kind},{source},{designation.source_kind}\n"
 
 
 def preview_cells(response):
@@ -347,12 +347,12 @@ def test_the_preview_costs_the_same_queries_for_5_and_50_changed_rows(admin_clie
 # Row 1 is the first row below the header. Rows 2 (empty) and 3 (commas only) are blank: skipped,
 # but counted, so the bad row is reported as row 5 and the repeat of row 4 as row 6.
 BLANK_ROWS = [
-    ["110101", "2016", "designated", "doc", "official"],
+    ["110101", "2016", "new", "doc", "official"],
     [],
     ["", "", "", "", ""],
-    ["110102", "2016", "designated", "doc", "official"],
-    ["110105", "2016", "designated", "doc", "officialX"],
-    ["110102", "2016", "designated", "doc", "official"],
+    ["110102", "2016", "new", "doc", "official"],
+    ["110105", "2016", "new", "doc", "officialX"],
+    ["110102", "2016", "new", "doc", "official"],
 ]
 BLANK_ROWS_ERRORS = [
     "row 5: source_kind: officialX is not one of official, secondary, unverified, illustrative",
@@ -392,7 +392,7 @@ def test_rows_are_numbered_as_in_the_file_blank_rows_included(tmp_path, admin_cl
 
 
 def test_a_row_too_wide_is_named_by_its_number_in_the_file(tmp_path):
-    path = csv_file(tmp_path, HEADER + "110101,2016,designated,doc,official\n\n,,\n110102,2016,designated,doc,official,extra\n")
+    path = csv_file(tmp_path, HEADER + "110101,2016,new,doc,official\n\n,,\n110102,2016,new,doc,official,extra\n")
     with pytest.raises(CommandError, match=re.escape("Row 4 has 6 cells; the header has 5.")):
         run_command("import_designations", str(path))
 
@@ -403,7 +403,7 @@ DESIGNATION_COLUMNS = [
     "code",
     "batch_year",
     "batch_sequence",
-    "status",
+    "kind",
     "is_old_revolutionary_base",
     "name_as_reported",
     "source",
@@ -449,19 +449,19 @@ FORMULA_MESSAGE = (
 
 def test_xlsx_cells_of_every_kind_are_read_or_named_in_their_columns_error(tmp_path, admin_client):
     rows = [
-        [110101, datetime(2016, 5, 1), 1, "designated", None, None, "doc", "official", None],
-        [110102, 2016, time(10, 30), "designated", True, None, "doc", "official", None],
+        [110101, datetime(2016, 5, 1), 1, "new", None, None, "doc", "official", None],
+        [110102, 2016, time(10, 30), "new", True, None, "doc", "official", None],
         [110105, 2016, 1, True, None, None, "doc", "official", None],
-        [110106, 2016, 1, "designated", datetime(2019, 1, 1, 8, 15), None, timedelta(hours=26), "official", None],
-        ["#REF!", 2016, 1, "designated", None, None, "doc", "official", None],
-        ["=A2", 2016, 1, "designated", None, None, "doc", "official", None],
-        [110107, 2016, 1, "designated", False, 2016, "doc", "official", 12.5],  # valid: a bool, numbers as text
+        [110106, 2016, 1, "new", datetime(2019, 1, 1, 8, 15), None, timedelta(hours=26), "official", None],
+        ["#REF!", 2016, 1, "new", None, None, "doc", "official", None],
+        ["=A2", 2016, 1, "new", None, None, "doc", "official", None],
+        [110107, 2016, 1, "new", False, 2016, "doc", "official", 12.5],  # valid: a bool, numbers as text
     ]
     lines, errors = import_both_ways(tmp_path, admin_client, "designation", "import_designations", xlsx_file(DESIGNATION_COLUMNS, rows))
     assert lines == [
         "row 1: batch_year: a date (2016-05-01) where a year is expected",
         "row 2: batch_sequence: a time of day (10:30:00) where a batch number is expected",
-        "row 3: status: a true/false value (TRUE) where one of designated, accepted, withdrawn is expected",
+        "row 3: kind: a true/false value (TRUE) where one of new, repeat, upgraded is expected",
         "row 4: is_old_revolutionary_base: a date and time (2019-01-01 08:15:00) where yes or no is expected",
         "row 4: source: a duration (26:00:00) where text is expected",
         "row 5: code: the error value #REF! where a code is expected",
@@ -471,7 +471,7 @@ def test_xlsx_cells_of_every_kind_are_read_or_named_in_their_columns_error(tmp_p
     assert errors == {
         1: [("batch year", ["a date (2016-05-01) where a year is expected"])],
         2: [("batch of the year", ["a time of day (10:30:00) where a batch number is expected"])],
-        3: [("status", ["a true/false value (TRUE) where one of designated, accepted, withdrawn is expected"])],
+        3: [("kind", ["a true/false value (TRUE) where one of new, repeat, upgraded is expected"])],
         4: [
             ("old revolutionary base county", ["a date and time (2019-01-01 08:15:00) where yes or no is expected"]),
             ("source", ["a duration (26:00:00) where text is expected"]),
@@ -512,8 +512,8 @@ def test_a_poverty_status_date_where_a_year_is_expected(tmp_path, admin_client):
 
 def test_the_messages_are_translated(admin_client):
     rows = [
-        [110101, datetime(2016, 5, 1), 1, "designated", None, None, "doc", "official", None],
-        ["=A2", 2016, 1, "designated", None, None, "doc", "official", None],
+        [110101, datetime(2016, 5, 1), 1, "new", None, None, "doc", "official", None],
+        ["=A2", 2016, 1, "new", None, None, "doc", "official", None],
     ]
     content = xlsx_file(DESIGNATION_COLUMNS, rows)
     with translation.override("zh-hans"):
@@ -536,7 +536,7 @@ def test_formulas_are_read_for_the_values_they_saved(tmp_path):
         xml = xml.replace(unsaved[0], '<c r="A2"><f>B1</f><v>110101</v></c>')  # =B1, saved as 110101
         return xml.replace(unsaved[1], '<c r="I2" t="str"><f>""</f><v></v></c>')  # ="", saved as empty text
 
-    content = xlsx_file(DESIGNATION_COLUMNS, [["=B1", 2016, 1, "designated", True, None, "doc", "official", '=""']], saved_values)
+    content = xlsx_file(DESIGNATION_COLUMNS, [["=B1", 2016, 1, "new", True, None, "doc", "official", '=""']], saved_values)
     path = tmp_path / "saved.xlsx"
     path.write_bytes(content)
     run_command("import_designations", str(path))
@@ -563,7 +563,7 @@ def test_an_xlsx_whose_dimension_says_a1_is_read_to_its_last_row(tmp_path):
         assert '<dimension ref="A1:I3" />' in xml
         return xml.replace('<dimension ref="A1:I3" />', '<dimension ref="A1" />')
 
-    rows = [[code, 2016, 1, "designated", None, None, "doc", "official", None] for code in (110101, 110102)]
+    rows = [[code, 2016, 1, "new", None, None, "doc", "official", None] for code in (110101, 110102)]
     path = tmp_path / "a1.xlsx"
     path.write_bytes(xlsx_file(DESIGNATION_COLUMNS, rows, dimension_a1))
     assert "2 created" in run_command("import_designations", str(path))
@@ -574,15 +574,15 @@ def test_an_xlsx_whose_dimension_says_a1_is_read_to_its_last_row(tmp_path):
 
 
 def test_choices_are_read_in_any_case_and_stored_as_the_registry_spells_them(tmp_path):
-    content = HEADER + "110101,2016,Designated,doc,OFFICIAL\n110102,2016,ACCEPTED,doc,Secondary\n"
+    content = HEADER + "110101,2016,New,doc,OFFICIAL\n110102,2016,REPEAT,doc,Secondary\n"
     run_command("import_designations", str(csv_file(tmp_path, content)), "--reason", "cases")
     stored = models.Designation.objects.filter(unit__code__in=["110101", "110102"], batch__year=2016).order_by("unit__code")
-    assert list(stored.values_list("status", "source_kind")) == [("designated", "official"), ("accepted", "secondary")]
+    assert list(stored.values_list("kind", "source_kind")) == [("new", "official"), ("repeat", "secondary")]
 
 
 def test_text_is_stored_without_the_spaces_around_it(tmp_path):
-    content = "code,batch_year,status,source,source_kind,name_as_reported,source_note\n"
-    content += '110101,2016,designated,"  商建函〔2016〕1号 ",official,"\t东城区  "," checked "\n'
+    content = "code,batch_year,kind,source,source_kind,name_as_reported,source_note\n"
+    content += '110101,2016,new,"  商建函〔2016〕1号 ",official,"\t东城区  "," checked "\n'
     run_command("import_designations", str(csv_file(tmp_path, content)), "--reason", "spaces")
     record = models.Designation.objects.get(unit__code="110101", batch__year=2016)
     assert (record.source, record.name_as_reported, record.source_note) == ("商建函〔2016〕1号", "东城区", "checked")
@@ -597,7 +597,7 @@ def test_an_empty_choice_is_named_in_the_readers_language():
 
 
 def test_the_preview_shows_the_batch_of_the_year(admin_client):
-    preview = import_in_admin(admin_client, "designation", HEADER + "110101,2016,designated,doc,official\n")
+    preview = import_in_admin(admin_client, "designation", HEADER + "110101,2016,new,doc,official\n")
     result = preview.context["result"]
     columns = [column for column, _label in result.preview.columns]
     (row,) = result.preview.rows
@@ -610,7 +610,7 @@ def test_the_preview_shows_the_batch_of_the_year(admin_client):
 
 
 def test_a_header_only_file_is_refused_with_words_and_the_kept_file_is_not_offered(admin_client, tmp_path):
-    import_in_admin(admin_client, "designation", HEADER + "110101,2099,designated,doc,official\n", filename="first.csv")
+    import_in_admin(admin_client, "designation", HEADER + "110101,2099,new,doc,official\n", filename="first.csv")
     page = import_in_admin(admin_client, "designation", HEADER, filename="second.csv").content.decode()
     assert "The file has its header row but no records below it: enter one record per row under the header." in page
     assert "This importer will import the following fields" not in page  # the sentence would end on nothing
@@ -622,7 +622,7 @@ def test_a_header_only_file_is_refused_with_words_and_the_kept_file_is_not_offer
 
 
 def test_a_file_that_changes_nothing_asks_no_reason_and_no_confirmation(admin_client, tmp_path):
-    content = HEADER + "110101,2016,designated,doc,official\n110102,2016,designated,doc,official\n"
+    content = HEADER + "110101,2016,new,doc,official\n110102,2016,new,doc,official\n"
     assert confirm(admin_client, "designation", import_in_admin(admin_client, "designation", content)).status_code == 302
     page = import_in_admin(admin_client, "designation", content).content.decode()
     assert "Nothing to change" in page

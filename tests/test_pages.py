@@ -25,8 +25,8 @@ def test_home_shows_headline_figures_and_flags_illustrative_data(client, django_
     # With an empty cache: the data token, read once for the whole request by the response cache
     # (counties.caching.responses); the latest batch year (aggregate); the programme's rows (designations,
     # poverty counties, successions), loaded once for coverage at that year and at 2018 and the
-    # batch composition, which adds central allocations and batches.
-    with django_assert_num_queries(1 + 1 + 3 + 2):
+    # batch composition, which adds the outcomes of the designations, central allocations and batches.
+    with django_assert_num_queries(1 + 1 + 3 + 3):
         response = client.get("/")
     with django_assert_num_queries(1):  # then the page itself comes from the response cache: only the token
         client.get("/")
@@ -69,7 +69,7 @@ def test_county_list_defaults_to_demonstration_counties(client):
     assert response.status_code == 200
     # Worked out from the designations: the distinct units designated (withdrawn ones excluded)
     # and the distinct units they have become (no succession is later than the latest batch).
-    units = models.Unit.objects.filter(designations__isnull=False).exclude(designations__status="withdrawn").distinct()
+    units = models.Unit.objects.filter(designations__isnull=False).filter(designations__in=models.Designation.objects.counted()).distinct()
     places = len(set(units.values_list("current__key", flat=True)))
     page = html(response)
     assert f"{places:,} 个示范县（按地方计）</h2>" in page  # the list shows places, and says so
@@ -338,9 +338,9 @@ def test_xlsx_export_of_the_filtered_list(client):
 
 def test_county_page(client, django_assert_max_num_queries):
     # The data token (the response cache); the unit; its place (lineage, units, successions,
-    # designations, funding, poverty status); targets and results (lineage, values, batch years,
-    # assessments, pairings, the indicator catalogue).
-    with django_assert_max_num_queries(14):
+    # designations with their assessments and lifecycle records, funding, poverty status); targets
+    # and results (lineage, values, batch years, assessments, pairings, the indicator catalogue).
+    with django_assert_max_num_queries(16):
         response = client.get("/counties/130705/")
     page = html(response)
     assert "宣化区" in page and "Xuanhua District" in page

@@ -235,13 +235,13 @@ def designation_count(client, url="/api/v1/designations/?page_size=1"):
 def test_an_admin_save_is_seen_at_once(client, admin_client):
     record = models.Designation.objects.filter(batch__year=2019, source_kind="secondary").first()
     page = f"/en/counties/{record.unit.key}/"
-    before_page, before = client.get(page).content, designation_count(client, "/api/v1/designations/?status=withdrawn")
-    form = {"unit": record.unit_id, "batch": record.batch_id, "status": "withdrawn", "is_old_revolutionary_base": "unknown"}
+    before_page, before = client.get(page).content, designation_count(client, "/api/v1/designations/?kind=upgraded")
+    form = {"unit": record.unit_id, "batch": record.batch_id, "kind": "upgraded", "is_old_revolutionary_base": "unknown"}
     form |= {"source": record.source, "source_kind": record.source_kind, "source_note": "", "loaded_version": record.updated_at.isoformat()}
-    form |= {"change_reason": "withdrawn by the ministry"}
+    form |= {"change_reason": "an upgraded selection"}
     with committed():
         assert admin_client.post(reverse("admin:counties_designation_change", args=[record.pk]), form).status_code == 302
-    assert designation_count(client, "/api/v1/designations/?status=withdrawn") == before + 1
+    assert designation_count(client, "/api/v1/designations/?kind=upgraded") == before + 1
     assert client.get(page).content != before_page
 
 
@@ -261,7 +261,7 @@ def test_an_import_command_is_seen_at_once(client, tmp_path):
     before = designation_count(client)
     page = client.get("/en/counties/130102/").content
     with committed():
-        run_command("import_designations", str(csv_file(tmp_path, HEADER + "130102,2016,designated,doc,official\n")))
+        run_command("import_designations", str(csv_file(tmp_path, HEADER + "130102,2016,new,doc,official\n")))
     assert designation_count(client) != before  # (the import replaces Hebei's illustrative 2016 records)
     assert client.get("/en/counties/130102/").content != page
 

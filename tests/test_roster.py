@@ -26,7 +26,7 @@ from counties.writes.roster import (
 from counties.writes.services import delete_record, save_record
 
 from .conftest import admin_form_data, run_command
-from .factories import illustrative, provincial_editor
+from .factories import illustrative, provincial_editor, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_the_check_compares_the_registry_with_the_published_figures():
 
 def test_the_check_catches_a_withdrawn_entry():
     entry = models.Designation.objects.filter(batch__year=2018, source_kind="illustrative").order_by("pk").first()
-    models.Designation.objects.filter(pk=entry.pk).update(status="withdrawn")
+    withdraw(entry)
     models.DataVersion.objects.update(token="after-withdrawal")  # .update() sends no signal
     with pytest.raises(RosterError, match=r"batch entries 2018: expected 1016, got 1015.*size 2018: expected 260, got 259"):
         verify_roster()
@@ -207,7 +207,7 @@ def test_roster_never_refills_a_cell_that_has_official_records():
 def roster_state():
     """Every designation's id and values, the history's size and the data token: what a reload must not change."""
     return (
-        sorted(models.Designation.objects.values_list("pk", "unit_id", "batch_id", "status", "is_old_revolutionary_base")),
+        sorted(models.Designation.objects.values_list("pk", "unit_id", "batch_id", "kind", "is_old_revolutionary_base")),
         sorted(models.FundingAllocation.objects.values_list("pk", "designation_id", "amount")),
         models.Designation.history.count(),
         models.FundingAllocation.history.count(),
@@ -300,16 +300,16 @@ def test_a_roster_record_no_longer_wanted_is_removed_unless_someone_changed_it(a
     dropped = [d for d in illustrative().select_related("batch").order_by("pk") if (d.unit_id, d.batch.year) not in plan]
     assert len(dropped) >= 2
     kept, *others = dropped
-    kept.status = "accepted"
-    save_record(kept, user=admin_user, reason="accepted after assessment", fields=["status"])
+    kept.kind = "repeat"
+    save_record(kept, user=admin_user, reason="accepted after assessment", fields=["kind"])
 
     report = load_illustrative_roster()
 
-    assert illustrative(pk=kept.pk).get().status == "accepted"
+    assert illustrative(pk=kept.pk).get().kind == "repeat"
     assert not illustrative(pk__in=[d.pk for d in others]).exists()
     assert report.removed == len(others) and report.created >= len(others)
     name = f"{kept.batch.year}-1 {kept.unit.province.name_zh} {kept.unit.name_zh} ({kept.unit.key})"
-    assert f"illustrative designation {name}: status changed since the roster wrote it, not removed" in report.kept
+    assert f"illustrative designation {name}: kind changed since the roster wrote it, not removed" in report.kept
     removed = models.Designation.history.filter(id=others[0].pk, history_type="-").get()
     assert removed.history_change_reason == LOAD_REASON
     # Once moved, a second run writes nothing.

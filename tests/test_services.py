@@ -100,7 +100,7 @@ def test_an_editor_without_a_province_writes_nothing():
     for write in (
         lambda: services.save_record(hebei, user=nowhere, reason="checked"),
         lambda: services.delete_record(hebei, user=nowhere, reason="checked"),
-        lambda: services.write_records(models.Designation, [], [hebei], fields=["status"], user=nowhere, reason="checked"),
+        lambda: services.write_records(models.Designation, [], [hebei], fields=["kind"], user=nowhere, reason="checked"),
         lambda: services.remove_funding(models.FundingAllocation.objects.filter(unit__province__code=HEBEI), user=nowhere, reason="x"),
     ):
         with pytest.raises(OutOfScope, match="provincial editor without a province"):
@@ -239,9 +239,7 @@ def writes(record):
     return {
         "save_record": lambda reason: services.save_record(record, user=None, reason=reason),
         "delete_record": lambda reason: services.delete_record(record, user=None, reason=reason),
-        "write_records": lambda reason: services.write_records(
-            models.Designation, [], [record], fields=["status"], user=None, reason=reason
-        ),
+        "write_records": lambda reason: services.write_records(models.Designation, [], [record], fields=["kind"], user=None, reason=reason),
         "remove_designations": lambda reason: services.remove_designations(
             models.Designation.objects.filter(pk=record.pk), user=None, reason=reason, illustrative_only=False
         ),
@@ -264,19 +262,19 @@ def writes(record):
 )
 def test_a_write_without_a_reason_the_history_can_keep_is_refused(service, reason, code, message):
     record = models.Designation.objects.filter(funding__isnull=True, source_kind="secondary").first()
-    record.status = models.DesignationStatus.ACCEPTED
+    record.kind = "repeat"
     units, versions = models.Unit.objects.count(), models.Designation.history.count()
     with pytest.raises(ReasonRefused) as refused:
         writes(record)[service](reason)
     assert refused.value.code == code
     assert message in " ".join(refused.value.messages)
-    assert models.Designation.objects.get(pk=record.pk).status != models.DesignationStatus.ACCEPTED
+    assert models.Designation.objects.get(pk=record.pk).kind != "repeat"
     assert (models.Unit.objects.count(), models.Designation.history.count()) == (units + (service == "delete_unit"), versions)
 
 
 def test_a_reason_of_100_characters_is_kept_whole():
     record = models.Designation.objects.filter(source_kind="secondary").first()
-    record.status = models.DesignationStatus.ACCEPTED
+    record.kind = "repeat"
     services.save_record(record, user=None, reason="x" * 100)
     assert record.history.latest().history_change_reason == "x" * 100
 

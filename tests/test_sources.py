@@ -113,7 +113,7 @@ def test_the_bulk_service_refuses_a_glued_source_as_the_loaders_write(settings):
 
 
 def test_the_import_refuses_a_glued_source_on_its_row(tmp_path):
-    content = HEADER + "110105,2016,designated,doc,official\n110101,2016,designated,http://a.example/x http://b.gov.cn/y,secondary\n"
+    content = HEADER + "110105,2016,new,doc,official\n110101,2016,new,http://a.example/x http://b.gov.cn/y,secondary\n"
     with pytest.raises(CommandError) as error:
         run_command("import_designations", str(csv_file(tmp_path, content)))
     assert "row 2: source:" in str(error.value) and "holds 2 URLs" in str(error.value)

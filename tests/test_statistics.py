@@ -18,7 +18,7 @@ from counties.reads.statistics import batch_composition, coverage, exits, fundin
 from counties.writes.services import delete_record, rebuild_lineage, save_record
 
 from .conftest import run_command
-from .factories import FundingAllocationFactory, designate, poor, unit
+from .factories import FundingAllocationFactory, designate, poor, unit, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,7 @@ def test_poverty_demonstration_counties_are_places_by_hand(world):
     # Without 戊县 and 己县 the province has three places and four poverty counties covered (as
     # Qinghai has 41 and 42, 茫崖市 holding 茫崖 and 冷湖): the part, a count of places, is
     # never more than the whole.
-    models.Designation.objects.filter(unit__code__in=["990107", "990109"]).update(status="withdrawn")
+    withdraw(models.Designation.objects.filter(unit__code__in=["990107", "990109"]))
     models.DataVersion.objects.update(token="after-withdrawal")  # .update() sends no signal
     assert part_and_whole(2019) == (3, 3, 4)
 
@@ -148,7 +148,7 @@ def test_exits_by_hand(world):
 
 
 def test_withdrawn_designation_does_not_count(world):
-    models.Designation.objects.filter(unit__code="990107").update(status="withdrawn")
+    withdraw(models.Designation.objects.filter(unit__code="990107"))
     models.DataVersion.objects.update(token="after-withdrawal")  # .update() sends no signal
     assert fields(coverage(2016)) == (4, 4, 2, 0, 3, "60.0")
 
@@ -233,7 +233,7 @@ def test_admin_edit_changes_the_next_answer(client):
         {
             "unit": models.Unit.objects.get(code="110101").pk,
             "batch": models.Batch.objects.get(year=2019).pk,
-            "status": "designated",
+            "kind": "new",
             "is_old_revolutionary_base": "unknown",
             "name_as_reported": "东城",
             "source": "test notice",

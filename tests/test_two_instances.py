@@ -83,7 +83,7 @@ def test_an_edit_through_one_instance_is_seen_at_once_through_the_other(two_inst
     assert designations(b, client) == before
     assert b.get(page, **{"If-None-Match": b.get(page)[1]["ETag"]})[0] == 304
 
-    payload = {"unit": "110101", "batch": batch_2018, "status": "designated", "source": "商建函〔2018〕1号", "source_kind": "official"}
+    payload = {"unit": "110101", "batch": batch_2018, "kind": "new", "source": "商建函〔2018〕1号", "source_kind": "official"}
     status, _, body = a.request("POST", "/api/v1/designations/?reason=two-instances", payload, Authorization=f"Token {key}")
     assert status == 201, body
 

@@ -88,7 +88,7 @@ def test_the_confirmation_needs_a_reason(admin_client):
 
 def test_files_beyond_the_admin_limit_point_to_the_command(admin_client, monkeypatch):
     monkeypatch.setattr("counties.admin.base.ADMIN_MAX_ROWS", 1)
-    preview = import_in_admin(admin_client, "designation", OFFICIAL_HEBEI_2016 + "130103,2016,designated,doc,official\n")
+    preview = import_in_admin(admin_client, "designation", OFFICIAL_HEBEI_2016 + "130103,2016,new,doc,official\n")
     page = preview.content.decode()
     assert "The file has 2 rows; the admin imports at most 1" in page and "manage.py import_designations FILE" in page
     assert not models.Designation.objects.filter(unit__code="130102").exists()
@@ -133,7 +133,7 @@ def test_provincial_editor_without_a_province_writes_nothing(tmp_path, client):
     assert client.get(reverse("admin:counties_designation_add")).status_code == 403
     assert client.get(reverse("admin:counties_designation_import")).status_code == 403
     hebei = models.Designation.objects.filter(unit__province__code="130000").first()
-    response = client.post(reverse("admin:counties_designation_change", args=[hebei.pk]), {"status": "accepted"})
+    response = client.post(reverse("admin:counties_designation_change", args=[hebei.pk]), {"kind": "repeat"})
     assert response.status_code == 403
     _, key = models.ApiToken.issue(editor, "nowhere", can_write=True)
     response = client.post(
@@ -156,7 +156,7 @@ NOT_YET = (
 
 def test_an_import_refuses_a_code_not_yet_in_use(tmp_path):
     with pytest.raises(CommandError, match=re.escape(NOT_YET)):
-        run_command("import_designations", str(csv_file(tmp_path, HEADER + "632803,2016,designated,doc,official\n")))
+        run_command("import_designations", str(csv_file(tmp_path, HEADER + "632803,2016,new,doc,official\n")))
     funding = "code,fiscal_year,level,amount_yuan,source,source_kind\n632803,2016,central,5,doc,official\n"
     with pytest.raises(CommandError, match=re.escape(NOT_YET)):
         run_command("import_funding", str(csv_file(tmp_path, funding, "f.csv")))
@@ -164,7 +164,7 @@ def test_an_import_refuses_a_code_not_yet_in_use(tmp_path):
 
 def test_the_admin_form_and_the_api_refuse_a_code_not_yet_in_use(admin_client, admin_user):
     batch = models.Batch.objects.get(year=2016)
-    form = {"unit": models.Unit.objects.get(key="632803").pk, "batch": batch.pk, "status": "designated"}
+    form = {"unit": models.Unit.objects.get(key="632803").pk, "batch": batch.pk, "kind": "new"}
     form |= {"is_old_revolutionary_base": "unknown", "source": "doc", "source_kind": "official", "source_note": ""}
     response = admin_client.post(reverse("admin:counties_designation_add"), form)
     assert response.status_code == 200 and NOT_YET in response.content.decode()
@@ -217,7 +217,7 @@ def test_a_dry_run_and_a_preview_leave_the_data_version_alone(tmp_path, admin_cl
 def test_an_import_changes_the_token_once_after_it_commits(tmp_path, django_capture_on_commit_callbacks):
     from counties.caching.token import _write_new_token
 
-    rows = "".join(f"{code},2016,designated,doc,official\n" for code in ("130102", "130104", "130105", "130108"))
+    rows = "".join(f"{code},2016,new,doc,official\n" for code in ("130102", "130104", "130105", "130108"))
     token = data_version()
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks() as callbacks:
         run_command("import_designations", str(csv_file(tmp_path, HEADER + rows)))
@@ -234,12 +234,13 @@ def test_every_door_changes_the_next_statistic(admin_client, admin_user):
     cached statistics of the write's own process follow (the import, the admin add, the API create
     and the reference reload are checked in test_imports, test_statistics and test_api)."""
     record = models.Designation.objects.filter(batch__year=2019, source_kind="secondary").first()
-    before = statistics.coverage(2019).batch_entries
-    form = {"unit": record.unit_id, "batch": record.batch_id, "status": "withdrawn", "is_old_revolutionary_base": "unknown"}
-    form |= {"source": record.source, "source_kind": record.source_kind, "source_note": "", "loaded_version": record.updated_at.isoformat()}
-    form |= {"change_reason": "withdrawn by the ministry"}  # a change in the admin needs a reason
-    assert admin_client.post(reverse("admin:counties_designation_change", args=[record.pk]), form).status_code == 302
-    assert statistics.coverage(2019).batch_entries == before - 1  # a withdrawn designation does not count
+    before, latest = statistics.coverage(2019).batch_entries, statistics.coverage().batch_entries
+    form = {"designation": record.pk, "step": "withdrawn", "year": "2020", "reason": "failed its assessment"}
+    form |= {"source": "商办建函〔2020〕1号", "source_kind": "official", "source_note": "", "change_reason": "withdrawn by the ministry"}
+    response = admin_client.post(reverse("admin:counties_lifecyclerecord_add"), form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert statistics.coverage(2019).batch_entries == before  # withdrawn in 2020: it counted at end-2019
+    assert statistics.coverage().batch_entries == latest - 1  # and not from 2020 on
 
 
 @pytest.mark.parametrize("door", ["admin delete", "api update", "api delete", "roster removal"])
@@ -252,7 +253,12 @@ def test_each_door_invalidates_the_cached_statistics(admin_client, admin_user, d
         admin_client.post(reverse("admin:counties_designation_delete", args=[record.pk]), {"post": "yes", "reason": "duplicate"})
         expected = before - 1
     elif door == "api update":
-        assert admin_client.patch(f"/api/v1/designations/{record.pk}/?reason=withdrawn", {"status": "withdrawn"}, **api).status_code == 200
+        assert (
+            admin_client.patch(
+                f"/api/v1/designations/{record.pk}/?reason=moved", {"batch": models.Batch.objects.get(year=2021).pk}, **api
+            ).status_code
+            == 200
+        )
         expected = before - 1
     elif door == "api delete":
         assert admin_client.delete(f"/api/v1/designations/{record.pk}/?reason=duplicate", **api).status_code == 204
@@ -332,10 +338,10 @@ def test_roster_removal_is_a_handful_of_queries_with_history():
     statements = [q["sql"].split()[0] for q in queries]
     # SAVEPOINT; SELECT the illustrative designations; SELECT their funding (2 chunks of 900 ids;
     # each record is of its designation's unit, so no lineage is read to tell another place's);
-    # DELETE that funding (1 chunk) and the designations (2 chunks); SELECT the other illustrative
-    # funding and DELETE it; DELETE the roster's snapshots of designations and of funding;
-    # RELEASE SAVEPOINT.
-    assert len([s for s in statements if s != "INSERT"]) == 12
+    # SELECT the lifecycle records that would stop the removal (one query); DELETE that funding
+    # (1 chunk) and the designations (2 chunks); SELECT the other illustrative funding and DELETE
+    # it; DELETE the roster's snapshots of designations and of funding; RELEASE SAVEPOINT.
+    assert len([s for s in statements if s != "INSERT"]) == 13
     # The history rows go in as many rows per INSERT as the database takes (at least 50 on SQLite,
     # 1,000 on PostgreSQL), not one per record.
     assert statements.count("INSERT") <= (designations + funding) // 50 + 3
@@ -412,7 +418,7 @@ def test_a_shanxi_editors_import_does_not_remove_a_hebei_record_across_the_line(
     cell = illustrative(batch__year=2016, unit__province__code=SHANXI).count()
     unit = models.Unit.objects.filter(province__code=SHANXI, last_year__isnull=True).exclude(designations__batch__year=2016).first()
     client.force_login(provincial_editor(SHANXI, "shanxi"))
-    preview = import_in_admin(client, "designation", HEADER + f"{unit.key},2016,designated,晋财建〔2016〕1号,official\n")
+    preview = import_in_admin(client, "designation", HEADER + f"{unit.key},2016,new,晋财建〔2016〕1号,official\n")
     done = confirm(client, "designation", preview, reason="晋财建〔2016〕1号")
     page = done.content.decode()
     assert done.status_code == 200 and "Nothing was imported" in page and "finished:" not in page

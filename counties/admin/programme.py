@@ -20,6 +20,7 @@ from counties.models import (
     Batch,
     Designation,
     FundingAllocation,
+    LifecycleRecord,
     PovertyStatus,
     Prefecture,
     ProgrammeFact,
@@ -86,7 +87,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class DesignationInline(ReadOnlyInline):
     model = Designation
-    fields = ["batch", "status", "is_old_revolutionary_base", "source_in_words", "source_kind"]
+    fields = ["batch", "kind", "is_old_revolutionary_base", "source_in_words", "source_kind"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Designation]:
         return super().get_queryset(request).select_related("batch", "unit")
@@ -204,6 +205,8 @@ class BatchAdmin(RegistryAdmin):
     list_display = [
         "year",
         "sequence",
+        "level",
+        "province",
         "title_zh",
         "document_number",
         "planned_size",
@@ -212,7 +215,7 @@ class BatchAdmin(RegistryAdmin):
         "roster_complete",
         "source_kind",
     ]
-    list_filter = ["source_kind", "roster_complete"]
+    list_filter = ["level", "source_kind", "roster_complete"]
     search_fields = ["title_zh", "title_en", "document_number"]
 
 
@@ -223,9 +226,9 @@ class BatchAdmin(RegistryAdmin):
 class DesignationAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
     resource_classes = [DesignationResource]
     template_name = "designations"
-    list_display = ["unit", "unit_province", "batch", "status", "is_old_revolutionary_base", "source_kind"]
+    list_display = ["unit", "unit_province", "batch", "kind", "is_old_revolutionary_base", "source_kind"]
     list_select_related = ["unit__province", "batch"]
-    list_filter = ["batch", "status", "source_kind", "is_old_revolutionary_base", "unit__province"]
+    list_filter = ["batch__level", "batch", "kind", "source_kind", "is_old_revolutionary_base", "unit__province"]
     search_fields = ["unit__key", "unit__name_zh", "unit__name_pinyin", "name_as_reported", "source"]
     autocomplete_fields = ["unit"]
     unit_path = "unit__"
@@ -233,6 +236,21 @@ class DesignationAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
     @admin.display(description=gettext_lazy("province"), ordering="unit__province__code")
     def unit_province(self, obj: Designation) -> str:
         return obj.unit.province.name_zh
+
+
+@admin.register(LifecycleRecord)
+class LifecycleRecordAdmin(UnitSearchMixin, RegistryAdmin):
+    """A designation's path after its notice: acceptance, withdrawal, funds withheld or recovered.
+    Its own form, not an inline of the designation's, so that a designation's form stays as every
+    door posts it; saved through `RegistryAdmin.save_model` (services.save_record): scope, reason,
+    history as every other write."""
+
+    list_display = ["designation", "step", "year", "date", "document_number", "funds_withheld", "funds_recovered", "source_kind"]
+    list_select_related = ["designation__unit", "designation__batch"]
+    list_filter = ["step", "year", "designation__batch__level", "source_kind", "designation__unit__province"]
+    search_fields = ["designation__unit__key", "designation__unit__name_zh", "document_number", "reason"]
+    autocomplete_fields = ["designation"]
+    unit_path = "designation__unit__"
 
 
 @admin.register(FundingAllocation)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -190,10 +192,32 @@ ALL_POVERTY_COUNTIES_LISTED = _(
 )
 
 
+class ProgrammeLevel(models.TextChoices):
+    """Who named a batch: the ministries (national) or a province (its own demonstration counties,
+    with its own funds: Sichuan 2016, 20 counties at 5 million yuan each). The two are never counted
+    together: every count of the registry is of national designations (`DesignationQuerySet.counted`)."""
+
+    NATIONAL = "national", _("national")
+    PROVINCIAL = "provincial", _("provincial")
+
+
 class Batch(Provenance, TimeStamped):
-    """One batch of demonstration counties (a year may have more than one, e.g. 2021's first)."""
+    """One batch of demonstration counties (a year may have more than one, e.g. 2021's first).
+
+    A national batch is named by its year and sequence; a provincial one by its province as well,
+    so Sichuan's 2016 batch and the national 2016 batch are both "2016, first"."""
 
     year = models.PositiveSmallIntegerField(_("year"))
+    level = models.CharField(_("level"), max_length=16, choices=ProgrammeLevel.choices, default=ProgrammeLevel.NATIONAL)
+    province = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="provincial_batches",
+        verbose_name=_("province"),
+        help_text=_("A provincial batch: the province that named it (its notice is the batch's document). Empty for a national batch."),
+    )
     sequence = models.PositiveSmallIntegerField(_("batch of the year"), default=1)
     title_zh = models.CharField(_("Chinese title"), max_length=200, validators=[no_control_characters])
     title_en = models.CharField(_("English title"), max_length=200, validators=[no_control_characters])
@@ -263,7 +287,26 @@ class Batch(Provenance, TimeStamped):
         verbose_name = _("batch")
         verbose_name_plural = _("batches")
         constraints = [
-            models.UniqueConstraint(fields=["year", "sequence"], name="batch_unique_year_sequence"),
+            models.UniqueConstraint(
+                fields=["year", "sequence"],
+                condition=Q(level=ProgrammeLevel.NATIONAL),
+                name="batch_unique_year_sequence",
+                violation_error_message=_("There is already a national batch of this year and sequence."),
+            ),
+            models.UniqueConstraint(
+                fields=["province", "year", "sequence"],
+                condition=Q(level=ProgrammeLevel.PROVINCIAL),
+                name="provincial_batch_unique",
+                violation_error_message=_("This province already has a batch of this year and sequence."),
+            ),
+            _choices_check("level", ProgrammeLevel, "batch_level_valid"),
+            # A provincial batch names its province; a national one none.
+            models.CheckConstraint(
+                condition=Q(level=ProgrammeLevel.NATIONAL, province__isnull=True)
+                | Q(level=ProgrammeLevel.PROVINCIAL, province__isnull=False),
+                name="batch_province_iff_provincial",
+                violation_error_message=_("A provincial batch names its province, and a national batch none."),
+            ),
             _year_check("year", "batch_year_plausible"),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="batch_sequence_positive"),
             models.CheckConstraint(
@@ -299,17 +342,135 @@ class Batch(Provenance, TimeStamped):
             return None
         return (self.central_funds_total / self.planned_size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
+    @property
+    def is_provincial(self) -> bool:
+        return self.level == ProgrammeLevel.PROVINCIAL
 
-class DesignationStatus(models.TextChoices):
-    DESIGNATED = "designated", _("designated")
-    ACCEPTED = "accepted", _("passed acceptance")
+    def clean(self) -> None:
+        super().clean()
+        if self.level == ProgrammeLevel.PROVINCIAL and self.province_id is None:
+            raise ValidationError({"province": _("A provincial batch names its province.")})
+        if self.level == ProgrammeLevel.NATIONAL and self.province_id is not None:
+            raise ValidationError({"province": _("A national batch names no province.")})
+
+
+class DesignationKind(models.TextChoices):
+    """Whether a batch entry is a county's first designation or a selection again: from 2019 the
+    upgraded or typical counties (升级版 / 典型县). Every one is a batch entry; only a place's first
+    counts it as a new demonstration county (the place rule counts each place once)."""
+
+    NEW = "new", _("new")
+    REPEAT = "repeat", _("repeat")
+    UPGRADED = "upgraded", _("upgraded or typical county")
+
+
+class LifecycleStep(models.TextChoices):
+    """A step of a designation's path after its notice (the assessments are `Assessment` records)."""
+
+    ACCEPTED = "accepted", _("acceptance")
+    WITHDRAWN = "withdrawn", _("withdrawal")
+    FUNDS = "funds", _("central funds withheld or recovered")
+
+
+class Outcome(models.TextChoices):
+    """Where a designation's path has got to, as the batch page, the statistics and the API count and
+    filter it. Worked out from its records (`DesignationQuerySet.with_outcome`), never stored: the
+    lifecycle records are the one home of "accepted" and "withdrawn", the assessments of the rest.
+    A designation counts under each that applies (an assessed one is also passed, rectify or failed)."""
+
+    ASSESSED = "assessed", _("assessed")
+    PASSED = "passed", _("passed")
+    RECTIFY = "rectify", _("to rectify")
+    FAILED = "failed", _("failed")
+    ACCEPTED = "accepted", _("accepted")
     WITHDRAWN = "withdrawn", _("withdrawn")
+    NOT_RECORDED = "not_recorded", _("not recorded")
+
+
+# The latest assessment's result, as the outcome it gives (a pending one gives none).
+RESULT_OUTCOME = {"excellent": Outcome.PASSED, "passed": Outcome.PASSED, "rectify": Outcome.RECTIFY, "failed": Outcome.FAILED}
+
+
+def counts_at_end_of(as_of: int, batch_year: int, withdrawn_in: int | None) -> bool:
+    """Whether a national designation of `batch_year`, withdrawn in `withdrawn_in` (None: never;
+    one withdrawn in a year not recorded is not counted at all), counts at the end of `as_of`: from
+    its batch year to the year before its withdrawal. A designation withdrawn in 2019 counts at
+    end-2018, not at end-2019. The same rule as `DesignationQuerySet.counted`, for rows already loaded."""
+    return batch_year <= as_of and (withdrawn_in is None or withdrawn_in > as_of)
 
 
 class DesignationQuerySet(models.QuerySet["Designation"]):
-    def counted(self) -> DesignationQuerySet:
-        """Designations that count as batch entries: all but withdrawn ones."""
-        return self.exclude(status=DesignationStatus.WITHDRAWN)
+    def counted(self, as_of: int | None = None) -> DesignationQuerySet:
+        """The designations every count of the registry counts: the one rule, read by the statistics,
+        selectors, facets, the home page, the API and the exports.
+
+        National designations only (a provincial demonstration county never counts toward the national
+        figures) that are `standing`: with `as_of`, those of batches of that year or earlier not
+        withdrawn by its end (`counts_at_end_of`); without, those not withdrawn today. Repeat and
+        upgraded selections are batch entries; the place rule counts their county once."""
+        return self.filter(batch__level=ProgrammeLevel.NATIONAL).standing(as_of)
+
+    def standing(self, as_of: int | None = None) -> DesignationQuerySet:
+        """Designations not withdrawn (by the end of `as_of`, among batches of that year or earlier;
+        today when None). A withdrawal whose year is not recorded counts from the start. What a
+        provincial batch's page lists; `counted` adds the national rule."""
+        withdrawals = LifecycleRecord.objects.filter(designation=OuterRef("pk"), step=LifecycleStep.WITHDRAWN)
+        if as_of is None:
+            return self.exclude(Exists(withdrawals))
+        return self.filter(batch__year__lte=as_of).exclude(Exists(withdrawals.filter(Q(year__isnull=True) | Q(year__lte=as_of))))
+
+    def with_withdrawal_year(self) -> DesignationQuerySet:
+        """National designations not withdrawn in a year unrecorded, with `withdrawn_in`: the year
+        of their withdrawal, or None. What the statistics load once to answer every year with
+        `counts_at_end_of`."""
+        withdrawals = LifecycleRecord.objects.filter(designation=OuterRef("pk"), step=LifecycleStep.WITHDRAWN)
+        return (
+            self.filter(batch__level=ProgrammeLevel.NATIONAL)
+            .exclude(Exists(withdrawals.filter(year__isnull=True)))
+            .annotate(withdrawn_in=Subquery(withdrawals.values("year")[:1]))
+        )
+
+    def with_outcome(self) -> DesignationQuerySet:
+        """Each designation with what its outcome is worked out from: `latest_result` (its latest
+        assessment's result that is not pending), `is_accepted` and `is_withdrawn`."""
+        assessment = apps.get_model("counties", "Assessment")
+        latest = (
+            assessment.objects.filter(designation=OuterRef("pk")).exclude(result="pending").order_by("-year", "-pk").values("result")[:1]
+        )
+        steps = LifecycleRecord.objects.filter(designation=OuterRef("pk"))
+        return self.annotate(
+            latest_result=Subquery(latest),
+            is_accepted=Exists(steps.filter(step=LifecycleStep.ACCEPTED)),
+            is_withdrawn=Exists(steps.filter(step=LifecycleStep.WITHDRAWN)),
+        )
+
+    def outcome(self, outcome: str) -> DesignationQuerySet:
+        """Those whose path has reached `outcome` (an `Outcome` value), as `outcomes_of` tells it."""
+        rows = self if "latest_result" in self.query.annotations else self.with_outcome()
+        if outcome == Outcome.ASSESSED:
+            return rows.filter(latest_result__isnull=False)  # type: ignore[misc]  # an annotation the stubs cannot see
+        if outcome in (Outcome.PASSED, Outcome.RECTIFY, Outcome.FAILED):
+            return rows.filter(latest_result__in=[r for r, o in RESULT_OUTCOME.items() if o == outcome])  # type: ignore[misc]  # an annotation the stubs cannot see
+        if outcome == Outcome.ACCEPTED:
+            return rows.filter(is_accepted=True)  # type: ignore[misc]  # an annotation the stubs cannot see
+        if outcome == Outcome.WITHDRAWN:
+            return rows.filter(is_withdrawn=True)  # type: ignore[misc]  # an annotation the stubs cannot see
+        if outcome == Outcome.NOT_RECORDED:
+            return rows.filter(latest_result__isnull=True, is_accepted=False, is_withdrawn=False)  # type: ignore[misc]  # an annotation the stubs cannot see
+        raise ValueError(outcome)
+
+
+def outcomes_of(latest_result: str | None, is_accepted: bool, is_withdrawn: bool) -> list[str]:
+    """The outcomes one designation counts under, from what `with_outcome` gives: the same rule as
+    `DesignationQuerySet.outcome`, for rows already loaded (a test holds the two together)."""
+    found = []
+    if latest_result in RESULT_OUTCOME:
+        found += [Outcome.ASSESSED, RESULT_OUTCOME[latest_result]]
+    if is_accepted:
+        found.append(Outcome.ACCEPTED)
+    if is_withdrawn:
+        found.append(Outcome.WITHDRAWN)
+    return [str(o) for o in found] or [str(Outcome.NOT_RECORDED)]
 
 
 class Designation(Provenance, TimeStamped):
@@ -317,7 +478,13 @@ class Designation(Provenance, TimeStamped):
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="designations", verbose_name=_("unit"))
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="designations", verbose_name=_("batch"))
-    status = models.CharField(_("status"), max_length=16, choices=DesignationStatus.choices, default=DesignationStatus.DESIGNATED)
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=DesignationKind.choices,
+        default=DesignationKind.NEW,
+        help_text=_("New, a repeat selection, or an upgraded or typical county (升级版 / 典型县): a batch entry, not a new county."),
+    )
     is_old_revolutionary_base = models.BooleanField(
         _("old revolutionary base county"),
         null=True,
@@ -339,7 +506,7 @@ class Designation(Provenance, TimeStamped):
                 name="designation_once_per_batch",
                 violation_error_message=_("This unit is already designated in this batch."),
             ),
-            _choices_check("status", DesignationStatus, "designation_status_valid"),
+            _choices_check("kind", DesignationKind, "designation_kind_valid"),
             *provenance_constraints("designation"),
         ]
 
@@ -351,6 +518,100 @@ class Designation(Provenance, TimeStamped):
             error = code_not_in_use_error(self.unit, self.batch.year)
             if error:
                 raise ValidationError({"unit": error})
+            if self.batch.is_provincial and self.unit.province_id != self.batch.province_id:
+                raise ValidationError({"unit": _("A provincial batch designates counties of its own province only.")})
+
+
+class LifecycleRecord(Provenance, TimeStamped):
+    """One step of a designation's path after its notice: its acceptance (验收), its withdrawal (退出)
+    or central funds withheld or recovered, each with its date, document and source. The one home
+    of whether a designation was accepted or withdrawn: no status field repeats it.
+
+    The year is what the counts read (a designation withdrawn in 2019 counts at end-2018, not at
+    end-2019); the date, when known, lies in that year. A withdrawal whose year is not recorded is
+    counted as withdrawn from the start."""
+
+    designation = models.ForeignKey(Designation, on_delete=models.PROTECT, related_name="lifecycle", verbose_name=_("designation"))
+    step = models.CharField(_("step"), max_length=16, choices=LifecycleStep.choices)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True, help_text=_("Empty: not recorded."))
+    date = models.DateField(_("date"), null=True, blank=True, help_text=_("Empty: not recorded. In the year given."))
+    document_number = models.CharField(_("document number"), max_length=100, blank=True, validators=[no_control_characters])
+    document_url = models.URLField(_("document URL"), max_length=500, blank=True)
+    reason = models.TextField(
+        _("reason"),
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("Why (required for a withdrawal), as the document gives it."),
+    )
+    funds_withheld = models.DecimalField(
+        _("central funds withheld (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True, help_text=_("Empty: not recorded.")
+    )
+    funds_recovered = models.DecimalField(
+        _("central funds recovered (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True, help_text=_("Empty: not recorded.")
+    )
+
+    history = RegistryHistory(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["designation_id", F("year").asc(nulls_last=True), F("date").asc(nulls_last=True), "pk"]
+        verbose_name = _("lifecycle record")
+        verbose_name_plural = _("lifecycle records")
+        constraints = [
+            _choices_check("step", LifecycleStep, "lifecycle_step_valid"),
+            _year_check("year", "lifecycle_year_plausible", nullable=True),
+            models.CheckConstraint(
+                # Spelled out with IS NOT NULL: a CHECK that evaluates to NULL passes.
+                condition=Q(date__isnull=True) | (Q(year__isnull=False) & Q(year=ExtractYear("date"))),
+                name="lifecycle_date_in_year",
+                violation_error_message=_("The date must lie in the year given."),
+            ),
+            models.UniqueConstraint(
+                fields=["designation"],
+                condition=Q(step=LifecycleStep.ACCEPTED),
+                name="lifecycle_accepted_once",
+                violation_error_message=_("This designation's acceptance is already recorded."),
+            ),
+            models.UniqueConstraint(
+                fields=["designation"],
+                condition=Q(step=LifecycleStep.WITHDRAWN),
+                name="lifecycle_withdrawn_once",
+                violation_error_message=_("This designation's withdrawal is already recorded."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(step=LifecycleStep.WITHDRAWN) | ~Q(reason=""),
+                name="lifecycle_withdrawal_has_reason",
+                violation_error_message=_("A withdrawal needs its reason."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(step=LifecycleStep.FUNDS) | Q(funds_withheld__isnull=False) | Q(funds_recovered__isnull=False),
+                name="lifecycle_funds_have_amount",
+                violation_error_message=_("Funds withheld or recovered need an amount."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(funds_withheld__isnull=True) | Q(funds_withheld__gte=0))
+                & (Q(funds_recovered__isnull=True) | Q(funds_recovered__gte=0)),
+                name="lifecycle_funds_non_negative",
+                violation_error_message=_("The amount must not be negative."),
+            ),
+            *provenance_constraints("lifecycle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.designation} — {self.get_step_display()} {self.year or '?'}"
+
+    @property
+    def unit(self) -> Unit:
+        """The designated unit: the provincial rule reads a record's province through it."""
+        return self.designation.unit
+
+    def clean(self) -> None:
+        super().clean()
+        if self.date is not None and self.year is None:
+            self.year = self.date.year
+        if self.designation_id and self.year is not None and self.year < self.designation.batch.year:
+            raise ValidationError({"year": _("This step cannot come before the designation's batch year.")})
+        if self.step == LifecycleStep.WITHDRAWN and not self.reason.strip():
+            raise ValidationError({"reason": _("A withdrawal needs its reason.")})
 
 
 class FundingLevel(models.TextChoices):

@@ -229,6 +229,8 @@ DATA_MODELS += ["indicatorvalue", "assessment", "pairing"]
 REFERENCE_MODELS += ["indicator"]
 # The list of the 832 the poverty statuses are held to (kept by load_reference_data).
 REFERENCE_MODELS += ["listedpovertycounty"]
+# A designation's path (acceptance, withdrawal, funds): data, a provincial editor's for their province.
+DATA_MODELS += ["lifecyclerecord"]
 ALL_MODELS = DATA_MODELS + REFERENCE_MODELS
 
 # Each role's group is stored under its English name, the key the code finds it by; staff read it

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
 
 from counties.models.base import (
@@ -260,8 +261,16 @@ class Assessment(Provenance, TimeStamped):
 
     designation = models.ForeignKey(Designation, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("designation"))
     year = models.PositiveSmallIntegerField(_("assessment year"))
+    date = models.DateField(_("date"), null=True, blank=True, help_text=_("The date of the result's document. Empty: not recorded."))
     result = models.CharField(_("result"), max_length=16, choices=AssessmentResult.choices, default=AssessmentResult.PENDING)
     score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    grade = models.CharField(
+        _("grade"),
+        max_length=40,
+        blank=True,
+        validators=[no_control_characters],
+        help_text=_("The grade as the province's scheme names it (e.g. 优秀, 良好, 合格). Empty: not recorded."),
+    )
     document_number = models.CharField(_("document number"), max_length=100, blank=True, validators=[no_control_characters])
     document_url = models.URLField(_("document URL"), max_length=500, blank=True)
     conditional_funding = models.ForeignKey(
@@ -289,6 +298,11 @@ class Assessment(Provenance, TimeStamped):
             _choices_check("result", AssessmentResult, "assessment_result_valid"),
             _year_check("year", "assessment_year_plausible"),
             models.CheckConstraint(condition=Q(score__isnull=True) | Q(score__gte=0), name="assessment_score_non_negative"),
+            models.CheckConstraint(
+                condition=Q(date__isnull=True) | Q(year=ExtractYear("date")),
+                name="assessment_date_in_year",
+                violation_error_message=_("The date must lie in the assessment year."),
+            ),
             # A pending assessment has no score yet.
             models.CheckConstraint(
                 condition=~Q(result=AssessmentResult.PENDING) | Q(score__isnull=True),

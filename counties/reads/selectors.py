@@ -9,12 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from counties.models import (
     Designation,
-    DesignationStatus,
     FundingAllocation,
     PovertyStatus,
     Province,
@@ -191,7 +190,9 @@ class PlaceDesignation:
     unit_id: int
     unit: UnitRef
     batch: BatchRef
-    status: str
+    level: str
+    kind: str
+    counts: bool  # whether it is a batch entry the counts count (`DesignationQuerySet.counted`)
     source_kind: str
 
     @property
@@ -229,8 +230,9 @@ _STATUS_ROWS = IdSetQuery(
 _DESIGNATION_ROWS = IdSetQuery(
     lambda units: (
         Designation.objects.filter(unit_id__in=units)
+        .annotate(counts=Exists(Designation.objects.counted().filter(pk=OuterRef("pk"))))
         .order_by("batch__year", "batch__sequence", "unit__key", "pk")
-        .values_list("pk", "unit_id", *UNIT_REF, "batch__year", "batch__sequence", "status", "source_kind")
+        .values_list("pk", "unit_id", *UNIT_REF, "batch__year", "batch__sequence", "batch__level", "kind", "counts", "source_kind")
     )
 )
 
@@ -256,8 +258,8 @@ def place_records(unit_pks: Iterable[int]) -> dict[int, tuple[list[PlacePoverty]
     designation_rows = _DESIGNATION_ROWS.rows(codes)
     batches: dict[tuple[int, int], BatchRef] = {}
     designations = [
-        PlaceDesignation(pk, unit, unit_ref(unit, key, zh, en), batches.setdefault((year, seq), BatchRef(year, seq)), status, kind)
-        for pk, unit, key, zh, en, year, seq, status, kind in designation_rows
+        PlaceDesignation(pk, unit, unit_ref(unit, key, zh, en), batches.setdefault((year, seq), BatchRef(year, seq)), *rest)
+        for pk, unit, key, zh, en, year, seq, *rest in designation_rows
     ]
     poverty_of, designations_of = _of_places(statuses, known), _of_places(designations, known)
     return {pk: (poverty_of[pk], designations_of[pk]) for pk in unit_pks}
@@ -280,8 +282,9 @@ def _first(pair: tuple[int, Any]) -> int:
 
 
 def counted(designations: list[PlaceDesignation]) -> list[PlaceDesignation]:
-    """A place's batch entries: its designations but the withdrawn ones."""
-    return [d for d in designations if d.status != DesignationStatus.WITHDRAWN]
+    """A place's batch entries: the designations `DesignationQuerySet.counted` counts (national, not
+    withdrawn), as the query that read them marked each."""
+    return [d for d in designations if d.counts]
 
 
 def attach_place_records(units: Iterable[Unit]) -> list[Unit]:
@@ -410,7 +413,7 @@ class Place:
 
 def place(unit: Unit) -> Place:
     """The unit and the units that became it (its earlier codes, units merged into it), with
-    their records (6 queries)."""
+    their records, the designations' assessments and lifecycle records among them (8 queries)."""
     lineage_ids = sorted(places.known_as([unit.pk])[unit.pk])
     lineage = sorted(
         Unit.objects.filter(pk__in=lineage_ids).select_related("province", "prefecture"),
@@ -420,7 +423,10 @@ def place(unit: Unit) -> Place:
         UnitSuccession.objects.filter(predecessor__in=lineage_ids).select_related("predecessor", "successor").order_by("year", "pk")
     )
     designations = list(
-        Designation.objects.filter(unit__in=lineage_ids).select_related("batch", "unit").order_by("batch__year", "batch__sequence", "pk")
+        Designation.objects.filter(unit__in=lineage_ids)
+        .select_related("batch__province", "unit")
+        .prefetch_related("assessments", "lifecycle")  # its path, in order (each model's ordering)
+        .order_by("batch__year", "batch__sequence", "pk")
     )
     funding = list(FundingAllocation.objects.filter(unit__in=lineage_ids).select_related("unit").order_by("fiscal_year", "level", "pk"))
     poverty = list(PovertyStatus.objects.filter(unit__in=lineage_ids).select_related("unit"))

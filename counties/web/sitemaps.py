@@ -2,7 +2,7 @@ from django.contrib.sitemaps import Sitemap
 from django.db.models import F, QuerySet
 from django.urls import reverse
 
-from counties.models import Batch, Province, Unit
+from counties.models import Batch, ProgrammeLevel, Province, Unit
 
 
 class UnitSitemap(Sitemap):
@@ -35,7 +35,7 @@ class BatchSitemap(Sitemap):
     changefreq = "monthly"
 
     def items(self) -> list[int]:
-        return list(Batch.objects.order_by("year").values_list("year", flat=True).distinct())
+        return list(Batch.objects.filter(level=ProgrammeLevel.NATIONAL).order_by("year").values_list("year", flat=True).distinct())
 
     def location(self, item: int) -> str:
         return reverse("counties:batch", args=[item])

@@ -14,5 +14,7 @@ urlpatterns = [
     re_path(r"^provinces/(?P<code>[0-9]{6})/$", views.province_detail, name="province"),
     path("batches/", views.batch_list, name="batch-list"),
     path("batches/<int:year>/", views.batch_detail, name="batch"),
+    # A province's own batch: under its province, so it can never take a national batch's address.
+    re_path(r"^batches/provinces/(?P<code>[0-9]{6})/(?P<year>[0-9]{4})/$", views.provincial_batch_detail, name="provincial-batch"),
     path("statistics/", views.statistics_page, name="statistics"),
 ]

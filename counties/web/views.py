@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -20,9 +21,9 @@ from django.views.decorators.http import require_safe
 from counties.caching.keys import reads_query
 from counties.caching.responses import carries_credentials
 from counties.caching.throttling import THROTTLE_SCOPE, PageThrottle
-from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, Province, Unit, local_name
+from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, ProgrammeLevel, Province, Unit, local_name
 from counties.reads import numbers, selectors, statistics, tables
-from counties.reads.filtersets.programme import AsOfForm, StrictBooleanField, UnitFilterSet, api_query, page_query
+from counties.reads.filtersets.programme import AsOfForm, DesignationFilterSet, StrictBooleanField, UnitFilterSet, api_query, page_query
 from counties.reads.statistics import targets
 from counties.web import charts
 from counties.web.charts import targets as targets_charts
@@ -363,19 +364,43 @@ def province_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _filtered_designations(request: HttpRequest, batches: list[Batch]) -> tuple[Any, DesignationFilterSet | None]:
+    """The designations a batch page lists: those the counts count, or, with a `kind` or `outcome`
+    filter (the API's filterset), those of the batch that match it, withdrawn ones included."""
+    rows = Designation.objects.select_related("unit__province", "unit__current", "batch").order_by(
+        "batch__sequence", "unit__province__code", "unit__key", "pk"
+    )
+    if not any(request.GET.get(name) for name in BATCH_FILTERS):
+        return rows.counted().filter(batch__in=batches), None
+    filterset = DesignationFilterSet({k: request.GET.get(k, "") for k in BATCH_FILTERS} | {"level": "all"}, rows.filter(batch__in=batches))
+    return filterset.qs if filterset.is_valid() else rows.none(), filterset
+
+
+# The filters of a batch page's list: those of the API's designations (one filterset), with their choices.
+BATCH_FILTERS = ("kind", "outcome")
+
+
+def _filter_choices() -> dict[str, Any]:
+    fields = DesignationFilterSet().form.fields
+    return {"kind_choices": fields["kind"].choices[1:], "outcome_choices": fields["outcome"].choices[1:]}
+
+
+def _filter_refusal(filterset: DesignationFilterSet | None) -> HttpResponse | None:
+    if filterset is None or filterset.is_valid():
+        return None
+    return HttpResponse("; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()), status=400, content_type="text/plain")
+
+
 @require_safe
-@reads_query()
+@reads_query(*BATCH_FILTERS)
 def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
-    batches = list(Batch.objects.filter(year=year).order_by("sequence"))
+    batches = list(Batch.objects.filter(level=ProgrammeLevel.NATIONAL, year=year).order_by("sequence"))
     if not batches:
         raise Http404(_("No batch in %(year)s.") % {"year": year})
     compositions = {(b.year, b.sequence): b for b in statistics.batch_composition()}
-    designations = (
-        Designation.objects.counted()
-        .filter(batch__year=year)
-        .select_related("unit__province", "unit__current", "batch")
-        .order_by("batch__sequence", "unit__province__code", "unit__key", "pk")
-    )
+    designations, filterset = _filtered_designations(request, batches)
+    if (refused := _filter_refusal(filterset)) is not None:
+        return refused
     items = [(b, compositions[(b.year, b.sequence)]) for b in batches]
     poverty_units = set().union(*(c.poverty_entry_ids for _, c in items))
     return render(
@@ -395,6 +420,43 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
             "assessments": [a for a in targets.assessment_summary() if a.batch_year == year],
             "attainment": [r for r in targets.target_attainment() if r.batch_year == year and r.reported],
             "indicator_names": targets.indicator_names(),
+            "filtered": filterset is not None,
+            **_filter_choices(),
+        },
+    )
+
+
+@require_safe
+@reads_query(*BATCH_FILTERS)
+def provincial_batch_detail(request: HttpRequest, code: str, year: str) -> HttpResponse:
+    """A province's own batch (Sichuan 2016): its designations and their outcomes, never counted with
+    the national ones."""
+    province = get_object_or_404(Province, code=code)
+    batches = list(Batch.objects.filter(level=ProgrammeLevel.PROVINCIAL, province=province, year=int(year)).order_by("sequence"))
+    if not batches:
+        raise Http404(_("No provincial batch of %(province)s in %(year)s.") % {"province": province.name_zh, "year": year})
+    designations, filterset = _filtered_designations(request, batches)
+    if (refused := _filter_refusal(filterset)) is not None:
+        return refused
+    if filterset is None:  # a provincial batch's entries: those not withdrawn (counted() is national only)
+        designations = (
+            Designation.objects.filter(batch__in=batches)
+            .standing()
+            .select_related("unit__province", "batch")
+            .order_by("batch__sequence", "unit__key", "pk")
+        )
+    outcomes = statistics.batch_outcomes([b.pk for b in batches])
+    items = [(b, statistics.outcome_rows(outcomes.get(b.pk, Counter()))) for b in batches]
+    return render(
+        request,
+        "counties/provincial_batch.html",
+        {
+            "province": province,
+            "year": year,
+            "items": items,
+            "designations": designations,
+            "filtered": filterset is not None,
+            **_filter_choices(),
         },
     )
 
@@ -403,14 +465,18 @@ def batch_detail(request: HttpRequest, year: int) -> HttpResponse:
 @reads_query()
 def batch_list(request: HttpRequest) -> HttpResponse:
     rows = statistics.batch_composition()
-    # Each batch's notice is on its record; the notices that followed the last batch, apart.
-    notices = list(Batch.objects.order_by("year", "sequence", "pk"))
+    # Each national batch's notice is on its record; the notices that followed the last batch, apart.
+    notices = list(Batch.objects.filter(level=ProgrammeLevel.NATIONAL).order_by("year", "sequence", "pk"))
+    provincial = (
+        Batch.objects.filter(level=ProgrammeLevel.PROVINCIAL).select_related("province").order_by("year", "province__code", "sequence")
+    )
     return render(
         request,
         "counties/batch_list.html",
         {
             "rows": rows,
             "notices": notices,
+            "provincial": provincial,
             "successors": statistics.successor_notices(),
             "includes_illustrative": any(r.includes_illustrative for r in rows),
         },

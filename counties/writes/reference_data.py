@@ -37,10 +37,12 @@ from counties.models import (
     LAST_REFERENCE_YEAR,
     Batch,
     Designation,
+    DesignationKind,
     ListedPovertyCounty,
     PovertyStatus,
     Prefecture,
     ProgrammeFact,
+    ProgrammeLevel,
     Province,
     PublishedProvinceCount,
     SourceKind,
@@ -236,10 +238,10 @@ class LoadReport:
 
 
 def _sync(
-    label: str, model: type[Any], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None
+    label: str, model: type[Any], key: tuple[str, ...], rows: list[dict[str, Any]], keep: Any = None, among: Any = None
 ) -> tuple[ModelCount, dict[tuple, int]]:
     """`rows` written by the snapshot rule every loader shares (snapshots.sync_records)."""
-    return sync_records(Loaded(model, CREATED_REASON, CHANGED_REASON), label, key, rows, keep=keep)
+    return sync_records(Loaded(model, CREATED_REASON, CHANGED_REASON), label, key, rows, keep=keep, among=among)
 
 
 def _keep_checked_names(current: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
@@ -718,7 +720,7 @@ class Loader:
             self.designations[(key, batch_key)] = {
                 "unit": key,
                 "batch": batch_key,
-                "status": "designated",
+                "kind": DesignationKind.NEW,
                 "is_old_revolutionary_base": None,
                 "name_as_reported": row["name_as_reported"],
                 "source": row.required("source_url"),
@@ -850,7 +852,10 @@ class Loader:
             ("unit_id",),
             [_with_ids(v, unit_id=uid.get(v["unit"], MISSING)) for v in self.poverty.values()],
         )
-        report.counts["batches"], batch_ids = _sync("batches", Batch, ("year", "sequence"), list(self.batches.values()))
+        # The files hold national batches: matched among those only, so that a province's own batch
+        # of the same year and sequence is never taken for one of them.
+        national = Batch.objects.filter(level=ProgrammeLevel.NATIONAL)
+        report.counts["batches"], batch_ids = _sync("batches", Batch, ("year", "sequence"), list(self.batches.values()), among=national)
         report.counts["designations"], _ = _sync(
             "designations",
             Designation,

@@ -42,11 +42,11 @@ from django.db.models import Count
 from counties.models import (
     Batch,
     Designation,
-    DesignationStatus,
     FundingAllocation,
     FundingLevel,
     PovertyStatus,
     ProgrammeFact,
+    ProgrammeLevel,
     PublishedProvinceCount,
     SourceKind,
     Unit,
@@ -140,7 +140,9 @@ def roster_targets() -> RosterTargets:
     cumulative = {year: (int(facts[distinct]), int(facts[covered])) for year, (distinct, covered) in CUMULATIVE_FACTS.items()}
     sizes: dict[int, int] = {}
     poverty: dict[int, int] = {}
-    for batch in Batch.objects.filter(sequence=1, year__lte=max(cumulative), planned_size__isnull=False).order_by("year"):
+    for batch in Batch.objects.filter(
+        level=ProgrammeLevel.NATIONAL, sequence=1, year__lte=max(cumulative), planned_size__isnull=False
+    ).order_by("year"):
         assert batch.planned_size is not None  # the query asks for a published size
         sizes[batch.year] = batch.planned_size
         if batch.published_poverty_counties is not None:
@@ -220,7 +222,7 @@ class RosterBuilder:
                 poverty_at[resolver.place(pk, year)].add(pk)
             for pk in self.units:
                 self.places_of[pk] |= poverty_at.get(resolver.place(pk, year), set())
-        self.batches = {b.year: b for b in Batch.objects.filter(year__in=self.targets.years, sequence=1)}
+        self.batches = {b.year: b for b in Batch.objects.filter(level=ProgrammeLevel.NATIONAL, year__in=self.targets.years, sequence=1)}
         missing = sorted(set(self.targets.years) - set(self.batches))
         if missing:
             raise RosterError(f"no batch for {', '.join(map(str, missing))}: run load_reference_data first")
@@ -557,7 +559,7 @@ ROSTER_DESIGNATIONS = Loaded(Designation, LOAD_REASON, LOAD_REASON, namespace="i
 ROSTER_FUNDING = Loaded(FundingAllocation, LOAD_REASON, LOAD_REASON, namespace="illustrative roster", says="the roster would write")
 DESIGNATION_KEY = ("unit_id", "batch_id")
 FUNDING_KEY = ("designation_id", "level", "source_kind")
-DESIGNATION_FIELDS = ["status", "is_old_revolutionary_base", "source", "source_kind", "source_note"]
+DESIGNATION_FIELDS = ["kind", "is_old_revolutionary_base", "source", "source_kind", "source_note"]
 
 
 class _Names:
@@ -610,7 +612,7 @@ def load_illustrative_roster() -> RosterReport:
         {
             "unit_id": unit,
             "batch_id": batch_ids[year],
-            "status": DesignationStatus.DESIGNATED,
+            "kind": "new",
             "is_old_revolutionary_base": old_base,
             "source": ROSTER_SOURCE,
             "source_kind": SourceKind.ILLUSTRATIVE,

@@ -27,6 +27,7 @@ from counties.models import (
     FundingAllocation,
     ImportRecord,
     IndicatorValue,
+    LifecycleRecord,
     PovertyStatus,
     Provenance,
     SourceKind,
@@ -395,6 +396,22 @@ def save_records(saved: Iterable[models.Model], deleted: Iterable[models.Model],
     _written(any(changed))
 
 
+# -- a designation's path: acceptance, withdrawal, funds -------------------------------------------
+
+
+@transaction.atomic
+def record_lifecycle(record: LifecycleRecord, *, user: Any, reason: str) -> LifecycleRecord:
+    """Record a step of a designation's path (its acceptance, withdrawal, or central funds withheld or
+    recovered) through any door: the model's rules (a withdrawal has its reason, the year is not
+    before the batch's, the date lies in the year), then as `save_record`: the scope (a provincial
+    editor records their own province's designations only), the change reason and history."""
+    check_reason(reason)
+    check_scope(user, record)  # before the record's rules: another province's record is not told apart
+    record.full_clean()
+    _written(_save(record, user, reason))
+    return record
+
+
 # -- the replacement rule -----------------------------------------------------------------------
 
 
@@ -496,6 +513,15 @@ def remove_designations(designations: models.QuerySet[Designation], *, user: Any
     blockers = blocking_links(funding)
     if blockers:
         raise ReplacementBlocked(describe_blockers(blockers))
+    # A designation's recorded path (acceptance, withdrawal) is a real record: it is not removed with it.
+    stepped = sorted(
+        set(LifecycleRecord.objects.filter(designation__in=designations.values("pk")).values_list("designation_id", flat=True))
+    )
+    if stepped:
+        raise ReplacementBlocked(
+            _("Designations %(ids)s have lifecycle records (acceptance, withdrawal or funds): move or remove those first.")
+            % {"ids": ", ".join(map(str, stepped[:10])) + (" …" if len(stepped) > 10 else "")}
+        )
     refuse_out_of_scope(scope, funding)  # each record removed, whatever it points at, as stored
     write_history(FundingAllocation, funding, "-", user=user, reason=reason)
     write_history(Designation, rows, "-", user=user, reason=reason)

@@ -81,6 +81,7 @@ def sync_records(
     rows: list[dict[str, Any]],
     keep: Any = None,
     describe: Callable[[tuple], str] = describe_key,
+    among: models.QuerySet | None = None,
 ) -> tuple[ModelCount, dict[tuple, int]]:
     """Create or update `rows` (dicts of field values, FKs as *_id) matched on `key`; `label`
     names the records in the report, `describe(key)` each record.
@@ -89,7 +90,9 @@ def sync_records(
     snapshot); a value someone changed since is kept and reported, and a record someone
     deleted is not recreated. Every record written gets a history entry whose reason names the
     loader. `keep(existing_values, row)` may drop fields the loader must not consider at all.
-    Returns the counts and a map from key to primary key for every row.
+    Returns the counts and a map from key to primary key for every row. `among` narrows the stored
+    records the rows are matched with (the national batches: a province's own batch of the same
+    year and sequence is not one of the files').
     """
     model: Any = loaded.model
     count = ModelCount()
@@ -103,7 +106,8 @@ def sync_records(
     if not rows:
         return count, {}
     fields = list(rows[0].keys())
-    existing = {tuple(v[k] for k in key): v for v in model._default_manager.values("pk", *fields)}
+    stored = model._default_manager.all() if among is None else among
+    existing = {tuple(v[k] for k in key): v for v in stored.values("pk", *fields)}
     snapshots = {s.key: s for s in ReferenceSnapshot.objects.filter(model=loaded.label)}
     to_create: list[models.Model] = []
     to_update: dict[Any, dict[str, Any]] = {}  # primary key -> the fields the loader changes
@@ -162,7 +166,7 @@ def sync_records(
     ReferenceSnapshot.objects.bulk_create(new_snapshots, batch_size=500)
     ReferenceSnapshot.objects.bulk_update(changed_snapshots, ["values"], batch_size=500)
     count.created = len(to_create)
-    ids = {tuple(v[k] for k in key): v["pk"] for v in model._default_manager.values("pk", *key)}
+    ids = {tuple(v[k] for k in key): v["pk"] for v in stored.values("pk", *key)}
     return count, ids
 
 

@@ -22,12 +22,14 @@ from counties.models import (
     Batch,
     Designation,
     FundingAllocation,
+    LifecycleRecord,
     PovertyStatus,
     Prefecture,
     Province,
     Unit,
     UnitSuccession,
     code_in_use,
+    outcomes_of,
 )
 from counties.reads import selectors
 from counties.reads.selectors import attach_place_records
@@ -104,9 +106,13 @@ class UnitDesignationSerializer(serializers.ModelSerializer):
         source="unit.key", help_text="Registry key of the unit as designated (an earlier code, or itself)."
     )
 
+    level = serializers.CharField(help_text="national | provincial: a provincial designation never counts toward the national figures.")
+    kind = serializers.CharField(help_text="new | repeat | upgraded (升级版 / 典型县).")
+    counted = serializers.BooleanField(source="counts", help_text="Whether the counts count it today (national, not withdrawn).")
+
     class Meta:
         model = Designation
-        fields = ["id", "batch_year", "batch_sequence", "designated_as", "status", "source_kind"]
+        fields = ["id", "batch_year", "batch_sequence", "designated_as", "level", "kind", "counted", "source_kind"]
 
 
 class UnitListSerializer(serializers.ListSerializer):
@@ -307,7 +313,9 @@ def unit_records(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
                         "batch_year": d.batch.year,
                         "batch_sequence": d.batch.sequence,
                         "designated_as": d.unit.key,
-                        "status": d.status,
+                        "level": d.level,
+                        "kind": d.kind,
+                        "counted": d.counts,
                         "source_kind": d.source_kind,
                     }
                     for d in designations
@@ -333,20 +341,23 @@ class BatchSerializer(serializers.ModelSerializer):
         "is published (null otherwise). `central_funds_per_county` is only ever a published amount."
     )
 
+    province = serializers.CharField(source="province.code", read_only=True, allow_null=True, help_text="A provincial batch's province.")
+
     def composition(self, batch: Batch) -> Any:
-        return self.context["compositions"][(batch.year, batch.sequence)]
+        # A provincial batch has no composition: its designations are not counted with the national ones.
+        return None if batch.is_provincial else self.context["compositions"][(batch.year, batch.sequence)]
 
     @extend_schema_field(OpenApiTypes.INT)
-    def get_recorded_designations(self, batch: Batch) -> int:
-        return self.composition(batch).size
+    def get_recorded_designations(self, batch: Batch) -> int | None:
+        return c.size if (c := self.composition(batch)) else None
 
     @extend_schema_field(OpenApiTypes.INT)
-    def get_illustrative_designations(self, batch: Batch) -> int:
-        return self.composition(batch).illustrative_entries
+    def get_illustrative_designations(self, batch: Batch) -> int | None:
+        return c.illustrative_entries if (c := self.composition(batch)) else None
 
     @extend_schema_field(OpenApiTypes.INT)
-    def get_poverty_counties(self, batch: Batch) -> int:
-        return self.composition(batch).poverty_counties
+    def get_poverty_counties(self, batch: Batch) -> int | None:
+        return c.poverty_counties if (c := self.composition(batch)) else None
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_known_in_part(self, batch: Batch) -> bool:
@@ -363,6 +374,8 @@ class BatchSerializer(serializers.ModelSerializer):
             "id",
             "year",
             "sequence",
+            "level",
+            "province",
             "title_zh",
             "title_en",
             "notice_title",
@@ -405,11 +418,49 @@ class UnitKeyField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+class LifecycleRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LifecycleRecord
+        fields = [
+            "id",
+            "step",
+            "year",
+            "date",
+            "document_number",
+            "document_url",
+            "reason",
+            "funds_withheld",
+            "funds_recovered",
+            *PROVENANCE_FIELDS,
+        ]
+        read_only_fields = fields
+
+
 class DesignationSerializer(ModelValidatedSerializer):
     unit = UnitKeyField(help_text="Registry key (official code) of the unit as it was when designated.")
     unit_name_zh = serializers.CharField(source="unit.name_zh", read_only=True)
     province = serializers.CharField(source="unit.province.code", read_only=True)
     batch_year = serializers.IntegerField(source="batch.year", read_only=True)
+    level = serializers.CharField(source="batch.level", read_only=True, help_text="national | provincial: never counted together.")
+    counted = serializers.SerializerMethodField(help_text="Whether the national counts count it today (national, not withdrawn).")
+    outcomes = serializers.SerializerMethodField(
+        help_text="Where its path has got to: assessed, passed, rectify, failed, accepted, withdrawn, or not_recorded."
+    )
+    lifecycle = LifecycleRecordSerializer(
+        many=True, read_only=True, help_text="Acceptance, withdrawal, funds withheld or recovered, in order."
+    )
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_counted(self, designation: Designation) -> bool:
+        if not hasattr(designation, "counts"):  # a record just written: asked of the one rule
+            return Designation.objects.counted().filter(pk=designation.pk).exists()
+        return bool(designation.counts)
+
+    @extend_schema_field({"type": "array", "items": {"type": "string"}})
+    def get_outcomes(self, designation: Designation) -> list[str]:
+        if not hasattr(designation, "latest_result"):  # a record just written: read with its outcome
+            designation = Designation.objects.with_outcome().get(pk=designation.pk)
+        return outcomes_of(designation.latest_result, designation.is_accepted, designation.is_withdrawn)  # type: ignore[attr-defined]  # an annotation the stubs cannot see
 
     class Meta:
         model = Designation
@@ -420,7 +471,11 @@ class DesignationSerializer(ModelValidatedSerializer):
             "province",
             "batch",
             "batch_year",
-            "status",
+            "level",
+            "kind",
+            "counted",
+            "outcomes",
+            "lifecycle",
             "is_old_revolutionary_base",
             "name_as_reported",
             *PROVENANCE_FIELDS,

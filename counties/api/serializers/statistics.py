@@ -44,6 +44,8 @@ class CoverageSerializer(serializers.Serializer):
 
 
 class BatchStatisticsSerializer(serializers.Serializer):
+    """A national batch (provincial batches are never counted with them)."""
+
     year = serializers.IntegerField()
     sequence = serializers.IntegerField()
     title_zh = serializers.CharField()
@@ -69,6 +71,14 @@ class BatchStatisticsSerializer(serializers.Serializer):
     roster_complete = serializers.BooleanField()
     known_in_part = serializers.BooleanField(help_text="Known only in part (fewer recorded than published, or size not recorded).")
     includes_illustrative = serializers.BooleanField()
+    # The outcomes of the batch's designations (withdrawn ones included); one may count under several.
+    outcome_assessed = serializers.IntegerField(help_text="Designations with an assessment result (not pending).")
+    outcome_passed = serializers.IntegerField(help_text="Of which the latest result passed (excellent or passed).")
+    outcome_rectify = serializers.IntegerField(help_text="Of which the latest result was to rectify.")
+    outcome_failed = serializers.IntegerField(help_text="Of which the latest result failed.")
+    outcome_accepted = serializers.IntegerField(help_text="Designations whose acceptance (验收) is recorded.")
+    outcome_withdrawn = serializers.IntegerField(help_text="Designations whose withdrawal (退出) is recorded.")
+    outcome_not_recorded = serializers.IntegerField(help_text="Designations with no assessment result, acceptance or withdrawal recorded.")
 
 
 class ProvinceStatisticsSerializer(serializers.Serializer):

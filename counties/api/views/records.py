@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.http import Http404
 from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
@@ -222,7 +222,7 @@ class ProvinceViewSet(viewsets.ReadOnlyModelViewSet):
 class BatchViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.BatchSerializer
     filterset_class = BatchFilterSet
-    queryset = Batch.objects.order_by("year", "sequence", "pk")
+    queryset = Batch.objects.select_related("province").order_by("year", "sequence", "pk")
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "compositions": {(b.year, b.sequence): b for b in statistics.batch_composition()}}
@@ -232,7 +232,13 @@ class BatchViewSet(viewsets.ReadOnlyModelViewSet):
 class DesignationViewSet(RecordViewSet):
     serializer_class = s.DesignationSerializer
     filterset_class = DesignationFilterSet
-    queryset = Designation.objects.select_related("unit__province", "batch").order_by("batch__year", "batch__sequence", "unit__key", "pk")
+    queryset = (
+        Designation.objects.select_related("unit__province", "batch")
+        .prefetch_related("lifecycle")
+        .with_outcome()
+        .annotate(counts=Exists(Designation.objects.counted().filter(pk=OuterRef("pk"))))
+        .order_by("batch__year", "batch__sequence", "unit__key", "pk")
+    )
 
 
 @record_schema("Funding allocations (yuan)", s.FundingAllocationSerializer)

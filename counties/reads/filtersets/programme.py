@@ -30,11 +30,14 @@ from counties.models import (
     LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
-    DesignationStatus,
+    DesignationKind,
     FundingAllocation,
     FundingLevel,
+    LifecycleRecord,
+    Outcome,
     PovertyStatus,
     Prefecture,
+    ProgrammeLevel,
     Province,
     Region,
     SourceKind,
@@ -406,6 +409,12 @@ class UnitFilterSet(django_filters.FilterSet):
         held = Q()
         for model in (PovertyStatus, Designation):
             held |= Q(pk__in=model.history.filter(history_date__gte=value).values("unit_id"))
+        # A designation's lifecycle record decides whether it counts, which the record shows.
+        held |= Q(
+            pk__in=Designation.objects.filter(
+                pk__in=LifecycleRecord.history.filter(history_date__gte=value).values("designation_id")
+            ).values("unit_id")
+        )
         return qs.filter(Q(updated_at__gte=value) | Q(pk__in=place_units(Unit.objects.filter(held))))
 
     def filter_in_use(self, qs: QuerySet[Unit], name: str, value: bool | None) -> QuerySet[Unit]:
@@ -477,14 +486,53 @@ class RecordFilterSet(django_filters.FilterSet):
         return qs.filter(held_by_place_named(value))
 
 
+# A designation list shows national designations unless asked for provincial ones or both: as every
+# count does (`DesignationQuerySet.counted`), so a list's total is never of both together by default.
+ALL_LEVELS = "all"
+LEVEL_CHOICES = [*ProgrammeLevel.choices, (ALL_LEVELS, _("national and provincial"))]
+
+
 class DesignationFilterSet(RecordFilterSet):
     batch_year = YearsFilter(field_name="batch__year", label=_("batch year(s)"))
-    status = django_filters.ChoiceFilter(choices=DesignationStatus.choices)
+    level = django_filters.ChoiceFilter(
+        choices=LEVEL_CHOICES,
+        method="filter_level",
+        label=_("level: national (the default), provincial, or all (national and provincial: never counted together)"),
+    )
+    kind = django_filters.ChoiceFilter(choices=DesignationKind.choices, label=_("kind: new, repeat or upgraded"))
+    outcome = django_filters.ChoiceFilter(
+        choices=Outcome.choices,
+        method="filter_outcome",
+        label=_("outcome: assessed, passed, rectify, failed, accepted, withdrawn or not_recorded"),
+    )
     ordering = OrderingFilter(fields=(("batch__year", "batch_year"), ("unit__key", "code"), ("updated_at", "updated_at")))
+    updated_since = UpdatedSinceFilter(
+        method="filter_updated_since",
+        label=_("updated since: the designation, or a lifecycle record of it (added, changed or removed)"),
+    )
 
     class Meta:
         model = Designation
         fields: list[str] = []
+
+    def filter_updated_since(self, qs: QuerySet, name: str, value: datetime | None) -> QuerySet:
+        """A designation as the API shows it carries its lifecycle records and outcomes: a change to
+        one (or its removal, kept in the history) is a change of the designation a partner must see."""
+        if value is None:
+            return qs
+        changed = LifecycleRecord.history.filter(history_date__gte=value).values("designation_id")
+        return qs.filter(Q(updated_at__gte=value) | Q(pk__in=changed))
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if not self.form.cleaned_data.get("level"):
+            queryset = queryset.filter(batch__level=ProgrammeLevel.NATIONAL)
+        return super().filter_queryset(queryset)
+
+    def filter_level(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs if value == ALL_LEVELS else qs.filter(batch__level=value)
+
+    def filter_outcome(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.outcome(value) if value else qs  # type: ignore[attr-defined]  # an annotation the stubs cannot see
 
 
 class FundingAllocationFilterSet(RecordFilterSet):

@@ -1,16 +1,28 @@
-"""Each batch's composition: its entries, the poverty counties among them against the batch's rule,
-old revolutionary base counties, provinces reached and central funds."""
+"""Each national batch's composition: its entries, the poverty counties among them against the
+batch's rule, old revolutionary base counties, provinces reached, central funds, and the outcomes
+of its designations' paths (assessed, passed, to rectify, failed, accepted, withdrawn, not recorded).
+Provincial batches are never among them: their designations are not counted with the national ones."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Sum
 
-from counties.models import Batch, DesignationStatus, FundingAllocation, ProgrammeFact, PublishedProvinceCount
+from counties.models import (
+    Batch,
+    Designation,
+    FundingAllocation,
+    Outcome,
+    ProgrammeFact,
+    ProgrammeLevel,
+    PublishedProvinceCount,
+    outcomes_of,
+)
 from counties.reads.numbers import percentage, yuan
 from counties.reads.statistics.cache import cached
 from counties.reads.statistics.rows import Entry, Programme
@@ -38,7 +50,20 @@ class BatchComposition:
     central_funds_allocated_yuan: Decimal
     roster_complete: bool
     includes_illustrative: bool
+    # Outcomes of the batch's designations, withdrawn ones included (`batch_outcomes`).
+    outcome_assessed: int = 0
+    outcome_passed: int = 0
+    outcome_rectify: int = 0
+    outcome_failed: int = 0
+    outcome_accepted: int = 0
+    outcome_withdrawn: int = 0
+    outcome_not_recorded: int = 0
     poverty_entry_ids: frozenset[int] = frozenset()
+
+    @property
+    def outcomes(self) -> list[tuple[str, str, int]]:
+        """(value, label, count) of each outcome, in the order of `Outcome`, as the pages show them."""
+        return outcome_rows(Counter({o.value: getattr(self, f"outcome_{o.value}") for o in Outcome}))
 
     @property
     def is_partial(self) -> bool:
@@ -80,15 +105,15 @@ def batch_composition() -> list[BatchComposition]:
     for entry in programme.entries:
         by_batch[entry.batch].append(entry)
     poverty_places: dict[int, set[int]] = {}
+    outcomes = batch_outcomes()
     allocated = dict(
-        FundingAllocation.objects.filter(level="central", designation__isnull=False)
-        .exclude(designation__status=DesignationStatus.WITHDRAWN)
+        FundingAllocation.objects.filter(level="central", designation__in=Designation.objects.counted())
         .values("designation__batch")
         .annotate(total=Sum("amount"))
         .values_list("designation__batch", "total")
     )
     result = []
-    for batch in Batch.objects.order_by("year", "sequence"):
+    for batch in Batch.objects.filter(level=ProgrammeLevel.NATIONAL).order_by("year", "sequence"):
         rows = by_batch[batch.pk]
         poor = frozenset(e.pk for e in rows if programme.is_poverty_entry(e, poverty_places))
         size, rule = len(rows), batch.min_poverty_share_pct
@@ -116,10 +141,33 @@ def batch_composition() -> list[BatchComposition]:
                 central_funds_allocated_yuan=yuan(allocated.get(batch.pk)),
                 roster_complete=batch.roster_complete,
                 includes_illustrative=illustrative > 0,
+                **{f"outcome_{o}": n for o, n in outcomes.get(batch.pk, Counter()).items()},
                 poverty_entry_ids=poor,
             )
         )
     return result
+
+
+def batch_outcomes(batches: Iterable[int] | None = None) -> dict[int, Counter[str]]:
+    """Per batch (national ones, or those of `batches`), how many of its designations reached each
+    outcome (`outcomes_of`), withdrawn ones included: one query. The one count of outcomes: the
+    batch page, the statistics page and the API read it."""
+    rows = (
+        Designation.objects.filter(batch__level=ProgrammeLevel.NATIONAL)
+        if batches is None
+        else Designation.objects.filter(batch__in=batches)
+    )
+    found: dict[int, Counter[str]] = defaultdict(Counter)
+    for batch, latest, accepted, withdrawn in (
+        rows.with_outcome().order_by().values_list("batch_id", "latest_result", "is_accepted", "is_withdrawn")  # type: ignore[misc]  # an annotation the stubs cannot see
+    ):
+        found[batch].update(outcomes_of(latest, accepted, withdrawn))
+    return found
+
+
+def outcome_rows(counts: Counter[str]) -> list[tuple[str, str, int]]:
+    """(value, label, count) of each outcome, in the order of `Outcome`, as the pages show them."""
+    return [(o.value, str(o.label), counts.get(o.value, 0)) for o in Outcome]
 
 
 def batch_composition_until(as_of: int | None = None) -> list[BatchComposition]:

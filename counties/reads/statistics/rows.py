@@ -1,5 +1,10 @@
 """The rows every statistic reads: the counted designations and the listed poverty counties with the
-place rule (`Programme`, three queries, loaded once per data token), and the default as-of year."""
+place rule (`Programme`, three queries, loaded once per data token), and the default as-of year.
+
+Which designations count is `DesignationQuerySet.counted`'s rule, not this module's: national ones
+only, not withdrawn by the year-end asked for. The rows are loaded once for every year, so each
+carries the year of its withdrawal and `counts_at_end_of` (the same rule, for loaded rows) picks
+those of a year."""
 
 from __future__ import annotations
 
@@ -16,11 +21,13 @@ from counties.models import (
     Batch,
     Designation,
     PovertyStatus,
+    ProgrammeLevel,
     SourceKind,
     Unit,
     UnitSuccession,
     UnitType,
     code_in_use,
+    counts_at_end_of,
 )
 from counties.reads.places import PlaceResolver, place_resolver
 from counties.reads.statistics.cache import cached, kept_per_token
@@ -31,10 +38,8 @@ T = TypeVar("T")
 
 
 def counted_designations(as_of: int | None = None) -> QuerySet[Designation]:
-    entries = Designation.objects.counted()
-    if as_of is not None:
-        entries = entries.filter(batch__year__lte=as_of)
-    return entries
+    """The batch entries every count counts at the end of `as_of` (today when None)."""
+    return Designation.objects.counted(as_of)
 
 
 class Entry(NamedTuple):
@@ -48,6 +53,7 @@ class Entry(NamedTuple):
     province: int
     illustrative: bool
     old_base: bool
+    withdrawn_in: int | None  # the year of its withdrawal; None: not withdrawn
 
 
 class PovertyCounty(NamedTuple):
@@ -57,13 +63,14 @@ class PovertyCounty(NamedTuple):
 
 
 def entries() -> list[Entry]:
-    """Every counted designation (one query)."""
-    rows = counted_designations().values_list(
-        "pk", "unit_id", "batch_id", "batch__year", "unit__province_id", "source_kind", "is_old_revolutionary_base"
+    """Every designation counted at some year-end: the national ones, with the year of their
+    withdrawal if any (one query)."""
+    rows = Designation.objects.with_withdrawal_year().values_list(  # type: ignore[misc]  # an annotation the stubs cannot see
+        "pk", "unit_id", "batch_id", "batch__year", "unit__province_id", "source_kind", "is_old_revolutionary_base", "withdrawn_in"
     )
     return [
-        Entry(pk, unit, batch, year, province, kind == SourceKind.ILLUSTRATIVE, old_base is True)
-        for pk, unit, batch, year, province, kind, old_base in rows
+        Entry(pk, unit, batch, year, province, kind == SourceKind.ILLUSTRATIVE, old_base is True, withdrawn_in)
+        for pk, unit, batch, year, province, kind, old_base, withdrawn_in in rows
     ]
 
 
@@ -83,7 +90,7 @@ class Programme:
     """The designations, poverty counties and place rule, loaded once (three queries), from which
     every count below is worked out; one definition of each count, applied to these rows."""
 
-    entries: list[Entry]
+    loaded: list[Entry]  # counted at some year-end: withdrawn ones until their withdrawal
     poverty: list[PovertyCounty]
     resolver: PlaceResolver[int]
     # What one year's statistics share (the entries up to it, their places, the poverty counties
@@ -109,8 +116,14 @@ class Programme:
             self._by_year[key] = work()
         return self._by_year[key]
 
+    @functools.cached_property
+    def entries(self) -> list[Entry]:
+        """The entries counted today: not withdrawn."""
+        return [e for e in self.loaded if e.withdrawn_in is None]
+
     def entries_until(self, as_of: int) -> list[Entry]:
-        return self._once("entries", as_of, lambda: [e for e in self.entries if e.year <= as_of])
+        """The entries counted at the end of `as_of` (`counts_at_end_of`)."""
+        return self._once("entries", as_of, lambda: [e for e in self.loaded if counts_at_end_of(as_of, e.year, e.withdrawn_in)])
 
     def places(self, as_of: int, among: Iterable[Entry] | None = None) -> frozenset[int]:
         """Distinct places, as of the end of `as_of`, of the entries up to that year (or `among`)."""
@@ -137,7 +150,7 @@ class Programme:
         instead of every unit's)."""
         successors = UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values("successor_id")
         provinces = dict(Unit.objects.filter(pk__in=successors).values_list("pk", "province_id"))
-        return {**provinces, **{e.unit: e.province for e in self.entries}}
+        return {**provinces, **{e.unit: e.province for e in self.loaded}}
 
     @functools.cached_property
     def unit_spans(self) -> list[tuple[int, int | None, int | None, bool, int]]:
@@ -167,7 +180,7 @@ class Programme:
 @cached
 def latest_batch_year() -> int:
     """The default as-of year: the latest year with a batch."""
-    return Batch.objects.aggregate(latest=Max("year"))["latest"] or FIRST_PROGRAMME_YEAR
+    return Batch.objects.filter(level=ProgrammeLevel.NATIONAL).aggregate(latest=Max("year"))["latest"] or FIRST_PROGRAMME_YEAR
 
 
 def resolve_as_of(as_of: int | None) -> int:

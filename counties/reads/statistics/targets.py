@@ -43,7 +43,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, DesignationStatus, ProgrammeFact, SourceKind, Unit
+from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, ProgrammeFact, ProgrammeLevel, SourceKind, Unit
 from counties.models.targets import (
     NOTICE_TARGETS,
     PASSING_RESULTS,
@@ -677,7 +677,7 @@ def assessment_summary() -> list[AssessmentSummary]:
     sizes = dict(Designation.objects.counted().values("batch").annotate(n=Count("pk")).order_by().values_list("batch", "n"))
     latest: dict[int, tuple[int, str, Decimal | None, str, Decimal | None]] = {}
     rows = (
-        Assessment.objects.exclude(designation__status=DesignationStatus.WITHDRAWN)
+        Assessment.objects.filter(designation__in=Designation.objects.counted())
         .order_by("designation", "year", "pk")
         .values_list("designation", "designation__batch", "year", "result", "score", "source_kind", "conditional_funding__amount")
     )
@@ -690,7 +690,7 @@ def assessment_summary() -> list[AssessmentSummary]:
     for batch, result, score, kind, _amount in latest.values():
         per_batch[batch].append((result, score, kind))
     summary = []
-    for row in Batch.objects.order_by("year", "sequence").values("pk", "year", "sequence"):
+    for row in Batch.objects.filter(level=ProgrammeLevel.NATIONAL).order_by("year", "sequence").values("pk", "year", "sequence"):
         results = per_batch.get(row["pk"], [])
         scores = [score for _r, score, _k in results if score is not None]
         funding = by_batch_funding.get(row["pk"], [])

@@ -46,10 +46,11 @@ from counties.models import (
     LAST_PLAUSIBLE_YEAR,
     Batch,
     Designation,
-    DesignationStatus,
+    DesignationKind,
     FundingAllocation,
     FundingLevel,
     PovertyStatus,
+    ProgrammeLevel,
     Region,
     SourceKind,
     Unit,
@@ -200,7 +201,8 @@ class Lookups:
 
     def __init__(self) -> None:
         self.units = {u.key: u for u in Unit.objects.select_related("province", "current")}
-        self.batches = {(b.year, b.sequence): b for b in Batch.objects.all()}
+        # A file's batch_year names a national batch: provincial batches are recorded in the admin.
+        self.batches = {(b.year, b.sequence): b for b in Batch.objects.filter(level=ProgrammeLevel.NATIONAL)}
 
 
 # -- what a cell holds ------------------------------------------------------------------------
@@ -724,7 +726,7 @@ class BatchField(fields.Field):
         if lookups is not None:
             batch = lookups.batches.get((year, int(sequence_text)))
         else:
-            batch = Batch.objects.filter(year=year, sequence=int(sequence_text)).first()
+            batch = Batch.objects.filter(level=ProgrammeLevel.NATIONAL, year=year, sequence=int(sequence_text)).first()
         if batch is None:
             raise ValueError(_("there is no batch %(year)s-%(sequence)s") % {"year": year, "sequence": sequence_text})
         return batch
@@ -747,7 +749,7 @@ class DesignationResource(RegistryResource):
     code = fields.Field(attribute="unit", column_name="code", widget=UnitCodeWidget())
     batch_year = BatchField(attribute="batch", column_name="batch_year")
     batch_sequence = BatchSequenceField(column_name="batch_sequence", readonly=True)
-    status = fields.Field(attribute="status", column_name="status", widget=ChoiceWidget(DesignationStatus.choices, "designated"))
+    kind = fields.Field(attribute="kind", column_name="kind", widget=ChoiceWidget(DesignationKind.choices, "new"))
     is_old_revolutionary_base = fields.Field(
         attribute="is_old_revolutionary_base", column_name="is_old_revolutionary_base", widget=OptionalBooleanWidget()
     )
@@ -766,7 +768,7 @@ class DesignationResource(RegistryResource):
             "code",
             "batch_year",
             "batch_sequence",
-            "status",
+            "kind",
             "is_old_revolutionary_base",
             "name_as_reported",
             "source",
@@ -778,7 +780,7 @@ class DesignationResource(RegistryResource):
     def allowed_headers(self) -> set[str]:
         return super().allowed_headers() | {"batch_sequence"}
 
-    update_fields = ("status", "is_old_revolutionary_base", "name_as_reported", "source", "source_kind", "source_note")
+    update_fields = ("kind", "is_old_revolutionary_base", "name_as_reported", "source", "source_kind", "source_note")
     command_name = "import_designations"
 
     def load_existing(self, dataset: Any) -> None:
@@ -937,7 +939,7 @@ INSTRUCTIONS = {
     "batch_year": gettext_lazy("year of the batch (e.g. 2019)"),
     "batch_sequence": gettext_lazy("batch of the year: 1 unless the year had several"),
     "fiscal_year": gettext_lazy("fiscal year (e.g. 2019)"),
-    "status": "designated | accepted | withdrawn",
+    "kind": "new | repeat | upgraded",
     "level": "central | provincial | county",
     "amount_yuan": gettext_lazy("amount in yuan (e.g. 20000000.00)"),
     "listed_name": gettext_lazy("name as listed among the 832"),
