@@ -51,7 +51,7 @@ BAD_FILES = {
         HEADER + "110101,2016,new,doc,official\n110101,2016,new,doc,official\n",
         "appears earlier in the file (row 2)",
     ),
-    "no such batch": (HEADER + "110101,2020,new,doc,official\n", "there is no batch 2020-1"),
+    "no such batch": (HEADER + "110101,2023,new,doc,official\n", "there is no batch 2023-1"),
     "year out of range": (HEADER + "110101,2013,new,doc,official\n", "the year 2013 is out of range"),
     "fractional year": (HEADER + "110101,2016.5,new,doc,official\n", "row 2: batch_year: 2016.5 is not a year"),
     "infinite year": (HEADER + "110101,inf,new,doc,official\n", "row 2: batch_year: inf is not a year"),
