@@ -18,6 +18,11 @@ from counties.writes import services
 pytestmark = [pytest.mark.django_db]
 
 
+@pytest.fixture(autouse=True)
+def unthrottled(settings):
+    settings.API_THROTTLE_RATES = {"anon": "100000/minute", "token": "100000/minute"}
+
+
 def stored_public_records() -> dict:
     """Every public record as stored now, by (kind, key)."""
     return {
@@ -121,3 +126,121 @@ def test_money_is_fed_as_the_api_writes_it():
     funding.amount = Decimal("12.5")
     services.save_record(funding, user=None, reason="corrected")
     assert Change.objects.order_by("-id").first().record["amount"] == "12.50"
+
+
+# -- the API -----------------------------------------------------------------------------------------
+
+FEED = "/api/v1/changes/"
+
+
+def read_feed(client, after: str | None = None, **params) -> dict:
+    query = {**({"after": after} if after else {}), **params}
+    response = client.get(FEED, query)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def follow(client, after: str | None = None, **params) -> tuple[list[dict], str]:
+    """Every change after `after`, page by page, and the cursor to ask next."""
+    got: list[dict] = []
+    while True:
+        page = read_feed(client, after, **params)
+        got += page["changes"]
+        after = page["next"]
+        if not page["has_more"]:
+            return got, after
+
+
+def test_a_client_following_the_feed_from_a_cursor_gets_each_change_once_in_order(client):
+    start = current_cursor()
+    designations = list(models.Designation.objects.order_by("pk")[:3])
+    with transaction.atomic():  # three changes in one transaction and within one second
+        for n, designation in enumerate(designations):
+            designation.name_as_reported = f"名{n}"
+            services.save_record(designation, user=None, reason="one transaction")
+    got, cursor = follow(client, start, limit=2)
+    assert [(c["kind"], c["key"], c["record"]["name_as_reported"]) for c in got] == [
+        ("designation", str(d.pk), f"名{n}") for n, d in enumerate(designations)
+    ]
+    assert len({c["at"] for c in got}) <= 3 and len({c["cursor"] for c in got}) == 3
+    assert cursor == got[-1]["cursor"] == current_cursor()
+    assert read_feed(client, cursor) == {"changes": [], "next": cursor, "has_more": False}
+
+
+def test_the_feed_filters_by_kind_and_province_and_names_an_unknown_one(client):
+    start = current_cursor()
+    hebei = models.Designation.objects.filter(unit__province__code="130000").order_by("pk").first()
+    hunan = models.Designation.objects.filter(unit__province__code="430000").order_by("pk").first()
+    for designation in (hebei, hunan):
+        designation.name_as_reported = "改"
+        services.save_record(designation, user=None, reason="filters")
+    batch = models.Batch.objects.order_by("pk").first()
+    batch.title_en += " (corrected)"
+    services.save_record(batch, user=None, reason="filters")
+    assert [c["key"] for c in follow(client, start, province="130000")[0]] == [str(hebei.pk)]
+    assert [c["key"] for c in follow(client, start, kind="batch")[0]] == [str(batch.pk)]
+    assert [c["key"] for c in follow(client, start, kind="designation,batch", province="430000")[0]] == [str(hunan.pk)]
+    for params, field, named in (({"kind": "designations"}, "kind", "designations"), ({"province": "990000"}, "province", "990000")):
+        response = client.get(FEED, params)
+        assert response.status_code == 400
+        assert named in response.json()["error"]["fields"][field][0]
+    assert client.get(FEED, {"after": "12345"}).status_code == 400
+
+
+def test_the_feed_shows_no_reason_no_user_and_no_internal_notes(client):
+    from django.contrib.auth.models import User
+
+    editor = User.objects.create_superuser("feed-editor", "e@example.cn", "x")
+    start = current_cursor()
+    unit = models.Unit.objects.get(code="130705")
+    unit.notes = "internal note"
+    unit.name_en = "Xuanhua District (checked)"
+    services.save_record(unit, user=editor, reason="a confidential reason")
+    text = client.get(FEED, {"after": start}).content.decode()
+    assert "Xuanhua District (checked)" in text
+    for private in ("internal note", "a confidential reason", "feed-editor", "notes"):
+        assert private not in text
+
+
+def test_a_cursor_older_than_what_is_kept_is_gone_with_where_to_start_again(client, settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old = current_cursor()
+    Change.objects.update(at=timezone.now() - timedelta(days=settings.CHANGE_FEED_KEPT_DAYS + 1))
+    designation = models.Designation.objects.order_by("pk").first()
+    designation.name_as_reported = "新"
+    services.save_record(designation, user=None, reason="after the pruning")
+    call_command("prune_changes", stdout=__import__("io").StringIO())
+    assert Change.objects.count() == 1
+    gone = client.get(FEED, {"after": encode_cursor(decode_cursor(old) - 1)})
+    assert gone.status_code == 410
+    assert "/data/" in gone.json()["error"]["message"]
+    assert client.get(FEED).status_code == 410  # from the beginning: gone too
+    assert [c["record"]["name_as_reported"] for c in read_feed(client, old)["changes"]] == ["新"]
+
+
+def test_the_feed_answers_a_conditional_get_until_a_change(client, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    models.DataVersion.objects.update(changed_at=timezone.now() - timedelta(seconds=5))
+    cursor = current_cursor()
+    first = client.get(FEED, {"after": cursor})
+    assert client.get(FEED, {"after": cursor}, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    designation = models.Designation.objects.order_by("pk").first()
+    designation.name_as_reported = "变"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.save_record(designation, user=None, reason="etag")
+    after = client.get(FEED, {"after": cursor}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200 and len(after.json()["changes"]) == 1
+
+
+def test_a_feed_page_is_one_query_for_its_changes(client, django_assert_max_num_queries):
+    start = encode_cursor(0)
+    with django_assert_max_num_queries(6):  # the pruning horizon, the page; the middleware's data token
+        page = read_feed(client, start, limit=1000)
+    assert len(page["changes"]) == 1000 and page["has_more"]

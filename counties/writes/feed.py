@@ -12,12 +12,14 @@ committed in order. SQLite serialises writers on the whole file already.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
-from counties.models import Change, ChangeAction
+from counties.caching.token import mark_data_changed
+from counties.models import Change, ChangeAction, ChangePruning
 from counties.reads.public_records import KINDS, PublicKind, PublicRow, dependent_pks, kind_of, public_rows
 
 # The advisory lock's number: any constant the registry uses for nothing else ("feed" in ASCII).
@@ -125,3 +127,21 @@ def record_unfed() -> int:
         if not Change.objects.filter(kind=kind.name).exists():
             written += record_written(kind.model, list(kind.queryset().values_list("pk", flat=True)), created=True)
     return written
+
+
+@transaction.atomic
+def prune(kept_days: int, now: datetime | None = None) -> int:
+    """Delete the changes older than `kept_days` days, remembering the last id pruned: a client
+    whose cursor is before it is told to start again from a snapshot (410 Gone). The newest change
+    is always kept, so the feed's current cursor stays readable. Returns the changes deleted."""
+    horizon = (now or timezone.now()) - timedelta(days=kept_days)
+    newest = Change.objects.order_by("-id").values_list("id", flat=True).first()
+    if newest is None:
+        return 0
+    through = Change.objects.filter(at__lt=horizon, id__lt=newest).order_by("-id").values_list("id", flat=True).first()
+    if through is None:
+        return 0
+    deleted, _per_model = Change.objects.filter(id__lte=through).delete()
+    ChangePruning.objects.create(pruned_through=through)
+    mark_data_changed()  # a cached page of the pruned changes is answered 410 now
+    return deleted

@@ -782,9 +782,9 @@ def load_reference_data(directory: Path) -> LoadReport:
         with transaction.atomic():
             # Records stored before the feed began (a database older than it, the indicator catalogue
             # of a migration) enter it as created, before this load's own changes.
-            record_unfed()
+            fed = record_unfed()
             report = loader.write()
-            if report.changed:
+            if report.changed or fed:
                 mark_data_changed()  # bulk writes send no signals
             record_initial_history("loaded from the reference data")
             return report
