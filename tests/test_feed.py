@@ -244,3 +244,54 @@ def test_a_feed_page_is_one_query_for_its_changes(client, django_assert_max_num_
     with django_assert_max_num_queries(6):  # the pruning horizon, the page; the middleware's data token
         page = read_feed(client, start, limit=1000)
     assert len(page["changes"]) == 1000 and page["has_more"]
+
+
+# -- the people's page and the Atom feed --------------------------------------------------------------
+
+
+def test_the_changes_page_says_each_change_in_words_with_a_link(client):
+    unit = models.Unit.objects.get(code="130705")
+    unit.name_en = "Xuanhua (checked)"
+    services.save_record(unit, user=None, reason="words")
+    page = client.get("/changes/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert '县级单位修改：<a href="/counties/130705/">宣化区 (130705)</a>' in text
+    english = client.get("/en/changes/").content.decode()
+    assert 'County-level unit changed: <a href="/en/counties/130705/">Xuanhua (checked) (130705)</a>' in english
+
+
+def test_the_changes_page_follows_a_county_by_an_old_code_and_a_province(client):
+    # 宣化县 (130721) became 宣化区 (130705): the old code finds the place's changes.
+    designation = models.Designation.objects.filter(unit__code="130705").order_by("pk").first()
+    other = models.Designation.objects.filter(unit__province__code="430000").order_by("pk").first()
+    for record in (designation, other):
+        record.name_as_reported = "新"
+        services.save_record(record, user=None, reason="follow")
+    by_county = client.get("/en/changes/", {"county": "130721"}).content.decode()
+    assert f"change-{Change.objects.get(kind='designation', key=str(designation.pk), action='changed').id}" in by_county
+    assert f"change-{Change.objects.get(kind='designation', key=str(other.pk), action='changed').id}" not in by_county
+    by_province = client.get("/en/changes/", {"province": "430000"}).content.decode()
+    assert f"change-{Change.objects.get(kind='designation', key=str(other.pk), action='changed').id}" in by_province
+    assert client.get("/en/changes/", {"province": "990000"}).status_code == 400
+    assert client.get("/en/changes/", {"county": "999999"}).status_code == 400
+
+
+def test_the_atom_feed_lists_the_same_changes(client):
+    designation = models.Designation.objects.filter(unit__code="130705").order_by("pk").first()
+    designation.name_as_reported = "新"
+    services.save_record(designation, user=None, reason="atom")
+    response = client.get("/en/changes/atom/", {"county": "130705"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    body = response.content.decode()
+    assert (
+        body.count("<entry>") == Change.objects.filter(unit_id__in=feed_reads.place_unit_ids("130705")).count()
+        or body.count("<entry>") == 100
+    )
+    assert "Designation changed" in body and "/en/counties/130705/" in body
+
+
+def test_the_changes_page_reads_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):  # the data token, the provinces, the changes, their units and batches
+        assert client.get("/en/changes/").status_code == 200

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Max, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from counties.models import Change, ChangePruning
+from counties.models import Batch, Change, ChangeAction, ChangePruning, Unit, local_name
+from counties.reads.places import place_units
 
 _PREFIX = "feed:"
 
@@ -69,7 +72,7 @@ def changes_after(
     *,
     kinds: Iterable[str] = (),
     provinces: Iterable[str] = (),
-    unit_ids: Iterable[int] | None = None,
+    unit_ids: Iterable[int] | QuerySet | None = None,
     limit: int = 100,
 ) -> ChangePage:
     """The changes after the change `after`, oldest first, at most `limit`, filtered by kind, by
@@ -81,14 +84,14 @@ def changes_after(
     if provinces:
         rows = rows.filter(province__in=provinces)
     if unit_ids is not None:
-        rows = rows.filter(unit_id__in=list(unit_ids))
+        rows = rows.filter(unit_id__in=unit_ids if isinstance(unit_ids, QuerySet) else list(unit_ids))
     found = list(rows.order_by("id")[: limit + 1])
     page = found[:limit]
     return ChangePage(page, encode_cursor(page[-1].id if page else after), len(found) > limit)
 
 
 def recent_changes(
-    *, kinds: Iterable[str] = (), provinces: Iterable[str] = (), unit_ids: Iterable[int] | None = None, limit: int = 100
+    *, kinds: Iterable[str] = (), provinces: Iterable[str] = (), unit_ids: Iterable[int] | QuerySet | None = None, limit: int = 100
 ) -> list[Change]:
     """The newest changes, newest first (the people's page and the Atom feed). One query."""
     rows: QuerySet[Change] = Change.objects.all()
@@ -98,7 +101,7 @@ def recent_changes(
     if provinces:
         rows = rows.filter(province__in=provinces)
     if unit_ids is not None:
-        rows = rows.filter(unit_id__in=list(unit_ids))
+        rows = rows.filter(unit_id__in=unit_ids if isinstance(unit_ids, QuerySet) else list(unit_ids))
     return list(rows.order_by("-id")[:limit])
 
 
@@ -115,3 +118,137 @@ def replay(changes: Iterable[Change | dict[str, Any]], store: dict[tuple[str, st
             store.pop((kind, key), None)
         else:
             store[(kind, key)] = record
+
+
+def place_unit_ids(code: str) -> QuerySet:
+    """The ids of every unit of the place `code` names today (an old code finds its place), for the
+    county filter: the place's changes under any of its codes."""
+    return place_units(Unit.objects.filter(key=code))
+
+
+# -- in words, for the people's page and the Atom feed ----------------------------------------------
+
+KIND_LABELS = {
+    "unit": gettext_lazy("County-level unit"),
+    "succession": gettext_lazy("Code change"),
+    "poverty_status": gettext_lazy("Poverty-county status"),
+    "batch": gettext_lazy("Batch"),
+    "designation": gettext_lazy("Designation"),
+    "funding": gettext_lazy("Funding"),
+    "programme_fact": gettext_lazy("Programme figure"),
+    "published_province_count": gettext_lazy("Published province count"),
+    "indicator": gettext_lazy("Indicator"),
+    "indicator_value": gettext_lazy("Indicator value"),
+    "assessment": gettext_lazy("Assessment"),
+    "pairing": gettext_lazy("Pairing"),
+}
+# The field of a kind's public record that names its county (a unit's own key is its change's key).
+COUNTY_FIELD = {
+    "succession": "predecessor",
+    "poverty_status": "unit",
+    "designation": "unit",
+    "funding": "unit",
+    "indicator_value": "code",
+    "assessment": "code",
+    "pairing": "code",
+}
+ACTION_LABELS: dict[str, Any] = {
+    ChangeAction.CREATED: gettext_lazy("added"),
+    ChangeAction.CHANGED: gettext_lazy("changed"),
+    ChangeAction.DELETED: gettext_lazy("removed"),
+}
+
+
+@dataclass(frozen=True)
+class ChangeItem:
+    """One change in words: what it is (kind and action, in the reader's language), which record
+    (`title`), and what to link: the county's page (`county`, a registry key) or a batch's (`batch_year`)."""
+
+    id: int
+    at: Any
+    action: str
+    kind: str
+    kind_label: str
+    action_label: str
+    title: str
+    county: str | None
+    batch_year: int | None
+    province: str
+
+
+def in_words(changes: list[Change]) -> list[ChangeItem]:
+    """The changes in words, in two queries whatever their number (the units and batches they name)."""
+    records = [c.record or {} for c in changes]
+    keys = {c.key if c.kind == "unit" else r.get(COUNTY_FIELD.get(c.kind, "")) for c, r in zip(changes, records, strict=True)} - {None}
+    unit_ids = {c.unit_id for c in changes if c.unit_id is not None}
+    units = {}
+    if keys or unit_ids:
+        rows = Unit.objects.filter(key__in=sorted(keys)) | Unit.objects.filter(pk__in=sorted(unit_ids))
+        units = {pk: (key, name_zh, name_en) for pk, key, name_zh, name_en in rows.values_list("pk", "key", "name_zh", "name_en")}
+    by_key = {key: (name_zh, name_en) for key, name_zh, name_en in units.values()}
+    batch_ids: set[int] = {r["batch"] for r in records if r.get("batch")}
+    batches = dict(Batch.objects.filter(pk__in=batch_ids).values_list("pk", "year")) if batch_ids else {}
+
+    def county_named(key: str | None) -> str:
+        if not key:
+            return ""
+        names = by_key.get(key)
+        return f"{local_name(*names)} ({key})" if names else key
+
+    items = []
+    for change, record in zip(changes, records, strict=True):
+        county = change.key if change.kind == "unit" else record.get(COUNTY_FIELD.get(change.kind, ""))
+        if county is None and change.unit_id is not None and change.unit_id in units:
+            county = units[change.unit_id][0]
+        batch_year = (
+            record.get("batch_year") or batches.get(record.get("batch") or 0) or (record.get("year") if change.kind == "batch" else None)
+        )
+        items.append(
+            ChangeItem(
+                id=change.id,
+                at=change.at,
+                action=change.action,
+                kind=change.kind,
+                kind_label=str(KIND_LABELS.get(change.kind, change.kind)),
+                action_label=str(ACTION_LABELS.get(change.action, change.action)),
+                title=_title(change, record, county_named(county), batch_year),
+                county=county if county in by_key else None,
+                batch_year=batch_year,
+                province=change.province,
+            )
+        )
+    return items
+
+
+def _title(change: Change, record: dict[str, Any], county: str, batch_year: int | None) -> str:
+    """Which record a change is of, in a few words in the reader's language."""
+    kind = change.kind
+    if not record:  # a tombstone: its key, and its county where known
+        if kind == "unit":
+            return county or change.key
+        return f"{county} #{change.key}" if county else f"#{change.key}"
+    if kind == "unit":
+        return county
+    if kind == "succession":
+        return _("%(county)s → %(successor)s (%(year)s)") % {
+            "county": county,
+            "successor": record["successor_code"],
+            "year": record["year"],
+        }
+    if kind == "batch":
+        return local_name(record.get("title_zh", ""), record.get("title_en", ""))
+    if kind in ("designation", "assessment"):
+        return _("%(county)s, batch of %(year)s") % {"county": county, "year": batch_year}
+    if kind == "funding":
+        return _("%(county)s, %(year)s: %(amount)s yuan") % {"county": county, "year": record["fiscal_year"], "amount": record["amount"]}
+    if kind == "programme_fact":
+        return f"{record['period']} {record['metric']}: {record['value_text']} {record['value_unit']}".strip()
+    if kind == "published_province_count":
+        return f"{record['year']} {record['province']}: {record['count']}"
+    if kind == "indicator":
+        return local_name(record.get("name_zh", ""), record.get("name_en", ""))
+    if kind == "indicator_value":
+        return f"{county}, {record['indicator']} {record['year']}: {record['value']}"
+    if kind == "pairing":
+        return f"{county} — {record['partner_name']}"
+    return county or change.key

@@ -1,7 +1,8 @@
 from django.urls import path, re_path
 
+from counties.caching.keys import reads_query
 from counties.models import KEY_PATTERN
-from counties.web import views
+from counties.web import feeds, views
 
 app_name = "counties"
 
@@ -15,4 +16,6 @@ urlpatterns = [
     path("batches/", views.batch_list, name="batch-list"),
     path("batches/<int:year>/", views.batch_detail, name="batch"),
     path("statistics/", views.statistics_page, name="statistics"),
+    path("changes/", views.change_list, name="changes"),
+    path("changes/atom/", reads_query(*feeds.QUERY)(feeds.ChangeAtomFeed()), name="changes-atom"),
 ]
