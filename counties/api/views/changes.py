@@ -10,10 +10,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from counties.api.views.records import ERROR
 from counties.models import Change, ChangeAction, Province
 from counties.reads import changes, public_records
 
@@ -30,7 +32,8 @@ class Gone(exceptions.APIException):
 
 CHANGE_FIELDS: dict[str, serializers.Field] = {
     "cursor": serializers.CharField(help_text="This change's cursor: ?after= it gives the changes that follow it."),
-    "kind": serializers.ChoiceField(choices=public_records.kind_names()),
+    # Not an enum field: a second "kind" enum would rename the successions' one in the schema.
+    "kind": serializers.CharField(help_text="The record's kind: " + ", ".join(public_records.kind_names())),
     "key": serializers.CharField(help_text="The record's key within its kind: a unit's registry key, an indicator's code, else its id."),
     "action": serializers.ChoiceField(choices=ChangeAction.values),
     "record": serializers.DictField(
@@ -49,9 +52,10 @@ PAGE = inline_serializer(
     },
 )
 GONE = OpenApiResponse(
+    ERROR,
     description=(
         "The cursor is older than the changes the feed keeps: take a snapshot from the data package (/data/) and follow on from its cursor."
-    )
+    ),
 )
 
 
@@ -63,6 +67,7 @@ def _values(request: Request, name: str) -> list[str]:
 class ChangeFeedView(APIView):
     """Every change to every public record (created, changed, deleted), in commit order."""
 
+    renderer_classes = [JSONRenderer]  # a change's record is nested: JSON only
     filter_backends: list[Any] = []
     query_names = frozenset({"after", "kind", "province", "limit"})  # what the response cache keys an answer by
 
@@ -87,7 +92,7 @@ class ChangeFeedView(APIView):
             OpenApiParameter("province", OpenApiTypes.STR, description="Only records of these provinces (codes, comma-separated)."),
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"Changes per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."),
         ],
-        responses={200: PAGE, 410: GONE},
+        responses={200: PAGE, 400: OpenApiResponse(ERROR, description="A filter or cursor the feed does not know, named."), 410: GONE},
     )
     def get(self, request: Request) -> Response:
         after = self.after(request)
