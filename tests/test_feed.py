@@ -352,3 +352,13 @@ def test_the_atom_feed_lists_the_same_changes(client):
 def test_the_changes_page_reads_a_fixed_number_of_queries(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):  # the data token, the provinces, the changes, their units and batches
         assert client.get("/en/changes/").status_code == 200
+
+
+def test_a_renamed_province_feeds_its_units_again():
+    province = models.Province.objects.get(code="650000")
+    before = feed_reads.latest_change_id()
+    province.name_en = "Xinjiang Uygur Autonomous Region (renamed)"
+    services.save_record(province, user=None, reason="renamed")
+    changes = Change.objects.filter(id__gt=before)
+    assert changes.count() == models.Unit.objects.filter(province=province).count() > 0
+    assert {c.record["province"]["name_en"] for c in changes} == {"Xinjiang Uygur Autonomous Region (renamed)"}

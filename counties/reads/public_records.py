@@ -36,7 +36,9 @@ from counties.models import (
     IndicatorValue,
     Pairing,
     PovertyStatus,
+    Prefecture,
     ProgrammeFact,
+    Province,
     PublishedProvinceCount,
     Unit,
     UnitSuccession,
@@ -374,6 +376,21 @@ BY_NAME: dict[str, PublicKind] = {kind.name: kind for kind in KINDS}
 BY_MODEL: dict[type[models.Model], PublicKind] = {kind.model: kind for kind in KINDS}
 
 
+# Models the public does not read as records of their own, whose fields public records show: a
+# unit shows its province's and prefecture's names (as the API's unit does), so a renamed province
+# feeds its units again.
+SHOWN_IN: dict[type[models.Model], tuple[Dependent, ...]] = {
+    Province: (Dependent("unit", "province_id__in"),),
+    Prefecture: (Dependent("unit", "prefecture_id__in"),),
+}
+
+
+def dependents_of(model: type[models.Model]) -> tuple[Dependent, ...]:
+    """The records of other kinds whose public fields show the fields of `model`'s records."""
+    kind = BY_MODEL.get(model)
+    return kind.dependents if kind is not None else SHOWN_IN.get(model, ())
+
+
 def kind_names() -> list[str]:
     return [kind.name for kind in KINDS]
 
@@ -424,10 +441,10 @@ def public_rows(kind: PublicKind, pks: Iterable[Any]) -> list[PublicRow]:
     return rows
 
 
-def dependent_pks(kind: PublicKind, pks: Sequence[Any]) -> list[tuple[PublicKind, list[Any]]]:
-    """For the records `pks` of `kind`, the records of other kinds whose public fields show theirs."""
+def dependent_pks(model: type[models.Model], pks: Sequence[Any]) -> list[tuple[PublicKind, list[Any]]]:
+    """For the records `pks` of `model`, the records of other kinds whose public fields show theirs."""
     found = []
-    for dependent in kind.dependents:
+    for dependent in dependents_of(model):
         other = BY_NAME[dependent.kind]
         ids: list[Any] = []
         for start in range(0, len(pks), 900):

@@ -74,9 +74,11 @@ def record_written(model: type[models.Model], pks: Sequence[Any], *, created: bo
     key and is created under the new one; a changed record the public may no longer see, a
     tombstone. Returns the rows written."""
     kind = kind_of(model)
-    if kind is None or not pks:
+    if not pks:
         return 0
     now = timezone.now()
+    if kind is None:  # not a public record; public records may show its fields (a province's names)
+        return _insert(_dependents(model, pks, now))
     stored = stored or {}
     rows = public_rows(kind, pks)
     changes: list[Change] = []
@@ -89,9 +91,13 @@ def record_written(model: type[models.Model], pks: Sequence[Any], *, created: bo
             changes.append(_change(row, ChangeAction.CREATED if created else ChangeAction.CHANGED, now))
     if not created:
         changes += _hidden(kind, set(pks) - {row.pk for row in rows}, stored, now)
-        for other, ids in dependent_pks(kind, list(pks)):
-            changes += [_change(row, ChangeAction.CHANGED, now) for row in public_rows(other, ids)]
+        changes += _dependents(model, pks, now)
     return _insert(changes)
+
+
+def _dependents(model: type[models.Model], pks: Sequence[Any], now: Any) -> list[Change]:
+    """Changed rows for the public records that show fields of the records `pks` of `model`."""
+    return [_change(row, ChangeAction.CHANGED, now) for other, ids in dependent_pks(model, list(pks)) for row in public_rows(other, ids)]
 
 
 def _hidden(kind: PublicKind, pks: set[Any], stored: dict[Any, str], now: Any) -> list[Change]:
