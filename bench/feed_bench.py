@@ -44,7 +44,7 @@ PROBES = [
     ("API feed page, from a cursor", "/api/v1/changes/?after={middle}", PARTNER, True),
     ("API feed page, the newest", "/api/v1/changes/?after={latest}", PARTNER, True),
     ("API feed page, one province", "/api/v1/changes/?province=130000&after={middle}", PARTNER, True),
-    ("API feed page, one kind", "/api/v1/changes/?kind=batch", PARTNER, True),
+    ("API feed page, one kind", "/api/v1/changes/?kind=designation&after={middle}", PARTNER, True),
     ("changes page", "/changes/", BROWSER, False),
     ("changes page, one county", "/changes/?county=130721", BROWSER, False),
 ]
