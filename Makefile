@@ -114,7 +114,7 @@ bench: $(STAMP) messages wrk $(DATASETTE_STAMP)
 	$(BIN)/python bench/feed_bench.py
 
 # The change feed's page, cold, at 1x and after a million changes (bench/feed_bench.py); writes
-# bench/results/feed.md. Same database rule as bench-import.
+# bench/results/feed-sqlite.md (or feed-postgresql.md). Same database rule as bench-import.
 bench-feed: $(STAMP)
 	$(BIN)/python bench/feed_bench.py
 

@@ -14,7 +14,7 @@ changes) and the people's changes page, cold, on the reference data and after te
    kinds and provinces as the loaders' are) and times the same reads again.
 
 Goals: a feed page within 10 ms cold, and at most 1.5x apart between the two sizes. Writes
-bench/results/feed.md. The machine may be shared: only ratios within one run mean anything.
+bench/results/feed-<engine>.md. The machine may be shared: only ratios within one run mean anything.
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def main() -> None:
         )
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "feed.md").write_text(text)
+    (RESULTS / f"feed-{engine}.md").write_text(text)
     print(text)
 
 
