@@ -62,6 +62,28 @@ def test_a_public_record_holds_what_the_api_detail_shows(client, kind_name):
     assert public_record(instance) == {name: shown[name] for name in kind.fields}
 
 
+# What a detail endpoint shows that is not a field of the record: worked out from other records,
+# which the feed carries as kinds of their own (public_records' docstring).
+SHOWN_FROM_OTHER_RECORDS = {
+    "unit": {"successors", "poverty", "designations"},
+    "batch": {"recorded_designations", "illustrative_designations", "poverty_counties"},
+    "designation": {"unit_name_zh", "province", "batch_year"},
+    "funding": {"province"},
+    "poverty_status": {"unit_name_zh", "province"},
+}
+
+
+@pytest.mark.parametrize("kind_name", [k.name for k in KINDS if k.detail_route])
+def test_every_field_a_detail_endpoint_shows_is_fed(client, kind_name):
+    """A field added to a record's API is added to its public fields (or named here as shown
+    from other records): the feed and the data package would otherwise miss it."""
+    kind = BY_NAME[kind_name]
+    if not kind.queryset().exists():
+        write_targets_records()
+    shown = set(api_detail(client, kind_name, kind.queryset().first()))
+    assert shown - SHOWN_FROM_OTHER_RECORDS.get(kind_name, set()) == set(kind.fields)
+
+
 def write_targets_records() -> None:
     designation = models.Designation.objects.select_related("unit").filter(unit__code="130705").order_by("pk").first()
     funding = models.FundingAllocation(
