@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint typecheck data messages browser gettext schema requirements clean bench-import bench-preview bench wrk
+.PHONY: run test lint typecheck data messages browser gettext schema requirements clean bench-import bench-preview bench bench-feed wrk
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -111,6 +111,12 @@ DATASETTE_STAMP := bench/.venv-datasette/.installed
 
 bench: $(STAMP) messages wrk $(DATASETTE_STAMP)
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/feed_bench.py
+
+# The change feed's page, cold, at 1x and after a million changes (bench/feed_bench.py); writes
+# bench/results/feed-sqlite.md (or feed-postgresql.md). Same database rule as bench-import.
+bench-feed: $(STAMP)
+	$(BIN)/python bench/feed_bench.py
 
 $(DATASETTE_STAMP): bench/requirements-datasette.txt
 	test -x bench/.venv-datasette/bin/python || $(PYTHON) -m venv bench/.venv-datasette

@@ -313,6 +313,12 @@ for _name in ("IMPORT_MAX_BYTES", "IMPORT_MAX_EXPANDED_BYTES", "IMPORT_MAX_ROWS"
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive number, got {globals()[_name]}")
 
+# How long the change feed keeps its changes (`manage.py prune_changes` removes older ones); a
+# client whose cursor is older starts again from the data package at /data/.
+CHANGE_FEED_KEPT_DAYS = _env_int("CHANGE_FEED_KEPT_DAYS", 400)
+if CHANGE_FEED_KEPT_DAYS < 1:
+    raise ImproperlyConfigured(f"CHANGE_FEED_KEPT_DAYS must be a positive number of days, got {CHANGE_FEED_KEPT_DAYS}")
+
 # Content-Security-Policy (django-csp): everything comes from the site itself, no inline script or
 # style anywhere (the API docs' set-up script is served as a file); data: images for Swagger UI's icons.
 CONTENT_SECURITY_POLICY = {

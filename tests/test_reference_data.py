@@ -396,9 +396,10 @@ def test_the_loader_writes_in_bulk_through_the_service(data_copy):
         output = run_command("load_reference_data", "--data-dir", str(data_copy))
     assert "poverty-county statuses: 0 created, 300 updated, 532 unchanged" in output
     statements = [q["sql"].split()[0] for q in queries if "povertystatus" in q["sql"]]
-    # SELECT the stored values, then the changed records whole; the 832 over the set (COUNT, a status off the list of 832, and
-    # a place listed twice); the keys; the records with no history yet (none).
-    assert statements.count("SELECT") == 7
+    # SELECT the stored values, then the changed records whole; the 832 over the set (COUNT, a status
+    # off the list of 832, and a place listed twice); the keys; the records with no history yet
+    # (none); and the changed records as the public sees them, for the change feed (one chunk of 900).
+    assert statements.count("SELECT") == 8
     # UPDATE and INSERT their history in as many rows per statement as the database takes (at
     # least 50 on SQLite, 1,000 on PostgreSQL), not one per record.
     assert statements.count("UPDATE") <= 2

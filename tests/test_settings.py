@@ -1,5 +1,6 @@
 """Settings come from the environment and are validated; production refuses unsafe values."""
 
+import pytest
 from django.conf import settings
 
 from .conftest import PRODUCTION_ENV, manage
@@ -61,3 +62,10 @@ def test_the_age_of_a_kept_import_file_must_be_positive():
     result = manage("check", DEBUG="1", IMPORT_KEPT_HOURS="0")
     assert result.returncode != 0
     assert "IMPORT_KEPT_HOURS must be a positive number, got 0" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "a year"])
+def test_the_change_feeds_kept_days_must_be_a_positive_number(value):
+    result = manage("check", DEBUG="1", CHANGE_FEED_KEPT_DAYS=value)
+    assert result.returncode != 0
+    assert "CHANGE_FEED_KEPT_DAYS must be" in result.stderr

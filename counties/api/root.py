@@ -68,6 +68,11 @@ ENDPOINTS: tuple[tuple[str, str | None, Any], ...] = (
     ("stats-notice-targets", None, _("The 2018 and 2019 notices' targets by batch they cover: entries that reported and met each.")),
     ("stats-assessments", None, _("Assessment results by batch.")),
     ("stats-national-series", None, _("National rural online retail sales as published, each figure with its source.")),
+    (
+        "changes",
+        None,
+        _("Every change to every public record, oldest first, paged by cursor (?after=); filters by kind and province."),
+    ),
     ("schema", None, _("The OpenAPI 3 description of this API (YAML; ?format=json for JSON).")),
     ("docs", None, _("Interactive documentation of this API.")),
 )

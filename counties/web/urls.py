@@ -1,7 +1,8 @@
 from django.urls import path, re_path
 
+from counties.caching.keys import reads_query
 from counties.models import KEY_PATTERN
-from counties.web import views
+from counties.web import feeds, views
 
 app_name = "counties"
 
@@ -17,4 +18,6 @@ urlpatterns = [
     # A province's own batch: under its province, so it can never take a national batch's address.
     re_path(r"^batches/provinces/(?P<code>[0-9]{6})/(?P<year>[0-9]{4})/$", views.provincial_batch_detail, name="provincial-batch"),
     path("statistics/", views.statistics_page, name="statistics"),
+    path("changes/", views.change_list, name="changes"),
+    path("changes/atom/", reads_query(*feeds.QUERY)(feeds.ChangeAtomFeed()), name="changes-atom"),
 ]

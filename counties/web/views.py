@@ -25,7 +25,7 @@ from counties.models import FIRST_PROGRAMME_YEAR, Batch, Designation, ProgrammeL
 from counties.reads import numbers, selectors, statistics, tables
 from counties.reads.filtersets.programme import AsOfForm, DesignationFilterSet, StrictBooleanField, UnitFilterSet, api_query, page_query
 from counties.reads.statistics import targets
-from counties.web import charts
+from counties.web import charts, feeds
 from counties.web.charts import targets as targets_charts
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -577,3 +577,20 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         ),
     }
     return render(request, "counties/statistics.html", context, status=400 if form.errors else 200)
+
+
+@require_safe
+@reads_query(*feeds.QUERY)
+def change_list(request: HttpRequest) -> HttpResponse:
+    """The latest public changes in words, with links; by province or county (an old code finds its place)."""
+    chosen = feeds.change_filter(request)
+    items = [] if chosen.errors else chosen.recent()
+    atom = reverse("counties:changes-atom") + (f"?{request.GET.urlencode()}" if request.GET and not chosen.errors else "")
+    context = {
+        "items": [(item, feeds.heading(item), feeds.item_url(item)) for item in items],
+        "chosen": chosen,
+        "provinces": Province.objects.order_by("code"),
+        "atom": atom,
+        "limit": feeds.RECENT,
+    }
+    return render(request, "counties/changes.html", context, status=400 if chosen.errors else 200)

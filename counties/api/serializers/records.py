@@ -360,12 +360,12 @@ class BatchSerializer(serializers.ModelSerializer):
         return c.poverty_counties if (c := self.composition(batch)) else None
 
     @extend_schema_field(OpenApiTypes.BOOL)
-    def get_known_in_part(self, batch: Batch) -> bool:
-        return bool(self.composition(batch).known_in_part)
+    def get_known_in_part(self, batch: Batch) -> bool | None:
+        return bool(c.known_in_part) if (c := self.composition(batch)) else None
 
     @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True))
     def get_central_funds_per_county_derived(self, batch: Batch) -> str | None:
-        derived = self.composition(batch).central_funds_per_county_derived_yuan
+        derived = batch.derived_funds_per_county
         return None if derived is None else f"{derived:.2f}"
 
     class Meta:
