@@ -67,7 +67,7 @@ def test_a_public_record_holds_what_the_api_detail_shows(client, kind_name):
 SHOWN_FROM_OTHER_RECORDS = {
     "unit": {"successors", "poverty", "designations"},
     "batch": {"recorded_designations", "illustrative_designations", "poverty_counties", "known_in_part"},
-    "designation": {"unit_name_zh", "province", "batch_year", "counted", "outcomes", "lifecycle"},
+    "designation": {"unit_name_zh", "province", "batch_year", "level", "counted", "outcomes", "lifecycle"},
     "funding": {"province"},
     "poverty_status": {"unit_name_zh", "province"},
 }

@@ -101,7 +101,7 @@ def test_a_replay_of_the_feed_holds_what_the_api_shows_after_every_kind_of_write
     created = client.post(
         "/api/v1/designations/",
         data=json.dumps(
-            {"unit": "110101", "batch": batch_2018.pk, "status": "designated", "source": "商建函〔2018〕1号", "source_kind": "official"}
+            {"unit": "110101", "batch": batch_2018.pk, "kind": "new", "source": "商建函〔2018〕1号", "source_kind": "official"}
         ),
         content_type="application/json",
         **auth,
@@ -166,7 +166,7 @@ def test_a_replay_of_the_feed_holds_what_the_api_shows_after_every_kind_of_write
     cell = models.Designation.objects.filter(source_kind="illustrative", batch__year=2016, unit__province__code="130000")
     replaced = set(cell.values_list("pk", flat=True))
     assert replaced
-    run_command("import_designations", str(csv_file(tmp_path, HEADER + "130102,2016,designated,财建〔2016〕1号,official\n")))
+    run_command("import_designations", str(csv_file(tmp_path, HEADER + "130102,2016,new,财建〔2016〕1号,official\n")))
     assert not models.Designation.objects.filter(pk__in=replaced).exists()
 
     # A rolled-back import: an 833rd poverty county is refused after its rows were written.
