@@ -59,6 +59,14 @@ ENDPOINTS: tuple[tuple[str, str | None, Any], ...] = (
     ("stats-targets", None, _("Target attainment by batch, indicator and year.")),
     ("stats-assessments", None, _("Assessment results by batch.")),
     ("stats-national-series", None, _("National rural online retail sales as published, each figure with its source.")),
+    (
+        "data-package",
+        None,
+        _(
+            "The whole public registry per data version: CSV files with a Frictionless datapackage.json, a SQLite file, "
+            "checksums and the feed cursor."
+        ),
+    ),
     ("schema", None, _("The OpenAPI 3 description of this API (YAML; ?format=json for JSON).")),
     ("docs", None, _("Interactive documentation of this API.")),
 )

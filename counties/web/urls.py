@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from counties.models import KEY_PATTERN
-from counties.web import views
+from counties.web import data_package, views
 
 app_name = "counties"
 
@@ -15,4 +15,10 @@ urlpatterns = [
     path("batches/", views.batch_list, name="batch-list"),
     path("batches/<int:year>/", views.batch_detail, name="batch"),
     path("statistics/", views.statistics_page, name="statistics"),
+    path("data/", data_package.data_package, name="data-package"),
+    re_path(
+        r"^data/(?P<name>[0-9TZ]{16}-[0-9a-f]{12}|initial)/(?P<filename>[A-Za-z0-9._-]{1,100})$",
+        data_package.data_package_file,
+        name="data-package-file",
+    ),
 ]
