@@ -48,6 +48,7 @@ from counties.models.base import (  # noqa: F401
     sources_separated,
     tracked_models,
 )
+from counties.models.changes import Change, ChangeAction, ChangePruning  # noqa: F401
 from counties.models.programme import (  # noqa: F401
     ALL_POVERTY_COUNTIES_LISTED,
     POVERTY_COUNTIES,

@@ -49,6 +49,7 @@ from counties.models import (
 )
 from counties.models.programme import POVERTY_SOURCE, POVERTY_SOURCE_NOTE, REFERENCE_CHANGED_REASON, REFERENCE_CREATED_REASON
 from counties.reads.places import PlaceResolver
+from counties.writes.feed import record_unfed
 from counties.writes.services import PovertyCountiesRefused, ReplacementBlocked, rebuild_lineage, record_initial_history
 from counties.writes.snapshots import MISSING, Loaded, ModelCount, sync_records
 
@@ -779,6 +780,9 @@ def load_reference_data(directory: Path) -> LoadReport:
     loader.build()
     try:
         with transaction.atomic():
+            # Records stored before the feed began (a database older than it, the indicator catalogue
+            # of a migration) enter it as created, before this load's own changes.
+            record_unfed()
             report = loader.write()
             if report.changed:
                 mark_data_changed()  # bulk writes send no signals

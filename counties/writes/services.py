@@ -45,6 +45,7 @@ from counties.models import (
 )
 from counties.reads.permissions import WriteScope, provinces_of, stored_province_ids, write_scope
 from counties.reads.places import place_resolver
+from counties.writes import feed
 
 # -- lineage ------------------------------------------------------------------------------------
 
@@ -76,6 +77,8 @@ def rebuild_lineage() -> int:
 
     changed_units = [Unit(pk=pk, current_id=wanted_current[pk]) for pk, current in units.items() if current != wanted_current[pk]]
     Unit.objects.bulk_update(changed_units, ["current"], batch_size=500)
+    # A unit's `current` is public: the units whose place moved are fed as changed.
+    feed.record_written(Unit, [unit.pk for unit in changed_units], created=False)
 
     existing = {(a, d): (pk, depth) for pk, a, d, depth in UnitLineage.objects.values_list("pk", "ancestor_id", "descendant_id", "depth")}
     stale = [pk for pair, (pk, depth) in existing.items() if wanted_pairs.get(pair) != depth]
@@ -261,9 +264,16 @@ def check_reason(reason: str) -> None:
 
 def write_history(model: type[models.Model], objects: Sequence[models.Model], history_type: str, *, user: Any, reason: str) -> None:
     """History rows for records written in bulk ("+" created, "~" changed, "-" deleted), with the
-    user and reason, in a few INSERTs (bulk writes send no signals, so no history otherwise)."""
+    user and reason, in a few INSERTs (bulk writes send no signals, so no history otherwise); and
+    their rows in the change feed: after the write for created and changed records, before the
+    delete for deleted ones (the caller writes the history of a deletion before it deletes)."""
     if not objects:
         return
+    pks = [obj.pk for obj in objects]
+    if history_type == "-":
+        feed.record_deleted(model, pks)
+    else:
+        feed.record_written(model, pks, created=history_type == "+")
     history = get_history_model_for_model(model)
     now = timezone.now()
     user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
@@ -341,6 +351,7 @@ def _save(record: models.Model, user: Any, reason: str, fields: Sequence[str] | 
     check_links([record])
     check_sources([record])
     created = record.pk is None
+    stored = {} if created else feed.stored_keys(type(record), [record.pk])
     _attribute(record, user, reason)
     if fields is not None and not created:
         stamped = [f.name for f in record._meta.concrete_fields if f.name == "updated_at"]
@@ -349,6 +360,7 @@ def _save(record: models.Model, user: Any, reason: str, fields: Sequence[str] | 
         record.save()
     if isinstance(record, PovertyStatus):
         check_poverty_counties()  # the doors have checked the record itself (its clean()); this is the set
+    feed.record_written(type(record), [record.pk], created=created, stored=stored)
     return _changes_lineage(record, created=created)
 
 
@@ -356,6 +368,7 @@ def _delete(record: models.Model, user: Any, reason: str) -> bool:
     """Check and delete one record; whether the lineage must be rebuilt."""
     check_scope(user, record)
     _attribute(record, user, reason)
+    feed.record_deleted(type(record), [record.pk])
     record.delete()
     return _changes_lineage(record, deleted=True)
 
