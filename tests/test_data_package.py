@@ -18,7 +18,7 @@ from django.test import Client
 from counties import models
 from counties.reads import tables
 from counties.reads.data_package import build, descriptor, store
-from counties.reads.public_records import TABLES
+from counties.reads.public_records import KINDS
 from counties.writes import services
 
 from .conftest import committed, manage, run_command
@@ -27,11 +27,10 @@ pytestmark = pytest.mark.django_db
 
 # Each table the API lists, and the API's list for it.
 API_LISTS = {
-    "province": "/api/v1/provinces/",
-    "county": "/api/v1/counties/",
+    "unit": "/api/v1/counties/",
     "batch": "/api/v1/batches/",
     "designation": "/api/v1/designations/",
-    "funding_allocation": "/api/v1/funding-allocations/",
+    "funding": "/api/v1/funding-allocations/",
     "poverty_status": "/api/v1/poverty-statuses/",
     "indicator": "/api/v1/indicators/",
     "indicator_value": "/api/v1/indicator-values/",
@@ -62,8 +61,6 @@ def typed(kind: str, value):
     """A cell, an SQLite value or an API value as one comparable value of its Table Schema type."""
     if value is None or value == "":
         return None
-    if isinstance(value, dict):  # the API nests a province: its code is the key
-        return value["code"]
     if kind == "integer":
         return int(value)
     if kind == "number":
@@ -87,7 +84,10 @@ def api_rows(client: Client, url: str, columns: list[descriptor.Column]) -> list
     rows, page = [], f"{url}?page_size=1000"
     while page:
         answer = client.get(page).json()
-        rows += [tuple(typed(c.type, record[c.name]) if c.name in record else None for c in columns) for record in answer["results"]]
+        rows += [
+            tuple(typed(c.type, descriptor.value(record, c)) if c.path[0] in record else None for c in columns)
+            for record in answer["results"]
+        ]
         page = answer["next"]
     return rows
 
@@ -99,8 +99,8 @@ def test_the_package_is_valid_by_the_frictionless_standard(package_dir):
     report = validate(str(version.path(version.archive.name)))
     assert report.valid, report.flatten(["type", "message"])[:5]
     # Every table was read, its rows and its hash checked.
-    assert [task.name for task in report.tasks] == [descriptor.table_name(t.kind) for t in TABLES]
-    assert sum(task.stats.get("rows", 0) for task in report.tasks) == sum(t.rows for t in version.tables) > 5000
+    assert [task.name for task in report.tasks] == [descriptor.table_name(k) for k in KINDS]
+    assert sum(task.stats.get("rows", 0) for task in report.tasks) == sum(t.rows for t in version.tables) > 5500
 
     package = json.loads(members(version)["datapackage.json"])
     assert package["profile"] == "tabular-data-package"
@@ -115,12 +115,12 @@ def test_the_package_is_valid_by_the_frictionless_standard(package_dir):
     resources = {r["name"]: r for r in package["resources"]}
     designation = resources["designation"]["schema"]
     assert designation["primaryKey"] == ["id"]
-    assert {"fields": "unit", "reference": {"resource": "county", "fields": "key"}} in designation["foreignKeys"]
+    assert {"fields": "unit", "reference": {"resource": "unit", "fields": "key"}} in designation["foreignKeys"]
     assert {"fields": "batch", "reference": {"resource": "batch", "fields": "id"}} in designation["foreignKeys"]
     for resource in resources.values():
         for field in resource["schema"]["fields"]:
             assert field["description"] and field["type"], (resource["name"], field)
-    amount = next(f for f in resources["funding_allocation"]["schema"]["fields"] if f["name"] == "amount")
+    amount = next(f for f in resources["funding"]["schema"]["fields"] if f["name"] == "amount")
     assert (amount["type"], amount["title"]) == ("number", "Amount (yuan)")
     assert amount["description"].startswith("Amount (yuan) / ")  # English, then the Chinese catalogue's words
 
@@ -133,7 +133,7 @@ def test_a_changed_csv_fails_the_validation(package_dir, tmp_path):
     tampered = tmp_path / "tampered.zip"
     with zipfile.ZipFile(tampered, "w") as archive:
         for name, data in members(version).items():
-            archive.writestr(name, data.replace("东城区".encode(), "西城区".encode()) if name == "data/county.csv" else data)
+            archive.writestr(name, data.replace("东城区".encode(), "西城区".encode()) if name == "data/unit.csv" else data)
     report = validate(str(tampered))
     assert not report.valid
     assert {error[0] for error in report.flatten(["type"])} == {"hash-count"}
@@ -144,18 +144,18 @@ def test_csv_sqlite_and_api_give_the_same_rows(package_dir, client):
     files = members(version)
     database = sqlite3.connect(version.path(version.database.name))
     checked = []
-    for table in TABLES:
-        name = descriptor.table_name(table.kind)
-        columns = descriptor.columns(table)
+    for kind in KINDS:
+        name = descriptor.table_name(kind)
+        columns = descriptor.columns(kind)
         from_csv = csv_rows(files[f"data/{name}.csv"], columns)
         from_sqlite = [
             tuple(typed(c.type, v) for c, v in zip(columns, row, strict=True))
             for row in database.execute(f'SELECT * FROM "{name}" ORDER BY rowid')
         ]
         assert from_csv == from_sqlite, name
-        assert len(from_csv) == table.queryset().count() == next(t.rows for t in version.tables if t.name == name)
+        assert len(from_csv) == kind.queryset().count() == next(t.rows for t in version.tables if t.name == name)
         if name in API_LISTS:
-            key = [c.name for c in columns].index(table.key)
+            key = [c.name for c in columns].index(descriptor.key_column(kind))
             from_api = {row[key]: row for row in api_rows(client, API_LISTS[name], columns)}
             assert set(from_api) == {row[key] for row in from_csv}, name
             for row in from_csv:
@@ -166,11 +166,11 @@ def test_csv_sqlite_and_api_give_the_same_rows(package_dir, client):
                 ], (name, row[key])
             checked.append(name)
     database.close()
-    assert checked == [n for n in (descriptor.table_name(t.kind) for t in TABLES) if n in API_LISTS]
+    assert checked == [n for n in (descriptor.table_name(k) for k in KINDS) if n in API_LISTS]
     # Worked out by hand: 3,055 county-level units (3,052 codes and the 3 code-less Qinghai
-    # units), 832 poverty counties, 31 provinces.
+    # units), 832 poverty counties, 7 batches.
     counts = {t.name: t.rows for t in version.tables}
-    assert (counts["county"], counts["poverty_status"], counts["province"]) == (3055, 832, 31)
+    assert (counts["unit"], counts["poverty_status"], counts["batch"]) == (3055, 832, 7)
 
 
 def test_no_staff_field_is_in_any_table(package_dir):
@@ -183,7 +183,7 @@ def test_no_staff_field_is_in_any_table(package_dir):
         assert not [c for c in columns if any(word in c for word in staff)], name
     database.close()
     assert not [n for n in names if any(word in n for word in staff)]
-    package_models = {t.model for t in TABLES}
+    package_models = {k.model for k in KINDS}
     assert not package_models & {models.ImportRecord, models.StaffProfile, models.ApiToken, models.KeptImport, models.ReferenceSnapshot}
 
 
@@ -292,7 +292,7 @@ def test_an_abandoned_build_is_cleared_and_never_listed(package_dir):
 def test_the_command_builds_once(package_dir):
     output = run_command("build_data_package")
     version = store.versions()[0]
-    assert f"Built data version {version.name}: {len(TABLES)} tables" in output
+    assert f"Built data version {version.name}: {len(KINDS)} tables" in output
     assert version.archive.sha256 in output
 
 

@@ -31,7 +31,7 @@ from counties.caching.token import DataState, stored_state
 from counties.reads import tables as table_writer
 from counties.reads.changes import current_cursor
 from counties.reads.data_package import descriptor, store
-from counties.reads.public_records import TABLES, public_record
+from counties.reads.public_records import KINDS, PublicKind, public_record
 
 CHUNK_SIZE = 2000
 HASH_BLOCK = 1024 * 1024
@@ -129,15 +129,15 @@ def write_version(work: Path, name: str, state: DataState, cursor: Any, chunk_si
         database.execute("PRAGMA journal_mode=OFF")
         database.execute("PRAGMA synchronous=OFF")
         with zipfile.ZipFile(work / archive_name, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-            for table in TABLES:
-                table_name = descriptor.table_name(table.kind)
-                columns = descriptor.columns(table)
-                create_table(database, table_name, table.key, columns)
+            for kind in KINDS:
+                table_name = descriptor.table_name(kind)
+                columns = descriptor.columns(kind)
+                create_table(database, table_name, descriptor.key_column(kind), columns)
                 member = f"data/{table_name}.csv"
                 with archive.open(member, "w", force_zip64=True) as raw:
                     hashing = Hashing(raw)
                     stream = io.TextIOWrapper(io.BufferedWriter(hashing, HASH_BLOCK), encoding="utf-8", newline="")
-                    rows = table_rows(table, [c.name for c in columns], database, table_name, chunk_size)
+                    rows = table_rows(kind, columns, database, table_name, chunk_size)
                     count = table_writer.write_csv(stream, [c.name for c in columns], rows)
                     stream.flush()
                     stream.detach().flush()
@@ -151,7 +151,7 @@ def write_version(work: Path, name: str, state: DataState, cursor: Any, chunk_si
                         "encoding": "utf-8",
                         "bytes": hashing.size,
                         "hash": f"sha256:{hashing.digest.hexdigest()}",
-                        "schema": descriptor.schema(table),
+                        "schema": descriptor.schema(kind),
                     }
                 )
                 counted.append(store.PackageTable(table_name, count, hashing.size, hashing.digest.hexdigest()))
@@ -190,14 +190,16 @@ def create_table(database: sqlite3.Connection, table_name: str, key: str, column
             database.execute(f'CREATE INDEX "{table_name}_{column.name}" ON "{table_name}" ("{column.name}")')
 
 
-def table_rows(table: Any, names: list[str], database: sqlite3.Connection, table_name: str, chunk_size: int) -> Iterator[list[Any]]:
-    """Each public record as a CSV row, in the table's order; the same rows go into the SQLite
+def table_rows(
+    kind: PublicKind, columns: list[descriptor.Column], database: sqlite3.Connection, table_name: str, chunk_size: int
+) -> Iterator[list[Any]]:
+    """Each public record as a CSV row, in the kind's order; the same rows go into the SQLite
     table in batches of `chunk_size` as they pass."""
-    insert = f'INSERT INTO "{table_name}" VALUES ({", ".join("?" * len(names))})'
+    insert = f'INSERT INTO "{table_name}" VALUES ({", ".join("?" * len(columns))})'
     batch: list[list[Any]] = []
-    for obj in table.queryset().iterator(chunk_size=chunk_size):
+    for obj in kind.queryset().iterator(chunk_size=chunk_size):
         record = public_record(obj)
-        values = [record[name] for name in names]
+        values = [descriptor.value(record, column) for column in columns]
         batch.append([sql_value(v) for v in values])
         if len(batch) >= chunk_size:
             database.executemany(insert, batch)
