@@ -34,6 +34,8 @@ def data_package(request: HttpRequest) -> HttpResponseBase:
         "licences": descriptor.LICENCES,
         "sources": descriptor.SOURCES,
         "retry_seconds": RETRY_SECONDS,
+        # The packages hold the illustrative roster while the registry does: the page says so.
+        "includes_illustrative": any(version.includes_illustrative for version in listing.versions),
     }
     response = render(request, "counties/data_package.html", context, status=200 if listing.versions else 503)
     if not listing.versions:

@@ -9,8 +9,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -41,6 +40,7 @@ TABLE = inline_serializer(
         "rows": serializers.IntegerField(),
         "csv_bytes": serializers.IntegerField(),
         "csv_sha256": serializers.CharField(),
+        "illustrative": serializers.IntegerField(help_text="Rows whose source_kind is illustrative (invented, not official)."),
     },
     many=True,
 )
@@ -79,8 +79,8 @@ INDEX = inline_serializer(
 
 class DataPackageView(APIView):
     """The data package's versions, newest first. While the current data version is being built,
-    `current_built` is false and the newest version listed is an earlier one; before any is
-    built, the answer is 503 with Retry-After."""
+    `current_built` is false, the newest version listed (if any: none before the first build) is
+    an earlier one, and the answer carries Retry-After."""
 
     renderer_classes = [JSONRenderer]
     filter_backends: list[Any] = []
@@ -91,19 +91,11 @@ class DataPackageView(APIView):
 
     @extend_schema(
         summary="The data package: every public table per data version, as CSV (Frictionless) and SQLite",
-        responses={200: INDEX, 503: OpenApiResponse(description="No version is built yet: try again after Retry-After seconds.")},
+        responses={200: INDEX},
         tags=["data"],
     )
     def get(self, request: Request) -> Any:
         listing = store.listing(current_state())
-        if not listing.versions:
-            response = Response(
-                {"error": {"code": "service_unavailable", "message": _("The data package is being built. Try again in a minute.")}},
-                status=503,
-            )
-            response["Retry-After"] = str(RETRY_SECONDS)
-            patch_cache_control(response, no_cache=True)
-            return response
         body = {
             "current": listing.current,
             "current_built": listing.current_built,
@@ -118,6 +110,8 @@ class DataPackageView(APIView):
         not_modified = get_conditional_response(request, etag=etag)
         response = Response(body) if not_modified is None else Response(status=304)
         response["ETag"] = etag
+        if not listing.current_built:  # when to ask again for the current version
+            response["Retry-After"] = str(RETRY_SECONDS)
         patch_cache_control(response, no_cache=True)
         return response
 

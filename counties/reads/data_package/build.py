@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from counties.caching.token import DataState, stored_state
+from counties.models import SourceKind
 from counties.reads import tables as table_writer
 from counties.reads.changes import current_cursor
 from counties.reads.data_package import descriptor, store
@@ -137,7 +138,8 @@ def write_version(work: Path, name: str, state: DataState, cursor: Any, chunk_si
                 with archive.open(member, "w", force_zip64=True) as raw:
                     hashing = Hashing(raw)
                     stream = io.TextIOWrapper(io.BufferedWriter(hashing, HASH_BLOCK), encoding="utf-8", newline="")
-                    rows = table_rows(kind, columns, database, table_name, chunk_size)
+                    illustrative = [0]
+                    rows = table_rows(kind, columns, database, table_name, chunk_size, illustrative)
                     count = table_writer.write_csv(stream, [c.name for c in columns], rows)
                     stream.flush()
                     stream.detach().flush()
@@ -154,7 +156,7 @@ def write_version(work: Path, name: str, state: DataState, cursor: Any, chunk_si
                         "schema": descriptor.schema(kind),
                     }
                 )
-                counted.append(store.PackageTable(table_name, count, hashing.size, hashing.digest.hexdigest()))
+                counted.append(store.PackageTable(table_name, count, hashing.size, hashing.digest.hexdigest(), illustrative[0]))
             database.commit()
             built_at = timezone.now().astimezone(UTC).isoformat()
             changed_at = state.changed_at.astimezone(UTC).isoformat() if state.changed_at else None
@@ -191,14 +193,21 @@ def create_table(database: sqlite3.Connection, table_name: str, key: str, column
 
 
 def table_rows(
-    kind: PublicKind, columns: list[descriptor.Column], database: sqlite3.Connection, table_name: str, chunk_size: int
+    kind: PublicKind,
+    columns: list[descriptor.Column],
+    database: sqlite3.Connection,
+    table_name: str,
+    chunk_size: int,
+    illustrative: list[int],
 ) -> Iterator[list[Any]]:
     """Each public record as a CSV row, in the kind's order; the same rows go into the SQLite
-    table in batches of `chunk_size` as they pass."""
+    table in batches of `chunk_size` as they pass. `illustrative[0]` counts the illustrative ones."""
     insert = f'INSERT INTO "{table_name}" VALUES ({", ".join("?" * len(columns))})'
     batch: list[list[Any]] = []
     for obj in kind.queryset().iterator(chunk_size=chunk_size):
         record = public_record(obj)
+        if record.get("source_kind") == SourceKind.ILLUSTRATIVE:
+            illustrative[0] += 1
         values = [descriptor.value(record, column) for column in columns]
         batch.append([sql_value(v) for v in values])
         if len(batch) >= chunk_size:

@@ -45,6 +45,7 @@ class PackageTable:
     rows: int
     csv_bytes: int
     csv_sha256: str
+    illustrative: int = 0  # rows whose source_kind is illustrative
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class Version:
 
     def of_format(self, file_format: str) -> PackageFile:
         return next(f for f in self.files if f.format == file_format)
+
+    @property
+    def includes_illustrative(self) -> bool:
+        return any(table.illustrative for table in self.tables)
 
     @property
     def archive(self) -> PackageFile:
