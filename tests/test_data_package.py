@@ -308,3 +308,19 @@ def test_the_directory_setting_is_validated():
     result = manage("check", DEBUG="1", DATA_PACKAGE_KEEP="0")
     assert result.returncode != 0
     assert "DATA_PACKAGE_KEEP must be a positive number of versions, got 0" in result.stderr
+
+
+def test_the_listing_costs_the_same_queries_for_one_version_or_three(package_dir, client, django_assert_num_queries):
+    """The versions come from the shared directory, not the database: the data token (read once
+    by the response cache's middleware, and pinned for the view) is the only query."""
+    build.build()
+    with django_assert_num_queries(1):
+        assert client.get("/en/data/").status_code == 200
+    for note in ("one", "two"):
+        change_a_designation(f"data package: {note}")
+        build.build()
+    assert len(store.versions()) == 3
+    with django_assert_num_queries(1):
+        assert client.get("/en/data/").status_code == 200
+    with django_assert_num_queries(1):
+        assert client.get("/api/v1/data/").status_code == 200
