@@ -17,7 +17,7 @@ urlpatterns = [
     path("statistics/", views.statistics_page, name="statistics"),
     path("data/", data_package.data_package, name="data-package"),
     re_path(
-        r"^data/(?P<name>[0-9TZ]{16}-[0-9a-f]{12}|initial)/(?P<filename>[A-Za-z0-9._-]{1,100})$",
+        r"^data/(?P<name>[A-Za-z0-9_-]{1,80})/(?P<filename>[A-Za-z0-9._-]{1,100})$",
         data_package.data_package_file,
         name="data-package-file",
     ),
