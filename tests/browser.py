@@ -45,8 +45,8 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ["migrate", "--noinput"],
         ["load_reference_data"],
         ["load_illustrative_roster"],
-        ["build_data_package"],
         ["createsuperuser", "--noinput", "--username", STAFF_USER, "--email", "staff@example.cn"],
+        ["build_data_package"],
     ):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     port = _free_port()
