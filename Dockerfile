@@ -14,7 +14,8 @@ COPY . .
 # for this build step (settings refuse to load without one when DEBUG is off).
 RUN pybabel -q compile -d locale -D "django djangojs" \
     && SECRET_KEY=build-only-collectstatic-key ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
-    && useradd --system --no-create-home registry
+    && useradd --system --no-create-home registry \
+    && mkdir -p /srv/data-package && chown registry /srv/data-package
 
 USER registry
 EXPOSE 8000

@@ -15,7 +15,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test lint typecheck data messages browser gettext schema requirements clean bench-import bench-preview bench bench-feed wrk
+.PHONY: run test lint typecheck data messages browser gettext schema requirements clean bench-import bench-preview bench-package bench-feed bench wrk
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,7 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 # `make run` is for a developer's machine: DEBUG on, the public development key, SQLite by default.
 run: export DEBUG ?= 1
 run: data
+	$(BIN)/python manage.py build_data_package
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 data: export DEBUG ?= 1
@@ -102,6 +103,12 @@ bench-import: $(STAMP)
 bench-preview: $(STAMP)
 	$(BIN)/python bench/preview_bench.py
 
+# Time the data package's build (`build_data_package`) at the reference data with the illustrative
+# roster (1x) and at ten times its records (10x), each in a fresh process, and print its peak
+# memory; appends to bench/results/latest.md. Same database rule as bench-import.
+bench-package: $(STAMP)
+	$(BIN)/python bench/package_bench.py
+
 # The read benchmark (bench/bench.py; the README says what it measures): the site under gunicorn
 # with production settings beside a bare WSGI app serving the same bytes and Datasette serving
 # the same SQLite file, measured with wrk; then cold timings on the reference data and on 10x.
@@ -112,6 +119,7 @@ DATASETTE_STAMP := bench/.venv-datasette/.installed
 bench: $(STAMP) messages wrk $(DATASETTE_STAMP)
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/feed_bench.py
+	$(BIN)/python bench/package_bench.py
 
 # The change feed's page, cold, at 1x and after a million changes (bench/feed_bench.py); writes
 # bench/results/feed-sqlite.md (or feed-postgresql.md). Same database rule as bench-import.

@@ -279,6 +279,18 @@ STORAGES = {
 # Where `load_reference_data` reads its files from (copies of ../shared/data with provenance).
 REFERENCE_DATA_DIR = Path(env.str("REFERENCE_DATA_DIR", default=str(BASE_DIR / "data")))
 
+# The data package (/data/, counties.reads.data_package): the directory where `build_data_package`
+# writes each data version's files and every app instance reads them (a volume they all share), and
+# how many versions are kept (the newest first; older ones are pruned after a build).
+DATA_PACKAGE_DIR = Path(env.str("DATA_PACKAGE_DIR", default=str(BASE_DIR / "var" / "data-package")))
+if not DATA_PACKAGE_DIR.is_absolute():
+    raise ImproperlyConfigured(f"DATA_PACKAGE_DIR must be an absolute path, got {str(DATA_PACKAGE_DIR)!r}")
+if DATA_PACKAGE_DIR.exists() and not DATA_PACKAGE_DIR.is_dir():
+    raise ImproperlyConfigured(f"DATA_PACKAGE_DIR must be a directory, got the file {str(DATA_PACKAGE_DIR)!r}")
+DATA_PACKAGE_KEEP = _env_int("DATA_PACKAGE_KEEP", 3)
+if DATA_PACKAGE_KEEP < 1:
+    raise ImproperlyConfigured(f"DATA_PACKAGE_KEEP must be a positive number of versions, got {DATA_PACKAGE_KEEP}")
+
 # Security. With DEBUG off these default to the strict values `check --deploy` asks for; the
 # deployment is expected behind a proxy that terminates TLS and sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -33,7 +33,12 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The site served by `manage.py runserver` on its own SQLite database with the reference data
     and the illustrative roster, as `make run` serves it."""
     database = tmp_path_factory.mktemp("browser") / "db.sqlite3"
-    env = os.environ | {"DEBUG": "1", "DATABASE_URL": f"sqlite:///{database}", "DJANGO_SETTINGS_MODULE": "registry.settings"}
+    env = os.environ | {
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DJANGO_SETTINGS_MODULE": "registry.settings",
+        "DATA_PACKAGE_DIR": str(database.parent / "data-package"),
+    }
     env.pop("SECRET_KEY", None)
     env["DJANGO_SUPERUSER_PASSWORD"] = STAFF_PASSWORD
     for command in (
@@ -41,6 +46,7 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ["load_reference_data"],
         ["load_illustrative_roster"],
         ["createsuperuser", "--noinput", "--username", STAFF_USER, "--email", "staff@example.cn"],
+        ["build_data_package"],
     ):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     port = _free_port()

@@ -19,6 +19,7 @@ WIDE = {
     "batches": "/batches/",
     "batch": "/batches/2016/",
     "statistics": "/statistics/",
+    "data-package": "/data/",  # checksums, 64 characters without a space
 }
 LANGUAGES = {"zh": "", "en": "/en"}
 

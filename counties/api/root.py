@@ -73,6 +73,14 @@ ENDPOINTS: tuple[tuple[str, str | None, Any], ...] = (
         None,
         _("Every change to every public record, oldest first, paged by cursor (?after=); filters by kind and province."),
     ),
+    (
+        "data-package",
+        None,
+        _(
+            "The whole public registry per data version: CSV files with a Frictionless datapackage.json, a SQLite file, "
+            "checksums and the feed cursor."
+        ),
+    ),
     ("schema", None, _("The OpenAPI 3 description of this API (YAML; ?format=json for JSON).")),
     ("docs", None, _("Interactive documentation of this API.")),
 )

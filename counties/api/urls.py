@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from counties.api import root
 from counties.api.exceptions import not_found
-from counties.api.views import changes, records, statistics, targets
+from counties.api.views import changes, data, records, statistics, targets
 
 app_name = "api"
 
@@ -39,6 +39,7 @@ urlpatterns = [
     path("stats/assessments/", targets.AssessmentStatisticsView.as_view(), name="stats-assessments"),
     path("stats/national-series/", targets.NationalSeriesView.as_view(), name="stats-national-series"),
     path("changes/", changes.ChangeFeedView.as_view(), name="changes"),
+    path("data/", data.DataPackageView.as_view(), name="data-package"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     # The split view serves Swagger UI's set-up script as a file (?script=), not inline: see the CSP.
     path(

@@ -46,7 +46,14 @@ class PageSitemap(Sitemap):
     priority = 0.8
 
     def items(self) -> list[str]:
-        return ["counties:home", "counties:county-list", "counties:province-list", "counties:batch-list", "counties:statistics"]
+        return [
+            "counties:home",
+            "counties:county-list",
+            "counties:province-list",
+            "counties:batch-list",
+            "counties:statistics",
+            "counties:data-package",
+        ]
 
     def location(self, item: str) -> str:
         return reverse(item)

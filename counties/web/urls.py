@@ -2,7 +2,7 @@ from django.urls import path, re_path
 
 from counties.caching.keys import reads_query
 from counties.models import KEY_PATTERN
-from counties.web import feeds, views
+from counties.web import data_package, feeds, views
 
 app_name = "counties"
 
@@ -20,4 +20,10 @@ urlpatterns = [
     path("statistics/", views.statistics_page, name="statistics"),
     path("changes/", views.change_list, name="changes"),
     path("changes/atom/", reads_query(*feeds.QUERY)(feeds.ChangeAtomFeed()), name="changes-atom"),
+    path("data/", data_package.data_package, name="data-package"),
+    re_path(
+        r"^data/(?P<name>[A-Za-z0-9_-]{1,80})/(?P<filename>[A-Za-z0-9._-]{1,100})$",
+        data_package.data_package_file,
+        name="data-package-file",
+    ),
 ]
