@@ -105,6 +105,15 @@ DERIVED: dict[tuple[str, str], Derived] = {
     ("assessment", "releases_funding"): Derived(
         "boolean", _("releases funding"), _("Whether the conditional funding is released; empty while pending or when none depends on it.")
     ),
+    ("batch", "central_funds_per_county_derived"): Derived(
+        "number",
+        _("central funds per county, derived (yuan)"),
+        _(
+            "Worked out by the registry, not published: the published total over the published size, where no amount per county is published."
+        ),
+    ),
+    ("lifecycle_record", "code"): Derived("string", _("county"), _("Registry key of the designated county-level unit."), "unit"),
+    ("lifecycle_record", "batch_year"): Derived("integer", _("batch year"), _("Year of the designation's batch.")),
     ("pairing", "code"): Derived("string", _("poverty county"), _("Registry key of the paired poverty county."), "unit"),
     ("pairing", "partner_code"): Derived(
         "string", _("partner county"), _("Registry key of the partner, when it is a county-level unit."), "unit"
