@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from counties import models
 from counties.reads import statistics
+from counties.reads.places import place_resolver, repeat_selections
 from counties.reads.statistics.batches import batch_outcomes
 from counties.writes import services
 
@@ -77,6 +78,63 @@ def test_a_provincial_batch_does_not_change_the_national_figures(client):
     assert all(f"({u.key})" in page for u in units) and 'data-outcome="not_recorded">2</td>' in page
     assert "/batches/provinces/510000/2016/" in client.get("/en/batches/").content.decode()
     assert client.get("/en/batches/provinces/510000/2017/").status_code == 404
+
+
+def test_the_batches_api_answers_with_a_provincial_batch(client):
+    sichuan = models.Province.objects.get(code="510000")
+    batch = models.Batch(year=2016, level="provincial", province=sichuan, title_zh="四川省2016年省级示范县", title_en="Sichuan 2016", **SOURCE)
+    services.save_record(batch, user=None, reason="provincial notice")
+    listed = client.get("/api/v1/batches/?page_size=100").json()["results"]
+    provincial = next(b for b in listed if b["id"] == batch.pk)
+    assert (provincial["level"], provincial["province"], provincial["recorded_designations"], provincial["known_in_part"]) == (
+        "provincial",
+        "510000",
+        None,
+        None,
+    )
+    assert client.get(f"/api/v1/batches/{batch.pk}/").status_code == 200
+    assert client.get("/api/v1/batches/?format=csv").status_code == 200
+
+
+def test_the_kind_rule_itself(english):
+    assert models.designation_kind_problem("new", 2019, selected_before=False) is None
+    assert models.designation_kind_problem("repeat", 2019, selected_before=True) is None
+    assert models.designation_kind_problem("upgraded", 2019, selected_before=True) is None
+    assert "earlier batch" in models.designation_kind_problem("new", 2019, selected_before=True)
+    assert "first selection" in models.designation_kind_problem("repeat", 2019, selected_before=False)
+    assert "from 2019" in models.designation_kind_problem("upgraded", 2018, selected_before=True)
+
+
+def test_the_service_holds_a_designation_to_its_kind(english):
+    earlier = (
+        models.Designation.objects.counted()
+        .filter(batch__year=2015, unit__last_year__isnull=True)
+        .exclude(unit__designations__batch__year__in=[2018, 2019])
+        .order_by("pk")
+        .first()
+    )
+    batch_2018 = models.Batch.objects.get(year=2018, level="national")
+    again = models.Designation(unit=earlier.unit, batch=batch_2018, kind="new", **SOURCE)
+    with pytest.raises(services.KindRefused, match="earlier batch"):
+        services.save_record(again, user=None, reason="2018 notice")
+    again = models.Designation(unit=earlier.unit, batch=batch_2018, kind="upgraded", **SOURCE)
+    with pytest.raises(services.KindRefused, match="from 2019"):
+        services.save_record(again, user=None, reason="2018 notice")
+    assert not models.Designation.objects.filter(unit=earlier.unit, batch=batch_2018).exists()  # nothing half-written
+    services.save_record(models.Designation(unit=earlier.unit, batch=batch_2018, kind="repeat", **SOURCE), user=None, reason="2018 notice")
+    never = models.Unit.objects.filter(last_year__isnull=True, designations__isnull=True, unit_type="county").order_by("key").first()
+    with pytest.raises(services.KindRefused, match="first selection"):
+        services.save_record(models.Designation(unit=never, batch=batch_2018, kind="repeat", **SOURCE), user=None, reason="2018 notice")
+
+
+def test_a_place_designated_again_is_loaded_as_a_repeat(client):
+    # Every loaded selection of a place designated in an earlier batch says so; the API's filter finds them.
+    rows = list(models.Designation.objects.filter(batch__level="national").values_list("pk", "unit_id", "batch__year", "kind"))
+    again = {pk for pk, _unit, _year, kind in rows if kind != "new"}
+    assert len(again) == 50  # the roster's 2019 selections of places it designated before
+    assert again <= repeat_selections(place_resolver(), [(pk, unit, year) for pk, unit, year, _kind in rows])
+    assert client.get("/api/v1/designations/?kind=repeat&page_size=1").json()["count"] == len(again)
+    assert client.get("/batches/2019/?kind=repeat").status_code == 200
 
 
 def test_a_provincial_batch_names_its_province():

@@ -70,6 +70,7 @@ from counties.models.programme import (  # noqa: F401
     ProgrammeLevel,
     PublishedProvinceCount,
     counts_at_end_of,
+    designation_kind_problem,
     outcomes_of,
     poverty_counties_problem,
     poverty_county_refusal,

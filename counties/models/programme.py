@@ -364,6 +364,23 @@ class DesignationKind(models.TextChoices):
     UPGRADED = "upgraded", _("upgraded or typical county")
 
 
+# Upgraded (升级版) and typical (典型县) counties were first selected by the 2019 notice.
+FIRST_UPGRADE_YEAR = 2019
+
+
+def designation_kind_problem(kind: str, year: int, selected_before: bool) -> str | None:
+    """Why a designation's kind contradicts the record (None if it does not): a place selected in
+    an earlier batch is selected again (repeat or upgraded), a first selection is new, and upgraded
+    or typical counties exist from 2019."""
+    if kind == DesignationKind.NEW and selected_before:
+        return str(_("This place was designated in an earlier batch: a selection again is “repeat” or “upgraded or typical county”."))
+    if kind != DesignationKind.NEW and not selected_before:
+        return str(_("This place has no designation in an earlier batch: its first selection is “new”."))
+    if kind == DesignationKind.UPGRADED and year < FIRST_UPGRADE_YEAR:
+        return str(_("Upgraded or typical counties were selected from 2019 on."))
+    return None
+
+
 class LifecycleStep(models.TextChoices):
     """A step of a designation's path after its notice (the assessments are `Assessment` records)."""
 

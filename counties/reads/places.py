@@ -79,6 +79,19 @@ class PlaceResolver(Generic[K]):
         return found
 
 
+def repeat_selections(resolver: PlaceResolver[K], entries: Iterable[tuple[Hashable, K, int]]) -> set[Hashable]:
+    """The entries `(id, unit, batch year)` whose place, as of their batch year, already held an
+    entry of an earlier year: selections again (a repeat, or from 2019 an upgraded or typical
+    county), not new demonstration counties. The places are compared as of the later year, so a
+    county designated before a merger and its merger partner designated after are two places."""
+    listed = list(entries)
+    repeats: set[Hashable] = set()
+    for year in sorted({entry_year for _id, _unit, entry_year in listed}):
+        earlier = {resolver.place(unit, year) for _id, unit, entry_year in listed if entry_year < year}
+        repeats.update(entry_id for entry_id, unit, entry_year in listed if entry_year == year and resolver.place(unit, year) in earlier)
+    return repeats
+
+
 def place_resolver() -> PlaceResolver[int]:
     """The resolver over the current primary successions (one query)."""
     rows = UnitSuccession.objects.filter(is_primary=True, successor__isnull=False).values_list("predecessor_id", "successor_id", "year")

@@ -52,7 +52,7 @@ from counties.models import (
     naming,
 )
 from counties.models.programme import POVERTY_SOURCE, POVERTY_SOURCE_NOTE, REFERENCE_CHANGED_REASON, REFERENCE_CREATED_REASON
-from counties.reads.places import PlaceResolver
+from counties.reads.places import PlaceResolver, repeat_selections
 from counties.writes.feed import record_unfed
 from counties.writes.services import PovertyCountiesRefused, ReplacementBlocked, rebuild_lineage, record_initial_history
 from counties.writes.snapshots import MISSING, Loaded, ModelCount, sync_records
@@ -728,6 +728,11 @@ class Loader:
                 "source_kind": SourceKind.SECONDARY,
                 "source_note": f"{row['source_note']} (confidence: {row.required('confidence')})",
             }
+        # A place named in an earlier batch of these files is selected again (the services' rule).
+        repeats = repeat_selections(resolver, [(key, key[0], key[1][0]) for key in self.designations])
+        for designation_key, values in self.designations.items():
+            if designation_key in repeats:
+                values["kind"] = DesignationKind.REPEAT
 
     def _build_facts(self) -> None:
         self.facts: dict[str, dict[str, Any]] = {}

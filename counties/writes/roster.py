@@ -42,6 +42,7 @@ from django.db.models import Count
 from counties.models import (
     Batch,
     Designation,
+    DesignationKind,
     FundingAllocation,
     FundingLevel,
     PovertyStatus,
@@ -63,7 +64,7 @@ from counties.models.programme import (
     ROSTER_RESTATE_REASON,
     ROSTER_SOURCE,
 )
-from counties.reads.places import place_resolver
+from counties.reads.places import place_resolver, repeat_selections
 from counties.reads.statistics import batch_composition, coverage
 from counties.writes.services import (
     ReplacementBlocked,
@@ -608,11 +609,16 @@ def load_illustrative_roster() -> RosterReport:
     builder = RosterBuilder()
     plan = builder.build()
     batch_ids = {year: batch.pk for year, batch in builder.batches.items()}
+    # A place the registry or the roster designated in an earlier batch is selected again (repeat):
+    # judged as the services judge a written designation, over every national designation.
+    others = Designation.objects.filter(batch__level=ProgrammeLevel.NATIONAL).exclude(source_kind=SourceKind.ILLUSTRATIVE)
+    entries = [(("stored", pk), unit, year) for pk, unit, year in others.values_list("pk", "unit_id", "batch__year")]
+    repeats = repeat_selections(place_resolver(), [*entries, *((("roster", unit, year), unit, year) for unit, year in plan.designations)])
     rows = [
         {
             "unit_id": unit,
             "batch_id": batch_ids[year],
-            "kind": "new",
+            "kind": DesignationKind.REPEAT if ("roster", unit, year) in repeats else DesignationKind.NEW,
             "is_old_revolutionary_base": old_base,
             "source": ROSTER_SOURCE,
             "source_kind": SourceKind.ILLUSTRATIVE,

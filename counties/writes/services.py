@@ -29,6 +29,7 @@ from counties.models import (
     IndicatorValue,
     LifecycleRecord,
     PovertyStatus,
+    ProgrammeLevel,
     Provenance,
     SourceKind,
     TimeStamped,
@@ -37,6 +38,7 @@ from counties.models import (
     UnitSuccession,
     code_in_use,
     code_not_in_use_error,
+    designation_kind_problem,
     lines_apart,
     no_control_characters,
     other_place_link,
@@ -45,7 +47,7 @@ from counties.models import (
     tracked_models,
 )
 from counties.reads.permissions import WriteScope, provinces_of, stored_province_ids, write_scope
-from counties.reads.places import place_resolver
+from counties.reads.places import place_resolver, repeat_selections
 from counties.writes import feed
 
 # -- lineage ------------------------------------------------------------------------------------
@@ -291,6 +293,34 @@ def write_history(model: type[models.Model], objects: Sequence[models.Model], hi
     history.objects.bulk_create(rows, batch_size=1000)
 
 
+# What a designation says of its selection: the kind, and which place in which batch.
+SELECTION_FIELDS = {"kind", "unit", "batch"}
+
+
+def _selection(designation: Designation) -> tuple[Any, ...] | None:
+    """What the stored designation says of its selection (read before and after a save)."""
+    return Designation.objects.filter(pk=designation.pk).values_list("kind", "unit_id", "batch_id").first()
+
+
+class KindRefused(ValidationError):
+    """A designation's kind (new, repeat, upgraded) that the programme's record contradicts."""
+
+
+def check_designation_kinds(pks: Iterable[int]) -> None:
+    """Refuse a written designation whose kind its place's national designations contradict
+    (`models.designation_kind_problem`): judged after the write, over every stored national
+    designation by the place rule, as `check_poverty_counties` judges the 832."""
+    wanted = set(pks)
+    if not wanted:
+        return
+    rows = list(Designation.objects.filter(batch__level=ProgrammeLevel.NATIONAL).values_list("pk", "unit_id", "batch__year", "kind"))
+    repeats = repeat_selections(place_resolver(), [(pk, unit, year) for pk, unit, year, _kind in rows])
+    for pk, _unit, year, kind in rows:
+        if pk in wanted and (problem := designation_kind_problem(kind, year, pk in repeats)):
+            designation = Designation.objects.select_related("unit", "batch").get(pk=pk)
+            raise KindRefused(f"{designation.unit} ({designation.batch.year}): {problem}", code="kind")
+
+
 def record_initial_history(reason: str) -> int:
     """Give every tracked record that has no history yet its first ("created") entry.
 
@@ -353,6 +383,7 @@ def _save(record: models.Model, user: Any, reason: str, fields: Sequence[str] | 
     check_sources([record])
     created = record.pk is None
     stored = {} if created else feed.stored_keys(type(record), [record.pk])
+    selection = _selection(record) if isinstance(record, Designation) and not created else None
     _attribute(record, user, reason)
     if fields is not None and not created:
         stamped = [f.name for f in record._meta.concrete_fields if f.name == "updated_at"]
@@ -361,6 +392,8 @@ def _save(record: models.Model, user: Any, reason: str, fields: Sequence[str] | 
         record.save()
     if isinstance(record, PovertyStatus):
         check_poverty_counties()  # the doors have checked the record itself (its clean()); this is the set
+    if isinstance(record, Designation) and (created or selection != _selection(record)):
+        check_designation_kinds([record.pk])  # judged when what it says of the selection changes
     feed.record_written(type(record), [record.pk], created=created, stored=stored)
     return _changes_lineage(record, created=created)
 
@@ -767,6 +800,8 @@ def write_records(
         rebuild_lineage()
     if model is PovertyStatus and (created or changed):
         check_poverty_counties()
+    if model is Designation:
+        check_designation_kinds([record.pk for record in [*created, *(changed if SELECTION_FIELDS & set(fields) else ())]])
     if created or changed or removal.designations:
         mark_data_changed()
     if import_file is not None:

@@ -108,9 +108,7 @@ DERIVED: dict[tuple[str, str], Derived] = {
     ("batch", "central_funds_per_county_derived"): Derived(
         "number",
         _("central funds per county, derived (yuan)"),
-        _(
-            "Worked out by the registry, not published: the published total over the published size, where no amount per county is published."
-        ),
+        _("Worked out by the registry, not published: the published total over the published size."),
     ),
     ("lifecycle_record", "code"): Derived("string", _("county"), _("Registry key of the designated county-level unit."), "unit"),
     ("lifecycle_record", "batch_year"): Derived("integer", _("batch year"), _("Year of the designation's batch.")),
