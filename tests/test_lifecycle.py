@@ -175,6 +175,9 @@ def test_a_withdrawal_counts_from_its_year():
     assert designation not in models.Designation.objects.counted(2019)
     assert statistics.coverage(2018).batch_entries == 1016
     assert statistics.coverage(2019).batch_entries == 1230
+    # The 2018 batch as of each year-end: whole until the withdrawal, one entry fewer from then.
+    assert [b.size for b in statistics.batch_composition_until(2018) if b.year == 2018] == [260]
+    assert [b.size for b in statistics.batch_composition_until(2019) if b.year == 2018] == [259]
     with pytest.raises(ValidationError):  # one withdrawal per designation
         services.record_lifecycle(step(designation, "withdrawn", 2020, reason="again"), user=None, reason="again")
 

@@ -89,7 +89,7 @@ class BatchComposition:
 
 
 @cached
-def batch_composition() -> list[BatchComposition]:
+def batch_composition(as_of: int | None = None) -> list[BatchComposition]:
     """Per batch: entries, poverty counties among them, share, the rule and whether it was met,
     old revolutionary base counties where recorded, provinces reached and central funds. The one
     definition of a batch's composition: the home page, batch pages, API and reports read it.
@@ -102,7 +102,8 @@ def batch_composition() -> list[BatchComposition]:
     """
     programme = Programme.current()
     by_batch: dict[int, list[Entry]] = defaultdict(list)
-    for entry in programme.entries:
+    # The entries counted at the end of `as_of` (a designation withdrawn later still counts), or today's.
+    for entry in programme.entries if as_of is None else programme.entries_until(as_of):
         by_batch[entry.batch].append(entry)
     poverty_places: dict[int, set[int]] = {}
     outcomes = batch_outcomes()
@@ -173,7 +174,7 @@ def outcome_rows(counts: Counter[str]) -> list[tuple[str, str, int]]:
 def batch_composition_until(as_of: int | None = None) -> list[BatchComposition]:
     """The batches of `as_of` and earlier (every batch when None), as the statistics page and its
     CSV show them for the year chosen."""
-    return [b for b in batch_composition() if as_of is None or b.year <= as_of]
+    return [b for b in batch_composition(as_of) if as_of is None or b.year <= as_of]
 
 
 def published_province_counts(year: int) -> list[PublishedProvinceCount]:

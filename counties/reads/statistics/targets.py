@@ -164,15 +164,15 @@ class AverageGrowth:
         return asdict(self)
 
 
-def average_growth_pct(base: Decimal, last: Decimal, years: int) -> Decimal:
-    """((last / base)^(1 / years) − 1) × 100, rounded half up to one decimal: 100 → 176 over two
-    years (60% then 10%) is 32.7. Decimal arithmetic at 28 significant digits (the root of a
-    non-integral power is correctly rounded at that precision), then `numbers.rounded`."""
+def average_growth_pct(base: Decimal, last: Decimal, years: int, places: int = 1) -> Decimal:
+    """((last / base)^(1 / years) − 1) × 100, rounded half up to one decimal (or `places`): 100 →
+    176 over two years (60% then 10%) is 32.7. Decimal arithmetic at 28 significant digits (the
+    root of a non-integral power is correctly rounded at that precision), then `numbers.rounded`."""
     with localcontext() as context:
         context.prec = 28
         ratio = last / base
         root = ratio if years == 1 else ratio ** (Decimal(1) / Decimal(years))
-        return numbers.rounded((root - 1) * 100, 1)
+        return numbers.rounded((root - 1) * 100, places)
 
 
 def average_annual_growth(
@@ -185,7 +185,8 @@ def average_annual_growth(
     * a base of zero → *not applicable* (no growth can be computed);
     * otherwise *met* when last ≥ base × (1 + threshold/100)^years, decided exactly (in whole
       Decimal powers, no root and no rounding): exactly 30.0% a year meets a ≥ 30% rule, 29.95%
-      misses it even though it is shown rounded as 30.0. The figure shown is `average_growth_pct`.
+      misses it. The figure shown is `average_growth_pct`, to two decimals where one would round a
+      miss up to the threshold itself (29.95, never a missed "30.0").
     """
     years = last_year - base_year
     if base is None:
@@ -197,7 +198,10 @@ def average_annual_growth(
     with localcontext() as context:
         context.prec = 200  # exact for the powers of the values a county reports
         met = last * 100**years >= base * (100 + threshold_pct) ** years
-    return AverageGrowth(base_year, last_year, MET if met else MISSED, "", average_growth_pct(base, last, years))
+    shown = average_growth_pct(base, last, years)
+    if not met and shown >= threshold_pct:
+        shown = average_growth_pct(base, last, years, places=2)
+    return AverageGrowth(base_year, last_year, MET if met else MISSED, "", shown)
 
 
 def year_status(indicator: Indicator, year: int, reported: dict[int, Reported], applies_from: int | None) -> YearStatus:
