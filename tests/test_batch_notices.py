@@ -113,7 +113,7 @@ def test_the_2020_batch_page(client):
     # What is known of it: Sichuan's 17, with its source.
     assert '<td>四川</td><td class="num">17</td>' in p and "kjb.sckjw.com.cn" in p
     english = page(client, "/en/batches/2020/")
-    assert "0 designations recorded of not recorded published" in english
+    assert "0 designations recorded; the published size is not recorded" in english
 
 
 def test_a_notice_not_found_says_not_recorded(client):

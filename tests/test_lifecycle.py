@@ -94,6 +94,8 @@ def test_the_batches_api_answers_with_a_provincial_batch(client):
     )
     assert client.get(f"/api/v1/batches/{batch.pk}/").status_code == 200
     assert client.get("/api/v1/batches/?format=csv").status_code == 200
+    assert [b["id"] for b in client.get("/api/v1/batches/?level=provincial").json()["results"]] == [batch.pk]
+    assert client.get("/api/v1/batches/?level=county").status_code == 400
 
 
 def test_the_kind_rule_itself(english):

@@ -455,6 +455,7 @@ def _folded(field: str) -> Any:
 
 class BatchFilterSet(django_filters.FilterSet):
     year = YearsFilter(field_name="year", label=_("year(s)"))
+    level = django_filters.ChoiceFilter(choices=ProgrammeLevel.choices, label=_("level"))
     source_kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
     updated_since = UpdatedSinceFilter()
     ordering = OrderingFilter(fields=(("year", "year"), ("sequence", "sequence")))
