@@ -270,3 +270,9 @@ def test_the_reference_loader_never_takes_a_provincial_batch_for_a_national_one(
         "provincial",
         national.pk,
     )
+
+
+def test_the_poverty_list_says_why_it_holds_fewer_places_than_832(client, english):
+    page = client.get("/en/counties/?poverty=true").content.decode()
+    assert "of 831" in page and "the 832 poverty counties are fewer places (茫崖市 holds 冷湖 and 茫崖)" in page
+    assert client.get("/api/v1/counties/?poverty=true&page_size=1").json()["count"] == 831
