@@ -76,6 +76,8 @@ def test_a_provincial_batch_does_not_change_the_national_figures(client):
     assert client.get("/batches/2016/").status_code == 200  # the national batch page, unchanged address
     page = client.get("/en/batches/provinces/510000/2016/").content.decode()
     assert all(f"({u.key})" in page for u in units) and 'data-outcome="not_recorded">2</td>' in page
+    assert "<dt>Funds per county, from the province</dt><dd>5 million yuan</dd>" in page  # as the notice gives it
+    assert "<dt>Published size</dt><dd>not recorded</dd>" in page
     assert "/batches/provinces/510000/2016/" in client.get("/en/batches/").content.decode()
     assert client.get("/en/batches/provinces/510000/2017/").status_code == 404
 
