@@ -255,9 +255,13 @@ def test_provincial_editor_changes_only_their_province(client):
     # Everything is visible ...
     assert client.get(reverse("admin:counties_designation_change", args=[other.pk])).status_code == 200
     # ... but only Hebei's records change.
-    response = client.post(reverse("admin:counties_designation_change", args=[other.pk]), designation_form(other, kind="repeat"))
+    response = client.post(
+        reverse("admin:counties_designation_change", args=[other.pk]), designation_form(other, is_old_revolutionary_base="true")
+    )
     assert response.status_code == 403
-    response = client.post(reverse("admin:counties_designation_change", args=[hebei.pk]), designation_form(hebei, kind="repeat"))
+    response = client.post(
+        reverse("admin:counties_designation_change", args=[hebei.pk]), designation_form(hebei, is_old_revolutionary_base="true")
+    )
     assert response.status_code == 302
     # Nor can a new record be added for another province.
     add = designation_form(other) | {"unit": models.Unit.objects.get(code="110101").pk, "loaded_version": "", "change_reason": ""}
@@ -276,16 +280,19 @@ def test_provincial_editor_changes_only_their_province(client):
 def test_admin_edit_and_delete_are_recorded_with_diffs_and_reasons(admin_client, admin_user):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     url = reverse("admin:counties_designation_change", args=[designation.pk])
-    response = admin_client.post(url, designation_form(designation, kind="repeat", change_reason="evaluation passed"))
+    response = admin_client.post(url, designation_form(designation, is_old_revolutionary_base="true", change_reason="evaluation passed"))
     assert response.status_code == 302
     record = designation.history.order_by("-history_date").first()
     assert (record.history_type, record.history_user, record.history_change_reason) == ("~", admin_user, "evaluation passed")
     delta = record.diff_against(record.prev_record)
-    assert [(c.field, c.old, c.new) for c in delta.changes] == [("kind", "new", "repeat")]
+    assert [(c.field, c.old, c.new) for c in delta.changes] == [("is_old_revolutionary_base", None, True)]
     history_page = admin_client.get(reverse("admin:counties_designation_history", args=[designation.pk])).content.decode()
     assert "evaluation passed" in history_page
     # In the field's label and the choices' labels, not the stored values.
-    assert '<strong>Kind</strong>: <span class="history-old">new</span> → <span class="history-new">repeat</span>' in history_page
+    assert (
+        '<strong>Old revolutionary base county</strong>: <span class="history-old">unknown</span> → <span class="history-new">yes</span>'
+        in history_page
+    )
 
     delete_url = reverse("admin:counties_designation_delete", args=[designation.pk])
     refused = admin_client.post(delete_url, {"post": "yes"})  # no reason
@@ -307,7 +314,7 @@ def test_every_add_and_change_form_asks_for_a_reason(admin_client, model_name):
 def test_a_change_without_a_reason_is_refused_and_an_add_gets_a_default(admin_client, admin_user):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     url = reverse("admin:counties_designation_change", args=[designation.pk])
-    refused = admin_client.post(url, designation_form(designation, kind="repeat", change_reason=" "))
+    refused = admin_client.post(url, designation_form(designation, is_old_revolutionary_base="true", change_reason=" "))
     assert refused.status_code == 200 and "This field is required" in refused.content.decode()
     designation.refresh_from_db()
     assert designation.kind == "new"
@@ -367,7 +374,7 @@ def test_a_units_inline_successions_get_the_units_reason(admin_client):
 def test_record_as_of_a_past_date(admin_client):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     url = reverse("admin:counties_designation_change", args=[designation.pk])
-    admin_client.post(url, designation_form(designation, kind="repeat"))
+    admin_client.post(url, designation_form(designation, is_old_revolutionary_base="true"))
     # Move the first change back in time, as if made last year.
     first = designation.history.order_by("history_date").first()
     if first.history_type != "+":
@@ -388,14 +395,16 @@ def test_record_as_of_a_past_date(admin_client):
     as_of = reverse("admin:counties_designation_as_of", args=[designation.pk])
     last_year = (timezone.localdate() - timezone.timedelta(days=300)).isoformat()
     page = admin_client.get(as_of, {"date": last_year}).content.decode()
-    assert '<th scope="row">Kind</th><td>new</td>' in page
+    assert '<th scope="row">Old revolutionary base county</th><td>unknown</td>' in page
     today = admin_client.get(as_of, {"date": timezone.localdate().isoformat()}).content.decode()
-    assert '<th scope="row">Kind</th><td>repeat</td>' in today  # the choice's label
+    assert '<th scope="row">Old revolutionary base county</th><td>yes</td>' in today  # the value in words
 
 
 def test_history_cannot_be_edited(admin_client):
     designation = models.Designation.objects.first()
-    admin_client.post(reverse("admin:counties_designation_change", args=[designation.pk]), designation_form(designation, kind="repeat"))
+    admin_client.post(
+        reverse("admin:counties_designation_change", args=[designation.pk]), designation_form(designation, is_old_revolutionary_base="true")
+    )
     record = designation.history.first()
     url = reverse("admin:counties_designation_simple_history", args=[designation.pk, record.history_id])
     count = designation.history.count()
@@ -403,7 +412,7 @@ def test_history_cannot_be_edited(admin_client):
     assert designation.history.count() == count
     assert designation.history.filter(kind="upgraded").count() == 0
     designation.refresh_from_db()
-    assert designation.kind == "repeat"
+    assert designation.is_old_revolutionary_base is True
 
 
 # -- no lost edits ----------------------------------------------------------------------------
@@ -413,14 +422,14 @@ def test_second_of_two_concurrent_edits_is_refused_and_keeps_its_input(admin_cli
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     url = reverse("admin:counties_designation_change", args=[designation.pk])
     opened_by_both = designation_form(designation)
-    assert admin_client.post(url, opened_by_both | {"kind": "repeat"}).status_code == 302  # the first save
+    assert admin_client.post(url, opened_by_both | {"is_old_revolutionary_base": "true"}).status_code == 302  # the first save
     second = admin_client.post(url, opened_by_both | {"kind": "upgraded", "name_as_reported": "my careful input"})
     assert second.status_code == 200
     page = second.content.decode()
     assert "Someone else saved this record at " in page and "Your changes were not saved and are kept below" in page
     assert "my careful input" in page  # the form keeps what the second person typed
     designation.refresh_from_db()
-    assert designation.kind == "repeat"  # the first edit was not overwritten
+    assert designation.is_old_revolutionary_base is True  # the first edit was not overwritten
 
 
 def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, django_assert_max_num_queries):
@@ -433,7 +442,9 @@ def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, dja
     wang = User.objects.create_superuser("wang", password="x")
     other = Client()
     other.force_login(wang)
-    saved = other.post(url, admin_form_data(other.get(url), kind="repeat", name_as_reported="宣化", change_reason="notice checked"))
+    saved = other.post(
+        url, admin_form_data(other.get(url), is_old_revolutionary_base="true", name_as_reported="宣化", change_reason="notice checked")
+    )
     assert saved.status_code == 302
     at = timezone.localtime(designation.history.latest("history_id").history_date).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -441,16 +452,16 @@ def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, dja
         refused = admin_client.post(url, opened | {"source_note": "my careful input", "change_reason": "mine"})
     assert refused.status_code == 200
     assert refused.context["adminform"].form.non_field_errors() == [
-        f"Someone else saved this record while you were editing it: wang changed kind, name as reported (at {at}). "
+        f"Someone else saved this record while you were editing it: wang changed old revolutionary base county, name as reported (at {at}). "
         "Your changes were not saved and are kept below: compare them with the record's history, then save again to overwrite."
     ]
     refused_zh = admin_client.post(chinese, opened_zh | {"source_note": "my careful input", "change_reason": "核对"})
     assert refused_zh.context["adminform"].form.non_field_errors() == [
-        f"您编辑期间，其他人保存了这条记录：wang 于 {at} 修改了类别、报道所用名称。"
+        f"您编辑期间，其他人保存了这条记录：wang 于 {at} 修改了革命老区县、报道所用名称。"
         "您的修改尚未保存，保留在下方：请对照记录的修改历史，再次保存即可覆盖。"
     ]
     designation.refresh_from_db()
-    assert (designation.kind, designation.name_as_reported, designation.source_note) == ("repeat", "宣化", note)
+    assert (designation.is_old_revolutionary_base, designation.name_as_reported, designation.source_note) == (True, "宣化", note)
     # Saving the kept input again overwrites knowingly (the version was moved on to 王's).
     again = admin_client.post(url, refused.context["adminform"].form.data)
     assert again.status_code == 302

@@ -605,7 +605,7 @@ def write_routes():
     status = models.PovertyStatus.objects.first()
     return [
         ("post", f"{API}/designations/", designation_payload()),
-        ("patch", f"{API}/designations/{designation.pk}/", {"kind": "repeat"}),
+        ("patch", f"{API}/designations/{designation.pk}/", {"is_old_revolutionary_base": True}),
         ("put", f"{API}/designations/{designation.pk}/", designation_payload(designation.unit.key, designation.batch.year)),
         ("delete", f"{API}/designations/{designation.pk}/?reason=test", None),
         (
@@ -654,8 +654,15 @@ def test_write_token_creates_changes_and_deletes_with_history(client):
     assert response.status_code == 201, response.json()
     created = models.Designation.objects.get(pk=response.json()["id"])
     assert statistics.coverage(2018).batch_entries == before + 1  # the cache followed the API edit
-    response = call(client, "patch", f"{API}/designations/{created.pk}/", {"kind": "repeat"}, **auth(key), HTTP_X_CHANGE_REASON="evaluated")
-    assert response.status_code == 200 and response.json()["kind"] == "repeat"
+    response = call(
+        client,
+        "patch",
+        f"{API}/designations/{created.pk}/",
+        {"is_old_revolutionary_base": True},
+        **auth(key),
+        HTTP_X_CHANGE_REASON="evaluated",
+    )
+    assert response.status_code == 200 and response.json()["is_old_revolutionary_base"] is True
     assert call(client, "delete", f"{API}/designations/{created.pk}/", None, **auth(key)).status_code == 400  # no reason
     assert call(client, "delete", f"{API}/designations/{created.pk}/?reason=entered twice", None, **auth(key)).status_code == 204
     history = list(models.Designation.history.filter(id=created.pk).order_by("history_date"))
@@ -728,7 +735,7 @@ def test_provincial_token_is_refused_outside_its_province(client):
     beijing = models.Designation.objects.filter(unit__province__code="110000").first() or models.Designation.objects.create(
         unit=models.Unit.objects.get(code="110101"), batch=models.Batch.objects.get(year=2016), source="t", source_kind="official"
     )
-    assert call(client, "patch", f"{API}/designations/{beijing.pk}/", {"kind": "repeat"}, **auth(key)).status_code == 403
+    assert call(client, "patch", f"{API}/designations/{beijing.pk}/", {"is_old_revolutionary_base": True}, **auth(key)).status_code == 403
     inside = call(client, "post", f"{API}/designations/", designation_payload("130705"), **auth(key))
     assert inside.status_code == 201, inside.json()
 
@@ -747,7 +754,9 @@ def test_if_match_refuses_a_write_to_a_record_that_changed_with_412(client):
     assert read.status_code == 200 and etag.startswith('"')
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
 
-    changed = call(client, "patch", url, {"kind": "repeat"}, **auth(key), HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="evaluated")
+    changed = call(
+        client, "patch", url, {"is_old_revolutionary_base": True}, **auth(key), HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="evaluated"
+    )
     assert changed.status_code == 200
     new_etag = changed["ETag"]
     assert new_etag != etag and client.get(url)["ETag"] == new_etag  # the write's answer names the new version
@@ -774,7 +783,7 @@ def test_if_match_refuses_a_write_to_a_record_that_changed_with_412(client):
         assert response.json()["error"]["code"] == "precondition_failed"
         assert new_etag in response.json()["error"]["message"]
     designation.refresh_from_db()
-    assert (designation.kind, designation.name_as_reported) == ("repeat", name)
+    assert (designation.is_old_revolutionary_base, designation.name_as_reported) == (True, name)
     assert designation.history.count() == history_before  # nothing written
 
     assert (
@@ -796,13 +805,18 @@ def test_patch_writes_only_the_fields_it_sends(client):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     with CaptureQueriesContext(connection) as queries:
         response = call(
-            client, "patch", f"{API}/designations/{designation.pk}/", {"kind": "repeat"}, **auth(key), HTTP_X_CHANGE_REASON="evaluated"
+            client,
+            "patch",
+            f"{API}/designations/{designation.pk}/",
+            {"is_old_revolutionary_base": True},
+            **auth(key),
+            HTTP_X_CHANGE_REASON="evaluated",
         )
     assert response.status_code == 200
     updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "counties_designation"')]
     assert len(updates) == 1
     assigned = re.findall(r'"(\w+)" = ', updates[0].split(" WHERE ")[0])
-    assert sorted(assigned) == ["kind", "updated_at"]
+    assert sorted(assigned) == ["is_old_revolutionary_base", "updated_at"]
 
 
 @pytest.mark.parametrize("state", ["revoked", "expired", "unknown"])
@@ -940,10 +954,13 @@ def test_a_change_needs_a_reason_as_in_the_admin(client):
     designation = models.Designation.objects.filter(source_kind="secondary").first()
     versions = designation.history.count()
     url = f"{API}/designations/{designation.pk}/"
-    for method, payload in (("patch", {"kind": "repeat"}), ("put", designation_payload(designation.unit.key, designation.batch.year))):
+    for method, payload in (
+        ("patch", {"is_old_revolutionary_base": True}),
+        ("put", designation_payload(designation.unit.key, designation.batch.year)),
+    ):
         refused = call(client, method, url, payload, **auth(key))
         assert refused.status_code == 400, method
         assert refused.json()["error"]["fields"] == {"reason": ["Give a reason for the change (?reason=… or the X-Change-Reason header)."]}
     assert designation.history.count() == versions
-    done = call(client, "patch", f"{url}?reason=evaluation report", {"kind": "repeat"}, **auth(key))
+    done = call(client, "patch", f"{url}?reason=evaluation report", {"is_old_revolutionary_base": True}, **auth(key))
     assert done.status_code == 200 and designation.history.latest().history_change_reason == "evaluation report"

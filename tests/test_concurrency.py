@@ -107,27 +107,27 @@ def patch(key: str, pk: int, changes: dict, **headers: str) -> Callable[[], Any]
 def test_two_simultaneous_api_patches_of_different_fields_both_survive(monkeypatch, designation, token_key):
     hold_before(monkeypatch, RecordViewSet, "perform_update")
     first, second = simultaneously(
-        patch(token_key, designation.pk, {"kind": "repeat"}, HTTP_X_CHANGE_REASON="evaluated"),
+        patch(token_key, designation.pk, {"is_old_revolutionary_base": True}, HTTP_X_CHANGE_REASON="evaluated"),
         patch(token_key, designation.pk, {"name_as_reported": "宣化"}, HTTP_X_CHANGE_REASON="name as in the notice"),
     )
     assert (first.status_code, second.status_code) == (200, 200)
     designation.refresh_from_db()
-    assert (designation.kind, designation.name_as_reported) == ("repeat", "宣化")
+    assert (designation.is_old_revolutionary_base, designation.name_as_reported) == (True, "宣化")
     # History is true: the last entry is the record as it now is, and each entry has its reason.
     history = list(designation.history.order_by("history_date"))
     assert sorted(h.history_change_reason for h in history[-2:]) == ["evaluated", "name as in the notice"]
-    assert (history[-1].kind, history[-1].name_as_reported) == ("repeat", "宣化")
+    assert (history[-1].is_old_revolutionary_base, history[-1].name_as_reported) == (True, "宣化")
 
 
 def test_two_simultaneous_api_patches_with_the_same_etag_one_is_refused(monkeypatch, designation, token_key):
     etag = Client().get(f"{API}/designations/{designation.pk}/")["ETag"]
     hold_before(monkeypatch, RecordViewSet, "perform_update")
     first, second = simultaneously(
-        patch(token_key, designation.pk, {"kind": "repeat"}, HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="checked"),
+        patch(token_key, designation.pk, {"is_old_revolutionary_base": True}, HTTP_IF_MATCH=etag, HTTP_X_CHANGE_REASON="checked"),
         patch(
             token_key,
             designation.pk,
-            {"kind": "upgraded", "name_as_reported": "mine"},
+            {"is_old_revolutionary_base": False, "name_as_reported": "mine"},
             HTTP_IF_MATCH=etag,
             HTTP_X_CHANGE_REASON="checked",
         ),
@@ -136,7 +136,7 @@ def test_two_simultaneous_api_patches_with_the_same_etag_one_is_refused(monkeypa
     winner, loser = (first, second) if first.status_code == 200 else (second, first)
     assert loser.json()["error"]["code"] == "precondition_failed"
     designation.refresh_from_db()
-    assert designation.kind == winner.json()["kind"]
+    assert designation.is_old_revolutionary_base == winner.json()["is_old_revolutionary_base"]
     assert designation.name_as_reported == winner.json()["name_as_reported"]
     assert winner["ETag"] != etag
 
@@ -160,12 +160,14 @@ def test_two_simultaneous_admin_saves_of_the_same_version_one_is_refused(monkeyp
         def request() -> Any:
             client = Client()
             client.force_login(admin)
-            return client.post(url, opened | {"kind": status, "name_as_reported": name, "change_reason": f"{name}'s check"})
+            return client.post(
+                url, opened | {"is_old_revolutionary_base": status, "name_as_reported": name, "change_reason": f"{name}'s check"}
+            )
 
         return request
 
     hold_before(monkeypatch, RegistryAdmin, "save_model")
-    first, second = simultaneously(save("first officer", "repeat"), save("second officer", "upgraded"))
+    first, second = simultaneously(save("first officer", "true"), save("second officer", "false"))
     assert sorted([first.status_code, second.status_code]) == [200, 302]
     winner, loser = ("first officer", second) if first.status_code == 302 else ("second officer", first)
     page = loser.content.decode()

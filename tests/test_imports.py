@@ -265,7 +265,7 @@ def test_the_preview_names_each_record_it_removes_and_warns_of_hand_edits(admin_
 
     illustrative = models.Designation.objects.filter(batch__year=2019, unit__province__code="130000", source_kind="illustrative")
     target = illustrative.exclude(unit__key="130125").select_related("unit").first()
-    target.kind = "repeat"
+    target.is_old_revolutionary_base = True
     save_record(target, user=admin_user, reason="2019 acceptance notice")
     count = illustrative.exclude(unit__key="130125").count()
     preview = import_in_admin(admin_client, "designation", HEADER + "130125,2019,new,商建函〔2019〕1号,official\n")
@@ -574,10 +574,10 @@ def test_an_xlsx_whose_dimension_says_a1_is_read_to_its_last_row(tmp_path):
 
 
 def test_choices_are_read_in_any_case_and_stored_as_the_registry_spells_them(tmp_path):
-    content = HEADER + "110101,2016,New,doc,OFFICIAL\n110102,2016,REPEAT,doc,Secondary\n"
+    content = HEADER + "110101,2016,New,doc,OFFICIAL\n110102,2016,NEW,doc,Secondary\n"
     run_command("import_designations", str(csv_file(tmp_path, content)), "--reason", "cases")
     stored = models.Designation.objects.filter(unit__code__in=["110101", "110102"], batch__year=2016).order_by("unit__code")
-    assert list(stored.values_list("kind", "source_kind")) == [("new", "official"), ("repeat", "secondary")]
+    assert list(stored.values_list("kind", "source_kind")) == [("new", "official"), ("new", "secondary")]
 
 
 def test_text_is_stored_without_the_spaces_around_it(tmp_path):

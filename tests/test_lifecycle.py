@@ -4,6 +4,7 @@ the outcomes per batch are the same number on every door. Values worked out by h
 reference data (1,016 entries and 737 poverty counties covered at end-2018)."""
 
 from collections import Counter
+from decimal import Decimal
 from datetime import UTC
 
 import pytest
@@ -84,7 +85,9 @@ def test_a_provincial_batch_does_not_change_the_national_figures(client):
 
 def test_the_batches_api_answers_with_a_provincial_batch(client):
     sichuan = models.Province.objects.get(code="510000")
-    batch = models.Batch(year=2016, level="provincial", province=sichuan, title_zh="四川省2016年省级示范县", title_en="Sichuan 2016", **SOURCE)
+    batch = models.Batch(
+        year=2016, level="provincial", province=sichuan, title_zh="四川省2016年省级示范县", title_en="Sichuan 2016", **SOURCE
+    )
     services.save_record(batch, user=None, reason="provincial notice")
     listed = client.get("/api/v1/batches/?page_size=100").json()["results"]
     provincial = next(b for b in listed if b["id"] == batch.pk)
@@ -110,9 +113,9 @@ def test_the_kind_rule_itself(english):
 
 
 def test_the_service_holds_a_designation_to_its_kind(english):
-    earlier = (
+    earlier = (  # a real (secondary) designation: an invented illustrative one makes no real selection a repeat
         models.Designation.objects.counted()
-        .filter(batch__year=2015, unit__last_year__isnull=True)
+        .filter(batch__year=2015, unit__last_year__isnull=True, source_kind="secondary")
         .exclude(unit__designations__batch__year__in=[2018, 2019])
         .order_by("pk")
         .first()
@@ -278,3 +281,15 @@ def test_the_poverty_list_says_why_it_holds_fewer_places_than_832(client, englis
     page = client.get("/en/counties/?poverty=true").content.decode()
     assert "of 831" in page and "the 832 poverty counties are fewer places (茫崖市 holds 冷湖 and 茫崖)" in page
     assert client.get("/api/v1/counties/?poverty=true&page_size=1").json()["count"] == 831
+
+
+def test_a_province_with_no_funding_recorded_says_so(client):
+    # Funding is recorded for the 2015 batch only (the roster's illustrative allocations): a province
+    # with none is "not recorded", never 0.
+    funded = set(models.FundingAllocation.objects.values_list("unit__province__code", flat=True))
+    row = next(p for p in client.get("/api/v1/stats/provinces/").json() if p["code"] not in funded)
+    assert row["funds_yuan"] is None
+    page = client.get(f"/provinces/{row['code']}/").content.decode()
+    assert "<dt>已记录资金</dt><dd>未记录</dd>" in page
+    funded_row = next(p for p in client.get("/api/v1/stats/provinces/").json() if p["code"] in funded)
+    assert Decimal(funded_row["funds_yuan"]) > 0

@@ -300,16 +300,16 @@ def test_a_roster_record_no_longer_wanted_is_removed_unless_someone_changed_it(a
     dropped = [d for d in illustrative().select_related("batch").order_by("pk") if (d.unit_id, d.batch.year) not in plan]
     assert len(dropped) >= 2
     kept, *others = dropped
-    kept.kind = "repeat"
-    save_record(kept, user=admin_user, reason="accepted after assessment", fields=["kind"])
+    kept.is_old_revolutionary_base = True
+    save_record(kept, user=admin_user, reason="accepted after assessment", fields=["is_old_revolutionary_base"])
 
     report = load_illustrative_roster()
 
-    assert illustrative(pk=kept.pk).get().kind == "repeat"
+    assert illustrative(pk=kept.pk).get().is_old_revolutionary_base is True
     assert not illustrative(pk__in=[d.pk for d in others]).exists()
     assert report.removed == len(others) and report.created >= len(others)
     name = f"{kept.batch.year}-1 {kept.unit.province.name_zh} {kept.unit.name_zh} ({kept.unit.key})"
-    assert f"illustrative designation {name}: kind changed since the roster wrote it, not removed" in report.kept
+    assert f"illustrative designation {name}: is_old_revolutionary_base changed since the roster wrote it, not removed" in report.kept
     removed = models.Designation.history.filter(id=others[0].pk, history_type="-").get()
     assert removed.history_change_reason == LOAD_REASON
     # Once moved, a second run writes nothing.

@@ -308,15 +308,22 @@ class KindRefused(ValidationError):
 
 def check_designation_kinds(pks: Iterable[int]) -> None:
     """Refuse a written designation whose kind its place's national designations contradict
-    (`models.designation_kind_problem`): judged after the write, over every stored national
-    designation by the place rule, as `check_poverty_counties` judges the 832."""
+    (`models.designation_kind_problem`): judged after the write, over the stored national
+    designations by the place rule, as `check_poverty_counties` judges the 832. A real record
+    (official, secondary) is judged against the real ones only: an invented illustrative
+    designation never makes a real first selection a repeat."""
     wanted = set(pks)
     if not wanted:
         return
-    rows = list(Designation.objects.filter(batch__level=ProgrammeLevel.NATIONAL).values_list("pk", "unit_id", "batch__year", "kind"))
-    repeats = repeat_selections(place_resolver(), [(pk, unit, year) for pk, unit, year, _kind in rows])
-    for pk, _unit, year, kind in rows:
-        if pk in wanted and (problem := designation_kind_problem(kind, year, pk in repeats)):
+    rows = list(
+        Designation.objects.filter(batch__level=ProgrammeLevel.NATIONAL).values_list("pk", "unit_id", "batch__year", "kind", "source_kind")
+    )
+    resolver = place_resolver()
+    every = repeat_selections(resolver, [(pk, unit, year) for pk, unit, year, _kind, _source in rows])
+    real = repeat_selections(resolver, [(pk, unit, year) for pk, unit, year, _kind, source in rows if source != SourceKind.ILLUSTRATIVE])
+    for pk, _unit, year, kind, source in rows:
+        selected_before = pk in (every if source == SourceKind.ILLUSTRATIVE else real)
+        if pk in wanted and (problem := designation_kind_problem(kind, year, selected_before)):
             designation = Designation.objects.select_related("unit", "batch").get(pk=pk)
             raise KindRefused(f"{designation.unit} ({designation.batch.year}): {problem}", code="kind")
 

@@ -104,7 +104,7 @@ class ProvinceStatisticsSerializer(serializers.Serializer):
     )
     poverty_counties_covered = serializers.IntegerField()
     poverty_coverage_pct = serializers.DecimalField(**PCT)
-    funds_yuan = serializers.DecimalField(**YUAN)
+    funds_yuan = serializers.DecimalField(**YUAN, allow_null=True, help_text="Funding recorded; null: none recorded for the province.")
     includes_illustrative = serializers.BooleanField()
 
 

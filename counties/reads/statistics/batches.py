@@ -25,7 +25,7 @@ from counties.models import (
 )
 from counties.reads.numbers import percentage, yuan
 from counties.reads.statistics.cache import cached
-from counties.reads.statistics.rows import Entry, Programme
+from counties.reads.statistics.rows import Entry, Programme, latest_batch_year
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,10 @@ def outcome_rows(counts: Counter[str]) -> list[tuple[str, str, int]]:
 def batch_composition_until(as_of: int | None = None) -> list[BatchComposition]:
     """The batches of `as_of` and earlier (every batch when None), as the statistics page and its
     CSV show them for the year chosen."""
-    return [b for b in batch_composition(as_of) if as_of is None or b.year <= as_of]
+    # As of the latest batch year, today's composition (one cached statistic for every door); as of
+    # an earlier year-end, the entries counted then (a designation withdrawn later still counts).
+    latest = as_of is None or as_of >= latest_batch_year()
+    return [b for b in batch_composition(None if latest else as_of) if as_of is None or b.year <= as_of]
 
 
 def published_province_counts(year: int) -> list[PublishedProvinceCount]:

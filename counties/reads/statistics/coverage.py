@@ -43,7 +43,7 @@ def coverage(as_of: int | None = None) -> Coverage:
 
 def _coverage_of(programme: Programme, as_of: int) -> Coverage:
     until = programme.entries_until(as_of)
-    year_batches = [b for b in batch_composition(as_of) if b.year == as_of]
+    year_batches = [b for b in batch_composition() if b.year == as_of]
     sizes = [b.published_size for b in year_batches]
     places = programme.places(as_of)
     covered = len(programme.covered(as_of))

@@ -34,7 +34,7 @@ class ProvinceCoverage:
     poverty_demonstration_counties: int
     poverty_counties_covered: int
     poverty_coverage_pct: Decimal | None
-    funds_yuan: Decimal
+    funds_yuan: Decimal | None  # None: no allocation recorded for the province (not recorded, never 0)
     includes_illustrative: bool
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def _province_table(as_of: int) -> list[ProvinceCoverage]:
                 poverty_demonstration_counties=poverty_demonstration[pk],
                 poverty_counties_covered=covered[pk],
                 poverty_coverage_pct=percentage(covered[pk], poverty[pk]),
-                funds_yuan=yuan(funds.get(pk, {}).get("total")),
+                funds_yuan=yuan(funds[pk]["total"]) if pk in funds else None,
                 includes_illustrative=pk in illustrative or bool(funds.get(pk, {}).get("illustrative")),
             )
         )
