@@ -4,8 +4,8 @@ the outcomes per batch are the same number on every door. Values worked out by h
 reference data (1,016 entries and 737 poverty counties covered at end-2018)."""
 
 from collections import Counter
-from decimal import Decimal
 from datetime import UTC
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
