@@ -452,7 +452,8 @@ def test_a_refused_save_says_who_changed_which_fields_and_when(admin_client, dja
         refused = admin_client.post(url, opened | {"source_note": "my careful input", "change_reason": "mine"})
     assert refused.status_code == 200
     assert refused.context["adminform"].form.non_field_errors() == [
-        f"Someone else saved this record while you were editing it: wang changed old revolutionary base county, name as reported (at {at}). "
+        "Someone else saved this record while you were editing it: "
+        f"wang changed old revolutionary base county, name as reported (at {at}). "
         "Your changes were not saved and are kept below: compare them with the record's history, then save again to overwrite."
     ]
     refused_zh = admin_client.post(chinese, opened_zh | {"source_note": "my careful input", "change_reason": "核对"})
