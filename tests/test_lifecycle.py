@@ -168,7 +168,7 @@ def test_an_upgraded_selection_adds_a_batch_entry_not_a_county():
     assert numbers(2019) == (1232, 1180, 832, "100.0")
 
 
-def test_a_withdrawal_counts_from_its_year():
+def test_a_withdrawal_counts_from_its_year(client):
     designation = models.Designation.objects.filter(batch__year=2018, unit__last_year__isnull=True).order_by("pk").first()
     services.record_lifecycle(
         step(
@@ -185,6 +185,12 @@ def test_a_withdrawal_counts_from_its_year():
     # The 2018 batch as of each year-end: whole until the withdrawal, one entry fewer from then.
     assert [b.size for b in statistics.batch_composition_until(2018) if b.year == 2018] == [260]
     assert [b.size for b in statistics.batch_composition_until(2019) if b.year == 2018] == [259]
+    # The recovered funds add up per batch on every door; a batch with none recorded says so.
+    row = next(b for b in client.get("/api/v1/stats/batches/").json() if b["year"] == 2018)
+    assert (row["funds_recovered_yuan"], row["funds_withheld_yuan"]) == ("1000000.00", None)
+    page = client.get("/batches/2018/").content.decode()
+    assert "扣减的中央资金： 未记录；收回： 100 万元" in page
+    assert "扣减的中央资金： 未记录；收回： 未记录" in client.get("/batches/2017/").content.decode()
     with pytest.raises(ValidationError):  # one withdrawal per designation
         services.record_lifecycle(step(designation, "withdrawn", 2020, reason="again"), user=None, reason="again")
 

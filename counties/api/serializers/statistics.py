@@ -79,6 +79,12 @@ class BatchStatisticsSerializer(serializers.Serializer):
     outcome_accepted = serializers.IntegerField(help_text="Designations whose acceptance (验收) is recorded.")
     outcome_withdrawn = serializers.IntegerField(help_text="Designations whose withdrawal (退出) is recorded.")
     outcome_not_recorded = serializers.IntegerField(help_text="Designations with no assessment result, acceptance or withdrawal recorded.")
+    funds_withheld_yuan = serializers.DecimalField(
+        **YUAN, allow_null=True, help_text="Central funds withheld, as the designations' lifecycle records state; null: none recorded."
+    )
+    funds_recovered_yuan = serializers.DecimalField(
+        **YUAN, allow_null=True, help_text="Central funds recovered, as the designations' lifecycle records state; null: none recorded."
+    )
 
 
 class ProvinceStatisticsSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from counties.models import (
     Batch,
     Designation,
     FundingAllocation,
+    LifecycleRecord,
     Outcome,
     ProgrammeFact,
     ProgrammeLevel,
@@ -58,6 +59,10 @@ class BatchComposition:
     outcome_accepted: int = 0
     outcome_withdrawn: int = 0
     outcome_not_recorded: int = 0
+    # Central funds withheld and recovered as the designations' lifecycle records state them; None:
+    # none recorded (never 0).
+    funds_withheld_yuan: Decimal | None = None
+    funds_recovered_yuan: Decimal | None = None
     poverty_entry_ids: frozenset[int] = frozenset()
 
     @property
@@ -107,6 +112,7 @@ def batch_composition(as_of: int | None = None) -> list[BatchComposition]:
         by_batch[entry.batch].append(entry)
     poverty_places: dict[int, set[int]] = {}
     outcomes = batch_outcomes()
+    returned = funds_returned()
     allocated = dict(
         FundingAllocation.objects.filter(level="central", designation__in=Designation.objects.counted())
         .values("designation__batch")
@@ -143,6 +149,8 @@ def batch_composition(as_of: int | None = None) -> list[BatchComposition]:
                 roster_complete=batch.roster_complete,
                 includes_illustrative=illustrative > 0,
                 **{f"outcome_{o}": n for o, n in outcomes.get(batch.pk, Counter()).items()},
+                funds_withheld_yuan=returned.get(batch.pk, (None, None))[0],
+                funds_recovered_yuan=returned.get(batch.pk, (None, None))[1],
                 poverty_entry_ids=poor,
             )
         )
@@ -164,6 +172,18 @@ def batch_outcomes(batches: Iterable[int] | None = None) -> dict[int, Counter[st
     ):
         found[batch].update(outcomes_of(latest, accepted, withdrawn))
     return found
+
+
+def funds_returned() -> dict[int, tuple[Decimal | None, Decimal | None]]:
+    """Per batch: the central funds withheld and recovered that its designations' lifecycle
+    records state, each None where no record states one (one query)."""
+    rows = (
+        LifecycleRecord.objects.values("designation__batch")
+        .annotate(withheld=Sum("funds_withheld"), recovered=Sum("funds_recovered"))
+        .values_list("designation__batch", "withheld", "recovered")
+        .order_by()
+    )
+    return {batch: (None if w is None else yuan(w), None if r is None else yuan(r)) for batch, w, r in rows}
 
 
 def outcome_rows(counts: Counter[str]) -> list[tuple[str, str, int]]:
