@@ -184,6 +184,31 @@ def test_the_cursor_is_opaque_and_gives_back_its_change():
     assert decode_cursor(current_cursor()) == Change.objects.order_by("-id").first().id
     with pytest.raises(feed_reads.BadCursor):
         decode_cursor("not-a-cursor")
+    # Only the spelling the feed gives: one position, one cursor.
+    import base64
+
+    for text in ("feed:05", "feed:١٢", "feed:12\n", "feed:-1", "feed:"):
+        with pytest.raises(feed_reads.BadCursor):
+            decode_cursor(base64.urlsafe_b64encode(text.encode()).decode().rstrip("="))
+    with pytest.raises(feed_reads.BadCursor):
+        decode_cursor(encode_cursor(12) + "==")
+
+
+def test_a_cursor_past_the_newest_change_is_refused(client):
+    beyond = encode_cursor(decode_cursor(current_cursor()) + 1)
+    refused = client.get(FEED, {"after": beyond})
+    assert refused.status_code == 400 and "is not a cursor of this feed" in str(refused.json())
+    assert client.get(FEED, {"after": current_cursor() + "%0A"}).status_code == 400
+
+
+def test_a_filtered_follower_moves_on_with_the_feed(client):
+    start = current_cursor()
+    designation = models.Designation.objects.order_by("pk").first()
+    designation.name_as_reported = "改"
+    services.save_record(designation, user=None, reason="not a pairing")
+    page = read_feed(client, start, kind="pairing")
+    # Nothing of its kind, and nothing missed: its next cursor is the feed's newest, not its own old one.
+    assert (page["changes"], page["has_more"], page["next"]) == ([], False, current_cursor())
 
 
 def test_a_changed_designation_feeds_its_assessments_again():
@@ -296,7 +321,7 @@ def test_a_cursor_older_than_what_is_kept_is_gone_with_where_to_start_again(clie
     assert Change.objects.count() == 1
     gone = client.get(FEED, {"after": encode_cursor(decode_cursor(old) - 1)})
     assert gone.status_code == 410
-    assert "/data/" in gone.json()["error"]["message"]
+    assert "/api/v1/data/" in gone.json()["error"]["message"]
     assert client.get(FEED).status_code == 410  # from the beginning: gone too
     assert [c["record"]["name_as_reported"] for c in read_feed(client, old)["changes"]] == ["新"]
 
@@ -320,7 +345,7 @@ def test_the_feed_answers_a_conditional_get_until_a_change(client, django_captur
 
 def test_a_feed_page_is_one_query_for_its_changes(client, django_assert_max_num_queries):
     start = encode_cursor(0)
-    with django_assert_max_num_queries(6):  # the pruning horizon, the page; the middleware's data token
+    with django_assert_max_num_queries(7):  # the pruning horizon, the head, the page; the middleware's data token
         page = read_feed(client, start, limit=1000)
     assert len(page["changes"]) == 1000 and page["has_more"]
 

@@ -30,14 +30,17 @@ def encode_cursor(change_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
-    """The change id a cursor stands for; BadCursor for anything the feed did not give out."""
+    """The change id a cursor stands for; BadCursor for anything the feed did not give out. Only
+    the spelling the feed gives is read (no padding, no leading zero, ASCII digits only), so one
+    position has one cursor."""
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadCursor(cursor) from None
-    if not text.startswith(_PREFIX) or not text[len(_PREFIX) :].isdigit():
+    digits = text[len(_PREFIX) :]
+    if not text.startswith(_PREFIX) or not digits.isascii() or not digits.isdigit() or encode_cursor(int(digits)) != cursor:
         raise BadCursor(cursor)
-    return int(text[len(_PREFIX) :])
+    return int(digits)
 
 
 def latest_change_id() -> int:
@@ -76,8 +79,16 @@ def changes_after(
     limit: int = 100,
 ) -> ChangePage:
     """The changes after the change `after`, oldest first, at most `limit`, filtered by kind, by
-    province (codes) and by unit (ids, for a county through its code changes). One query."""
-    rows: QuerySet[Change] = Change.objects.filter(id__gt=after)
+    province (codes) and by unit (ids, for a county through its code changes). Two queries.
+
+    The page is read up to the newest change when it starts (its head), so the cursor it gives
+    next, when nothing more is waiting, is the head's: a filtered follower that has seen every
+    change it asked for moves on with the feed and is never left behind a pruning. A cursor past
+    the head is not one this feed gave out (another deployment's, or from before a restore)."""
+    head = latest_change_id()
+    if after > head:
+        raise BadCursor(encode_cursor(after))
+    rows: QuerySet[Change] = Change.objects.filter(id__gt=after, id__lte=head)
     kinds, provinces = list(kinds), list(provinces)
     if kinds:
         rows = rows.filter(kind__in=kinds)
@@ -86,8 +97,8 @@ def changes_after(
     if unit_ids is not None:
         rows = rows.filter(unit_id__in=unit_ids if isinstance(unit_ids, QuerySet) else list(unit_ids))
     found = list(rows.order_by("id")[: limit + 1])
-    page = found[:limit]
-    return ChangePage(page, encode_cursor(page[-1].id if page else after), len(found) > limit)
+    page, has_more = found[:limit], len(found) > limit
+    return ChangePage(page, encode_cursor(page[-1].id if has_more else head), has_more)
 
 
 def recent_changes(

@@ -21,8 +21,9 @@ from counties.reads import changes, public_records
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-# Where a client whose cursor is too old starts again: the data package, with the cursor it holds.
-SNAPSHOT_PATH = "/data/"
+# Where a client whose cursor is too old starts again: the data package's index (its versions, each
+# with the cursor it holds), in every language the same address.
+SNAPSHOT_PATH = "/api/v1/data/"
 
 
 class Gone(exceptions.APIException):
@@ -54,7 +55,7 @@ PAGE = inline_serializer(
 GONE = OpenApiResponse(
     ERROR,
     description=(
-        "The cursor is older than the changes the feed keeps: take a snapshot from the data package (/data/) and follow on from its cursor."
+        "The cursor is older than the changes the feed keeps: take a snapshot from the data package (/api/v1/data/) and follow on from its cursor."
     ),
 )
 
@@ -82,7 +83,7 @@ class ChangeFeedView(APIView):
             "ask again later with the last next. A client that applies the changes in order (a created or changed record "
             "replaces what it holds under the kind and key, a deletion removes it) holds what the detail endpoints show. "
             "Start from the beginning (no cursor) or from the cursor of a snapshot of the data package (/data/). A cursor "
-            "older than the changes kept is answered 410 Gone."
+            "older than the changes kept is answered 410 Gone; one past the newest change, 400."
         ),
         parameters=[
             OpenApiParameter("after", OpenApiTypes.STR, description="The cursor after which to read (a change's, or a page's next)."),
@@ -101,7 +102,13 @@ class ChangeFeedView(APIView):
                 _("Changes after this cursor are no longer kept; take a snapshot from %(snapshot)s and follow the feed from its cursor.")
                 % {"snapshot": request.build_absolute_uri(SNAPSHOT_PATH)}
             )
-        page = changes.changes_after(after, kinds=self.kinds(request), provinces=self.provinces(request), limit=self.limit(request))
+        kinds, provinces, limit = self.kinds(request), self.provinces(request), self.limit(request)
+        try:
+            page = changes.changes_after(after, kinds=kinds, provinces=provinces, limit=limit)
+        except changes.BadCursor as beyond:  # past the newest change: not a cursor this feed gave out
+            raise serializers.ValidationError(
+                {"after": [_("%(cursor)s is not a cursor of this feed.") % {"cursor": str(beyond)[:100]}]}
+            ) from None
         return Response(
             {
                 "changes": [
@@ -122,7 +129,7 @@ class ChangeFeedView(APIView):
         )
 
     def after(self, request: Request) -> int:
-        cursor = request.query_params.get("after", "").strip()
+        cursor = request.query_params.get("after", "")
         if not cursor:
             return 0
         try:
