@@ -55,7 +55,8 @@ PAGE = inline_serializer(
 GONE = OpenApiResponse(
     ERROR,
     description=(
-        "The cursor is older than the changes the feed keeps: take a snapshot from the data package (/api/v1/data/) and follow on from its cursor."
+        "The cursor is older than the changes the feed keeps: take a snapshot from the data package (/api/v1/data/) "
+        "and follow on from its cursor."
     ),
 )
 
