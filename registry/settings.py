@@ -164,6 +164,14 @@ if _engine not in {"django.db.backends.sqlite3", "django.db.backends.postgresql"
 if _engine == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = _env_int("DATABASE_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if _engine == "django.db.backends.sqlite3":
+    # Several writers at once (workers, the admin, an import): a write transaction takes the file's
+    # write lock when it begins (IMMEDIATE), so two never deadlock upgrading their read locks, and
+    # waits up to 20 s for the other's commit instead of failing with "database is locked"; in WAL
+    # mode readers go on while one writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 
 
 # A Redis that stops answering costs a request at most CACHE_SOCKET_TIMEOUT (to connect, and to

@@ -274,7 +274,7 @@ def test_a_write_without_a_reason_the_history_can_keep_is_refused(service, reaso
 
 def test_a_reason_of_100_characters_is_kept_whole():
     record = models.Designation.objects.filter(source_kind="secondary").first()
-    record.kind = "repeat"
+    record.is_old_revolutionary_base = True
     services.save_record(record, user=None, reason="x" * 100)
     assert record.history.latest().history_change_reason == "x" * 100
 
