@@ -223,6 +223,11 @@ def test_a_changed_designation_feeds_its_assessments_again():
     rows = {(c.kind, c.key): c.record for c in Change.objects.filter(id__gt=before)}
     assert rows[("assessment", str(assessment.pk))]["batch_year"] == other.year
     assert rows[("designation", str(designation.pk))]["batch"] == other.pk
+    # A change the assessment does not show feeds the designation alone (nothing else to report).
+    before = feed_reads.latest_change_id()
+    designation.name_as_reported = "改名"
+    services.save_record(designation, user=None, reason="name as in the notice")
+    assert [(c.kind, c.key) for c in Change.objects.filter(id__gt=before)] == [("designation", str(designation.pk))]
 
 
 def test_money_is_fed_as_the_api_writes_it():

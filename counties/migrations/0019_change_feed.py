@@ -50,6 +50,7 @@ class Migration(migrations.Migration):
                     models.Index(fields=["kind", "id"], name="change_kind_id"),
                     models.Index(fields=["province", "id"], name="change_province_id"),
                     models.Index(fields=["unit_id", "id"], name="change_unit_id"),
+                    models.Index(fields=["kind", "key", "id"], name="change_kind_key_id"),
                 ],
                 "constraints": [
                     models.CheckConstraint(

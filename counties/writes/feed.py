@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connections, models, router, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from counties.caching.token import mark_data_changed
@@ -96,8 +97,28 @@ def record_written(model: type[models.Model], pks: Sequence[Any], *, created: bo
 
 
 def _dependents(model: type[models.Model], pks: Sequence[Any], now: Any) -> list[Change]:
-    """Changed rows for the public records that show fields of the records `pks` of `model`."""
-    return [_change(row, ChangeAction.CHANGED, now) for other, ids in dependent_pks(model, list(pks)) for row in public_rows(other, ids)]
+    """Changed rows for the public records that show fields of the records `pks` of `model`, those
+    whose public fields did change (a designation's new name changes none of its assessments)."""
+    changed: list[Change] = []
+    for other, ids in dependent_pks(model, list(pks)):
+        rows = public_rows(other, ids)
+        last = last_records(other.name, [row.key for row in rows])
+        changed += [_change(row, ChangeAction.CHANGED, now) for row in rows if last.get(row.key, MISSING_RECORD) != row.record]
+    return changed
+
+
+# No record fed yet (a record's last change may be a tombstone, whose record is None).
+MISSING_RECORD: dict[str, Any] = {"": object()}
+
+
+def last_records(kind: str, keys: Sequence[str]) -> dict[str, Any]:
+    """The public fields the feed last gave for the records `keys` of `kind` (two queries per 900)."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(keys), 900):
+        chunk = list(keys[start : start + 900])
+        last = Change.objects.filter(kind=kind, key__in=chunk).values("key").annotate(last=Max("id")).values_list("last", flat=True)
+        found.update(Change.objects.filter(id__in=list(last)).values_list("key", "record"))
+    return found
 
 
 def _hidden(kind: PublicKind, pks: set[Any], stored: dict[Any, str], now: Any) -> list[Change]:
