@@ -242,7 +242,7 @@ def test_a_download_carries_its_checksum_as_etag_and_its_length(package_dir, cli
 def test_before_any_build_the_page_and_the_api_say_so(package_dir, client):
     page = client.get("/en/data/")
     assert page.status_code == 503 and page["Retry-After"] == "60"
-    assert "is being built" in page.content.decode()
+    assert "is not built yet" in page.content.decode()
     api = client.get("/api/v1/data/")  # an index with nothing in it yet
     assert api.status_code == 200 and api["Retry-After"] == "60"
     assert (api.json()["versions"], api.json()["current_built"]) == ([], False)

@@ -49,15 +49,16 @@ def data_package_file(request: HttpRequest, name: str, filename: str) -> HttpRes
     entry = version.file(filename) if version is not None else None
     if version is None or entry is None:
         raise Http404(_("No such file in the data package: %(name)s/%(file)s.") % {"name": name, "file": filename})
+    try:  # opened first: a file pruned since the manifest was read is a 404, whatever the request's conditions
+        handle = open(version.path(entry.name), "rb")  # noqa: SIM115  # FileResponse closes it
+    except FileNotFoundError:
+        raise Http404(_("No such file in the data package: %(name)s/%(file)s.") % {"name": name, "file": filename}) from None
     etag = f'"{entry.sha256}"'
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
+        handle.close()
         not_modified["ETag"] = etag
         return not_modified
-    try:
-        handle = open(version.path(entry.name), "rb")  # noqa: SIM115  # FileResponse closes it
-    except FileNotFoundError:  # pruned since the manifest was read
-        raise Http404(_("No such file in the data package: %(name)s/%(file)s.") % {"name": name, "file": filename}) from None
     response = FileResponse(handle, as_attachment=True, filename=entry.name, content_type=store.MEDIA_TYPES[entry.format])
     response["ETag"] = etag
     patch_cache_control(response, public=True, max_age=FILE_MAX_AGE, immutable=True)

@@ -64,7 +64,7 @@ INDEX = inline_serializer(
     "DataPackageIndex",
     {
         "current": serializers.CharField(help_text="The name of the current data version."),
-        "current_built": serializers.BooleanField(help_text="False while the current version's package is being built."),
+        "current_built": serializers.BooleanField(help_text="False until the current version's package is built."),
         "page": serializers.URLField(),
         "versions": VERSION,
         "licenses": inline_serializer(
