@@ -44,6 +44,8 @@ class Change(models.Model):
             models.Index(fields=["kind", "id"], name="change_kind_id"),
             models.Index(fields=["province", "id"], name="change_province_id"),
             models.Index(fields=["unit_id", "id"], name="change_unit_id"),
+            # a removed record's last record, to name it in words (counties.reads.changes.last_records)
+            models.Index(fields=["kind", "key", "id"], name="change_kind_key_id"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(action__in=ChangeAction.values), name="change_action_valid"),
