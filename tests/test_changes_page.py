@@ -146,7 +146,7 @@ def test_a_filtered_atom_feed_has_its_own_id_and_self_link(client):
     [
         ("en", {"province": "999"}, "999 is not the code of a province."),
         ("en", {"county": "nonsense"}, "No county-level unit has the code nonsense."),
-        ("zh-hans", {"province": "999"}, "999"),
+        ("zh-hans", {"province": "999"}, "999 不是省份代码。"),
     ],
 )
 def test_a_bad_filter_on_the_atom_feed_is_a_400_naming_it(client, language, query, said):
