@@ -44,7 +44,7 @@ class Change(models.Model):
             models.Index(fields=["kind", "id"], name="change_kind_id"),
             models.Index(fields=["province", "id"], name="change_province_id"),
             models.Index(fields=["unit_id", "id"], name="change_unit_id"),
-            # A record's last change: what the feed last gave for it.
+            # A record's last change: what the feed last gave for it (a dependent unchanged, a removed record named).
             models.Index(fields=["kind", "key", "id"], name="change_kind_key_id"),
         ]
         constraints = [

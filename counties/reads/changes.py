@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from counties.models import Batch, Change, ChangeAction, ChangePruning, Unit, local_name
+from counties.models import Batch, Change, ChangeAction, ChangePruning, Indicator, Unit, local_name
+from counties.reads import numbers
 from counties.reads.places import place_units
 
 _PREFIX = "feed:"
@@ -155,6 +157,8 @@ KIND_LABELS = {
     "indicator_value": gettext_lazy("Indicator value"),
     "assessment": gettext_lazy("Assessment"),
     "pairing": gettext_lazy("Pairing"),
+    "lifecycle_record": gettext_lazy("Lifecycle record"),
+    "listed_poverty_county": gettext_lazy("Entry of the list of 832"),
 }
 # The field of a kind's public record that names its county (a unit's own key is its change's key).
 COUNTY_FIELD = {
@@ -165,6 +169,8 @@ COUNTY_FIELD = {
     "indicator_value": "code",
     "assessment": "code",
     "pairing": "code",
+    "lifecycle_record": "code",
+    "listed_poverty_county": "unit",
 }
 ACTION_LABELS: dict[str, Any] = {
     ChangeAction.CREATED: gettext_lazy("added"),
@@ -190,9 +196,35 @@ class ChangeItem:
     province: str
 
 
+def last_fed(kind: str, keys: Sequence[str]) -> dict[str, Any]:
+    """The public fields the feed last gave for the records `keys` of `kind` (None after a
+    tombstone; absent when never fed): two queries per 900 keys."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(keys), 900):
+        chunk = list(keys[start : start + 900])
+        last = Change.objects.filter(kind=kind, key__in=chunk).values("key").annotate(last=Max("id")).values("last")
+        found.update(Change.objects.filter(id__in=last).values_list("key", "record"))
+    return found
+
+
+def removed_records(changes: list[Change]) -> dict[tuple[str, str], dict[str, Any]]:
+    """For the tombstones among `changes`: the record each removed (the last change of its kind and
+    key that had one), by (kind, key). One query whatever their number, none without a tombstone."""
+    gone = {(c.kind, c.key) for c in changes if not c.record}
+    if not gone:
+        return {}
+    which = Q()
+    for kind, key in sorted(gone):
+        which |= Q(kind=kind, key=key)
+    last = Change.objects.filter(which).exclude(record=None).values("kind", "key").annotate(last=Max("id")).values("last")
+    return {(c.kind, c.key): c.record or {} for c in Change.objects.filter(id__in=last).only("kind", "key", "record")}
+
+
 def in_words(changes: list[Change]) -> list[ChangeItem]:
-    """The changes in words, in two queries whatever their number (the units and batches they name)."""
-    records = [c.record or {} for c in changes]
+    """The changes in words, in a few queries whatever their number: the records tombstones removed
+    (when there are any), the units, batches and indicators they name."""
+    removed = removed_records(changes)
+    records = [c.record or removed.get((c.kind, c.key)) or {} for c in changes]
     keys = {c.key if c.kind == "unit" else r.get(COUNTY_FIELD.get(c.kind, "")) for c, r in zip(changes, records, strict=True)} - {None}
     unit_ids = {c.unit_id for c in changes if c.unit_id is not None}
     units = {}
@@ -200,14 +232,28 @@ def in_words(changes: list[Change]) -> list[ChangeItem]:
         rows = Unit.objects.filter(key__in=sorted(keys)) | Unit.objects.filter(pk__in=sorted(unit_ids))
         units = {pk: (key, name_zh, name_en) for pk, key, name_zh, name_en in rows.values_list("pk", "key", "name_zh", "name_en")}
     by_key = {key: (name_zh, name_en) for key, name_zh, name_en in units.values()}
+    # A removed unit is named as its last record named it.
+    names = {c.key: (r.get("name_zh", ""), r.get("name_en", "")) for c, r in zip(changes, records, strict=True) if c.kind == "unit" and r}
+    names.update(by_key)
     batch_ids: set[int] = {r["batch"] for r in records if r.get("batch")}
     batches = dict(Batch.objects.filter(pk__in=batch_ids).values_list("pk", "year")) if batch_ids else {}
+    indicator_codes = {r["indicator"] for c, r in zip(changes, records, strict=True) if c.kind == "indicator_value" and r.get("indicator")}
+    indicators = (
+        {
+            code: (name_zh, name_en, unit_zh, unit_en)
+            for code, name_zh, name_en, unit_zh, unit_en in Indicator.objects.filter(code__in=indicator_codes).values_list(
+                "code", "name_zh", "name_en", "unit_zh", "unit_en"
+            )
+        }
+        if indicator_codes
+        else {}
+    )
 
     def county_named(key: str | None) -> str:
         if not key:
             return ""
-        names = by_key.get(key)
-        return f"{local_name(*names)} ({key})" if names else key
+        named = names.get(key)
+        return f"{local_name(*named)} ({key})" if named and named[0] else key
 
     items = []
     for change, record in zip(changes, records, strict=True):
@@ -225,7 +271,7 @@ def in_words(changes: list[Change]) -> list[ChangeItem]:
                 kind=change.kind,
                 kind_label=str(KIND_LABELS.get(change.kind, change.kind)),
                 action_label=str(ACTION_LABELS.get(change.action, change.action)),
-                title=_title(change, record, county_named(county), batch_year),
+                title=_title(change, record, county_named(county), batch_year, indicators),
                 county=county if county in by_key else None,
                 batch_year=batch_year,
                 province=change.province,
@@ -234,10 +280,43 @@ def in_words(changes: list[Change]) -> list[ChangeItem]:
     return items
 
 
-def _title(change: Change, record: dict[str, Any], county: str, batch_year: int | None) -> str:
-    """Which record a change is of, in a few words in the reader's language."""
+def _indicator_value(record: dict[str, Any], county: str, indicators: dict[str, tuple[str, str, str, str]]) -> str:
+    """ "蛟河市 (220281)，网络零售额，2017年：100.5 亿元" / "Jiaohe (220281), online retail sales, 2017: 100.5 …":
+    the indicator by its name in the reader's language, the value as the site writes figures."""
+    code = record.get("indicator") or ""
+    name_zh, name_en, unit_zh, unit_en = indicators.get(code, (code, "", "", ""))
+    try:
+        value = numbers.decimal(Decimal(str(record.get("value"))))
+    except (InvalidOperation, ValueError):
+        value = str(record.get("value"))
+    unit = local_name(unit_zh, unit_en)
+    return (
+        _("%(county)s, %(indicator)s, %(year)s: %(value)s %(unit)s")
+        % {
+            "county": county,
+            "indicator": local_name(name_zh, name_en) or code,
+            "year": record.get("year"),
+            "value": value,
+            "unit": unit,
+        }
+        if unit
+        else _("%(county)s, %(indicator)s, %(year)s: %(value)s")
+        % {
+            "county": county,
+            "indicator": local_name(name_zh, name_en) or code,
+            "year": record.get("year"),
+            "value": value,
+        }
+    )
+
+
+def _title(
+    change: Change, record: dict[str, Any], county: str, batch_year: int | None, indicators: dict[str, tuple[str, str, str, str]]
+) -> str:
+    """Which record a change is of, in a few words in the reader's language; a tombstone is named
+    by the record it removed (`record`), else by its key."""
     kind = change.kind
-    if not record:  # a tombstone: its key, and its county where known
+    if not record:  # a record never seen: its key, and its county where known
         if kind == "unit":
             return county or change.key
         return f"{county} #{change.key}" if county else f"#{change.key}"
@@ -262,7 +341,7 @@ def _title(change: Change, record: dict[str, Any], county: str, batch_year: int 
     if kind == "indicator":
         return local_name(record.get("name_zh", ""), record.get("name_en", ""))
     if kind == "indicator_value":
-        return f"{county}, {record['indicator']} {record['year']}: {record['value']}"
+        return _indicator_value(record, county, indicators)
     if kind == "pairing":
         return f"{county} — {record['partner_name']}"
     return county or change.key

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connections, models, router, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from counties.caching.token import mark_data_changed
 from counties.models import Change, ChangeAction, ChangePruning
+from counties.reads.changes import last_fed
 from counties.reads.public_records import KINDS, PublicKind, PublicRow, dependent_pks, kind_of, public_rows
 
 # The advisory lock's number: any constant the registry uses for nothing else ("feed" in ASCII).
@@ -102,23 +102,9 @@ def _dependents(model: type[models.Model], pks: Sequence[Any], now: Any) -> list
     changed: list[Change] = []
     for other, ids in dependent_pks(model, list(pks)):
         rows = public_rows(other, ids)
-        last = last_records(other.name, [row.key for row in rows])
-        changed += [_change(row, ChangeAction.CHANGED, now) for row in rows if last.get(row.key, MISSING_RECORD) != row.record]
+        last = last_fed(other.name, [row.key for row in rows])
+        changed += [_change(row, ChangeAction.CHANGED, now) for row in rows if row.key not in last or last[row.key] != row.record]
     return changed
-
-
-# No record fed yet (a record's last change may be a tombstone, whose record is None).
-MISSING_RECORD: dict[str, Any] = {"": object()}
-
-
-def last_records(kind: str, keys: Sequence[str]) -> dict[str, Any]:
-    """The public fields the feed last gave for the records `keys` of `kind` (two queries per 900)."""
-    found: dict[str, Any] = {}
-    for start in range(0, len(keys), 900):
-        chunk = list(keys[start : start + 900])
-        last = Change.objects.filter(kind=kind, key__in=chunk).values("key").annotate(last=Max("id")).values_list("last", flat=True)
-        found.update(Change.objects.filter(id__in=list(last)).values_list("key", "record"))
-    return found
 
 
 def _hidden(kind: PublicKind, pks: set[Any], stored: dict[Any, str], now: Any) -> list[Change]:
