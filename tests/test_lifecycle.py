@@ -182,6 +182,10 @@ def test_a_withdrawal_counts_from_its_year(client):
     assert designation not in models.Designation.objects.counted(2019)
     assert statistics.coverage(2018).batch_entries == 1016
     assert statistics.coverage(2019).batch_entries == 1230
+    # It was a demonstration county from 2018: its targets apply from then, withdrawn or not.
+    from counties.reads.statistics import targets
+
+    assert targets.place_targets(designation.unit).designated_from == 2018
     # The 2018 batch as of each year-end: whole until the withdrawal, one entry fewer from then.
     assert [b.size for b in statistics.batch_composition_until(2018) if b.year == 2018] == [260]
     assert [b.size for b in statistics.batch_composition_until(2019) if b.year == 2018] == [259]

@@ -461,7 +461,10 @@ def place_targets(unit: Unit) -> PlaceTargets:
     units = lineage.units_of(unit.pk)
     values = IndicatorValue.objects.filter(unit__in=units).values_list("unit", "indicator", "year", "value", "source_kind", "source")
     reported = Reports(lineage, values).of(unit.pk)
-    batch_years = set(Designation.objects.counted().filter(unit__in=units).values_list("batch__year", flat=True))
+    # From its first national designation, a later withdrawal included: the years it was a
+    # demonstration county are judged against the targets it was given.
+    national = Designation.objects.filter(batch__level=ProgrammeLevel.NATIONAL, unit__in=units)
+    batch_years = set(national.values_list("batch__year", flat=True))
     applies_from = min(batch_years, default=None)
     assessments = list(
         Assessment.objects.filter(designation__unit__in=units)
