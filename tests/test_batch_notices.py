@@ -177,15 +177,15 @@ def test_the_notices_are_marked_in_their_own_language(client, path, language):
 
 def test_the_batch_pages_cost_the_same_with_more_batches(client, django_assert_num_queries):
     # The data token; the programme's rows (designations, poverty counties, successions); the
-    # designations' outcomes; the composition's central allocations and batches; the notices (the
-    # batches again) and the notices that followed; the provincial batches: the same however many
-    # batches there are.
-    with django_assert_num_queries(1 + 3 + 1 + 2 + 2 + 1):
+    # designations' outcomes and the funds their lifecycle records return; the composition's central
+    # allocations and batches; the notices (the batches again) and the notices that followed; the
+    # provincial batches: the same however many batches there are.
+    with django_assert_num_queries(1 + 3 + 2 + 2 + 2 + 1):
         client.get("/batches/")
     models.Batch.objects.create(
         year=2022, title_zh="二〇二二", title_en="2022", source="http://example.org/", source_kind="secondary", notice_title="通知"
     )
     mark_data_changed()
-    with django_assert_num_queries(1 + 3 + 1 + 2 + 2 + 1):
+    with django_assert_num_queries(1 + 3 + 2 + 2 + 2 + 1):
         response = client.get("/batches/")
     assert '<a href="/batches/2022/">2022</a>' in cells(response.content.decode())

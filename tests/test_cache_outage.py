@@ -208,15 +208,15 @@ def test_a_write_is_committed_and_answered_when_the_cache_fails_after_it(client,
 def test_the_admin_reports_a_save_made_while_the_cache_is_down(client, own_redis, admin_client):
     record = models.Designation.objects.filter(batch__year=2019, source_kind="secondary").first()
     own_redis.kill()
-    form = {"unit": record.unit_id, "batch": record.batch_id, "kind": "upgraded", "is_old_revolutionary_base": "unknown"}
+    form = {"unit": record.unit_id, "batch": record.batch_id, "kind": record.kind, "is_old_revolutionary_base": "true"}
     form |= {"source": record.source, "source_kind": record.source_kind, "source_note": "", "loaded_version": record.updated_at.isoformat()}
-    form |= {"change_reason": "an upgraded selection"}
+    form |= {"change_reason": "an old revolutionary base county"}
     with committed():
         response = admin_client.post(reverse("admin:counties_designation_change", args=[record.pk]), form)
     assert response.status_code == 302
     record.refresh_from_db()
-    assert record.kind == "upgraded"
-    assert client.get(f"/api/v1/designations/{record.pk}/").json()["kind"] == "upgraded"
+    assert record.is_old_revolutionary_base is True
+    assert client.get(f"/api/v1/designations/{record.pk}/").json()["is_old_revolutionary_base"] is True
 
 
 def test_rate_limits_count_in_the_process_while_the_cache_is_down(client, own_redis, settings):

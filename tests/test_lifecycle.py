@@ -303,3 +303,17 @@ def test_a_province_with_no_funding_recorded_says_so(client):
     assert "<dt>已记录资金</dt><dd>未记录</dd>" in page
     funded_row = next(p for p in client.get("/api/v1/stats/provinces/").json() if p["code"] in funded)
     assert Decimal(funded_row["funds_yuan"]) > 0
+
+
+def test_the_admin_form_shows_the_kind_refusal(admin_client, english):
+    from django.urls import reverse
+
+    record = models.Designation.objects.filter(batch__year=2019, source_kind="secondary").order_by("pk").first()
+    form = {"unit": record.unit_id, "batch": record.batch_id, "kind": "repeat", "is_old_revolutionary_base": "unknown"}
+    form |= {"source": record.source, "source_kind": record.source_kind, "source_note": "", "loaded_version": record.updated_at.isoformat()}
+    form |= {"change_reason": "a selection again?"}
+    response = admin_client.post(reverse("admin:counties_designation_change", args=[record.pk]), form)
+    assert response.status_code == 200  # the form again, with the refusal on the kind, nothing saved
+    assert "its first selection is “new”" in response.content.decode()
+    record.refresh_from_db()
+    assert record.kind == "new"

@@ -25,8 +25,9 @@ def test_home_shows_headline_figures_and_flags_illustrative_data(client, django_
     # With an empty cache: the data token, read once for the whole request by the response cache
     # (counties.caching.responses); the latest batch year (aggregate); the programme's rows (designations,
     # poverty counties, successions), loaded once for coverage at that year and at 2018 and the
-    # batch composition, which adds the outcomes of the designations, central allocations and batches.
-    with django_assert_num_queries(1 + 1 + 3 + 3):
+    # batch composition, which adds the outcomes of the designations, the funds their lifecycle
+    # records return, central allocations and batches.
+    with django_assert_num_queries(1 + 1 + 3 + 4):
         response = client.get("/")
     with django_assert_num_queries(1):  # then the page itself comes from the response cache: only the token
         client.get("/")

@@ -235,13 +235,14 @@ def designation_count(client, url="/api/v1/designations/?page_size=1"):
 def test_an_admin_save_is_seen_at_once(client, admin_client):
     record = models.Designation.objects.filter(batch__year=2019, source_kind="secondary").first()
     page = f"/en/counties/{record.unit.key}/"
-    before_page, before = client.get(page).content, designation_count(client, "/api/v1/designations/?kind=upgraded")
-    form = {"unit": record.unit_id, "batch": record.batch_id, "kind": "upgraded", "is_old_revolutionary_base": "unknown"}
-    form |= {"source": record.source, "source_kind": record.source_kind, "source_note": "", "loaded_version": record.updated_at.isoformat()}
-    form |= {"change_reason": "an upgraded selection"}
+    detail = f"/api/v1/designations/{record.pk}/"
+    before_page = client.get(page).content
+    form = {"unit": record.unit_id, "batch": record.batch_id, "kind": record.kind, "is_old_revolutionary_base": "unknown"}
+    form |= {"source": "商建函〔2019〕99号", "source_kind": record.source_kind, "source_note": "", "loaded_version": record.updated_at.isoformat()}
+    form |= {"change_reason": "the notice itself"}
     with committed():
         assert admin_client.post(reverse("admin:counties_designation_change", args=[record.pk]), form).status_code == 302
-    assert designation_count(client, "/api/v1/designations/?kind=upgraded") == before + 1
+    assert client.get(detail).json()["source"] == "商建函〔2019〕99号"
     assert client.get(page).content != before_page
 
 

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from counties.admin.base import CheckedAutocompleteMixin, ImportExportRegistryAdmin, RegistryAdmin, UnitSearchMixin
+from counties.admin.base import CheckedAutocompleteMixin, ImportExportRegistryAdmin, RegistryAdmin, RegistryForm, UnitSearchMixin
 from counties.models import (
     Batch,
     Designation,
@@ -222,8 +222,23 @@ class BatchAdmin(RegistryAdmin):
 # -- the records data editors keep ---------------------------------------------------------
 
 
+class DesignationForm(RegistryForm):
+    """The designation form shows the services' refusal of a kind the record contradicts on the
+    form (the services refuse it again whatever reaches them)."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        unit, batch, kind = cleaned.get("unit"), cleaned.get("batch"), cleaned.get("kind")
+        if unit is not None and batch is not None and kind:
+            refusal = services.designation_kind_refusal(self.instance.pk, unit, batch, kind, cleaned.get("source_kind", ""))
+            if refusal:
+                self.add_error("kind", refusal)
+        return cleaned
+
+
 @admin.register(Designation)
 class DesignationAdmin(UnitSearchMixin, ImportExportRegistryAdmin):
+    form = DesignationForm
     resource_classes = [DesignationResource]
     template_name = "designations"
     list_display = ["unit", "unit_province", "batch", "kind", "is_old_revolutionary_base", "source_kind"]

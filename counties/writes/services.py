@@ -306,26 +306,45 @@ class KindRefused(ValidationError):
     """A designation's kind (new, repeat, upgraded) that the programme's record contradicts."""
 
 
-def check_designation_kinds(pks: Iterable[int]) -> None:
-    """Refuse a written designation whose kind its place's national designations contradict
-    (`models.designation_kind_problem`): judged after the write, over the stored national
-    designations by the place rule, as `check_poverty_counties` judges the 832. A real record
-    (official, secondary) is judged against the real ones only: an invented illustrative
-    designation never makes a real first selection a repeat."""
-    wanted = set(pks)
-    if not wanted:
-        return
-    rows = list(
-        Designation.objects.filter(batch__level=ProgrammeLevel.NATIONAL).values_list("pk", "unit_id", "batch__year", "kind", "source_kind")
-    )
+def _national_selections(excluding: Any = None) -> list[tuple[Any, int, int, str, str]]:
+    """(pk, unit, batch year, kind, source kind) of every stored national designation."""
+    rows = Designation.objects.filter(batch__level=ProgrammeLevel.NATIONAL).exclude(pk=excluding)
+    return list(rows.values_list("pk", "unit_id", "batch__year", "kind", "source_kind"))
+
+
+def _selected_before(rows: Sequence[tuple[Any, int, int, str, str]]) -> set[Any]:
+    """Which of `rows` select again a place an earlier batch selected: an illustrative row judged
+    against every row, a real one (official, secondary) against the real ones only, so that an
+    invented designation never makes a real first selection a repeat."""
     resolver = place_resolver()
     every = repeat_selections(resolver, [(pk, unit, year) for pk, unit, year, _kind, _source in rows])
     real = repeat_selections(resolver, [(pk, unit, year) for pk, unit, year, _kind, source in rows if source != SourceKind.ILLUSTRATIVE])
-    for pk, _unit, year, kind, source in rows:
-        selected_before = pk in (every if source == SourceKind.ILLUSTRATIVE else real)
-        if pk in wanted and (problem := designation_kind_problem(kind, year, selected_before)):
+    return {pk for pk, _unit, _year, _kind, source in rows if pk in (every if source == SourceKind.ILLUSTRATIVE else real)}
+
+
+def check_designation_kinds(pks: Iterable[int]) -> None:
+    """Refuse a written designation whose kind its place's national designations contradict
+    (`models.designation_kind_problem`): judged after the write, over the stored national
+    designations by the place rule, as `check_poverty_counties` judges the 832."""
+    wanted = set(pks)
+    if not wanted:
+        return
+    rows = _national_selections()
+    again = _selected_before(rows)
+    for pk, _unit, year, kind, _source in rows:
+        if pk in wanted and (problem := designation_kind_problem(kind, year, pk in again)):
             designation = Designation.objects.select_related("unit", "batch").get(pk=pk)
             raise KindRefused(f"{designation.unit} ({designation.batch.year}): {problem}", code="kind")
+
+
+def designation_kind_refusal(pk: Any, unit: Unit, batch: Batch, kind: str, source_kind: str) -> str | None:
+    """What `check_designation_kinds` would refuse of a designation were it saved with these values
+    (None: nothing): for a form that shows the refusal before it saves."""
+    if batch.level != ProgrammeLevel.NATIONAL:
+        return None
+    this = pk if pk is not None else object()
+    rows = [*_national_selections(excluding=pk), (this, unit.pk, batch.year, kind, source_kind)]
+    return designation_kind_problem(kind, batch.year, this in _selected_before(rows))
 
 
 def record_initial_history(reason: str) -> int:

@@ -463,8 +463,8 @@ def place_targets(unit: Unit) -> PlaceTargets:
     reported = Reports(lineage, values).of(unit.pk)
     # From its first national designation, a later withdrawal included: the years it was a
     # demonstration county are judged against the targets it was given.
-    national = Designation.objects.filter(batch__level=ProgrammeLevel.NATIONAL, unit__in=units)
-    batch_years = set(national.values_list("batch__year", flat=True))
+    designated = Designation.objects.filter(batch__level=ProgrammeLevel.NATIONAL, unit__in=units)
+    batch_years = set(designated.values_list("batch__year", flat=True))
     applies_from = min(batch_years, default=None)
     assessments = list(
         Assessment.objects.filter(designation__unit__in=units)
