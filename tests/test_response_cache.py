@@ -238,7 +238,12 @@ def test_an_admin_save_is_seen_at_once(client, admin_client):
     detail = f"/api/v1/designations/{record.pk}/"
     before_page = client.get(page).content
     form = {"unit": record.unit_id, "batch": record.batch_id, "kind": record.kind, "is_old_revolutionary_base": "unknown"}
-    form |= {"source": "商建函〔2019〕99号", "source_kind": record.source_kind, "source_note": "", "loaded_version": record.updated_at.isoformat()}
+    form |= {
+        "source": "商建函〔2019〕99号",
+        "source_kind": record.source_kind,
+        "source_note": "",
+        "loaded_version": record.updated_at.isoformat(),
+    }
     form |= {"change_reason": "the notice itself"}
     with committed():
         assert admin_client.post(reverse("admin:counties_designation_change", args=[record.pk]), form).status_code == 302
